@@ -1,0 +1,10 @@
+"""Rencontres (en construction)."""
+
+import streamlit as st
+
+from q2030.ui import page_setup
+
+actor = page_setup("rencontres")
+if actor is not None:
+    st.title("Rencontres")
+    st.info("Cette page est en cours de construction.")

@@ -1,0 +1,5 @@
+import sys
+
+from q2030.cli import main
+
+sys.exit(main())

@@ -1,0 +1,60 @@
+"""Audit trail: one AuditEvent per write, in the writer's transaction.
+
+Recording an event also bumps the data version that keys the UI read caches, so any
+audited write invalidates them, in this process and in any other sharing the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel
+
+from q2030.access import Actor
+from q2030.models import AppState, AuditEvent
+
+
+def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[str, Any] | None:
+    """JSON-safe dict of a record's columns (dates as ISO strings)."""
+    if record is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in record.model_dump(exclude=exclude or set()).items():
+        if isinstance(value, (dt.date, dt.time, dt.datetime)):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entite: str,
+    entite_id: str | int = "",
+    avant: dict[str, Any] | None = None,
+    apres: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        acteur=actor.email,
+        action=action,
+        entite=entite,
+        entite_id=str(entite_id),
+        avant=avant,
+        apres=apres,
+    )
+    session.add(event)
+    bump_data_version(session)
+    return event
+
+
+def bump_data_version(session: Session) -> None:
+    session.exec(update(AppState).where(AppState.id == 1).values(data_version=AppState.data_version + 1))  # type: ignore[call-overload]
+
+
+def data_version(session: Session) -> int:
+    state = session.get(AppState, 1)
+    return state.data_version if state else 0

@@ -1,0 +1,122 @@
+"""Command line: `python -m q2030 COMMAND`. Every command upgrades the schema first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from q2030.access import SYSTEM
+from q2030.bootstrap import prepare_database
+from q2030.db import database_url, make_engine, session_scope
+from q2030.errors import Q2030Error
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(
+    name: str,
+    help_text: str,
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None,
+):  # type: ignore[no-untyped-def]
+    def register(function: Command) -> Command:
+        COMMANDS[name] = (function, arguments, help_text)
+        return function
+
+    return register
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url())
+    prepare_database(engine)
+    return engine
+
+
+@command("upgrade", "met le schéma de la base à jour (Alembic) et charge le référentiel")
+def cmd_upgrade(_args: argparse.Namespace) -> int:
+    _engine()
+    print(f"Base à jour : {make_engine().url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _import_qpv_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="fichier CSV ou XLSX des quartiers")
+    parser.add_argument(
+        "--geography",
+        choices=["2024", "2015"],
+        default="2024",
+        help="géographie prioritaire",
+    )
+
+
+@command("import-qpv", "importe la liste officielle des QPV (CSV ou XLSX)", _import_qpv_args)
+def cmd_import_qpv(args: argparse.Namespace) -> int:
+    from q2030.qpv_import import import_qpv
+
+    started = time.perf_counter()
+    with session_scope(_engine()) as session:
+        report = import_qpv(
+            session,
+            actor=SYSTEM,
+            content=args.file.read_bytes(),
+            filename=args.file.name,
+            geographie=args.geography,
+        )
+    print("\n".join(report.lines()))
+    print(f"{report.total} quartiers lus en {time.perf_counter() - started:.2f} s.")
+    return 0
+
+
+def _demo_args(parser: argparse.ArgumentParser) -> None:
+    from q2030.demo import SCALES
+
+    parser.add_argument("--qpv", type=Path, help="liste des QPV (sinon : quartiers fictifs)")
+    parser.add_argument("--seed", type=int, default=2023, help="graine (même graine, mêmes données)")
+    parser.add_argument("--scale", choices=list(SCALES), default="campagne", help="volume généré")
+
+
+@command("demo", "remplit une base vide avec une campagne de démonstration", _demo_args)
+def cmd_demo(args: argparse.Namespace) -> int:
+    from q2030.demo import load_demo
+
+    started = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        print(
+            f"\r{fraction:>4.0%} {message}".ljust(60),
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with session_scope(_engine()) as session:
+        report = load_demo(
+            session,
+            actor=SYSTEM,
+            qpv_file=args.qpv,
+            seed=args.seed,
+            scale=args.scale,
+            progress=progress,
+        )
+    print(file=sys.stderr)
+    print(
+        f"{report.qpv} QPV, {report.rencontres} rencontres ({report.by_statut}), "
+        f"{report.contributions} contributions en {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, (_function, arguments, help_text) in COMMANDS.items():
+        arguments(subparsers.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command][0](args)
+    except Q2030Error as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2

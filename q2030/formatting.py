@@ -1,0 +1,61 @@
+"""French formatting of dates and numbers (31/07/2023, 1 234,5, 42 %)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+MOIS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def fr_date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def fr_date_long(value: dt.date) -> str:
+    return f"{value.day}{'er' if value.day == 1 else ''} {MOIS[value.month - 1]} {value.year}"
+
+
+def fr_number(value: float | None, decimals: int = 0) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def fr_percent(value: float | None, decimals: int = 0) -> str:
+    """`value` is a ratio (0.42 -> "42 %")."""
+    if value is None:
+        return ""
+    return f"{fr_number(value * 100, decimals)}{NBSP}%"
+
+
+def parse_fr_date(text: str) -> dt.date:
+    """Read 31/07/2023, 31-07-2023, 31.07.2023 or 2023-07-31; ValueError otherwise."""
+    text = text.strip()
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"« {text} » n'est pas une date (attendu : JJ/MM/AAAA).")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day `months` later, clamped to the month's end (31/01 + 1 -> 28/02 or 29/02)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -1,0 +1,220 @@
+"""SQLModel tables of the application.
+
+Conventions: codes of the official geography are the primary keys of the reference
+tables (département "2A", QPV "QN02A01M"); everything the users write has an integer id,
+a version (optimistic locking) and timestamps. Lists of codes (organisers, accessibility
+measures) are JSON columns: they are displayed and exported, never filtered in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(dt.UTC)
+
+
+# --- Reference geography -------------------------------------------------------------
+
+
+class Region(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=3)
+    nom: str = Field(max_length=100)
+
+
+class Departement(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=3)
+    nom: str = Field(max_length=100)
+    region_code: str = Field(foreign_key="region.code", index=True, max_length=3)
+
+
+class Epci(SQLModel, table=True):
+    siren: str = Field(primary_key=True, max_length=9)
+    nom: str = Field(max_length=200)
+
+
+class Qpv(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=10)
+    nom: str = Field(max_length=200)
+    geographie: str = Field(default="2024", max_length=4, index=True)
+    departement_code: str = Field(foreign_key="departement.code", index=True, max_length=3)
+    # Denormalised "Commune A, Commune B" for display; the link tables are the truth.
+    communes_label: str = Field(default="", max_length=1000)
+
+
+class QpvCommune(SQLModel, table=True):
+    """A QPV lies on one or several communes (INSEE code, name at import time)."""
+
+    qpv_code: str = Field(foreign_key="qpv.code", primary_key=True, max_length=10)
+    insee: str = Field(primary_key=True, max_length=5, index=True)
+    nom: str = Field(max_length=200)
+
+
+class QpvEpci(SQLModel, table=True):
+    qpv_code: str = Field(foreign_key="qpv.code", primary_key=True, max_length=10)
+    epci_siren: str = Field(foreign_key="epci.siren", primary_key=True, max_length=9, index=True)
+
+
+# --- Campaign --------------------------------------------------------------------------
+
+
+class Campaign(SQLModel, table=True):
+    """A consultation campaign: every deadline is data, never a literal in code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    nom: str = Field(max_length=200)
+    geographie: str = Field(default="2024", max_length=4)
+    active: bool = Field(default=True)
+    lancement: date
+    rencontres_echeance: date  # rencontres held by (2023-07-31)
+    synthese_participants_delai_mois: int = Field(default=1, ge=0)  # months after a meeting
+    synthese_departementale_echeance: date  # (2023-09-01)
+    restitution_debut: date  # autumn window
+    restitution_fin: date
+    questionnaire_ouverture: date | None = None
+    questionnaire_fermeture: date | None = None
+    version: int = Field(default=1)
+
+
+# --- Rencontres and what they produce ---------------------------------------------------
+
+
+class Rencontre(SQLModel, table=True):
+    __table_args__ = (Index("ix_rencontre_campaign_dep_date", "campaign_id", "departement_code", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    departement_code: str = Field(foreign_key="departement.code", index=True, max_length=3)
+    statut: str = Field(default="prevue", max_length=10, index=True)  # STATUTS_RENCONTRE
+    date: dt.date = Field(index=True)
+    heure_debut: time | None = None
+    heure_fin: time | None = None
+    lieu: str = Field(default="", max_length=300)
+    adresse: str = Field(default="", max_length=500)
+    type_lieu: str = Field(default="autre", max_length=30)
+    # Perimeter: the QPV themselves, or a commune / EPCI that covers its QPV indirectly.
+    perimetre: str = Field(default="quartier", max_length=10)
+    commune_insee: str | None = Field(default=None, max_length=5)
+    commune_nom: str | None = Field(default=None, max_length=200)
+    epci_siren: str | None = Field(default=None, foreign_key="epci.siren", max_length=9)
+    quartier_hors_qpv: str = Field(default="", max_length=500)
+    organisateurs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    format: str = Field(default="reunion_publique", max_length=30)
+    # Attendance (counts, each breakdown <= total).
+    participants: int | None = None
+    femmes: int | None = None
+    jeunes: int | None = None
+    habitants_qpv: int | None = None
+    professionnels: int | None = None
+    elus: int | None = None
+    publics_precaires: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    representant_etat_present: bool = False
+    elu_present: bool = False
+    membre_commission_present: bool = False
+    plateforme_presentee: bool = False
+    accessibilite: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # After the meeting.
+    participants_accord_synthese: int | None = None
+    synthese_envoyee_le: dt.date | None = Field(default=None, index=True)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    motif_annulation: str = Field(default="", max_length=500)
+    version: int = Field(default=1)
+    cree_le: datetime = Field(default_factory=utcnow)
+    cree_par: str = Field(default="", max_length=254)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)
+
+
+class RencontreQpv(SQLModel, table=True):
+    """Which QPV a rencontre covers; `direct` is False for commune/EPCI perimeters.
+
+    Materialised at save time so that coverage is one join, whatever the perimeter.
+    """
+
+    rencontre_id: int = Field(foreign_key="rencontre.id", primary_key=True, ondelete="CASCADE")
+    qpv_code: str = Field(foreign_key="qpv.code", primary_key=True, max_length=10, index=True)
+    direct: bool = True
+
+
+class Contribution(SQLModel, table=True):
+    __table_args__ = (Index("ix_contribution_axe_theme", "axe", "theme"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rencontre_id: int = Field(foreign_key="rencontre.id", index=True, ondelete="CASCADE")
+    axe: str = Field(max_length=20)  # AXES
+    theme: str = Field(max_length=30, index=True)  # THEMES
+    texte: str = Field(sa_column=Column(Text, nullable=False))
+    rang: int | None = None  # 1 = most important within the meeting
+    public: str = Field(default="tous", max_length=20)  # PUBLICS
+    cree_le: datetime = Field(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    """A compte rendu uploaded for a rencontre; the bytes live under data/uploads/<sha256>."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rencontre_id: int = Field(foreign_key="rencontre.id", index=True, ondelete="CASCADE")
+    nom_fichier: str = Field(max_length=255)
+    type_mime: str = Field(max_length=100)
+    taille: int
+    sha256: str = Field(max_length=64, index=True)
+    depose_le: datetime = Field(default_factory=utcnow)
+    depose_par: str = Field(default="", max_length=254)
+
+
+class SyntheseDepartementale(SQLModel, table=True):
+    """The chain of the synthèse départementale, one row per département and campaign."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "departement_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    departement_code: str = Field(foreign_key="departement.code", index=True, max_length=3)
+    statut: str = Field(default="brouillon", max_length=30)  # STATUTS_SYNTHESE_DEPARTEMENTALE
+    transmise_region_le: date | None = None
+    transmise_commission_le: date | None = None
+    restitution_le: date | None = None
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    version: int = Field(default=1)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)
+
+
+# --- People and traceability -------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    nom: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)  # ROLES
+    departement_code: str | None = Field(default=None, foreign_key="departement.code", max_length=3)
+    region_code: str | None = Field(default=None, foreign_key="region.code", max_length=3)
+    actif: bool = True
+    cree_le: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    horodatage: datetime = Field(default_factory=utcnow, index=True)
+    acteur: str = Field(max_length=254, index=True)
+    action: str = Field(max_length=40)
+    entite: str = Field(max_length=40, index=True)
+    entite_id: str = Field(default="", max_length=40)
+    avant: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    apres: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class AppState(SQLModel, table=True):
+    """Single-row table: the data version, bumped by every write, keys the read caches."""
+
+    id: int = Field(default=1, primary_key=True)
+    data_version: int = 0

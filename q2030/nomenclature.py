@@ -1,0 +1,151 @@
+"""Fixed nomenclatures of the consultation: one place for every code and its French label.
+
+Codes are stored in the database (short, stable); labels are shown to users.
+"""
+
+from __future__ import annotations
+
+# Rôles des utilisateurs.
+ROLES: dict[str, str] = {
+    "referent": "Référent départemental (préfecture)",
+    "prefet_region": "Préfecture de région",
+    "commission": "Commission participation citoyenne / ANCT",
+    "admin": "Administrateur",
+}
+
+STATUTS_RENCONTRE: dict[str, str] = {
+    "prevue": "Prévue",
+    "tenue": "Tenue",
+    "annulee": "Annulée",
+}
+
+PERIMETRES: dict[str, str] = {
+    "quartier": "Quartier(s)",
+    "commune": "Commune",
+    "epci": "Intercommunalité (EPCI)",
+}
+
+TYPES_LIEU: dict[str, str] = {
+    "equipement_municipal": "Équipement municipal",
+    "centre_social": "Centre social",
+    "bailleur": "Bailleur social",
+    "etablissement_scolaire": "Établissement scolaire",
+    "association": "Association",
+    "espace_public": "Espace public",
+    "en_ligne": "En ligne",
+    "autre": "Autre",
+}
+
+ORGANISATEURS: dict[str, str] = {
+    "prefecture": "Préfecture",
+    "sous_prefecture": "Sous-préfecture / délégué du préfet",
+    "commune": "Commune",
+    "epci": "EPCI",
+    "association": "Association",
+    "conseil_citoyen": "Conseil citoyen",
+    "table_de_quartier": "Table de quartier",
+    "centre_social": "Centre social",
+    "bailleur": "Bailleur",
+    "commission": "Commission participation citoyenne",
+}
+
+FORMATS: dict[str, str] = {
+    "reunion_publique": "Réunion publique",
+    "atelier": "Atelier",
+    "marche_exploratoire": "Marche exploratoire",
+    "porte_a_porte": "Porte-à-porte / aller-vers",
+    "en_ligne": "En ligne",
+    "autre": "Autre",
+}
+
+ACCESSIBILITE: dict[str, str] = {
+    "pmr": "Accès PMR",
+    "lsf": "Interprète LSF",
+    "traduction": "Traduction",
+    "garde_enfants": "Garde d'enfants",
+    "horaire_adapte": "Horaire adapté",
+    "autre": "Autre",
+}
+
+# Les quatre grandes questions posées aux habitants.
+AXES: dict[str, str] = {
+    "changements": "1. Changements attendus d'ici 2030",
+    "ressources": "2. Ressources et acteurs à mobiliser",
+    "projets": "3. Projets structurants",
+    "solutions": "4. Solutions et dispositifs à déployer en priorité",
+}
+
+# Thèmes, rangés par pilier des contrats de ville.
+PILIERS: dict[str, str] = {
+    "cohesion": "Cohésion sociale",
+    "cadre_de_vie": "Cadre de vie et renouvellement urbain",
+    "emploi": "Emploi et développement économique",
+    "transversal": "Thèmes transversaux",
+}
+
+THEMES: dict[str, tuple[str, str]] = {
+    # code: (libellé, pilier)
+    "education": ("Éducation", "cohesion"),
+    "sante": ("Santé", "cohesion"),
+    "jeunesse": ("Jeunesse", "cohesion"),
+    "sport": ("Sport", "cohesion"),
+    "culture": ("Culture", "cohesion"),
+    "parentalite": ("Parentalité", "cohesion"),
+    "acces_droits": ("Accès aux droits et services publics", "cohesion"),
+    "logement": ("Logement et habitat", "cadre_de_vie"),
+    "renouvellement_urbain": ("Renouvellement urbain", "cadre_de_vie"),
+    "espaces_publics": ("Espaces publics", "cadre_de_vie"),
+    "proprete": ("Propreté", "cadre_de_vie"),
+    "mobilite": ("Mobilité et transports", "cadre_de_vie"),
+    "environnement": ("Environnement", "cadre_de_vie"),
+    "emploi": ("Emploi", "emploi"),
+    "insertion": ("Insertion", "emploi"),
+    "formation": ("Formation", "emploi"),
+    "commerces": ("Commerces et développement économique", "emploi"),
+    "securite": ("Tranquillité publique et sécurité", "transversal"),
+    "discriminations": ("Lutte contre les discriminations", "transversal"),
+    "participation": ("Participation citoyenne", "transversal"),
+}
+
+PUBLICS: dict[str, str] = {
+    "tous": "Tous",
+    "jeunes": "Jeunes",
+    "femmes": "Femmes",
+    "familles": "Familles",
+    "seniors": "Seniors",
+    "handicap": "Personnes en situation de handicap",
+    "precaires": "Habitants précaires",
+}
+
+STATUTS_SYNTHESE_DEPARTEMENTALE: dict[str, str] = {
+    "brouillon": "Brouillon",
+    "transmise_region": "Transmise à la préfecture de région",
+    "transmise_commission": "Transmise à la commission et à l'ANCT",
+    "restituee": "Restitution publique tenue",
+}
+
+GEOGRAPHIES: dict[str, str] = {
+    "2015": "Géographie prioritaire 2015",
+    "2024": "Géographie prioritaire 2024",
+}
+
+
+def theme_label(code: str) -> str:
+    return THEMES[code][0] if code in THEMES else code
+
+
+def label(nomenclature: dict[str, str], code: str | None) -> str:
+    """French label of a code, or the code itself when unknown (never raises)."""
+    if code is None:
+        return ""
+    return nomenclature.get(code, code)
+
+
+def code_from_label(nomenclature: dict[str, str] | dict[str, tuple[str, str]], text: str) -> str | None:
+    """Code from a code or a label typed by a user (case and spacing ignored)."""
+    wanted = " ".join(str(text).split()).casefold()
+    for code, value in nomenclature.items():
+        shown = value[0] if isinstance(value, tuple) else value
+        if wanted in (code.casefold(), shown.casefold()):
+            return code
+    return None

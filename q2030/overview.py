@@ -1,0 +1,108 @@
+"""Key figures of the home page, for the scope of the acting user (aggregated in SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, distinct, func
+from sqlmodel import Session, select
+
+from q2030.access import Actor
+from q2030.bootstrap import active_campaign
+from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    perimetre: str
+    qpv: int
+    qpv_couverts: int
+    rencontres_tenues: int
+    rencontres_prevues: int
+    participants: int
+    contributions: int
+    echeance_rencontres: dt.date
+    echeance_synthese: dt.date
+
+    @property
+    def taux_couverture(self) -> float | None:
+        return self.qpv_couverts / self.qpv if self.qpv else None
+
+
+def database_is_empty(session: Session) -> bool:
+    return not session.exec(select(func.count()).select_from(Qpv)).one()
+
+
+def _scoped(query: Select, actor: Actor, departement_column) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    if actor.role == "referent":
+        return query.where(departement_column == actor.departement_code)
+    if actor.role == "prefet_region":
+        regional = select(Departement.code).where(Departement.region_code == actor.region_code)
+        return query.where(departement_column.in_(regional))
+    return query
+
+
+def scope_label(actor: Actor) -> str:
+    from q2030.referentiel import DEPARTEMENTS, REGIONS
+
+    if actor.role == "referent" and actor.departement_code:
+        return f"{DEPARTEMENTS[actor.departement_code][0]} ({actor.departement_code})"
+    if actor.role == "prefet_region" and actor.region_code:
+        return f"Région {REGIONS[actor.region_code]}"
+    return "France entière"
+
+
+def key_figures(session: Session, *, actor: Actor) -> KeyFigures:
+    campaign = active_campaign(session)
+    qpv_count = session.exec(
+        _scoped(
+            select(func.count()).select_from(Qpv).where(Qpv.geographie == campaign.geographie),
+            actor,
+            Qpv.departement_code,
+        )
+    ).one()
+    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+    covered = session.exec(
+        _scoped(
+            select(func.count(distinct(RencontreQpv.qpv_code)))
+            .join(Rencontre, Rencontre.id == RencontreQpv.rencontre_id)  # type: ignore[arg-type]
+            .where(held),
+            actor,
+            Rencontre.departement_code,
+        )
+    ).one()
+    status_query = (
+        select(
+            Rencontre.statut,
+            func.count(),
+            func.coalesce(func.sum(Rencontre.participants), 0),
+        )
+        .where(Rencontre.campaign_id == campaign.id)
+        .group_by(Rencontre.statut)
+    )
+    by_status = {
+        statut: (count, participants)
+        for statut, count, participants in session.exec(_scoped(status_query, actor, Rencontre.departement_code))
+    }  # type: ignore[call-overload]
+    contributions = session.exec(
+        _scoped(
+            select(func.count())
+            .select_from(Contribution)
+            .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
+            .where(Rencontre.campaign_id == campaign.id),  # type: ignore[arg-type]
+            actor,
+            Rencontre.departement_code,
+        )
+    ).one()
+    return KeyFigures(
+        perimetre=scope_label(actor),
+        qpv=qpv_count,
+        qpv_couverts=covered,
+        rencontres_tenues=by_status.get("tenue", (0, 0))[0],
+        rencontres_prevues=by_status.get("prevue", (0, 0))[0],
+        participants=int(by_status.get("tenue", (0, 0))[1]),
+        contributions=contributions,
+        echeance_rencontres=campaign.rencontres_echeance,
+        echeance_synthese=campaign.synthese_departementale_echeance,
+    )

@@ -1,0 +1,160 @@
+"""Page shell: engine, sign-in (demo or OIDC), role-filtered navigation, shared state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from q2030 import audit
+from q2030.access import Actor
+from q2030.bootstrap import prepare_database
+from q2030.db import database_url, make_engine, session_scope
+from q2030.errors import Q2030Error, ValidationError
+from q2030.nomenclature import ROLES
+from q2030.referentiel import DEPARTEMENTS, REGIONS
+
+BLEU_FRANCE = "#000091"
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    label: str
+    roles: frozenset[str]
+
+
+ALL_ROLES = frozenset(ROLES)
+PAGES: dict[str, Page] = {
+    "accueil": Page("streamlit_app.py", "Accueil", ALL_ROLES),
+    "rencontres": Page("pages/1_Rencontres.py", "Rencontres", ALL_ROLES),
+    "agenda": Page("pages/2_Agenda.py", "Agenda des rencontres", ALL_ROLES),
+    "mon_departement": Page("pages/3_Mon_departement.py", "Mon département", frozenset({"referent"})),
+    "ma_region": Page("pages/4_Ma_region.py", "Ma région", frozenset({"prefet_region"})),
+    "national": Page("pages/5_National.py", "Vue nationale", frozenset({"commission", "admin"})),
+    "priorites": Page("pages/6_Priorites.py", "Priorités des habitants", ALL_ROLES),
+    "excel": Page("pages/7_Excel.py", "Échanges Excel", ALL_ROLES),
+    "administration": Page("pages/8_Administration.py", "Administration", frozenset({"admin"})),
+}
+
+
+def auth_mode() -> str:
+    return os.environ.get("Q2030_AUTH", "demo").strip().lower()
+
+
+@st.cache_resource(show_spinner="Préparation de la base de données…")
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    prepare_database(engine)
+    return engine
+
+
+def engine() -> Engine:
+    return _engine(database_url())
+
+
+def data_version() -> int:
+    """Bumped by every audited write: pass it to cached loaders as a key."""
+    with session_scope(engine()) as session:
+        return audit.data_version(session)
+
+
+def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
+    """Set the page up; return the acting user, or None when the page must show nothing."""
+    page = PAGES[page_key]
+    st.set_page_config(
+        page_title=f"{page.label} · Quartiers 2030",
+        layout="wide" if wide else "centered",
+        initial_sidebar_state="expanded",
+    )
+    actor = current_actor()
+    if actor is None:
+        return None
+    _navigation(actor)
+    if actor.role not in page.roles:
+        st.title(page.label)
+        st.error("Cette page n'est pas accessible avec votre rôle.")
+        return None
+    return actor
+
+
+def current_actor() -> Actor | None:
+    if auth_mode() != "demo":
+        st.error("Mode d'authentification inconnu : définissez Q2030_AUTH=demo.")
+        return None
+    st.sidebar.warning("**Mode démonstration** : aucun mot de passe, rôle choisi ci-dessous.")
+    return _demo_actor()
+
+
+def _persisted(key: str, default: str) -> str:
+    """Shared sidebar state survives page changes: copy it into the widget key first."""
+    store = f"shared_{key}"
+    st.session_state.setdefault(store, default)
+    st.session_state[f"widget_{key}"] = st.session_state[store]
+    return f"widget_{key}"
+
+
+def _save(key: str) -> None:
+    st.session_state[f"shared_{key}"] = st.session_state[f"widget_{key}"]
+
+
+def _demo_actor() -> Actor:
+    sidebar = st.sidebar
+    role = sidebar.selectbox(
+        "Rôle",
+        list(ROLES),
+        format_func=ROLES.__getitem__,
+        key=_persisted("role", "referent"),
+        on_change=_save,
+        args=("role",),
+    )
+    if role == "referent":
+        dep = sidebar.selectbox(
+            "Département",
+            list(DEPARTEMENTS),
+            format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
+            key=_persisted("departement", "93"),
+            on_change=_save,
+            args=("departement",),
+        )
+        return Actor(
+            email=f"referent.{dep.lower()}@demo.gouv.fr",
+            role=role,
+            departement_code=dep,
+            region_code=DEPARTEMENTS[dep][1],
+            nom=f"Référent {DEPARTEMENTS[dep][0]} (démo)",
+        )
+    if role == "prefet_region":
+        reg = sidebar.selectbox(
+            "Région",
+            list(REGIONS),
+            format_func=lambda c: REGIONS[c],
+            key=_persisted("region", "11"),
+            on_change=_save,
+            args=("region",),
+        )
+        return Actor(
+            email=f"sgar.{reg}@demo.gouv.fr",
+            role=role,
+            region_code=reg,
+            nom=f"SGAR {REGIONS[reg]} (démo)",
+        )
+    return Actor(email=f"{role}@demo.gouv.fr", role=role, nom=f"{ROLES[role]} (démo)")
+
+
+def _navigation(actor: Actor) -> None:
+    with st.sidebar:
+        st.markdown(f"**{actor.nom or actor.email}**  \n{ROLES[actor.role]}")
+        for page in PAGES.values():
+            if actor.role in page.roles:
+                st.page_link(page.path, label=page.label)
+
+
+def show_error(error: Q2030Error) -> None:
+    """A service error, in French, with one line per field when there are several."""
+    if isinstance(error, ValidationError) and len(error.errors) > 1:
+        st.error("\n".join(f"- {m}" for messages in error.errors.values() for m in messages))
+    else:
+        st.error(str(error))

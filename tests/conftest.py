@@ -1,0 +1,110 @@
+"""Shared fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL when
+Q2030_TEST_DATABASE_URL is set), real reference files, AppTest set-up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+from q2030.bootstrap import prepare_database
+from q2030.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+QPV_2024_CSV = SHARED_DATA / "qpv2024" / "qpv2024.csv"
+PG_URL = os.environ.get("Q2030_TEST_DATABASE_URL", "")
+
+# Tables holding reference geography and configuration, kept between tests on PostgreSQL.
+KEEP_TABLES = {"region", "departement", "alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    prepare_database(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_database() -> Iterator[str]:
+    """A database created for this test run, dropped at the end."""
+    admin_url = make_url(PG_URL)
+    name = f"q2030_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    prepare_database(engine)
+    engine.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty, migrated database (reference geography and campaign loaded)."""
+    if PG_URL:
+        url = request.getfixturevalue("_pg_database")
+        engine = make_engine(url)
+        tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name not in KEEP_TABLES]
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            connection.execute(text("INSERT INTO appstate (id, data_version) VALUES (1, 0)"))
+        prepare_database(engine)
+        engine.dispose()
+        return url
+    path = tmp_path / "q2030.db"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def qpv_2024_csv() -> Path:
+    if not QPV_2024_CSV.exists():
+        pytest.skip(f"fichier de référence absent : {QPV_2024_CSV}")
+    return QPV_2024_CSV
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches() -> Iterator[None]:
+    yield
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Environment for AppTest: the app points at the test database, demo auth."""
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    monkeypatch.setenv("Q2030_AUTH", "demo")
+    monkeypatch.setenv("Q2030_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.chdir(ROOT)
+    return database_url

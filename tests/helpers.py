@@ -1,0 +1,22 @@
+"""Helpers shared by tests (not fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+
+
+def open_app(role: str | None = None, departement: str | None = None, region: str | None = None) -> AppTest:
+    """The home page in demo mode, with the role (and scope) chosen in the sidebar."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        at.session_state["shared_role"] = role
+    if departement:
+        at.session_state["shared_departement"] = departement
+    if region:
+        at.session_state["shared_region"] = region
+    return at.run()

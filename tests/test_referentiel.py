@@ -1,0 +1,36 @@
+"""The project's own table of régions and départements matches INSEE's COG."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from q2030.referentiel import DEPARTEMENTS, DROM, REGIONS
+from tests.conftest import SHARED_DATA
+
+COG = SHARED_DATA / "cog"
+
+
+@pytest.fixture
+def cog() -> tuple[list[dict], list[dict]]:
+    if not (COG / "departements.json").exists():
+        pytest.skip(f"référentiel COG absent : {COG}")
+    departements = json.loads((COG / "departements.json").read_text(encoding="utf-8"))
+    regions = json.loads((COG / "regions.json").read_text(encoding="utf-8"))
+    return departements, regions
+
+
+def test_counts() -> None:
+    assert len(DEPARTEMENTS) == 101
+    assert len(REGIONS) == 18
+    assert len([d for d in DEPARTEMENTS if d not in DROM]) == 96
+    assert {"2A", "2B", "971", "976"} <= set(DEPARTEMENTS)
+
+
+def test_matches_cog(cog: tuple[list[dict], list[dict]]) -> None:
+    departements, regions = cog
+    expected_deps = {d["code"]: (d["nom"], d["region"]) for d in departements if d["zone"] != "com"}
+    expected_regions = {r["code"]: r["nom"] for r in regions if r["zone"] != "com"}
+    assert expected_deps == DEPARTEMENTS
+    assert expected_regions == REGIONS
