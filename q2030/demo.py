@@ -35,6 +35,7 @@ from q2030.models import (
 from q2030.nomenclature import AXES, FORMATS, ORGANISATEURS, PUBLICS, THEMES
 from q2030.qpv_import import import_qpv
 from q2030.referentiel import DEPARTEMENTS
+from q2030.textnorm import normalize
 
 # Scale name: (rencontres, contributions per held rencontre on average)
 SCALES: dict[str, tuple[int, int]] = {
@@ -170,12 +171,14 @@ def load_demo(
         # Each meeting stresses a few themes: draw its own top themes first.
         meeting_themes = rng.choices(themes, theme_weights, k=count)
         for rang, theme in enumerate(meeting_themes, start=1):
+            texte = rng.choice(TEXTES[theme])
             batch.append(
                 {
                     "rencontre_id": rencontre["id"],
                     "axe": rng.choice(list(AXES)),
                     "theme": theme,
-                    "texte": rng.choice(TEXTES[theme]),
+                    "texte": texte,
+                    "texte_norm": normalize(texte),
                     "rang": rang,
                     "public": rng.choices(list(PUBLICS), [10, 3, 2, 2, 1, 1, 1])[0],
                     "cree_le": dt.datetime.now(dt.UTC),

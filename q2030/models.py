@@ -12,8 +12,10 @@ import datetime as dt
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from q2030.textnorm import normalize
 
 
 def utcnow() -> datetime:
@@ -150,9 +152,16 @@ class Contribution(SQLModel, table=True):
     axe: str = Field(max_length=20)  # AXES
     theme: str = Field(max_length=30, index=True)  # THEMES
     texte: str = Field(sa_column=Column(Text, nullable=False))
+    texte_norm: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # textnorm.normalize
     rang: int | None = None  # 1 = most important within the meeting
     public: str = Field(default="tous", max_length=20)  # PUBLICS
     cree_le: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(Contribution, "before_insert")
+@event.listens_for(Contribution, "before_update")
+def _fold_text(_mapper, _connection, contribution: Contribution) -> None:  # type: ignore[no-untyped-def]
+    contribution.texte_norm = normalize(contribution.texte or "")
 
 
 class Document(SQLModel, table=True):

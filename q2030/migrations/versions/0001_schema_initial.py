@@ -328,6 +328,7 @@ def upgrade() -> None:
         sa.Column("axe", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("theme", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("texte", sa.Text(), nullable=False),
+        sa.Column("texte_norm", sa.Text(), nullable=False),
         sa.Column("rang", sa.Integer(), nullable=True),
         sa.Column(
             "public", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
