@@ -109,6 +109,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_db_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="URL de la base source (ex. sqlite:///data/q2030.db)")
+    parser.add_argument("target", help="URL de la base cible, vide (ex. postgresql+psycopg://u@hôte/base)")
+
+
+@command("copy-db", "copie toutes les données d'une base vers une base vide (SQLite -> PostgreSQL)", _copy_db_args)
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    from q2030.copydb import copy_database
+
+    started = time.perf_counter()
+    counts = copy_database(
+        make_engine(args.source), make_engine(args.target), progress=lambda table, n: print(f"{table:<24} {n:>10}")
+    )
+    print(f"{sum(counts.values())} lignes copiées en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)
