@@ -89,9 +89,7 @@ def replace_contributions(
 def _existing(session: Session, rencontre_id: int) -> list[Contribution]:
     return list(
         session.exec(
-            select(Contribution)
-            .where(Contribution.rencontre_id == rencontre_id)
-            .order_by(Contribution.rang, Contribution.id)  # type: ignore[arg-type]
+            select(Contribution).where(Contribution.rencontre_id == rencontre_id).order_by(Contribution.id)  # type: ignore[arg-type]  # as entered
         )
     )
 
