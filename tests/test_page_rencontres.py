@@ -134,6 +134,15 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     assert at.text_input(key="rf_lieu").value == "Mairie annexe"
     with Session(db) as session:
         assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
+    # Reloading shows the stored version (with the other référent's note); saving then works.
+    at.button(key="rf_reload").click().run()
+    assert at.text_area(key="rf_notes").value == "Vu" and not _errors(at)
+    at.text_input(key="rf_lieu").input("Mairie annexe")
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        saved = session.get(Rencontre, rencontre.id)
+        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 4)  # type: ignore[union-attr]
 
 
 def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # type: ignore[no-untyped-def]

@@ -286,7 +286,10 @@ def _submit(actor: Actor, force: bool = False) -> None:
     except ValidationError as error:
         st.session_state[ERRORS], st.session_state[FORCE] = error.errors, False
         return
-    except (ConflitDeVersion, PermissionRefusee, Q2030Error) as error:
+    except ConflitDeVersion as error:
+        st.session_state[ERRORS], st.session_state[FORCE] = {"conflit": [str(error)]}, False
+        return
+    except (PermissionRefusee, Q2030Error) as error:
         st.session_state[ERRORS], st.session_state[FORCE] = {"": [str(error)]}, False
         return
     st.session_state["rf_choice"] = saved_id
@@ -311,6 +314,9 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
     if errors:
         st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
         _field_errors("")
+        _field_errors("conflit")
+        if "conflit" in errors:
+            st.button("Recharger la version enregistrée", key="rf_reload", on_click=_on_choice, args=(actor,))
         _field_errors("doublons")
         if st.session_state.get(FORCE):
             st.button("Enregistrer quand même", key="rf_force", on_click=_submit, args=(actor, True))
