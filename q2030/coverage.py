@@ -236,8 +236,8 @@ def coverage_counts(
     ).all()
     frame = pd.DataFrame(qpv_rows, columns=["code", *COUNT_COLUMNS]).set_index("code")
     frame = frame.join(_rencontre_counts(session, campaign, au, scope, niveau), how="left")
-    frame[RENCONTRE_COLUMNS] = frame[RENCONTRE_COLUMNS].fillna(0)
-    frame[COUNT_COLUMNS + RENCONTRE_COLUMNS] = frame[COUNT_COLUMNS + RENCONTRE_COLUMNS].astype(int)
+    for column in COUNT_COLUMNS + RENCONTRE_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
     frame["couverts"] = frame["couvert_delais"] + frame["couvert_retard"]
     for column in ("couverts", "couvert_delais", "couvert_retard", "prevu", "non_couvert"):
         frame[f"taux_{column}"] = frame[column] / frame["qpv"]
