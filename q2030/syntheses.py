@@ -12,6 +12,7 @@ Each write is validated (dates in order, none in the future), version-checked an
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -147,8 +148,8 @@ def enregistrer_etape(
         if previous is not None and dates[previous] is None:
             errors.append(f"Enregistrez d'abord {previous_label}.")
         dates[column] = date
-        known = [(name, dates[name]) for name in ORDRE if dates[name] is not None]
-        if any(earlier[1] > later[1] for earlier, later in zip(known, known[1:], strict=False)):
+        known = [dates[name] for name in ORDRE if dates[name] is not None]
+        if any(earlier > later for earlier, later in itertools.pairwise(known)):
             errors.append("Les dates des étapes doivent se suivre : préfecture de région, commission, restitution.")
     if errors:
         raise ValidationError({"date": errors})
