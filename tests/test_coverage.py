@@ -231,3 +231,29 @@ def test_burnup_and_projection(session: Session, deadline: dt.date) -> None:
     # After the deadline the "projection" is what was actually done by the deadline.
     _, done = burnup(session, actor=COMMISSION, au=deadline + 30 * DAY)
     assert done.realise and done.couverts_projetes == 6
+
+
+def test_charts_are_valid_vega_lite(built: Session, deadline: dt.date) -> None:
+    from q2030.ui import coverage as ui
+
+    au = deadline - 5 * DAY
+    by_dep = coverage_counts(built, actor=COMMISSION, au=au)
+    tile = ui.tile_map_chart(by_dep).to_dict()
+    values = tile["datasets"][next(iter(tile["datasets"]))]
+    assert len(values) == 101  # every département has a tile, overseas included
+    assert {"971", "972", "973", "974", "976"} <= {v["code"] for v in values}
+    frame, projection = burnup(built, actor=COMMISSION, au=au)
+    layered = ui.burnup_chart(frame, {**projection.__dict__, "taux_projete": projection.taux_projete}, "t").to_dict()
+    assert len(layered["layer"]) == 4  # realised, deadline, total, projection
+    assert "rythme actuel" in ui.projection_sentence({**projection.__dict__, "taux_projete": projection.taux_projete})
+    bars = ui.status_chart(by_dep.assign(D=by_dep["nom"]), "D", "t").to_dict()
+    assert bars["encoding"]["x"]["type"] == "quantitative"
+
+
+def test_csv_is_french() -> None:
+    import pandas as pd
+
+    from q2030.ui.coverage import to_csv
+
+    csv = to_csv(pd.DataFrame({"Date": [dt.date(2023, 7, 31)], "Taux": [62.5], "Déposé": [True]})).decode("utf-8-sig")
+    assert csv.splitlines() == ["Date;Taux;Déposé", "31/07/2023;62,5;oui"]
