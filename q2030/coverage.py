@@ -482,7 +482,9 @@ def burnup(
     ).all()
     daily = pd.Series({_as_date(day): count for day, count in rows}, dtype="int64")
     start = min([campaign.lancement, *daily.index]) if len(daily) else campaign.lancement
-    end = max(au, start)
+    # Stop once nothing changes any more after the deadline (a replay "au" today stays readable).
+    last_change = max(daily.index) if len(daily) else start
+    end = max(start, min(au, max(campaign.rencontres_echeance, last_change)))
     days = pd.date_range(start, end, freq="D").date
     cumulative = daily.reindex(days, fill_value=0).cumsum()
     frame = pd.DataFrame({"date": list(days), "couverts": cumulative.to_numpy(dtype=int)})

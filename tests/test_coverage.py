@@ -229,8 +229,9 @@ def test_burnup_and_projection(session: Session, deadline: dt.date) -> None:
     assert projection.couverts_projetes == 9  # 5 + 4/28 * 28
     assert projection.taux_projete == pytest.approx(0.9)
     # After the deadline the "projection" is what was actually done by the deadline.
-    _, done = burnup(session, actor=COMMISSION, au=deadline + 30 * DAY)
+    late_frame, done = burnup(session, actor=COMMISSION, au=deadline + 300 * DAY)
     assert done.realise and done.couverts_projetes == 6
+    assert late_frame["date"].iloc[-1] == deadline  # nothing changed after the deadline: the series stops there
 
 
 def test_charts_are_valid_vega_lite(built: Session, deadline: dt.date) -> None:

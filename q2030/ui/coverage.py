@@ -104,11 +104,12 @@ def table(frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: s
             shown[label] = shown[label] * 100
             config[label] = PERCENT
         elif shown[label].map(lambda v: isinstance(v, dt.date)).any():
+            shown[label] = pd.to_datetime(shown[label])  # None -> NaT, shown empty
             config[label] = DATE
     result = st.dataframe(shown, hide_index=True, column_config=config, key=key, **dataframe_args)
     st.download_button(
         "Télécharger (CSV)",
-        data=to_csv(shown),
+        data=to_csv(frame[list(columns)].rename(columns=columns)),
         file_name=filename,
         mime="text/csv",
         key=f"{key}_csv",
@@ -132,16 +133,17 @@ def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
     long = counts.melt(id_vars=[label_column, "qpv"], value_vars=list(labels), var_name="code", value_name="QPV")
     long["Statut"] = long["code"].map(labels)
     long["Part"] = long["QPV"] / long["qpv"]
+    long["taux_part"] = long["Part"]  # same figure, shown as a percentage in tables
     long["Ordre"] = long["code"].map({code: i for i, code in enumerate(labels)})
     return long
 
 
 def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
     data = _long_status(counts, label_column)
-    height = max(60, 22 * counts[label_column].nunique())
+    height = max(90, 26 * counts[label_column].nunique())
     return (
         alt.Chart(data, title=title)
-        .mark_bar()
+        .mark_bar(size=18)
         .encode(
             y=alt.Y(f"{label_column}:N", title=None, sort=alt.SortField(label_column)),
             x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
@@ -288,16 +290,24 @@ def metrics(row: pd.Series) -> None:
         fr_number(row["couvert_delais"]),
         fr_percent(row["taux_couvert_delais"]),
         delta_color="off",
+        delta_arrow="off",
     )
     columns[2].metric(
         "Couverts en retard",
         fr_number(row["couvert_retard"]),
         fr_percent(row["taux_couvert_retard"]),
         delta_color="off",
+        delta_arrow="off",
     )
-    columns[3].metric("Rencontre prévue", fr_number(row["prevu"]), fr_percent(row["taux_prevu"]), delta_color="off")
+    columns[3].metric(
+        "Rencontre prévue", fr_number(row["prevu"]), fr_percent(row["taux_prevu"]), delta_color="off", delta_arrow="off"
+    )
     columns[4].metric(
-        "Non couverts", fr_number(row["non_couvert"]), fr_percent(row["taux_non_couvert"]), delta_color="off"
+        "Non couverts",
+        fr_number(row["non_couvert"]),
+        fr_percent(row["taux_non_couvert"]),
+        delta_color="off",
+        delta_arrow="off",
     )
 
 
@@ -365,7 +375,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     )
     table(
         steps,
-        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants"},
+        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants (négatif : passée)"},
         key=f"echeances_{dep}",
         filename="echeances.csv",
     )
@@ -381,7 +391,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         "lieu": "Lieu",
         "perimetre": "Périmètre",
         "synthese_due_le": "Synthèse due le",
-        "jours_restants": "Jours restants",
+        "jours_restants": "Jours restants (négatif : dépassée)",
         "etat_synthese_libelle": "Synthèse aux participants",
         "synthese_envoyee_le": "Envoyée le",
         "compte_rendu": "Compte rendu déposé",
@@ -394,7 +404,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     chart_and_table(
         status_chart(status_counts, "Département", "Répartition des QPV par statut"),
         _long_status(status_counts, "Département"),
-        {"Statut": "Statut", "QPV": "QPV", "Part": "Part"},
+        {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
         key=f"statuts_{dep}",
         filename=f"statuts-{dep}.csv",
     )
@@ -500,7 +510,7 @@ def render_ma_region(actor: Actor) -> None:
     chart_and_table(
         status_chart(by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"),
         _long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
-        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "Part": "Part"},
+        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
         key="region_statuts",
         filename=f"statuts-region-{region}.csv",
     )
