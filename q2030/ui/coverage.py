@@ -145,7 +145,12 @@ def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Cha
         alt.Chart(data, title=title)
         .mark_bar(size=18)
         .encode(
-            y=alt.Y(f"{label_column}:N", title=None, sort=alt.SortField(label_column)),
+            y=alt.Y(
+                f"{label_column}:N",
+                title=None,
+                sort=alt.SortField(label_column),
+                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+            ),
             x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
             color=alt.Color(
                 "Statut:N",
