@@ -66,7 +66,7 @@ def update_campaign(
         errors["questionnaire_fermeture"] = ["La fermeture du questionnaire ne peut précéder son ouverture."]
     if not isinstance(synthese_participants_delai_mois, int) or synthese_participants_delai_mois < 0:
         errors["synthese_participants_delai_mois"] = [
-            "Le délai d'envoi de la synthèse aux participants doit être ≥ 0 mois."
+            "Le délai d'envoi de la synthèse aux participants doit être positif ou nul (en mois)."
         ]
     if errors:
         raise ValidationError(errors)
