@@ -26,6 +26,7 @@ from q2030.users import add_user, list_users, set_user_active, update_user
 DATE_FORMAT = "DD/MM/YYYY"
 DEPS = ["", *DEPARTEMENTS]
 REGS = ["", *REGIONS]
+JOURNAL_DEBUT = dt.date(2020, 1, 1)  # earliest day offered by the audit-log date filters
 
 
 def _dep_label(code: str) -> str:
@@ -281,8 +282,8 @@ def _journal(actor: Actor) -> None:
     columns = st.columns(4)
     acteur = columns[0].selectbox("Utilisateur", ["", *acteurs], format_func=lambda v: v or "Tous", key="admin_a_user")
     entite = columns[1].selectbox("Entité", ["", *entites], format_func=lambda v: v or "Toutes", key="admin_a_entite")
-    du = columns[2].date_input("Du", value=None, format=DATE_FORMAT, key="admin_a_du")
-    au = columns[3].date_input("Au", value=None, format=DATE_FORMAT, key="admin_a_au")
+    du = columns[2].date_input("Du", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_du")
+    au = columns[3].date_input("Au", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_au")
     filters = AuditFilters(
         acteur=acteur or None,
         entite=entite or None,
