@@ -93,3 +93,23 @@ def test_disable_then_enable_is_audited_each_time(session: Session) -> None:
 def test_only_admin_reads_the_user_list(session: Session, role: str) -> None:
     with pytest.raises(PermissionRefusee):
         list_users(session, actor=Actor(email="x@y.fr", role=role, departement_code="93", region_code="11"))
+
+
+def test_first_admin_is_created_from_the_command_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from q2030.cli import main
+    from q2030.db import make_engine
+
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    assert main(["add-user", "Premier.Admin@anct.gouv.fr"]) == 0
+    assert "premier.admin@anct.gouv.fr" in capsys.readouterr().out
+    assert main(["add-user", "x@y.fr", "--role", "referent"]) == 2
+    assert "doit avoir un département" in capsys.readouterr().err
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        users = session.exec(select(User)).all()
+        events = session.exec(select(AuditEvent)).all()
+    engine.dispose()
+    assert [(u.email, u.role) for u in users] == [("premier.admin@anct.gouv.fr", "admin")]
+    assert [e.acteur for e in events] == ["systeme@q2030"]
