@@ -183,3 +183,17 @@ def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine)
     at.date_input(key="admin_a_du").set_value(dt.date.today() - dt.timedelta(days=1)).run()
     assert len(_table(at, "Journal d'audit")) == 1
     assert at.get("download_button"), "export offered"
+
+
+def test_refusal_quoting_the_file_shows_its_text_literally(app_env: str, engine: Engine) -> None:
+    """A cell quoted in an error message cannot become an image, a link or HTML."""
+    at = _admin()
+    evil = "code_qp;lib_qp\n![x](http://evil.example/a.png);Cité\n<img src=x onerror=alert(1)>;Cité\n"
+    at.file_uploader(key="admin_qpv_file").upload("qpv.csv", evil.encode(), "text/csv").run()
+    at.button(key="admin_qpv_submit").click().run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "Fichier refusé" in message
+    assert "![" not in message and "<img" not in message
+    assert r"!\[X\](HTTP://EVIL.EXAMPLE/A.PNG)" in message and r"\<IMG SRC=X ONERROR=ALERT(1)\>" in message
+    assert _count(engine, Qpv) == 0

@@ -206,9 +206,20 @@ def _navigation(actor: Actor) -> None:
             st.button("Se déconnecter", on_click=st.logout, key="auth_logout")
 
 
+_MARKDOWN_SPECIALS = set("\\`*_[]<>$~|")  # enough to defuse links, images, HTML, LaTeX
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown by st.error/st.success is Markdown: make it literal (no link, image, HTML)."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+
+
 def show_error(error: Q2030Error) -> None:
-    """A service error, in French, with one line per field when there are several."""
+    """A service error, in French, with one line per field when there are several.
+
+    Messages may quote user input (a cell of an imported file, a typed value): escaped.
+    """
     if isinstance(error, ValidationError) and len(error.errors) > 1:
-        st.error("\n".join(f"- {m}" for messages in error.errors.values() for m in messages))
+        st.error("\n".join(f"- {escape_markdown(m)}" for messages in error.errors.values() for m in messages))
     else:
-        st.error(str(error))
+        st.error(escape_markdown(str(error)))
