@@ -173,7 +173,7 @@ def test_territory_against_national(jeu: Session) -> None:
     assert df.loc["logement", "indice"] == pytest.approx((10 / 11) / (10 / 16))
     assert df.loc["securite", "indice"] == pytest.approx((1 / 11) / (2 / 16))
     assert df.loc["education", ["contributions_territoire", "contributions_national", "indice"]].tolist() == [0, 4, 0]
-    assert list(df.index)[0] == "logement"  # most over-represented first
+    assert df.index[0] == "logement"  # most over-represented first
     with pytest.raises(ValidationError, match="Choisissez"):
         p.comparaison(jeu, actor=COMMISSION, filtres=TOUT)
 
