@@ -35,7 +35,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, case, distinct, exists, false, func, true
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, true
 from sqlmodel import Session, select
 
 from q2030.access import Actor
@@ -241,51 +241,57 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
     conds = _conditions(session, filtres)
     key = _GROUP_COLUMNS.get(groupe)
-    keys = [key.label("g")] if key is not None else []  # type: ignore[attr-defined]
-
-    # Two levels, both in SQL. Inner: one row per (group, meeting, theme) with the meeting's
-    # and the département's sizes (window sums). Outer: per (group, theme), a theme's
-    # weight in a meeting is n / meeting size, in a département n / département size.
+    # Inner level, one row per (meeting, theme[, axis]): n, 1/rang sum and the meeting's size
+    # in the group (window). Grouping by the meeting and theme only (région and département
+    # are the meeting's: taken with min()) lets SQLite read the covering index
+    # ix_contribution_agregats (rencontre_id, theme, axe, ...) without touching the texts.
+    per_axis = groupe == "axe"
+    inner_keys = [Contribution.axe.label("g")] if per_axis else []  # type: ignore[attr-defined]
+    meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
     reciprocal = case((Contribution.rang > 0, 1.0 / Contribution.rang), else_=0.0)  # type: ignore[operator]
+    partition = [Contribution.rencontre_id, *([Contribution.axe] if per_axis else [])]
     inner = (
         _from(
             select(
-                *keys,
+                *inner_keys,
+                *meeting_key,
                 Contribution.rencontre_id.label("rid"),  # type: ignore[attr-defined]
-                Rencontre.departement_code.label("dep"),  # type: ignore[attr-defined]
+                func.min(Rencontre.departement_code).label("dep"),
                 Contribution.theme.label("theme"),  # type: ignore[attr-defined]
                 func.count().label("n"),
                 func.sum(reciprocal).label("sr"),
-                func.sum(func.count()).over(partition_by=[*keys, Contribution.rencontre_id]).label("mn"),
-                func.sum(func.count()).over(partition_by=[*keys, Rencontre.departement_code]).label("dn"),
+                func.sum(func.count()).over(partition_by=partition).label("mn"),
             )
         )
         .where(*conds)
-        .group_by(*keys, Contribution.rencontre_id, Rencontre.departement_code, Contribution.theme)
-        .subquery("per_meeting")
+        # Same order as the window's partition: SQLite then sorts once.
+        .group_by(*partition, Contribution.theme)
+        .subquery("par_rencontre")
     )
     gk = [inner.c.g] if key is not None else []
-    themes_query = select(
+    # Outer level, per (group, département, theme): a few thousand rows at most. A theme's
+    # weight in a meeting is n / meeting size; the département weight is computed below
+    # from these rows (n / département size), a reshaping of a small result.
+    outer = select(
         *gk,
+        inner.c.dep,
         inner.c.theme,
         func.sum(inner.c.n).label("contributions"),
         func.count().label("rencontres"),
-        func.count(distinct(inner.c.dep)).label("departements"),
         func.sum(inner.c.sr).label("score_rang"),
         func.sum(inner.c.n * 1.0 / inner.c.mn).label("poids_rencontre"),
-        func.sum(inner.c.n * 1.0 / inner.c.dn).label("poids_departement"),
-    ).group_by(*gk, inner.c.theme)
-    totals_query = (
-        _from(
-            select(
-                *keys,
-                func.count(distinct(Contribution.rencontre_id)).label("rencontres_total"),
-                func.count(distinct(Rencontre.departement_code)).label("departements_total"),
-            )
-        )
+    ).group_by(*gk, inner.c.dep, inner.c.theme)
+    meetings = (
+        _from(select(*inner_keys, *meeting_key, Contribution.rencontre_id))
         .where(*conds)
-        .group_by(*keys)
+        .group_by(Contribution.rencontre_id, *([Contribution.axe] if per_axis else []))
+        .subquery("rencontres_du_groupe")
     )
+    totals_query = select(
+        *([meetings.c.g] if key is not None else []), func.count().label("rencontres_total")
+    ).select_from(meetings)
+    if key is not None:
+        totals_query = totals_query.group_by(meetings.c.g)
 
     def frame(query, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         names = (["g"] if key is not None else []) + columns
@@ -294,17 +300,28 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
             df.insert(0, "g", TOUS)
         return df
 
-    df = frame(
-        themes_query,
-        ["theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre", "poids_departement"],
+    rows = frame(outer, ["dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre"])
+    if rows.empty:
+        return pd.DataFrame(
+            columns=["g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
+                     "poids_departement", "rencontres_total", "departements_total", "groupe_type"]
+        )  # fmt: skip
+    for column in ("contributions", "rencontres"):
+        rows[column] = rows[column].astype(int)
+    for column in ("score_rang", "poids_rencontre"):
+        rows[column] = rows[column].astype(float)
+    rows["poids_departement"] = rows["contributions"] / rows.groupby(["g", "dep"])["contributions"].transform("sum")
+    df = rows.groupby(["g", "theme"], as_index=False).agg(
+        contributions=("contributions", "sum"),
+        rencontres=("rencontres", "sum"),
+        departements=("dep", "nunique"),
+        score_rang=("score_rang", "sum"),
+        poids_rencontre=("poids_rencontre", "sum"),
+        poids_departement=("poids_departement", "sum"),
     )
-    if df.empty:
-        return df.assign(rencontres_total=[], departements_total=[], groupe_type=[])
-    df = df.merge(frame(totals_query, ["rencontres_total", "departements_total"]), on="g", how="left")
-    for column in ("contributions", "rencontres", "departements", "rencontres_total", "departements_total"):
-        df[column] = df[column].astype(int)
-    for column in ("score_rang", "poids_rencontre", "poids_departement"):
-        df[column] = df[column].astype(float)
+    df = df.merge(frame(totals_query, ["rencontres_total"]), on="g", how="left")
+    df = df.merge(rows.groupby("g", as_index=False).agg(departements_total=("dep", "nunique")), on="g", how="left")
+    df["rencontres_total"] = df["rencontres_total"].astype(int)
     df["groupe_type"] = groupe
     return df
 

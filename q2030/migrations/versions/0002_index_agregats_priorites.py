@@ -1,4 +1,4 @@
-"""Index couvrant des agrégats de priorités (contribution: rencontre, axe, thème, public, rang).
+"""Index couvrant des agrégats de priorités (contribution: rencontre, thème, axe, public, rang).
 
 Revision ID: 0002_priorites
 Revises: 0001
@@ -18,7 +18,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_contribution_agregats",
         "contribution",
-        ["rencontre_id", "axe", "theme", "public", "rang"],
+        ["rencontre_id", "theme", "axe", "public", "rang"],
         unique=False,
     )
 
