@@ -109,6 +109,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_db_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="URL de la base source (ex. sqlite:///data/q2030.db)")
+    parser.add_argument("target", help="URL de la base cible, vide (ex. postgresql+psycopg://u@hôte/base)")
+
+
+@command("copy-db", "copie toutes les données d'une base vers une base vide (SQLite -> PostgreSQL)", _copy_db_args)
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    from q2030.copydb import copy_database
+
+    started = time.perf_counter()
+    counts = copy_database(
+        make_engine(args.source), make_engine(args.target), progress=lambda table, n: print(f"{table:<24} {n:>10}")
+    )
+    print(f"{sum(counts.values())} lignes copiées en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+def _add_user_args(parser: argparse.ArgumentParser) -> None:
+    from q2030.nomenclature import ROLES
+
+    parser.add_argument("email", help="adresse électronique ProConnect")
+    parser.add_argument("--role", choices=list(ROLES), default="admin", help="rôle (défaut : admin)")
+    parser.add_argument("--nom", default="", help="nom affiché")
+    parser.add_argument("--departement", help="département d'un référent (ex. 93, 2A)")
+    parser.add_argument("--region", help="région d'une préfecture de région (code INSEE, ex. 11)")
+
+
+@command("add-user", "crée un compte (le premier administrateur en mode oidc)", _add_user_args)
+def cmd_add_user(args: argparse.Namespace) -> int:
+    from q2030.users import add_user
+
+    with session_scope(_engine()) as session:
+        user = add_user(
+            session,
+            actor=SYSTEM,
+            email=args.email,
+            role=args.role,
+            nom=args.nom,
+            departement_code=args.departement,
+            region_code=args.region,
+        )
+        print(f"Compte créé : {user.email} ({user.role}).")
+    return 0
+
+
+def _bench_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql ou les deux")
+    parser.add_argument("--scales", default="national,x10", help="volumes : campagne, national, x10")
+    parser.add_argument("--runs", type=int, default=5, help="mesures par opération (médiane)")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--qpv", type=Path, help="liste des QPV (défaut : ../shared/data/qpv2024/qpv2024.csv)")
+    parser.add_argument("--no-pages", action="store_true", help="ne pas mesurer les pages (AppTest)")
+
+
+@command("bench", "mesure les temps de réponse à l'échelle nationale (SQLite et PostgreSQL)", _bench_args)
+def cmd_bench(args: argparse.Namespace) -> int:
+    from q2030 import bench
+
+    results = bench.run(
+        databases=args.databases.split(","),
+        scales=args.scales.split(","),
+        runs=args.runs,
+        pg_url=args.pg_url,
+        qpv_file=args.qpv or bench.DEFAULT_QPV_FILE,
+        pages=not args.no_pages,
+    )
+    print()
+    print(f"Machine : {results['machine']}")
+    print(bench.markdown_table(results))
+    print(f"\nRésultats JSON : {bench.save(results)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)
