@@ -21,6 +21,7 @@ from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import filters
+from q2030.ui.charts import show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
@@ -206,7 +207,7 @@ def _tab_classement(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str
     if df.empty:
         st.info("Aucune contribution pour ces filtres.")
         return
-    st.altair_chart(_bars(df, "part", "Part pondérée"), width="stretch")
+    show_chart(_bars(df, "part", "Part pondérée"))
     _table(p.table_classement(df), "classement", "prio_classement")
     _drill_theme(actor, filtres, df["theme"].tolist(), "prio_drill_classement", axe=axe or filtres.axe)
 
@@ -237,7 +238,7 @@ def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
             ],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart)
     _table(p.table_classement(df), "carte-de-chaleur", "prio_chaleur")
     axe = st.selectbox(
         "Axe de la cellule", [None, *AXES], format_func=lambda c: "—" if c is None else AXES[c], key="prio_chaleur_axe"
@@ -272,7 +273,7 @@ def _tab_regions(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str) -
         .resolve_scale(y="independent")
     )
     st.caption("Les cinq premiers thèmes de chaque région.")
-    st.altair_chart(chart)
+    show_chart(chart, stretch=False)
     _table(p.table_classement(df), "priorites-par-region", "prio_regions")
     regions = sorted(set(df["groupe"]), key=lambda c: REGIONS.get(c, c))
     region = st.selectbox(
@@ -321,7 +322,7 @@ def _tab_comparaison(actor: Actor, filtres: p.Filtres, ponderation: str) -> None
     )
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#666").encode(x="x:Q")
     st.caption("Au-dessus de 1 : thème sur-représenté dans le territoire par rapport à la France entière.")
-    st.altair_chart(bars + rule, width="stretch")
+    show_chart(bars + rule)
     _table(shown, "comparaison", "prio_comparaison")
     _drill_theme(actor, filtres, df[df["contributions_territoire"] > 0]["theme"].tolist(), "prio_drill_comparaison")
 
@@ -339,7 +340,7 @@ def _tab_recherche(actor: Actor, filtres: p.Filtres) -> None:
     if df.empty:
         st.info("Aucune contribution ne contient ces mots.")
         return
-    st.altair_chart(_bars(df, "contributions", "Contributions trouvées", percent=False), width="stretch")
+    show_chart(_bars(df, "contributions", "Contributions trouvées", percent=False))
     _table(df[["theme_libelle", "contributions", "rencontres"]].rename(
         columns={"theme_libelle": "Thème", "contributions": "Contributions", "rencontres": "Rencontres"}
     ), "recherche-par-theme", "prio_recherche_themes")  # fmt: skip
@@ -370,7 +371,7 @@ def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
             tooltip=[alt.Tooltip("affiche:N", title="Terme"), alt.Tooltip("contributions:Q", title="Contributions")],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart)
     _table(shown[["affiche", "contributions"]].rename(columns={"affiche": "Terme", "contributions": "Contributions"}),
            "mots-frequents", "prio_mots")  # fmt: skip
     labels = dict(zip(shown["terme"], shown["affiche"], strict=True))
