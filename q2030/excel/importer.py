@@ -1,15 +1,16 @@
 """Import of a filled entry template: all or nothing, idempotent, same rules as the form.
 
-Every row goes through the rencontres service (`validate_rencontre`, `create_rencontre`,
-`update_rencontre`, `replace_contributions`): the importer only reads cells and maps the
-service's field errors back to the sheet, row and column the user sees. With any error it
-raises `ImportRefuse` carrying the full report; the caller's transaction
-(q2030.db.session_scope) then rolls back, so rencontres, contributions and the audit log
+Every row goes through the rencontres services (`rencontres.validate_rencontre`,
+`create_rencontre`, `update_rencontre`, `contributions.clean_rows` / `replace_contributions`):
+the importer only reads cells and maps the service's field errors back to the sheet, row
+and column the user sees. With any error it raises `ImportRefuse` carrying the full
+report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres, contributions and the audit log
 stay as they were. A row whose normalised values equal the database is not written.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ Progress = Callable[[float, str], None]
 RENCONTRE_HEADERS = {c.field: c.header for c in RENCONTRE_COLUMNS} | {
     "qpv_codes": "QPV",
     "qpv": "QPV",
+    "doublons": "Date",
     "departement_code": "Identifiant",
     "campaign_id": "Identifiant",
 }
@@ -90,7 +92,8 @@ def import_workbook(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import a filled template for a département; ImportRefuse (with the report) on any error."""
-    from q2030 import rencontres as service  # issue 3: the one place holding the form's rules
+    from q2030 import contributions as contribution_service  # the form's rules, never copied here
+    from q2030 import rencontres as service
 
     require(
         can_write_rencontres(actor, departement_code),
@@ -123,12 +126,17 @@ def import_workbook(
         except ValidationError as error:
             report.issues.extend(_rencontre_issues(item, error))
         notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
-    if report.issues:
-        raise ImportRefuse(report)
-
     by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
     for row in parsed.contributions:
         by_identifiant[row.identifiant.casefold()].append(row)
+    wanted: dict[str, list[dict[str, Any]]] = {}  # identifiant -> contributions cleaned by the service
+    for key, rows in by_identifiant.items():
+        try:
+            wanted[key] = contribution_service.clean_rows([r.data for r in rows])
+        except ValidationError as error:
+            report.issues.extend(_contribution_issues(rows, error))
+    if report.issues:
+        raise ImportRefuse(report)
     for position, item in enumerate(parsed.rencontres):
         data = {**item.data, "departement_code": departement_code}
         try:
@@ -148,9 +156,9 @@ def import_workbook(
             report.issues.extend(_rencontre_issues(item, error))
             continue
         rows = by_identifiant.get(item.identifiant.casefold(), [])
-        if rows and _contributions_differ(session, rencontre.id, rows):  # type: ignore[arg-type]
+        if rows and _contributions_differ(session, rencontre.id, wanted[item.identifiant.casefold()]):  # type: ignore[arg-type]
             try:
-                service.replace_contributions(
+                contribution_service.replace_contributions(
                     session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in rows]
                 )
                 report.contributions_replaced += 1
@@ -204,25 +212,15 @@ def _same(session: Session, rencontre: Rencontre, clean: dict[str, Any]) -> bool
     return True
 
 
-def _contributions_differ(session: Session, rencontre_id: int, rows: list[ContributionRow]) -> bool:
-    from q2030.nomenclature import AXES, PUBLICS, THEMES, code_from_label
-
-    def key(axe: str, theme: str, texte: str, rang: int | None, public: str | None) -> tuple:  # type: ignore[type-arg]
-        return (
-            code_from_label(AXES, axe) or axe,
-            code_from_label(THEMES, theme) or theme,
-            " ".join((texte or "").split()),
-            rang,
-            code_from_label(PUBLICS, public or "tous") or public,
-        )
-
+def _contributions_differ(session: Session, rencontre_id: int, wanted: list[dict[str, Any]]) -> bool:
+    """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
+    fields = ("axe", "theme", "texte", "rang", "public")
     stored = session.exec(
         select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public).where(
             Contribution.rencontre_id == rencontre_id
         )
     ).all()
-    wanted = [key(r.data["axe"], r.data["theme"], r.data["texte"], r.data["rang"], r.data["public"]) for r in rows]
-    return sorted(map(repr, (key(*s) for s in stored))) != sorted(map(repr, wanted))
+    return sorted(map(repr, map(tuple, stored))) != sorted(repr(tuple(row[f] for f in fields)) for row in wanted)
 
 
 def _field_header(key: str, headers: dict[str, str]) -> str:
@@ -254,14 +252,25 @@ def _row_value(data: dict[str, Any], key: str) -> str:
     return display(value)
 
 
+LINE_MESSAGE = re.compile(r"^Ligne (\d+), colonne « (.+?) » : (.*)$", re.S)
+
+
 def _contribution_issues(rows: list[ContributionRow], error: ValidationError) -> list[ImportIssue]:
-    """Map errors of replace_contributions to rows: keys may carry the row index (e.g. "2.texte")."""
+    """Map the service's "Ligne N, colonne « X » : …" messages back to the sheet's rows."""
+    from q2030.contributions import COLUMNS as SERVICE_COLUMNS
+
+    by_label = {label_text: CONTRIBUTION_HEADERS.get(name, label_text) for name, label_text in SERVICE_COLUMNS.items()}
+    field_of = {label_text: name for name, label_text in SERVICE_COLUMNS.items()}
     issues = []
-    for key, messages in error.errors.items():
-        index = next((int(p) for p in key.replace("[", ".").replace("]", "").split(".") if p.isdigit()), None)
-        targets = [rows[index]] if index is not None and index < len(rows) else rows[:1]
-        header = _field_header(key, CONTRIBUTION_HEADERS)
-        for row in targets:
-            for message in messages:
-                issues.append(ImportIssue(SHEET_CONTRIBUTIONS, row.row, header, _row_value(row.data, key), message))
+    for messages in error.errors.values():
+        for message in messages:
+            match = LINE_MESSAGE.match(message)
+            if match and 0 < int(match.group(1)) <= len(rows):
+                row = rows[int(match.group(1)) - 1]
+                column = match.group(2)
+                value = _row_value(row.data, field_of.get(column, ""))
+                header = by_label.get(column, column)
+                issues.append(ImportIssue(SHEET_CONTRIBUTIONS, row.row, header, value, match.group(3)))
+            else:  # a message about the whole set (e.g. a cancelled rencontre): name its first row
+                issues.append(ImportIssue(SHEET_CONTRIBUTIONS, rows[0].row, "", "", message))
     return issues
