@@ -114,7 +114,7 @@ def test_reading_messy_cells() -> None:
     base.update({"Identifiant": "R1 ", "Statut": " tenue", "Date": "12/06/2023", "Heure de début": "18h30",
                  "Périmètre": "Quartier(s)", "QPV": "QN09301M – Les Quartiers ", "Autres QPV": "qn09302m ; QN09303M",
                  "Participants": "1 200", "Femmes": 600.0, "Organisateurs": "Préfecture; conseil citoyen",
-                 "Élu présent": "oui", "Synthèse envoyée aux participants le": 45100, "Commune (code INSEE)": None})  # fmt: skip
+                 "Élu présent": "oui", "Synthèse envoyée aux participants le": 45100})  # fmt: skip
     row = [base[h] for h in reordered]
     content = _sheet_bytes(
         [[None] * len(headers), row, [" "] * len(headers)],

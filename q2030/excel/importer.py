@@ -4,8 +4,8 @@ Every row goes through the rencontres services (`rencontres.validate_rencontre`,
 `create_rencontre`, `update_rencontre`, `contributions.clean_rows` / `replace_contributions`):
 the importer only reads cells and maps the service's field errors back to the sheet, row
 and column the user sees. With any error it raises `ImportRefuse` carrying the full
-report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres, contributions and the audit log
-stay as they were. A row whose normalised values equal the database is not written.
+report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres,
+contributions and the audit log stay as they were. A row whose normalised values equal the database is not written.
 """
 
 from __future__ import annotations
@@ -141,8 +141,13 @@ def import_workbook(
         data = {**item.data, "departement_code": departement_code}
         try:
             if item.rencontre_id is None:
-                rencontre = service.create_rencontre(session, actor=actor, data=data)
-                report.created += 1
+                twin = _already_imported(session, service, departement_code, cleaned[item.row])
+                if twin is not None:  # the same file imported before: R1 is that rencontre
+                    rencontre = twin
+                    report.unchanged += 1
+                else:
+                    rencontre = service.create_rencontre(session, actor=actor, data=data)
+                    report.created += 1
             else:
                 rencontre = existing[item.rencontre_id]
                 if _same(session, rencontre, cleaned[item.row]):
@@ -186,6 +191,24 @@ def _existing(session: Session, campaign_id: int | None, departement_code: str, 
             )
         )
     }
+
+
+def _already_imported(session: Session, service, departement_code: str, clean: dict[str, Any]) -> Rencontre | None:  # type: ignore[no-untyped-def]
+    """A new row (R1…) identical in every field to a rencontre of the département, if any.
+
+    New rows carry no database id, so re-importing a file would otherwise create them
+    again: an exact twin (same date, QPV, place, counts…) is taken as that rencontre.
+    """
+    if not clean.get("date") or not clean.get("qpv_codes"):
+        return None
+    for doublon in service.probable_duplicates(
+        session, departement_code=departement_code, date=clean["date"], qpv_codes=clean["qpv_codes"]
+    ):
+        candidate = session.get(Rencontre, doublon.id)
+        same_dep = candidate is not None and candidate.departement_code == departement_code
+        if same_dep and _same(session, candidate, clean):  # type: ignore[arg-type]
+            return candidate
+    return None
 
 
 def _comparable(value: Any) -> Any:
