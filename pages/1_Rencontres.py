@@ -1,10 +1,8 @@
-"""Rencontres (en construction)."""
-
-import streamlit as st
+"""Rencontres : liste et chaîne des comptes rendus, saisie, documents, contributions."""
 
 from q2030.ui import page_setup
+from q2030.ui.rencontres import render_rencontres
 
 actor = page_setup("rencontres")
 if actor is not None:
-    st.title("Rencontres")
-    st.info("Cette page est en cours de construction.")
+    render_rencontres(actor)

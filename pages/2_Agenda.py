@@ -1,10 +1,8 @@
-"""Agenda des rencontres (en construction)."""
-
-import streamlit as st
+"""Agenda des rencontres prévues, avec export iCalendar (.ics)."""
 
 from q2030.ui import page_setup
+from q2030.ui.rencontres import render_agenda
 
 actor = page_setup("agenda")
 if actor is not None:
-    st.title("Agenda des rencontres")
-    st.info("Cette page est en cours de construction.")
+    render_agenda(actor)

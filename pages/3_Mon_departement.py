@@ -1,10 +1,8 @@
-"""Mon département (en construction)."""
-
-import streamlit as st
+"""Mon département (référent) : quartiers non couverts, échéances, synthèses en retard."""
 
 from q2030.ui import page_setup
+from q2030.ui.coverage import render_mon_departement
 
 actor = page_setup("mon_departement")
 if actor is not None:
-    st.title("Mon département")
-    st.info("Cette page est en cours de construction.")
+    render_mon_departement(actor)

@@ -1,10 +1,8 @@
-"""Ma région (en construction)."""
-
-import streamlit as st
+"""Ma région (préfecture de région) : un tableau par département, détail d'un département."""
 
 from q2030.ui import page_setup
+from q2030.ui.coverage import render_ma_region
 
 actor = page_setup("ma_region")
 if actor is not None:
-    st.title("Ma région")
-    st.info("Cette page est en cours de construction.")
+    render_ma_region(actor)

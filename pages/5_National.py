@@ -1,10 +1,8 @@
-"""Vue nationale (en construction)."""
-
-import streamlit as st
+"""Vue nationale (commission, ANCT, administrateur) : régions, carte, progression, départements."""
 
 from q2030.ui import page_setup
+from q2030.ui.coverage import render_national
 
 actor = page_setup("national")
 if actor is not None:
-    st.title("Vue nationale")
-    st.info("Cette page est en cours de construction.")
+    render_national(actor)

@@ -1,10 +1,8 @@
-"""Administration (en construction)."""
-
-import streamlit as st
+"""Administration : utilisateurs, campagne, référentiel QPV, journal d'audit (administrateur)."""
 
 from q2030.ui import page_setup
+from q2030.ui.admin import render
 
 actor = page_setup("administration")
 if actor is not None:
-    st.title("Administration")
-    st.info("Cette page est en cours de construction.")
+    render(actor)

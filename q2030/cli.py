@@ -215,6 +215,51 @@ def cmd_export_national(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_db_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="URL de la base source (ex. sqlite:///data/q2030.db)")
+    parser.add_argument("target", help="URL de la base cible, vide (ex. postgresql+psycopg://u@hôte/base)")
+
+
+@command("copy-db", "copie toutes les données d'une base vers une base vide (SQLite -> PostgreSQL)", _copy_db_args)
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    from q2030.copydb import copy_database
+
+    started = time.perf_counter()
+    counts = copy_database(
+        make_engine(args.source), make_engine(args.target), progress=lambda table, n: print(f"{table:<24} {n:>10}")
+    )
+    print(f"{sum(counts.values())} lignes copiées en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+def _add_user_args(parser: argparse.ArgumentParser) -> None:
+    from q2030.nomenclature import ROLES
+
+    parser.add_argument("email", help="adresse électronique ProConnect")
+    parser.add_argument("--role", choices=list(ROLES), default="admin", help="rôle (défaut : admin)")
+    parser.add_argument("--nom", default="", help="nom affiché")
+    parser.add_argument("--departement", help="département d'un référent (ex. 93, 2A)")
+    parser.add_argument("--region", help="région d'une préfecture de région (code INSEE, ex. 11)")
+
+
+@command("add-user", "crée un compte (le premier administrateur en mode oidc)", _add_user_args)
+def cmd_add_user(args: argparse.Namespace) -> int:
+    from q2030.users import add_user
+
+    with session_scope(_engine()) as session:
+        user = add_user(
+            session,
+            actor=SYSTEM,
+            email=args.email,
+            role=args.role,
+            nom=args.nom,
+            departement_code=args.departement,
+            region_code=args.region,
+        )
+        print(f"Compte créé : {user.email} ({user.role}).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)

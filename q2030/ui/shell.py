@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.auth_util import is_authlib_installed
 
-from q2030 import audit
+from q2030 import audit, auth
 from q2030.access import Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
@@ -81,11 +82,60 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
 
 
 def current_actor() -> Actor | None:
-    if auth_mode() != "demo":
-        st.error("Mode d'authentification inconnu : définissez Q2030_AUTH=demo.")
+    """The signed-in (or, in demo mode, chosen) user; None after drawing why there is none."""
+    try:
+        mode = auth.auth_mode()
+    except auth.ConfigurationError as error:
+        st.error(str(error))
         return None
-    st.sidebar.warning("**Mode démonstration** : aucun mot de passe, rôle choisi ci-dessous.")
-    return _demo_actor()
+    if mode == "demo":
+        st.sidebar.warning("**Mode démonstration** : aucun mot de passe, rôle choisi ci-dessous.")
+        st.warning(
+            "**Mode démonstration** — aucune connexion : le rôle et le périmètre se choisissent dans la barre "
+            "latérale. N'y saisissez pas de données réelles.",
+        )
+        return _demo_actor()
+    return _oidc_actor()
+
+
+def _auth_section() -> dict:
+    try:
+        section = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets.toml at all
+        return {}
+    return dict(section) if section else {}
+
+
+def _oidc_actor() -> Actor | None:
+    """ProConnect (OpenID Connect) through st.login; only known, active users get in."""
+    try:
+        auth.check_oidc_config(_auth_section(), authlib_installed=is_authlib_installed())
+    except auth.ConfigurationError as error:
+        st.title("Quartiers 2030 — configuration incomplète")
+        st.error(str(error))
+        return None
+    if not st.user.is_logged_in:
+        st.title("Quartiers 2030 — suivi des concertations")
+        st.write(
+            "Application réservée aux agents de l'État et de l'ANCT chargés du suivi de la concertation. "
+            "Connectez-vous avec votre compte ProConnect."
+        )
+        st.button("Se connecter avec ProConnect", on_click=st.login, type="primary", key="auth_login")
+        return None
+    email = st.user.get("email")
+    with session_scope(engine()) as session:
+        actor = auth.actor_for_email(session, email if isinstance(email, str) else None)
+    if actor is None:
+        st.title("Accès non autorisé")
+        st.error(
+            "Votre compte n'est pas autorisé à utiliser cette application, ou il a été désactivé. "
+            "Demandez l'accès à l'administrateur national de Quartiers 2030."
+        )
+        if isinstance(email, str):
+            st.text(f"Compte utilisé : {email}")
+        st.button("Se déconnecter", on_click=st.logout, key="auth_logout_refused")
+        return None
+    return actor
 
 
 def _persisted(key: str, default: str) -> str:
@@ -146,15 +196,30 @@ def _demo_actor() -> Actor:
 
 def _navigation(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{actor.nom or actor.email}**  \n{ROLES[actor.role]}")
+        # The name is typed by an administrator: shown as text, never as Markdown.
+        st.text(actor.nom or actor.email)
+        st.caption(ROLES[actor.role])
         for page in PAGES.values():
             if actor.role in page.roles:
                 st.page_link(page.path, label=page.label)
+        if auth_mode() == "oidc":
+            st.button("Se déconnecter", on_click=st.logout, key="auth_logout")
+
+
+_MARKDOWN_SPECIALS = set("\\`*_[]<>$~|")  # enough to defuse links, images, HTML, LaTeX
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown by st.error/st.success is Markdown: make it literal (no link, image, HTML)."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
 
 
 def show_error(error: Q2030Error) -> None:
-    """A service error, in French, with one line per field when there are several."""
+    """A service error, in French, with one line per field when there are several.
+
+    Messages may quote user input (a cell of an imported file, a typed value): escaped.
+    """
     if isinstance(error, ValidationError) and len(error.errors) > 1:
-        st.error("\n".join(f"- {m}" for messages in error.errors.values() for m in messages))
+        st.error("\n".join(f"- {escape_markdown(m)}" for messages in error.errors.values() for m in messages))
     else:
-        st.error(str(error))
+        st.error(escape_markdown(str(error)))

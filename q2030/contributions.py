@@ -1,0 +1,117 @@
+"""Contributions of a rencontre: replaced as a whole table (the form's data editor, an
+Excel sheet), validated row by row with messages naming the row and the column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from q2030 import audit, cleaning
+from q2030.access import Actor, can_write_rencontres, require
+from q2030.errors import ValidationError
+from q2030.models import Contribution, Rencontre
+from q2030.nomenclature import AXES, PUBLICS, THEMES, label, theme_label
+from q2030.rencontres import _get, require_read
+
+COLUMNS: dict[str, str] = {
+    "axe": "Axe",
+    "theme": "Thème",
+    "texte": "Contribution",
+    "rang": "Rang de priorité",
+    "public": "Public concerné",
+}
+MAX_TEXT = 5_000
+
+
+def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Typed rows, blank rows dropped; ValidationError listing every bad cell."""
+    messages: list[str] = []
+    out: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        if all(cleaning.is_blank(row.get(key)) for key in COLUMNS):
+            continue  # an empty line left in the editor or the sheet
+
+        def cell(key: str, convert, row=row, number=number) -> Any:  # type: ignore[no-untyped-def]
+            try:
+                return convert(row.get(key))
+            except ValueError as error:
+                messages.append(f"Ligne {number}, colonne « {COLUMNS[key]} » : {error}.")
+                return None
+
+        axe = cell("axe", lambda v: cleaning.code(AXES, v))
+        theme = cell("theme", lambda v: cleaning.code(THEMES, v))
+        texte = cell("texte", lambda v: cleaning.text(v, MAX_TEXT))
+        rang = cell("rang", cleaning.count)
+        public = cell("public", lambda v: cleaning.code(PUBLICS, v)) or "tous"
+        for key, value in (("axe", axe), ("theme", theme), ("texte", texte)):
+            if not value and not any(m.startswith(f"Ligne {number}, colonne « {COLUMNS[key]} »") for m in messages):
+                messages.append(f"Ligne {number}, colonne « {COLUMNS[key]} » : à remplir.")
+        if rang == 0:
+            messages.append(f"Ligne {number}, colonne « {COLUMNS['rang']} » : 1 est la priorité la plus haute, pas 0.")
+        out.append({"axe": axe, "theme": theme, "texte": texte, "rang": rang, "public": public})
+    if messages:
+        raise ValidationError({"contributions": messages})
+    return out
+
+
+def replace_contributions(
+    session: Session, *, actor: Actor, rencontre_id: int, rows: list[dict[str, Any]]
+) -> list[Contribution]:
+    """Replace every contribution of the rencontre by `rows` (codes or French labels)."""
+    rencontre = _get(session, rencontre_id)
+    require(
+        can_write_rencontres(actor, rencontre.departement_code),
+        "Seul le référent du département peut saisir les contributions de ses rencontres.",
+    )
+    if rencontre.statut == "annulee":
+        raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
+    clean = clean_rows(rows)
+    before = [_plain(c) for c in _existing(session, rencontre_id)]
+    session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[call-overload, arg-type]
+    created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
+    session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
+    audit.record(
+        session,
+        actor=actor,
+        action="contributions",
+        entite="rencontre",
+        entite_id=rencontre_id,
+        avant={"contributions": before},
+        apres={"contributions": [_plain(c) for c in created]},
+    )
+    session.flush()
+    return created
+
+
+def _existing(session: Session, rencontre_id: int) -> list[Contribution]:
+    return list(
+        session.exec(
+            select(Contribution).where(Contribution.rencontre_id == rencontre_id).order_by(Contribution.id)  # type: ignore[arg-type]  # as entered
+        )
+    )
+
+
+def _plain(contribution: Contribution) -> dict[str, Any]:
+    return {key: getattr(contribution, key) for key in COLUMNS}
+
+
+def list_contributions(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
+    """The rencontre's contributions with French labels, in the editor's column order."""
+    rencontre: Rencontre = _get(session, rencontre_id)
+    require_read(session, actor, rencontre.departement_code)
+    rows = [
+        {
+            "axe": label(AXES, c.axe),
+            "theme": theme_label(c.theme),
+            "texte": c.texte,
+            "rang": c.rang,
+            "public": label(PUBLICS, c.public),
+        }
+        for c in _existing(session, rencontre_id)
+    ]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["rang"] = frame["rang"].astype("Int64")
+    return frame

@@ -1,0 +1,503 @@
+"""Coverage of the QPV and the report chain, at a chosen date ("au"), for an actor's scope.
+
+Every figure shown by the pages (and by the Excel export) comes from here, so both agree.
+The status of all QPV is one GROUP BY query with conditional aggregates; counts per
+département / région / national wrap it as a subquery. Nothing loops over rows in Python
+except per-rencontre listings (due date of each participant synthesis).
+
+Status of a QPV at `au`:
+- couvert_delais: a rencontre "tenue" covering it, dated <= rencontres_echeance and <= au;
+- couvert_retard: covered only by rencontres held after the deadline (still <= au);
+- prevu: no held rencontre yet, but a planned one ("prevue", or "tenue" dated after au);
+- non_couvert: nothing. Cancelled rencontres never count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import Date, and_, case, exists, func, literal, or_
+from sqlmodel import Session, select
+
+from q2030.access import Actor, require
+from q2030.bootstrap import active_campaign
+from q2030.formatting import add_months
+from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
+from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE
+from q2030.referentiel import DEPARTEMENTS
+
+STATUTS_COUVERTURE: dict[str, str] = {
+    "couvert_delais": "Couvert dans les délais",
+    "couvert_retard": "Couvert en retard",
+    "prevu": "Rencontre prévue",
+    "non_couvert": "Non couvert",
+}
+ETATS_SYNTHESE_PARTICIPANTS: dict[str, str] = {
+    "envoyee_a_temps": "Envoyée à temps",
+    "envoyee_en_retard": "Envoyée en retard",
+    "en_retard": "Échéance dépassée, non envoyée",
+    "pas_encore_due": "Pas encore due",
+}
+Niveau = Literal["departement", "region", "national"]
+
+
+# --- Scope -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the actor may see, narrowed by an optional département or région."""
+
+    departement_code: str | None = None
+    region_code: str | None = None
+
+
+def resolve_scope(actor: Actor, *, departement_code: str | None = None, region_code: str | None = None) -> Scope:
+    """Check the actor may read the requested territory; default to the actor's own scope."""
+    if departement_code is not None:
+        if departement_code not in DEPARTEMENTS:
+            raise LookupError(f"Département inconnu : {departement_code}")
+        region_of_dep = DEPARTEMENTS[departement_code][1]
+        require(
+            actor.is_national
+            or (actor.role == "prefet_region" and actor.region_code == region_of_dep)
+            or (actor.role == "referent" and actor.departement_code == departement_code),
+            "Vous ne pouvez consulter que les départements de votre périmètre.",
+        )
+        return Scope(departement_code=departement_code)
+    if actor.role == "referent":
+        return Scope(departement_code=actor.departement_code)
+    if actor.role == "prefet_region":
+        require(region_code in (None, actor.region_code), "Vous ne pouvez consulter que votre région.")
+        return Scope(region_code=actor.region_code)
+    require(actor.is_national, "Rôle inconnu.")
+    return Scope(region_code=region_code)
+
+
+def _where_scope(query, scope: Scope, departement_column):  # type: ignore[no-untyped-def]
+    if scope.departement_code is not None:
+        return query.where(departement_column == scope.departement_code)
+    if scope.region_code is not None:
+        return query.where(Departement.region_code == scope.region_code)
+    return query
+
+
+# --- Status per QPV --------------------------------------------------------------------
+
+
+def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope):  # type: ignore[no-untyped-def]
+    """One row per QPV of the campaign's geography: status, first held date, next planned date."""
+    r, rq = Rencontre, RencontreQpv
+    au_ = literal(au, Date)
+    held = and_(r.statut == "tenue", r.date <= au_)
+    planned = or_(r.statut == "prevue", and_(r.statut == "tenue", r.date > au_))
+    first_held = func.min(case((held, r.date)))
+    on_time = func.max(case((and_(held, r.date <= literal(campaign.rencontres_echeance, Date)), 1), else_=0))
+    direct = func.max(case((and_(held, rq.direct == True), 1), else_=0))  # noqa: E712
+    next_planned = func.min(case((planned, r.date)))
+    statut = case(
+        (on_time == 1, "couvert_delais"),
+        (first_held.is_not(None), "couvert_retard"),
+        (next_planned.is_not(None), "prevu"),
+        else_="non_couvert",
+    )
+    query = (
+        select(
+            Qpv.code.label("qpv_code"),
+            Qpv.nom.label("qpv_nom"),
+            Qpv.communes_label.label("communes"),
+            Qpv.departement_code.label("departement_code"),
+            Departement.region_code.label("region_code"),
+            statut.label("statut"),
+            first_held.label("premiere_rencontre"),
+            next_planned.label("prochaine_prevue"),
+            direct.label("direct"),
+            func.count(case((held, r.id))).label("rencontres_tenues"),
+        )
+        .select_from(Qpv)
+        .join(Departement, Departement.code == Qpv.departement_code)
+        .outerjoin(rq, rq.qpv_code == Qpv.code)
+        .outerjoin(r, and_(r.id == rq.rencontre_id, r.campaign_id == campaign.id, r.statut != "annulee"))
+        .where(Qpv.geographie == campaign.geographie)
+        .group_by(Qpv.code, Qpv.nom, Qpv.communes_label, Qpv.departement_code, Departement.region_code)
+    )
+    return _where_scope(query, scope, Qpv.departement_code).subquery("statut_qpv")
+
+
+def qpv_status(
+    session: Session,
+    *,
+    actor: Actor,
+    au: dt.date | None = None,
+    departement_code: str | None = None,
+    region_code: str | None = None,
+) -> pd.DataFrame:
+    """One row per QPV in scope: statut (code), statut_libelle, couverture (directe/indirecte)."""
+    campaign = active_campaign(session)
+    au = au or dt.date.today()
+    scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
+    status = _status_subquery(campaign, au, scope)
+    rows = session.exec(select(*status.c).order_by(status.c.departement_code, status.c.qpv_code)).all()  # type: ignore[call-overload]
+    frame = pd.DataFrame(rows, columns=[c.name for c in status.columns])
+    frame["statut_libelle"] = frame["statut"].map(STATUTS_COUVERTURE)
+    covered = frame["statut"].isin(["couvert_delais", "couvert_retard"])
+    frame["couverture"] = ""
+    frame.loc[covered & (frame["direct"] == 1), "couverture"] = "directe"
+    frame.loc[covered & (frame["direct"] != 1), "couverture"] = "indirecte"
+    frame["direct"] = frame["direct"].astype(bool)
+    for column in ("premiere_rencontre", "prochaine_prevue"):
+        frame[column] = frame[column].map(_as_date)
+    return frame
+
+
+def qpv_non_couverts(
+    session: Session, *, actor: Actor, au: dt.date | None = None, departement_code: str | None = None
+) -> pd.DataFrame:
+    """QPV without any held rencontre at `au`: those with nothing planned first, then by next planned date."""
+    frame = qpv_status(session, actor=actor, au=au, departement_code=departement_code)
+    frame = frame[frame["statut"].isin(["prevu", "non_couvert"])]
+    return frame.sort_values(["statut", "prochaine_prevue", "qpv_code"], na_position="last").reset_index(drop=True)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# --- Counts per territory --------------------------------------------------------------
+
+COUNT_COLUMNS = [
+    "qpv",
+    "couvert_delais",
+    "couvert_retard",
+    "prevu",
+    "non_couvert",
+    "couvert_direct",
+    "couvert_indirect",
+]
+RENCONTRE_COLUMNS = ["rencontres_tenues", "rencontres_prevues", "syntheses_en_retard", "comptes_rendus_manquants"]
+
+
+def _earliest_meeting_not_overdue(au: dt.date, months: int) -> dt.date:
+    """Smallest meeting date d whose synthesis due date add_months(d) is >= au.
+
+    add_months is non-decreasing, so "due < au" is exactly "date < this", which lets SQL
+    count overdue syntheses without month arithmetic (which SQLite and PostgreSQL do differently).
+    """
+    day = add_months(au, -months) - dt.timedelta(days=4)
+    while add_months(day, months) < au:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def coverage_counts(
+    session: Session,
+    *,
+    actor: Actor,
+    au: dt.date | None = None,
+    niveau: Niveau = "departement",
+    region_code: str | None = None,
+    departement_code: str | None = None,
+) -> pd.DataFrame:
+    """Counts of QPV by status and of rencontres by report state, grouped at `niveau`.
+
+    Rows: one per département / région having QPV (or one "France" row for national).
+    Rates (taux_*) are shares of the QPV count.
+    """
+    campaign = active_campaign(session)
+    au = au or dt.date.today()
+    scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
+    status = _status_subquery(campaign, au, scope)
+    key = {"departement": status.c.departement_code, "region": status.c.region_code, "national": literal("FR")}[niveau]
+
+    def count_if(condition):  # type: ignore[no-untyped-def]
+        return func.sum(case((condition, 1), else_=0))
+
+    covered = status.c.statut.in_(["couvert_delais", "couvert_retard"])
+    qpv_rows = session.exec(
+        select(  # type: ignore[call-overload]
+            key.label("code"),
+            func.count().label("qpv"),
+            count_if(status.c.statut == "couvert_delais"),
+            count_if(status.c.statut == "couvert_retard"),
+            count_if(status.c.statut == "prevu"),
+            count_if(status.c.statut == "non_couvert"),
+            count_if(and_(covered, status.c.direct == 1)),
+            count_if(and_(covered, status.c.direct != 1)),
+        ).group_by(key)
+    ).all()
+    frame = pd.DataFrame(qpv_rows, columns=["code", *COUNT_COLUMNS]).set_index("code")
+    frame = frame.join(_rencontre_counts(session, campaign, au, scope, niveau), how="left")
+    for column in COUNT_COLUMNS + RENCONTRE_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
+    frame["couverts"] = frame["couvert_delais"] + frame["couvert_retard"]
+    for column in ("couverts", "couvert_delais", "couvert_retard", "prevu", "non_couvert"):
+        frame[f"taux_{column}"] = frame[column] / frame["qpv"]
+    frame = frame.reset_index()
+    frame["nom"] = frame["code"].map(_names(session, niveau))
+    if niveau == "departement":
+        frame["region_code"] = frame["code"].map(lambda c: DEPARTEMENTS[c][1])
+        frame = frame.merge(
+            synthese_departementale_status(session, campaign=campaign, au=au, codes=list(frame["code"])),
+            on="code",
+            how="left",
+        )
+    return frame.sort_values("code").reset_index(drop=True)
+
+
+def _names(session: Session, niveau: Niveau) -> dict[str, str]:
+    if niveau == "departement":
+        return dict(session.exec(select(Departement.code, Departement.nom)).all())  # type: ignore[arg-type]
+    if niveau == "region":
+        return dict(session.exec(select(Region.code, Region.nom)).all())  # type: ignore[arg-type]
+    return {"FR": "France entière"}
+
+
+def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: Scope, niveau: Niveau) -> pd.DataFrame:
+    r = Rencontre
+    au_ = literal(au, Date)
+    key = {"departement": r.departement_code, "region": Departement.region_code, "national": literal("FR")}[niveau]
+    held = and_(r.statut == "tenue", r.date <= au_)
+    planned = or_(r.statut == "prevue", and_(r.statut == "tenue", r.date > au_))
+    threshold = literal(_earliest_meeting_not_overdue(au, campaign.synthese_participants_delai_mois), Date)
+    overdue = and_(held, r.date < threshold, or_(r.synthese_envoyee_le.is_(None), r.synthese_envoyee_le > au_))
+    au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    has_report = exists().where(Document.rencontre_id == r.id, Document.depose_le < au_end)
+    query = (
+        select(
+            key.label("code"),
+            func.sum(case((held, 1), else_=0)),
+            func.sum(case((planned, 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
+            func.sum(case((and_(held, ~has_report), 1), else_=0)),
+        )
+        .select_from(r)
+        .join(Departement, Departement.code == r.departement_code)
+        .where(r.campaign_id == campaign.id, r.statut != "annulee")
+        .group_by(key)
+    )
+    rows = session.exec(_where_scope(query, scope, r.departement_code)).all()  # type: ignore[call-overload]
+    return pd.DataFrame(rows, columns=["code", *RENCONTRE_COLUMNS]).set_index("code")
+
+
+# --- Report chain of each rencontre ---------------------------------------------------------
+
+
+def etat_synthese_participants(
+    date_rencontre: dt.date, envoyee_le: dt.date | None, au: dt.date, delai_mois: int
+) -> tuple[str, dt.date]:
+    """State of the synthesis to participants at `au`, and its due date (the last allowed day)."""
+    due = add_months(date_rencontre, delai_mois)
+    if envoyee_le is not None and envoyee_le <= au:
+        return ("envoyee_a_temps" if envoyee_le <= due else "envoyee_en_retard"), due
+    return ("en_retard" if au > due else "pas_encore_due"), due
+
+
+def suivi_rencontres(
+    session: Session,
+    *,
+    actor: Actor,
+    au: dt.date | None = None,
+    departement_code: str | None = None,
+    region_code: str | None = None,
+) -> pd.DataFrame:
+    """Held rencontres (at `au`) with their report chain: synthesis due, state, days left, compte rendu."""
+    campaign = active_campaign(session)
+    au = au or dt.date.today()
+    scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
+    r = Rencontre
+    au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    reports = (
+        select(Document.rencontre_id, func.count().label("n"))
+        .where(Document.depose_le < au_end)
+        .group_by(Document.rencontre_id)
+        .subquery()
+    )
+    query = (
+        select(
+            r.id,
+            r.departement_code,
+            r.date,
+            r.lieu,
+            r.perimetre,
+            r.participants,
+            r.synthese_envoyee_le,
+            func.coalesce(reports.c.n, 0),
+        )
+        .join(Departement, Departement.code == r.departement_code)
+        .outerjoin(reports, reports.c.rencontre_id == r.id)
+        .where(r.campaign_id == campaign.id, r.statut == "tenue", r.date <= au)
+        .order_by(r.date, r.id)
+    )
+    rows = session.exec(_where_scope(query, scope, r.departement_code)).all()  # type: ignore[call-overload]
+    columns = ["id", "departement_code", "date", "lieu", "perimetre", "participants", "synthese_envoyee_le"]
+    frame = pd.DataFrame(rows, columns=[*columns, "documents"])
+    frame["date"] = frame["date"].map(_as_date)
+    frame["synthese_envoyee_le"] = frame["synthese_envoyee_le"].map(_as_date)
+    months = campaign.synthese_participants_delai_mois
+    records = []
+    for date_, sent in zip(frame["date"], frame["synthese_envoyee_le"], strict=True):
+        state, due = etat_synthese_participants(date_, sent, au, months)
+        records.append((state, ETATS_SYNTHESE_PARTICIPANTS[state], due, (due - au).days))
+    state_columns = ["etat_synthese", "etat_synthese_libelle", "synthese_due_le", "jours_restants"]
+    states = pd.DataFrame(records, columns=state_columns)
+    frame = pd.concat([frame, states], axis=1)
+    frame["perimetre"] = frame["perimetre"].map(lambda c: PERIMETRES.get(c, c))
+    frame["compte_rendu"] = frame["documents"] > 0
+    return frame
+
+
+# --- Synthèse départementale and deadlines ------------------------------------------------
+
+
+def synthese_departementale_status(
+    session: Session, *, campaign: Campaign, au: dt.date, codes: list[str]
+) -> pd.DataFrame:
+    """Status of each département's synthesis chain at `au` (steps dated after `au` not yet done)."""
+    rows = session.exec(
+        select(SyntheseDepartementale).where(
+            SyntheseDepartementale.campaign_id == campaign.id,
+            SyntheseDepartementale.departement_code.in_(codes),  # type: ignore[attr-defined]
+        )
+    ).all()
+    by_code = {row.departement_code: row for row in rows}
+    records = []
+    for code in codes:
+        row = by_code.get(code)
+        region = row.transmise_region_le if row and row.transmise_region_le and row.transmise_region_le <= au else None
+        commission = (
+            row.transmise_commission_le
+            if row and row.transmise_commission_le and row.transmise_commission_le <= au
+            else None
+        )
+        restitution = row.restitution_le if row and row.restitution_le and row.restitution_le <= au else None
+        statut = (
+            "restituee"
+            if restitution
+            else "transmise_commission"
+            if commission
+            else "transmise_region"
+            if region
+            else "brouillon"
+        )
+        due = campaign.synthese_departementale_echeance
+        late = (commission is not None and commission > due) or (commission is None and au > due)
+        records.append(
+            {
+                "code": code,
+                "synthese_statut": statut,
+                "synthese_statut_libelle": STATUTS_SYNTHESE_DEPARTEMENTALE[statut],
+                "synthese_transmise_region_le": region,
+                "synthese_transmise_commission_le": commission,
+                "synthese_en_retard": late,
+                "restitution_le": restitution,
+            }
+        )
+    return pd.DataFrame(
+        records,
+        columns=[
+            "code",
+            "synthese_statut",
+            "synthese_statut_libelle",
+            "synthese_transmise_region_le",
+            "synthese_transmise_commission_le",
+            "synthese_en_retard",
+            "restitution_le",
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Echeance:
+    libelle: str
+    date: dt.date
+    jours_restants: int  # negative once passed
+
+
+def echeances(campaign: Campaign, au: dt.date) -> list[Echeance]:
+    """The campaign's deadlines with the days left at `au`."""
+    steps = [
+        ("Rencontres tenues", campaign.rencontres_echeance),
+        ("Synthèse départementale transmise à la commission et à l'ANCT", campaign.synthese_departementale_echeance),
+        ("Début de la fenêtre de restitution publique", campaign.restitution_debut),
+        ("Fin de la fenêtre de restitution publique", campaign.restitution_fin),
+    ]
+    return [Echeance(label, day, (day - au).days) for label, day in steps]
+
+
+# --- Burn-up ---------------------------------------------------------------------------
+
+PACE_WINDOW_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Projection:
+    au: dt.date
+    echeance: dt.date
+    qpv: int
+    couverts_au: int
+    couverts_projetes: int  # at the deadline; actual count once the deadline has passed
+    rythme_par_jour: float  # over the PACE_WINDOW_DAYS days before `au`
+
+    @property
+    def taux_projete(self) -> float | None:
+        return self.couverts_projetes / self.qpv if self.qpv else None
+
+    @property
+    def realise(self) -> bool:
+        return self.au >= self.echeance
+
+
+def burnup(
+    session: Session,
+    *,
+    actor: Actor,
+    au: dt.date | None = None,
+    departement_code: str | None = None,
+    region_code: str | None = None,
+) -> tuple[pd.DataFrame, Projection]:
+    """Cumulative QPV covered (first held rencontre) per day up to `au`, and the projection.
+
+    The pace is the average over the last PACE_WINDOW_DAYS days before `au`; the projection
+    extends it linearly to the meetings deadline, capped at the number of QPV.
+    """
+    campaign = active_campaign(session)
+    au = au or dt.date.today()
+    scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
+    status = _status_subquery(campaign, au, scope)
+    total = session.exec(select(func.count()).select_from(status)).one()  # type: ignore[call-overload]
+    rows = session.exec(
+        select(status.c.premiere_rencontre, func.count())  # type: ignore[call-overload]
+        .where(status.c.premiere_rencontre.is_not(None))
+        .group_by(status.c.premiere_rencontre)
+        .order_by(status.c.premiere_rencontre)
+    ).all()
+    daily = pd.Series({_as_date(day): count for day, count in rows}, dtype="int64")
+    start = min([campaign.lancement, *daily.index]) if len(daily) else campaign.lancement
+    # Stop once nothing changes any more after the deadline (a replay "au" today stays readable).
+    last_change = max(daily.index) if len(daily) else start
+    end = max(start, min(au, max(campaign.rencontres_echeance, last_change)))
+    days = pd.date_range(start, end, freq="D").date
+    cumulative = daily.reindex(days, fill_value=0).cumsum()
+    frame = pd.DataFrame({"date": list(days), "couverts": cumulative.to_numpy(dtype=int)})
+    frame["taux"] = frame["couverts"] / total if total else 0.0
+    covered_now = int(frame["couverts"].iloc[-1]) if len(frame) else 0
+    window_start = au - dt.timedelta(days=PACE_WINDOW_DAYS)
+    before = frame.loc[frame["date"] <= window_start, "couverts"]
+    covered_before = int(before.iloc[-1]) if len(before) else 0
+    pace = (covered_now - covered_before) / PACE_WINDOW_DAYS
+    deadline = campaign.rencontres_echeance
+    if au >= deadline:
+        at_deadline = frame.loc[frame["date"] <= deadline, "couverts"]
+        projected = int(at_deadline.iloc[-1]) if len(at_deadline) else 0
+    else:
+        projected = min(total, round(covered_now + pace * (deadline - au).days))
+    return frame, Projection(au, deadline, total, covered_now, projected, pace)

@@ -1,0 +1,151 @@
+"""Comptes rendus: PDF, DOCX or ODT files attached to a rencontre.
+
+The type is read from the bytes, never from the name. Files are stored once per content
+under Q2030_UPLOAD_DIR/<sha256> (outside any served folder); the database keeps the
+name shown to users. A rolled-back upload may leave its file behind: harmless, since a
+file is only reachable through a Document row and identical content reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from q2030 import audit
+from q2030.access import Actor, can_write_rencontres, require
+from q2030.db import PROJECT_ROOT
+from q2030.errors import IntrouvableError, ValidationError
+from q2030.models import Document
+from q2030.rencontres import _get, require_read
+
+MAX_BYTES = 10 * 1024 * 1024
+TYPES: dict[str, tuple[str, str]] = {
+    # kind: (MIME type, extension)
+    "pdf": ("application/pdf", ".pdf"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "odt": ("application/vnd.oasis.opendocument.text", ".odt"),
+}
+
+
+def upload_dir() -> Path:
+    """Read at call time so that tests and deployments can move it."""
+    return Path(os.environ.get("Q2030_UPLOAD_DIR") or PROJECT_ROOT / "data" / "uploads")
+
+
+def detect_type(content: bytes) -> str | None:
+    """ "pdf", "docx", "odt" from the content, or None."""
+    if content.startswith(b"%PDF-"):
+        return "pdf"
+    if not content.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names and archive.read("mimetype").strip() == b"application/vnd.oasis.opendocument.text":
+                return "odt"
+            if "[Content_Types].xml" in names and any(name.startswith("word/") for name in names):
+                return "docx"
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+        return None
+    return None
+
+
+def sanitize_filename(filename: str, kind: str) -> str:
+    """Base name only, no control or path characters, the extension of the real type."""
+    name = unicodedata.normalize("NFC", str(filename)).replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().lstrip(".").strip()
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    wanted = TYPES[kind][1]
+    if f".{extension.lower()}" != wanted:
+        stem = name  # keep what the user called it, add the real extension
+    stem = stem[: 255 - len(wanted)].strip() or "compte-rendu"
+    return f"{stem}{wanted}"
+
+
+def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename: str, content: bytes) -> Document:
+    rencontre = _get(session, rencontre_id)
+    require(
+        can_write_rencontres(actor, rencontre.departement_code),
+        "Seul le référent du département peut déposer les comptes rendus de ses rencontres.",
+    )
+    if not content:
+        raise ValidationError({"document": [f"Le fichier « {filename} » est vide."]})
+    if len(content) > MAX_BYTES:
+        raise ValidationError(
+            {"document": [f"Le fichier « {filename} » dépasse 10 Mo ({len(content) / 1024 / 1024:.1f} Mo)."]}
+        )
+    kind = detect_type(content)
+    if kind is None:
+        raise ValidationError(
+            {"document": [f"Le fichier « {filename} » n'est ni un PDF, ni un document Word (DOCX), ni un ODT."]}
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    _store(digest, content)
+    document = Document(
+        rencontre_id=rencontre_id,
+        nom_fichier=sanitize_filename(filename, kind),
+        type_mime=TYPES[kind][0],
+        taille=len(content),
+        sha256=digest,
+        depose_par=actor.email,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="depot_document",
+        entite="document",
+        entite_id=document.id,  # type: ignore[arg-type]
+        apres=audit.snapshot(document),
+    )
+    session.flush()
+    return document
+
+
+def _store(digest: str, content: bytes) -> None:
+    folder = upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / digest
+    if target.exists():
+        return  # same content already stored
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(content)
+    os.replace(temporary, target)  # atomic: a reader never sees half a file
+
+
+def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[Document, bytes]:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
+    require_read(session, actor, _get(session, document.rencontre_id).departement_code)
+    path = upload_dir() / document.sha256
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise IntrouvableError(f"Le fichier de « {document.nom_fichier} » est introuvable sur le serveur.") from None
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        raise IntrouvableError(f"Le fichier de « {document.nom_fichier} » est altéré sur le serveur.")
+    return document, content
+
+
+def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
+    require_read(session, actor, _get(session, rencontre_id).departement_code)
+    rows = session.exec(
+        select(Document.id, Document.nom_fichier, Document.type_mime, Document.taille, Document.depose_le)
+        .where(Document.rencontre_id == rencontre_id)
+        .order_by(Document.id)  # type: ignore[arg-type]
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "nom_fichier", "type_mime", "taille", "depose_le"])

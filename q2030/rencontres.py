@@ -1,0 +1,694 @@
+"""Rencontres: the single write path (form, Excel import) and the list read model.
+
+`data` dicts use the Rencontre column names (q2030.models) plus `qpv_codes` (list of QPV
+codes, perimeter "quartier"). Values may be typed (date, time, int) or text as typed in a
+spreadsheet (31/07/2023, 18h30, "Centre social"): `validate_rencontre` cleans them all and
+reports every error at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from pydantic_core import PydanticUndefined
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from q2030 import audit, cleaning
+from q2030.access import Actor, can_read_departement, can_write_rencontres, require
+from q2030.bootstrap import active_campaign
+from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
+from q2030.formatting import fr_date
+from q2030.models import (
+    Campaign,
+    Contribution,
+    Departement,
+    Document,
+    Epci,
+    Qpv,
+    QpvCommune,
+    QpvEpci,
+    Rencontre,
+    RencontreQpv,
+)
+from q2030.nomenclature import ACCESSIBILITE, FORMATS, ORGANISATEURS, PERIMETRES, STATUTS_RENCONTRE, TYPES_LIEU
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# French labels of the fields, shared by messages and the form.
+LABELS: dict[str, str] = {
+    "statut": "Statut",
+    "date": "Date",
+    "heure_debut": "Heure de début",
+    "heure_fin": "Heure de fin",
+    "lieu": "Nom du lieu",
+    "adresse": "Adresse",
+    "type_lieu": "Type de lieu",
+    "perimetre": "Périmètre",
+    "qpv_codes": "Quartiers prioritaires",
+    "commune_insee": "Commune",
+    "epci_siren": "Intercommunalité (EPCI)",
+    "quartier_hors_qpv": "Quartier hors QPV",
+    "organisateurs": "Organisateurs",
+    "format": "Format",
+    "participants": "Participants",
+    "femmes": "dont femmes",
+    "jeunes": "dont jeunes (moins de 26 ans)",
+    "habitants_qpv": "dont habitants du QPV",
+    "professionnels": "dont professionnels",
+    "elus": "dont élus",
+    "publics_precaires": "Attention portée aux publics précaires",
+    "representant_etat_present": "Représentant de l'État présent",
+    "elu_present": "Élu présent",
+    "membre_commission_present": "Membre de la commission présent",
+    "plateforme_presentee": "Plateforme en ligne présentée",
+    "accessibilite": "Mesures d'accessibilité",
+    "participants_accord_synthese": "Participants d'accord pour recevoir la synthèse",
+    "synthese_envoyee_le": "Synthèse envoyée aux participants le",
+    "notes": "Notes",
+    "motif_annulation": "Motif d'annulation",
+    "departement_code": "Département",
+}
+COUNTS = ("participants", "femmes", "jeunes", "habitants_qpv", "professionnels", "elus", "participants_accord_synthese")
+BREAKDOWNS = COUNTS[1:]
+BOOLEANS = ("representant_etat_present", "elu_present", "membre_commission_present", "plateforme_presentee")
+TEXTS = {"lieu": 300, "adresse": 500, "quartier_hors_qpv": 500, "publics_precaires": None, "notes": None}
+CHOICES = {"statut": STATUTS_RENCONTRE, "type_lieu": TYPES_LIEU, "perimetre": PERIMETRES, "format": FORMATS}
+MULTI = {"organisateurs": ORGANISATEURS, "accessibilite": ACCESSIBILITE}
+EDITABLE = (
+    *LABELS.keys() - {"qpv_codes", "departement_code"},
+    "commune_nom",
+)
+# Keys tolerated in `data` but not written (the form or an export may carry them).
+IGNORED = {"id", "version", "campaign_id", "cree_le", "cree_par", "modifie_le", "modifie_par"}
+
+
+class DoublonProbable(ValidationError):
+    """Another rencontre covers one of the same QPV on the same date."""
+
+    def __init__(self, doublons: list[Doublon]) -> None:
+        self.doublons = doublons
+        lines = [
+            f"n° {d.id} du {fr_date(d.date)} ({d.lieu or 'lieu non précisé'}, quartiers {', '.join(d.qpv_communs)})"
+            for d in doublons
+        ]
+        super().__init__(
+            {
+                "doublons": [
+                    "Doublon probable : une autre rencontre couvre le même quartier à la même date : "
+                    + " ; ".join(lines)
+                    + ". Vérifiez, puis enregistrez quand même si ce sont bien deux rencontres."
+                ]
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Doublon:
+    id: int
+    date: dt.date
+    heure_debut: dt.time | None
+    lieu: str
+    statut: str
+    qpv_communs: tuple[str, ...]
+
+
+# --- Validation ------------------------------------------------------------------------
+
+
+def validate_rencontre(
+    session: Session, *, actor: Actor, data: dict[str, Any], rencontre_id: int | None = None
+) -> dict[str, Any]:
+    """Cleaned values (column names + `qpv_codes`: every QPV covered) or ValidationError.
+
+    On update, keys absent from `data` keep the stored value. Raises PermissionRefusee when
+    the actor may not write in the rencontre's département.
+    """
+    existing = _get(session, rencontre_id) if rencontre_id is not None else None
+    departement = existing.departement_code if existing else (data.get("departement_code") or actor.departement_code)
+    require(
+        departement is not None and can_write_rencontres(actor, str(departement)),
+        "Seul le référent du département peut saisir ou modifier ses rencontres.",
+    )
+    errors: dict[str, list[str]] = defaultdict(list)
+    unknown = sorted(set(data) - set(LABELS) - set(EDITABLE) - IGNORED)
+    if unknown:
+        errors[""].append(f"Champ(s) inconnu(s) : {', '.join(unknown)}.")
+    if existing is not None:
+        raw: dict[str, Any] = {key: getattr(existing, key) for key in EDITABLE}
+        raw["qpv_codes"] = _direct_qpv(session, existing.id)  # type: ignore[arg-type]
+        campaign = session.get(Campaign, existing.campaign_id)
+    else:
+        raw = {key: None for key in EDITABLE}
+        for key, info in Rencontre.model_fields.items():
+            if key in EDITABLE and info.default is not PydanticUndefined:
+                raw[key] = info.default
+        raw.update(organisateurs=[], accessibilite=[], qpv_codes=[])
+        campaign = active_campaign(session)
+    raw.update(data)
+    raw["departement_code"] = departement
+    clean: dict[str, Any] = {"departement_code": departement}
+
+    def field(name: str, convert) -> Any:  # type: ignore[no-untyped-def]
+        try:
+            return convert(raw.get(name))
+        except ValueError as error:
+            errors[name].append(f"{LABELS[name]} : {error}.")
+            return None
+
+    for name, nomenclature in CHOICES.items():
+        clean[name] = field(name, lambda v, n=nomenclature: cleaning.code(n, v))
+        if clean[name] is None and name not in errors:
+            errors[name].append(f"{LABELS[name]} : choisissez une valeur.")
+    for name, nomenclature in MULTI.items():
+        clean[name] = field(name, lambda v, n=nomenclature: cleaning.codes(n, v)) or []
+    for name, max_length in TEXTS.items():
+        clean[name] = field(name, lambda v, m=max_length: cleaning.text(v, m)) or ""
+    clean["motif_annulation"] = field("motif_annulation", lambda v: cleaning.text(v, 500)) or ""
+    for name in COUNTS:
+        clean[name] = field(name, cleaning.count)
+    for name in BOOLEANS:
+        clean[name] = bool(field(name, cleaning.boolean))
+    for name in ("heure_debut", "heure_fin"):
+        clean[name] = field(name, cleaning.time)
+    for name in ("date", "synthese_envoyee_le"):
+        clean[name] = field(name, cleaning.date)
+
+    today = dt.date.today()
+    if clean["date"] is None and "date" not in errors:
+        errors["date"].append("Date : indiquez la date de la rencontre.")
+    if clean["statut"] == "tenue" and clean["date"] and clean["date"] > today:
+        errors["date"].append(
+            f"Date : une rencontre tenue ne peut pas être dans le futur ({fr_date(clean['date'])}) ; "
+            "choisissez le statut « Prévue »."
+        )
+    if clean["statut"] == "annulee" and not clean["motif_annulation"]:
+        errors["motif_annulation"].append("Motif d'annulation : indiquez pourquoi la rencontre est annulée.")
+    if clean["statut"] != "annulee":
+        clean["motif_annulation"] = ""
+    if clean["heure_debut"] and clean["heure_fin"] and clean["heure_fin"] <= clean["heure_debut"]:
+        errors["heure_fin"].append(
+            f"Heure de fin : {clean['heure_fin']:%H:%M} doit être après l'heure de début "
+            f"({clean['heure_debut']:%H:%M})."
+        )
+    sent = clean["synthese_envoyee_le"]
+    if sent and clean["date"] and sent < clean["date"]:
+        errors["synthese_envoyee_le"].append(
+            f"Synthèse envoyée le : le {fr_date(sent)} est avant la rencontre ({fr_date(clean['date'])})."
+        )
+    if sent and sent > today:
+        errors["synthese_envoyee_le"].append(f"Synthèse envoyée le : le {fr_date(sent)} est dans le futur.")
+    total = clean["participants"]
+    for name in BREAKDOWNS:
+        value = clean[name]
+        if value is not None and total is not None and value > total:
+            errors[name].append(
+                f"{LABELS[name][0].upper()}{LABELS[name][1:]} : {value} dépasse le nombre de participants ({total})."
+            )
+    detailed = [LABELS[name] for name in BREAKDOWNS if clean[name] is not None]
+    if total is None and detailed and "participants" not in errors:
+        errors["participants"].append(
+            f"Participants : indiquez le total, puisque {', '.join(f'« {d} »' for d in detailed)} "
+            f"{'est rempli' if len(detailed) == 1 else 'sont remplis'}."
+        )
+
+    clean["commune_insee"] = clean["commune_nom"] = clean["epci_siren"] = None
+    clean["qpv_codes"] = []
+    if clean["perimetre"]:
+        _perimeter(session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024")
+    if errors:
+        raise ValidationError(dict(errors))
+    return clean
+
+
+def _perimeter(
+    session: Session,
+    raw: dict[str, Any],
+    clean: dict[str, Any],
+    errors: dict[str, list[str]],
+    departement: str,
+    geographie: str,
+) -> None:
+    """Fill `qpv_codes` with every QPV covered, checking they belong to the département."""
+    perimetre = clean["perimetre"]
+    if perimetre == "quartier":
+        wanted = raw.get("qpv_codes") or []
+        if isinstance(wanted, str):
+            wanted = [c for c in wanted.replace(";", ",").split(",")]
+        wanted = list(dict.fromkeys(str(c).strip().upper() for c in wanted if not cleaning.is_blank(c)))
+        if not wanted:
+            errors["qpv_codes"].append("Quartiers prioritaires : choisissez au moins un quartier.")
+            return
+        found = {
+            code: (dep, geo, nom)
+            for code, dep, geo, nom in session.exec(
+                select(Qpv.code, Qpv.departement_code, Qpv.geographie, Qpv.nom).where(Qpv.code.in_(wanted))  # type: ignore[attr-defined]
+            )
+        }
+        for code in wanted:
+            if code not in found:
+                errors["qpv_codes"].append(f"Quartiers prioritaires : {code} n'est pas un quartier connu.")
+            elif found[code][0] != departement:
+                errors["qpv_codes"].append(
+                    f"Quartiers prioritaires : {code} ({found[code][2]}) n'est pas dans votre département "
+                    f"({departement})."
+                )
+            elif found[code][1] != geographie:
+                errors["qpv_codes"].append(
+                    f"Quartiers prioritaires : {code} n'appartient pas à la géographie {geographie} de la campagne."
+                )
+        clean["qpv_codes"] = sorted(wanted)
+        return
+    if perimetre == "commune":
+        insee = cleaning.text(raw.get("commune_insee"))
+        if not insee:
+            errors["commune_insee"].append("Commune : choisissez la commune.")
+            return
+        rows = session.exec(
+            select(Qpv.code, Qpv.departement_code, QpvCommune.nom)
+            .join(QpvCommune, QpvCommune.qpv_code == Qpv.code)  # type: ignore[arg-type]
+            .where(QpvCommune.insee == insee, Qpv.geographie == geographie)
+        ).all()
+        if not rows:
+            errors["commune_insee"].append(f"Commune : aucun quartier prioritaire connu sur la commune {insee}.")
+        elif any(dep != departement for _, dep, _ in rows):
+            errors["commune_insee"].append(f"Commune : {rows[0][2]} ({insee}) n'est pas dans votre département.")
+        else:
+            clean["commune_insee"], clean["commune_nom"] = insee, rows[0][2]
+            clean["qpv_codes"] = sorted({code for code, _, _ in rows})
+        return
+    siren = cleaning.text(raw.get("epci_siren"))
+    if not siren:
+        errors["epci_siren"].append("Intercommunalité (EPCI) : choisissez l'intercommunalité.")
+        return
+    if session.get(Epci, siren) is None:
+        errors["epci_siren"].append(f"Intercommunalité (EPCI) : {siren} n'est pas une intercommunalité connue.")
+        return
+    rows = session.exec(
+        select(Qpv.code, Qpv.departement_code)
+        .join(QpvEpci, QpvEpci.qpv_code == Qpv.code)  # type: ignore[arg-type]
+        .where(QpvEpci.epci_siren == siren, Qpv.geographie == geographie)
+    ).all()
+    # An EPCI spanning two départements covers its QPV on both sides, but only if it
+    # has at least one QPV in the référent's own département.
+    if not any(dep == departement for _, dep in rows):
+        errors["epci_siren"].append(
+            f"Intercommunalité (EPCI) : {siren} n'a aucun quartier prioritaire dans votre département."
+        )
+        return
+    clean["epci_siren"] = siren
+    clean["qpv_codes"] = sorted({code for code, _ in rows})
+
+
+def probable_duplicates(
+    session: Session,
+    *,
+    departement_code: str,
+    date: dt.date,
+    qpv_codes: list[str],
+    exclude_id: int | None = None,
+) -> list[Doublon]:
+    """Non-cancelled rencontres on `date` covering one of `qpv_codes`.
+
+    Looks across départements too (an EPCI meeting next door may cover the same QPV);
+    `departement_code` orders this département's own rencontres first.
+    """
+    if not qpv_codes:
+        return []
+    query = (
+        select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)
+        .add_columns(RencontreQpv.qpv_code, Rencontre.departement_code)
+        .join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+        .where(
+            Rencontre.date == date,
+            Rencontre.statut != "annulee",
+            RencontreQpv.qpv_code.in_(qpv_codes),  # type: ignore[attr-defined]
+        )
+        .order_by(Rencontre.id)
+    )
+    if exclude_id is not None:
+        query = query.where(Rencontre.id != exclude_id)
+    found: dict[int, tuple[Any, list[str]]] = {}
+    for rid, day, start, lieu, statut, qpv, dep in session.exec(query):
+        found.setdefault(rid, ((rid, day, start, lieu, statut, dep), []))[1].append(qpv)
+    ordered = sorted(found.values(), key=lambda item: (item[0][5] != departement_code, item[0][0]))
+    return [Doublon(r[0], r[1], r[2], r[3], r[4], tuple(sorted(q))) for r, q in ordered]
+
+
+# --- Writes ------------------------------------------------------------------------------
+
+
+def create_rencontre(
+    session: Session, *, actor: Actor, data: dict[str, Any], allow_duplicate: bool = False
+) -> Rencontre:
+    clean = validate_rencontre(session, actor=actor, data=data)
+    qpv_codes = clean.pop("qpv_codes")
+    if not allow_duplicate and clean["statut"] != "annulee":
+        doublons = probable_duplicates(
+            session, departement_code=clean["departement_code"], date=clean["date"], qpv_codes=qpv_codes
+        )
+        if doublons:
+            raise DoublonProbable(doublons)
+    rencontre = Rencontre(
+        **clean,
+        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+        cree_par=actor.email,
+        modifie_par=actor.email,
+    )
+    session.add(rencontre)
+    session.flush()
+    _write_links(session, rencontre, qpv_codes)
+    audit.record(
+        session,
+        actor=actor,
+        action="creation",
+        entite="rencontre",
+        entite_id=rencontre.id,  # type: ignore[arg-type]
+        apres=_snapshot(rencontre, qpv_codes),
+    )
+    session.flush()
+    return rencontre
+
+
+def update_rencontre(
+    session: Session,
+    *,
+    actor: Actor,
+    rencontre_id: int,
+    version: int,
+    data: dict[str, Any],
+    allow_duplicate: bool = False,
+) -> Rencontre:
+    """Apply `data` (absent keys keep their value) if `version` is still the stored one."""
+    rencontre = _get(session, rencontre_id)
+    require(
+        can_write_rencontres(actor, rencontre.departement_code),
+        "Seul le référent du département peut saisir ou modifier ses rencontres.",
+    )
+    _check_version(rencontre, version)
+    clean = validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
+    qpv_codes = clean.pop("qpv_codes")
+    if not allow_duplicate and clean["statut"] != "annulee":
+        doublons = probable_duplicates(
+            session,
+            departement_code=clean["departement_code"],
+            date=clean["date"],
+            qpv_codes=qpv_codes,
+            exclude_id=rencontre_id,
+        )
+        if doublons:
+            raise DoublonProbable(doublons)
+    before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
+    _bump_version(session, rencontre, version, actor)
+    for key, value in clean.items():
+        setattr(rencontre, key, value)
+    session.exec(delete(RencontreQpv).where(RencontreQpv.rencontre_id == rencontre_id))  # type: ignore[call-overload, arg-type]
+    _write_links(session, rencontre, qpv_codes)
+    audit.record(
+        session,
+        actor=actor,
+        action="modification",
+        entite="rencontre",
+        entite_id=rencontre_id,
+        avant=before,
+        apres=_snapshot(rencontre, qpv_codes),
+    )
+    session.flush()
+    return rencontre
+
+
+def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, version: int, motif: str) -> Rencontre:
+    """Status "annulee" with its reason; the rencontre and its history stay."""
+    rencontre = _get(session, rencontre_id)
+    require(
+        can_write_rencontres(actor, rencontre.departement_code),
+        "Seul le référent du département peut annuler ses rencontres.",
+    )
+    _check_version(rencontre, version)
+    motif = cleaning.text(motif)
+    errors: dict[str, list[str]] = {}
+    if not motif:
+        errors["motif_annulation"] = ["Motif d'annulation : indiquez pourquoi la rencontre est annulée."]
+    elif len(motif) > 500:
+        errors["motif_annulation"] = ["Motif d'annulation : 500 caractères au plus."]
+    if rencontre.statut == "annulee":
+        errors["statut"] = ["Cette rencontre est déjà annulée."]
+    elif rencontre.statut == "tenue":
+        errors["statut"] = ["Une rencontre tenue ne peut pas être annulée : corrigez son statut si c'est une erreur."]
+    if errors:
+        raise ValidationError(errors)
+    before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
+    _bump_version(session, rencontre, version, actor)
+    rencontre.statut, rencontre.motif_annulation = "annulee", motif
+    audit.record(
+        session,
+        actor=actor,
+        action="annulation",
+        entite="rencontre",
+        entite_id=rencontre_id,
+        avant=before,
+        apres=_snapshot(rencontre, _all_qpv(session, rencontre_id)),
+    )
+    session.flush()
+    return rencontre
+
+
+def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> None:
+    """Administrators only; the audit row keeps the whole rencontre and its contributions."""
+    require(actor.is_admin, "Seul un administrateur peut supprimer une rencontre.")
+    rencontre = _get(session, rencontre_id)
+    before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
+    before["contributions"] = [
+        {"axe": c.axe, "theme": c.theme, "texte": c.texte, "rang": c.rang, "public": c.public}
+        for c in session.exec(select(Contribution).where(Contribution.rencontre_id == rencontre_id))
+    ]
+    before["documents"] = [
+        audit.snapshot(d) for d in session.exec(select(Document).where(Document.rencontre_id == rencontre_id))
+    ]
+    for table in (Contribution, Document, RencontreQpv):
+        session.exec(delete(table).where(table.rencontre_id == rencontre_id))  # type: ignore[call-overload, attr-defined]
+    session.delete(rencontre)
+    audit.record(session, actor=actor, action="suppression", entite="rencontre", entite_id=rencontre_id, avant=before)
+    session.flush()
+
+
+def _get(session: Session, rencontre_id: int | None) -> Rencontre:
+    rencontre = session.get(Rencontre, rencontre_id) if rencontre_id is not None else None
+    if rencontre is None:
+        raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
+    return rencontre
+
+
+def _check_version(rencontre: Rencontre, version: int) -> None:
+    if rencontre.version != version:
+        raise ConflitDeVersion(_conflict_message(rencontre))
+
+
+def _conflict_message(rencontre: Rencontre) -> str:
+    when = rencontre.modifie_le
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (
+        f"La rencontre n° {rencontre.id} a été modifiée par {rencontre.modifie_par or 'un autre utilisateur'} "
+        f"le {fr_date(when.astimezone(PARIS))} depuis que vous l'avez ouverte. Votre modification n'a pas été "
+        "enregistrée ; votre saisie est conservée dans le formulaire : rechargez la rencontre pour voir la "
+        "version à jour, puis reportez-y vos changements."
+    )
+
+
+def _bump_version(session: Session, rencontre: Rencontre, version: int, actor: Actor) -> None:
+    """Compare-and-set in SQL: two concurrent saves cannot both pass the version check."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(Rencontre)
+        .where(Rencontre.id == rencontre.id, Rencontre.version == version)  # type: ignore[arg-type]
+        .values(version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(rencontre)
+        raise ConflitDeVersion(_conflict_message(rencontre))
+    rencontre.version = version + 1
+    rencontre.modifie_le = dt.datetime.now(dt.UTC)
+    rencontre.modifie_par = actor.email
+
+
+def _write_links(session: Session, rencontre: Rencontre, qpv_codes: list[str]) -> None:
+    direct = rencontre.perimetre == "quartier"
+    session.add_all(RencontreQpv(rencontre_id=rencontre.id, qpv_code=code, direct=direct) for code in qpv_codes)  # type: ignore[arg-type]
+
+
+def _direct_qpv(session: Session, rencontre_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(RencontreQpv.qpv_code)
+            .where(RencontreQpv.rencontre_id == rencontre_id, RencontreQpv.direct)
+            .order_by(RencontreQpv.qpv_code)
+        )
+    )
+
+
+def _all_qpv(session: Session, rencontre_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(RencontreQpv.qpv_code)
+            .where(RencontreQpv.rencontre_id == rencontre_id)
+            .order_by(RencontreQpv.qpv_code)
+        )
+    )
+
+
+def _snapshot(rencontre: Rencontre, qpv_codes: list[str]) -> dict[str, Any]:
+    out = audit.snapshot(rencontre) or {}
+    out["qpv"] = list(qpv_codes)
+    return out
+
+
+# --- Reads -------------------------------------------------------------------------------
+
+
+def _region_of(session: Session, departement_code: str) -> str:
+    departement = session.get(Departement, departement_code)
+    if departement is None:
+        raise IntrouvableError(f"Département inconnu : {departement_code}.")
+    return departement.region_code
+
+
+def require_read(session: Session, actor: Actor, departement_code: str) -> None:
+    require(
+        can_read_departement(actor, departement_code, _region_of(session, departement_code)),
+        "Vous n'avez pas accès aux rencontres de ce département.",
+    )
+
+
+def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[str, Any]:
+    """Plain values of one rencontre for a form: columns + `qpv_codes` (direct QPV)."""
+    rencontre = _get(session, rencontre_id)
+    require_read(session, actor, rencontre.departement_code)
+    values = rencontre.model_dump()
+    values["qpv_codes"] = _direct_qpv(session, rencontre_id)
+    values["qpv_couverts"] = _all_qpv(session, rencontre_id)
+    return values
+
+
+LIST_COLUMNS = [
+    "id",
+    "version",
+    "date",
+    "heure_debut",
+    "statut",
+    "lieu",
+    "perimetre",
+    "quartiers",
+    "nb_quartiers",
+    "participants",
+    "comptes_rendus",
+    "synthese_envoyee_le",
+    "contributions",
+    "chaine_complete",
+]
+
+
+def list_rencontres(
+    session: Session,
+    *,
+    actor: Actor,
+    departement_code: str,
+    qpv_code: str | None = None,
+    statut: str | None = None,
+    month: str | dt.date | None = None,
+) -> pd.DataFrame:
+    """The département's rencontres with their report chain, one SQL query.
+
+    `month` is "AAAA-MM" (or any date in the month). Counts are correlated subqueries
+    over indexed foreign keys, so the cost follows the département, not the country.
+    """
+    require_read(session, actor, departement_code)
+    campaign = active_campaign(session)
+    n_docs = select(func.count()).where(Document.rencontre_id == Rencontre.id).scalar_subquery()
+    n_contrib = select(func.count()).where(Contribution.rencontre_id == Rencontre.id).scalar_subquery()
+    n_qpv = select(func.count()).where(RencontreQpv.rencontre_id == Rencontre.id).scalar_subquery()
+    codes = (
+        select(func.aggregate_strings(RencontreQpv.qpv_code, ", "))
+        .where(RencontreQpv.rencontre_id == Rencontre.id)
+        .scalar_subquery()
+    )
+    query = select(
+        Rencontre.id,
+        Rencontre.version,
+        Rencontre.date,
+        Rencontre.heure_debut,
+        Rencontre.statut,
+        Rencontre.lieu,
+        Rencontre.perimetre,
+        codes.label("quartiers"),
+        n_qpv.label("nb_quartiers"),
+        Rencontre.participants,
+        n_docs.label("comptes_rendus"),
+        Rencontre.synthese_envoyee_le,
+        n_contrib.label("contributions"),
+    ).where(Rencontre.departement_code == departement_code, Rencontre.campaign_id == campaign.id)
+    if qpv_code:
+        query = query.where(
+            Rencontre.id.in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))  # type: ignore[union-attr]
+        )
+    if statut:
+        query = query.where(Rencontre.statut == statut)
+    if month:
+        first = _month_start(month)
+        following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        query = query.where(Rencontre.date >= first, Rencontre.date < following)
+    rows = session.exec(query.order_by(Rencontre.date.desc(), Rencontre.id.desc())).all()  # type: ignore[attr-defined]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=LIST_COLUMNS[:-1])
+    frame["quartiers"] = frame["quartiers"].map(lambda s: ", ".join(sorted(s.split(", "))) if s else "")
+    frame["chaine_complete"] = (
+        (frame["statut"] == "tenue")
+        & (frame["comptes_rendus"] > 0)
+        & frame["synthese_envoyee_le"].notna()
+        & (frame["contributions"] > 0)
+    )
+    return frame
+
+
+def _month_start(month: str | dt.date) -> dt.date:
+    if isinstance(month, dt.date):
+        return month.replace(day=1)
+    try:
+        year, number = (int(part) for part in str(month).split("-")[:2])
+        return dt.date(year, number, 1)
+    except ValueError:
+        raise ValidationError({"month": [f"Mois : « {month} » n'est pas un mois (attendu : AAAA-MM)."]}) from None
+
+
+def form_choices(session: Session, *, departement_code: str) -> dict[str, list[tuple[str, str]]]:
+    """Options of the form's perimeter inputs: the département's QPV, communes, EPCI."""
+    geographie = active_campaign(session).geographie
+    qpv = session.exec(
+        select(Qpv.code, Qpv.nom)
+        .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
+        .order_by(Qpv.code)
+    ).all()
+    communes = session.exec(
+        select(QpvCommune.insee, func.min(QpvCommune.nom))
+        .join(Qpv, Qpv.code == QpvCommune.qpv_code)  # type: ignore[arg-type]
+        .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
+        .group_by(QpvCommune.insee)
+        .order_by(func.min(QpvCommune.nom))
+    ).all()
+    epci = session.exec(
+        select(Epci.siren, Epci.nom)
+        .join(QpvEpci, QpvEpci.epci_siren == Epci.siren)  # type: ignore[arg-type]
+        .join(Qpv, Qpv.code == QpvEpci.qpv_code)  # type: ignore[arg-type]
+        .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
+        .group_by(Epci.siren, Epci.nom)
+        .order_by(Epci.nom)
+    ).all()
+    return {
+        "qpv": [(code, nom) for code, nom in qpv],
+        "communes": [(insee, nom) for insee, nom in communes],
+        "epci": [(siren, nom) for siren, nom in epci],
+    }

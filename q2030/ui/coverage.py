@@ -1,0 +1,575 @@
+"""Coverage pages (Mon département, Ma région, National): cached loaders, charts, tables.
+
+Every figure comes from q2030.coverage (the Excel export reads the same functions). Each
+chart is drawn next to its data table, and each table downloads as CSV (";" and decimal
+comma, as French spreadsheets expect).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from q2030 import coverage
+from q2030.access import Actor
+from q2030.bootstrap import active_campaign
+from q2030.db import session_scope
+from q2030.errors import Q2030Error
+from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
+from q2030.tilemap import TILES
+from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
+
+STATUS_COLORS = {
+    "Couvert dans les délais": BLEU_FRANCE,
+    "Couvert en retard": "#6a6af4",
+    "Rencontre prévue": "#cacafb",
+    "Non couvert": "#ce0500",
+}
+PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+DATE = st.column_config.DateColumn(format="DD/MM/YYYY")
+
+
+# --- Cached read models (plain values only) ----------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def _campaign(version: int) -> dict:
+    with session_scope(engine()) as session:
+        campaign = active_campaign(session)
+        return {
+            "lancement": campaign.lancement,
+            "rencontres_echeance": campaign.rencontres_echeance,
+            "synthese_departementale_echeance": campaign.synthese_departementale_echeance,
+            "echeances": [dataclasses.asdict(e) for e in coverage.echeances(campaign, dt.date.today())],
+        }
+
+
+@st.cache_data(show_spinner=False)
+def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.coverage_counts(
+            session, actor=actor, au=au, niveau=niveau, region_code=region, departement_code=dep
+        )
+
+
+@st.cache_data(show_spinner=False)
+def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.qpv_status(session, actor=actor, au=au, departement_code=dep)
+
+
+@st.cache_data(show_spinner=False)
+def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.suivi_rencontres(session, actor=actor, au=au, departement_code=dep)
+
+
+@st.cache_data(show_spinner=False)
+def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
+    with session_scope(engine()) as session:
+        frame, projection = coverage.burnup(session, actor=actor, au=au, region_code=region, departement_code=dep)
+        return frame, {**dataclasses.asdict(projection), "taux_projete": projection.taux_projete}
+
+
+# --- Building blocks ---------------------------------------------------------------------
+
+
+def au_input(key: str) -> dt.date:
+    """The "situation au" date: today by default; any earlier date replays the campaign."""
+    campaign = _campaign(data_version())
+    value = st.date_input(
+        "Situation au",
+        value=dt.date.today(),
+        min_value=campaign["lancement"] - dt.timedelta(days=31),
+        max_value=dt.date.today() + dt.timedelta(days=365),
+        format="DD/MM/YYYY",
+        key=key,
+        help="Choisissez une date passée pour revoir la campagne telle qu'elle était ce jour-là.",
+    )
+    return value if isinstance(value, dt.date) else dt.date.today()
+
+
+def table(frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str, **dataframe_args) -> object:
+    """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value."""
+    shown = frame[list(columns)].rename(columns=columns)
+    config = {}
+    for source, label in columns.items():
+        if source.startswith("taux"):
+            shown[label] = shown[label] * 100
+            config[label] = PERCENT
+        elif shown[label].map(lambda v: isinstance(v, dt.date)).any():
+            shown[label] = pd.to_datetime(shown[label])  # None -> NaT, shown empty
+            config[label] = DATE
+    result = st.dataframe(shown, hide_index=True, column_config=config, key=key, **dataframe_args)
+    st.download_button(
+        "Télécharger (CSV)",
+        data=to_csv(frame[list(columns)].rename(columns=columns)),
+        file_name=filename,
+        mime="text/csv",
+        key=f"{key}_csv",
+    )
+    return result
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].map(lambda v: isinstance(v, dt.date)).any():
+            out[column] = out[column].map(lambda v: fr_date(v) if isinstance(v, dt.date) else "")
+        elif out[column].dtype == bool:
+            out[column] = out[column].map({True: "oui", False: "non"})
+    return out.to_csv(sep=";", decimal=",", index=False, float_format="%.1f").encode("utf-8-sig")
+
+
+def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """One row per (territory, status) for the stacked bars (a reshape of an aggregate)."""
+    labels = dict(zip(["couvert_delais", "couvert_retard", "prevu", "non_couvert"], STATUS_COLORS, strict=True))
+    long = counts.melt(id_vars=[label_column, "qpv"], value_vars=list(labels), var_name="code", value_name="QPV")
+    long["Statut"] = long["code"].map(labels)
+    long["Part"] = long["QPV"] / long["qpv"]
+    long["taux_part"] = long["Part"]  # same figure, shown as a percentage in tables
+    long["Ordre"] = long["code"].map({code: i for i, code in enumerate(labels)})
+    return long
+
+
+def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
+    data = _long_status(counts, label_column)
+    height = max(90, 26 * counts[label_column].nunique())
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(size=18)
+        .encode(
+            y=alt.Y(
+                f"{label_column}:N",
+                title=None,
+                sort=alt.SortField(label_column),
+                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+            ),
+            x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
+            color=alt.Color(
+                "Statut:N",
+                scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("Ordre:Q"),
+            tooltip=[
+                alt.Tooltip(f"{label_column}:N", title="Territoire"),
+                alt.Tooltip("Statut:N"),
+                alt.Tooltip("QPV:Q", title="QPV"),
+                alt.Tooltip("Part:Q", title="Part", format=".1%"),
+            ],
+        )
+        .properties(height=height)
+    )
+
+
+def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
+    """The 101 départements as tiles coloured by coverage rate; grey where there is no QPV."""
+    tiles = pd.DataFrame(
+        [{"code": code, "col": col, "row": row, "nom": DEPARTEMENTS[code][0]} for code, (col, row) in TILES.items()]
+    )
+    data = tiles.merge(by_dep[["code", "qpv", "couverts", "taux_couverts"]], on="code", how="left")
+    data["qpv"] = data["qpv"].fillna(0).astype(int)
+    data["couverts"] = data["couverts"].fillna(0).astype(int)
+    base = alt.Chart(data, title="Taux de couverture par département").encode(
+        x=alt.X("col:O", axis=None),
+        y=alt.Y("row:O", axis=None),
+        tooltip=[
+            alt.Tooltip("nom:N", title="Département"),
+            alt.Tooltip("code:N", title="Code"),
+            alt.Tooltip("qpv:Q", title="QPV"),
+            alt.Tooltip("couverts:Q", title="QPV couverts"),
+            alt.Tooltip("taux_couverts:Q", title="Taux de couverture", format=".0%"),
+        ],
+    )
+    rects = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.condition(
+            "datum.qpv > 0",
+            alt.Color(
+                "taux_couverts:Q",
+                title="Taux de couverture",
+                scale=alt.Scale(domain=[0, 1], range=["#f5f5fe", BLEU_FRANCE]),
+                legend=alt.Legend(format="%", orient="bottom"),
+            ),
+            alt.value("#e5e5e5"),
+        )
+    )
+    labels = base.mark_text(fontSize=10).encode(
+        text="code:N",
+        color=alt.condition("datum.taux_couverts > 0.55", alt.value("white"), alt.value("#161616")),
+    )
+    return (rects + labels).properties(width=13 * 38, height=15 * 38)
+
+
+def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.LayerChart:
+    data = frame.assign(date=pd.to_datetime(frame["date"]), serie="Réalisé")
+    layers = [
+        alt.Chart(data)
+        .mark_line(color=BLEU_FRANCE, interpolate="step-after")
+        .encode(
+            x=alt.X("date:T", title="Date", axis=alt.Axis(format="%d/%m/%Y")),
+            y=alt.Y("couverts:Q", title="QPV couverts (cumul)", scale=alt.Scale(domain=[0, max(1, projection["qpv"])])),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%d/%m/%Y"),
+                alt.Tooltip("couverts:Q", title="QPV couverts"),
+                alt.Tooltip("taux:Q", title="Taux", format=".1%"),
+            ],
+        )
+    ]
+    deadline = pd.DataFrame({"date": [pd.Timestamp(projection["echeance"])], "libelle": ["Échéance des rencontres"]})
+    layers.append(
+        alt.Chart(deadline)
+        .mark_rule(color="#ce0500", strokeDash=[4, 4])
+        .encode(
+            x="date:T", tooltip=[alt.Tooltip("libelle:N", title="Repère"), alt.Tooltip("date:T", format="%d/%m/%Y")]
+        )
+    )
+    total = pd.DataFrame({"couverts": [projection["qpv"]], "libelle": ["Total des QPV"]})
+    layers.append(
+        alt.Chart(total).mark_rule(color="#666666").encode(y="couverts:Q", tooltip=["libelle:N", "couverts:Q"])
+    )
+    if projection["au"] < projection["echeance"]:
+        line = pd.DataFrame(
+            {
+                "date": [pd.Timestamp(projection["au"]), pd.Timestamp(projection["echeance"])],
+                "couverts": [projection["couverts_au"], projection["couverts_projetes"]],
+            }
+        )
+        layers.append(
+            alt.Chart(line)
+            .mark_line(color=BLEU_FRANCE, strokeDash=[6, 4])
+            .encode(
+                x="date:T",
+                y="couverts:Q",
+                tooltip=[
+                    alt.Tooltip("date:T", format="%d/%m/%Y", title="Date"),
+                    alt.Tooltip("couverts:Q", title="Projection"),
+                ],
+            )
+        )
+    return alt.layer(*layers, title=title).properties(height=320)
+
+
+def projection_sentence(projection: dict) -> str:
+    deadline = fr_date(projection["echeance"])
+    if projection["au"] >= projection["echeance"]:
+        return f"À l'échéance du {deadline}, {fr_percent(projection['taux_projete'])} des QPV étaient couverts."
+    pace = fr_number(projection["rythme_par_jour"] * 7, 1)
+    return (
+        f"Au rythme actuel ({pace} QPV nouvellement couverts par semaine sur les "
+        f"{coverage.PACE_WINDOW_DAYS} derniers jours), {fr_percent(projection['taux_projete'])} au {deadline}."
+    )
+
+
+COUNTS_COLUMNS = {
+    "qpv": "QPV",
+    "taux_couvert_delais": "Couverts dans les délais (%)",
+    "taux_couvert_retard": "Couverts en retard (%)",
+    "taux_prevu": "Prévus (%)",
+    "taux_non_couvert": "Non couverts (%)",
+    "couvert_indirect": "Couverts indirectement",
+    "rencontres_tenues": "Rencontres tenues",
+    "syntheses_en_retard": "Synthèses aux participants en retard",
+    "comptes_rendus_manquants": "Comptes rendus manquants",
+}
+DEP_COLUMNS = {
+    "code": "Code",
+    "nom": "Département",
+    **COUNTS_COLUMNS,
+    "synthese_statut_libelle": "Synthèse départementale",
+    "synthese_en_retard": "Synthèse départementale en retard",
+}
+
+
+def metrics(row: pd.Series) -> None:
+    columns = st.columns(5)
+    columns[0].metric("QPV", fr_number(row["qpv"]))
+    columns[1].metric(
+        "Couverts dans les délais",
+        fr_number(row["couvert_delais"]),
+        fr_percent(row["taux_couvert_delais"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    columns[2].metric(
+        "Couverts en retard",
+        fr_number(row["couvert_retard"]),
+        fr_percent(row["taux_couvert_retard"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    columns[3].metric(
+        "Rencontre prévue", fr_number(row["prevu"]), fr_percent(row["taux_prevu"]), delta_color="off", delta_arrow="off"
+    )
+    columns[4].metric(
+        "Non couverts",
+        fr_number(row["non_couvert"]),
+        fr_percent(row["taux_non_couvert"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def chart_and_table(
+    chart: alt.TopLevelMixin, frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
+) -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        st.altair_chart(chart, width="stretch")
+    with right:
+        table(frame, columns, key=key, filename=filename, height=360)
+
+
+def burnup_section(actor: Actor, au: dt.date, *, region: str | None, dep: str | None, key: str) -> None:
+    st.subheader("Progression de la couverture")
+    frame, projection = _burnup(actor, au, region, dep, data_version())
+    st.markdown(projection_sentence(projection))
+    chart_and_table(
+        burnup_chart(frame, projection, "QPV couverts au fil du temps"),
+        frame,
+        {"date": "Date", "couverts": "QPV couverts (cumul)", "taux": "Taux de couverture"},
+        key=key,
+        filename="progression-couverture.csv",
+    )
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
+    """What a référent watches for one département (also the drill-down of the other pages)."""
+    version = data_version()
+    counts = _counts(actor, au, "departement", None, dep, version)
+    if counts.empty:
+        st.info("Aucun quartier prioritaire de la géographie de la campagne dans ce département.")
+        return
+    row = counts.iloc[0]
+    metrics(row)
+    st.subheader("Quartiers sans rencontre tenue")
+    status = _status(actor, au, dep, version)
+    uncovered = status[status["statut"].isin(["non_couvert", "prevu"])].sort_values(
+        ["statut", "prochaine_prevue", "qpv_code"], na_position="last"
+    )
+    if uncovered.empty:
+        st.success("Tous les quartiers ont eu au moins une rencontre.")
+    table(
+        uncovered,
+        {
+            "qpv_code": "Code QPV",
+            "qpv_nom": "Quartier",
+            "communes": "Communes",
+            "statut_libelle": "Statut",
+            "prochaine_prevue": "Prochaine rencontre prévue",
+        },
+        key=f"non_couverts_{dep}",
+        filename=f"qpv-non-couverts-{dep}.csv",
+    )
+    st.subheader("Échéances")
+    campaign = _campaign(version)
+    steps = pd.DataFrame(
+        [
+            {"Échéance": e["libelle"], "Date": e["date"], "Jours restants": (e["date"] - au).days}
+            for e in campaign["echeances"]
+        ]
+    )
+    table(
+        steps,
+        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants (négatif : passée)"},
+        key=f"echeances_{dep}",
+        filename="echeances.csv",
+    )
+    suivi = _suivi(actor, au, dep, version)
+    st.subheader("Synthèses aux participants en retard")
+    late = suivi[suivi["etat_synthese"] == "en_retard"]
+    st.caption(
+        f"{fr_number(len(late))} rencontre(s) dont la synthèse aux participants n'est pas envoyée après l'échéance ; "
+        f"{fr_number(int((~suivi['compte_rendu']).sum()))} rencontre(s) tenue(s) sans compte rendu déposé."
+    )
+    suivi_columns = {
+        "date": "Date de la rencontre",
+        "lieu": "Lieu",
+        "perimetre": "Périmètre",
+        "synthese_due_le": "Synthèse due le",
+        "jours_restants": "Jours restants (négatif : dépassée)",
+        "etat_synthese_libelle": "Synthèse aux participants",
+        "synthese_envoyee_le": "Envoyée le",
+        "compte_rendu": "Compte rendu déposé",
+    }
+    table(late, suivi_columns, key=f"syntheses_retard_{dep}", filename=f"syntheses-en-retard-{dep}.csv")
+    with st.expander("Toutes les rencontres tenues et leurs comptes rendus"):
+        table(suivi, suivi_columns, key=f"suivi_{dep}", filename=f"suivi-rencontres-{dep}.csv")
+    st.subheader("Statut des quartiers")
+    status_counts = counts.assign(Département=counts["nom"])
+    chart_and_table(
+        status_chart(status_counts, "Département", "Répartition des QPV par statut"),
+        _long_status(status_counts, "Département"),
+        {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
+        key=f"statuts_{dep}",
+        filename=f"statuts-{dep}.csv",
+    )
+    with st.expander("Tous les quartiers du département"):
+        table(
+            status,
+            {
+                "qpv_code": "Code QPV",
+                "qpv_nom": "Quartier",
+                "statut_libelle": "Statut",
+                "couverture": "Couverture",
+                "premiere_rencontre": "Première rencontre tenue",
+                "rencontres_tenues": "Rencontres tenues",
+            },
+            key=f"qpv_{dep}",
+            filename=f"qpv-{dep}.csv",
+        )
+    burnup_section(actor, au, region=None, dep=dep, key=f"burnup_{dep}")
+    synthese_section(actor, dep)
+
+
+ETAPE_LABELS = {
+    "transmise_region": "Transmise à la préfecture de région le",
+    "transmise_commission": "Transmise à la commission et à l'ANCT le",
+    "restituee": "Restitution publique tenue le",
+}
+
+
+def synthese_section(actor: Actor, dep: str) -> None:
+    st.subheader("Synthèse départementale")
+    with session_scope(engine()) as session:
+        view = synthese_departementale(session, actor=actor, departement_code=dep)
+    dates = {
+        "transmise_region": view.transmise_region_le,
+        "transmise_commission": view.transmise_commission_le,
+        "restituee": view.restitution_le,
+    }
+    st.markdown(
+        f"Statut : **{view.statut_libelle}** — à transmettre à la commission au plus tard le {fr_date(view.echeance)}."
+    )
+    rows = pd.DataFrame([{"Étape": ETAPE_LABELS[k], "Date": v} for k, v in dates.items()])
+    st.dataframe(rows, hide_index=True, column_config={"Date": DATE}, key=f"synthese_etapes_{dep}")
+    if view.transmise_en_retard:
+        st.warning("Transmise à la commission après l'échéance.")
+    if view.restitution_dans_fenetre is False:
+        st.warning(
+            "Restitution tenue hors de la fenêtre prévue "
+            f"({fr_date(view.restitution_debut)} – {fr_date(view.restitution_fin)})."
+        )
+    allowed = [step for step in ETAPE_LABELS if peut_enregistrer(actor, dep, step)]
+    if not allowed:
+        return
+    with st.form(key=f"synthese_form_{dep}"):
+        step = st.selectbox(
+            "Étape", allowed, format_func=lambda s: ETAPE_LABELS[s].removesuffix(" le"), key=f"synthese_etape_{dep}"
+        )
+        day = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY", key=f"synthese_date_{dep}")
+        submitted = st.form_submit_button("Enregistrer l'étape")
+    if submitted:
+        try:
+            with session_scope(engine()) as session:
+                enregistrer_etape(
+                    session, actor=actor, departement_code=dep, etape=step, date=day, version=view.version
+                )
+        except Q2030Error as error:
+            show_error(error)
+        else:
+            st.success("Étape enregistrée.")
+            st.rerun()
+
+
+def render_mon_departement(actor: Actor) -> None:
+    dep = actor.departement_code or ""
+    st.title(f"Mon département — {DEPARTEMENTS[dep][0]} ({dep})")
+    au = au_input("couverture_au_departement")
+    departement_detail(actor, dep, au)
+
+
+def render_ma_region(actor: Actor) -> None:
+    region = actor.region_code or ""
+    st.title(f"Ma région — {REGIONS.get(region, region)}")
+    au = au_input("couverture_au_region")
+    version = data_version()
+    by_dep = _counts(actor, au, "departement", region, None, version)
+    if by_dep.empty:
+        st.info("Aucun quartier prioritaire dans la région.")
+        return
+    metrics(_counts(actor, au, "region", region, None, version).iloc[0])
+    st.subheader("Départements de la région")
+    st.caption("Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour ouvrir le détail du département.")
+    selection = table(
+        by_dep,
+        DEP_COLUMNS,
+        key="region_departements",
+        filename=f"couverture-region-{region}.csv",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    codes = list(by_dep["code"])
+    selected_rows = getattr(getattr(selection, "selection", None), "rows", None) or []
+    if selected_rows:
+        st.session_state["region_departement"] = codes[selected_rows[0]]
+    chart_and_table(
+        status_chart(by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"),
+        _long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
+        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
+        key="region_statuts",
+        filename=f"statuts-region-{region}.csv",
+    )
+    burnup_section(actor, au, region=region, dep=None, key="region_burnup")
+    st.divider()
+    dep = st.selectbox(
+        "Détail du département",
+        codes,
+        format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
+        key="region_departement",
+    )
+    st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
+    departement_detail(actor, dep, au)
+
+
+def render_national(actor: Actor) -> None:
+    st.title("Vue nationale")
+    au = au_input("couverture_au_national")
+    version = data_version()
+    metrics(_counts(actor, au, "national", None, None, version).iloc[0])
+    by_region = _counts(actor, au, "region", None, None, version)
+    by_dep = _counts(actor, au, "departement", None, None, version)
+    st.subheader("Par région")
+    chart_and_table(
+        status_chart(by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
+        by_region,
+        {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
+        key="national_regions",
+        filename="couverture-par-region.csv",
+    )
+    st.subheader("Carte des départements")
+    chart_and_table(
+        tile_map_chart(by_dep),
+        by_dep,
+        {
+            "code": "Code",
+            "nom": "Département",
+            "qpv": "QPV",
+            "couverts": "QPV couverts",
+            "taux_couverts": "Taux de couverture (%)",
+        },
+        key="national_carte",
+        filename="couverture-carte-departements.csv",
+    )
+    st.caption("Chaque case est un département (outre-mer sur la dernière ligne) ; gris : pas de QPV.")
+    burnup_section(actor, au, region=None, dep=None, key="national_burnup")
+    st.subheader("Par département")
+    table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
+    dep = st.selectbox(
+        "Détail d'un département",
+        [None, *by_dep["code"]],
+        format_func=lambda c: "—" if c is None else f"{c} – {DEPARTEMENTS[c][0]}",
+        key="national_departement",
+    )
+    if dep is not None:
+        st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
+        departement_detail(actor, dep, au)

@@ -1,0 +1,673 @@
+"""Widgets of the "Rencontres" and "Agenda" pages: list, form, documents, contributions.
+
+The form is an `st.form` whose submit runs a callback: the service validates, and the
+errors are stored in session state, so the next run draws each message under its field
+while every widget keeps what the user typed (widget state is never reset on error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from q2030 import agenda, contributions, documents, rencontres
+from q2030.access import Actor, can_write_rencontres
+from q2030.db import session_scope
+from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
+from q2030.formatting import fr_date, fr_number
+from q2030.nomenclature import (
+    ACCESSIBILITE,
+    AXES,
+    FORMATS,
+    ORGANISATEURS,
+    PERIMETRES,
+    PUBLICS,
+    STATUTS_RENCONTRE,
+    THEMES,
+    TYPES_LIEU,
+    label,
+)
+from q2030.referentiel import DEPARTEMENTS
+from q2030.ui.shell import data_version, engine, show_error
+
+NEW = 0  # choice of the "new rencontre" entry in the selector
+LABELS = rencontres.LABELS
+ERRORS, NOTICE, FORCE = "rf_errors", "rf_notice", "rf_force_pending"
+FORM_FIELDS = [
+    "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
+    "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *rencontres.COUNTS,
+    "publics_precaires", *rencontres.BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
+]  # fmt: skip
+DEFAULTS: dict[str, Any] = {
+    "statut": "prevue",
+    "type_lieu": "autre",
+    "perimetre": "quartier",
+    "format": "reunion_publique",
+    "qpv_codes": [],
+    "organisateurs": [],
+    "accessibilite": [],
+    **{name: "" for name in ("lieu", "adresse", "quartier_hors_qpv", "publics_precaires", "notes")},
+    **{name: False for name in rencontres.BOOLEANS},
+}
+
+
+# --- Cached read models (plain values only) ----------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def _list(actor: Actor, dep: str, qpv: str | None, statut: str | None, month: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return rencontres.list_rencontres(
+            session, actor=actor, departement_code=dep, qpv_code=qpv, statut=statut, month=month
+        )
+
+
+@st.cache_data(show_spinner=False)
+def _choices(dep: str, version: int) -> dict[str, list[tuple[str, str]]]:
+    with session_scope(engine()) as session:
+        return rencontres.form_choices(session, departement_code=dep)
+
+
+@st.cache_data(show_spinner=False)
+def _values(actor: Actor, rencontre_id: int, version: int) -> dict[str, Any]:
+    with session_scope(engine()) as session:
+        return rencontres.get_rencontre(session, actor=actor, rencontre_id=rencontre_id)
+
+
+@st.cache_data(show_spinner=False)
+def _contributions(actor: Actor, rencontre_id: int, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return contributions.list_contributions(session, actor=actor, rencontre_id=rencontre_id)
+
+
+@st.cache_data(show_spinner=False)
+def _documents(actor: Actor, rencontre_id: int, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return documents.list_documents(session, actor=actor, rencontre_id=rencontre_id)
+
+
+def _document_bytes(actor: Actor, document_id: int) -> bytes:
+    with session_scope(engine()) as session:
+        return documents.read_document(session, actor=actor, document_id=document_id)[1]
+
+
+@st.cache_data(show_spinner=False)
+def _agenda(actor: Actor, dep: str | None, today: dt.date, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return agenda.upcoming_rencontres(session, actor=actor, departement_code=dep, today=today)
+
+
+@st.cache_data(show_spinner=False)
+def _ics(actor: Actor, rencontre_id: int | None, dep: str | None, today: dt.date, version: int) -> bytes:
+    with session_scope(engine()) as session:
+        return agenda.ics(session, actor=actor, rencontre_id=rencontre_id, departement_code=dep, today=today)
+
+
+# --- Page "Rencontres" -------------------------------------------------------------------
+
+
+def readable_departements(actor: Actor) -> list[str]:
+    if actor.role == "referent":
+        return [actor.departement_code] if actor.departement_code else []
+    if actor.role == "prefet_region":
+        return [code for code, (_, region) in DEPARTEMENTS.items() if region == actor.region_code]
+    return list(DEPARTEMENTS)
+
+
+def render_rencontres(actor: Actor) -> None:
+    st.title("Rencontres")
+    deps = readable_departements(actor)
+    if not deps:
+        st.error("Aucun département n'est associé à votre compte.")
+        return
+    dep = st.selectbox(
+        "Département",
+        deps,
+        format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
+        key="rl_departement",
+        disabled=len(deps) == 1,
+    )
+    writer = can_write_rencontres(actor, dep)
+    if not writer:
+        st.info("Consultation seule : seul le référent du département saisit ses rencontres.")
+    version = data_version()
+    frame = _render_list(actor, dep, version)
+    st.divider()
+    rencontre_id = _selector(actor, frame, writer, version)
+    if writer:
+        _render_form(actor, dep, rencontre_id, version)
+    elif rencontre_id:
+        _render_readonly(actor, rencontre_id, version)
+    if rencontre_id:
+        _render_documents(actor, rencontre_id, writer, version)
+        _render_contributions(actor, rencontre_id, writer, version)
+        if writer:
+            _render_cancel(actor, rencontre_id, version)
+        if actor.is_admin:
+            _render_delete(actor, rencontre_id)
+
+
+def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
+    everything = _list(actor, dep, None, None, None, version)
+    choices = _choices(dep, version)
+    columns = st.columns(3)
+    qpv = columns[0].selectbox(
+        "Quartier",
+        [code for code, _ in choices["qpv"]],
+        format_func=lambda c: f"{c} – {dict(choices['qpv'])[c]}",
+        index=None,
+        placeholder="Tous les quartiers",
+        key="rl_qpv",
+    )
+    statut = columns[1].selectbox(
+        "Statut",
+        list(STATUTS_RENCONTRE),
+        format_func=STATUTS_RENCONTRE.__getitem__,
+        index=None,
+        placeholder="Tous les statuts",
+        key="rl_statut",
+    )
+    months = sorted({f"{d:%Y-%m}" for d in everything["date"]}, reverse=True)
+    month = columns[2].selectbox(
+        "Mois",
+        months,
+        format_func=lambda m: f"{m[5:]}/{m[:4]}",
+        index=None,
+        placeholder="Tous les mois",
+        key="rl_mois",
+    )
+    frame = _list(actor, dep, qpv, statut, month, version) if (qpv or statut or month) else everything
+    complete = int(frame["chaine_complete"].sum())
+    st.caption(
+        f"{fr_number(len(frame))} rencontre(s) ; chaîne de compte rendu complète pour {fr_number(complete)} "
+        "(tenue, compte rendu déposé, synthèse envoyée, contributions saisies)."
+    )
+    shown = pd.DataFrame(
+        {
+            "N°": frame["id"],
+            "Date": frame["date"].map(fr_date),
+            "Statut": frame["statut"].map(lambda s: label(STATUTS_RENCONTRE, s)),
+            "Lieu": frame["lieu"],
+            "Quartiers": frame["quartiers"],
+            "Participants": frame["participants"].map(lambda n: "" if pd.isna(n) else fr_number(n)),
+            "Compte rendu": frame["comptes_rendus"] > 0,
+            "Synthèse envoyée le": frame["synthese_envoyee_le"].map(lambda d: fr_date(d) if pd.notna(d) else ""),
+            "Contributions": frame["contributions"],
+            "Chaîne complète": frame["chaine_complete"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", key="rl_table")
+    st.download_button(
+        "Télécharger la liste (CSV)",
+        shown.to_csv(index=False, sep=";").encode("utf-8-sig"),
+        file_name=f"rencontres-{dep}.csv",
+        mime="text/csv",
+        key="rl_csv",
+    )
+    return everything
+
+
+def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> int:
+    options = ([NEW] if writer else []) + [int(i) for i in frame["id"]]
+    if not options:
+        st.info("Aucune rencontre enregistrée pour ce département.")
+        return NEW
+    by_id = frame.set_index("id")
+
+    def describe(rid: int) -> str:
+        if rid == NEW:
+            return "Nouvelle rencontre"
+        row = by_id.loc[rid]
+        return f"n° {rid} – {fr_date(row['date'])} – {label(STATUTS_RENCONTRE, row['statut'])} – {row['lieu']}"
+
+    if st.session_state.get("rf_choice") not in options:
+        st.session_state["rf_choice"] = options[0]
+        _load(actor, options[0], version)
+    return int(
+        st.selectbox(
+            "Rencontre à consulter" if not writer else "Rencontre à saisir ou modifier",
+            options,
+            format_func=describe,
+            key="rf_choice",
+            on_change=_on_choice,
+            args=(actor,),
+        )
+    )
+
+
+def _on_choice(actor: Actor) -> None:
+    _load(actor, int(st.session_state["rf_choice"]), data_version())
+
+
+def _load(actor: Actor, rencontre_id: int, version: int) -> None:
+    """Copy a rencontre's values (or the defaults) into the form's widget keys."""
+    values: dict[str, Any] = dict(DEFAULTS)
+    if rencontre_id:
+        stored = _values(actor, rencontre_id, version)
+        values.update({key: stored[key] for key in FORM_FIELDS if key in stored})
+        st.session_state["rf_version"] = stored["version"]
+    else:
+        values["date"] = None
+        st.session_state["rf_version"] = None
+    for key in FORM_FIELDS:
+        st.session_state[f"rf_{key}"] = values.get(key)
+    st.session_state["rf_loaded"] = rencontre_id
+    st.session_state[ERRORS] = {}
+    st.session_state[FORCE] = False
+
+
+def _form_data() -> dict[str, Any]:
+    return {key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS}
+
+
+def _submit(actor: Actor, force: bool = False) -> None:
+    rencontre_id = int(st.session_state.get("rf_loaded") or NEW)
+    data = _form_data()
+    try:
+        with session_scope(engine()) as session:
+            if rencontre_id:
+                saved = rencontres.update_rencontre(
+                    session,
+                    actor=actor,
+                    rencontre_id=rencontre_id,
+                    version=int(st.session_state["rf_version"]),
+                    data=data,
+                    allow_duplicate=force,
+                )
+            else:
+                saved = rencontres.create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
+            saved_id = int(saved.id)  # type: ignore[arg-type]
+    except rencontres.DoublonProbable as error:
+        st.session_state[ERRORS], st.session_state[FORCE] = error.errors, True
+        return
+    except ValidationError as error:
+        st.session_state[ERRORS], st.session_state[FORCE] = error.errors, False
+        return
+    except ConflitDeVersion as error:
+        st.session_state[ERRORS], st.session_state[FORCE] = {"conflit": [str(error)]}, False
+        return
+    except (PermissionRefusee, Q2030Error) as error:
+        st.session_state[ERRORS], st.session_state[FORCE] = {"": [str(error)]}, False
+        return
+    st.session_state["rf_choice"] = saved_id
+    _load(actor, saved_id, data_version())
+    st.session_state[NOTICE] = f"Rencontre n° {saved_id} enregistrée."
+
+
+def _field_errors(name: str) -> None:
+    for message in st.session_state.get(ERRORS, {}).get(name, []):
+        st.error(message)
+
+
+def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> None:
+    if st.session_state.get("rf_loaded") != rencontre_id:
+        _load(actor, rencontre_id, version)
+    for key in FORM_FIELDS:  # a widget not drawn last run (perimeter switch) keeps its value
+        st.session_state.setdefault(f"rf_{key}", DEFAULTS.get(key))
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.success(notice)
+    errors = st.session_state.get(ERRORS, {})
+    if errors:
+        st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
+        _field_errors("")
+        _field_errors("conflit")
+        if "conflit" in errors:
+            st.button("Recharger la version enregistrée", key="rf_reload", on_click=_on_choice, args=(actor,))
+        _field_errors("doublons")
+        if st.session_state.get(FORCE):
+            st.button("Enregistrer quand même", key="rf_force", on_click=_submit, args=(actor, True))
+    choices = _choices(dep, version)
+    st.subheader("Modifier la rencontre" if rencontre_id else "Nouvelle rencontre")
+    st.radio(
+        LABELS["perimetre"],
+        list(PERIMETRES),
+        format_func=PERIMETRES.__getitem__,
+        horizontal=True,
+        key="rf_perimetre",
+        help="Une rencontre à l'échelle d'une commune ou d'une intercommunalité couvre tous ses quartiers.",
+    )
+    _field_errors("perimetre")
+    with st.form("rf_form", border=True):
+        perimetre = st.session_state["rf_perimetre"]
+        if perimetre == "quartier":
+            names = dict(choices["qpv"])
+            st.multiselect(
+                LABELS["qpv_codes"],
+                list(names),
+                format_func=lambda c: f"{c} – {names.get(c, c)}",
+                key="rf_qpv_codes",
+                placeholder="Choisissez un ou plusieurs quartiers",
+            )
+            _field_errors("qpv_codes")
+        elif perimetre == "commune":
+            communes = dict(choices["communes"])
+            st.selectbox(
+                LABELS["commune_insee"],
+                list(communes),
+                format_func=lambda c: f"{communes.get(c, c)} ({c})",
+                index=None,
+                key="rf_commune_insee",
+                placeholder="Choisissez la commune",
+            )
+            _field_errors("commune_insee")
+        else:
+            epci = dict(choices["epci"])
+            st.selectbox(
+                LABELS["epci_siren"],
+                list(epci),
+                format_func=lambda c: f"{epci.get(c, c)} ({c})",
+                index=None,
+                key="rf_epci_siren",
+                placeholder="Choisissez l'intercommunalité",
+            )
+            _field_errors("epci_siren")
+        st.text_input(LABELS["quartier_hors_qpv"], key="rf_quartier_hors_qpv", help="Facultatif.")
+        _field_errors("quartier_hors_qpv")
+
+        columns = st.columns(4)
+        with columns[0]:
+            _select("statut", STATUTS_RENCONTRE)
+        with columns[1]:
+            st.date_input(
+                LABELS["date"],
+                value=None,
+                min_value=dt.date(2020, 1, 1),
+                max_value=dt.date.today() + dt.timedelta(days=3 * 365),
+                format="DD/MM/YYYY",
+                key="rf_date",
+            )
+            _field_errors("date")
+        with columns[2]:
+            st.time_input(LABELS["heure_debut"], value=None, step=900, key="rf_heure_debut")
+            _field_errors("heure_debut")
+        with columns[3]:
+            st.time_input(LABELS["heure_fin"], value=None, step=900, key="rf_heure_fin")
+            _field_errors("heure_fin")
+        columns = st.columns(3)
+        with columns[0]:
+            st.text_input(LABELS["lieu"], key="rf_lieu")
+            _field_errors("lieu")
+        with columns[1]:
+            st.text_input(LABELS["adresse"], key="rf_adresse")
+            _field_errors("adresse")
+        with columns[2]:
+            _select("type_lieu", TYPES_LIEU)
+        columns = st.columns(2)
+        with columns[0]:
+            _multi("organisateurs", ORGANISATEURS)
+        with columns[1]:
+            _select("format", FORMATS)
+
+        st.markdown("**Participation**")
+        columns = st.columns(3)
+        for index, name in enumerate(rencontres.COUNTS[:-1]):
+            with columns[index % 3]:
+                st.number_input(LABELS[name], value=None, min_value=0, step=1, key=f"rf_{name}")
+                _field_errors(name)
+        st.text_area(LABELS["publics_precaires"], key="rf_publics_precaires", height=68)
+        _field_errors("publics_precaires")
+        columns = st.columns(4)
+        for index, name in enumerate(rencontres.BOOLEANS):
+            with columns[index]:
+                st.checkbox(LABELS[name], key=f"rf_{name}")
+        _multi("accessibilite", ACCESSIBILITE)
+
+        st.markdown("**Après la rencontre**")
+        columns = st.columns(2)
+        with columns[0]:
+            st.number_input(
+                LABELS["participants_accord_synthese"],
+                value=None,
+                min_value=0,
+                step=1,
+                key="rf_participants_accord_synthese",
+            )
+            _field_errors("participants_accord_synthese")
+        with columns[1]:
+            st.date_input(
+                LABELS["synthese_envoyee_le"],
+                value=None,
+                min_value=dt.date(2020, 1, 1),
+                format="DD/MM/YYYY",
+                key="rf_synthese_envoyee_le",
+            )
+            _field_errors("synthese_envoyee_le")
+        st.text_area(LABELS["notes"], key="rf_notes", height=68)
+        _field_errors("notes")
+        _field_errors("motif_annulation")
+        st.form_submit_button(
+            "Enregistrer la rencontre", type="primary", on_click=_submit, args=(actor,), key="rf_submit"
+        )
+
+
+def _select(name: str, nomenclature: dict[str, str]) -> None:
+    st.selectbox(LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}")
+    _field_errors(name)
+
+
+def _multi(name: str, nomenclature: dict[str, str]) -> None:
+    st.multiselect(LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}")
+    _field_errors(name)
+
+
+def _render_readonly(actor: Actor, rencontre_id: int, version: int) -> None:
+    values = _values(actor, rencontre_id, version)
+    shown = []
+    for key, title in LABELS.items():
+        value = values.get("qpv_couverts") if key == "qpv_codes" else values.get(key)
+        if key in ("organisateurs", "accessibilite"):
+            nomenclature = ORGANISATEURS if key == "organisateurs" else ACCESSIBILITE
+            value = ", ".join(label(nomenclature, c) for c in value or [])
+        elif key == "qpv_codes":
+            value = ", ".join(value or [])
+        elif key in rencontres.CHOICES:
+            value = label(rencontres.CHOICES[key], value)
+        elif isinstance(value, bool):
+            value = "oui" if value else "non"
+        elif isinstance(value, dt.date):
+            value = fr_date(value)
+        elif isinstance(value, dt.time):
+            value = f"{value:%H:%M}"
+        elif isinstance(value, int):
+            value = fr_number(value)
+        shown.append({"Champ": title, "Valeur": "" if value is None else str(value)})
+    st.subheader(f"Rencontre n° {rencontre_id}")
+    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch", key="rr_detail")
+
+
+def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: int) -> None:
+    st.subheader("Comptes rendus")
+    frame = _documents(actor, rencontre_id, version)
+    if frame.empty:
+        st.caption("Aucun compte rendu déposé.")
+    for row in frame.itertuples():
+        try:
+            content = _document_bytes(actor, int(row.id))
+        except Q2030Error as error:
+            show_error(error)
+            continue
+        st.download_button(
+            f"Télécharger « {row.nom_fichier} » ({fr_number(row.taille / 1024, 0)} Ko)",
+            content,
+            file_name=row.nom_fichier,
+            mime=row.type_mime,
+            key=f"rd_download_{row.id}",
+        )
+    if not writer:
+        return
+    counter = st.session_state.setdefault("rd_counter", 0)
+    uploaded = st.file_uploader(
+        "Déposer un compte rendu (PDF, DOCX ou ODT, 10 Mo au plus)",
+        type=["pdf", "docx", "odt"],
+        key=f"rd_upload_{rencontre_id}_{counter}",
+    )
+    if st.button("Déposer", key="rd_save", disabled=uploaded is None) and uploaded is not None:
+        try:
+            with session_scope(engine()) as session:
+                documents.add_document(
+                    session,
+                    actor=actor,
+                    rencontre_id=rencontre_id,
+                    filename=uploaded.name,
+                    content=uploaded.getvalue(),
+                )
+        except Q2030Error as error:
+            show_error(error)
+            return
+        st.session_state["rd_counter"] = counter + 1
+        st.session_state[NOTICE] = f"Compte rendu « {uploaded.name} » déposé."
+        st.rerun()
+
+
+def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version: int) -> None:
+    st.subheader("Contributions des habitants")
+    frame = _contributions(actor, rencontre_id, version)
+    if not writer:
+        st.dataframe(frame.rename(columns=contributions.COLUMNS), hide_index=True, width="stretch", key="rc_table")
+        return
+    st.caption(
+        "Une ligne par contribution ; vous pouvez coller des lignes copiées d'un tableur. "
+        "Rang : 1 = la priorité la plus importante de la rencontre."
+    )
+    edited = st.data_editor(
+        frame,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        key=f"rc_editor_{rencontre_id}",
+        column_config={
+            "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), required=True, width="medium"),
+            "theme": st.column_config.SelectboxColumn(
+                "Thème", options=[value[0] for value in THEMES.values()], required=True, width="medium"
+            ),
+            "texte": st.column_config.TextColumn("Contribution", required=True, width="large", max_chars=5000),
+            "rang": st.column_config.NumberColumn("Rang de priorité", min_value=1, step=1, format="%d"),
+            "public": st.column_config.SelectboxColumn(
+                "Public concerné", options=list(PUBLICS.values()), default=PUBLICS["tous"]
+            ),
+        },
+    )
+    if st.button("Enregistrer les contributions", key="rc_save"):
+        try:
+            with session_scope(engine()) as session:
+                saved = contributions.replace_contributions(
+                    session, actor=actor, rencontre_id=rencontre_id, rows=edited.to_dict("records")
+                )
+                count = len(saved)
+        except ValidationError as error:
+            st.error("Les contributions n'ont pas été enregistrées :")
+            for messages in error.errors.values():
+                for message in messages:
+                    st.error(message)
+            return
+        except Q2030Error as error:
+            show_error(error)
+            return
+        st.session_state.pop(f"rc_editor_{rencontre_id}", None)
+        st.session_state[NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
+        st.rerun()
+
+
+def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
+    values = _values(actor, rencontre_id, version)
+    if values["statut"] != "prevue":
+        return
+    with st.expander("Annuler la rencontre"):
+        st.text_input(LABELS["motif_annulation"], key="rc_motif")
+        if st.button("Annuler la rencontre", key="rc_cancel"):
+            try:
+                with session_scope(engine()) as session:
+                    rencontres.cancel_rencontre(
+                        session,
+                        actor=actor,
+                        rencontre_id=rencontre_id,
+                        version=int(st.session_state.get("rf_version") or values["version"]),
+                        motif=st.session_state.get("rc_motif", ""),
+                    )
+            except Q2030Error as error:
+                show_error(error)
+                return
+            _load(actor, rencontre_id, data_version())
+            st.session_state[NOTICE] = f"Rencontre n° {rencontre_id} annulée."
+            st.rerun()
+
+
+def _render_delete(actor: Actor, rencontre_id: int) -> None:
+    with st.expander("Supprimer la rencontre (administrateur)"):
+        st.warning("La suppression est définitive (le journal d'audit en garde la trace).")
+        confirm = st.checkbox("Je confirme la suppression", key="ra_confirm")
+        if st.button("Supprimer définitivement", key="ra_delete", disabled=not confirm):
+            try:
+                with session_scope(engine()) as session:
+                    rencontres.delete_rencontre(session, actor=actor, rencontre_id=rencontre_id)
+            except Q2030Error as error:
+                show_error(error)
+                return
+            st.session_state.pop("rf_choice", None)
+            st.rerun()
+
+
+# --- Page "Agenda" -----------------------------------------------------------------------
+
+
+def render_agenda(actor: Actor) -> None:
+    st.title("Agenda des rencontres")
+    st.caption("Rencontres prévues à partir d'aujourd'hui, par département et par date. Heures locales.")
+    dep = st.selectbox(
+        "Département",
+        list(DEPARTEMENTS),
+        format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
+        index=None,
+        placeholder="Tous les départements",
+        key="ag_departement",
+    )
+    today, version = dt.date.today(), data_version()
+    frame = _agenda(actor, dep, today, version)
+    if frame.empty:
+        st.info("Aucune rencontre prévue.")
+        return
+    shown = pd.DataFrame(
+        {
+            "Département": frame["departement_code"] + " – " + frame["departement"],
+            "Date": frame["date"].map(fr_date),
+            "Horaire": [
+                f"{s:%H:%M}" + (f" – {e:%H:%M}" if e is not None and pd.notna(e) else "")
+                if s is not None and pd.notna(s)
+                else ""
+                for s, e in zip(frame["heure_debut"], frame["heure_fin"], strict=True)
+            ],
+            "Pour": [agenda.where(row) for row in frame.to_dict("records")],
+            "Lieu": frame["lieu"],
+            "Adresse": frame["adresse"],
+            "Format": frame["format"].map(lambda c: label(FORMATS, c)),
+            "Organisateurs": frame["organisateurs"].map(lambda c: ", ".join(label(ORGANISATEURS, x) for x in c)),
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", key="ag_table")
+    st.download_button(
+        "Ajouter toutes ces rencontres à mon agenda (.ics)",
+        _ics(actor, None, dep, today, version),
+        file_name=f"rencontres-quartiers-2030{'-' + dep if dep else ''}.ics",
+        mime="text/calendar",
+        key="ag_ics_all",
+    )
+    ids = [int(i) for i in frame["id"]]
+    by_id = frame.set_index("id")
+    chosen = st.selectbox(
+        "Une seule rencontre",
+        ids,
+        format_func=lambda i: f"{fr_date(by_id.loc[i, 'date'])} – {agenda.where(by_id.loc[i].to_dict())}",
+        key="ag_choice",
+    )
+    if chosen is not None:
+        st.download_button(
+            "Télécharger cette rencontre (.ics)",
+            _ics(actor, int(chosen), None, today, version),
+            file_name=f"rencontre-{chosen}.ics",
+            mime="text/calendar",
+            key="ag_ics_one",
+        )

@@ -1,0 +1,71 @@
+"""copy-db: a demo database moves to another engine with every row, and keeps working."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from q2030.access import SYSTEM
+from q2030.cli import main
+from q2030.copydb import copy_database
+from q2030.db import make_engine
+from q2030.demo import load_demo
+from q2030.errors import ValidationError
+from q2030.models import Rencontre
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in SQLModel.metadata.sorted_tables
+        }
+
+
+def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
+    """Source: the test database (SQLite, or PostgreSQL in the PG run); target: a new SQLite file."""
+    with Session(engine) as session:
+        load_demo(session, actor=SYSTEM, seed=3)
+        session.commit()
+    target = make_engine(f"sqlite:///{tmp_path / 'copie.db'}")
+    counts = copy_database(engine, target)
+    assert counts["rencontre"] == 531
+    assert _counts(target) == _counts(engine)
+    with Session(target) as session:
+        first = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
+        original = Session(engine).exec(select(Rencontre).order_by(Rencontre.id)).first()
+        assert first is not None and original is not None
+        assert (first.date, first.organisateurs, first.participants) == (
+            original.date,
+            original.organisateurs,
+            original.participants,
+        )
+    # A second copy into a non-empty target is refused, and the target is unchanged.
+    before = _counts(target)
+    with pytest.raises(ValidationError, match="n'est pas vide"):
+        copy_database(engine, target)
+    assert _counts(target) == before
+    target.dispose()
+
+
+def test_cli_copy_sqlite_to_target(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI copies a SQLite demo into the test database (PostgreSQL in the PG run), ids continue."""
+    source_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("Q2030_DATABASE_URL", source_url)
+    assert main(["demo", "--seed", "5"]) == 0
+    assert main(["copy-db", source_url, database_url]) == 0
+    target = make_engine(database_url)
+    with Session(target) as session:
+        assert session.exec(select(func.count()).select_from(Rencontre)).one() == 531
+        # New rows get fresh ids after the copied ones (sequences moved on PostgreSQL).
+        template = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
+        assert template is not None
+        clone = Rencontre.model_validate(template.model_dump(exclude={"id"}))
+        session.add(clone)
+        session.commit()
+        assert clone.id == 532
+    target.dispose()

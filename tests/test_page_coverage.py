@@ -1,0 +1,110 @@
+"""AppTest of the coverage pages on the demo data (real QPV file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from q2030.access import SYSTEM
+from q2030.demo import load_demo
+from tests.helpers import open_app
+
+
+@pytest.fixture
+def demo(app_env: str, engine: Engine, qpv_2024_csv: Path) -> Engine:
+    with Session(engine) as session:
+        load_demo(session, actor=SYSTEM, qpv_file=qpv_2024_csv, seed=7)
+        session.commit()
+    return engine
+
+
+def _uncovered_in_db(engine: Engine, dep: str, au: dt.date) -> int:
+    """QPV of the département with no held, non-cancelled rencontre dated on or before `au`."""
+    sql = text(
+        """
+        SELECT COUNT(*) FROM qpv q
+        WHERE q.departement_code = :dep AND q.geographie = '2024'
+          AND NOT EXISTS (
+            SELECT 1 FROM rencontreqpv rq JOIN rencontre r ON r.id = rq.rencontre_id
+            WHERE rq.qpv_code = q.code AND r.statut = 'tenue' AND r.date <= :au)
+        """
+    )
+    with engine.connect() as connection:
+        return connection.execute(sql, {"dep": dep, "au": au}).scalar_one()
+
+
+def _table(at, first_column: str):  # type: ignore[no-untyped-def]
+    frames = [frame.value for frame in at.dataframe if first_column in frame.value.columns]
+    assert frames, [list(frame.value.columns) for frame in at.dataframe]
+    return frames[0]
+
+
+def test_mon_departement_lists_exactly_the_uncovered_qpv(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert not at.exception
+    shown = _table(at, "Prochaine rencontre prévue")
+    expected = _uncovered_in_db(demo, "93", dt.date.today())
+    assert len(shown) == expected
+    # Replay the campaign on 30/06/2023: more quartiers were still waiting for a meeting.
+    early = dt.date(2023, 6, 30)
+    at.date_input(key="couverture_au_departement").set_value(early).run()
+    assert not at.exception
+    assert len(_table(at, "Prochaine rencontre prévue")) == _uncovered_in_db(demo, "93", early) > expected
+    assert any("Au rythme actuel" in m.value for m in at.markdown)
+
+
+def test_ma_region_renders_and_opens_a_departement(demo: Engine) -> None:
+    at = open_app(role="prefet_region", region="11")
+    at.switch_page("pages/4_Ma_region.py").run()
+    assert not at.exception
+    table = _table(at, "Synthèse départementale")
+    assert sorted(table["Code"]) == ["75", "77", "78", "91", "92", "93", "94", "95"]
+    at.selectbox(key="region_departement").select("93").run()
+    assert not at.exception
+    assert len(_table(at, "Prochaine rencontre prévue")) == _uncovered_in_db(demo, "93", dt.date.today())
+
+
+def test_national_renders_map_and_burnup(demo: Engine) -> None:
+    at = open_app(role="commission")
+    at.switch_page("pages/5_National.py").run()
+    assert not at.exception
+    with demo.connect() as connection:
+        deps_with_qpv = connection.execute(text("SELECT COUNT(DISTINCT departement_code) FROM qpv")).scalar_one()
+    carte = _table(at, "Taux de couverture (%)")
+    assert len(carte) == deps_with_qpv
+    assert carte["Taux de couverture (%)"].between(0, 100).all()
+    assert len(_table(at, "Région")) == 18
+
+
+def test_referent_records_the_transmission_to_the_region(demo: Engine) -> None:
+    with demo.connect() as connection:
+        dep = connection.execute(
+            text("SELECT MIN(departement_code) FROM synthesedepartementale WHERE statut = 'brouillon'")
+        ).scalar_one()
+    at = open_app(role="referent", departement=dep)
+    at.switch_page("pages/3_Mon_departement.py").run()
+    at.selectbox(key=f"synthese_etape_{dep}").select("transmise_region")
+    at.date_input(key=f"synthese_date_{dep}").set_value(dt.date(2023, 8, 28))
+    next(b for b in at.button if b.label == "Enregistrer l'étape").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    with demo.connect() as connection:
+        row = connection.execute(
+            text("SELECT statut, transmise_region_le FROM synthesedepartementale WHERE departement_code = :d"),
+            {"d": dep},
+        ).one()
+    assert row[0] == "transmise_region"
+    assert str(row[1])[:10] == "2023-08-28"
+
+
+@pytest.mark.parametrize("role", ["commission", "admin"])
+def test_national_for_national_roles(demo: Engine, role: str) -> None:
+    at = open_app(role=role)
+    at.switch_page("pages/5_National.py").run()
+    assert not at.exception

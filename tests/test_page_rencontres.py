@@ -1,0 +1,199 @@
+"""AppTest: the référent's whole flow on the "Rencontres" page, and the read-only views."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from q2030.db import make_engine
+from q2030.errors import PermissionRefusee
+from q2030.models import Contribution, Document, Rencontre, RencontreQpv
+from q2030.rencontres import list_rencontres, update_rencontre
+from tests.helpers import open_app
+from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+MEETING = dt.date.today() - dt.timedelta(days=12)
+PAGE = "pages/1_Rencontres.py"
+
+
+@pytest.fixture
+def db(app_env: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(app_env)
+    with Session(engine) as session:
+        load_geography(session)
+    yield engine
+    engine.dispose()
+
+
+def _page(role: str = "referent", departement: str | None = "93", region: str | None = None) -> AppTest:
+    at = open_app(role=role, departement=departement, region=region)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [error.value for error in at.error]
+
+
+def _fill_new(at: AppTest, lieu: str = "Centre social Jacques-Prévert") -> None:
+    at.multiselect(key="rf_qpv_codes").select("QN09301A").select("QN09302A")
+    at.selectbox(key="rf_statut").select("tenue")
+    at.date_input(key="rf_date").set_value(MEETING)
+    at.time_input(key="rf_heure_debut").set_value(dt.time(18, 0))
+    at.time_input(key="rf_heure_fin").set_value(dt.time(20, 0))
+    at.text_input(key="rf_lieu").input(lieu)
+    at.selectbox(key="rf_type_lieu").select("centre_social")
+    at.multiselect(key="rf_organisateurs").select("prefecture").select("commune")
+    at.number_input(key="rf_participants").set_value(40)
+    at.number_input(key="rf_femmes").set_value(22)
+
+
+def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
+    at = _page()
+    assert at.selectbox(key="rf_choice").value == 0  # "Nouvelle rencontre"
+
+    # A first save with an error: the message sits by the field, the input is kept.
+    _fill_new(at)
+    at.number_input(key="rf_jeunes").set_value(41)
+    at.button(key="rf_submit").click().run()
+    assert not at.exception
+    assert "Dont jeunes (moins de 26 ans) : 41 dépasse le nombre de participants (40)." in _errors(at)
+    assert at.text_input(key="rf_lieu").value == "Centre social Jacques-Prévert"
+    assert at.multiselect(key="rf_qpv_codes").value == ["QN09301A", "QN09302A"]
+    with Session(db) as session:
+        assert not session.exec(select(Rencontre)).all()
+
+    # Corrected: saved, covering two QPV directly.
+    at.number_input(key="rf_jeunes").set_value(8)
+    at.button(key="rf_submit").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any("enregistrée" in s.value for s in at.success)
+    with Session(db) as session:
+        rencontre = session.exec(select(Rencontre)).one()
+        links = session.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id)).all()
+    assert sorted(links) == ["QN09301A", "QN09302A"] and rencontre.jeunes == 8
+    assert at.selectbox(key="rf_choice").value == rencontre.id
+
+    # Three contributions through the data editor (labels, as the editor shows them).
+    at.session_state[f"rc_editor_{rencontre.id}"] = {
+        "edited_rows": {},
+        "added_rows": [
+            {"axe": "1. Changements attendus d'ici 2030", "theme": "Tranquillité publique et sécurité",
+             "texte": "Plus de médiateurs le soir", "rang": 1, "public": "Jeunes"},
+            {"axe": "4. Solutions et dispositifs à déployer en priorité", "theme": "Éducation",
+             "texte": "Aide aux devoirs au centre social", "rang": 2, "public": "Familles"},
+            {"axe": "3. Projets structurants", "theme": "Logement et habitat",
+             "texte": "Rénover les halls d'immeuble", "rang": 3, "public": "Tous"},
+        ],
+        "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    at.button(key="rc_save").click().run()
+    assert not at.exception, at.exception
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        assert len(session.exec(select(Contribution)).all()) == 3
+
+    # A PDF compte rendu.
+    at.file_uploader[0].set_value(("compte-rendu.pdf", PDF, "application/pdf")).run()
+    at.button(key="rd_save").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    with Session(db) as session:
+        assert session.exec(select(Document.nom_fichier)).one() == "compte-rendu.pdf"
+    assert any("compte-rendu.pdf" in b.label for b in at.get("download_button"))
+
+    # The synthesis was sent: the chain is complete in the list.
+    at.date_input(key="rf_synthese_envoyee_le").set_value(MEETING + dt.timedelta(days=10))
+    at.number_input(key="rf_participants_accord_synthese").set_value(25)
+    at.button(key="rf_submit").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    table = at.dataframe[0].value
+    row = table[table["N°"] == rencontre.id].iloc[0]
+    assert bool(row["Compte rendu"]) and row["Contributions"] == 3 and bool(row["Chaîne complète"])
+    with Session(db) as session:
+        frame = list_rencontres(session, actor=REFERENT_93, departement_code="93")
+        assert frame["chaine_complete"].tolist() == [True] and frame["version"].tolist() == [2]
+
+        # Meanwhile another référent of the 93 saves the same rencontre...
+        update_rencontre(session, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=2, data={"notes": "Vu"})
+        session.commit()
+        # ...and a référent of another département cannot, through the service.
+        with pytest.raises(PermissionRefusee):
+            update_rencontre(session, actor=REFERENT_69, rencontre_id=rencontre.id, version=3, data={"lieu": "x"})
+
+    # The stale edit is refused with a clear message; what was typed stays in the form.
+    at.text_input(key="rf_lieu").input("Mairie annexe")
+    at.button(key="rf_submit").click().run()
+    assert not at.exception
+    assert any("a été modifiée par adjoint.93@test.gouv.fr" in e for e in _errors(at)), _errors(at)
+    assert at.text_input(key="rf_lieu").value == "Mairie annexe"
+    with Session(db) as session:
+        assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
+    # Reloading shows the stored version (with the other référent's note); saving then works.
+    at.button(key="rf_reload").click().run()
+    assert at.text_area(key="rf_notes").value == "Vu" and not _errors(at)
+    at.text_input(key="rf_lieu").input("Mairie annexe")
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        saved = session.get(Rencontre, rencontre.id)
+        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 4)  # type: ignore[union-attr]
+
+
+def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # type: ignore[no-untyped-def]
+    at = _page()
+    _fill_new(at)
+    at.button(key="rf_submit").click().run()
+    at.selectbox(key="rf_choice").select(0).run()
+    _fill_new(at, lieu="Autre salle")
+    at.button(key="rf_submit").click().run()
+    assert not at.exception
+    assert any("Doublon probable" in e for e in _errors(at))
+    with Session(db) as session:
+        assert len(session.exec(select(Rencontre)).all()) == 1
+    at.button(key="rf_force").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    with Session(db) as session:
+        assert sorted(session.exec(select(Rencontre.lieu)).all()) == ["Autre salle", "Centre social Jacques-Prévert"]
+
+
+def test_referent_of_another_departement_cannot_reach_it_and_readers_are_read_only(db) -> None:  # type: ignore[no-untyped-def]
+    at = _page()
+    _fill_new(at)
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at)
+
+    other = _page(departement="69")
+    assert other.selectbox(key="rl_departement").options == ["69 – Rhône"]
+    assert not other.dataframe[0].value["N°"].tolist()  # the 93's rencontre is not listed
+    assert other.button(key="rf_submit") is not None  # may create in its own département only
+
+    for role, region in (("prefet_region", "11"), ("commission", None)):
+        reader = _page(role=role, departement=None, region=region)
+        reader.selectbox(key="rl_departement").select("93").run()
+        assert not reader.exception
+        assert any("Consultation seule" in i.value for i in reader.info)
+        assert not [b for b in reader.button if b.key == "rf_submit"]
+        assert reader.dataframe[0].value["N°"].tolist() == [1]
+        assert "Centre social Jacques-Prévert" in reader.dataframe[1].value["Valeur"].tolist()
+
+
+def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:  # type: ignore[no-untyped-def]
+    at = _page()
+    at.multiselect(key="rf_qpv_codes").select("QN09303A")
+    at.date_input(key="rf_date").set_value(dt.date.today() + dt.timedelta(days=5))
+    at.text_input(key="rf_lieu").input("Gymnase Jean-Moulin")
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    for role in ("commission", "prefet_region"):
+        agenda = open_app(role=role, region="84")
+        agenda.switch_page("pages/2_Agenda.py").run()
+        assert not agenda.exception
+        assert agenda.dataframe[0].value["Lieu"].tolist() == ["Gymnase Jean-Moulin"]
+        labels = [b.label for b in agenda.get("download_button")]
+        assert any(".ics" in label for label in labels)

@@ -1,0 +1,90 @@
+"""Contributions of a rencontre: replaced as a table, every bad cell named."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from q2030.contributions import list_contributions, replace_contributions
+from q2030.errors import PermissionRefusee, ValidationError
+from q2030.models import AuditEvent, Contribution
+from q2030.rencontres import cancel_rencontre, create_rencontre, list_rencontres
+from tests.rencontres_data import PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
+
+ROWS = [
+    {"axe": "changements", "theme": "securite", "texte": "Plus de médiateurs le soir", "rang": 1, "public": "jeunes"},
+    # French labels, as pasted from a spreadsheet or chosen in the editor
+    {
+        "axe": "4. Solutions et dispositifs à déployer en priorité",
+        "theme": "Éducation",
+        "texte": "Études dirigées",
+        "rang": 2.0,
+        "public": "Familles",
+    },
+    {"axe": "projets", "theme": "logement", "texte": "  Rénover les halls  ", "rang": None, "public": None},
+]
+
+
+@pytest.fixture
+def rencontre_id(session: Session) -> int:
+    load_geography(session)
+    return create_rencontre(session, actor=REFERENT_93, data=held()).id  # type: ignore[return-value]
+
+
+def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: Session, rencontre_id: int) -> None:
+    created = replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
+    session.commit()
+    assert [(c.axe, c.theme, c.rang, c.public) for c in created] == [
+        ("changements", "securite", 1, "jeunes"),
+        ("solutions", "education", 2, "familles"),
+        ("projets", "logement", None, "tous"),
+    ]
+    stored = session.exec(select(Contribution).where(Contribution.texte == "Études dirigées")).one()
+    assert stored.texte_norm == "etudes dirigees"
+    assert created[2].texte == "Rénover les halls"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "contributions")).one()
+    assert event.avant == {"contributions": []} and len(event.apres["contributions"]) == 3
+    frame = list_contributions(session, actor=PREFET_IDF, rencontre_id=rencontre_id)
+    assert list(frame["theme"]) == ["Tranquillité publique et sécurité", "Éducation", "Logement et habitat"]
+    assert list_rencontres(session, actor=REFERENT_93, departement_code="93")["contributions"].tolist() == [3]
+
+
+def test_replace_replaces_and_skips_blank_rows(session: Session, rencontre_id: int) -> None:
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
+    blank = {"axe": None, "theme": "", "texte": float("nan"), "rang": None, "public": None}
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=[ROWS[0], blank])
+    texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
+    assert texts == ["Plus de médiateurs le soir"]
+
+
+def test_errors_name_row_and_column_and_change_nothing(session: Session, rencontre_id: int) -> None:
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
+    session.commit()
+    bad = [
+        ROWS[0],
+        {"axe": "5. Autre", "theme": "Sécurité routière", "texte": "", "rang": -2, "public": "tous"},
+        {"axe": "projets", "theme": "sport", "texte": "Un city stade", "rang": 0, "public": "enfants"},
+    ]
+    with pytest.raises(ValidationError) as caught:
+        replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=bad)
+    messages = caught.value.errors["contributions"]
+    assert "Ligne 2, colonne « Axe » : « 5. Autre » n'est pas une valeur possible." in messages
+    assert any(m.startswith("Ligne 2, colonne « Thème »") for m in messages)
+    assert "Ligne 2, colonne « Contribution » : à remplir." in messages
+    assert any(m.startswith("Ligne 2, colonne « Rang de priorité »") for m in messages)
+    assert any(m.startswith("Ligne 3, colonne « Rang de priorité »") for m in messages)
+    assert any(m.startswith("Ligne 3, colonne « Public concerné »") for m in messages)
+    session.rollback()
+    assert len(session.exec(select(Contribution)).all()) == 3
+
+
+def test_only_the_referent_writes_and_not_on_a_cancelled_rencontre(session: Session, rencontre_id: int) -> None:
+    for actor in (REFERENT_69, PREFET_IDF):
+        with pytest.raises(PermissionRefusee):
+            replace_contributions(session, actor=actor, rencontre_id=rencontre_id, rows=ROWS)
+    with pytest.raises(PermissionRefusee):
+        list_contributions(session, actor=REFERENT_69, rencontre_id=rencontre_id)
+    planned = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", qpv_codes=["QN09303A"]))
+    cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="Pluie")
+    with pytest.raises(ValidationError, match="annulée"):
+        replace_contributions(session, actor=REFERENT_93, rencontre_id=planned.id, rows=ROWS)
