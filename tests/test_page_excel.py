@@ -63,7 +63,7 @@ def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
     at.button(key="excel_import").click().run()
     assert not at.exception
     assert any("rien n'a été importé" in e.value for e in at.error)
-    errors = at.dataframe(key="excel_errors").value
+    errors = at.dataframe[0].value
     assert list(errors["Colonne"]) == ["Date"] and list(errors["Valeur"]) == ["31/06/2023"]
     assert (_count(engine, Rencontre), _count(engine, AuditEvent)) == before
 
