@@ -125,3 +125,19 @@ def test_national_workbook_has_every_departement(demo: Engine, tmp_path) -> None
     assert _cover(out.read_bytes())["Couverts dans les délais"] == total["couvert_delais"]
     assert {"Région", "Département"} <= set(sheets["Contributions"].columns)
     assert sheets["Contributions"]["Région"].nunique() > 5
+
+
+def test_priorities_sheet_equals_the_priorities_ranking(demo: Engine) -> None:
+    priorities = pytest.importorskip("q2030.priorities", reason="q2030.priorities (issue 5) pas encore livré")
+    with session_scope(demo) as session:
+        content = workbook_bytes(export_departement, session, actor=REFERENT, departement_code=DEP, au=AU)
+        ranking = priorities.classement(
+            session, actor=REFERENT, filtres=priorities.Filtres(departement=DEP), ponderation="contribution"
+        )
+    assert len(ranking) > 0
+    sheet = pd.read_excel(io.BytesIO(content), sheet_name="Priorités")
+    assert list(sheet["Axe"]) == list(ranking["groupe_libelle"])
+    assert list(sheet["Rang"]) == list(ranking["rang"])
+    assert list(sheet["Thème"]) == list(ranking["theme_libelle"])
+    assert list(sheet["Contributions"]) == list(ranking["contributions"])
+    assert list(sheet["Part des contributions de l'axe"]) == pytest.approx(list(ranking["part"]))

@@ -222,10 +222,29 @@ def _none_if_nat(value: Any) -> Any:
     return value if isinstance(value, dt.date) else None
 
 
+PRIORITY_EXPORT = [
+    Col("Axe", 40), Col("Rang", 8, "int"), Col("Thème", 34), Col("Contributions", 14, "int"),
+    Col("Part des contributions de l'axe", 14, "percent"), Col("Rencontres", 12, "int"),
+    Col("Part des rencontres", 12, "percent"), Col("Départements", 12, "int"), Col("Score de rang (1/rang)", 14),
+]  # fmt: skip
+
+
 def _priorities(session: Session, *, actor: Actor, departement_code: str | None):  # type: ignore[no-untyped-def]
-    """Ranked priorities per axis from q2030.priorities (issue 5), or None until it exists."""
+    """Themes ranked per axis by q2030.priorities.classement (the Priorités page's ranking).
+
+    Raw counts ("contribution" weighting, the page's default), within the exported
+    département (or France entière). None while q2030.priorities is not installed.
+    """
     try:
-        from q2030 import priorities  # noqa: F401
+        from q2030.priorities import Filtres, classement
     except ImportError:
         return None
-    return None
+    ranking = classement(
+        session, actor=actor, filtres=Filtres(departement=departement_code), ponderation="contribution", groupe="axe"
+    )
+    rows = (
+        [r.groupe_libelle, int(r.rang), r.theme_libelle, int(r.contributions), float(r.part), int(r.rencontres),
+         float(r.part_rencontres), int(r.departements), round(float(r.score_rang), 3)]
+        for r in ranking.itertuples()
+    )  # fmt: skip
+    return PRIORITY_EXPORT, rows
