@@ -1,10 +1,70 @@
-"""Échanges Excel (en construction)."""
+"""Échanges Excel: modèle de saisie, import, synthèse départementale, export national."""
 
 import streamlit as st
 
+from q2030.ui import excel as ui_excel
 from q2030.ui import page_setup
 
 actor = page_setup("excel")
 if actor is not None:
     st.title("Échanges Excel")
-    st.info("Cette page est en cours de construction.")
+
+    if actor.role == "referent":
+        dep = actor.departement_code or ""
+        st.subheader("1. Modèle de saisie")
+        st.write(
+            "Le classeur reprend vos rencontres et contributions ; ajoutez-en hors ligne (identifiants R1, R2…) "
+            "ou corrigez-les, puis importez-le. La feuille « À lire » explique chaque colonne."
+        )
+        st.download_button(
+            "Télécharger le modèle de saisie",
+            data=ui_excel.template_bytes(actor, dep),
+            file_name=ui_excel.file_name("modele-saisie", dep),
+            mime=ui_excel.XLSX_MIME,
+            key="excel_template",
+        )
+
+        st.subheader("2. Importer le modèle rempli")
+        uploaded = st.file_uploader("Classeur rempli (.xlsx)", type=["xlsx"], key="excel_upload")
+        if st.button("Importer", key="excel_import", type="primary", disabled=uploaded is None):
+            report = ui_excel.run_import(actor, uploaded.getvalue())
+            if report.ok:
+                st.success("\n\n".join(report.lines()))
+            else:
+                st.error(f"{len(report.issues)} erreur(s) : rien n'a été importé. Corrigez le fichier et recommencez.")
+                st.dataframe(ui_excel.report_frame(report), hide_index=True, width="stretch", key="excel_errors")
+
+        st.subheader("3. Synthèse départementale")
+        st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
+        st.download_button(
+            "Télécharger la synthèse départementale",
+            data=ui_excel.synthese_bytes(actor, dep),
+            file_name=ui_excel.file_name("synthese", dep),
+            mime=ui_excel.XLSX_MIME,
+            key="excel_synthese",
+        )
+    else:
+        st.subheader("Synthèse d'un département")
+        choices = ui_excel.departements_of(actor)
+        dep = st.selectbox("Département", choices, format_func=ui_excel.departement_label, key="excel_departement")
+        st.download_button(
+            "Télécharger la synthèse départementale",
+            data=ui_excel.synthese_bytes(actor, dep),
+            file_name=ui_excel.file_name("synthese", dep),
+            mime=ui_excel.XLSX_MIME,
+            key="excel_synthese",
+        )
+        if actor.is_national:
+            st.subheader("Export national pour la commission")
+            st.write("Tous les départements, avec les colonnes région et département (plusieurs minutes au national).")
+            if st.button("Préparer l'export national", key="excel_national"):
+                with st.spinner("Export national en cours…"):
+                    st.session_state["excel_national_bytes"] = ui_excel.national_bytes(actor)
+            if "excel_national_bytes" in st.session_state:
+                st.download_button(
+                    "Télécharger l'export national",
+                    data=st.session_state["excel_national_bytes"],
+                    file_name=ui_excel.file_name("national"),
+                    mime=ui_excel.XLSX_MIME,
+                    key="excel_national_download",
+                )

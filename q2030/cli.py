@@ -109,6 +109,112 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _departement_referent(departement_code: str):  # type: ignore[no-untyped-def]
+    """The CLI writes rencontres as the département's référent, never as SYSTEM.
+
+    Only a référent may write a département's rencontres (q2030.access): the import keeps
+    that rule and records "cli.referent.<dep>@q2030" as the author in the audit log.
+    """
+    from q2030.access import Actor
+    from q2030.referentiel import DEPARTEMENTS
+
+    code = departement_code.strip().upper()
+    if code not in DEPARTEMENTS:
+        raise SystemExit(f"Département inconnu : « {departement_code} ».")
+    nom, region = DEPARTEMENTS[code]
+    return Actor(
+        email=f"cli.referent.{code.lower()}@q2030",
+        role="referent",
+        departement_code=code,
+        region_code=region,
+        nom=f"Référent {nom} (ligne de commande)",
+    )
+
+
+def _import_rencontres_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="modèle de saisie rempli (.xlsx)")
+    parser.add_argument("--departement", required=True, help="code du département (93, 2A, 971…)")
+
+
+@command(
+    "import-rencontres",
+    "importe un modèle de saisie Excel rempli (tout ou rien ; ré-importer ne change rien)",
+    _import_rencontres_args,
+)
+def cmd_import_rencontres(args: argparse.Namespace) -> int:
+    from q2030.excel.importer import ImportRefuse, import_workbook
+
+    actor = _departement_referent(args.departement)
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
+
+    try:
+        with session_scope(_engine()) as session:
+            report = import_workbook(
+                session,
+                actor=actor,
+                departement_code=actor.departement_code,
+                content=args.file.read_bytes(),
+                progress=progress,
+            )
+    except ImportRefuse as refused:
+        print(file=sys.stderr)
+        print("\n".join(refused.report.lines()), file=sys.stderr)
+        return 1
+    print(file=sys.stderr)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _export_synthese_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--departement", required=True, help="code du département")
+    parser.add_argument("out", type=Path, help="fichier .xlsx à écrire")
+
+
+@command("export-synthese", "écrit le classeur de synthèse départementale (.xlsx)", _export_synthese_args)
+def cmd_export_synthese(args: argparse.Namespace) -> int:
+    from q2030.excel.exports import export_departement
+
+    code = args.departement.strip().upper()
+    with session_scope(_engine()) as session:  # reading: the national SYSTEM actor may
+        summary = export_departement(session, actor=SYSTEM, departement_code=code, out=str(args.out))
+    print(f"{args.out} : " + ", ".join(f"{name} {count}" for name, count in summary.sheets.items()) + " lignes.")
+    return 0
+
+
+def _export_national_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, help="fichier .xlsx à écrire")
+    parser.add_argument("--tracemalloc", action="store_true", help="mesure aussi le pic Python (plus lent)")
+
+
+@command("export-national", "écrit l'export national pour la commission (.xlsx, en flux)", _export_national_args)
+def cmd_export_national(args: argparse.Namespace) -> int:
+    import resource
+    import tracemalloc
+
+    from q2030.excel.exports import export_national
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
+
+    engine = _engine()
+    if args.tracemalloc:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        summary = export_national(session, actor=SYSTEM, out=str(args.out), progress=progress)
+    elapsed = time.perf_counter() - started
+    traced = ""
+    if args.tracemalloc:
+        traced = f" ; pic Python (tracemalloc) {tracemalloc.get_traced_memory()[1] / 2**20:.0f} Mio"
+    print(file=sys.stderr)
+    print(f"{args.out} : " + ", ".join(f"{name} {count}" for name, count in summary.sheets.items()) + " lignes.")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{elapsed:.1f} s{traced} ; pic du processus (maxrss) {rss:.0f} Mio.")
+    return 0
+
+
 def _copy_db_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="URL de la base source (ex. sqlite:///data/q2030.db)")
     parser.add_argument("target", help="URL de la base cible, vide (ex. postgresql+psycopg://u@hôte/base)")

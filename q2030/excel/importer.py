@@ -1,0 +1,299 @@
+"""Import of a filled entry template: all or nothing, idempotent, same rules as the form.
+
+Every row goes through the rencontres services (`rencontres.validate_rencontre`,
+`create_rencontre`, `update_rencontre`, `contributions.clean_rows` / `replace_contributions`):
+the importer only reads cells and maps the service's field errors back to the sheet, row
+and column the user sees. With any error it raises `ImportRefuse` carrying the full
+report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres,
+contributions and the audit log stay as they were. A row whose normalised values equal the database is not written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from q2030.access import Actor, can_write_rencontres, require
+from q2030.bootstrap import active_campaign
+from q2030.errors import Q2030Error, ValidationError
+from q2030.excel.columns import CONTRIBUTION_COLUMNS, RENCONTRE_COLUMNS, SHEET_CONTRIBUTIONS, SHEET_RENCONTRES
+from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
+from q2030.models import Contribution, Rencontre, RencontreQpv
+
+Progress = Callable[[float, str], None]
+# Service field -> template header (the QPV list is fed by two columns: name the first).
+RENCONTRE_HEADERS = {c.field: c.header for c in RENCONTRE_COLUMNS} | {
+    "qpv_codes": "QPV",
+    "qpv": "QPV",
+    "doublons": "Date",
+    "departement_code": "Identifiant",
+    "campaign_id": "Identifiant",
+}
+CONTRIBUTION_HEADERS = {c.field: c.header for c in CONTRIBUTION_COLUMNS}
+# Rencontre columns the import never compares (bookkeeping, or set by the service).
+NOT_COMPARED = {"id", "campaign_id", "departement_code", "version", "cree_le", "cree_par", "modifie_le", "modifie_par"}
+
+
+@dataclass
+class ImportReport:
+    issues: list[ImportIssue] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    contributions_replaced: int = 0  # rencontres whose contributions were rewritten
+    contributions: int = 0  # contribution rows read
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    def lines(self) -> list[str]:
+        if self.issues:
+            out = [f"{len(self.issues)} erreur(s) : rien n'a été importé."]
+            for issue in self.issues:
+                where = f"{issue.sheet}, ligne {issue.row}" if issue.row else issue.sheet or "Fichier"
+                column = f", colonne « {issue.column} »" if issue.column else ""
+                value = f" (valeur « {issue.value} »)" if issue.value else ""
+                out.append(f"- {where}{column}{value} : {issue.message}")
+            return out
+        return [
+            f"Rencontres créées : {self.created}, mises à jour : {self.updated}, inchangées : {self.unchanged}.",
+            f"Contributions lues : {self.contributions} ; rencontres dont les contributions ont été remplacées : "
+            f"{self.contributions_replaced}.",
+        ]
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        """The error report as a table (Feuille, Ligne, Colonne, Valeur, Message)."""
+        return [
+            {"Feuille": i.sheet, "Ligne": i.row, "Colonne": i.column, "Valeur": i.value, "Message": i.message}
+            for i in self.issues
+        ]
+
+
+class ImportRefuse(Q2030Error):
+    """The file has errors: nothing must be written (the caller rolls back)."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(f"{len(report.issues)} erreur(s) dans le fichier : rien n'a été importé.")
+
+
+def import_workbook(
+    session: Session,
+    *,
+    actor: Actor,
+    departement_code: str,
+    content: bytes,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a filled template for a département; ImportRefuse (with the report) on any error."""
+    from q2030 import contributions as contribution_service  # the form's rules, never copied here
+    from q2030 import rencontres as service
+
+    require(
+        can_write_rencontres(actor, departement_code),
+        "Seul le référent du département peut importer ses rencontres.",
+    )
+    notify = progress or (lambda _f, _m: None)
+    notify(0.0, "Lecture du fichier…")
+    parsed = read_workbook(content)
+    report = ImportReport(issues=list(parsed.issues), contributions=len(parsed.contributions))
+    if report.issues:
+        raise ImportRefuse(report)
+
+    campaign = active_campaign(session)
+    existing = _existing(session, campaign.id, departement_code, [r.rencontre_id for r in parsed.rencontres])
+    total = max(1, len(parsed.rencontres))
+    cleaned: dict[int, dict[str, Any]] = {}  # row -> data validated by the service
+    for position, item in enumerate(parsed.rencontres):
+        if item.rencontre_id is not None and item.rencontre_id not in existing:
+            report.issues.append(
+                ImportIssue(SHEET_RENCONTRES, item.row, "Identifiant", item.identifiant,
+                            "Aucune rencontre de ce numéro dans le département : pour une nouvelle rencontre, "
+                            "utilisez une référence comme R1.")
+            )  # fmt: skip
+            continue
+        data = {**item.data, "departement_code": departement_code}
+        try:
+            cleaned[item.row] = service.validate_rencontre(
+                session, actor=actor, data=data, rencontre_id=item.rencontre_id
+            )
+        except ValidationError as error:
+            report.issues.extend(_rencontre_issues(item, error))
+        notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
+    by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
+    for row in parsed.contributions:
+        by_identifiant[row.identifiant.casefold()].append(row)
+    wanted: dict[str, list[dict[str, Any]]] = {}  # identifiant -> contributions cleaned by the service
+    for key, rows in by_identifiant.items():
+        try:
+            wanted[key] = contribution_service.clean_rows([r.data for r in rows])
+        except ValidationError as error:
+            report.issues.extend(_contribution_issues(rows, error))
+    if report.issues:
+        raise ImportRefuse(report)
+    for position, item in enumerate(parsed.rencontres):
+        data = {**item.data, "departement_code": departement_code}
+        try:
+            if item.rencontre_id is None:
+                twin = _already_imported(session, service, departement_code, cleaned[item.row])
+                if twin is not None:  # the same file imported before: R1 is that rencontre
+                    rencontre = twin
+                    report.unchanged += 1
+                else:
+                    rencontre = service.create_rencontre(session, actor=actor, data=data)
+                    report.created += 1
+            else:
+                rencontre = existing[item.rencontre_id]
+                if _same(session, rencontre, cleaned[item.row]):
+                    report.unchanged += 1
+                else:
+                    rencontre = service.update_rencontre(
+                        session, actor=actor, rencontre_id=rencontre.id, version=rencontre.version, data=data
+                    )
+                    report.updated += 1
+        except ValidationError as error:
+            report.issues.extend(_rencontre_issues(item, error))
+            continue
+        rows = by_identifiant.get(item.identifiant.casefold(), [])
+        if rows and _contributions_differ(session, rencontre.id, wanted[item.identifiant.casefold()]):  # type: ignore[arg-type]
+            try:
+                contribution_service.replace_contributions(
+                    session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in rows]
+                )
+                report.contributions_replaced += 1
+            except ValidationError as error:
+                report.issues.extend(_contribution_issues(rows, error))
+        notify(0.5 + 0.5 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
+    if report.issues:
+        raise ImportRefuse(report)
+    session.flush()
+    notify(1.0, "Import terminé.")
+    return report
+
+
+def _existing(session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]):  # type: ignore[no-untyped-def]
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {
+        r.id: r
+        for r in session.exec(
+            select(Rencontre).where(
+                Rencontre.id.in_(wanted),  # type: ignore[union-attr]
+                Rencontre.campaign_id == campaign_id,
+                Rencontre.departement_code == departement_code,
+            )
+        )
+    }
+
+
+def _already_imported(session: Session, service, departement_code: str, clean: dict[str, Any]) -> Rencontre | None:  # type: ignore[no-untyped-def]
+    """A new row (R1…) identical in every field to a rencontre of the département, if any.
+
+    New rows carry no database id, so re-importing a file would otherwise create them
+    again: an exact twin (same date, QPV, place, counts…) is taken as that rencontre.
+    """
+    if not clean.get("date") or not clean.get("qpv_codes"):
+        return None
+    for doublon in service.probable_duplicates(
+        session, departement_code=departement_code, date=clean["date"], qpv_codes=clean["qpv_codes"]
+    ):
+        candidate = session.get(Rencontre, doublon.id)
+        same_dep = candidate is not None and candidate.departement_code == departement_code
+        if same_dep and _same(session, candidate, clean):  # type: ignore[arg-type]
+            return candidate
+    return None
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set)):
+        return sorted(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _same(session: Session, rencontre: Rencontre, clean: dict[str, Any]) -> bool:
+    """Does the validated row equal the stored rencontre (values normalised by the service)?"""
+    for key, value in clean.items():
+        if key in NOT_COMPARED or key not in Rencontre.model_fields:
+            continue
+        if _comparable(getattr(rencontre, key)) != _comparable(value):
+            return False
+    if "qpv_codes" in clean and (clean.get("perimetre") or rencontre.perimetre) == "quartier":
+        stored = session.exec(
+            select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id, RencontreQpv.direct)
+        ).all()
+        if sorted(stored) != sorted(clean["qpv_codes"] or []):
+            return False
+    return True
+
+
+def _contributions_differ(session: Session, rencontre_id: int, wanted: list[dict[str, Any]]) -> bool:
+    """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
+    fields = ("axe", "theme", "texte", "rang", "public")
+    stored = session.exec(
+        select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public).where(
+            Contribution.rencontre_id == rencontre_id
+        )
+    ).all()
+    return sorted(map(repr, map(tuple, stored))) != sorted(repr(tuple(row[f] for f in fields)) for row in wanted)
+
+
+def _field_header(key: str, headers: dict[str, str]) -> str:
+    if key in headers:
+        return headers[key]
+    for name, header in headers.items():  # "contributions.3.texte" -> "texte"
+        if name in key.split(".") or key.endswith(name):
+            return header
+    return ""
+
+
+def _rencontre_issues(item: RencontreRow, error: ValidationError) -> list[ImportIssue]:
+    issues = []
+    for key, messages in error.errors.items():
+        header = _field_header(key, RENCONTRE_HEADERS)
+        value = item.identifiant if header == "Identifiant" else _row_value(item.data, key)
+        for message in messages:
+            issues.append(ImportIssue(SHEET_RENCONTRES, item.row, header, value, message))
+    return issues
+
+
+def _row_value(data: dict[str, Any], key: str) -> str:
+    field_name = next((f for f in data if f == key or key.endswith(f)), None)
+    if field_name is None:
+        return ""
+    value = data[field_name]
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return display(value)
+
+
+LINE_MESSAGE = re.compile(r"^Ligne (\d+), colonne « (.+?) » : (.*)$", re.S)
+
+
+def _contribution_issues(rows: list[ContributionRow], error: ValidationError) -> list[ImportIssue]:
+    """Map the service's "Ligne N, colonne « X » : …" messages back to the sheet's rows."""
+    from q2030.contributions import COLUMNS as SERVICE_COLUMNS
+
+    by_label = {label_text: CONTRIBUTION_HEADERS.get(name, label_text) for name, label_text in SERVICE_COLUMNS.items()}
+    field_of = {label_text: name for name, label_text in SERVICE_COLUMNS.items()}
+    issues = []
+    for messages in error.errors.values():
+        for message in messages:
+            match = LINE_MESSAGE.match(message)
+            if match and 0 < int(match.group(1)) <= len(rows):
+                row = rows[int(match.group(1)) - 1]
+                column = match.group(2)
+                value = _row_value(row.data, field_of.get(column, ""))
+                header = by_label.get(column, column)
+                issues.append(ImportIssue(SHEET_CONTRIBUTIONS, row.row, header, value, match.group(3)))
+            else:  # a message about the whole set (e.g. a cancelled rencontre): name its first row
+                issues.append(ImportIssue(SHEET_CONTRIBUTIONS, rows[0].row, "", "", message))
+    return issues

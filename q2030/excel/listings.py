@@ -1,0 +1,100 @@
+"""Row streams for the export sheets: rencontres and contributions, straight from SQL.
+
+Generators over `yield_per` results: the national export of 200,000 contributions goes
+from the database cursor to the write-only sheet in chunks, never as one list.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session, select
+
+from q2030 import nomenclature as nom
+from q2030.excel.writer import Col
+from q2030.models import Contribution, Departement, Region, Rencontre, RencontreQpv
+
+CHUNK = 5_000
+
+RENCONTRE_EXPORT: list[Col] = [
+    Col("Région", 22), Col("Département", 8), Col("Nom du département", 20), Col("Identifiant", 10, "int"),
+    Col("Date", 12, "date"), Col("Statut", 10), Col("Périmètre", 18), Col("QPV couverts directement", 30),
+    Col("Commune", 20), Col("EPCI (SIREN)", 12), Col("Lieu", 28), Col("Type de lieu", 20), Col("Format", 18),
+    Col("Organisateurs", 30), Col("Participants", 12, "int"), Col("Femmes", 10, "int"), Col("Jeunes", 10, "int"),
+    Col("Habitants des QPV", 12, "int"), Col("Professionnels", 12, "int"), Col("Élus", 8, "int"),
+    Col("Représentant de l'État présent", 12), Col("Élu présent", 10), Col("Membre de la commission présent", 12),
+    Col("Plateforme présentée", 12), Col("Participants d'accord pour la synthèse", 14, "int"),
+    Col("Synthèse envoyée le", 14, "date"), Col("Motif d'annulation", 24),
+]  # fmt: skip
+
+CONTRIBUTION_EXPORT: list[Col] = [
+    Col("Région", 22), Col("Département", 8), Col("Rencontre", 10, "int"), Col("Date de la rencontre", 12, "date"),
+    Col("Axe", 36), Col("Pilier", 28), Col("Thème", 30), Col("Contribution", 80), Col("Rang", 8, "int"),
+    Col("Public", 18),
+]  # fmt: skip
+
+
+def _oui(value: bool) -> str:
+    return "Oui" if value else "Non"
+
+
+def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Any]]:
+    """One row per rencontre; `departements` None = all of them."""
+    links = select(RencontreQpv.rencontre_id, RencontreQpv.qpv_code).join(Rencontre).where(
+        Rencontre.campaign_id == campaign_id, RencontreQpv.direct
+    )  # fmt: skip
+    if departements is not None:
+        links = links.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+    qpv_of: dict[int, list[str]] = defaultdict(list)  # small: ~1.5 link per rencontre
+    for rencontre_id, code in session.exec(links.order_by(RencontreQpv.rencontre_id, RencontreQpv.qpv_code)):
+        qpv_of[rencontre_id].append(code)
+    query = (
+        select(Rencontre, Region.nom, Departement.nom)
+        .join(Departement, Departement.code == Rencontre.departement_code)  # type: ignore[arg-type]
+        .join(Region, Region.code == Departement.region_code)  # type: ignore[arg-type]
+        .where(Rencontre.campaign_id == campaign_id)
+        .order_by(Rencontre.departement_code, Rencontre.date, Rencontre.id)
+        .execution_options(yield_per=CHUNK)
+    )
+    if departements is not None:
+        query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+    for r, region_nom, departement_nom in session.exec(query):
+        yield [
+            region_nom, r.departement_code, departement_nom, r.id, r.date,
+            nom.label(nom.STATUTS_RENCONTRE, r.statut), nom.label(nom.PERIMETRES, r.perimetre),
+            ", ".join(qpv_of.get(r.id or 0, [])), r.commune_nom or r.commune_insee or "", r.epci_siren or "",
+            r.lieu, nom.label(nom.TYPES_LIEU, r.type_lieu), nom.label(nom.FORMATS, r.format),
+            ", ".join(nom.label(nom.ORGANISATEURS, o) for o in r.organisateurs or []),
+            r.participants, r.femmes, r.jeunes, r.habitants_qpv, r.professionnels, r.elus,
+            _oui(r.representant_etat_present), _oui(r.elu_present), _oui(r.membre_commission_present),
+            _oui(r.plateforme_presentee), r.participants_accord_synthese, r.synthese_envoyee_le, r.motif_annulation,
+        ]  # fmt: skip
+        session.expunge(r)  # keep the identity map small while streaming
+
+
+def contribution_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Any]]:
+    """One row per contribution, plain columns (no ORM objects), fetched CHUNK rows at a time."""
+    columns = (
+        Region.nom, Rencontre.departement_code, Contribution.rencontre_id, Rencontre.date,
+        Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .join(Departement, Departement.code == Rencontre.departement_code)  # type: ignore[arg-type]
+        .join(Region, Region.code == Departement.region_code)  # type: ignore[arg-type]
+        .where(Rencontre.campaign_id == campaign_id)
+        .order_by(Rencontre.departement_code, Contribution.rencontre_id, Contribution.rang, Contribution.id)
+        .execution_options(yield_per=CHUNK, stream_results=True)
+    )
+    if departements is not None:
+        query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+    axes, publics = nom.AXES, nom.PUBLICS
+    for region_nom, dep, rencontre_id, date, axe, theme, texte, rang, public in session.exec(query):
+        pilier = nom.PILIERS.get(nom.THEMES[theme][1], "") if theme in nom.THEMES else ""
+        yield [
+            region_nom, dep, rencontre_id, date, axes.get(axe, axe), pilier, nom.theme_label(theme), texte, rang,
+            publics.get(public, public),
+        ]  # fmt: skip

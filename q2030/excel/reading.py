@@ -1,0 +1,339 @@
+"""Reading a filled entry template into typed rows, with cell-precise errors.
+
+Tolerant of what spreadsheets do to data: dates re-typed as text (12/06/2023) or left
+as serial numbers, trailing spaces, blank rows, columns moved (matched by header, accents
+and case ignored), codes typed instead of labels. No database access here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+
+from q2030.excel.columns import (
+    CONTRIBUTION_COLUMNS,
+    NON,
+    OUI,
+    RENCONTRE_COLUMNS,
+    SHEET_CONTRIBUTIONS,
+    SHEET_RENCONTRES,
+    Column,
+)
+from q2030.formatting import parse_fr_date
+from q2030.models import Contribution, Rencontre
+from q2030.nomenclature import code_from_label
+from q2030.textnorm import normalize
+
+MAX_ROWS = 20_000  # a département holds at most a few hundred rencontres
+TRUE_WORDS = {normalize(w) for w in (OUI, "o", "x", "vrai", "true", "1", "yes")}
+FALSE_WORDS = {normalize(w) for w in (NON, "n", "faux", "false", "0", "no")}
+CODE_PADDING = {"commune_insee": 5, "epci_siren": 9}  # leading zeros eaten by numeric cells
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    sheet: str
+    row: int | None  # spreadsheet row number (1 = header), None for the whole file/sheet
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class RencontreRow:
+    row: int
+    identifiant: str
+    rencontre_id: int | None  # an existing rencontre (numeric identifier), else a new one
+    data: dict[str, Any]
+
+
+@dataclass
+class ContributionRow:
+    row: int
+    identifiant: str
+    data: dict[str, Any]
+
+
+@dataclass
+class ParsedWorkbook:
+    rencontres: list[RencontreRow] = field(default_factory=list)
+    contributions: list[ContributionRow] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=list)
+    # (row, identifier) of every non-blank row, readable or not, to check the links.
+    seen_rencontres: list[tuple[int, str]] = field(default_factory=list)
+    seen_contributions: list[tuple[int, str]] = field(default_factory=list)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type (message in French)."""
+
+
+def read_workbook(content: bytes) -> ParsedWorkbook:
+    parsed = ParsedWorkbook()
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        parsed.issues.append(
+            ImportIssue("", None, "", "", "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle.")
+        )
+        return parsed
+    try:
+        sheets = {normalize(name): name for name in wb.sheetnames}
+        found = {}
+        for title in (SHEET_RENCONTRES, SHEET_CONTRIBUTIONS):
+            name = sheets.get(normalize(title))
+            if name is None:
+                parsed.issues.append(ImportIssue(title, None, "", "", f"Feuille « {title} » absente du classeur."))
+            else:
+                found[title] = wb[name]
+        if parsed.issues:
+            return parsed
+        for row_number, values in _rows(found[SHEET_RENCONTRES], RENCONTRE_COLUMNS, SHEET_RENCONTRES, parsed):
+            _rencontre(row_number, values, parsed)
+        for row_number, values in _rows(found[SHEET_CONTRIBUTIONS], CONTRIBUTION_COLUMNS, SHEET_CONTRIBUTIONS, parsed):
+            _contribution(row_number, values, parsed)
+    finally:
+        wb.close()
+    _check_links(parsed)
+    return parsed
+
+
+def _rows(ws, columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
+    """Yield (row number, {field: raw value}) for non-blank rows, columns matched by header."""
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    position = {normalize(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
+    index: dict[str, int] = {}
+    for column in columns:
+        where = position.get(normalize(column.header))
+        if where is None:
+            parsed.issues.append(
+                ImportIssue(sheet, 1, column.header, "", f"Colonne « {column.header} » absente : gardez ses titres.")
+            )
+        else:
+            index[column.field] = where
+    if len(index) < len(columns):
+        return
+    for row_number, row in enumerate(rows, start=2):
+        if row_number > MAX_ROWS:
+            parsed.issues.append(ImportIssue(sheet, row_number, "", "", f"Plus de {MAX_ROWS} lignes : fichier refusé."))
+            return
+        values = {f: _clean(row[i]) if i < len(row) else None for f, i in index.items()}
+        if all(v is None for v in values.values()):
+            continue  # blank row (or one holding only spaces)
+        yield row_number, values
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = " ".join(value.split()) if "\n" not in value else value.strip()
+        return value or None
+    return value
+
+
+def _read(column: Column, raw: Any) -> Any:
+    """The typed value of a cell for its column; CellError with a French message."""
+    kind = column.kind
+    if raw is None:
+        return _blank(column)
+    if kind == "ident":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        return str(raw).strip()
+    if kind == "date":
+        return read_date(raw)
+    if kind == "time":
+        return read_time(raw)
+    if kind == "int":
+        return read_int(raw)
+    if kind == "bool":
+        word = normalize(str(raw))
+        if raw is True or word in TRUE_WORDS:
+            return True
+        if raw is False or word in FALSE_WORDS:
+            return False
+        raise CellError("Répondez « Oui » ou « Non ».")
+    if kind == "choice":
+        code = code_from_label(column.choices or {}, str(raw)) or _numbered(column.choices or {}, str(raw))
+        if code is None:
+            raise CellError(f"Valeur inconnue : choisissez dans la liste de la colonne « {column.header} ».")
+        return code
+    if kind == "multi":
+        codes = []
+        for part in re.split(r"[;\n,]", str(raw)):
+            if part.strip():
+                code = code_from_label(column.choices or {}, part)
+                if code is None:
+                    raise CellError(f"« {part.strip()} » n'est pas une valeur de la liste « {column.header} ».")
+                if code not in codes:
+                    codes.append(code)
+        return codes
+    if kind == "qpv":
+        return str(raw).split(" – ")[0].split(" - ")[0].strip().split()[0].upper()
+    if kind == "qpv_list":
+        return [p.strip().split()[0].upper() for p in re.split(r"[;,\n]", str(raw)) if p.strip()]
+    # text
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = str(raw).strip()
+    if column.field in CODE_PADDING and text.isdigit():
+        text = text.zfill(CODE_PADDING[column.field])
+    return text
+
+
+def _numbered(choices: dict[str, str], text: str) -> str | None:
+    """Axes are labelled "3. Projets structurants": accept "3", "3." or "Projets structurants"."""
+    wanted = normalize(text).rstrip(".")
+    for code, shown in choices.items():
+        number, _, rest = shown.partition(". ")
+        if number.isdigit() and wanted in (number, normalize(rest)):
+            return code
+    return None
+
+
+def _blank(column: Column) -> Any:
+    if column.kind in ("multi", "qpv_list"):
+        return []
+    if column.kind == "bool":
+        return False
+    if column.kind == "choice":
+        # A blank optional list means the form's default (type de lieu "Autre", public "Tous").
+        for model in (Rencontre, Contribution):
+            info = model.model_fields.get(column.field)
+            if info is not None and isinstance(info.default, str):
+                return None if column.required else info.default
+        return None
+    if column.kind == "text" and column.field not in CODE_PADDING:
+        return ""
+    return None
+
+
+def read_date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 20_000 < raw < 80_000:  # an Excel serial date left unformatted
+            return from_excel(raw).date()
+        raise CellError(f"« {raw} » n'est pas une date (attendu : JJ/MM/AAAA).")
+    try:
+        return parse_fr_date(str(raw))
+    except ValueError as error:
+        raise CellError(str(error)) from None
+
+
+def read_time(raw: Any) -> dt.time:
+    if isinstance(raw, dt.datetime):
+        return raw.time()
+    if isinstance(raw, dt.time):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 1:
+        value = from_excel(raw)
+        return value.time() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+    match = re.fullmatch(r"(\d{1,2})\s*[:hH]\s*(\d{2})?", str(raw).strip())
+    if match and int(match.group(1)) < 24 and int(match.group(2) or 0) < 60:
+        return dt.time(int(match.group(1)), int(match.group(2) or 0))
+    raise CellError(f"« {raw} » n'est pas une heure (attendu : HH:MM).")
+
+
+def read_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise CellError("Nombre entier attendu.")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    text = re.sub(r"[\s\u202f\u00a0]", "", str(raw))
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    raise CellError(f"« {raw} » n'est pas un nombre entier.")
+
+
+def _typed(row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
+    out: dict[str, Any] = {}
+    ok = True
+    for column in columns:
+        try:
+            out[column.field] = _read(column, values[column.field])
+        except CellError as error:
+            ok = False
+            shown = display(values[column.field])
+            parsed.issues.append(ImportIssue(sheet, row_number, column.header, shown, str(error)))
+    if not out.get("identifiant") and "identifiant" in values:
+        ok = False
+        header = columns[0].header
+        parsed.issues.append(ImportIssue(sheet, row_number, header, "", "Identifiant obligatoire (numéro ou R1, R2…)."))
+    return out if ok else None
+
+
+def _identifier(raw: Any) -> str:
+    return _read(RENCONTRE_COLUMNS[0], raw) or ""
+
+
+def _rencontre(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) -> None:
+    parsed.seen_rencontres.append((row_number, _identifier(values["identifiant"])))
+    out = _typed(row_number, values, RENCONTRE_COLUMNS, SHEET_RENCONTRES, parsed)
+    if out is None:
+        return
+    identifiant = out.pop("identifiant")
+    principal, autres = out.pop("qpv_principal"), out.pop("qpv_autres")
+    codes = [c for c in dict.fromkeys([principal, *autres]) if c]
+    out["qpv_codes"] = codes
+    rencontre_id = int(identifiant) if identifiant.isdigit() else None
+    parsed.rencontres.append(RencontreRow(row_number, identifiant, rencontre_id, out))
+
+
+def _contribution(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) -> None:
+    parsed.seen_contributions.append((row_number, _identifier(values["identifiant"])))
+    out = _typed(row_number, values, CONTRIBUTION_COLUMNS, SHEET_CONTRIBUTIONS, parsed)
+    if out is None:
+        return
+    parsed.contributions.append(ContributionRow(row_number, out.pop("identifiant"), out))
+
+
+def _check_links(parsed: ParsedWorkbook) -> None:
+    """Identifiers unique in "Rencontres"; every contribution points to one of them."""
+    first_row: dict[str, int] = {}
+    header = RENCONTRE_COLUMNS[0].header
+    for row, identifiant in parsed.seen_rencontres:
+        key = identifiant.casefold()
+        if not key:
+            continue
+        if key in first_row:
+            parsed.issues.append(
+                ImportIssue(SHEET_RENCONTRES, row, header, identifiant,
+                            f"Identifiant déjà utilisé ligne {first_row[key]} : chaque rencontre a le sien.")
+            )  # fmt: skip
+        else:
+            first_row[key] = row
+    header = CONTRIBUTION_COLUMNS[0].header
+    for row, identifiant in parsed.seen_contributions:
+        if identifiant and identifiant.casefold() not in first_row:
+            parsed.issues.append(
+                ImportIssue(SHEET_CONTRIBUTIONS, row, header, identifiant,
+                            f"Aucune rencontre « {identifiant} » dans la feuille « {SHEET_RENCONTRES} ».")
+            )  # fmt: skip
+
+
+def display(value: Any) -> str:
+    """A cell value as the user typed / sees it, for the error report."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != dt.time() else value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,102 @@
+"""The "Échanges Excel" page driven through its widgets, for each role."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from q2030.access import SYSTEM, Actor
+from q2030.db import session_scope
+from q2030.demo import load_demo
+from q2030.excel.template import build_template
+from q2030.models import AuditEvent, Qpv, Rencontre
+from tests.helpers import open_app
+
+PAGE = "pages/7_Excel.py"
+DEP = "93"
+REFERENT = Actor(email="referent.93@demo.gouv.fr", role="referent", departement_code=DEP, region_code="11")
+
+
+def _demo(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        load_demo(session, actor=SYSTEM, seed=11)
+
+
+def _filled_template(engine: Engine, date_text: str) -> bytes:
+    with session_scope(engine) as session:
+        content = build_template(session, actor=REFERENT, departement_code=DEP)
+        qpv = session.exec(select(Qpv.code).where(Qpv.departement_code == DEP).order_by(Qpv.code)).first()
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb["Rencontres"]
+    header = [c.value for c in ws[1]]
+    row = {h: None for h in header} | {
+        "Identifiant": "R1", "Statut": "Tenue", "Date": date_text, "Périmètre": "Quartier(s)", "QPV": qpv,
+        "Lieu": "Salle des fêtes (import page)", "Participants": 30, "Femmes": 12,
+    }  # fmt: skip
+    ws.append([row[h] for h in header])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _count(engine: Engine, model) -> int:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
+    _demo(engine)
+    at = open_app(role="referent", departement=DEP)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Télécharger le modèle de saisie", "Télécharger la synthèse départementale"]
+
+    # A broken date: refused, rows named, nothing written.
+    before = (_count(engine, Rencontre), _count(engine, AuditEvent))
+    at.file_uploader(key="excel_upload").set_value(
+        ("saisie.xlsx", _filled_template(engine, "31/06/2023"), "application/octet-stream")
+    ).run()
+    at.button(key="excel_import").click().run()
+    assert not at.exception
+    assert any("rien n'a été importé" in e.value for e in at.error)
+    errors = at.dataframe[0].value
+    assert list(errors["Colonne"]) == ["Date"] and list(errors["Valeur"]) == ["31/06/2023"]
+    assert (_count(engine, Rencontre), _count(engine, AuditEvent)) == before
+
+    at.file_uploader(key="excel_upload").set_value(
+        ("saisie.xlsx", _filled_template(engine, "14/06/2023"), "application/octet-stream")
+    ).run()
+    at.button(key="excel_import").click().run()
+    assert not at.exception
+    assert any("Rencontres créées : 1" in s.value for s in at.success)
+    assert _count(engine, Rencontre) == before[0] + 1
+
+
+def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> None:
+    _demo(engine)
+    at = open_app(role="prefet_region", region="11")
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    box = at.selectbox(key="excel_departement")
+    assert box.options[0].startswith("75") and len(box.options) == 8
+    box.select("93").run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["Télécharger la synthèse départementale"]
+    assert not [b for b in at.button if b.key == "excel_national"]
+
+
+def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -> None:
+    _demo(engine)
+    at = open_app(role="commission")
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    at.button(key="excel_national").click().run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Télécharger l'export national" in labels
+    content = at.session_state["excel_national_bytes"]
+    assert "Départements" in load_workbook(io.BytesIO(content), read_only=True).sheetnames
