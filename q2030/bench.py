@@ -60,6 +60,8 @@ class Operation:
     floor_sql: str | None = None
     floor_params: Callable[[Session], dict[str, Any]] = field(default=lambda _s: {})
     measure_memory: bool = False
+    runs: int | None = None  # fewer runs for operations that take seconds
+    scales: tuple[str, ...] | None = None  # volumes where it is measured (None: all)
 
 
 def _median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -147,6 +149,7 @@ def _extra_operations() -> list[Operation]:
     except ImportError:
         return extra
     extra.extend(bench_ops.operations(NATIONAL, REFERENT))
+    extra.extend(bench_ops.excel_operations(NATIONAL, REFERENT))
     return extra
 
 
@@ -197,9 +200,13 @@ def measure_operations(
 ) -> list[Measure]:
     results = []
     for op in operations():
+        if op.scales is not None and scale not in op.scales:
+            continue
+        op_runs = min(runs, op.runs or runs)
         with Session(engine) as session:
-            op.app(session)  # warm the database's own caches once, as any running app has them
-            app_s, result = _median_time(lambda op=op, session=session: op.app(session), runs)
+            if op_runs > 1:
+                op.app(session)  # warm the database's own caches once, as any running app has them
+            app_s, result = _median_time(lambda op=op, session=session: op.app(session), op_runs)
             measure = Measure(database, scale, op.name, app_s, rows=_rows(result))
             if op.floor_sql:
                 params = op.floor_params(session)
@@ -208,6 +215,7 @@ def measure_operations(
                     lambda s=session, st=statement, p=params: s.connection().execute(st, p).fetchall(), runs
                 )
             if op.measure_memory:
+                # Python allocations only (tracemalloc slows the run down: timed separately above).
                 tracemalloc.start()
                 op.app(session)
                 measure.peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
