@@ -179,6 +179,7 @@ class AppPage:
         box.fill(text)
         self.page.locator('[role="option"]', has_text=text).first.wait_for()
         self.page.keyboard.press("Enter")
+        box.blur()
         self.settle()
         shown = box.input_value()
         assert text in shown, f"« {text} » n'a pas été choisi dans {key} (affiché : {shown!r})"
@@ -214,6 +215,9 @@ class AppPage:
         grid.locator('table[role="grid"] tbody tr').first.wait_for(state="attached")
         content = grid.evaluate(_GRID_JS)
         return content["header"], content["rows"]
+
+    def tabs(self) -> list[Locator]:
+        return self.page.locator('[data-testid="stMain"] [role="tab"]').all()
 
     def download(self, button: Locator) -> bytes:
         with self.page.expect_download() as info:

@@ -198,4 +198,7 @@ def test_every_page_of_each_role_renders(app: AppPage, app_server: AppServer, ro
         assert not app.page.get_by_text("Cette page n'est pas accessible avec votre rôle.").count()
         assert not app.errors_shown(), f"{page.label} ({role}) : {app.errors_shown()}"
         app.screenshot(f"{role}-{number}-{key}")
+        for index, tab in enumerate(app.tabs()[1:], start=2):  # tabs draw client-side: one shot each
+            tab.click()
+            app.screenshot(f"{role}-{number}-{key}-onglet{index}")
     assert_server_clean(app_server)
