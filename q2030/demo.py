@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from q2030 import audit
@@ -161,6 +161,10 @@ def load_demo(
     for start in range(0, len(links), BATCH):
         session.exec(insert(RencontreQpv), params=links[start : start + BATCH])  # type: ignore[call-overload]
     report.rencontres = len(rencontre_rows)
+    if rencontre_rows and session.get_bind().dialect.name == "postgresql":
+        # Ids were given explicitly: move the sequence past them, or the next rencontre
+        # saved through the form or the Excel import collides with id 1.
+        session.exec(text("SELECT setval(pg_get_serial_sequence('rencontre', 'id'), (SELECT MAX(id) FROM rencontre))"))  # type: ignore[call-overload]
 
     held = [r for r in rencontre_rows if r["statut"] == "tenue"]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())

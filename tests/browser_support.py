@@ -17,6 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +71,27 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, str, str]:
     """Status, content type and body of a GET."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.status, response.headers.get("Content-Type", ""), response.read().decode("utf-8")
+
+
+@contextmanager
+def temporary_pg_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A PostgreSQL database created for the run on the server of `server_url`, then dropped."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from q2030.db import make_engine
+
+    admin_url = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def prepare_demo_database(database_url: str, qpv_file: Path | None, seed: int) -> str:

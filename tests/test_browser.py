@@ -1,6 +1,7 @@
 """The real app, served by `streamlit run`, driven in Debian's Chromium through Playwright.
 
-One server for the module (temporary SQLite database with the demo campaign). The server
+One server for the run, over a temporary database filled with the demo campaign (SQLite;
+a database of its own on the PostgreSQL server when Q2030_TEST_DATABASE_URL is set). The server
 smoke test needs no browser; the others skip with a reason when Chromium or Playwright
 is missing (`.ci/run` installs Chromium with apt-get). Screenshots of every page, for
 every role that may open it, land in tests/screenshots/ (git-ignored).
@@ -12,6 +13,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -25,8 +27,17 @@ from q2030.db import make_engine
 from q2030.formatting import fr_date
 from q2030.nomenclature import ROLES
 from q2030.ui.shell import PAGES
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, AppServer, get, prepare_demo_database, start_app
-from tests.conftest import QPV_2024_CSV
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    AppPage,
+    AppServer,
+    get,
+    prepare_demo_database,
+    start_app,
+    temporary_pg_database,
+)
+from tests.conftest import PG_URL, QPV_2024_CSV
 
 DEP, DEP_LABEL = "93", "93 – Seine-Saint-Denis"
 SCOPES = {  # sidebar scope picker of each demo role
@@ -44,11 +55,19 @@ EXCEL_PLACEHOLDER_SKIP = (
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    workdir = tmp_path_factory.mktemp("browser_app")
-    url = f"sqlite:///{workdir / 'q2030.db'}"
-    prepare_demo_database(url, QPV_2024_CSV if QPV_2024_CSV.exists() else None, seed=8)
-    server = start_app(url, workdir)
+def app_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A temporary SQLite file; on the PostgreSQL run, a database of its own on that server."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('browser_db') / 'q2030.db'}"
+        return
+    with temporary_pg_database(PG_URL, "q2030_browser") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_server(app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    prepare_demo_database(app_database, QPV_2024_CSV if QPV_2024_CSV.exists() else None, seed=8)
+    server = start_app(app_database, tmp_path_factory.mktemp("browser_app"))
     yield server
     server.stop()
 
@@ -82,6 +101,17 @@ def sign_in(app: AppPage, role: str) -> None:
     scope = SCOPES[role]
     if scope:
         app.choose(*scope)
+
+
+@contextmanager
+def app_session(server: AppServer) -> Iterator[Session]:
+    """A session on the served database, to compare the screen with the services."""
+    engine = make_engine(server.database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def non_couverts(app: AppPage) -> int:
@@ -119,7 +149,7 @@ def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
     missing_before = non_couverts(app)
     app.screenshot("flux-1-mon-departement-avant")
 
-    with Session(make_engine(app_server.database_url)) as session:
+    with app_session(app_server) as session:
         campaign = active_campaign(session)
     last = min(campaign.rencontres_echeance, dt.date.today() - dt.timedelta(days=1))
     day = campaign.lancement + (last - campaign.lancement) / 2  # held, in time, within the campaign
@@ -168,8 +198,9 @@ def test_synthese_departementale_downloads_and_opens(app: AppPage, app_server: A
 
     # The coverage sheet lists every QPV of the département with the status the pages show.
     actor = Actor(email="referent.93@demo.gouv.fr", role="referent", departement_code=DEP, region_code="11")
-    with Session(make_engine(app_server.database_url)) as session:
+    with app_session(app_server) as session:
         expected = coverage.qpv_status(session, actor=actor, departement_code=DEP)
+    assert len(expected) > 0
     found: dict[str, str] = {}
     for sheet in book.worksheets:
         header: list[str] | None = None
