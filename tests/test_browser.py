@@ -1,0 +1,235 @@
+"""The real app, served by `streamlit run`, driven in Debian's Chromium through Playwright.
+
+One server for the run, over a temporary database filled with the demo campaign (SQLite;
+a database of its own on the PostgreSQL server when Q2030_TEST_DATABASE_URL is set). The server
+smoke test needs no browser; the others skip with a reason when Chromium or Playwright
+is missing (`.ci/run` installs Chromium with apt-get). Screenshots of every page, for
+every role that may open it, land in tests/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlmodel import Session
+
+from q2030 import coverage
+from q2030.access import Actor
+from q2030.bootstrap import active_campaign
+from q2030.db import make_engine
+from q2030.formatting import fr_date
+from q2030.nomenclature import ROLES
+from q2030.ui.shell import PAGES
+from tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    AppPage,
+    AppServer,
+    get,
+    prepare_demo_database,
+    start_app,
+    temporary_pg_database,
+)
+from tests.conftest import PG_URL, QPV_2024_CSV
+
+DEP, DEP_LABEL = "93", "93 – Seine-Saint-Denis"
+SCOPES = {  # sidebar scope picker of each demo role
+    "referent": ("widget_departement", DEP_LABEL),
+    "prefet_region": ("widget_region", "Île-de-France"),
+    "commission": None,
+    "admin": None,
+}
+HEADINGS = {"accueil": "Quartiers 2030"}  # other pages: the title starts with the link label
+LIEU = "Maison de quartier (test navigateur)"
+EXCEL_PLACEHOLDER_SKIP = (
+    "page 7 « Échanges Excel » encore en construction sur main (issue 6 non fusionnée) : "
+    "pas de bouton « Télécharger la synthèse départementale » à tester"
+)
+
+
+@pytest.fixture(scope="session")
+def app_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A temporary SQLite file; on the PostgreSQL run, a database of its own on that server."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('browser_db') / 'q2030.db'}"
+        return
+    with temporary_pg_database(PG_URL, "q2030_browser") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_server(app_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    prepare_demo_database(app_database, QPV_2024_CSV if QPV_2024_CSV.exists() else None, seed=8)
+    server = start_app(app_database, tmp_path_factory.mktemp("browser_app"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium absent ({CHROMIUM}) : installez le paquet Debian « chromium » (.ci/run le fait)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
+    playwright = sync_api.sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
+    )
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def app(chromium, app_server: AppServer) -> Iterator[AppPage]:
+    """A fresh tab, hence a fresh Streamlit session (the demo role starts as référent 93)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="fr-FR", accept_downloads=True)
+    yield AppPage(context.new_page(), app_server.url)
+    context.close()
+
+
+def sign_in(app: AppPage, role: str) -> None:
+    """Demo mode: pick the role, then its scope, in the sidebar."""
+    app.open("/")
+    app.choose("widget_role", ROLES[role])
+    scope = SCOPES[role]
+    if scope:
+        app.choose(*scope)
+
+
+@contextmanager
+def app_session(server: AppServer) -> Iterator[Session]:
+    """A session on the served database, to compare the screen with the services."""
+    engine = make_engine(server.database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def non_couverts(app: AppPage) -> int:
+    metric = app.page.locator('[data-testid="stMetric"]').filter(has_text="Non couverts")
+    return int(re.sub(r"\D", "", metric.locator('[data-testid="stMetricValue"]').inner_text()))
+
+
+def assert_server_clean(server: AppServer) -> None:
+    log = server.log_tail(200_000)
+    assert "Traceback" not in log, f"exception côté serveur :\n{server.log_tail()}"
+
+
+def test_server_answers_health_and_serves_home(app_server: AppServer) -> None:
+    """No browser needed: the app started on its demo database and serves its home page."""
+    assert get(f"{app_server.url}/_stcore/health")[::2] == (200, "ok")
+    status, content_type, body = get(f"{app_server.url}/")
+    assert status == 200
+    assert "text/html" in content_type
+    assert '<div id="root">' in body
+    assert app_server.process.poll() is None
+
+
+@pytest.mark.browser
+def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
+    app: AppPage, app_server: AppServer
+) -> None:
+    sign_in(app, "referent")
+    app.navigate("Mon département", "Mon département")
+    assert app.heading() == "Mon département — Seine-Saint-Denis (93)"
+    header, rows = app.grid_after("Quartiers sans rencontre tenue")
+    code, statut = header.index("Code QPV"), header.index("Statut")
+    qpv = next(row[code] for row in rows if row[statut] == "Non couvert")
+    before = app.download_csv(f"non_couverts_{DEP}_csv")
+    assert {"Code QPV": qpv, "Statut": "Non couvert"}.items() <= next(r for r in before if r["Code QPV"] == qpv).items()
+    missing_before = non_couverts(app)
+    app.screenshot("flux-1-mon-departement-avant")
+
+    with app_session(app_server) as session:
+        campaign = active_campaign(session)
+    last = min(campaign.rencontres_echeance, dt.date.today() - dt.timedelta(days=1))
+    day = campaign.lancement + (last - campaign.lancement) / 2  # held, in time, within the campaign
+
+    app.navigate("Rencontres", "Rencontres")
+    app.add_to_multiselect("rf_qpv_codes", qpv)
+    app.choose("rf_statut", "Tenue")
+    app.type_date("rf_date", f"{day:%d%m%Y}")
+    app.keyed("rf_lieu").locator("input").fill(LIEU)
+    app.keyed("rf_submit").locator("button").click()
+    outcome = app.page.get_by_text(re.compile(r"Rencontre n° \d+ enregistrée")).or_(
+        app.page.get_by_text("La rencontre n'a pas été enregistrée")
+    )
+    outcome.first.wait_for()
+    app.settle()
+    app.screenshot("flux-2-rencontre-enregistree")
+    assert not app.page.get_by_text("La rencontre n'a pas été enregistrée").count(), app.page.inner_text("main")
+    chosen = app.keyed("rf_choice").locator("input").input_value()
+    assert f"{fr_date(day)} – Tenue – {LIEU}" in chosen
+    assert qpv in app.keyed("rf_qpv_codes").inner_text()
+
+    app.navigate("Mon département", "Mon département")
+    after = app.download_csv(f"non_couverts_{DEP}_csv")
+    assert qpv not in {row["Code QPV"] for row in after}
+    assert len(after) == len(before) - 1
+    assert non_couverts(app) == missing_before - 1
+    assert all(qpv not in row for row in app.grid_after("Quartiers sans rencontre tenue")[1])
+    app.screenshot("flux-3-mon-departement-apres")
+    assert not app.errors_shown()
+    assert_server_clean(app_server)
+
+
+@pytest.mark.browser
+def test_synthese_departementale_downloads_and_opens(app: AppPage, app_server: AppServer) -> None:
+    sign_in(app, "referent")
+    app.navigate(PAGES["excel"].label, PAGES["excel"].label)
+    button = app.page.get_by_role("button", name="Télécharger la synthèse départementale")
+    if not button.count():
+        if app.page.get_by_text("Cette page est en cours de construction.").count():
+            pytest.skip(EXCEL_PLACEHOLDER_SKIP)
+        pytest.fail("page « Échanges Excel » sans bouton « Télécharger la synthèse départementale »")
+    with app.page.expect_download() as info:
+        button.click()
+    assert info.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True)
+
+    # The coverage sheet lists every QPV of the département with the status the pages show.
+    actor = Actor(email="referent.93@demo.gouv.fr", role="referent", departement_code=DEP, region_code="11")
+    with app_session(app_server) as session:
+        expected = coverage.qpv_status(session, actor=actor, departement_code=DEP)
+    assert len(expected) > 0
+    found: dict[str, str] = {}
+    for sheet in book.worksheets:
+        header: list[str] | None = None
+        for values in sheet.iter_rows(values_only=True):
+            cells = ["" if v is None else str(v) for v in values]
+            if header is None and {"Code QPV", "Statut"} <= set(cells):
+                header = cells
+            elif header is not None and cells[header.index("Code QPV")]:
+                found[cells[header.index("Code QPV")]] = cells[header.index("Statut")]
+        if found:
+            break
+    assert found == dict(zip(expected["qpv_code"], expected["statut_libelle"], strict=True))
+    assert_server_clean(app_server)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("role", list(SCOPES))
+def test_every_page_of_each_role_renders(app: AppPage, app_server: AppServer, role: str) -> None:
+    """Each page a role may open draws its title and no exception; a full-page screenshot each."""
+    sign_in(app, role)
+    pages = [(key, page) for key, page in PAGES.items() if role in page.roles]
+    for number, (key, page) in enumerate(pages, start=1):
+        if key != "accueil":
+            app.navigate(page.label, HEADINGS.get(key, page.label))
+        assert app.heading().startswith(HEADINGS.get(key, page.label))
+        assert not app.page.get_by_text("Cette page n'est pas accessible avec votre rôle.").count()
+        assert not app.errors_shown(), f"{page.label} ({role}) : {app.errors_shown()}"
+        app.screenshot(f"{role}-{number}-{key}")
+        for index, tab in enumerate(app.tabs()[1:], start=2):  # tabs draw client-side: one shot each
+            tab.click()
+            app.screenshot(f"{role}-{number}-{key}-onglet{index}")
+    assert_server_clean(app_server)
