@@ -23,8 +23,9 @@ from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
-from q2030.ui.charts import show_chart
+from q2030.ui.charts import bar_height, bottom_legend, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
+from q2030.ui.tables import auto_height, french_display
 
 STATUS_COLORS = {
     "Couvert dans les délais": BLEU_FRANCE,
@@ -32,8 +33,6 @@ STATUS_COLORS = {
     "Rencontre prévue": "#cacafb",
     "Non couvert": "#ce0500",
 }
-PERCENT = st.column_config.NumberColumn(format="%.1f %%")
-DATE = st.column_config.DateColumn(format="DD/MM/YYYY")
 
 
 # --- Cached read models (plain values only) ----------------------------------------------
@@ -96,18 +95,27 @@ def au_input(key: str) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.today()
 
 
-def table(frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str, **dataframe_args) -> object:
-    """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value."""
+def table(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    key: str,
+    filename: str,
+    empty: str = "Aucune ligne à afficher.",
+    **dataframe_args,
+) -> object:
+    """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value.
+
+    Ratios (columns named taux*) show as "29,3 %" but sort as numbers; the CSV keeps numbers."""
+    if frame.empty:
+        st.info(empty)
+        return None
     shown = frame[list(columns)].rename(columns=columns)
-    config = {}
-    for source, label in columns.items():
-        if source.startswith("taux"):
-            shown[label] = shown[label] * 100
-            config[label] = PERCENT
-        elif shown[label].map(lambda v: isinstance(v, dt.date)).any():
-            shown[label] = pd.to_datetime(shown[label])  # None -> NaT, shown empty
-            config[label] = DATE
-    result = st.dataframe(shown, hide_index=True, column_config=config, key=key, **dataframe_args)
+    percents = [label for source, label in columns.items() if source.startswith("taux")]
+    config = {label: st.column_config.Column(help=HEADER_HELP[label]) for label in shown if label in HEADER_HELP}
+    dataframe_args.setdefault("height", auto_height(len(shown), max_rows=15))
+    styled = french_display(shown, percent_columns=percents)
+    result = st.dataframe(styled, hide_index=True, column_config=config, key=key, **dataframe_args)
     st.download_button(
         "Télécharger (CSV)",
         data=to_csv(frame[list(columns)].rename(columns=columns)),
@@ -141,7 +149,6 @@ def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
 
 def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
     data = _long_status(counts, label_column)
-    height = max(90, 26 * counts[label_column].nunique())
     return (
         alt.Chart(data, title=title)
         .mark_bar(size=18)
@@ -156,7 +163,7 @@ def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Cha
             color=alt.Color(
                 "Statut:N",
                 scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
-                legend=alt.Legend(orient="bottom", title=None),
+                legend=bottom_legend(),
             ),
             order=alt.Order("Ordre:Q"),
             tooltip=[
@@ -166,7 +173,7 @@ def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Cha
                 alt.Tooltip("Part:Q", title="Part", format=".1%"),
             ],
         )
-        .properties(height=height)
+        .properties(height=bar_height(counts[label_column].nunique()))
     )
 
 
@@ -270,21 +277,34 @@ def projection_sentence(projection: dict) -> str:
 
 COUNTS_COLUMNS = {
     "qpv": "QPV",
-    "taux_couvert_delais": "Couverts dans les délais (%)",
-    "taux_couvert_retard": "Couverts en retard (%)",
-    "taux_prevu": "Prévus (%)",
-    "taux_non_couvert": "Non couverts (%)",
-    "couvert_indirect": "Couverts indirectement",
+    "taux_couvert_delais": "Couverts à temps",
+    "taux_couvert_retard": "Couverts en retard",
+    "taux_prevu": "Prévus",
+    "taux_non_couvert": "Non couverts",
+    "couvert_indirect": "Couverts indirect.",
     "rencontres_tenues": "Rencontres tenues",
-    "syntheses_en_retard": "Synthèses aux participants en retard",
-    "comptes_rendus_manquants": "Comptes rendus manquants",
+    "syntheses_en_retard": "Synthèses en retard",
+    "comptes_rendus_manquants": "CR manquants",
 }
 DEP_COLUMNS = {
     "code": "Code",
     "nom": "Département",
     **COUNTS_COLUMNS,
-    "synthese_statut_libelle": "Synthèse départementale",
-    "synthese_en_retard": "Synthèse départementale en retard",
+    "synthese_statut_libelle": "Synthèse dép.",
+    "synthese_en_retard": "Synthèse dép. en retard",
+}
+# Short headers keep the tables readable; the full wording shows on hover.
+HEADER_HELP = {
+    "Couverts à temps": "Part des QPV couverts par une rencontre tenue dans les délais",
+    "Couverts en retard": "Part des QPV couverts par une rencontre tenue après l'échéance",
+    "Prévus": "Part des QPV sans rencontre tenue mais avec une rencontre prévue",
+    "Non couverts": "Part des QPV sans rencontre tenue ni prévue",
+    "Couverts indirect.": "QPV couverts indirectement (rencontre à l'échelle de la commune ou du département)",
+    "Synthèses en retard": "Synthèses aux participants non envoyées après l'échéance",
+    "CR manquants": "Rencontres tenues sans compte rendu déposé",
+    "Synthèse dép.": "Statut de la synthèse départementale",
+    "Synthèse dép. en retard": "Synthèse départementale transmise (ou à transmettre) après l'échéance",
+    "Jours restants": "Négatif : échéance dépassée",
 }
 
 
@@ -324,7 +344,7 @@ def chart_and_table(
     with left:
         show_chart(chart)
     with right:
-        table(frame, columns, key=key, filename=filename, height=360)
+        table(frame, columns, key=key, filename=filename)
 
 
 def burnup_section(actor: Actor, au: dt.date, *, region: str | None, dep: str | None, key: str) -> None:
@@ -357,8 +377,6 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     uncovered = status[status["statut"].isin(["non_couvert", "prevu"])].sort_values(
         ["statut", "prochaine_prevue", "qpv_code"], na_position="last"
     )
-    if uncovered.empty:
-        st.success("Tous les quartiers ont eu au moins une rencontre.")
     table(
         uncovered,
         {
@@ -370,6 +388,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         },
         key=f"non_couverts_{dep}",
         filename=f"qpv-non-couverts-{dep}.csv",
+        empty="Aucun quartier sans rencontre tenue.",
     )
     st.subheader("Échéances")
     campaign = _campaign(version)
@@ -381,7 +400,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     )
     table(
         steps,
-        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants (négatif : passée)"},
+        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants"},
         key=f"echeances_{dep}",
         filename="echeances.csv",
     )
@@ -397,20 +416,32 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         "lieu": "Lieu",
         "perimetre": "Périmètre",
         "synthese_due_le": "Synthèse due le",
-        "jours_restants": "Jours restants (négatif : dépassée)",
+        "jours_restants": "Jours restants",
         "etat_synthese_libelle": "Synthèse aux participants",
         "synthese_envoyee_le": "Envoyée le",
         "compte_rendu": "Compte rendu déposé",
     }
-    table(late, suivi_columns, key=f"syntheses_retard_{dep}", filename=f"syntheses-en-retard-{dep}.csv")
+    table(
+        late,
+        suivi_columns,
+        key=f"syntheses_retard_{dep}",
+        filename=f"syntheses-en-retard-{dep}.csv",
+        empty="Aucune synthèse aux participants en retard.",
+    )
     with st.expander("Toutes les rencontres tenues et leurs comptes rendus"):
-        table(suivi, suivi_columns, key=f"suivi_{dep}", filename=f"suivi-rencontres-{dep}.csv")
+        table(
+            suivi,
+            suivi_columns,
+            key=f"suivi_{dep}",
+            filename=f"suivi-rencontres-{dep}.csv",
+            empty="Aucune rencontre tenue.",
+        )
     st.subheader("Statut des quartiers")
     status_counts = counts.assign(Département=counts["nom"])
     chart_and_table(
         status_chart(status_counts, "Département", "Répartition des QPV par statut"),
         _long_status(status_counts, "Département"),
-        {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
+        {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key=f"statuts_{dep}",
         filename=f"statuts-{dep}.csv",
     )
@@ -451,8 +482,8 @@ def synthese_section(actor: Actor, dep: str) -> None:
     st.markdown(
         f"Statut : **{view.statut_libelle}** — à transmettre à la commission au plus tard le {fr_date(view.echeance)}."
     )
-    rows = pd.DataFrame([{"Étape": ETAPE_LABELS[k], "Date": v} for k, v in dates.items()])
-    st.dataframe(rows, hide_index=True, column_config={"Date": DATE}, key=f"synthese_etapes_{dep}")
+    rows = pd.DataFrame([{"Étape": ETAPE_LABELS[k], "Date": fr_date(v)} for k, v in dates.items()])
+    st.dataframe(rows, hide_index=True, key=f"synthese_etapes_{dep}")
     if view.transmise_en_retard:
         st.warning("Transmise à la commission après l'échéance.")
     if view.restitution_dans_fenetre is False:
@@ -516,7 +547,7 @@ def render_ma_region(actor: Actor) -> None:
     chart_and_table(
         status_chart(by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"),
         _long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
-        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part (%)"},
+        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key="region_statuts",
         filename=f"statuts-region-{region}.csv",
     )
@@ -556,7 +587,7 @@ def render_national(actor: Actor) -> None:
             "nom": "Département",
             "qpv": "QPV",
             "couverts": "QPV couverts",
-            "taux_couverts": "Taux de couverture (%)",
+            "taux_couverts": "Taux de couverture",
         },
         key="national_carte",
         filename="couverture-carte-departements.csv",

@@ -21,7 +21,7 @@ from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import filters
-from q2030.ui.charts import show_chart
+from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
@@ -151,6 +151,7 @@ def _bars(df: pd.DataFrame, value: str, title: str, percent: bool = True) -> alt
                 alt.Tooltip("score_rang:Q", title="Score de rang", format=".1f"),
             ],
         )
+        .properties(height=bar_height(df["theme_libelle"].nunique()))
     )
 
 
@@ -322,7 +323,7 @@ def _tab_comparaison(actor: Actor, filtres: p.Filtres, ponderation: str) -> None
     )
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#666").encode(x="x:Q")
     st.caption("Au-dessus de 1 : thème sur-représenté dans le territoire par rapport à la France entière.")
-    show_chart(bars + rule)
+    show_chart((bars + rule).properties(height=bar_height(df["theme_libelle"].nunique())))
     _table(shown, "comparaison", "prio_comparaison")
     _drill_theme(actor, filtres, df[df["contributions_territoire"] > 0]["theme"].tolist(), "prio_drill_comparaison")
 
@@ -370,6 +371,7 @@ def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
             y=alt.Y("affiche:N", title="Terme", sort="-x"),
             tooltip=[alt.Tooltip("affiche:N", title="Terme"), alt.Tooltip("contributions:Q", title="Contributions")],
         )
+        .properties(height=bar_height(shown["affiche"].nunique()))
     )
     show_chart(chart)
     _table(shown[["affiche", "contributions"]].rename(columns={"affiche": "Terme", "contributions": "Contributions"}),
