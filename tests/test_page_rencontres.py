@@ -197,3 +197,12 @@ def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:  # type: ig
         assert agenda.dataframe[0].value["Lieu"].tolist() == ["Gymnase Jean-Moulin"]
         labels = [b.label for b in agenda.get("download_button")]
         assert any(".ics" in label for label in labels)
+
+
+def test_form_pickers_invite_in_french(db) -> None:  # type: ignore[no-untyped-def]
+    at = _page()
+    assert at.multiselect, "the form has multiselects"
+    # Streamlit's default would read "Choose options" / "Choose an option".
+    placeholders = [w.placeholder for w in [*at.multiselect, *at.selectbox]]
+    assert "Choisir…" in placeholders
+    assert not [p for p in placeholders if not p or p.startswith("Choose")], placeholders

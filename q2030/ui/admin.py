@@ -63,11 +63,23 @@ def _scope_inputs(prefix: str, role: str, dep: str = "", reg: str = "") -> tuple
     """Département for a référent, région for a préfecture de région, nothing otherwise."""
     if role == "referent":
         code = st.selectbox(
-            "Département", DEPS, index=DEPS.index(dep or ""), format_func=_dep_label, key=f"{prefix}_departement"
+            "Département",
+            DEPS,
+            index=DEPS.index(dep or ""),
+            format_func=_dep_label,
+            key=f"{prefix}_departement",
+            placeholder="Choisir…",
         )
         return code or None, None
     if role == "prefet_region":
-        code = st.selectbox("Région", REGS, index=REGS.index(reg or ""), format_func=_reg_label, key=f"{prefix}_region")
+        code = st.selectbox(
+            "Région",
+            REGS,
+            index=REGS.index(reg or ""),
+            format_func=_reg_label,
+            key=f"{prefix}_region",
+            placeholder="Choisir…",
+        )
         return None, code or None
     return None, None
 
@@ -91,7 +103,9 @@ def _users(actor: Actor) -> None:
     left, right = st.columns(2)
     email = left.text_input("Adresse électronique (ProConnect)", key="admin_new_email")
     nom = right.text_input("Nom", key="admin_new_nom")
-    role = left.selectbox("Rôle", list(ROLES), format_func=ROLES.__getitem__, key="admin_new_role")
+    role = left.selectbox(
+        "Rôle", list(ROLES), format_func=ROLES.__getitem__, key="admin_new_role", placeholder="Choisir…"
+    )
     with right:
         dep, reg = _scope_inputs("admin_new", role)
     if st.button("Ajouter", type="primary", key="admin_new_submit"):
@@ -107,7 +121,9 @@ def _users(actor: Actor) -> None:
         return
     st.subheader("Modifier un utilisateur")
     emails = dict(zip(frame["id"], frame["Adresse électronique"], strict=True))
-    user_id = st.selectbox("Compte", list(emails), format_func=lambda i: emails[i], key="admin_edit_user")
+    user_id = st.selectbox(
+        "Compte", list(emails), format_func=lambda i: emails[i], key="admin_edit_user", placeholder="Choisir…"
+    )
     row = frame.loc[frame["id"] == user_id].iloc[0]
     current_role = next((code for code, label in ROLES.items() if label == row["Rôle"]), "referent")
     left, right = st.columns(2)
@@ -117,6 +133,7 @@ def _users(actor: Actor) -> None:
         index=list(ROLES).index(current_role),
         format_func=ROLES.__getitem__,
         key=f"admin_edit_role_{user_id}",
+        placeholder="Choisir…",
     )
     with right:
         new_dep, new_reg = _scope_inputs(f"admin_edit_{user_id}", new_role, row["Département"], row["Région"])
@@ -280,8 +297,12 @@ def _options(actor: Actor, version: int) -> tuple[list[str], list[str]]:
 def _journal(actor: Actor) -> None:
     acteurs, entites = _options(actor, data_version())
     columns = st.columns(4)
-    acteur = columns[0].selectbox("Utilisateur", ["", *acteurs], format_func=lambda v: v or "Tous", key="admin_a_user")
-    entite = columns[1].selectbox("Entité", ["", *entites], format_func=lambda v: v or "Toutes", key="admin_a_entite")
+    acteur = columns[0].selectbox(
+        "Utilisateur", ["", *acteurs], format_func=lambda v: v or "Tous", key="admin_a_user", placeholder="Choisir…"
+    )
+    entite = columns[1].selectbox(
+        "Entité", ["", *entites], format_func=lambda v: v or "Toutes", key="admin_a_entite", placeholder="Choisir…"
+    )
     du = columns[2].date_input("Du", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_du")
     au = columns[3].date_input("Au", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_au")
     filters = AuditFilters(

@@ -496,7 +496,11 @@ def synthese_section(actor: Actor, dep: str) -> None:
         return
     with st.form(key=f"synthese_form_{dep}"):
         step = st.selectbox(
-            "Étape", allowed, format_func=lambda s: ETAPE_LABELS[s].removesuffix(" le"), key=f"synthese_etape_{dep}"
+            "Étape",
+            allowed,
+            format_func=lambda s: ETAPE_LABELS[s].removesuffix(" le"),
+            key=f"synthese_etape_{dep}",
+            placeholder="Choisir…",
         )
         day = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY", key=f"synthese_date_{dep}")
         submitted = st.form_submit_button("Enregistrer l'étape")
@@ -558,6 +562,7 @@ def render_ma_region(actor: Actor) -> None:
         codes,
         format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
         key="region_departement",
+        placeholder="Choisir…",
     )
     st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
     departement_detail(actor, dep, au)
@@ -601,6 +606,7 @@ def render_national(actor: Actor) -> None:
         [None, *by_dep["code"]],
         format_func=lambda c: "—" if c is None else f"{c} – {DEPARTEMENTS[c][0]}",
         key="national_departement",
+        placeholder="Choisir…",
     )
     if dep is not None:
         st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")

@@ -69,6 +69,7 @@ def _select(container: Any, label: str, name: str, options: dict[str, str], none
         key=_prepare(name),
         on_change=_save,
         args=(name,),
+        placeholder="Choisir…",
     )
 
 

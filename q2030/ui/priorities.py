@@ -130,6 +130,7 @@ def _drill_theme(actor: Actor, filtres: p.Filtres, themes: list[str], key: str, 
         [None, *themes],
         format_func=lambda code: "—" if code is None else theme_label(code),
         key=key,
+        placeholder="Choisir…",
     )
     if theme is not None:
         _show_contributions(actor, replace(filtres, theme=theme, **fixed), f"{key}_rows")
@@ -172,7 +173,9 @@ def render(actor: Actor) -> None:
         key="prio_ponderation",
         help="Chaque rencontre (ou département) pèse autant que les autres, quel que soit son nombre de contributions.",
     )
-    tri = right.selectbox("Classer par", list(p.TRIS), format_func=p.TRIS.__getitem__, key="prio_tri")
+    tri = right.selectbox(
+        "Classer par", list(p.TRIS), format_func=p.TRIS.__getitem__, key="prio_tri", placeholder="Choisir…"
+    )
     views = [
         ("Classement", lambda: _tab_classement(actor, filtres, ponderation, tri)),
         ("Carte de chaleur", lambda: _tab_chaleur(actor, filtres, ponderation)),
@@ -199,6 +202,7 @@ def _tab_classement(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str
         [None, *AXES],
         format_func=lambda code: "Tous les axes" if code is None else AXES[code],
         key="prio_classement_axe",
+        placeholder="Choisir…",
     )
     if axe is None:
         df = _classement(actor, filtres, "aucun", ponderation, tri)
@@ -242,7 +246,11 @@ def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
     show_chart(chart)
     _table(p.table_classement(df), "carte-de-chaleur", "prio_chaleur")
     axe = st.selectbox(
-        "Axe de la cellule", [None, *AXES], format_func=lambda c: "—" if c is None else AXES[c], key="prio_chaleur_axe"
+        "Axe de la cellule",
+        [None, *AXES],
+        format_func=lambda c: "—" if c is None else AXES[c],
+        key="prio_chaleur_axe",
+        placeholder="Choisir…",
     )
     if axe is not None:
         themes = df[df["groupe"] == axe]["theme"].tolist()
@@ -282,6 +290,7 @@ def _tab_regions(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str) -
         [None, *regions],
         format_func=lambda c: "—" if c is None else REGIONS.get(c, c),
         key="prio_region_drill",
+        placeholder="Choisir…",
     )
     if region is not None:
         themes = df[df["groupe"] == region]["theme"].tolist()
@@ -382,6 +391,7 @@ def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
         [None, *labels],
         format_func=lambda t: "—" if t is None else labels[t],
         key="prio_mot_drill",
+        placeholder="Choisir…",
     )
     if terme is not None:
         rows, total = _terme(actor, filtres, terme, data_version())

@@ -129,6 +129,7 @@ def render_rencontres(actor: Actor) -> None:
         format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
         key="rl_departement",
         disabled=len(deps) == 1,
+        placeholder="Choisir…",
     )
     writer = can_write_rencontres(actor, dep)
     if not writer:
@@ -234,6 +235,7 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
             key="rf_choice",
             on_change=_on_choice,
             args=(actor,),
+            placeholder="Choisir…",
         )
     )
 
@@ -446,12 +448,16 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
 
 
 def _select(name: str, nomenclature: dict[str, str]) -> None:
-    st.selectbox(LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}")
+    st.selectbox(
+        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}", placeholder="Choisir…"
+    )
     _field_errors(name)
 
 
 def _multi(name: str, nomenclature: dict[str, str]) -> None:
-    st.multiselect(LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}")
+    st.multiselect(
+        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}", placeholder="Choisir…"
+    )
     _field_errors(name)
 
 
@@ -664,6 +670,7 @@ def render_agenda(actor: Actor) -> None:
         ids,
         format_func=lambda i: f"{fr_date(by_id.loc[i, 'date'])} – {agenda.where(by_id.loc[i].to_dict())}",
         key="ag_choice",
+        placeholder="Choisir…",
     )
     if chosen is not None:
         st.download_button(

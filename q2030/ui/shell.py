@@ -159,6 +159,7 @@ def _demo_actor() -> Actor:
         key=_persisted("role", "referent"),
         on_change=_save,
         args=("role",),
+        placeholder="Choisir…",
     )
     if role == "referent":
         dep = sidebar.selectbox(
@@ -168,6 +169,7 @@ def _demo_actor() -> Actor:
             key=_persisted("departement", "93"),
             on_change=_save,
             args=("departement",),
+            placeholder="Choisir…",
         )
         return Actor(
             email=f"referent.{dep.lower()}@demo.gouv.fr",
@@ -184,6 +186,7 @@ def _demo_actor() -> Actor:
             key=_persisted("region", "11"),
             on_change=_save,
             args=("region",),
+            placeholder="Choisir…",
         )
         return Actor(
             email=f"sgar.{reg}@demo.gouv.fr",
