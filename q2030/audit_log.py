@@ -20,12 +20,38 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from q2030.access import Actor, require
+from q2030.formatting import fr_date
 from q2030.models import AuditEvent
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
 COLUMNS = ["Horodatage", "Utilisateur", "Action", "Entité", "Identifiant", "Avant", "Après"]
 REFUS = "Seul un administrateur peut consulter le journal d'audit."
+# French wording of the codes stored in AuditEvent.action / .entite (unknown codes show as is).
+ACTIONS = {
+    "creation": "Création",
+    "modification": "Modification",
+    "suppression": "Suppression",
+    "annulation": "Annulation",
+    "activation": "Activation",
+    "desactivation": "Désactivation",
+    "contributions": "Saisie des contributions",
+    "depot_document": "Dépôt de document",
+    "import": "Import",
+    "demo": "Chargement de la démonstration",
+    "transmise_region": "Transmission à la préfecture de région",
+    "transmise_commission": "Transmission à la commission et à l'ANCT",
+    "restituee": "Restitution publique",
+}
+ENTITES = {
+    "rencontre": "Rencontre",
+    "document": "Document",
+    "qpv": "Quartiers (QPV)",
+    "campagne": "Campagne",
+    "utilisateur": "Utilisateur",
+    "synthese_departementale": "Synthèse départementale",
+}
+SUMMARY_LIMIT = 300  # characters of the "champ : valeur" text shown in the table
 
 
 @dataclass(frozen=True)
@@ -64,17 +90,53 @@ def _json(value: dict[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _rows(events: list[AuditEvent]) -> pd.DataFrame:
+def action_label(code: str) -> str:
+    return ACTIONS.get(code, code)
+
+
+def entite_label(code: str) -> str:
+    return ENTITES.get(code, code)
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return _json(value)
+    if isinstance(value, str) and len(value) >= 10:
+        try:  # snapshots store dates as ISO strings
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return fr_date(parsed.date() if len(value) == 10 else parsed)
+    return str(value)
+
+
+def summary(value: dict[str, Any] | None, other: dict[str, Any] | None = None) -> str:
+    """ "champ : valeur ; …", limited to the fields that differ from `other` when both exist."""
+    if not value:
+        return ""
+    keys = [k for k in value if other is None or other.get(k) != value[k]] or list(value)
+    text = " ; ".join(f"{k} : {_value_text(value[k])}" for k in keys)
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+
+def _rows(events: list[AuditEvent], *, readable: bool = True) -> pd.DataFrame:
+    """Readable "champ : valeur" for the screen; the CSV keeps the exact JSON records."""
     return pd.DataFrame(
         [
             {
                 "Horodatage": e.horodatage.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S"),
                 "Utilisateur": e.acteur,
-                "Action": e.action,
-                "Entité": e.entite,
+                "Action": action_label(e.action),
+                "Entité": entite_label(e.entite),
                 "Identifiant": e.entite_id,
-                "Avant": _json(e.avant),
-                "Après": _json(e.apres),
+                "Avant": summary(e.avant, e.apres) if readable else _json(e.avant),
+                "Après": summary(e.apres, e.avant) if readable else _json(e.apres),
             }
             for e in events
         ],
@@ -135,7 +197,7 @@ def export_audit_csv(
         events = session.exec(query.offset(offset).limit(batch)).all()
         if not events:
             break
-        for row in _rows(list(events)).itertuples(index=False):
+        for row in _rows(list(events), readable=False).itertuples(index=False):
             writer.writerow([_cell(str(v)) for v in row])
         offset += batch
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -96,3 +96,15 @@ def test_only_admin_reads_the_log(session: Session, role: str) -> None:
         query_audit(session, actor=actor)
     with pytest.raises(PermissionRefusee):
         export_audit_csv(session, actor=actor)
+
+
+def test_readable_summary_shows_changed_fields_in_french() -> None:
+    from q2030.audit_log import action_label, entite_label, summary
+
+    before = {"lieu": "Mairie", "date": "2023-07-31", "annulee": False, "participants": 12}
+    after = {"lieu": "Centre social", "date": "2023-08-02", "annulee": False, "participants": 12}
+    assert summary(after, before) == "lieu : Centre social ; date : 02/08/2023"
+    assert summary({"actif": True, "notes": None}) == "actif : oui ; notes : —"
+    assert summary(None) == ""
+    assert action_label("creation") == "Création" and entite_label("qpv") == "Quartiers (QPV)"
+    assert action_label("inconnue") == "inconnue"

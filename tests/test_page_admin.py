@@ -172,14 +172,19 @@ def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine)
     at.text_input(key="admin_campaign_nom").input("Quartiers 2030 bis")
     at.button(key="admin_campaign_submit").click().run()
     table = _table(at, "Journal d'audit")
-    assert set(table["Entité"]) == {"utilisateur", "campagne"}
+    assert set(table["Entité"]) == {"Utilisateur", "Campagne"}
+    assert "Modification" in set(table["Action"])
+    # Only what changed, as "champ : valeur", not a raw JSON record.
+    changed = table.loc[table["Entité"] == "Campagne", "Après"].iloc[0]
+    assert changed.startswith("nom : Quartiers 2030 bis") and "{" not in changed, changed
     at.selectbox(key="admin_a_entite").select("campagne").run()
     table = _table(at, "Journal d'audit")
-    assert table["Entité"].tolist() == ["campagne"] and table["Utilisateur"].tolist() == ["admin@demo.gouv.fr"]
+    assert table["Entité"].tolist() == ["Campagne"] and table["Utilisateur"].tolist() == ["admin@demo.gouv.fr"]
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     at.date_input(key="admin_a_du").set_value(tomorrow)
     at.date_input(key="admin_a_au").set_value(tomorrow + dt.timedelta(days=30)).run()
-    assert _table(at, "Journal d'audit").empty
+    journal = next(t for t in at.tabs if t.label == "Journal d'audit")
+    assert not journal.dataframe and "Aucun événement pour ces filtres." in [i.value for i in journal.info]
     at.date_input(key="admin_a_du").set_value(dt.date.today() - dt.timedelta(days=1)).run()
     assert len(_table(at, "Journal d'audit")) == 1
     assert at.get("download_button"), "export offered"
@@ -197,3 +202,11 @@ def test_refusal_quoting_the_file_shows_its_text_literally(app_env: str, engine:
     assert "![" not in message and "<img" not in message
     assert r"!\[X\](HTTP://EVIL.EXAMPLE/A.PNG)" in message and r"\<IMG SRC=X ONERROR=ALERT(1)\>" in message
     assert _count(engine, Qpv) == 0
+
+
+def test_empty_user_list_says_so_in_french(app_env: str) -> None:
+    at = _admin()
+    assert not at.exception
+    users = next(t for t in at.tabs if t.label == "Utilisateurs")
+    assert not users.dataframe
+    assert "Aucun compte." in [i.value for i in users.info]

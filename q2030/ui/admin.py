@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030.access import Actor
-from q2030.audit_log import AuditFilters, export_audit_csv, filter_options, query_audit
+from q2030.audit_log import AuditFilters, entite_label, export_audit_csv, filter_options, query_audit
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import update_campaign
 from q2030.db import session_scope
@@ -21,6 +21,7 @@ from q2030.nomenclature import GEOGRAPHIES, ROLES
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui.shell import data_version, engine, show_error
+from q2030.ui.tables import show_table
 from q2030.users import add_user, list_users, set_user_active, update_user
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -97,7 +98,7 @@ def _users(actor: Actor) -> None:
     frame = _users_frame(actor, data_version())
     st.subheader("Comptes")
     st.caption(f"{fr_number(len(frame))} compte(s). Seuls les comptes actifs peuvent se connecter.")
-    st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", key="admin_users_table")
+    show_table(frame.drop(columns=["id"]), key="admin_users_table", empty="Aucun compte.")
 
     st.subheader("Ajouter un utilisateur")
     left, right = st.columns(2)
@@ -301,7 +302,11 @@ def _journal(actor: Actor) -> None:
         "Utilisateur", ["", *acteurs], format_func=lambda v: v or "Tous", key="admin_a_user", placeholder="Choisir…"
     )
     entite = columns[1].selectbox(
-        "Entité", ["", *entites], format_func=lambda v: v or "Toutes", key="admin_a_entite", placeholder="Choisir…"
+        "Entité",
+        ["", *entites],
+        format_func=lambda v: entite_label(v) if v else "Toutes",
+        key="admin_a_entite",
+        placeholder="Choisir…",
     )
     du = columns[2].date_input("Du", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_du")
     au = columns[3].date_input("Au", value=None, min_value=JOURNAL_DEBUT, format=DATE_FORMAT, key="admin_a_au")
@@ -317,7 +322,7 @@ def _journal(actor: Actor) -> None:
     st.caption(
         f"{fr_number(page.total)} événement(s) — page {page.page} sur {page.pages}, du plus récent au plus ancien."
     )
-    st.dataframe(page.frame, hide_index=True, width="stretch", key="admin_a_table")
+    show_table(page.frame, key="admin_a_table", empty="Aucun événement pour ces filtres.")
 
     def _export() -> bytes:
         with session_scope(engine()) as session:
