@@ -23,6 +23,7 @@ from q2030.referentiel import REGIONS
 from q2030.ui import filters
 from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
+from q2030.ui.tables import show_table
 
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
 
@@ -94,7 +95,8 @@ def _fr(df: pd.DataFrame) -> pd.DataFrame:
 
 def _table(df: pd.DataFrame, name: str, key: str) -> None:
     """The data behind a chart, and its CSV."""
-    st.dataframe(_fr(df), hide_index=True, width="stretch")
+    if show_table(_fr(df), key=f"{key}_table", empty="Aucune donnée pour ces filtres.") is None:
+        return
     st.download_button(
         "Télécharger ces données (CSV)",
         p.csv_bytes(df),

@@ -32,6 +32,7 @@ from q2030.nomenclature import (
 )
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
+from q2030.ui.tables import show_table
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
@@ -200,7 +201,7 @@ def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
             "Chaîne complète": frame["chaine_complete"],
         }
     )
-    st.dataframe(shown, hide_index=True, width="stretch", key="rl_table")
+    show_table(shown, key="rl_table", empty="Aucune rencontre pour ces critères.")
     st.download_button(
         "Télécharger la liste (CSV)",
         shown.to_csv(index=False, sep=";").encode("utf-8-sig"),
@@ -535,7 +536,7 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
     st.subheader("Contributions des habitants")
     frame = _contributions(actor, rencontre_id, version)
     if not writer:
-        st.dataframe(frame.rename(columns=contributions.COLUMNS), hide_index=True, width="stretch", key="rc_table")
+        show_table(frame.rename(columns=contributions.COLUMNS), key="rc_table", empty="Aucune contribution saisie.")
         return
     st.caption(
         "Une ligne par contribution ; vous pouvez coller des lignes copiées d'un tableur. "
