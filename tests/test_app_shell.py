@@ -23,6 +23,9 @@ def test_empty_database_shows_welcome_and_loads_demo(app_env: str) -> None:
     assert not at.exception
     labels = [metric.label for metric in at.metric]
     assert "Rencontres tenues" in labels
+    assert "QPV couverts" in labels  # short enough not to be cut; the detail is in help
+    # Sub-figures (share, planned count) are not trends: no up/down arrow.
+    assert all(metric.proto.direction == metric.proto.NONE for metric in at.metric if metric.proto.delta)
     assert not any("La base est vide" in info.value for info in at.info)
 
 

@@ -34,23 +34,30 @@ def render(actor: Actor) -> None:
     rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
     columns = st.columns(4)
     columns[0].metric("Quartiers (QPV)", fr_number(figures["qpv"]))
+    # Sub-figures are shares and counts, not trends: no arrow (delta_arrow="off").
     columns[1].metric(
-        "Quartiers couverts par une rencontre tenue",
+        "QPV couverts",
         fr_number(figures["qpv_couverts"]),
         fr_percent(rate),
         delta_color="off",
+        delta_arrow="off",
+        help="Quartiers couverts par au moins une rencontre tenue ; en dessous, la part des QPV du périmètre.",
     )
     columns[2].metric(
         "Rencontres tenues",
         fr_number(figures["rencontres_tenues"]),
         f"{fr_number(figures['rencontres_prevues'])} prévue(s)",
         delta_color="off",
+        delta_arrow="off",
+        help="En dessous, les rencontres prévues (pas encore tenues).",
     )
     columns[3].metric(
         "Participants",
         fr_number(figures["participants"]),
         f"{fr_number(figures['contributions'])} contributions",
         delta_color="off",
+        delta_arrow="off",
+        help="Participants aux rencontres tenues ; en dessous, les contributions saisies.",
     )
     st.markdown(
         f"Échéances de la campagne : rencontres tenues au plus tard le **{fr_date(figures['echeance_rencontres'])}**, "
