@@ -51,6 +51,12 @@ def test_french_display_shows_decimal_comma_percent_and_empty_missing_dates() ->
     assert "oui" in text and "non" in text
 
 
+def test_a_column_without_any_value_shows_empty_cells_not_none() -> None:
+    # Streamlit draws a null cell as a grey "None", whatever the Styler says.
+    styler = french_display(pd.DataFrame({"Quartier": ["A", "B"], "Prochaine rencontre prévue": [None, None]}))
+    assert list(styler.data["Prochaine rencontre prévue"]) == ["", ""]
+
+
 def test_french_display_keeps_numbers_for_sorting() -> None:
     styler = french_display(pd.DataFrame({"taux": [0.5, 0.25]}), percent_columns=["taux"])
     assert list(styler.data["taux"]) == [0.5, 0.25]

@@ -40,6 +40,8 @@ def french_display(frame: pd.DataFrame, *, percent_columns: Iterable[str] = (), 
             shown[column] = shown[column].map(_date_text)
         elif shown[column].dtype == bool:
             shown[column] = shown[column].map({True: "oui", False: "non"})
+        elif shown[column].dtype == object:  # e.g. a date column with no date at all
+            shown[column] = shown[column].map(lambda v: "" if v is None or v is pd.NaT or v != v else v)
     formats: dict[str, object] = {c: (lambda v, d=decimals: fr_percent(v, d)) for c in percents}
     for column in shown.columns:
         if column not in percents and pd.api.types.is_float_dtype(shown[column]):
