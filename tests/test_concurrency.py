@@ -284,3 +284,42 @@ def test_contributions_replaced_concurrently_on_different_rencontres(
         for previous, following in pairwise(chain):
             assert following.avant == previous.apres
     assert _data_version(engine) == start + rounds * WORKERS
+
+
+def save_contributions_as(engine: Engine, barrier: Any, rencontre_id: int, writer: str, rounds: int) -> list[str]:
+    """`writer` saving their own version of the same rencontre's contributions `rounds` times."""
+    errors: list[str] = []
+    barrier.wait(BARRIER_TIMEOUT)
+    for number in range(rounds):
+        rows = [{"axe": "projets", "theme": "sport", "texte": f"{writer} : idée {k}", "rang": k} for k in (1, 2, 3)]
+        try:
+            with session_scope(engine) as session:
+                replace_contributions(session, actor=referent("93", f"-{writer}"), rencontre_id=rencontre_id, rows=rows)
+        except Exception as error:  # reported to the test
+            errors.append(f"{number}: {_describe(error)}")
+    return errors
+
+
+@pytest.mark.usefixtures("geography")
+def test_contributions_of_the_same_rencontre_saved_at_once_never_mix(
+    run_all: Callable[..., list[Any]], engine: Engine
+) -> None:
+    rounds = 6
+    with session_scope(engine) as session:
+        rid = create_rencontre(session, actor=referent("93"), data=held()).id
+    writers = [f"R{n}" for n in range(WORKERS)]
+
+    results = run_all(save_contributions_as, [(rid, writer, rounds) for writer in writers])
+
+    assert [error for errors in results for error in errors] == []
+    with Session(engine) as session:
+        texts = session.exec(
+            select(Contribution.texte).where(Contribution.rencontre_id == rid).order_by(Contribution.rang)
+        ).all()
+    last = texts[0].split(" : ")[0]
+    assert texts == [f"{last} : idée {k}" for k in (1, 2, 3)]  # one whole save, not a mix of two
+    saves = _audits(engine, "contributions")
+    assert len(saves) == rounds * WORKERS
+    assert saves[-1].apres["contributions"][0]["texte"] == f"{last} : idée 1"  # type: ignore[index]
+    for previous, following in pairwise(saves):  # the trail tells what each save really replaced
+        assert following.avant == previous.apres
