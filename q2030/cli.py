@@ -154,6 +154,34 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql ou les deux")
+    parser.add_argument("--scales", default="national,x10", help="volumes : campagne, national, x10")
+    parser.add_argument("--runs", type=int, default=5, help="mesures par opération (médiane)")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--qpv", type=Path, help="liste des QPV (défaut : ../shared/data/qpv2024/qpv2024.csv)")
+    parser.add_argument("--no-pages", action="store_true", help="ne pas mesurer les pages (AppTest)")
+
+
+@command("bench", "mesure les temps de réponse à l'échelle nationale (SQLite et PostgreSQL)", _bench_args)
+def cmd_bench(args: argparse.Namespace) -> int:
+    from q2030 import bench
+
+    results = bench.run(
+        databases=args.databases.split(","),
+        scales=args.scales.split(","),
+        runs=args.runs,
+        pg_url=args.pg_url,
+        qpv_file=args.qpv or bench.DEFAULT_QPV_FILE,
+        pages=not args.no_pages,
+    )
+    print()
+    print(f"Machine : {results['machine']}")
+    print(bench.markdown_table(results))
+    print(f"\nRésultats JSON : {bench.save(results)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)

@@ -140,7 +140,8 @@ def qpv_status(
     au = au or dt.date.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
-    rows = session.exec(select(*status.c).order_by(status.c.departement_code, status.c.qpv_code)).all()  # type: ignore[call-overload]
+    # Core execution: plain tuples, no ORM row processing (this runs for every QPV of the country).
+    rows = session.connection().execute(select(*status.c).order_by(status.c.departement_code, status.c.qpv_code)).all()
     frame = pd.DataFrame(rows, columns=[c.name for c in status.columns])
     frame["statut_libelle"] = frame["statut"].map(STATUTS_COUVERTURE)
     covered = frame["statut"].isin(["couvert_delais", "couvert_retard"])

@@ -37,11 +37,11 @@ from q2030.qpv_import import import_qpv
 from q2030.referentiel import DEPARTEMENTS
 from q2030.textnorm import normalize
 
-# Scale name: (rencontres, contributions per held rencontre on average)
+# Scale name: (rencontres, contributions in all, spread over the held rencontres)
 SCALES: dict[str, tuple[int, int]] = {
-    "campagne": (531, 8),
-    "national": (5_000, 50),
-    "x10": (50_000, 50),
+    "campagne": (531, 4_000),
+    "national": (5_000, 250_000),
+    "x10": (50_000, 2_500_000),
 }
 # Theme weights: security first, then education, then housing (public figures, 2024).
 THEME_WEIGHTS: dict[str, float] = {code: 3.0 for code in THEMES}
@@ -127,7 +127,7 @@ def load_demo(
         epci_of_qpv[link.qpv_code].append(link.epci_siren)
     known_epci = set(session.exec(select(Epci.siren)))
 
-    n_rencontres, per_meeting = SCALES[scale]
+    n_rencontres, n_contributions = SCALES[scale]
     deps = sorted(qpv_by_dep)
     weights = [len(qpv_by_dep[d]) for d in deps]
     today = dt.date.today()
@@ -165,9 +165,17 @@ def load_demo(
     held = [r for r in rencontre_rows if r["statut"] == "tenue"]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())
     batch: list[dict] = []
-    total_expected = max(1, len(held) * per_meeting)
+    total_expected = n_contributions
+    per_meeting = n_contributions / max(1, len(held))
     for position, rencontre in enumerate(held):
-        count = max(1, int(rng.gauss(per_meeting, per_meeting / 4)))
+        remaining_meetings = len(held) - position
+        left = n_contributions - report.contributions - len(batch)
+        # Around the average, but the last meeting takes what is left: the total is exact.
+        count = (
+            left
+            if remaining_meetings == 1
+            else max(1, min(left - remaining_meetings + 1, round(rng.gauss(per_meeting, per_meeting / 4))))
+        )
         # Each meeting stresses a few themes: draw its own top themes first.
         meeting_themes = rng.choices(themes, theme_weights, k=count)
         for rang, theme in enumerate(meeting_themes, start=1):

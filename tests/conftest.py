@@ -61,6 +61,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         engine = make_engine(url)
         tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name not in KEEP_TABLES]
         with engine.begin() as connection:
+            # A connection leaked by an earlier test must not block this one: end it.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             connection.execute(text("INSERT INTO appstate (id, data_version) VALUES (1, 0)"))
         prepare_database(engine)

@@ -35,9 +35,9 @@ def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
     counts = copy_database(engine, target)
     assert counts["rencontre"] == 531
     assert _counts(target) == _counts(engine)
-    with Session(target) as session:
+    with Session(target) as session, Session(engine) as source:
         first = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
-        original = Session(engine).exec(select(Rencontre).order_by(Rencontre.id)).first()
+        original = source.exec(select(Rencontre).order_by(Rencontre.id)).first()
         assert first is not None and original is not None
         assert (first.date, first.organisateurs, first.participants) == (
             original.date,
