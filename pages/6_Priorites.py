@@ -1,10 +1,8 @@
-"""Priorités des habitants (en construction)."""
-
-import streamlit as st
+"""Priorités des habitants : classement des thèmes, carte de chaleur, régions, comparaison, recherche, exports."""
 
 from q2030.ui import page_setup
+from q2030.ui.priorities import render
 
 actor = page_setup("priorites")
 if actor is not None:
-    st.title("Priorités des habitants")
-    st.info("Cette page est en cours de construction.")
+    render(actor)

@@ -36,6 +36,9 @@ TYPES: dict[str, tuple[str, str]] = {
 }
 
 
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+
+
 def upload_dir() -> Path:
     """Read at call time so that tests and deployments can move it."""
     return Path(os.environ.get("Q2030_UPLOAD_DIR") or PROJECT_ROOT / "data" / "uploads")
@@ -50,7 +53,13 @@ def detect_type(content: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
-            if "mimetype" in names and archive.read("mimetype").strip() == b"application/vnd.oasis.opendocument.text":
+            # The declared size is checked before reading: a tiny compressed "mimetype"
+            # could otherwise inflate to gigabytes in memory (zip bomb).
+            if (
+                "mimetype" in names
+                and archive.getinfo("mimetype").file_size <= len(ODT_MIMETYPE) + 2
+                and archive.read("mimetype").strip() == ODT_MIMETYPE
+            ):
                 return "odt"
             if "[Content_Types].xml" in names and any(name.startswith("word/") for name in names):
                 return "docx"

@@ -145,7 +145,11 @@ class RencontreQpv(SQLModel, table=True):
 
 
 class Contribution(SQLModel, table=True):
-    __table_args__ = (Index("ix_contribution_axe_theme", "axe", "theme"),)
+    __table_args__ = (
+        Index("ix_contribution_axe_theme", "axe", "theme"),
+        # Covering index of the priorities' aggregates: they never read the texts.
+        Index("ix_contribution_agregats", "rencontre_id", "theme", "axe", "public", "rang"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     rencontre_id: int = Field(foreign_key="rencontre.id", index=True, ondelete="CASCADE")

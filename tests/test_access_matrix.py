@@ -5,14 +5,21 @@ PermissionRefusee and nothing changes, not even if the caller commits afterwards
 row of every table, and the data version, compared before and after).
 
 Add a write to OPERATIONS when a service gains one: `prepare` writes what the operation
-needs (as SYSTEM, committed), `run` performs it as the actor, `allowed` is the rule.
+needs (rows written directly, committed), `run` performs it as the actor, `allowed` is the
+rule. A read with a rule of its own (downloading a compte rendu) is in the table too, marked
+`write=False`: allowed, it returns the content and leaves no trace; refused, nothing changes.
+
+The rencontres, documents and synthèse rows all sit in Seine-Saint-Denis (93, région
+Île-de-France 11): the référent of the 13 and the préfet of PACA (93) are the outsiders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,12 +30,17 @@ from sqlmodel import Session, SQLModel
 from q2030.access import SYSTEM, Actor
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import update_campaign
+from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo
+from q2030.documents import add_document, read_document, upload_dir
 from q2030.errors import PermissionRefusee
-from q2030.models import AuditEvent
+from q2030.models import AuditEvent, Document, Rencontre, SyntheseDepartementale
 from q2030.qpv_import import import_qpv
+from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.syntheses import enregistrer_etape
 from q2030.users import add_user, set_user_active, update_user
+from tests import factories
 
 ACTORS: dict[str, Actor] = {
     "referent_93": Actor(
@@ -43,6 +55,15 @@ ACTORS: dict[str, Actor] = {
     "admin": Actor(email="admin@anct.gouv.fr", role="admin"),
 }
 QPV_CSV = "code_qp;lib_qp;insee_com;lib_com\nQN09301M;Cité A;93001;Aubervilliers\nQN01301M;Cité B;13055;Marseille\n"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "depot"
+    monkeypatch.setenv("Q2030_UPLOAD_DIR", str(folder))
+    return folder
 
 
 def admin_only(actor: Actor) -> bool:
@@ -57,6 +78,11 @@ def prefet_of(region: str) -> Callable[[Actor], bool]:
     return lambda actor: actor.role == "prefet_region" and actor.region_code == region
 
 
+def reader_of_93(actor: Actor) -> bool:
+    """Reads of the 93: its référent, the préfet of Île-de-France, national roles."""
+    return referent_of("93")(actor) or prefet_of("11")(actor) or actor.is_national
+
+
 def _nothing(_session: Session) -> dict[str, Any]:
     return {}
 
@@ -67,6 +93,8 @@ class Operation:
     allowed: Callable[[Actor], bool]
     run: Callable[[Session, Actor, dict[str, Any]], object]
     prepare: Callable[[Session], dict[str, Any]] = field(default=_nothing)
+    write: bool = True  # False: a read, allowed ones return `expected` and leave no trace
+    expected: Callable[[object], bool] = field(default=lambda _result: True)
 
 
 def _a_user(session: Session) -> dict[str, Any]:
@@ -79,6 +107,78 @@ def _campaign_edit(session: Session, actor: Actor, _ctx: dict[str, Any]) -> obje
     fields = campaign.model_dump(exclude={"id", "version", "geographie", "active"})
     fields["rencontres_echeance"] = dt.date(2023, 8, 31)
     return update_campaign(session, actor=actor, campaign_id=campaign.id, version=campaign.version, **fields)
+
+
+def _qpv(session: Session) -> None:
+    factories.qpv(session, "QN09301A", "93")
+    factories.qpv(session, "QN01301A", "13")
+
+
+def _rencontre_93(statut: str) -> Callable[[Session], dict[str, Any]]:
+    def prepare(session: Session) -> dict[str, Any]:
+        _qpv(session)
+        day = TODAY - dt.timedelta(days=10) if statut == "tenue" else TODAY + dt.timedelta(days=10)
+        row = factories.rencontre(session, departement="93", date=day, qpv=["QN09301A"], statut=statut)
+        return {"rencontre_id": row.id, "version": row.version}
+
+    return prepare
+
+
+def _document_93(session: Session) -> dict[str, Any]:
+    context = _rencontre_93("tenue")(session)
+    digest = hashlib.sha256(PDF).hexdigest()
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    (upload_dir() / digest).write_bytes(PDF)
+    document = Document(
+        rencontre_id=context["rencontre_id"],
+        nom_fichier="cr.pdf",
+        type_mime="application/pdf",
+        taille=len(PDF),
+        sha256=digest,
+    )
+    session.add(document)
+    session.flush()
+    return {**context, "document_id": document.id}
+
+
+def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
+    """The synthèse of the 93 with the steps before the one tried already recorded."""
+
+    def prepare(session: Session) -> dict[str, Any]:
+        statut = "transmise_commission" if "transmise_commission_le" in dates else "transmise_region"
+        row = SyntheseDepartementale(
+            campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+            departement_code="93",
+            statut=statut,
+            version=1,
+            **dates,
+        )
+        session.add(row)
+        session.flush()
+        return {"version": row.version}
+
+    return prepare
+
+
+def _create_rencontre(session: Session, actor: Actor, _ctx: dict[str, Any]) -> object:
+    data = {
+        "departement_code": "93",
+        "statut": "tenue",
+        "date": TODAY - dt.timedelta(days=3),
+        "lieu": "Maison de quartier",
+        "perimetre": "quartier",
+        "qpv_codes": ["QN09301A"],
+        "type_lieu": "centre_social",
+        "format": "reunion_publique",
+        "participants": 12,
+    }
+    return create_rencontre(session, actor=actor, data=data)
+
+
+def _step(etape: str, day: dt.date) -> Callable[[Session, Actor, dict[str, Any]], object]:
+    return lambda s, a, c: enregistrer_etape(
+        s, actor=a, departement_code="93", etape=etape, date=day, version=c.get("version", 0)
+    )
 
 
 OPERATIONS: list[Operation] = [
@@ -106,16 +206,81 @@ OPERATIONS: list[Operation] = [
         _a_user,
     ),
     Operation("update_campaign", admin_only, _campaign_edit),
+    Operation("create_rencontre", referent_of("93"), _create_rencontre, lambda s: _qpv(s) or {}),
+    Operation(
+        "update_rencontre",
+        referent_of("93"),
+        lambda s, a, c: update_rencontre(
+            s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], data={"participants": 25}
+        ),
+        _rencontre_93("tenue"),
+    ),
+    Operation(
+        "cancel_rencontre",
+        referent_of("93"),
+        lambda s, a, c: cancel_rencontre(
+            s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], motif="Salle indisponible"
+        ),
+        _rencontre_93("prevue"),
+    ),
+    # Deletion belongs to the administrator (rights table); the référent cancels instead.
+    Operation(
+        "delete_rencontre",
+        admin_only,
+        lambda s, a, c: delete_rencontre(s, actor=a, rencontre_id=c["rencontre_id"]),
+        _rencontre_93("tenue"),
+    ),
+    Operation(
+        "replace_contributions",
+        referent_of("93"),
+        lambda s, a, c: replace_contributions(
+            s,
+            actor=a,
+            rencontre_id=c["rencontre_id"],
+            rows=[{"axe": "changements", "theme": "education", "texte": "Plus de soutien scolaire", "rang": 1}],
+        ),
+        _rencontre_93("tenue"),
+    ),
+    Operation(
+        "add_document",
+        referent_of("93"),
+        lambda s, a, c: add_document(s, actor=a, rencontre_id=c["rencontre_id"], filename="cr.pdf", content=PDF),
+        _rencontre_93("tenue"),
+    ),
+    Operation(
+        "read_document",
+        reader_of_93,
+        lambda s, a, c: read_document(s, actor=a, document_id=c["document_id"]),
+        _document_93,
+        write=False,
+        expected=lambda result: result[1] == PDF,  # type: ignore[index]
+    ),
+    Operation("synthese_transmise_region", referent_of("93"), _step("transmise_region", dt.date(2023, 8, 20))),
+    Operation(
+        "synthese_transmise_commission",
+        prefet_of("11"),
+        _step("transmise_commission", dt.date(2023, 8, 30)),
+        _synthese_93(transmise_region_le=dt.date(2023, 8, 20)),
+    ),
+    Operation(
+        "synthese_restituee",
+        referent_of("93"),
+        _step("restituee", dt.date(2023, 10, 15)),
+        _synthese_93(transmise_region_le=dt.date(2023, 8, 20), transmise_commission_le=dt.date(2023, 8, 30)),
+    ),
 ]
 
 
 def _fingerprint(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key (the matrix databases are small)."""
+    """Every row of every table, ordered by primary key (the matrix databases are small),
+    and every stored upload."""
     out: dict[str, list[tuple]] = {}
     with engine.connect() as connection:
         for table in SQLModel.metadata.sorted_tables:
             query = select(table).order_by(*table.primary_key.columns)
             out[table.name] = [tuple(row) for row in connection.execute(query)]
+    folder = upload_dir()
+    out["<uploads>"] = sorted((p.name, p.read_bytes()) for p in folder.iterdir()) if folder.exists() else []
     return out
 
 
@@ -134,9 +299,17 @@ def test_write_allowed_or_refused(engine: Engine, operation: Operation, who: str
         context = operation.prepare(session)
     events_before = _events_by(engine, actor.email)
     with Session(engine, expire_on_commit=False) as session:
-        if operation.allowed(actor):
-            operation.run(session, actor, context)
+        if operation.allowed(actor) and not operation.write:
+            before = _fingerprint(engine)
+            result = operation.run(session, actor, context)
             session.commit()
+            assert operation.expected(result), f"{operation.name} by {who}: wrong result"
+            assert _fingerprint(engine) == before, f"{operation.name} by {who}: a read changed something"
+            return
+        if operation.allowed(actor):
+            result = operation.run(session, actor, context)
+            session.commit()
+            assert operation.expected(result)
             assert _events_by(engine, actor.email) > events_before, f"{operation.name} by {who}: not audited"
             return
         before = _fingerprint(engine)
@@ -148,6 +321,37 @@ def test_write_allowed_or_refused(engine: Engine, operation: Operation, who: str
 
 
 def test_every_role_is_allowed_somewhere_or_read_only() -> None:
-    """The matrix is not vacuous: admin may do every administration write, others none of them."""
-    assert all(op.allowed(ACTORS["admin"]) for op in OPERATIONS if op.allowed is admin_only)
-    assert not any(op.allowed(ACTORS["commission"]) for op in OPERATIONS), "commission writes nothing but exports"
+    """The matrix is not vacuous, and says what the rights table of the issue says."""
+    writes = [op for op in OPERATIONS if op.write]
+    assert all(op.allowed(ACTORS["admin"]) for op in writes if op.allowed is admin_only)
+    assert not any(op.allowed(ACTORS["commission"]) for op in writes), "commission writes nothing but exports"
+    allowed = {who: {op.name for op in writes if op.allowed(actor)} for who, actor in ACTORS.items()}
+    assert allowed["prefet_11"] == {"synthese_transmise_commission"}, "a préfet de région only transmits"
+    assert allowed["prefet_93"] == set() and allowed["referent_13"] == set(), "nothing outside one's scope"
+    assert allowed["referent_93"] >= {
+        "create_rencontre",
+        "update_rencontre",
+        "cancel_rencontre",
+        "replace_contributions",
+        "add_document",
+        "synthese_transmise_region",
+        "synthese_restituee",
+    }
+    assert "delete_rencontre" not in allowed["referent_93"], "deletion is the administrator's"
+
+
+def test_services_write_where_the_context_says(engine: Engine) -> None:
+    """The matrix rows are real: the référent's writes land on the rencontre and synthèse of the 93."""
+    actor = ACTORS["referent_93"]
+    with session_scope(engine) as session:
+        context = _rencontre_93("prevue")(session)
+    with session_scope(engine) as session:
+        cancel_rencontre(
+            session, actor=actor, rencontre_id=context["rencontre_id"], version=context["version"], motif="Grève"
+        )
+        _step("transmise_region", dt.date(2023, 8, 20))(session, actor, {})
+    with Session(engine) as session:
+        rencontre = session.get(Rencontre, context["rencontre_id"])
+        assert rencontre is not None and rencontre.statut == "annulee" and rencontre.motif_annulation == "Grève"
+        synthese = session.exec(select(SyntheseDepartementale)).scalars().one()  # type: ignore[call-overload]
+        assert (synthese.departement_code, synthese.transmise_region_le) == ("93", dt.date(2023, 8, 20))

@@ -23,6 +23,7 @@ from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
+from q2030.ui.charts import show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 
 STATUS_COLORS = {
@@ -321,7 +322,7 @@ def chart_and_table(
 ) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(chart, width="stretch")
+        show_chart(chart)
     with right:
         table(frame, columns, key=key, filename=filename, height=360)
 

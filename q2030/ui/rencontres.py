@@ -31,7 +31,7 @@ from q2030.nomenclature import (
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui.shell import data_version, engine, show_error
+from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
@@ -298,8 +298,9 @@ def _submit(actor: Actor, force: bool = False) -> None:
 
 
 def _field_errors(name: str) -> None:
+    # Messages quote what was typed (a duplicate's place, a QPV code): literal, not Markdown.
     for message in st.session_state.get(ERRORS, {}).get(name, []):
-        st.error(message)
+        st.error(escape_markdown(message))
 
 
 def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> None:
@@ -309,7 +310,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         st.session_state.setdefault(f"rf_{key}", DEFAULTS.get(key))
     notice = st.session_state.pop(NOTICE, None)
     if notice:
-        st.success(notice)
+        st.success(escape_markdown(notice))  # may name an uploaded file
     errors = st.session_state.get(ERRORS, {})
     if errors:
         st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
@@ -491,7 +492,8 @@ def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: in
             show_error(error)
             continue
         st.download_button(
-            f"Télécharger « {row.nom_fichier} » ({fr_number(row.taille / 1024, 0)} Ko)",
+            # A button label is Markdown: the file name chosen by the uploader is escaped.
+            f"Télécharger « {escape_markdown(row.nom_fichier)} » ({fr_number(row.taille / 1024, 0)} Ko)",
             content,
             file_name=row.nom_fichier,
             mime=row.type_mime,
@@ -508,18 +510,18 @@ def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: in
     if st.button("Déposer", key="rd_save", disabled=uploaded is None) and uploaded is not None:
         try:
             with session_scope(engine()) as session:
-                documents.add_document(
+                stored_name = documents.add_document(
                     session,
                     actor=actor,
                     rencontre_id=rencontre_id,
                     filename=uploaded.name,
                     content=uploaded.getvalue(),
-                )
+                ).nom_fichier
         except Q2030Error as error:
             show_error(error)
             return
         st.session_state["rd_counter"] = counter + 1
-        st.session_state[NOTICE] = f"Compte rendu « {uploaded.name} » déposé."
+        st.session_state[NOTICE] = f"Compte rendu « {stored_name} » déposé."
         st.rerun()
 
 
@@ -562,7 +564,7 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             st.error("Les contributions n'ont pas été enregistrées :")
             for messages in error.errors.values():
                 for message in messages:
-                    st.error(message)
+                    st.error(escape_markdown(message))  # quotes the cell as typed
             return
         except Q2030Error as error:
             show_error(error)

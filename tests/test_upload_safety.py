@@ -1,0 +1,181 @@
+"""Uploads are refused unless they are really a PDF, DOCX or ODT of at most 10 Mo; a refused
+upload leaves nothing behind (no stored file, no Document row, no audit event, same data
+version), even if the caller commits; names never reach the file system; downloads follow
+the right to read the rencontre."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from q2030 import audit
+from q2030.documents import MAX_BYTES, add_document, detect_type, read_document
+from q2030.errors import IntrouvableError, PermissionRefusee, ValidationError
+from q2030.models import AuditEvent, Document
+from q2030.rencontres import create_rencontre
+from tests.rencontres_data import (
+    ADMIN,
+    COMMISSION,
+    PREFET_ARA,
+    PREFET_IDF,
+    REFERENT_69,
+    REFERENT_93,
+    held,
+    load_geography,
+)
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x90" * 200
+MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"PE\x00\x00" + b"\x90" * 200
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two levels down, so that a "../../" escape would still land inside tmp_path, where we look."""
+    folder = tmp_path / "srv" / "depot"
+    monkeypatch.setenv("Q2030_UPLOAD_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def rencontre_id(session: Session) -> int:
+    load_geography(session)
+    rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
+    session.commit()
+    return rencontre.id  # type: ignore[return-value]
+
+
+def _state(session: Session, uploads: Path) -> tuple[int, int, int, list[str]]:
+    documents = session.exec(select(func.count()).select_from(Document)).one()
+    events = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    files = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+    return documents, events, audit.data_version(session), files
+
+
+REFUSED = [
+    pytest.param("rapport.pdf", ELF, "n'est ni un PDF, ni un document Word (DOCX), ni un ODT", id="elf-named-pdf"),
+    pytest.param("rapport.pdf", MZ, "n'est ni un PDF, ni un document Word (DOCX), ni un ODT", id="exe-named-pdf"),
+    pytest.param("gros.pdf", b"%PDF-1.4\n" + b"0" * (MAX_BYTES + 1 - 9), "dépasse 10 Mo", id="10-mo-plus-1-octet"),
+    pytest.param(
+        "../../etc/passwd.pdf",
+        b"root:x:0:0:root:/root:/bin/bash\n",
+        "n'est ni un PDF, ni un document Word (DOCX), ni un ODT",
+        id="traversal-name",
+    ),
+    pytest.param(
+        "compte-rendu.docx",
+        _zip({"script.sh": b"#!/bin/sh\nrm -rf /\n", "readme.txt": b"bonjour"}),
+        "n'est ni un PDF, ni un document Word (DOCX), ni un ODT",
+        id="zip-not-docx",
+    ),
+    pytest.param(
+        "compte-rendu.odt",
+        _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office/>"}),
+        "n'est ni un PDF, ni un document Word (DOCX), ni un ODT",
+        id="ods-named-odt",
+    ),
+    pytest.param("vide.pdf", b"", "est vide", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("filename", "content", "fragment"), REFUSED)
+def test_refused_upload_leaves_nothing(
+    session: Session, rencontre_id: int, uploads: Path, tmp_path: Path, filename: str, content: bytes, fragment: str
+) -> None:
+    before = _state(session, uploads)
+    with pytest.raises(ValidationError) as refused:
+        add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename=filename, content=content)
+    session.commit()  # a careless caller commits anyway: there must be nothing to commit
+    message = refused.value.errors["document"][0]
+    assert message.startswith("Le fichier « ") and fragment in message, message
+    assert _state(session, uploads) == before == (0, before[1], before[2], [])
+    assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "a name reached the file system"
+
+
+def test_oversized_file_is_exactly_one_byte_too_many() -> None:
+    oversized = next(p.values[1] for p in REFUSED if p.id == "10-mo-plus-1-octet")
+    assert len(oversized) == 10 * 1024 * 1024 + 1
+
+
+def test_valid_pdf_with_traversal_name_is_stored_under_its_hash(
+    session: Session, rencontre_id: int, uploads: Path, tmp_path: Path
+) -> None:
+    document = add_document(
+        session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="../../etc/passwd.pdf", content=PDF
+    )
+    session.commit()
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (document.sha256, document.nom_fichier) == (digest, "passwd.pdf")
+    assert [p.name for p in uploads.iterdir()] == [digest]
+    assert (uploads / digest).read_bytes() == PDF
+    assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "the name stays in the database"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "depot_document")).one()
+    assert event.acteur == REFERENT_93.email and event.apres["nom_fichier"] == "passwd.pdf"
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("..\\..\\Windows\\system32\\cr.pdf", "cr.pdf"),
+        ("/etc/cron.d/cr.pdf", "cr.pdf"),
+        ("....//....//cr.pdf", "cr.pdf"),
+        ("\x00cr\r\n.pdf", "cr.pdf"),
+        ("..", "compte-rendu.pdf"),
+        ("rapport.exe", "rapport.exe.pdf"),
+    ],
+)
+def test_names_are_reduced_to_a_base_name(
+    session: Session, rencontre_id: int, uploads: Path, filename: str, expected: str
+) -> None:
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename=filename, content=PDF)
+    assert document.nom_fichier == expected
+    assert [p.name for p in uploads.iterdir()] == [document.sha256]
+
+
+def test_zip_bomb_mimetype_is_not_inflated() -> None:
+    """An ODT-looking zip whose "mimetype" entry inflates to 50 Mo is refused without reading it."""
+    bomb = _zip({"mimetype": b"a" * 50_000_000, "content.xml": b"<office/>"})
+    assert len(bomb) < MAX_BYTES
+    tracemalloc.start()
+    try:
+        assert detect_type(bomb) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, f"{peak} octets alloués pour examiner {len(bomb)} octets"
+
+
+def test_downloads_follow_the_right_to_read_the_rencontre(session: Session, rencontre_id: int, uploads: Path) -> None:
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.pdf", content=PDF)
+    session.commit()
+    for reader in (REFERENT_93, PREFET_IDF, COMMISSION, ADMIN):
+        found, content = read_document(session, actor=reader, document_id=document.id)  # type: ignore[arg-type]
+        assert (found.nom_fichier, content) == ("cr.pdf", PDF)
+    for outsider in (REFERENT_69, PREFET_ARA):
+        with pytest.raises(PermissionRefusee) as refused:
+            read_document(session, actor=outsider, document_id=document.id)  # type: ignore[arg-type]
+        assert "pas accès" in str(refused.value)
+
+
+def test_a_tampered_stored_file_is_not_served(session: Session, rencontre_id: int, uploads: Path) -> None:
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.pdf", content=PDF)
+    session.commit()
+    (uploads / document.sha256).write_bytes(b"<html><script>alert(1)</script></html>")
+    with pytest.raises(IntrouvableError) as caught:
+        read_document(session, actor=REFERENT_93, document_id=document.id)  # type: ignore[arg-type]
+    assert "altéré" in str(caught.value)
