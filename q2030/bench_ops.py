@@ -183,13 +183,12 @@ def excel_operations(national: Actor, referent: Actor) -> list[Any]:
                 s, actor=national, departement_code=referent.departement_code, out=io.BytesIO()
             ),
             runs=3,
-            measure_memory=False,
         ),
         Operation(
             "Excel : export national (toutes les contributions)",
             lambda s: export_national(s, actor=national, out=io.BytesIO()),
             runs=1,
-            measure_memory=True,
+            command=["export-national", "{tmp}/national.xlsx"],
             scales=("campagne", "national"),
         ),
         Operation(
