@@ -15,8 +15,10 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,7 +61,9 @@ class Operation:
     app: Callable[[Session], Any]
     floor_sql: str | None = None
     floor_params: Callable[[Session], dict[str, Any]] = field(default=lambda _s: {})
-    measure_memory: bool = False
+    # For memory: the same work as a CLI command, run in a child process whose peak resident
+    # memory is read from the kernel (tracemalloc would slow a 90 s export down tenfold).
+    command: list[str] | None = None
     runs: int | None = None  # fewer runs for operations that take seconds
     scales: tuple[str, ...] | None = None  # volumes where it is measured (None: all)
 
@@ -71,6 +75,18 @@ def _median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
         result = function()
         times.append(time.perf_counter() - started)
     return statistics.median(times), result
+
+
+def _child_peak_mib(command: list[str], engine: Engine) -> float:
+    environment = os.environ | {"Q2030_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    with tempfile.TemporaryDirectory() as folder:
+        argv = [sys.executable, "-m", "q2030", *[a.replace("{tmp}", folder) for a in command]]
+        child = subprocess.Popen(argv, env=environment, stdout=subprocess.DEVNULL, cwd=PROJECT_ROOT)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"{' '.join(argv)} a échoué (code {child.returncode})")
+    return usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def _rows(result: Any) -> int | None:
@@ -214,12 +230,8 @@ def measure_operations(
                 measure.floor_s, _ = _median_time(
                     lambda s=session, st=statement, p=params: s.connection().execute(st, p).fetchall(), runs
                 )
-            if op.measure_memory:
-                # Python allocations only (tracemalloc slows the run down: timed separately above).
-                tracemalloc.start()
-                op.app(session)
-                measure.peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
-                tracemalloc.stop()
+            if op.command:
+                measure.peak_mib = _child_peak_mib(op.command, engine)
         results.append(measure)
         ratio = f"  ratio {measure.ratio:.2f}" if measure.ratio else ""
         log(f"  {op.name:<60} {app_s * 1000:9.1f} ms{ratio}")
@@ -316,7 +328,7 @@ def machine_description() -> str:
 
 def markdown_table(results: dict[str, Any]) -> str:
     lines = [
-        "| base | volume | mesure | app (ms) | plancher SQL (ms) | ratio | mémoire (Mio) |",
+        "| base | volume | mesure | app (ms) | plancher SQL (ms) | ratio | mémoire max. du processus (Mio) |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
     for m in results["measures"]:

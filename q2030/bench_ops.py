@@ -12,10 +12,31 @@ _HELD = """
 FROM contribution c JOIN rencontre r ON r.id = c.rencontre_id JOIN departement d ON d.code = r.departement_code
 WHERE r.campaign_id = :campaign AND r.statut = 'tenue' {extra}
 """
-# Floor: the raw counts per theme in one statement (no weighting, no meeting-level pass).
-RANKING_FLOOR = "SELECT c.theme, count(*), count(DISTINCT c.rencontre_id)" + _HELD + " GROUP BY c.theme"
+# Floors compute the same figures as the service (counts, meetings citing, reciprocal-rank
+# score, meeting-weighted share) in one hand-written statement: meeting level, then theme.
+_PER_MEETING = (
+    """
+WITH m AS (
+  SELECT c.rencontre_id, {group} c.theme, count(*) AS n,
+         sum(CASE WHEN c.rang > 0 THEN 1.0 / c.rang ELSE 0 END) AS sr, min(r.departement_code) AS dep
+  """
+    + _HELD
+    + """
+  GROUP BY c.rencontre_id, {group} c.theme
+), t AS (SELECT rencontre_id, {group} sum(n) AS mn FROM m GROUP BY rencontre_id {group_tail})
+SELECT {group} m.theme, sum(m.n), count(*), sum(m.sr), sum(m.n * 1.0 / t.mn), count(DISTINCT m.dep)
+FROM m JOIN t ON t.rencontre_id = m.rencontre_id {join_axis}
+GROUP BY {group} m.theme
+"""
+)
+RANKING_FLOOR = _PER_MEETING.replace("{group}", "").replace("{group_tail}", "").replace("{join_axis}", "")
 RANKING_AXIS_FLOOR = (
-    "SELECT c.axe, c.theme, count(*), count(DISTINCT c.rencontre_id)" + _HELD + " GROUP BY c.axe, c.theme"
+    _PER_MEETING.replace("{group} c.theme", "c.axe, c.theme")
+    .replace("SELECT rencontre_id, {group}", "SELECT rencontre_id, axe,")
+    .replace("{group_tail}", ", axe")
+    .replace("{join_axis}", "AND t.axe = m.axe")
+    .replace("SELECT {group} m.theme", "SELECT m.axe, m.theme")
+    .replace("GROUP BY {group} m.theme", "GROUP BY m.axe, m.theme")
 )
 CONTRIBUTIONS_FLOOR = (
     "SELECT c.id, c.texte, r.date, r.lieu" + _HELD + " ORDER BY r.date DESC, c.rencontre_id, c.rang, c.id LIMIT 500"
@@ -162,13 +183,12 @@ def excel_operations(national: Actor, referent: Actor) -> list[Any]:
                 s, actor=national, departement_code=referent.departement_code, out=io.BytesIO()
             ),
             runs=3,
-            measure_memory=False,
         ),
         Operation(
             "Excel : export national (toutes les contributions)",
             lambda s: export_national(s, actor=national, out=io.BytesIO()),
             runs=1,
-            measure_memory=True,
+            command=["export-national", "{tmp}/national.xlsx"],
             scales=("campagne", "national"),
         ),
         Operation(

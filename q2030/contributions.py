@@ -14,7 +14,7 @@ from q2030.access import Actor, can_write_rencontres, require
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import AXES, PUBLICS, THEMES, label, theme_label
-from q2030.rencontres import _get, require_read
+from q2030.rencontres import _get, lock_rencontre, require_read
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -60,8 +60,11 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def replace_contributions(
     session: Session, *, actor: Actor, rencontre_id: int, rows: list[dict[str, Any]]
 ) -> list[Contribution]:
-    """Replace every contribution of the rencontre by `rows` (codes or French labels)."""
-    rencontre = _get(session, rencontre_id)
+    """Replace every contribution of the rencontre by `rows` (codes or French labels).
+
+    Concurrent saves of the same rencontre queue on its lock: the last one wins whole.
+    """
+    rencontre = lock_rencontre(session, rencontre_id)
     require(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut saisir les contributions de ses rencontres.",

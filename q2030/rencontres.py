@@ -484,6 +484,27 @@ def _get(session: Session, rencontre_id: int | None) -> Rencontre:
     return rencontre
 
 
+def lock_rencontre(session: Session, rencontre_id: int) -> Rencontre:
+    """The rencontre, after taking the write lock its savers queue on, before anything is read.
+
+    For writes that replace a rencontre's children without a version check (contributions):
+    a no-op UPDATE locks the row on PostgreSQL (READ COMMITTED: later statements then see the
+    previous save's rows) and, on SQLite, opens the write transaction at once, so the reads
+    below are in it. Without it, two saves at once mixed their rows on PostgreSQL and audited
+    a stale "before" on SQLite. Read-only sessions never take this lock.
+    """
+    session.exec(  # type: ignore[call-overload]
+        update(Rencontre)
+        .where(Rencontre.id == rencontre_id)  # type: ignore[arg-type]
+        .values(version=Rencontre.version)
+        .execution_options(synchronize_session=False)
+    )
+    rencontre = session.get(Rencontre, rencontre_id, populate_existing=True)
+    if rencontre is None:
+        raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
+    return rencontre
+
+
 def _check_version(rencontre: Rencontre, version: int) -> None:
     if rencontre.version != version:
         raise ConflitDeVersion(_conflict_message(rencontre))
