@@ -36,24 +36,12 @@ if actor is not None:
 
         st.subheader("3. Synthèse départementale")
         st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
-        st.download_button(
-            "Télécharger la synthèse départementale",
-            data=ui_excel.synthese_bytes(actor, dep),
-            file_name=ui_excel.file_name("synthese", dep),
-            mime=ui_excel.XLSX_MIME,
-            key="excel_synthese",
-        )
+        ui_excel.synthese_download(actor, dep)
     else:
         st.subheader("Synthèse d'un département")
         choices = ui_excel.departements_of(actor)
         dep = st.selectbox("Département", choices, format_func=ui_excel.departement_label, key="excel_departement")
-        st.download_button(
-            "Télécharger la synthèse départementale",
-            data=ui_excel.synthese_bytes(actor, dep),
-            file_name=ui_excel.file_name("synthese", dep),
-            mime=ui_excel.XLSX_MIME,
-            key="excel_synthese",
-        )
+        ui_excel.synthese_download(actor, dep)
         if actor.is_national:
             st.subheader("Export national pour la commission")
             st.write("Tous les départements, avec les colonnes région et département (plusieurs minutes au national).")

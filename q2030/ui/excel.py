@@ -49,6 +49,17 @@ def synthese_bytes(actor: Actor, departement_code: str) -> bytes:
     return _synthese(*key, departement_code, data_version())
 
 
+def synthese_download(actor: Actor, departement_code: str) -> None:
+    """The synthèse départementale download button (same key for every role)."""
+    st.download_button(
+        "Télécharger la synthèse départementale",
+        data=synthese_bytes(actor, departement_code),
+        file_name=file_name("synthese", departement_code),
+        mime=XLSX_MIME,
+        key="excel_synthese",
+    )
+
+
 def national_bytes(actor: Actor) -> bytes:
     """Not cached (large): built on demand, with a progress bar."""
     bar = st.progress(0.0, text="Export national…")
