@@ -8,7 +8,9 @@ Runs on SQLite (WAL, a file database) and on PostgreSQL when Q2030_TEST_DATABASE
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import pairwise
@@ -148,7 +150,16 @@ def _process_pool() -> Iterator[ProcessPoolExecutor]:
     """WORKERS spawned processes, started once for the module (imports cost seconds each)."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(WORKERS)
-    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_init_process, initargs=(barrier,)) as pool:
+    # Spawned children re-run the parent's __main__ file; after an AppTest that is
+    # streamlit_app.py (which would open the default database). Hide it while they start.
+    real_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_init_process, initargs=(barrier,))
+        list(pool.map(abs, range(WORKERS)))  # start every worker now, with the neutral __main__
+    finally:
+        sys.modules["__main__"] = real_main
+    with pool:
         yield pool
 
 
