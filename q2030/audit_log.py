@@ -22,6 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from q2030.access import Actor, require
 from q2030.formatting import fr_date
 from q2030.models import AuditEvent
+from q2030.safe_text import csv_cell
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
@@ -174,11 +175,6 @@ def query_audit(
     return AuditPage(frame=_rows(list(events)), total=total, page=page, pages=pages)
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_audit_csv(
     session: Session,
     *,
@@ -198,6 +194,6 @@ def export_audit_csv(
         if not events:
             break
         for row in _rows(list(events), readable=False).itertuples(index=False):
-            writer.writerow([_cell(str(v)) for v in row])
+            writer.writerow([csv_cell(str(v)) for v in row])
         offset += batch
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,48 @@
+"""User text leaving the app in a spreadsheet never runs as a formula (OWASP "CSV injection").
+
+One place for the rule: CSV cells starting with = + - @ tab or CR get a leading quote;
+XLSX cells holding a string are typed as strings, so the text comes back unchanged on import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet.worksheet import Worksheet
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """The value as a CSV cell: text a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text columns are safe to write as CSV; numbers and dates untouched."""
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
+            out[name] = out[name].map(csv_cell)
+    return out
+
+
+def text_cell(ws: Any, value: Any) -> WriteOnlyCell:
+    """A write-only cell; a string is stored as a string, never as a formula."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def set_text(ws: Worksheet, coordinate: str, value: Any) -> Cell:
+    """Assign a value in a normal worksheet; a string stays a string, never a formula."""
+    cell = ws[coordinate]
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
