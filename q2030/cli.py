@@ -232,6 +232,20 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("rebuild-agregats", "recalcule les agrégats des priorités (tables cube_*) à partir des contributions")
+def cmd_rebuild_agregats(_args: argparse.Namespace) -> int:
+    from q2030.audit import bump_data_version
+    from q2030.cube import reconstruire
+
+    started = time.perf_counter()
+    with session_scope(_engine()) as session:
+        counts = reconstruire(session)
+        bump_data_version(session)  # the cached rankings are read again
+    lignes = ", ".join(f"{table} : {n}" for table, n in counts.items())
+    print(f"Agrégats recalculés en {time.perf_counter() - started:.1f} s ({lignes}).")
+    return 0
+
+
 def _add_user_args(parser: argparse.ArgumentParser) -> None:
     from q2030.nomenclature import ROLES
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from q2030 import audit
+from q2030 import audit, cube
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
@@ -206,6 +206,8 @@ def load_demo(
             )
 
     _syntheses(session, rng, campaign.id, deps, campaign)  # type: ignore[arg-type]
+    notify(0.97, "Agrégats des priorités…")
+    cube.reconstruire(session)
     audit.record(session, actor=actor, action="demo", entite="campagne", entite_id=campaign.id or "", apres={
         "graine": seed, "echelle": scale, "rencontres": report.rencontres, "contributions": report.contributions,
     })  # fmt: skip

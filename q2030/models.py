@@ -168,6 +168,53 @@ def _fold_text(_mapper, _connection, contribution: Contribution) -> None:  # typ
     contribution.texte_norm = normalize(contribution.texte or "")
 
 
+# --- Read model of the priorities (maintained on write, q2030.cube) ---------------------
+# "*" in `axe` stands for all axes: a theme's weight in a meeting is then its share of the
+# meeting's contributions, whereas per axis it is its share of the meeting's contributions
+# in that axis. No foreign keys: rows of a deleted rencontre are removed by the same write.
+
+
+class CubeRencontre(SQLModel, table=True):
+    """Per held rencontre, axis ("*" = all) and theme: what the meeting adds to the cube."""
+
+    __tablename__ = "cube_rencontre"
+
+    rencontre_id: int = Field(primary_key=True)
+    axe: str = Field(primary_key=True, max_length=20)
+    theme: str = Field(primary_key=True, max_length=30)
+    campaign_id: int
+    departement_code: str = Field(max_length=3)
+    contributions: int
+    score_rang: float  # sum of 1 / rang
+    poids: float  # contributions / the meeting's contributions (in the axis)
+
+
+class CubeTheme(SQLModel, table=True):
+    """Campaign × axis ("*" = all) × département × theme: the sums of CubeRencontre."""
+
+    __tablename__ = "cube_theme"
+
+    campaign_id: int = Field(primary_key=True)
+    axe: str = Field(primary_key=True, max_length=20)
+    departement_code: str = Field(primary_key=True, max_length=3)
+    theme: str = Field(primary_key=True, max_length=30)
+    contributions: int
+    rencontres: int  # meetings citing the theme
+    score_rang: float
+    poids_rencontre: float
+
+
+class CubeGroupe(SQLModel, table=True):
+    """Campaign × axis ("*" = all) × département: held meetings with contributions (in the axis)."""
+
+    __tablename__ = "cube_groupe"
+
+    campaign_id: int = Field(primary_key=True)
+    axe: str = Field(primary_key=True, max_length=20)
+    departement_code: str = Field(primary_key=True, max_length=3)
+    rencontres: int
+
+
 class Document(SQLModel, table=True):
     """A compte rendu uploaded for a rencontre; the bytes live under data/uploads/<sha256>."""
 

@@ -35,14 +35,15 @@ from functools import lru_cache
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, case, exists, false, func, true
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, literal, true
 from sqlmodel import Session, select
 
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
-from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.stopwords import STOP_WORDS
@@ -239,6 +240,72 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
     del actor  # aggregates are national for every role
     if groupe not in GROUPES:
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
+    if _depuis_cube(filtres):
+        rows, totals = _lignes_cube(session, filtres, groupe)
+    else:
+        rows, totals = _lignes_brutes(session, filtres, groupe)
+    return _assembler(rows, totals, groupe)
+
+
+_ROWS = ["g", "dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre"]
+
+
+def _depuis_cube(filtres: Filtres) -> bool:
+    """The read model (q2030.cube) answers the territory and axis filters; the others read raw rows."""
+    return not (
+        filtres.qpv or filtres.theme or filtres.public or filtres.debut or filtres.fin or filtres.format
+        or normalize(filtres.recherche)
+    )  # fmt: skip
+
+
+def _lignes_cube(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (group, département, theme) sums and per-group meeting counts, from the cube."""
+    valider(filtres)
+    campaign = active_campaign(session)
+    per_axis = groupe == "axe"
+
+    def where(model: type[CubeTheme] | type[CubeGroupe]) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [model.campaign_id == campaign.id]  # type: ignore[list-item]
+        if filtres.axe:
+            conds.append(model.axe == filtres.axe)  # type: ignore[arg-type]
+        elif per_axis:
+            conds.append(model.axe != TOUS_AXES)  # type: ignore[arg-type]
+        else:
+            conds.append(model.axe == TOUS_AXES)  # type: ignore[arg-type]
+        if filtres.departement:
+            conds.append(model.departement_code == filtres.departement)  # type: ignore[arg-type]
+        if filtres.region:
+            conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
+        return conds
+
+    def key(model: type[CubeTheme] | type[CubeGroupe]) -> ColumnElement[str]:
+        return {
+            "axe": model.axe,
+            "region": Departement.region_code,
+            "departement": model.departement_code,
+            "aucun": literal(TOUS),
+        }[groupe]  # type: ignore[return-value]
+
+    ct, cg = CubeTheme, CubeGroupe
+    themes = (
+        select(key(ct), ct.departement_code, ct.theme, ct.contributions, ct.rencontres, ct.score_rang)
+        .add_columns(ct.poids_rencontre)
+        .join(Departement, Departement.code == ct.departement_code)  # type: ignore[arg-type]
+        .where(*where(ct))
+    )
+    meetings = (
+        select(key(cg).label("g"), func.sum(cg.rencontres))
+        .join(Departement, Departement.code == cg.departement_code)  # type: ignore[arg-type]
+        .where(*where(cg))
+        .group_by("g")
+    )
+    rows = pd.DataFrame(session.exec(themes).all(), columns=_ROWS)  # type: ignore[call-overload]
+    totals = pd.DataFrame(session.exec(meetings).all(), columns=["g", "rencontres_total"])  # type: ignore[call-overload]
+    return rows, totals
+
+
+def _lignes_brutes(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same figures as `_lignes_cube`, computed from the raw rows (any filter)."""
     conds = _conditions(session, filtres)
     key = _GROUP_COLUMNS.get(groupe)
     # Inner level, one row per (meeting, theme[, axis]): n, 1/rang sum and the meeting's size
@@ -300,7 +367,11 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
             df.insert(0, "g", TOUS)
         return df
 
-    rows = frame(outer, ["dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre"])
+    rows = frame(outer, _ROWS[1:])
+    return rows, frame(totals_query, ["rencontres_total"])
+
+
+def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(
             columns=["g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
@@ -310,6 +381,8 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
         rows[column] = rows[column].astype(int)
     for column in ("score_rang", "poids_rencontre"):
         rows[column] = rows[column].astype(float)
+    # Same order whatever the source (cube or raw rows): the float sums then agree.
+    rows = rows.sort_values(["g", "dep", "theme"], kind="mergesort", ignore_index=True)
     rows["poids_departement"] = rows["contributions"] / rows.groupby(["g", "dep"])["contributions"].transform("sum")
     df = rows.groupby(["g", "theme"], as_index=False).agg(
         contributions=("contributions", "sum"),
@@ -319,9 +392,13 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
         poids_rencontre=("poids_rencontre", "sum"),
         poids_departement=("poids_departement", "sum"),
     )
-    df = df.merge(frame(totals_query, ["rencontres_total"]), on="g", how="left")
+    df = df.merge(totals, on="g", how="left")
     df = df.merge(rows.groupby("g", as_index=False).agg(departements_total=("dep", "nunique")), on="g", how="left")
     df["rencontres_total"] = df["rencontres_total"].astype(int)
+    # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
+    # rounding, so ties rank the same way.
+    for column in ("score_rang", "poids_rencontre", "poids_departement"):
+        df[column] = df[column].round(9)
     df["groupe_type"] = groupe
     return df
 

@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from q2030 import audit, cleaning
+from q2030 import audit, cleaning, cube
 from q2030.access import Actor, can_read_departement, can_write_rencontres, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
@@ -409,6 +409,7 @@ def update_rencontre(
         setattr(rencontre, key, value)
     session.exec(delete(RencontreQpv).where(RencontreQpv.rencontre_id == rencontre_id))  # type: ignore[call-overload, arg-type]
     _write_links(session, rencontre, qpv_codes)
+    cube.actualiser(session, [rencontre_id])  # status or département may have changed
     audit.record(
         session,
         actor=actor,
@@ -445,6 +446,7 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     _bump_version(session, rencontre, version, actor)
     rencontre.statut, rencontre.motif_annulation = "annulee", motif
+    cube.actualiser(session, [rencontre_id])
     audit.record(
         session,
         actor=actor,
@@ -473,6 +475,7 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
     for table in (Contribution, Document, RencontreQpv):
         session.exec(delete(table).where(table.rencontre_id == rencontre_id))  # type: ignore[call-overload, attr-defined]
     session.delete(rencontre)
+    cube.actualiser(session, [rencontre_id])
     audit.record(session, actor=actor, action="suppression", entite="rencontre", entite_id=rencontre_id, avant=before)
     session.flush()
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from q2030 import cube
 from q2030.bootstrap import active_campaign
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 
@@ -50,7 +51,7 @@ def rencontre(
         session.add(
             Contribution(rencontre_id=meeting.id, axe=axe, theme=theme, texte=texte, rang=rang, public=public)  # type: ignore[arg-type]
         )
-    session.flush()
+    cube.actualiser(session, [meeting.id])  # rows written without the services: keep the read model in step
     return meeting
 
 

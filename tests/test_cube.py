@@ -1,0 +1,152 @@
+"""The priorities' read model (q2030.cube) is maintained by every write, in its transaction."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from q2030 import cube, priorities
+from q2030.cli import main
+from q2030.contributions import replace_contributions
+from q2030.errors import ValidationError
+from q2030.models import CubeGroupe, CubeRencontre, CubeTheme, Rencontre
+from q2030.nomenclature import AXES, PUBLICS
+from q2030.priorities import Filtres, classement
+from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from tests.rencontres_data import ADMIN, COMMISSION, REFERENT_69, REFERENT_93, held, load_geography
+
+THEMES = ["securite", "education", "logement", "emploi", "sante"]
+
+
+def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every cube row, sorted, floats rounded (sums kept by additions and subtractions)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for model in (CubeRencontre, CubeTheme, CubeGroupe):
+        rows = [
+            tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in sorted(row.model_dump().items()))
+            for row in session.exec(select(model))
+        ]
+        out[model.__tablename__] = sorted(rows)  # type: ignore[attr-defined]
+    return out
+
+
+def random_rows(rng: random.Random) -> list[dict[str, Any]]:
+    return [
+        {
+            "axe": rng.choice(list(AXES)),
+            "theme": rng.choice(THEMES),
+            "texte": f"Proposition {rng.randrange(1000)}",
+            "rang": rng.choice([None, 1, 2, 3, 4]),
+            "public": rng.choice(list(PUBLICS)),
+        }
+        for _ in range(rng.randrange(0, 9))
+    ]
+
+
+def random_writes(session: Session, rng: random.Random, steps: int) -> None:
+    ids: list[int] = []
+    for step in range(steps):
+        action = rng.choice(["create", "create", "contributions", "contributions", "contributions", "status",
+                             "cancel", "delete"])  # fmt: skip
+        try:
+            if action == "create" or not ids:
+                statut = rng.choice(["tenue", "tenue", "prevue"])
+                days = rng.randrange(1, 60) * (1 if statut == "tenue" else -1)
+                if rng.random() < 0.3:
+                    data = held(days, statut=statut, qpv_codes=["QN06901A"], lieu=f"Salle {step}")
+                    actor = REFERENT_69
+                else:
+                    data = held(days, statut=statut, lieu=f"Salle {step}")
+                    actor = REFERENT_93
+                ids.append(create_rencontre(session, actor=actor, data=data, allow_duplicate=True).id)  # type: ignore[arg-type]
+                continue
+            rid = rng.choice(ids)
+            meeting = session.get(Rencontre, rid)
+            assert meeting is not None
+            referent = REFERENT_69 if meeting.departement_code == "69" else REFERENT_93
+            if action == "contributions":
+                replace_contributions(session, actor=referent, rencontre_id=rid, rows=random_rows(rng))
+            elif action == "status":  # tenue <-> prevue
+                statut, days = ("prevue", -10) if meeting.statut == "tenue" else ("tenue", 10)
+                data = held(days, statut=statut, qpv_codes=_qpv(meeting))
+                update_rencontre(
+                    session, actor=referent, rencontre_id=rid, version=meeting.version, data=data, allow_duplicate=True
+                )
+            elif action == "cancel":
+                cancel_rencontre(session, actor=referent, rencontre_id=rid, version=meeting.version, motif="Pluie")
+            elif action == "delete":
+                delete_rencontre(session, actor=ADMIN, rencontre_id=rid)
+                ids.remove(rid)
+        except ValidationError:
+            session.rollback()  # a refused write changes nothing (e.g. cancelling a held meeting)
+            ids = [i for i in ids if session.get(Rencontre, i) is not None]
+            continue
+        session.commit()
+
+
+def _qpv(meeting: Rencontre) -> list[str]:
+    return ["QN06901A"] if meeting.departement_code == "69" else ["QN09301A", "QN09302A"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_maintained_read_model_equals_rebuilt_after_random_writes(session: Session, seed: int) -> None:
+    load_geography(session)
+    random_writes(session, random.Random(seed), 120)
+    maintained = contents(session)
+    assert maintained["cube_theme"], "the random writes produced held meetings with contributions"
+    assert {dict(row)["departement_code"] for row in maintained["cube_theme"]} == {"93", "69"}
+    cube.reconstruire(session)
+    session.commit()
+    assert contents(session) == maintained
+
+
+def test_rankings_from_the_read_model_equal_the_raw_rows(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_geography(session)
+    random_writes(session, random.Random(7), 80)
+    views = [Filtres(), Filtres(region="11"), Filtres(departement="69"), Filtres(axe="projets"),
+             Filtres(region="84", axe="solutions")]  # fmt: skip
+    cases = [(f, g, p) for f in views for g in priorities.GROUPES for p in priorities.PONDERATIONS]
+    from_cube = [classement(session, actor=COMMISSION, filtres=f, groupe=g, ponderation=p) for f, g, p in cases]
+    monkeypatch.setattr(priorities, "_depuis_cube", lambda _filtres: False)
+    for (f, g, p), expected in zip(cases, from_cube, strict=True):
+        raw = classement(session, actor=COMMISSION, filtres=f, groupe=g, ponderation=p)
+        assert not raw.empty or f.region == "84"
+        assert expected.to_dict("records") == raw.to_dict("records"), (f, g, p)
+
+
+def test_a_saved_contribution_counts_at_once_and_a_meeting_set_back_to_planned_no_more(session: Session) -> None:
+    load_geography(session)
+    meeting = create_rencontre(session, actor=REFERENT_93, data=held())
+    session.commit()
+    rows = [{"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage", "rang": 1}]
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=meeting.id, rows=rows)  # type: ignore[arg-type]
+    session.commit()
+    ranking = classement(session, actor=REFERENT_93, filtres=Filtres(departement="93"), groupe="aucun")
+    assert ranking[["theme", "contributions", "rencontres"]].to_dict("records") == [
+        {"theme": "securite", "contributions": 1, "rencontres": 1}
+    ]
+    update_rencontre(session, actor=REFERENT_93, rencontre_id=meeting.id, version=meeting.version,
+                     data={"statut": "prevue", "date": held(-5)["date"]})  # fmt: skip
+    session.commit()
+    assert classement(session, actor=REFERENT_93, filtres=Filtres(), groupe="aucun").empty
+    assert classement(session, actor=REFERENT_93, filtres=replace(Filtres(), departement="93")).empty
+    assert not session.exec(select(CubeRencontre)).all()
+
+
+def test_rebuild_command_recomputes_the_read_model(session: Session, database_url: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    load_geography(session)
+    random_writes(session, random.Random(3), 40)
+    maintained = contents(session)
+    session.exec(CubeTheme.__table__.delete())  # type: ignore[attr-defined, call-overload]
+    session.commit()
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    assert main(["rebuild-agregats"]) == 0
+    assert "Agrégats recalculés" in capsys.readouterr().out
+    session.expire_all()
+    assert contents(session) == maintained
