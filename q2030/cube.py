@@ -164,4 +164,3 @@ def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: 
         set_={name: table.c[name] + statement.excluded[name] for name in summed},
     )
     session.exec(statement, params=rows)  # type: ignore[call-overload]
-
