@@ -12,7 +12,7 @@ import datetime as dt
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from q2030.textnorm import normalize
@@ -278,3 +278,92 @@ class AppState(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     data_version: int = 0
+
+
+# --- Second channel: the online questionnaire, and the coding of free text --------------------
+
+
+class QuestionnaireCorrespondance(SQLModel, table=True):
+    """Column mapping of a campaign's questionnaire export (q2030.questionnaire.Correspondance)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", unique=True)
+    contenu: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=1)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)
+
+
+class QuestionnaireReponse(SQLModel, table=True):
+    """One response to the online questionnaire: no personal data, only what the mapping declares."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "identifiant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    identifiant: str = Field(max_length=100)  # the platform's response id
+    date: dt.date | None = None
+    # Localisation: "qpv" (named, or the only QPV of the commune), "commune", "departement", "non_localise".
+    localisation: str = Field(default="non_localise", max_length=15)
+    qpv_code: str | None = Field(default=None, foreign_key="qpv.code", index=True, max_length=10)
+    commune_insee: str | None = Field(default=None, max_length=5)
+    departement_code: str | None = Field(default=None, foreign_key="departement.code", index=True, max_length=3)
+    habite_qpv: bool | None = None
+    tranche_age: str = Field(default="", max_length=50)
+    genre: str = Field(default="", max_length=50)
+    empreinte: str = Field(default="", max_length=64)  # sha256 of the mapped values: re-import detects changes
+    importe_le: datetime = Field(default_factory=utcnow)
+
+
+class QuestionnaireTheme(SQLModel, table=True):
+    """A theme a response cites: a closed answer mapped by the correspondance, or a coded free text."""
+
+    __table_args__ = (Index("ix_questionnairetheme_agregats", "reponse_id", "theme", "axe", "public"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reponse_id: int = Field(foreign_key="questionnairereponse.id", index=True, ondelete="CASCADE")
+    axe: str = Field(max_length=20)
+    theme: str = Field(max_length=30, index=True)
+    public: str = Field(default="tous", max_length=20)
+    origine: str = Field(default="fermee", max_length=10)  # "fermee" | "texte"
+    texte_id: int | None = Field(default=None, foreign_key="textelibre.id", index=True, ondelete="CASCADE")
+
+
+class TexteLibre(SQLModel, table=True):
+    """A free text waiting for (or having received) an analyst's coding: axis, theme, public."""
+
+    __table_args__ = (
+        UniqueConstraint("reponse_id", "question"),
+        Index("ix_textelibre_file", "campaign_id", "statut", "reserve_jusqu_a"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    reponse_id: int | None = Field(default=None, foreign_key="questionnairereponse.id", ondelete="CASCADE")
+    question: str = Field(default="", max_length=200)  # the export's column
+    axe_question: str | None = Field(default=None, max_length=20)  # the axis the mapping gives the column
+    texte: str = Field(sa_column=Column(Text, nullable=False))
+    statut: str = Field(default="a_coder", max_length=12)  # a_coder | code | hors_sujet
+    axe: str | None = Field(default=None, max_length=20)
+    theme: str | None = Field(default=None, max_length=30)
+    public: str | None = Field(default=None, max_length=20)
+    suggestion_acceptee: bool | None = None
+    code_par: str = Field(default="", max_length=254)
+    code_le: datetime | None = None
+    reserve_par: str = Field(default="", max_length=254)
+    reserve_jusqu_a: datetime | None = None
+    version: int = Field(default=1)
+
+
+class ModeleCodage(SQLModel, table=True):
+    """The suggestion model trained on the coded texts of a campaign (latest row wins)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    entraine_le: datetime = Field(default_factory=utcnow)
+    entraine_par: str = Field(default="", max_length=254)
+    effectif: int = 0
+    exactitude_axe: float | None = None
+    exactitude_theme: float | None = None
+    plis: int = 5
+    contenu: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
