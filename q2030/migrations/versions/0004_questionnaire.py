@@ -1,7 +1,7 @@
 """Questionnaire en ligne (correspondance, réponses, thèmes) et codage des textes libres.
 
-Revision ID: 0003_questionnaire
-Revises: 0002_priorites
+Revision ID: 0004_questionnaire
+Revises: 0003_cube_priorites
 Create Date: 2026-11-25 11:12:08.037742
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0003_questionnaire"
-down_revision: str | None = "0002_priorites"
+revision: str = "0004_questionnaire"
+down_revision: str | None = "0003_cube_priorites"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
