@@ -158,3 +158,24 @@ def test_referent_sees_national_ranking_but_only_own_texts(donnees: str) -> None
     at.selectbox(key="prio_drill_classement").select("securite").run()
     assert _texts(at) == {"Une police de proximité"}
     assert any("consultable(s) dans votre périmètre" in caption.value for caption in at.caption)
+
+
+def test_rankings_computed_once_for_every_role(donnees: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """National aggregates are cached by filters and data version, not per user or role."""
+    from q2030 import priorities
+
+    calls: list[str] = []
+    real = priorities.agregats
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["groupe"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(priorities, "agregats", counted)
+    first = _page()
+    computed = len(calls)
+    assert computed >= 1
+    for role, scope in (("referent", {"departement": "75"}), ("prefet_region", {"region": "11"}), ("admin", {})):
+        at = _page(role=role, **scope)
+        assert at.dataframe[0].value.equals(first.dataframe[0].value), role
+    assert len(calls) == computed

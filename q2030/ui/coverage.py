@@ -50,31 +50,59 @@ def _campaign(version: int) -> dict:
         }
 
 
+# Coverage depends on the territory, not on who asks: the actor's right to read it is
+# checked outside the cache (resolve_scope), then one cached result serves every role.
+_LECTEUR = Actor(email="lecture@q2030", role="commission")
+
+
+def _portee(actor: Actor, region: str | None, dep: str | None) -> tuple[str | None, str | None]:
+    scope = coverage.resolve_scope(actor, departement_code=dep, region_code=region)
+    return scope.region_code, scope.departement_code
+
+
 @st.cache_data(show_spinner=False)
-def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
+def _counts_shared(au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return coverage.coverage_counts(
-            session, actor=actor, au=au, niveau=niveau, region_code=region, departement_code=dep
+            session, actor=_LECTEUR, au=au, niveau=niveau, region_code=region, departement_code=dep
         )
 
 
+def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
+    return _counts_shared(au, niveau, *_portee(actor, region, dep), version)
+
+
 @st.cache_data(show_spinner=False)
+def _status_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.qpv_status(session, actor=_LECTEUR, au=au, departement_code=dep, region_code=region)
+
+
 def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
-    with session_scope(engine()) as session:
-        return coverage.qpv_status(session, actor=actor, au=au, departement_code=dep)
+    region, dep = _portee(actor, None, dep)
+    return _status_shared(au, dep, region, version)
 
 
 @st.cache_data(show_spinner=False)
+def _suivi_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.suivi_rencontres(session, actor=_LECTEUR, au=au, departement_code=dep, region_code=region)
+
+
 def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
-    with session_scope(engine()) as session:
-        return coverage.suivi_rencontres(session, actor=actor, au=au, departement_code=dep)
+    region, dep = _portee(actor, None, dep)
+    return _suivi_shared(au, dep, region, version)
 
 
 @st.cache_data(show_spinner=False)
-def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
+def _burnup_shared(au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
     with session_scope(engine()) as session:
-        frame, projection = coverage.burnup(session, actor=actor, au=au, region_code=region, departement_code=dep)
+        frame, projection = coverage.burnup(session, actor=_LECTEUR, au=au, region_code=region, departement_code=dep)
         return frame, {**dataclasses.asdict(projection), "taux_projete": projection.taux_projete}
+
+
+def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
+    return _burnup_shared(au, *_portee(actor, region, dep), version)
 
 
 # --- Building blocks ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.overview import database_is_empty, key_figures
-from q2030.ui.shell import auth_mode, data_version, engine, show_error
+from q2030.ui.shell import auth_mode, data_version, engine, scope_reader, show_error
 
 DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-la-politique-de-la-ville-qpv/"
 
@@ -29,7 +29,7 @@ def render(actor: Actor) -> None:
     if empty:
         _welcome(actor)
         return
-    figures = _key_figures(actor, data_version())
+    figures = _key_figures(scope_reader(actor), data_version())
     st.caption(f"Périmètre : {figures['perimetre']}")
     rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
     columns = st.columns(4)

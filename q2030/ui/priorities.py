@@ -22,7 +22,7 @@ from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import filters
 from q2030.ui.charts import bar_height, show_chart
-from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
+from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
 from q2030.ui.tables import show_table
 
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
@@ -31,10 +31,22 @@ PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le terri
 # --- Cached read models ------------------------------------------------------------------------
 
 
+# Aggregates are national for every role: cached by filters and data version only, so a
+# new user or role reads what another computed. Lists of contributions depend on the
+# actor's reading scope: cached per scope (national, région, département), not per user.
+_LECTEUR = scope_reader(Actor(email="", role="commission"))
+_lecteur = scope_reader
+
+
 @st.cache_data(show_spinner="Calcul des agrégats…")
-def _agregats(actor: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
+def _agregats_shared(filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.agregats(session, actor=actor, filtres=filtres, groupe=groupe)
+        return p.agregats(session, actor=_LECTEUR, filtres=filtres, groupe=groupe)
+
+
+def _agregats(actor: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
+    del actor  # national for every role
+    return _agregats_shared(filtres, groupe, version)
 
 
 def _classement(actor: Actor, filtres: p.Filtres, groupe: str, ponderation: str, tri: str) -> pd.DataFrame:
@@ -42,28 +54,46 @@ def _classement(actor: Actor, filtres: p.Filtres, groupe: str, ponderation: str,
 
 
 @st.cache_data(show_spinner=False)
-def _contributions(actor: Actor, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
+def _contributions_shared(lecteur: Actor, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
     with session_scope(engine()) as session:
-        lisibles, total = p.compter_contributions(session, actor=actor, filtres=filtres)
-        return p.contributions(session, actor=actor, filtres=filtres), lisibles, total
+        lisibles, total = p.compter_contributions(session, actor=lecteur, filtres=filtres)
+        return p.contributions(session, actor=lecteur, filtres=filtres), lisibles, total
+
+
+def _contributions(actor: Actor, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
+    return _contributions_shared(_lecteur(actor), filtres, version)
 
 
 @st.cache_data(show_spinner=False)
-def _comparaison(actor: Actor, filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
+def _comparaison_shared(filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.comparaison(session, actor=actor, filtres=filtres, ponderation=ponderation)
+        return p.comparaison(session, actor=_LECTEUR, filtres=filtres, ponderation=ponderation)
+
+
+def _comparaison(actor: Actor, filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
+    del actor  # national aggregates
+    return _comparaison_shared(filtres, ponderation, version)
 
 
 @st.cache_data(show_spinner="Comptage des mots…")
-def _mots(actor: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
+def _mots_shared(filtres: p.Filtres, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.mots_frequents(session, actor=actor, filtres=filtres, n=25)
+        return p.mots_frequents(session, actor=_LECTEUR, filtres=filtres, n=25)
+
+
+def _mots(actor: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
+    del actor  # word counts are aggregates, national for every role
+    return _mots_shared(filtres, version)
 
 
 @st.cache_data(show_spinner=False)
-def _terme(actor: Actor, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
+def _terme_shared(lecteur: Actor, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
     with session_scope(engine()) as session:
-        return p.contributions_du_terme(session, actor=actor, filtres=filtres, terme=terme)
+        return p.contributions_du_terme(session, actor=lecteur, filtres=filtres, terme=terme)
+
+
+def _terme(actor: Actor, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
+    return _terme_shared(_lecteur(actor), filtres, terme, version)
 
 
 def _exports(actor: Actor, filtres: p.Filtres, ponderation: str) -> dict[str, bytes]:

@@ -56,6 +56,18 @@ def engine() -> Engine:
     return _engine(database_url())
 
 
+def scope_reader(actor: Actor) -> Actor:
+    """The actor's reading scope as a cache key: the same for every user of the same scope
+    (national, one région, one département), so cached results are shared, not per user."""
+    if actor.is_national:
+        return Actor(email="lecture@q2030", role="commission")
+    if actor.role == "prefet_region":
+        return Actor(email="lecture@q2030", role="prefet_region", region_code=actor.region_code)
+    if actor.role == "referent":
+        return Actor(email="lecture@q2030", role="referent", departement_code=actor.departement_code)
+    return Actor(email="lecture@q2030", role=actor.role)
+
+
 def data_version() -> int:
     """Bumped by every audited write: pass it to cached loaders as a key."""
     with session_scope(engine()) as session:
