@@ -16,13 +16,7 @@ if actor is not None:
             "Le classeur reprend vos rencontres et contributions ; ajoutez-en hors ligne (identifiants R1, R2…) "
             "ou corrigez-les, puis importez-le. La feuille « À lire » explique chaque colonne."
         )
-        st.download_button(
-            "Télécharger le modèle de saisie",
-            data=ui_excel.template_bytes(actor, dep),
-            file_name=ui_excel.file_name("modele-saisie", dep),
-            mime=ui_excel.XLSX_MIME,
-            key="excel_template",
-        )
+        ui_excel.template_download(actor, dep)
 
         st.subheader("2. Importer le modèle rempli")
         uploaded = st.file_uploader("Classeur rempli (.xlsx)", type=["xlsx"], key="excel_upload")

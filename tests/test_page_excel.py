@@ -100,3 +100,27 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     assert "Télécharger l'export national" in labels
     content = at.session_state["excel_national_bytes"]
     assert "Départements" in load_workbook(io.BytesIO(content), read_only=True).sheetnames
+
+
+def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Opening the page builds no workbook; the button's deferred data builds it on click."""
+    from q2030.ui import excel as ui_excel
+
+    _demo(engine)
+    built: list[str] = []
+    real_template, real_workbook = ui_excel.build_template, ui_excel.workbook_bytes
+    monkeypatch.setattr(ui_excel, "build_template", lambda *a, **k: built.append("modele") or real_template(*a, **k))
+    monkeypatch.setattr(ui_excel, "workbook_bytes", lambda *a, **k: built.append("synthese") or real_workbook(*a, **k))
+    at = open_app(role="referent", departement=DEP)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == [
+        "Télécharger le modèle de saisie",
+        "Télécharger la synthèse départementale",
+    ]
+    assert built == []
+    template = ui_excel.template_data(REFERENT, DEP)()  # what a click runs
+    synthese = ui_excel.synthese_data(REFERENT, DEP)()
+    assert built == ["modele", "synthese"]
+    assert "Rencontres" in load_workbook(io.BytesIO(template)).sheetnames
+    assert len(load_workbook(io.BytesIO(synthese)).sheetnames) > 1

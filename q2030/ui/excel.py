@@ -1,12 +1,16 @@
 """Streamlit side of the Excel exchanges: cached workbooks and the import runner.
 
-Workbooks are cached as bytes keyed by plain values and the data version, so a download
-button costs nothing on reruns and is rebuilt after any write.
+Workbooks are built when their download button is clicked (Streamlit's deferred `data`
+callable, run outside the script: no progress bar, no st.* call inside), so the page opens
+at once; they are cached as bytes keyed by plain values and the data version, so a second
+click costs nothing and a write rebuilds them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -49,11 +53,34 @@ def synthese_bytes(actor: Actor, departement_code: str) -> bytes:
     return _synthese(*key, departement_code, data_version())
 
 
+def template_data(actor: Actor, departement_code: str) -> Callable[[], bytes]:
+    """The entry template, built when the button is clicked (not when the page is drawn)."""
+    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
+    return partial(_template, *key, departement_code, data_version())
+
+
+def synthese_data(actor: Actor, departement_code: str) -> Callable[[], bytes]:
+    """The synthèse départementale, built when the button is clicked."""
+    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
+    return partial(_synthese, *key, departement_code, data_version())
+
+
+def template_download(actor: Actor, departement_code: str) -> None:
+    """The entry template's download button: the workbook is built on click (deferred data)."""
+    st.download_button(
+        "Télécharger le modèle de saisie",
+        data=template_data(actor, departement_code),
+        file_name=file_name("modele-saisie", departement_code),
+        mime=XLSX_MIME,
+        key="excel_template",
+    )
+
+
 def synthese_download(actor: Actor, departement_code: str) -> None:
-    """The synthèse départementale download button (same key for every role)."""
+    """The synthèse départementale download button (same key for every role), built on click."""
     st.download_button(
         "Télécharger la synthèse départementale",
-        data=synthese_bytes(actor, departement_code),
+        data=synthese_data(actor, departement_code),
         file_name=file_name("synthese", departement_code),
         mime=XLSX_MIME,
         key="excel_synthese",
