@@ -28,6 +28,8 @@ SHEET_CONTRIBUTIONS = "Contributions"
 SHEET_LISTES = "Listes"
 
 OUI, NON = "Oui", "Non"
+DOUBLON_HEADER = "Doublon confirmé"
+VERSION_HEADER = "Version (ne pas modifier)"
 # Separator of multi-valued cells (organisers, accessibility, other QPV).
 MULTI_SEPARATOR = ";"
 
@@ -41,6 +43,8 @@ class Column:
     choices: dict[str, str] | None = None  # code -> label, for "choice" / "multi"
     required: bool = False
     note: str = ""
+    optional: bool = False  # the column itself may be absent (older templates): read as blank
+    hidden: bool = False  # bookkeeping for the importer, hidden in the template
 
 
 THEME_LABELS = {code: label for code, (label, _pilier) in nom.THEMES.items()}
@@ -79,6 +83,10 @@ RENCONTRE_COLUMNS: tuple[Column, ...] = (
     Column("Synthèse envoyée aux participants le", "synthese_envoyee_le", "date", 14, note="JJ/MM/AAAA"),
     Column("Motif d'annulation", "motif_annulation", "text", 24),
     Column("Notes", "notes", "text", 36),
+    Column(DOUBLON_HEADER, "doublon_confirme", "bool", 14, optional=True,
+           note="« Oui » pour enregistrer quand même une rencontre signalée comme doublon probable"),
+    Column(VERSION_HEADER, "version", "int", 10, hidden=True,
+           note="version au téléchargement : l'import refuse une ligne plus ancienne que l'application"),
 )  # fmt: skip
 
 CONTRIBUTION_COLUMNS: tuple[Column, ...] = (

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -53,6 +54,8 @@ class RencontreRow:
     identifiant: str
     rencontre_id: int | None  # an existing rencontre (numeric identifier), else a new one
     data: dict[str, Any]
+    version: int | None = None  # the rencontre's version when the template was downloaded
+    doublon_confirme: bool = False  # the form's "Enregistrer quand même"
 
 
 @dataclass
@@ -76,10 +79,23 @@ class CellError(ValueError):
     """A cell that cannot be read as its column's type (message in French)."""
 
 
+def open_workbook(content: bytes, *, data_only: bool):  # type: ignore[no-untyped-def]
+    """A read-only workbook whose sheets are read whole, whatever their stored `<dimension>`.
+
+    openpyxl's read-only mode trusts the `<dimension>` a generator wrote (some write
+    "A1"): `reset_dimensions()` makes every sheet read up to its real last row and column.
+    """
+    wb = load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
+    for ws in wb.worksheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+    return wb
+
+
 def read_workbook(content: bytes) -> ParsedWorkbook:
     parsed = ParsedWorkbook()
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        wb = open_workbook(content, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
         parsed.issues.append(
             ImportIssue("", None, "", "", "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle.")
@@ -87,54 +103,123 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
         return parsed
     try:
         sheets = {normalize(name): name for name in wb.sheetnames}
-        found = {}
+        grids: dict[str, list[list[Any]]] = {}
         for title in (SHEET_RENCONTRES, SHEET_CONTRIBUTIONS):
             name = sheets.get(normalize(title))
             if name is None:
                 parsed.issues.append(ImportIssue(title, None, "", "", f"Feuille « {title} » absente du classeur."))
             else:
-                found[title] = wb[name]
+                grids[title] = _grid(content, wb, name, title, parsed)
         if parsed.issues:
             return parsed
-        for row_number, values in _rows(found[SHEET_RENCONTRES], RENCONTRE_COLUMNS, SHEET_RENCONTRES, parsed):
-            _rencontre(row_number, values, parsed)
-        for row_number, values in _rows(found[SHEET_CONTRIBUTIONS], CONTRIBUTION_COLUMNS, SHEET_CONTRIBUTIONS, parsed):
-            _contribution(row_number, values, parsed)
     finally:
         wb.close()
-    _check_links(parsed)
+    rencontres_ok = True
+    for title, columns, reader in (
+        (SHEET_RENCONTRES, RENCONTRE_COLUMNS, _rencontre),
+        (SHEET_CONTRIBUTIONS, CONTRIBUTION_COLUMNS, _contribution),
+    ):
+        rows = _rows(grids[title], columns, title, parsed)
+        if rows is None:
+            rencontres_ok = rencontres_ok and title != SHEET_RENCONTRES
+            continue
+        for row_number, values in rows:
+            reader(row_number, values, parsed)
+    if rencontres_ok:  # a broken header already said why: no cascade of "Aucune rencontre « 16 »"
+        _check_links(parsed)
     return parsed
 
 
-def _rows(ws, columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
-    """Yield (row number, {field: raw value}) for non-blank rows, columns matched by header."""
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
+def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:  # type: ignore[no-untyped-def]
+    """The sheet's values, row by row; a string cell stays a string (even "=HYPERLINK(…)").
+
+    A formula cell takes the value the spreadsheet cached when it last computed it; a
+    formula without one (a workbook written by a program, never opened in a spreadsheet)
+    is refused, naming the cell: reading it as empty would silently blank the field.
+    """
+    grid: list[list[Any]] = []
+    formulas: list[tuple[int, int]] = []
+    for r, row in enumerate(wb[name].iter_rows()):
+        if r >= MAX_ROWS + 1:
+            break
+        values = []
+        for c, cell in enumerate(row):
+            if getattr(cell, "data_type", None) == "f":
+                formulas.append((r, c))
+                values.append(str(cell.value))
+            else:
+                values.append(cell.value)
+        grid.append(values)
+    if formulas:
+        cached = open_workbook(content, data_only=True)
+        try:
+            wanted = {r for r, _ in formulas}
+            computed = {r: list(row) for r, row in enumerate(cached[name].iter_rows(values_only=True)) if r in wanted}
+        finally:
+            cached.close()
+        header = grid[0] if grid else []
+        for r, c in formulas:
+            row_values = computed.get(r, [])
+            value = row_values[c] if c < len(row_values) else None
+            if value is None:
+                column = str(header[c]) if r and c < len(header) and header[c] is not None else ""
+                parsed.issues.append(
+                    ImportIssue(title, r + 1, column, str(grid[r][c]),
+                                f"Cellule {get_column_letter(c + 1)}{r + 1} : formule sans valeur calculée (classeur "
+                                "écrit par un programme). Ouvrez le fichier dans un tableur et enregistrez-le, ou "
+                                "remplacez la formule par sa valeur.")
+                )  # fmt: skip
+            grid[r][c] = value
+    return grid
+
+
+def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
+    """(row number, {field: raw value}) for non-blank rows, columns matched by header; None if the header is wrong."""
+    header = grid[0] if grid else []
     position = {normalize(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
+    known = {normalize(c.header) for c in columns}
     index: dict[str, int] = {}
+    missing = []
     for column in columns:
         where = position.get(normalize(column.header))
-        if where is None:
-            parsed.issues.append(
-                ImportIssue(sheet, 1, column.header, "", f"Colonne « {column.header} » absente : gardez ses titres.")
-            )
-        else:
+        if where is not None:
             index[column.field] = where
-    if len(index) < len(columns):
-        return
-    for row_number, row in enumerate(rows, start=2):
+        elif not column.optional:
+            missing.append(column)
+    if missing:
+        unknown = [
+            str(h).strip() for h in header if h is not None and str(h).strip() and normalize(str(h)) not in known
+        ]
+        hint = f" Colonne(s) inconnue(s) : {', '.join(f'« {u} »' for u in unknown)}." if unknown else ""
+        for column in missing:
+            advice = (
+                "téléchargez un nouveau modèle (cette colonne protège des modifications faites depuis)"
+                if column.field == "version"
+                else "gardez les titres du modèle"
+            )
+            parsed.issues.append(
+                ImportIssue(sheet, 1, column.header, "", f"Colonne « {column.header} » absente : {advice}.{hint}")
+            )
+        return None
+    kinds = {c.field: c.kind for c in columns}
+    out = []
+    for row_number, row in enumerate(grid[1:], start=2):
         if row_number > MAX_ROWS:
             parsed.issues.append(ImportIssue(sheet, row_number, "", "", f"Plus de {MAX_ROWS} lignes : fichier refusé."))
-            return
-        values = {f: _clean(row[i]) if i < len(row) else None for f, i in index.items()}
+            return out
+        values = {f: _clean(row[i], kinds[f]) if i < len(row) else None for f, i in index.items()}
+        for column in columns:
+            values.setdefault(column.field, None)  # an optional column left out
         if all(v is None for v in values.values()):
             continue  # blank row (or one holding only spaces)
-        yield row_number, values
+        out.append((row_number, values))
+    return out
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: Any, kind: str = "") -> Any:
+    """Blank strings become None; free text keeps its inner spacing (it round-trips unchanged)."""
     if isinstance(value, str):
-        value = " ".join(value.split()) if "\n" not in value else value.strip()
+        value = value.strip() if kind == "text" or "\n" in value else " ".join(value.split())
         return value or None
     return value
 
@@ -285,11 +370,12 @@ def _rencontre(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) 
     if out is None:
         return
     identifiant = out.pop("identifiant")
+    version, doublon_confirme = out.pop("version"), out.pop("doublon_confirme")
     principal, autres = out.pop("qpv_principal"), out.pop("qpv_autres")
     codes = [c for c in dict.fromkeys([principal, *autres]) if c]
     out["qpv_codes"] = codes
     rencontre_id = int(identifiant) if identifiant.isdigit() else None
-    parsed.rencontres.append(RencontreRow(row_number, identifiant, rencontre_id, out))
+    parsed.rencontres.append(RencontreRow(row_number, identifiant, rencontre_id, out, version, doublon_confirme))
 
 
 def _contribution(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) -> None:

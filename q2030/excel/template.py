@@ -45,6 +45,7 @@ from q2030.excel.columns import (
 from q2030.formatting import fr_date
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import label
+from q2030.safe_text import set_text
 
 EMPTY_ROWS = 300  # rows below the data that carry drop-downs and checks
 
@@ -59,6 +60,8 @@ def style_header(ws: Worksheet, columns: Iterable[Column]) -> None:
         cell = ws.cell(row=1, column=index, value=column.header)
         cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT, HEADER_BORDER
         ws.column_dimensions[get_column_letter(index)].width = column.width
+        if column.hidden:
+            ws.column_dimensions[get_column_letter(index)].hidden = True
     ws.row_dimensions[1].height = 45
     ws.freeze_panes = "B2"
 
@@ -116,7 +119,7 @@ def build_template(session: Session, *, actor: Actor, departement_code: str) -> 
         codes = qpv_of.get(rencontre.id or 0, [])
         for index, column in enumerate(RENCONTRE_COLUMNS, start=1):
             value = _rencontre_value(rencontre, column, codes, names)
-            cell = ws_r.cell(row=row, column=index, value=value)
+            cell = set_text(ws_r, f"{get_column_letter(index)}{row}", value)  # user text stays text
             _number_format(cell, column)
     last_r = len(rencontres) + 1 + EMPTY_ROWS
     _validations(ws_r, RENCONTRE_COLUMNS, ranges, last_r)
@@ -136,7 +139,7 @@ def build_template(session: Session, *, actor: Actor, departement_code: str) -> 
             "public": label(_choices("public"), contribution.public),
         }
         for index, column in enumerate(CONTRIBUTION_COLUMNS, start=1):
-            ws_c.cell(row=row, column=index, value=values[column.field])
+            set_text(ws_c, f"{get_column_letter(index)}{row}", values[column.field])
     _validations(ws_c, CONTRIBUTION_COLUMNS, ranges, len(contributions) + 1 + EMPTY_ROWS * 5)
 
     buffer = io.BytesIO()
@@ -152,6 +155,10 @@ def _rencontre_value(rencontre: Rencontre, column: Column, codes: list[str], nam
     field = column.field
     if field == "identifiant":
         return rencontre.id
+    if field == "doublon_confirme":
+        return NON
+    if field == "version":
+        return rencontre.version
     if field == "qpv_principal":
         return qpv_choice(codes[0], names.get(codes[0], "")) if codes and rencontre.perimetre == "quartier" else None
     if field == "qpv_autres":
@@ -189,7 +196,7 @@ def _write_lists(ws: Worksheet, qpv_choices: list[str]) -> dict[str, str]:
         ws.cell(row=1, column=index, value=titles.get(name, headers.get(name, name))).font = HEADER_FONT
         ws.cell(row=1, column=index).fill = HEADER_FILL
         for row, value in enumerate(values, start=2):
-            ws.cell(row=row, column=index, value=value)
+            set_text(ws, f"{letter}{row}", value)
         ws.column_dimensions[letter].width = 48 if name in ("qpv", "axe") else 30
         ranges[name] = f"{quote_sheetname(ws.title)}!${letter}$2:${letter}${len(values) + 1}"
     ws.sheet_state = "hidden"
@@ -246,7 +253,11 @@ def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: 
         "5. Feuille « Contributions » : une ligne par contribution, avec l'identifiant de sa rencontre (n° ou R1…).",
         "   Les contributions présentes dans le fichier remplacent celles de la rencontre ; une rencontre sans",
         "   aucune ligne de contribution dans le fichier garde les siennes.",
-        "6. Les listes déroulantes reprennent les nomenclatures de l'application ; l'ordre des colonnes peut changer,",
+        "6. Une nouvelle rencontre signalée comme « doublon probable » (même quartier, même date qu'une autre)",
+        "   est refusée : vérifiez, puis mettez « Oui » dans « Doublon confirmé » pour l'enregistrer quand même.",
+        "   La colonne masquée « Version (ne pas modifier) » protège les modifications faites depuis le",
+        "   téléchargement : une ligne plus ancienne que l'application est refusée ; téléchargez un nouveau modèle.",
+        "7. Les listes déroulantes reprennent les nomenclatures de l'application ; l'ordre des colonnes peut changer,",
         "   mais pas leurs titres. Les lignes vides sont ignorées.",
         "",
         "À l'import",
@@ -256,7 +267,7 @@ def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: 
         "fichier ne change rien. Aucune donnée personnelle : seulement des effectifs.",
     ]
     for row, text in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=text)
+        set_text(ws, f"A{row}", text)
     ws["A1"].font = HEADER_FONT
     ws["A1"].fill = HEADER_FILL
     for row, text in enumerate(lines, start=1):
