@@ -38,15 +38,4 @@ if actor is not None:
         ui_excel.synthese_download(actor, dep)
         if actor.is_national:
             st.subheader("Export national pour la commission")
-            st.write("Tous les départements, avec les colonnes région et département (plusieurs minutes au national).")
-            if st.button("Préparer l'export national", key="excel_national"):
-                with st.spinner("Export national en cours…"):
-                    st.session_state["excel_national_bytes"] = ui_excel.national_bytes(actor)
-            if "excel_national_bytes" in st.session_state:
-                st.download_button(
-                    "Télécharger l'export national",
-                    data=st.session_state["excel_national_bytes"],
-                    file_name=ui_excel.file_name("national"),
-                    mime=ui_excel.XLSX_MIME,
-                    key="excel_national_download",
-                )
+            ui_excel.national_export(actor)

@@ -184,11 +184,14 @@ def cmd_export_synthese(args: argparse.Namespace) -> int:
 
 
 def _export_national_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", type=Path, help="fichier .xlsx à écrire")
+    parser.add_argument("out", type=Path, help="fichier à écrire (.xlsx, ou .zip pour csv et parquet)")
+    parser.add_argument(
+        "--format", choices=["xlsx", "csv", "parquet"], default="xlsx", help="classeur, ou un CSV / Parquet par feuille"
+    )
     parser.add_argument("--tracemalloc", action="store_true", help="mesure aussi le pic Python (plus lent)")
 
 
-@command("export-national", "écrit l'export national pour la commission (.xlsx, en flux)", _export_national_args)
+@command("export-national", "écrit l'export national (.xlsx, ou CSV / Parquet)", _export_national_args)
 def cmd_export_national(args: argparse.Namespace) -> int:
     import resource
     import tracemalloc
@@ -203,7 +206,7 @@ def cmd_export_national(args: argparse.Namespace) -> int:
         tracemalloc.start()
     started = time.perf_counter()
     with session_scope(engine) as session:
-        summary = export_national(session, actor=SYSTEM, out=str(args.out), progress=progress)
+        summary = export_national(session, actor=SYSTEM, out=str(args.out), progress=progress, format=args.format)
     elapsed = time.perf_counter() - started
     traced = ""
     if args.tracemalloc:

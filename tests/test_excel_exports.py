@@ -15,7 +15,7 @@ from q2030 import coverage
 from q2030.access import SYSTEM, Actor
 from q2030.db import session_scope
 from q2030.demo import load_demo
-from q2030.errors import PermissionRefusee
+from q2030.errors import PermissionRefusee, ValidationError
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.models import Contribution, Rencontre
 
@@ -141,3 +141,49 @@ def test_priorities_sheet_equals_the_priorities_ranking(demo: Engine) -> None:
     assert list(sheet["Thème"]) == list(ranking["theme_libelle"])
     assert list(sheet["Contributions"]) == list(ranking["contributions"])
     assert list(sheet["Part des contributions de l'axe"]) == pytest.approx(list(ranking["part"]))
+
+
+def test_national_csv_and_parquet_hold_the_workbook_rows(demo: Engine) -> None:
+    """CSV and Parquet beside the workbook: same sheets and rows; user text never runs as a formula."""
+    import zipfile
+
+    with session_scope(demo) as session:
+        contribution = session.exec(select(Contribution).order_by(Contribution.id)).first()
+        assert contribution is not None
+        contribution.texte = '=HYPERLINK("http://x")'
+        session.add(contribution)
+    with session_scope(demo) as session:
+        workbook = pd.read_excel(
+            io.BytesIO(workbook_bytes(export_national, session, actor=COMMISSION, au=AU)), sheet_name=None
+        )
+        flat = {
+            fmt: zipfile.ZipFile(
+                io.BytesIO(workbook_bytes(export_national, session, actor=COMMISSION, au=AU, format=fmt))
+            )
+            for fmt in ("csv", "parquet")
+        }
+        with pytest.raises(ValidationError):
+            export_national(session, actor=COMMISSION, out=io.BytesIO(), format="ods")
+    for fmt, archive in flat.items():
+        names = archive.namelist()
+        assert names[:5] == [f"01-synthese.{fmt}", f"02-couverture.{fmt}", f"03-departements.{fmt}",
+                             f"04-rencontres.{fmt}", f"05-contributions.{fmt}"]  # fmt: skip
+
+        def read(name: str, fmt: str = fmt, archive: zipfile.ZipFile = archive) -> pd.DataFrame:
+            if fmt == "csv":
+                return pd.read_csv(io.BytesIO(archive.read(name)), sep=";", dtype=str, keep_default_na=False)
+            return pd.read_parquet(io.BytesIO(archive.read(name)))
+
+        contributions = read(f"05-contributions.{fmt}")
+        assert list(contributions.columns) == list(workbook["Contributions"].columns)
+        assert len(contributions) == len(workbook["Contributions"])
+        assert len(read(f"04-rencontres.{fmt}")) == len(workbook["Rencontres"])
+        assert len(read(f"03-departements.{fmt}")) == len(workbook["Départements"])
+        texts = set(contributions["Contribution"])
+        if fmt == "csv":
+            assert '\'=HYPERLINK("http://x")' in texts and '=HYPERLINK("http://x")' not in texts
+            assert all(len(d) == 10 and d[2] == "/" for d in contributions["Date de la rencontre"])
+        else:
+            assert '=HYPERLINK("http://x")' in texts
+            assert isinstance(contributions["Date de la rencontre"].iloc[0], dt.date)
+            assert str(contributions["Rencontre"].dtype) == "int64"

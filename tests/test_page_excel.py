@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
@@ -13,6 +14,7 @@ from q2030.db import session_scope
 from q2030.demo import load_demo
 from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Qpv, Rencontre
+from q2030.ui import excel as ui_excel
 from tests.helpers import open_app
 
 PAGE = "pages/7_Excel.py"
@@ -94,12 +96,24 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     at = open_app(role="commission")
     at.switch_page(PAGE).run()
     assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[-2:] == ["Télécharger l'export national (CSV, .zip)", "Télécharger l'export national (Parquet, .zip)"]
     at.button(key="excel_national").click().run()
     assert not at.exception
-    labels = [b.label for b in at.get("download_button")]
-    assert "Télécharger l'export national" in labels
-    content = at.session_state["excel_national_bytes"]
-    assert "Départements" in load_workbook(io.BytesIO(content), read_only=True).sheetnames
+    deadline = time.monotonic() + 120
+    while "Télécharger l'export national" not in [b.label for b in at.get("download_button")]:
+        assert time.monotonic() < deadline, "the national workbook was not ready in 2 minutes"
+        time.sleep(0.5)
+        at.run()  # the page polls the background job
+        assert not at.exception
+    job = ui_excel.national_job()
+    assert job is not None and job.data is not None
+    assert "Départements" in load_workbook(io.BytesIO(job.data), read_only=True).sheetnames
+    # Nothing changed: another commission member gets the same workbook at once, no new build.
+    other = open_app(role="admin")
+    other.switch_page(PAGE).run()
+    assert "Télécharger l'export national" in [b.label for b in other.get("download_button")]
+    assert ui_excel.national_job() is job
 
 
 def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor, can_read_departement, require
 from q2030.bootstrap import active_campaign
-from q2030.errors import IntrouvableError
+from q2030.errors import IntrouvableError, ValidationError
+from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
 from q2030.models import Departement, Region, Rencontre
@@ -72,11 +73,26 @@ def export_departement(
 
 
 def export_national(
-    session: Session, *, actor: Actor, out: str | BinaryIO, au: dt.date | None = None, progress: Progress | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    out: str | BinaryIO,
+    au: dt.date | None = None,
+    progress: Progress | None = None,
+    format: str = "xlsx",
 ) -> ExportSummary:
-    """Every département, with région and département columns, for the commission."""
+    """Every département, with région and département columns, for the commission.
+
+    `format`: "xlsx" (one workbook), "csv" or "parquet" (a ZIP with one file per sheet,
+    the same columns and rows, written in seconds).
+    """
     require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
-    return _export(session, actor=actor, out=out, au=au, departements=None, title="Export national", progress=progress)
+    if format not in FORMATS:
+        raise ValidationError({"format": [f"Format inconnu : « {format} » ({', '.join(FORMATS)})."]})
+    return _export(
+        session, actor=actor, out=out, au=au, departements=None, title="Export national", progress=progress,
+        book={"xlsx": StreamingWorkbook, "csv": CsvZipBook, "parquet": ParquetZipBook}[format](),
+    )  # fmt: skip
 
 
 def workbook_bytes(export: Callable[..., ExportSummary], session: Session, **kwargs: Any) -> bytes:
@@ -94,6 +110,7 @@ def _export(
     departements: list[str] | None,
     title: str,
     progress: Progress | None = None,
+    book: StreamingWorkbook | CsvZipBook | ParquetZipBook | None = None,
 ) -> ExportSummary:
     from q2030 import coverage  # issue 4: the figures of the coverage pages
 
@@ -110,7 +127,7 @@ def _export(
     sums = participant_sums(session, campaign_id=campaign.id, au=au, departements=departements)  # type: ignore[arg-type]
     priorities = _priorities(session, actor=actor, departement_code=dep)
 
-    book = StreamingWorkbook()
+    book = book or StreamingWorkbook()
     sheets: dict[str, int] = {}
     total = counts.iloc[0] if len(counts) == 1 else None
     book.cover("Synthèse", title, _cover_lines(campaign, au, total, counts, sums, chain, dep))

@@ -9,13 +9,17 @@ click costs nothing and a write rebuilds them.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from q2030.access import Actor
+from q2030.access import Actor, require
 from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
@@ -87,13 +91,132 @@ def synthese_download(actor: Actor, departement_code: str) -> None:
     )
 
 
-def national_bytes(actor: Actor) -> bytes:
-    """Not cached (large): built on demand, with a progress bar."""
-    bar = st.progress(0.0, text="Export national…")
+# --- National export: CSV / Parquet on click, the workbook in the background ----------------
+
+ZIP_MIME = "application/zip"
+_NATIONAL = Actor(email="export@q2030", role="commission")
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _national_flat(format: str, version: int) -> bytes:
     with session_scope(engine()) as session:
-        return workbook_bytes(
-            export_national, session, actor=actor, progress=lambda f, m: bar.progress(min(1.0, f), text=m)
+        return workbook_bytes(export_national, session, actor=_NATIONAL, format=format)
+
+
+def national_flat_data(actor: Actor, format: str) -> Callable[[], bytes]:
+    """The national export as a ZIP of CSV or Parquet files (seconds), built on click."""
+    require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
+    return partial(_national_flat, format, data_version())
+
+
+@dataclass
+class NationalJob:
+    """The national workbook of one data version, built by a background thread."""
+
+    version: int
+    fraction: float = 0.0
+    message: str = "Export national…"
+    data: bytes | None = None
+    error: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def running(self) -> bool:
+        return self.data is None and not self.error
+
+
+@st.cache_resource
+def _national_jobs() -> dict[str, Any]:
+    """One job per server process, shared by every session: {"job": NationalJob | None, "lock": Lock}."""
+    return {"job": None, "lock": threading.Lock()}
+
+
+def national_job() -> NationalJob | None:
+    """The last national workbook job (any data version)."""
+    return _national_jobs()["job"]
+
+
+def start_national_workbook(actor: Actor) -> NationalJob:
+    """Start building the workbook of the current data version, unless it is built or being built."""
+    require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
+    version = data_version()
+    jobs = _national_jobs()
+    with jobs["lock"]:
+        job: NationalJob | None = jobs["job"]
+        if job is not None and job.version == version and not job.error:
+            return job
+        job = NationalJob(version=version)
+        jobs["job"] = job
+    threading.Thread(target=_build_national, args=(job, engine()), daemon=True, name="export-national").start()
+    return job
+
+
+def _build_national(job: NationalJob, bound: Any) -> None:
+    """Runs outside any script: no st.* call, plain values only."""
+
+    def progress(fraction: float, message: str) -> None:
+        job.fraction, job.message = min(1.0, fraction), message
+
+    try:
+        with session_scope(bound) as session:
+            job.data = workbook_bytes(export_national, session, actor=_NATIONAL, progress=progress)
+    except Exception as error:
+        job.error = f"L'export national a échoué : {error}"
+
+
+def national_export(actor: Actor) -> None:
+    """The commission's national export: CSV and Parquet at once, the workbook prepared in the background."""
+    st.write(
+        "Tous les départements, avec les colonnes région et département. CSV (séparateur « ; », s'ouvre dans un "
+        "tableur) et Parquet (pour l'analyse) sont prêts en quelques secondes ; le classeur Excel est préparé en "
+        "arrière-plan et reste disponible tant qu'aucune saisie ne change les données."
+    )
+    columns = st.columns(2)
+    with columns[0]:
+        st.download_button(
+            "Télécharger l'export national (CSV, .zip)",
+            data=national_flat_data(actor, "csv"),
+            file_name=file_name("national-csv", ext="zip"),
+            mime=ZIP_MIME,
+            key="excel_national_csv",
         )
+    with columns[1]:
+        st.download_button(
+            "Télécharger l'export national (Parquet, .zip)",
+            data=national_flat_data(actor, "parquet"),
+            file_name=file_name("national-parquet", ext="zip"),
+            mime=ZIP_MIME,
+            key="excel_national_parquet",
+        )
+    job = national_job()
+    current = job is not None and job.version == data_version()
+    if current and job is not None and job.data is not None:
+        data = job.data
+        st.download_button(
+            "Télécharger l'export national",
+            data=lambda: data,
+            file_name=file_name("national"),
+            mime=XLSX_MIME,
+            key="excel_national_download",
+        )
+        return
+    if current and job is not None and job.running:
+        _national_progress()
+        return
+    if job is not None and job.error:
+        st.error(job.error)
+    if st.button("Préparer l'export national (.xlsx)", key="excel_national"):
+        start_national_workbook(actor)
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _national_progress() -> None:
+    job = national_job()
+    if job is None or not job.running:
+        st.rerun()  # done: the full page draws the download button
+        return
+    st.progress(job.fraction, text=f"{job.message} (classeur en préparation, vous pouvez quitter la page)")
 
 
 def run_import(actor: Actor, content: bytes) -> ImportReport:
@@ -133,6 +256,6 @@ def departements_of(actor: Actor) -> list[str]:
     return list(DEPARTEMENTS)
 
 
-def file_name(kind: str, departement_code: str | None = None) -> str:
+def file_name(kind: str, departement_code: str | None = None, ext: str = "xlsx") -> str:
     stamp = dt.date.today().isoformat()
-    return f"q2030-{kind}-{departement_code}-{stamp}.xlsx" if departement_code else f"q2030-{kind}-{stamp}.xlsx"
+    return f"q2030-{kind}-{departement_code}-{stamp}.{ext}" if departement_code else f"q2030-{kind}-{stamp}.{ext}"
