@@ -87,7 +87,7 @@ def test_totals_per_channel_equal_direct_sql_counts(
             text(
                 f"SELECT count(*) FROM (SELECT DISTINCT c.rencontre_id, c.theme FROM contribution c "
                 f"JOIN rencontre r ON r.id = c.rencontre_id WHERE r.statut = 'tenue' {extra_r}) x"
-            )  # fmt: skip
+            )
         ).scalar_one()
         assert int(side["rencontres"].sum()) == pairs
     assert rencontres >= 0

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import coverage
+from q2030 import coverage, questionnaire
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
@@ -69,7 +69,26 @@ def _counts_shared(au: dt.date, niveau: str, region: str | None, dep: str | None
 
 
 def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
-    return _counts_shared(au, niveau, *_portee(actor, region, dep), version)
+    counts = _counts_shared(au, niveau, *_portee(actor, region, dep), version)
+    if niveau != "departement":
+        return counts
+    # The second channel beside the meetings: questionnaire responses located in the département.
+    merged = counts.merge(_reponses_departements(version), on="code", how="left")
+    for column in ("reponses_questionnaire", "reponses_questionnaire_qpv"):
+        merged[column] = pd.to_numeric(merged[column]).fillna(0).astype(int)
+    return merged
+
+
+@st.cache_data(show_spinner=False)
+def _reponses_departements(version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return questionnaire.reponses_par_departement(session)
+
+
+@st.cache_data(show_spinner=False)
+def _reponses_qpv(dep: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return questionnaire.reponses_par_qpv(session, departement_code=dep)
 
 
 @st.cache_data(show_spinner=False)
@@ -80,7 +99,9 @@ def _status_shared(au: dt.date, dep: str | None, region: str | None, version: in
 
 def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
     region, dep = _portee(actor, None, dep)
-    return _status_shared(au, dep, region, version)
+    status = _status_shared(au, dep, region, version).merge(_reponses_qpv(dep, version), on="qpv_code", how="left")
+    status["reponses_questionnaire"] = pd.to_numeric(status["reponses_questionnaire"]).fillna(0).astype(int)
+    return status
 
 
 @st.cache_data(show_spinner=False)
@@ -320,6 +341,7 @@ DEP_COLUMNS = {
     **COUNTS_COLUMNS,
     "synthese_statut_libelle": "Synthèse dép.",
     "synthese_en_retard": "Synthèse dép. en retard",
+    "reponses_questionnaire": "Réponses questionnaire",
 }
 # Short headers keep the tables readable; the full wording shows on hover.
 HEADER_HELP = {
@@ -327,6 +349,7 @@ HEADER_HELP = {
     "Couverts en retard": "Part des QPV couverts par une rencontre tenue après l'échéance",
     "Prévus": "Part des QPV sans rencontre tenue mais avec une rencontre prévue",
     "Non couverts": "Part des QPV sans rencontre tenue ni prévue",
+    "Réponses questionnaire": "Réponses au questionnaire en ligne localisées dans le département",
     "Couverts indirect.": "QPV couverts indirectement (rencontre à l'échelle de la commune ou du département)",
     "Synthèses en retard": "Synthèses aux participants non envoyées après l'échéance",
     "CR manquants": "Rencontres tenues sans compte rendu déposé",
@@ -413,6 +436,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
             "communes": "Communes",
             "statut_libelle": "Statut",
             "prochaine_prevue": "Prochaine rencontre prévue",
+            "reponses_questionnaire": "Réponses au questionnaire",
         },
         key=f"non_couverts_{dep}",
         filename=f"qpv-non-couverts-{dep}.csv",
@@ -483,6 +507,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
                 "couverture": "Couverture",
                 "premiere_rencontre": "Première rencontre tenue",
                 "rencontres_tenues": "Rencontres tenues",
+                "reponses_questionnaire": "Réponses au questionnaire",
             },
             key=f"qpv_{dep}",
             filename=f"qpv-{dep}.csv",

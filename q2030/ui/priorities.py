@@ -20,7 +20,7 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
-from q2030.ui import filters
+from q2030.ui import canaux, filters
 from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
 from q2030.ui.tables import show_table
@@ -208,6 +208,13 @@ def render(actor: Actor) -> None:
     tri = right.selectbox(
         "Classer par", list(p.TRIS), format_func=p.TRIS.__getitem__, key="prio_tri", placeholder="Choisir…"
     )
+    canal = canaux.draw_canal()
+    if canal != "rencontres":  # the questionnaire channel, alone or beside the rencontres
+        try:
+            canaux.render(filtres, canal, ponderation)
+        except Q2030Error as error:
+            show_error(error)
+        return
     views = [
         ("Classement", lambda: _tab_classement(actor, filtres, ponderation, tri)),
         ("Carte de chaleur", lambda: _tab_chaleur(actor, filtres, ponderation)),
