@@ -11,7 +11,7 @@ from pathlib import Path
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
-from q2030.errors import Q2030Error
+from q2030.errors import Q2030Error, ValidationError
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -42,6 +42,20 @@ def cmd_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def read_input(path: Path) -> bytes:
+    """The bytes of a file named on the command line; a French error when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise Q2030Error(f"Fichier introuvable : {path}") from None
+    except IsADirectoryError:
+        raise Q2030Error(f"{path} est un dossier : indiquez un fichier.") from None
+    except PermissionError:
+        raise Q2030Error(f"Lecture refusée par le système : {path} (droits du fichier).") from None
+    except OSError as error:
+        raise Q2030Error(f"Lecture impossible de {path} : {error.strerror or error}.") from None
+
+
 def _import_qpv_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="fichier CSV ou XLSX des quartiers")
     parser.add_argument(
@@ -56,12 +70,13 @@ def _import_qpv_args(parser: argparse.ArgumentParser) -> None:
 def cmd_import_qpv(args: argparse.Namespace) -> int:
     from q2030.qpv_import import import_qpv
 
+    content = read_input(args.file)
     started = time.perf_counter()
     with session_scope(_engine()) as session:
         report = import_qpv(
             session,
             actor=SYSTEM,
-            content=args.file.read_bytes(),
+            content=content,
             filename=args.file.name,
             geographie=args.geography,
         )
@@ -361,5 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command][0](args)
     except Q2030Error as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        messages = (
+            [m for messages in error.errors.values() for m in messages]
+            if isinstance(error, ValidationError)
+            else [str(error)]
+        )
+        print("Erreur : " + "\n  ".join(messages), file=sys.stderr)
         return 2

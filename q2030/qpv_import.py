@@ -1,18 +1,24 @@
 """Import of the official QPV list (CSV or XLSX), all-or-nothing and idempotent.
 
 Accepts the usual shapes of the files published by the ANCT / INSEE on data.gouv.fr:
-one row per QPV with communes joined by "|" (or ","), or one row per (QPV, commune).
+one row per QPV with communes joined by "|" (or ","), or one row per (QPV, commune); the
+data.gouv.fr layout (codes as text formulas ="13055;13070", lists joined by ";"); CSV in
+UTF-8, UTF-16 or Windows-1252, or XLSX whatever dimension it declares.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, delete, select
 
 from q2030 import audit
@@ -20,6 +26,8 @@ from q2030.access import Actor, require
 from q2030.errors import ValidationError
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
 from q2030.referentiel import DEPARTEMENTS
+
+T = TypeVar("T")
 
 # Accepted column names (compared lower-case, accents and spaces folded to "_").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -66,8 +74,12 @@ CODE_SHAPES = {
     "2024": re.compile(r"^QN(0\d[\dAB]|97\d)\d{2}[A-Z]$"),  # M, N, I; C seen in Mayotte (2025)
     "2015": re.compile(r"^QP(0\d[\dAB]|97\d)\d{3}$"),
 }
-LIST_SEPARATOR = re.compile(r"\s*\|\s*")
+CODE_LIST_SEPARATOR = re.compile(r"[|;,\s]+")  # "13055|13070", "13055;13070", "13055, 13070"
+NAME_LIST_SEPARATOR = re.compile(r"\s*[|;]\s*")  # names may hold commas, never "|" or ";"
+TEXT_FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)  # ="01053": a spreadsheet's "keep as text"
 MAX_ERRORS_LISTED = 50
+BATCH = 5_000  # rows per SQL statement: far below SQLite's and PostgreSQL's bound-variable limits
+DATA_GOUV = 'présentation data.gouv.fr (codes en formule texte ="…", listes séparées par « ; »)'
 
 
 @dataclass
@@ -78,6 +90,20 @@ class QpvRow:
     departement: str
     communes: list[tuple[str, str]] = field(default_factory=list)
     epci: list[tuple[str, str]] = field(default_factory=list)
+    commune_names: list[str] = field(default_factory=list)  # names given without any code
+
+    @property
+    def communes_label(self) -> str:
+        return ", ".join(n or c for c, n in self.communes) or ", ".join(self.commune_names)
+
+
+@dataclass
+class Table:
+    """The cells of a CSV or XLSX file, and how it was read (for the import report)."""
+
+    rows: list[dict[str, str]]
+    source: str  # "CSV (UTF-8, séparateur « ; »)", "Excel (.xlsx)"
+    text_formulas: bool = False  # some cells were ="…" text formulas
 
 
 @dataclass
@@ -85,6 +111,7 @@ class ImportReport:
     created: Counter[str] = field(default_factory=Counter)  # per département
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
+    layout: str = ""  # the file format recognised, in French
 
     @property
     def total(self) -> int:
@@ -92,7 +119,8 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         deps = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
-        out = [f"{'dép.':<5} {'créés':>6} {'mis à jour':>10} {'inchangés':>9}"]
+        out = [f"Format reconnu : {self.layout}"] if self.layout else []
+        out.append(f"{'dép.':<5} {'créés':>6} {'mis à jour':>10} {'inchangés':>9}")
         for dep in deps:
             out.append(f"{dep:<5} {self.created[dep]:>6} {self.updated[dep]:>10} {self.unchanged[dep]:>9}")
         out.append(
@@ -113,42 +141,116 @@ def _fold(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower().translate(table)).strip("_")
 
 
-def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
+# --- Reading the file ----------------------------------------------------------------------
+
+
+def _unreadable(filename: str, why: str) -> ValidationError:
+    return ValidationError(f"Le fichier « {Path(filename).name} » {why}")
+
+
+def read_table(content: bytes, filename: str) -> Table:
     """Rows of a CSV or XLSX file as dicts of stripped strings (header folded)."""
-    if filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        return _read_xlsx(content)
-    return _read_csv(content)
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _unreadable(filename, "est dans l'ancien format Excel (.xls) : enregistrez-le en .xlsx ou en CSV.")
+    if content.startswith(b"PK\x03\x04"):
+        if b"application/vnd.oasis.opendocument" in content[:200]:
+            raise _unreadable(filename, "est un classeur OpenDocument (.ods) : enregistrez-le en .xlsx ou en CSV.")
+        return _read_xlsx(content, filename)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise _unreadable(filename, "n'est pas un classeur Excel lisible.")
+    return _read_csv(content, filename)
 
 
-def _read_csv(content: bytes) -> list[dict[str, str]]:
+def decode_text(content: bytes) -> tuple[str, str]:
+    """(text, encoding name) of a CSV file.
+
+    UTF-8 (with or without BOM) and UTF-16 with BOM are read as such. Anything else is
+    Windows-1252 ("ANSI", what Excel writes on a French Windows): it agrees with
+    ISO-8859-1 everywhere but 0x80-0x9F, where ISO-8859-1 only has control characters
+    that never occur in text, and gives "œ", "’", "€" there. Bytes undefined in
+    Windows-1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D) fall back to ISO-8859-1.
+    """
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return content.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    body = content[3:] if content.startswith(codecs.BOM_UTF8) else content
+    for encoding, label in (("utf-8", "UTF-8"), ("cp1252", "Windows-1252"), ("latin-1", "ISO-8859-1")):
+        try:
+            return body.decode(encoding), label
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65_536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1a")
+    return "\x00" in text or controls > len(sample) / 100
+
+
+def _read_csv(content: bytes, filename: str) -> Table:
+    text, encoding = decode_text(content)
+    if _looks_binary(text):
+        raise _unreadable(filename, "n'est pas un fichier CSV ou Excel (.xlsx) lisible (contenu binaire).")
+    lines = text.splitlines()
+    first_line = lines[0] if lines else ""
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    # A spreadsheet's text formula written raw (;="13055;13070";) holds the delimiter:
+    # quote it as a CSV writer would so that the cell stays whole.
+    text = re.sub(
+        rf'(^|{re.escape(delimiter)})="([^"\r\n]*)"(?={re.escape(delimiter)}|\r?$)',
+        lambda m: f'{m.group(1)}"=""{m.group(2)}"""',
+        text,
+        flags=re.MULTILINE,
+    )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = list(reader)
-    if not rows:
-        return []
-    header = [_fold(h) for h in rows[0]]
-    return [dict(zip(header, (c.strip() for c in row), strict=False)) for row in rows[1:]]
+        rows = list(reader)
+    except csv.Error as error:
+        raise _unreadable(filename, f"n'est pas un CSV lisible (ligne {reader.line_num} : {error}).") from None
+    shown = {";": "« ; »", ",": "« , »", "\t": "tabulation"}[delimiter]
+    return _table(rows, f"CSV ({encoding}, séparateur {shown})")
 
 
-def _read_xlsx(content: bytes) -> list[dict[str, str]]:
-    from openpyxl import load_workbook
+def _read_xlsx(content: bytes, filename: str) -> Table:
+    from q2030.excel.sheets import UnreadableWorkbook, open_workbook, sheet_rows
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several unrelated types on bad input
-        raise ValidationError("Le fichier n'est pas un classeur Excel lisible.") from error
-    sheet = workbook.worksheets[0]
-    rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
+        workbook = open_workbook(content)
+    except UnreadableWorkbook:
+        raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [["" if v is None else str(v) for v in row] for row in sheet_rows(sheet)]
+        title = sheet.title
+    finally:
+        workbook.close()
+    return _table(rows, f"Excel (.xlsx), feuille « {title} »")
+
+
+def _table(rows: list[list[str]], source: str) -> Table:
     if not rows:
-        return []
-    header = [_fold(h) for h in rows[0]]
-    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+        return Table([], source)
+    header = [_fold(_unwrap(h)[0]) for h in rows[0]]
+    formulas = False
+    out: list[dict[str, str]] = []
+    for row in rows[1:]:
+        cells: list[str] = []
+        for cell in row:
+            value, was_formula = _unwrap(cell)
+            formulas = formulas or was_formula
+            cells.append(value)
+        out.append(dict(zip(header, cells, strict=False)))
+    return Table(out, source, formulas)
+
+
+def _unwrap(cell: str) -> tuple[str, bool]:
+    """(value, was a text formula): ="60057" -> 60057."""
+    cell = cell.strip()
+    match = TEXT_FORMULA.match(cell)
+    return (match.group(1).strip(), True) if match else (cell, False)
 
 
 def _pick_columns(header: set[str]) -> dict[str, str]:
@@ -159,6 +261,9 @@ def _pick_columns(header: set[str]) -> dict[str, str]:
                 picked[role] = name
                 break
     return picked
+
+
+# --- Checking the rows ---------------------------------------------------------------------
 
 
 def parse_rows(raw_rows: list[dict[str, str]], geographie: str) -> list[QpvRow]:
@@ -195,24 +300,28 @@ def parse_rows(raw_rows: list[dict[str, str]], geographie: str) -> list[QpvRow]:
             errors.append(f"ligne {index} : département « {dep} » inconnu pour {code}")
             continue
         row = by_code.setdefault(code, QpvRow(line=index, code=code, nom=nom, departement=dep))
-        _add_pairs(
-            row.communes,
-            raw.get(columns.get("commune_code", ""), ""),
-            raw.get(columns.get("commune_nom", ""), ""),
-        )
-        _add_pairs(
-            row.epci,
-            raw.get(columns.get("epci_code", ""), ""),
-            raw.get(columns.get("epci_nom", ""), ""),
-        )
-        for insee, _ in row.communes:
+        commune_codes = raw.get(columns.get("commune_code", ""), "")
+        commune_names = raw.get(columns.get("commune_nom", ""), "")
+        added = _add_pairs(row.communes, commune_codes, commune_names)
+        if not commune_codes.strip():
+            for name in _split_names(commune_names):
+                if name not in row.commune_names:
+                    row.commune_names.append(name)
+        _add_pairs(row.epci, raw.get(columns.get("epci_code", ""), ""), raw.get(columns.get("epci_nom", ""), ""))
+        for insee in added:
             if not re.fullmatch(r"\d[\dAB]\d{3}", insee):
                 errors.append(f"ligne {index} : code commune « {insee} » invalide pour {code}")
     if errors:
         shown = errors[:MAX_ERRORS_LISTED]
         more = len(errors) - len(shown)
         tail = [f"… et {more} autre(s) erreur(s)"] if more else []
-        raise ValidationError({"fichier": ["Fichier refusé, rien n'a été importé :", *shown, *tail]})
+        plural = "s" if len(errors) > 1 else ""
+        raise ValidationError(
+            {
+                "": [f"Fichier refusé, rien n'a été importé ({len(errors)} erreur{plural})"],
+                "fichier": [*shown, *tail],
+            }
+        )
     return list(by_code.values())
 
 
@@ -224,14 +333,42 @@ def _departement(raw: dict[str, str], columns: dict[str, str], code: str) -> str
     return given.zfill(2) if given.isdigit() and len(given) < 2 else given
 
 
-def _add_pairs(target: list[tuple[str, str]], codes: str, names: str) -> None:
-    code_list = [c for c in LIST_SEPARATOR.split(codes.strip()) if c] if codes.strip() else []
-    name_list = LIST_SEPARATOR.split(names.strip()) if names.strip() else []
+def _split_names(names: str) -> list[str]:
+    return [n for n in NAME_LIST_SEPARATOR.split(names.strip()) if n] if names.strip() else []
+
+
+def _add_pairs(target: list[tuple[str, str]], codes: str, names: str) -> list[str]:
+    """Append the (code, name) pairs not yet in target; return the codes added."""
+    code_list = [c for c in CODE_LIST_SEPARATOR.split(codes.strip()) if c] if codes.strip() else []
+    name_list = _split_names(names)
+    known = {c for c, _ in target}
+    added: list[str] = []
     for position, item in enumerate(code_list):
         name = name_list[position] if position < len(name_list) else ""
-        pair = (item.zfill(5) if item.isdigit() and len(item) == 4 else item, name)
-        if pair[0] not in {c for c, _ in target}:
-            target.append(pair)
+        item = item.zfill(5) if item.isdigit() and len(item) == 4 else item
+        if item not in known:
+            known.add(item)
+            target.append((item, name))
+            added.append(item)
+    return added
+
+
+def _layout(table: Table, rows: list[QpvRow]) -> str:
+    if table.text_formulas:
+        shape = DATA_GOUV
+    elif len(rows) < sum(1 for raw in table.rows if any(raw.values())):
+        shape = "une ligne par quartier et par commune"
+    else:
+        shape = "une ligne par quartier"
+    return f"{table.source}, {shape}"
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def import_qpv(
@@ -242,61 +379,90 @@ def import_qpv(
     filename: str,
     geographie: str = "2024",
 ) -> ImportReport:
-    """Create or update the QPV of the file, in the caller's transaction."""
-    require(actor.is_admin, "Seul un administrateur peut importer la liste des quartiers.")
-    rows = parse_rows(read_table(content, filename), geographie)
-    report = ImportReport()
-    existing = {q.code: q for q in session.exec(select(Qpv).where(Qpv.code.in_([r.code for r in rows])))}  # type: ignore[attr-defined]
-    communes: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for link in session.exec(select(QpvCommune)):
-        communes[link.qpv_code].add((link.insee, link.nom))
-    epcis: dict[str, set[str]] = defaultdict(set)
-    for link in session.exec(select(QpvEpci)):
-        epcis[link.qpv_code].add(link.epci_siren)
-    known_epci = {e.siren: e for e in session.exec(select(Epci))}
+    """Create or update the QPV of the file, in the caller's transaction.
 
+    Written in batches of BATCH rows (a national file of any size stays within the
+    databases' limits on bound variables per statement).
+    """
+    require(actor.is_admin, "Seul un administrateur peut importer la liste des quartiers.")
+    table = read_table(content, filename)
+    rows = parse_rows(table.rows, geographie)
+    report = ImportReport(layout=_layout(table, rows))
+    session.flush()  # pending ORM changes first: the rest is written with SQL statements
+    codes = [r.code for r in rows]
+    existing: dict[str, tuple[str, str, str, str]] = {}
+    communes: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    epcis: dict[str, set[str]] = defaultdict(set)
+    for chunk in _chunks(codes):
+        for code, *values in session.exec(
+            select(Qpv.code, Qpv.nom, Qpv.geographie, Qpv.departement_code, Qpv.communes_label).where(
+                Qpv.code.in_(chunk)  # type: ignore[attr-defined]
+            )
+        ):
+            existing[code] = tuple(values)  # type: ignore[assignment]
+        for qpv_code, insee, nom in session.exec(
+            select(QpvCommune.qpv_code, QpvCommune.insee, QpvCommune.nom).where(QpvCommune.qpv_code.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            communes[qpv_code].add((insee, nom))
+        for qpv_code, siren in session.exec(
+            select(QpvEpci.qpv_code, QpvEpci.epci_siren).where(QpvEpci.qpv_code.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            epcis[qpv_code].add(siren)
+
+    wanted_epci: dict[str, str] = {}
     for row in rows:
         for siren, nom in row.epci:
-            if siren not in known_epci:
-                known_epci[siren] = Epci(siren=siren, nom=nom or siren)
-                session.add(known_epci[siren])
-            elif nom and known_epci[siren].nom != nom:
-                known_epci[siren].nom = nom
-    session.flush()
+            if nom or siren not in wanted_epci:
+                wanted_epci[siren] = nom
+    known_epci = dict(session.exec(select(Epci.siren, Epci.nom)).all())
+    new_epci = [{"siren": s, "nom": n or s} for s, n in wanted_epci.items() if s not in known_epci]
+    renamed_epci = [
+        {"siren": s, "nom": n} for s, n in wanted_epci.items() if s in known_epci and n and known_epci[s] != n
+    ]
+    for chunk in _chunks(new_epci):
+        session.execute(insert(Epci), list(chunk))
+    for chunk in _chunks(renamed_epci):
+        session.execute(update(Epci), list(chunk))
 
+    new_qpv: list[dict[str, str]] = []
+    changed_qpv: list[dict[str, str]] = []
+    relink: list[QpvRow] = []
     for row in rows:
-        label = ", ".join(n or c for c, n in row.communes)
-        wanted = (row.nom, geographie, row.departement, label)
-        qpv = existing.get(row.code)
+        wanted = (row.nom, geographie, row.departement, row.communes_label)
         links_same = communes[row.code] == set(row.communes) and epcis[row.code] == {s for s, _ in row.epci}
-        if qpv is None:
-            session.add(
-                Qpv(
-                    code=row.code,
-                    nom=row.nom,
-                    geographie=geographie,
-                    departement_code=row.departement,
-                    communes_label=label,
-                )
-            )
+        values = dict(
+            zip(("code", "nom", "geographie", "departement_code", "communes_label"), (row.code, *wanted), strict=True)
+        )
+        if row.code not in existing:
+            new_qpv.append(values)
             report.created[row.departement] += 1
-        elif (
-            qpv.nom,
-            qpv.geographie,
-            qpv.departement_code,
-            qpv.communes_label,
-        ) == wanted and links_same:
+        elif existing[row.code] == wanted and links_same:
             report.unchanged[row.departement] += 1
             continue
         else:
-            qpv.nom, qpv.geographie, qpv.departement_code, qpv.communes_label = wanted
+            if existing[row.code] != wanted:
+                changed_qpv.append(values)
             report.updated[row.departement] += 1
         if not links_same:
-            if qpv is not None:
-                session.exec(delete(QpvCommune).where(QpvCommune.qpv_code == row.code))  # type: ignore[call-overload]
-                session.exec(delete(QpvEpci).where(QpvEpci.qpv_code == row.code))  # type: ignore[call-overload]
-            session.add_all(QpvCommune(qpv_code=row.code, insee=c, nom=n) for c, n in row.communes)
-            session.add_all(QpvEpci(qpv_code=row.code, epci_siren=s) for s, _ in row.epci)
+            relink.append(row)
+    for chunk in _chunks(new_qpv):
+        session.execute(insert(Qpv), list(chunk))
+    for chunk in _chunks(changed_qpv):
+        session.execute(update(Qpv), list(chunk))
+    stale = [row.code for row in relink if row.code in existing]
+    for chunk in _chunks(stale):
+        session.execute(delete(QpvCommune).where(QpvCommune.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
+        session.execute(delete(QpvEpci).where(QpvEpci.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
+    commune_links = [{"qpv_code": r.code, "insee": c, "nom": n} for r in relink for c, n in r.communes]
+    epci_links = [{"qpv_code": r.code, "epci_siren": s} for r in relink for s, _ in r.epci]
+    for chunk in _chunks(commune_links):
+        session.execute(insert(QpvCommune), list(chunk))
+    for chunk in _chunks(epci_links):
+        session.execute(insert(QpvEpci), list(chunk))
+    # Objects of these tables already loaded in the session are now stale.
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, (Qpv, QpvCommune, QpvEpci, Epci)):
+            session.expire(instance)
     audit.record(
         session,
         actor=actor,
@@ -305,6 +471,7 @@ def import_qpv(
         entite_id=Path(filename).name[:40],
         apres={
             "geographie": geographie,
+            "format": report.layout,
             "crees": sum(report.created.values()),
             "mis_a_jour": sum(report.updated.values()),
             "inchanges": sum(report.unchanged.values()),

@@ -165,6 +165,27 @@ def test_qpv_import_shows_the_report_or_the_refusal(app_env: str, engine: Engine
     assert _count(engine, Qpv) == 2, "all or nothing: the good line of a bad file is not imported"
 
 
+def test_qpv_import_of_a_windows_data_gouv_file_says_what_it_recognised(app_env: str, engine: Engine) -> None:
+    content = (
+        "code_qp;lib_qp;insee_reg;insee_dep;insee_com;lib_com\r\n"
+        'QN01341I;Cœur des Escourtines;93;13;="13055;13070";"Marseille; La Penne-sur-Huveaune"\r\n'
+    ).encode("cp1252")
+    at = _admin()
+    at.file_uploader(key="admin_qpv_file").upload("listeqp2024.csv", content, "text/csv").run()
+    at.button(key="admin_qpv_submit").click().run()
+    assert not at.exception and any("1 créés" in s.value for s in at.success)
+    caption = " ".join(c.value for c in at.caption)
+    assert "Format reconnu : CSV (Windows-1252" in caption and "data.gouv.fr" in caption, caption
+    with Session(engine) as session:
+        assert session.get(Qpv, "QN01341I").nom == "Cœur des Escourtines"  # type: ignore[union-attr]
+    bad = b'code_qp;lib_qp;insee_com\r\nXX1;A;="13055"\r\nXX2;B;="13055"\r\n'
+    at.file_uploader(key="admin_qpv_file").upload("casse.csv", bad, "text/csv").run()
+    at.button(key="admin_qpv_submit").click().run()
+    message = at.error[0].value
+    assert message.startswith("- Fichier refusé, rien n'a été importé (2 erreurs)\n- ligne 2"), message
+    assert ": ;" not in message
+
+
 def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine) -> None:
     with session_scope(engine) as session:
         add_user(session, actor=SYSTEM, email="a@x.gouv.fr", role="commission")

@@ -20,7 +20,7 @@ from q2030.formatting import fr_number
 from q2030.nomenclature import GEOGRAPHIES, ROLES
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui.shell import data_version, engine, show_error
+from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
 from q2030.users import add_user, list_users, set_user_active, update_user
 
@@ -283,6 +283,7 @@ def _qpv(actor: Actor) -> None:
                 f"{fr_number(sum(report.updated.values()))} mis à jour, "
                 f"{fr_number(sum(report.unchanged.values()))} inchangés."
             )
+            st.caption(escape_markdown(f"Format reconnu : {report.layout}"))
             st.dataframe(report_frame(report), hide_index=True, width="stretch", key="admin_qpv_report")
 
 
