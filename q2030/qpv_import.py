@@ -215,15 +215,19 @@ def _read_csv(content: bytes, filename: str) -> Table:
 
 
 def _read_xlsx(content: bytes, filename: str) -> Table:
-    from q2030.excel.sheets import UnreadableWorkbook, open_workbook, sheet_rows
+    import zipfile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    from q2030.excel.reading import open_workbook  # sheets read whole, whatever their stored dimension
 
     try:
-        workbook = open_workbook(content)
-    except UnreadableWorkbook:
+        workbook = open_workbook(content, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError):
         raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
     try:
         sheet = workbook.worksheets[0]
-        rows = [["" if v is None else str(v) for v in row] for row in sheet_rows(sheet)]
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         title = sheet.title
     finally:
         workbook.close()
