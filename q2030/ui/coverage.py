@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -21,9 +22,10 @@ from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.safe_text import neutralised
 from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
-from q2030.ui.charts import bar_height, bottom_legend, show_chart
+from q2030.ui.charts import bar_height, bottom_legend, cached_chart, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 from q2030.ui.tables import auto_height, french_display
 
@@ -167,7 +169,7 @@ def table(
     result = st.dataframe(styled, hide_index=True, column_config=config, key=key, **dataframe_args)
     st.download_button(
         "Télécharger (CSV)",
-        data=to_csv(frame[list(columns)].rename(columns=columns)),
+        data=partial(to_csv, frame[list(columns)].rename(columns=columns)),  # built on click, not every rerun
         file_name=filename,
         mime="text/csv",
         key=f"{key}_csv",
@@ -182,7 +184,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
             out[column] = out[column].map(lambda v: fr_date(v) if isinstance(v, dt.date) else "")
         elif out[column].dtype == bool:
             out[column] = out[column].map({True: "oui", False: "non"})
-    return out.to_csv(sep=";", decimal=",", index=False, float_format="%.1f").encode("utf-8-sig")
+    return neutralised(out).to_csv(sep=";", decimal=",", index=False, float_format="%.1f").encode("utf-8-sig")
 
 
 def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
@@ -389,7 +391,7 @@ def metrics(row: pd.Series) -> None:
 
 
 def chart_and_table(
-    chart: alt.TopLevelMixin, frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
+    chart: alt.TopLevelMixin | dict, frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
 ) -> None:
     left, right = st.columns([3, 2])
     with left:
@@ -403,7 +405,7 @@ def burnup_section(actor: Actor, au: dt.date, *, region: str | None, dep: str | 
     frame, projection = _burnup(actor, au, region, dep, data_version())
     st.markdown(projection_sentence(projection))
     chart_and_table(
-        burnup_chart(frame, projection, "QPV couverts au fil du temps"),
+        cached_chart(burnup_chart, frame, projection, "QPV couverts au fil du temps"),
         frame,
         {"date": "Date", "couverts": "QPV couverts (cumul)", "taux": "Taux de couverture"},
         key=key,
@@ -491,7 +493,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     st.subheader("Statut des quartiers")
     status_counts = counts.assign(Département=counts["nom"])
     chart_and_table(
-        status_chart(status_counts, "Département", "Répartition des QPV par statut"),
+        cached_chart(status_chart, status_counts, "Département", "Répartition des QPV par statut"),
         _long_status(status_counts, "Département"),
         {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key=f"statuts_{dep}",
@@ -602,7 +604,9 @@ def render_ma_region(actor: Actor) -> None:
     if selected_rows:
         st.session_state["region_departement"] = codes[selected_rows[0]]
     chart_and_table(
-        status_chart(by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"),
+        cached_chart(
+            status_chart, by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"
+        ),
         _long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
         {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key="region_statuts",
@@ -630,7 +634,7 @@ def render_national(actor: Actor) -> None:
     by_dep = _counts(actor, au, "departement", None, None, version)
     st.subheader("Par région")
     chart_and_table(
-        status_chart(by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
+        cached_chart(status_chart, by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
         by_region,
         {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
         key="national_regions",
@@ -638,7 +642,7 @@ def render_national(actor: Actor) -> None:
     )
     st.subheader("Carte des départements")
     chart_and_table(
-        tile_map_chart(by_dep),
+        cached_chart(tile_map_chart, by_dep),
         by_dep,
         {
             "code": "Code",
