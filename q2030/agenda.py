@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from q2030 import clock
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
@@ -109,7 +110,7 @@ def upcoming_rencontres(
     campaign = active_campaign(session)
     query = _query().where(
         Rencontre.statut == "prevue",
-        Rencontre.date >= (today or dt.date.today()),
+        Rencontre.date >= (today or clock.today()),
         Rencontre.campaign_id == campaign.id,
     )
     if departement_code:

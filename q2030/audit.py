@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from q2030.access import Actor
 from q2030.models import AppState, AuditEvent
@@ -52,7 +52,7 @@ def record(
 
 
 def bump_data_version(session: Session) -> None:
-    session.exec(update(AppState).where(AppState.id == 1).values(data_version=AppState.data_version + 1))  # type: ignore[call-overload]
+    session.exec(update(AppState).where(col(AppState.id) == 1).values(data_version=col(AppState.data_version) + 1))
 
 
 def data_version(session: Session) -> int:

@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Date, and_, case, exists, func, literal, or_
 from sqlmodel import Session, select
 
+from q2030 import clock
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.formatting import add_months
@@ -137,7 +138,7 @@ def qpv_status(
 ) -> pd.DataFrame:
     """One row per QPV in scope: statut (code), statut_libelle, couverture (directe/indirecte)."""
     campaign = active_campaign(session)
-    au = au or dt.date.today()
+    au = au or clock.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
     # Core execution: plain tuples, no ORM row processing (this runs for every QPV of the country).
@@ -214,7 +215,7 @@ def coverage_counts(
     Rates (taux_*) are shares of the QPV count.
     """
     campaign = active_campaign(session)
-    au = au or dt.date.today()
+    au = au or clock.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
     key = {"departement": status.c.departement_code, "region": status.c.region_code, "national": literal("FR")}[niveau]
@@ -312,7 +313,7 @@ def suivi_rencontres(
 ) -> pd.DataFrame:
     """Held rencontres (at `au`) with their report chain: synthesis due, state, days left, compte rendu."""
     campaign = active_campaign(session)
-    au = au or dt.date.today()
+    au = au or clock.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     r = Rencontre
     au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
@@ -471,7 +472,7 @@ def burnup(
     extends it linearly to the meetings deadline, capped at the number of QPV.
     """
     campaign = active_campaign(session)
-    au = au or dt.date.today()
+    au = au or clock.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
     total = session.exec(select(func.count()).select_from(status)).one()  # type: ignore[call-overload]

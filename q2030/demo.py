@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from q2030 import audit, cube
+from q2030 import audit, clock, cube
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
@@ -130,7 +130,7 @@ def load_demo(
     n_rencontres, n_contributions = SCALES[scale]
     deps = sorted(qpv_by_dep)
     weights = [len(qpv_by_dep[d]) for d in deps]
-    today = dt.date.today()
+    today = clock.today()
     report = DemoReport(qpv=sum(weights))
     rencontre_rows: list[dict] = []
     links: list[dict] = []

@@ -43,7 +43,7 @@ def parse_fr_date(text: str) -> dt.date:
     text = text.strip()
     for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y"):
         try:
-            return dt.datetime.strptime(text, pattern).date()
+            return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day, no time
         except ValueError:
             continue
     raise ValueError(f"« {text} » n'est pas une date (attendu : JJ/MM/AAAA).")

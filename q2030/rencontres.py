@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from q2030 import audit, cleaning, cube
+from q2030 import audit, cleaning, clock, cube
 from q2030.access import Actor, can_read_departement, can_write_rencontres, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
@@ -179,7 +179,7 @@ def validate_rencontre(
     for name in ("date", "synthese_envoyee_le"):
         clean[name] = field(name, cleaning.date)
 
-    today = dt.date.today()
+    today = clock.today()
     if clean["date"] is None and "date" not in errors:
         errors["date"].append("Date : indiquez la date de la rencontre.")
     if clean["statut"] == "tenue" and clean["date"] and clean["date"] > today:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from q2030 import audit
+from q2030 import audit, clock
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
@@ -130,7 +130,7 @@ def enregistrer_etape(
         else "Vous ne pouvez enregistrer que les étapes de votre département.",
     )
     campaign = active_campaign(session)
-    today = aujourd_hui or dt.date.today()
+    today = aujourd_hui or clock.today()
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
     current_version = row.version if row else 0
     if version != current_version:

@@ -39,6 +39,8 @@ from tests.browser_support import (
 )
 from tests.conftest import PG_URL, QPV_2024_CSV
 
+pytestmark = pytest.mark.slow  # a real server and a real browser: the full run, not the quick loop
+
 DEP, DEP_LABEL = "93", "93 – Seine-Saint-Denis"
 SCOPES = {  # sidebar scope picker of each demo role
     "referent": ("widget_departement", DEP_LABEL),

@@ -163,7 +163,7 @@ def _process_pool() -> Iterator[ProcessPoolExecutor]:
         yield pool
 
 
-@pytest.fixture(params=["threads", "processes"])
+@pytest.fixture(params=["threads", pytest.param("processes", marks=pytest.mark.slow)])
 def run_all(request: pytest.FixtureRequest, engine: Engine, database_url: str) -> Callable[..., list[Any]]:
     """`run_all(worker, jobs)`: `worker(engine, barrier, *job)` for the WORKERS jobs at once,
     in threads sharing `engine` (Streamlit) or in spawned processes (several app servers)."""

@@ -32,6 +32,7 @@ def _fingerprint(session: Session) -> list[tuple]:
     )
 
 
+@pytest.mark.slow  # the 1 493 real QPV: national geography
 def test_demo_on_real_qpv(session: Session, qpv_2024_csv: Path) -> None:
     report = load_demo(session, actor=SYSTEM, qpv_file=qpv_2024_csv, seed=7)
     session.commit()

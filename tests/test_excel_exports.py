@@ -104,6 +104,7 @@ def test_prefet_exports_its_departements_only(demo: Engine) -> None:
             export_national(session, actor=PREFET_IDF, out=io.BytesIO())
 
 
+@pytest.mark.slow  # every département of the country in one workbook
 def test_national_workbook_has_every_departement(demo: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "national.xlsx"
     steps: list[float] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -91,6 +92,7 @@ def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> 
     assert not [b for b in at.button if b.key == "excel_national"]
 
 
+@pytest.mark.slow  # builds the whole national workbook
 def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -> None:
     _demo(engine)
     at = open_app(role="commission")

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from q2030 import clock
 from q2030.access import Actor, can_read_departement, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError, ValidationError
@@ -116,7 +117,7 @@ def _export(
 
     notify = progress or (lambda _f, _m: None)
     campaign = active_campaign(session)
-    au = au or dt.date.today()
+    au = au or clock.today()
     dep = departements[0] if departements else None
     level = "departement" if dep else "national"
     notify(0.02, "Couverture des quartiers…")

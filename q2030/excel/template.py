@@ -7,7 +7,6 @@ drop-downs and checks, fed by a hidden, protected "Listes" sheet.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
+from q2030 import clock
 from q2030.access import Actor, can_read_departement, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError
@@ -240,7 +240,7 @@ def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: 
     lines = [
         f"Modèle de saisie des rencontres — {departement.nom} ({departement.code})",
         f"Campagne « {campaign.nom} » : rencontres à tenir au plus tard le {fr_date(campaign.rencontres_echeance)}.",
-        f"Téléchargé le {fr_date(dt.date.today())} ; {qpv_count} QPV dans la liste du département.",
+        f"Téléchargé le {fr_date(clock.today())} ; {qpv_count} QPV dans la liste du département.",
         "",
         "Comment remplir ce fichier",
         "1. Feuille « Rencontres » : une ligne par rencontre. Les rencontres déjà saisies sont pré-remplies :",

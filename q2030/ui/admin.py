@@ -10,6 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from q2030 import clock
 from q2030.access import Actor
 from q2030.audit_log import AuditFilters, entite_label, export_audit_csv, filter_options, query_audit
 from q2030.bootstrap import active_campaign
@@ -332,7 +333,7 @@ def _journal(actor: Actor) -> None:
     st.download_button(
         "Exporter (CSV)",
         data=_export,
-        file_name=f"journal-audit-{dt.date.today():%Y%m%d}.csv",
+        file_name=f"journal-audit-{clock.today():%Y%m%d}.csv",
         mime="text/csv",
         on_click="ignore",
         key="admin_a_export",

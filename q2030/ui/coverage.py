@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import coverage, questionnaire
+from q2030 import clock, coverage, questionnaire
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
@@ -48,7 +48,7 @@ def _campaign(version: int) -> dict:
             "lancement": campaign.lancement,
             "rencontres_echeance": campaign.rencontres_echeance,
             "synthese_departementale_echeance": campaign.synthese_departementale_echeance,
-            "echeances": [dataclasses.asdict(e) for e in coverage.echeances(campaign, dt.date.today())],
+            "echeances": [dataclasses.asdict(e) for e in coverage.echeances(campaign, clock.today())],
         }
 
 
@@ -136,14 +136,14 @@ def au_input(key: str) -> dt.date:
     campaign = _campaign(data_version())
     value = st.date_input(
         "Situation au",
-        value=dt.date.today(),
+        value=clock.today(),
         min_value=campaign["lancement"] - dt.timedelta(days=31),
-        max_value=dt.date.today() + dt.timedelta(days=365),
+        max_value=clock.today() + dt.timedelta(days=365),
         format="DD/MM/YYYY",
         key=key,
         help="Choisissez une date passée pour revoir la campagne telle qu'elle était ce jour-là.",
     )
-    return value if isinstance(value, dt.date) else dt.date.today()
+    return value if isinstance(value, dt.date) else clock.today()
 
 
 def table(
@@ -557,7 +557,7 @@ def synthese_section(actor: Actor, dep: str) -> None:
             key=f"synthese_etape_{dep}",
             placeholder="Choisir…",
         )
-        day = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY", key=f"synthese_date_{dep}")
+        day = st.date_input("Date", value=clock.today(), format="DD/MM/YYYY", key=f"synthese_date_{dep}")
         submitted = st.form_submit_button("Enregistrer l'étape")
     if submitted:
         try:

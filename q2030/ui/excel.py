@@ -8,7 +8,6 @@ click costs nothing and a write rebuilds them.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from q2030 import clock
 from q2030.access import Actor, require
 from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
@@ -257,5 +257,44 @@ def departements_of(actor: Actor) -> list[str]:
 
 
 def file_name(kind: str, departement_code: str | None = None, ext: str = "xlsx") -> str:
-    stamp = dt.date.today().isoformat()
+    stamp = clock.today().isoformat()
     return f"q2030-{kind}-{departement_code}-{stamp}.{ext}" if departement_code else f"q2030-{kind}-{stamp}.{ext}"
+
+
+def render(actor: Actor) -> None:
+    """The page « Échanges Excel »: what each role may download, and the import for a référent."""
+    st.title("Échanges Excel")
+
+    if actor.role == "referent":
+        dep = actor.departement_code or ""
+        st.subheader("1. Modèle de saisie")
+        st.write(
+            "Le classeur reprend vos rencontres et contributions ; ajoutez-en hors ligne (identifiants R1, R2…) "
+            "ou corrigez-les, puis importez-le. La feuille « À lire » explique chaque colonne."
+        )
+        template_download(actor, dep)
+
+        st.subheader("2. Importer le modèle rempli")
+        uploaded = st.file_uploader("Classeur rempli (.xlsx)", type=["xlsx"], key="excel_upload")
+        if (
+            st.button("Importer", key="excel_import", type="primary", disabled=uploaded is None)
+            and uploaded is not None
+        ):
+            report = run_import(actor, uploaded.getvalue())
+            if report.ok:
+                st.success("\n\n".join(report.lines()))
+            else:
+                st.error(f"{len(report.issues)} erreur(s) : rien n'a été importé. Corrigez le fichier et recommencez.")
+                st.dataframe(report_frame(report), hide_index=True, width="stretch", key="excel_errors")
+
+        st.subheader("3. Synthèse départementale")
+        st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
+        synthese_download(actor, dep)
+    else:
+        st.subheader("Synthèse d'un département")
+        choices = departements_of(actor)
+        dep = st.selectbox("Département", choices, format_func=departement_label, key="excel_departement")
+        synthese_download(actor, dep)
+        if actor.is_national:
+            st.subheader("Export national pour la commission")
+            national_export(actor)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from q2030 import agenda, contributions, documents, rencontres
+from q2030 import agenda, clock, contributions, documents, rencontres
 from q2030.access import Actor, can_write_rencontres
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
@@ -380,7 +380,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 LABELS["date"],
                 value=None,
                 min_value=dt.date(2020, 1, 1),
-                max_value=dt.date.today() + dt.timedelta(days=3 * 365),
+                max_value=clock.today() + dt.timedelta(days=3 * 365),
                 format="DD/MM/YYYY",
                 key="rf_date",
             )
@@ -634,7 +634,7 @@ def render_agenda(actor: Actor) -> None:
         placeholder="Tous les départements",
         key="ag_departement",
     )
-    today, version = dt.date.today(), data_version()
+    today, version = clock.today(), data_version()
     frame = _agenda(actor, dep, today, version)
     if frame.empty:
         st.info("Aucune rencontre prévue.")

@@ -1,0 +1,54 @@
+"""A contract type for import-linter: Streamlit scripts import only the UI package.
+
+`pages/*.py` and `streamlit_app.py` are scripts Streamlit runs by path, not modules of a
+package, so import-linter's graph cannot hold them. This contract reads their imports with
+`ast` and keeps them thin: every import must name `allowed` or one of its submodules.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import grimp
+from importlinter import Contract, ContractCheck, fields, output
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, module) for every absolute import of the script at `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+class ScriptsImportOnlyContract(Contract):
+    """Configuration: `scripts` (glob patterns from the working directory), `allowed` (a package)."""
+
+    type_name = "scripts_import_only"
+
+    scripts = fields.ListField(subfield=fields.StringField())
+    allowed = fields.StringField()
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        allowed = str(self.allowed)
+        patterns = [str(pattern) for pattern in self.scripts]  # type: ignore[attr-defined]
+        paths = sorted({path for pattern in patterns for path in Path.cwd().glob(pattern)})
+        illegal = [
+            f"{path.relative_to(Path.cwd())}:{line} imports {module}"
+            for path in paths
+            for line, module in imported_modules(path)
+            if module != "__future__" and module != allowed and not module.startswith(allowed + ".")
+        ]
+        return ContractCheck(kept=bool(paths) and not illegal, metadata={"illegal": illegal, "paths": paths})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        if not check.metadata["paths"]:
+            output.print_error(f"No script matches {list(self.scripts)}.", bold=False)  # type: ignore[call-overload]
+        for line in check.metadata["illegal"]:
+            output.print_error(line, bold=False)
+            output.new_line()
