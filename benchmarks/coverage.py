@@ -1,4 +1,4 @@
-"""Measure the coverage read models on a database: `python scripts/bench_coverage.py [AU]`.
+"""Measure the coverage read models on a database: `python -m benchmarks.coverage [AU]`.
 
 Uses Q2030_DATABASE_URL; prints the best of 5 runs of each function for a national actor.
 """
@@ -9,6 +9,7 @@ import datetime as dt
 import sys
 import time
 
+from q2030 import clock
 from q2030.access import Actor
 from q2030.coverage import burnup, coverage_counts, qpv_status, suivi_rencontres
 from q2030.db import make_engine, session_scope
@@ -17,7 +18,7 @@ NATIONAL = Actor(email="bench@q2030", role="commission")
 
 
 def main() -> None:
-    au = dt.date.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else dt.date.today()
+    au = dt.date.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else clock.today()
     engine = make_engine()
     steps = {
         "statut des QPV (France)": lambda s: qpv_status(s, actor=NATIONAL, au=au),

@@ -1,6 +1,6 @@
 """Page timings for the benchmark: each page's script run through AppTest, warm cache.
 
-Kept under q2030/ui because it drives Streamlit; q2030.bench calls it.
+Drives Streamlit's AppTest: the one module of the benchmark that imports streamlit.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from q2030.bench import DEPARTEMENT, Measure
+from benchmarks.measures import DEPARTEMENT, Measure
 from q2030.db import PROJECT_ROOT
 
 

@@ -1,4 +1,4 @@
-"""National-scale benchmark: `python -m q2030 bench`.
+"""National-scale benchmark: `python -m benchmarks`.
 
 For each database (SQLite file, PostgreSQL) and each volume (national: 5,000 rencontres and
 250,000 contributions; x10: 2.5 million), builds a fresh demo database, then times every
@@ -14,13 +14,12 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,53 +27,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from q2030.access import SYSTEM, Actor
-from q2030.bootstrap import active_campaign, prepare_database
+from benchmarks.measures import Measure, median_time, rows_of
+from benchmarks.operations import operations
+from q2030.access import SYSTEM
+from q2030.bootstrap import prepare_database
 from q2030.db import PROJECT_ROOT, make_engine, session_scope
 
-NATIONAL = Actor(email="bench@q2030", role="commission", nom="Banc d'essai")
-DEPARTEMENT = "93"
-REFERENT = Actor(email="bench.referent@q2030", role="referent", departement_code=DEPARTEMENT, region_code="11")
+# The reference files sit beside the repository (../shared/data), never inside it.
 DEFAULT_QPV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "qpv2024" / "qpv2024.csv"
 RESULTS_DIR = PROJECT_ROOT / "data" / "bench"
-
-
-@dataclass
-class Measure:
-    database: str
-    scale: str
-    name: str
-    app_s: float
-    floor_s: float | None = None
-    rows: int | None = None
-    peak_mib: float | None = None
-    note: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        return self.app_s / self.floor_s if self.floor_s else None
-
-
-@dataclass
-class Operation:
-    name: str
-    app: Callable[[Session], Any]
-    floor_sql: str | None = None
-    floor_params: Callable[[Session], dict[str, Any]] = field(default=lambda _s: {})
-    # For memory: the same work as a CLI command, run in a child process whose peak resident
-    # memory is read from the kernel (tracemalloc would slow a 90 s export down tenfold).
-    command: list[str] | None = None
-    runs: int | None = None  # fewer runs for operations that take seconds
-    scales: tuple[str, ...] | None = None  # volumes where it is measured (None: all)
-
-
-def _median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def _child_peak_mib(command: list[str], engine: Engine) -> float:
@@ -87,86 +48,6 @@ def _child_peak_mib(command: list[str], engine: Engine) -> float:
     if child.returncode:
         raise RuntimeError(f"{' '.join(argv)} a échoué (code {child.returncode})")
     return usage.ru_maxrss / 1024  # KiB on Linux
-
-
-def _rows(result: Any) -> int | None:
-    try:
-        return len(result)
-    except TypeError:
-        return None
-
-
-# --- The operations ------------------------------------------------------------------------
-
-COVERAGE_FLOOR = """
-SELECT q.code, q.nom, q.communes_label, q.departement_code, d.region_code,
-  CASE
-    WHEN MAX(CASE WHEN r.statut = 'tenue' AND r.date <= :au AND r.date <= :echeance THEN 1 ELSE 0 END) = 1
-      THEN 'couvert_delais'
-    WHEN MIN(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.date END) IS NOT NULL THEN 'couvert_retard'
-    WHEN MIN(CASE WHEN r.statut = 'prevue' OR (r.statut = 'tenue' AND r.date > :au) THEN r.date END) IS NOT NULL
-      THEN 'prevu'
-    ELSE 'non_couvert' END AS statut,
-  MIN(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.date END) AS premiere,
-  MIN(CASE WHEN r.statut = 'prevue' OR (r.statut = 'tenue' AND r.date > :au) THEN r.date END) AS prochaine,
-  MAX(CASE WHEN r.statut = 'tenue' AND r.date <= :au AND rq.direct THEN 1 ELSE 0 END) AS direct,
-  COUNT(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.id END) AS tenues
-FROM qpv q
-JOIN departement d ON d.code = q.departement_code
-LEFT JOIN rencontreqpv rq ON rq.qpv_code = q.code
-LEFT JOIN rencontre r ON r.id = rq.rencontre_id AND r.campaign_id = :campaign AND r.statut <> 'annulee'
-WHERE q.geographie = :geographie {extra}
-GROUP BY q.code, q.nom, q.communes_label, q.departement_code, d.region_code
-ORDER BY q.departement_code, q.code
-"""
-
-
-def _campaign_params(session: Session) -> dict[str, Any]:
-    campaign = active_campaign(session)
-    return {
-        "au": dt.date.today(),
-        "echeance": campaign.rencontres_echeance,
-        "campaign": campaign.id,
-        "geographie": campaign.geographie,
-        "dep": DEPARTEMENT,
-    }
-
-
-def operations() -> list[Operation]:
-    from q2030 import coverage
-
-    ops = [
-        Operation(
-            "Couverture : statut de tous les QPV (France)",
-            lambda s: coverage.qpv_status(s, actor=NATIONAL),
-            COVERAGE_FLOOR.format(extra=""),
-            _campaign_params,
-        ),
-        Operation(
-            f"Couverture : statut des QPV d'un département ({DEPARTEMENT})",
-            lambda s: coverage.qpv_status(s, actor=REFERENT),
-            COVERAGE_FLOOR.format(extra="AND q.departement_code = :dep"),
-            _campaign_params,
-        ),
-        Operation(
-            "Couverture : comptes par département",
-            lambda s: coverage.coverage_counts(s, actor=NATIONAL, niveau="departement"),
-        ),
-    ]
-    ops.extend(_extra_operations())
-    return ops
-
-
-def _extra_operations() -> list[Operation]:
-    """Operations of modules that may not be installed in every branch (priorities, Excel)."""
-    extra: list[Operation] = []
-    try:
-        from q2030 import bench_ops
-    except ImportError:
-        return extra
-    extra.extend(bench_ops.operations(NATIONAL, REFERENT))
-    extra.extend(bench_ops.excel_operations(NATIONAL, REFERENT))
-    return extra
 
 
 # --- Databases --------------------------------------------------------------------------------
@@ -222,12 +103,12 @@ def measure_operations(
         with Session(engine) as session:
             if op_runs > 1:
                 op.app(session)  # warm the database's own caches once, as any running app has them
-            app_s, result = _median_time(lambda op=op, session=session: op.app(session), op_runs)
-            measure = Measure(database, scale, op.name, app_s, rows=_rows(result))
+            app_s, result = median_time(lambda op=op, session=session: op.app(session), op_runs)
+            measure = Measure(database, scale, op.name, app_s, rows=rows_of(result))
             if op.floor_sql:
                 params = op.floor_params(session)
                 statement = text(op.floor_sql)
-                measure.floor_s, _ = _median_time(
+                measure.floor_s, _ = median_time(
                     lambda s=session, st=statement, p=params: s.connection().execute(st, p).fetchall(), runs
                 )
             if op.command:
@@ -259,12 +140,12 @@ def run(
             populate_times[f"{database}/{scale}"] = populate(engine, scale, qpv, log)
             measures.extend(measure_operations(engine, database, scale, runs, log))
             if pages and scale != "x10":
-                from q2030.ui.bench_pages import measure_pages  # AppTest: the Streamlit side
+                from benchmarks.pages import measure_pages  # AppTest: the Streamlit side
 
                 measures.extend(measure_pages(url, database, scale, max(3, runs // 2), log))
             engine.dispose()
     return {
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine_description(),
         "qpv_file": str(qpv) if qpv else "quartiers fictifs",
         "runs": runs,
@@ -302,6 +183,6 @@ def markdown_table(results: dict[str, Any]) -> str:
 
 def save(results: dict[str, Any]) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path = RESULTS_DIR / f"bench-{dt.datetime.now().astimezone():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     return path

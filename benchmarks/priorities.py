@@ -2,7 +2,7 @@
 
     Q2030_DATABASE_URL=sqlite:////tmp/p.db python -m q2030 demo \
         --qpv ../shared/data/qpv2024/qpv2024.csv --scale national
-    Q2030_DATABASE_URL=sqlite:////tmp/p.db python -m tests.bench_priorities
+    Q2030_DATABASE_URL=sqlite:////tmp/p.db python -m benchmarks.priorities
 
 Each line is what one change of filter costs the page's open tab (best of 3, cold caches
 of Streamlit: the service is called directly).

@@ -1,12 +1,81 @@
-"""Priorities' operations for the national benchmark (q2030.bench picks this module up)."""
+"""The operations the benchmark times: coverage, priorities and Excel read models, each with
+its SQL floor when one exists (the same result from one hand-written statement)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlmodel import Session
+
+from benchmarks.measures import DEPARTEMENT, NATIONAL, REFERENT, Operation
+from q2030 import clock, coverage
 from q2030 import priorities as p
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+
+# --- Coverage ---------------------------------------------------------------------------------
+
+COVERAGE_FLOOR = """
+SELECT q.code, q.nom, q.communes_label, q.departement_code, d.region_code,
+  CASE
+    WHEN MAX(CASE WHEN r.statut = 'tenue' AND r.date <= :au AND r.date <= :echeance THEN 1 ELSE 0 END) = 1
+      THEN 'couvert_delais'
+    WHEN MIN(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.date END) IS NOT NULL THEN 'couvert_retard'
+    WHEN MIN(CASE WHEN r.statut = 'prevue' OR (r.statut = 'tenue' AND r.date > :au) THEN r.date END) IS NOT NULL
+      THEN 'prevu'
+    ELSE 'non_couvert' END AS statut,
+  MIN(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.date END) AS premiere,
+  MIN(CASE WHEN r.statut = 'prevue' OR (r.statut = 'tenue' AND r.date > :au) THEN r.date END) AS prochaine,
+  MAX(CASE WHEN r.statut = 'tenue' AND r.date <= :au AND rq.direct THEN 1 ELSE 0 END) AS direct,
+  COUNT(CASE WHEN r.statut = 'tenue' AND r.date <= :au THEN r.id END) AS tenues
+FROM qpv q
+JOIN departement d ON d.code = q.departement_code
+LEFT JOIN rencontreqpv rq ON rq.qpv_code = q.code
+LEFT JOIN rencontre r ON r.id = rq.rencontre_id AND r.campaign_id = :campaign AND r.statut <> 'annulee'
+WHERE q.geographie = :geographie {extra}
+GROUP BY q.code, q.nom, q.communes_label, q.departement_code, d.region_code
+ORDER BY q.departement_code, q.code
+"""
+
+
+def _campaign_params(session: Session) -> dict[str, Any]:
+    campaign = active_campaign(session)
+    return {
+        "au": clock.today(),
+        "echeance": campaign.rencontres_echeance,
+        "campaign": campaign.id,
+        "geographie": campaign.geographie,
+        "dep": DEPARTEMENT,
+    }
+
+
+def operations() -> list[Operation]:
+    """Every operation, in the order of the README's table."""
+    ops = [
+        Operation(
+            "Couverture : statut de tous les QPV (France)",
+            lambda s: coverage.qpv_status(s, actor=NATIONAL),
+            COVERAGE_FLOOR.format(extra=""),
+            _campaign_params,
+        ),
+        Operation(
+            f"Couverture : statut des QPV d'un département ({DEPARTEMENT})",
+            lambda s: coverage.qpv_status(s, actor=REFERENT),
+            COVERAGE_FLOOR.format(extra="AND q.departement_code = :dep"),
+            _campaign_params,
+        ),
+        Operation(
+            "Couverture : comptes par département",
+            lambda s: coverage.coverage_counts(s, actor=NATIONAL, niveau="departement"),
+        ),
+    ]
+    ops.extend(priorities_operations(NATIONAL, REFERENT))
+    ops.extend(excel_operations(NATIONAL, REFERENT))
+    return ops
+
+
+# --- Priorities -------------------------------------------------------------------------------
 
 _HELD = """
 FROM contribution c JOIN rencontre r ON r.id = c.rencontre_id JOIN departement d ON d.code = r.departement_code
@@ -48,9 +117,7 @@ def _params(session: Any) -> dict[str, Any]:
     return {"campaign": active_campaign(session).id, "region": "11"}
 
 
-def operations(national: Actor, referent: Actor) -> list[Any]:
-    from q2030.bench import Operation
-
+def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
     everything, region = p.Filtres(), p.Filtres(region="11")
     return [
         Operation(
@@ -105,7 +172,6 @@ IMPORT_ROWS = 2_000
 
 def filled_template(session: Any, referent: Actor, rows: int = IMPORT_ROWS) -> bytes:
     """The département's template with `rows` new rencontres (and one contribution each) appended."""
-    import datetime as dt
     import io
 
     from openpyxl import load_workbook
@@ -156,10 +222,9 @@ def filled_template(session: Any, referent: Actor, rows: int = IMPORT_ROWS) -> b
     return buffer.getvalue()
 
 
-def excel_operations(national: Actor, referent: Actor) -> list[Any]:
+def excel_operations(national: Actor, referent: Actor) -> list[Operation]:
     import io
 
-    from q2030.bench import Operation
     from q2030.excel.exports import export_departement, export_national
     from q2030.excel.importer import import_workbook
 

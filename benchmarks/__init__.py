@@ -1,0 +1,8 @@
+"""Benchmarks of Quartiers 2030, outside the product package: `python -m benchmarks`.
+
+- `python -m benchmarks` (`benchmarks.run`): national-scale timings of every read model and
+  page on SQLite and PostgreSQL, beside their SQL floors (the README's Performance tables);
+- `python -m benchmarks.coverage [AU]`: the coverage read models on the database of
+  Q2030_DATABASE_URL;
+- `python -m benchmarks.priorities`: what each change of filter costs the Priorités page.
+"""

@@ -1,0 +1,63 @@
+"""What the benchmark measures: a Measure (one timed read model), an Operation (what to time
+and its SQL floor), the actors and the département it reads as."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from q2030.access import Actor
+
+NATIONAL = Actor(email="bench@q2030", role="commission", nom="Banc d'essai")
+DEPARTEMENT = "93"
+REFERENT = Actor(email="bench.referent@q2030", role="referent", departement_code=DEPARTEMENT, region_code="11")
+
+
+@dataclass
+class Measure:
+    database: str
+    scale: str
+    name: str
+    app_s: float
+    floor_s: float | None = None
+    rows: int | None = None
+    peak_mib: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.app_s / self.floor_s if self.floor_s else None
+
+
+@dataclass
+class Operation:
+    name: str
+    app: Callable[[Session], Any]
+    floor_sql: str | None = None
+    floor_params: Callable[[Session], dict[str, Any]] = field(default=lambda _s: {})
+    # For memory: the same work as a CLI command, run in a child process whose peak resident
+    # memory is read from the kernel (tracemalloc would slow a 90 s export down tenfold).
+    command: list[str] | None = None
+    runs: int | None = None  # fewer runs for operations that take seconds
+    scales: tuple[str, ...] | None = None  # volumes where it is measured (None: all)
+
+
+def median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def rows_of(result: Any) -> int | None:
+    try:
+        return len(result)
+    except TypeError:
+        return None
