@@ -50,10 +50,6 @@ SCOPES = {  # sidebar scope picker of each demo role
 }
 HEADINGS = {"accueil": "Quartiers 2030"}  # other pages: the title starts with the link label
 LIEU = "Maison de quartier (test navigateur)"
-EXCEL_PLACEHOLDER_SKIP = (
-    "page 7 « Échanges Excel » encore en construction sur main (issue 6 non fusionnée) : "
-    "pas de bouton « Télécharger la synthèse départementale » à tester"
-)
 
 
 @pytest.fixture(scope="session")
@@ -189,10 +185,7 @@ def test_synthese_departementale_downloads_and_opens(app: AppPage, app_server: A
     sign_in(app, "referent")
     app.navigate(PAGES["excel"].label, PAGES["excel"].label)
     button = app.page.get_by_role("button", name="Télécharger la synthèse départementale")
-    if not button.count():
-        if app.page.get_by_text("Cette page est en cours de construction.").count():
-            pytest.skip(EXCEL_PLACEHOLDER_SKIP)
-        pytest.fail("page « Échanges Excel » sans bouton « Télécharger la synthèse départementale »")
+    assert button.count(), "page « Échanges Excel » sans bouton « Télécharger la synthèse départementale »"
     with app.page.expect_download() as info:
         button.click()
     assert info.value.suggested_filename.endswith(".xlsx")

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from q2030 import coverage
+from q2030 import coverage, priorities
 from q2030.access import SYSTEM, Actor
 from q2030.db import session_scope
 from q2030.demo import load_demo
@@ -129,7 +129,6 @@ def test_national_workbook_has_every_departement(demo: Engine, tmp_path) -> None
 
 
 def test_priorities_sheet_equals_the_priorities_ranking(demo: Engine) -> None:
-    priorities = pytest.importorskip("q2030.priorities", reason="q2030.priorities (issue 5) pas encore livré")
     with session_scope(demo) as session:
         content = workbook_bytes(export_departement, session, actor=REFERENT, departement_code=DEP, au=AU)
         ranking = priorities.classement(

@@ -247,7 +247,9 @@ def test_epci_meeting_is_a_duplicate_of_a_quartier_meeting_the_same_day(session:
 def test_cancelled_rencontre_is_not_a_duplicate(session: Session) -> None:
     planned = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue"))
     cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="Salle indisponible")
-    create_rencontre(session, actor=REFERENT_93, data=held())
+    created = create_rencontre(session, actor=REFERENT_93, data=held())  # no DoublonProbable raised
+    assert created.id != planned.id
+    assert created.statut == "tenue"
 
 
 def test_update_increments_version_and_keeps_absent_fields(session: Session) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from q2030 import clock
+from q2030 import clock, coverage
 from q2030.access import Actor, can_read_departement, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError, ValidationError
@@ -26,6 +26,7 @@ from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
 from q2030.models import Departement, Region, Rencontre
+from q2030.priorities import Filtres, classement
 
 Progress = Callable[[float, str], None]
 BREAKDOWN = {
@@ -113,8 +114,6 @@ def _export(
     progress: Progress | None = None,
     book: StreamingWorkbook | CsvZipBook | ParquetZipBook | None = None,
 ) -> ExportSummary:
-    from q2030 import coverage  # issue 4: the figures of the coverage pages
-
     notify = progress or (lambda _f, _m: None)
     campaign = active_campaign(session)
     au = au or clock.today()
@@ -251,12 +250,8 @@ def _priorities(session: Session, *, actor: Actor, departement_code: str | None)
     """Themes ranked per axis by q2030.priorities.classement (the Priorités page's ranking).
 
     Raw counts ("contribution" weighting, the page's default), within the exported
-    département (or France entière). None while q2030.priorities is not installed.
+    département (or France entière).
     """
-    try:
-        from q2030.priorities import Filtres, classement
-    except ImportError:
-        return None
     ranking = classement(
         session, actor=actor, filtres=Filtres(departement=departement_code), ponderation="contribution", groupe="axe"
     )

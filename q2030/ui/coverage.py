@@ -352,7 +352,7 @@ HEADER_HELP = {
     "Prévus": "Part des QPV sans rencontre tenue mais avec une rencontre prévue",
     "Non couverts": "Part des QPV sans rencontre tenue ni prévue",
     "Réponses questionnaire": "Réponses au questionnaire en ligne localisées dans le département",
-    "Couverts indirect.": "QPV couverts indirectement (rencontre à l'échelle de la commune ou du département)",
+    "Couverts indirect.": "QPV couverts indirectement (rencontre à l'échelle de la commune ou de l'EPCI)",
     "Synthèses en retard": "Synthèses aux participants non envoyées après l'échéance",
     "CR manquants": "Rencontres tenues sans compte rendu déposé",
     "Synthèse dép.": "Statut de la synthèse départementale",
