@@ -90,6 +90,7 @@ def test_upload_stores_bytes_by_hash_once_and_audits(session: Session, rencontre
         ("tableau.odt", ODS, "n'est ni un PDF"),
         ("gros.pdf", b"%PDF-" + b"0" * MAX_BYTES, "dépasse 10 Mo"),
     ],
+    ids=["vide", "exe-renomme", "tableur-odt", "trop-gros"],  # stable ids: the ODS bytes hold a timestamp
 )
 def test_refused_files_write_nothing(
     session: Session, rencontre_id: int, uploads: Path, filename: str, content: bytes, fragment: str
