@@ -17,11 +17,19 @@ from q2030.models import AppState, AuditEvent
 
 
 def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[str, Any] | None:
-    """JSON-safe dict of a record's columns (dates as ISO strings)."""
+    """JSON-safe dict of a record's columns (dates as ISO strings), in the model's field order.
+
+    Not `model_dump()`: on a row reloaded after a commit, SQLAlchemy refills `__dict__` in
+    set order (varies between processes) and an expired row dumps as {}. Reading each
+    declared field loads it and gives the same key order everywhere."""
     if record is None:
         return None
+    skip = exclude or set()
     out: dict[str, Any] = {}
-    for key, value in record.model_dump(exclude=exclude or set()).items():
+    for key in type(record).model_fields:
+        if key in skip:
+            continue
+        value = getattr(record, key)
         if isinstance(value, (dt.date, dt.time, dt.datetime)):
             value = value.isoformat()
         out[key] = value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import update
 from sqlmodel import Session
 
 from q2030 import audit
@@ -18,6 +19,7 @@ from q2030.formatting import fr_date
 from q2030.models import Campaign
 
 ENTITE = "campagne"
+CONFLIT = "La campagne a été modifiée par quelqu'un d'autre depuis l'ouverture du formulaire : rechargez la page."
 
 
 def update_campaign(
@@ -41,9 +43,7 @@ def update_campaign(
     if campaign is None:
         raise IntrouvableError("Campagne introuvable.")
     if campaign.version != version:
-        raise ConflitDeVersion(
-            "La campagne a été modifiée par quelqu'un d'autre depuis l'ouverture du formulaire : rechargez la page."
-        )
+        raise ConflitDeVersion(CONFLIT)
     nom = (nom or "").strip()
     errors: dict[str, list[str]] = {}
     if not nom:
@@ -71,18 +71,27 @@ def update_campaign(
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(campaign)
-    campaign.nom = nom
-    campaign.lancement = lancement
-    campaign.rencontres_echeance = rencontres_echeance
-    campaign.synthese_participants_delai_mois = synthese_participants_delai_mois
-    campaign.synthese_departementale_echeance = synthese_departementale_echeance
-    campaign.restitution_debut = restitution_debut
-    campaign.restitution_fin = restitution_fin
-    campaign.questionnaire_ouverture = questionnaire_ouverture
-    campaign.questionnaire_fermeture = questionnaire_fermeture
-    campaign.version += 1
-    session.add(campaign)
-    session.flush()
+    # Compare-and-set: the version the administrator opened must still be the stored one.
+    result = session.exec(  # type: ignore[call-overload]
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.version == version)  # type: ignore[arg-type]
+        .values(
+            nom=nom,
+            lancement=lancement,
+            rencontres_echeance=rencontres_echeance,
+            synthese_participants_delai_mois=synthese_participants_delai_mois,
+            synthese_departementale_echeance=synthese_departementale_echeance,
+            restitution_debut=restitution_debut,
+            restitution_fin=restitution_fin,
+            questionnaire_ouverture=questionnaire_ouverture,
+            questionnaire_fermeture=questionnaire_fermeture,
+            version=version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ConflitDeVersion(CONFLIT)
+    session.refresh(campaign)
     audit.record(
         session,
         actor=actor,

@@ -21,7 +21,8 @@ contributions a meeting listed and strongly favours what meetings put first.
 
 Contribution texts are listed only within the actor's reading scope (référent: its
 département; préfecture de région: its région; commission and administrators: all);
-aggregates are national for everyone.
+so are the recurring words and phrases and their counts (they are text). Theme aggregates
+are national for everyone.
 """
 
 from __future__ import annotations
@@ -612,8 +613,7 @@ def mots_frequents(session: Session, *, actor: Actor, filtres: Filtres, n: int =
     per distinct text with its count): identical texts are tokenised once.
     Columns: type ("mot" / "expression"), terme (folded, the key), affiche, contributions.
     """
-    del actor
-    conds = _conditions(session, filtres)
+    conds = [*_conditions(session, filtres), _scope(actor)]  # words of readable texts only
     query = _from(select(Contribution.texte, func.count())).where(*conds).group_by(Contribution.texte)
     words: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
@@ -646,26 +646,24 @@ def contributions_du_terme(
 ) -> tuple[pd.DataFrame, int]:
     """The contributions holding a word or two-word phrase exactly as `mots_frequents` counts it.
 
-    Returns (the first `limite` readable contributions, how many contributions hold it in
-    the filtered view). SQL narrows with LIKE on the folded text, Python checks the terms.
+    Returns (the first `limite` readable contributions, how many readable contributions hold
+    it in the filtered view). SQL narrows with LIKE on the folded text, Python checks the
+    terms. Like the words themselves, the count stays within the actor's reading scope.
     """
     folded = normalize(terme)
     if not folded:
         raise ValidationError({"terme": ["Terme vide."]})
     narrowed = replace(filtres, recherche=folded)
     conds = _conditions(session, narrowed)
-    query = _from(select(Contribution.id, Contribution.texte, _scope(actor))).where(*conds).order_by(Contribution.id)
-    matching: list[int] = []
+    query = _from(select(Contribution.id, Contribution.texte)).where(*conds, _scope(actor)).order_by(Contribution.id)
     readable: list[int] = []
     is_phrase = " " in folded
-    for contribution_id, texte, lisible in session.exec(query):  # type: ignore[call-overload]
+    for contribution_id, texte in session.exec(query):  # type: ignore[call-overload]
         words, phrases, _shown = _terms(texte)
         if folded in (phrases if is_phrase else words):
-            matching.append(contribution_id)
-            if lisible:
-                readable.append(contribution_id)
+            readable.append(contribution_id)
     shown_ids = readable if limite is None else readable[:limite]
-    return contributions(session, actor=actor, filtres=narrowed, limite=None, ids=shown_ids), len(matching)
+    return contributions(session, actor=actor, filtres=narrowed, limite=None, ids=shown_ids), len(readable)
 
 
 # --- Exports ---------------------------------------------------------------------------------

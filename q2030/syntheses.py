@@ -15,6 +15,8 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from q2030 import audit, clock
@@ -36,6 +38,7 @@ ETAPES: dict[str, tuple[str, str | None, str]] = {
     "restituee": ("restitution_le", "transmise_commission_le", "la transmission à la commission et à l'ANCT"),
 }
 ORDRE = ["transmise_region_le", "transmise_commission_le", "restitution_le"]
+CONFLIT = "La synthèse a été modifiée entre-temps : rechargez la page avant d'enregistrer."
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,23 @@ def _row(session: Session, campaign_id: int, departement_code: str) -> SyntheseD
             SyntheseDepartementale.departement_code == departement_code,
         )
     ).first()
+
+
+def _create_row(session: Session, *, campaign_id: int, departement_code: str) -> SyntheseDepartementale:
+    """The département's row at version 0 (nothing recorded yet), created once.
+
+    Two first saves at once: the second insert hits the unique (campaign, département)
+    constraint inside a savepoint and reuses the row; the compare-and-set then refuses it."""
+    try:
+        with session.begin_nested():
+            row = SyntheseDepartementale(campaign_id=campaign_id, departement_code=departement_code, version=0)
+            session.add(row)
+    except IntegrityError:
+        existing = _row(session, campaign_id, departement_code)
+        if existing is None:
+            raise
+        return existing
+    return row
 
 
 def synthese_departementale(session: Session, *, actor: Actor, departement_code: str) -> SyntheseView:
@@ -134,7 +154,7 @@ def enregistrer_etape(
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
     current_version = row.version if row else 0
     if version != current_version:
-        raise ConflitDeVersion("La synthèse a été modifiée entre-temps : rechargez la page avant d'enregistrer.")
+        raise ConflitDeVersion(CONFLIT)
     column, previous, previous_label = ETAPES[etape]
     dates = {name: getattr(row, name) if row else None for name in ORDRE}
     errors: list[str] = []
@@ -154,17 +174,21 @@ def enregistrer_etape(
     if errors:
         raise ValidationError({"date": errors})
     before = audit.snapshot(row)
+    dates[column] = date
+    statut = next((step for step, (name, _, _) in reversed(ETAPES.items()) if dates[name] is not None), "brouillon")
     if row is None:
-        row = SyntheseDepartementale(campaign_id=campaign.id, departement_code=departement_code, version=0)  # type: ignore[arg-type]
-        session.add(row)
-    setattr(row, column, date)
-    row.statut = next(
-        (step for step, (name, _, _) in reversed(ETAPES.items()) if getattr(row, name) is not None), "brouillon"
-    )
-    row.version += 1
-    row.modifie_le = utcnow()
-    row.modifie_par = actor.email
-    session.flush()
+        row = _create_row(session, campaign_id=campaign.id, departement_code=departement_code)  # type: ignore[arg-type]
+    # Compare-and-set: two concurrent saves from the same version cannot both pass.
+    result = session.exec(  # type: ignore[call-overload]
+        update(SyntheseDepartementale)
+        .where(SyntheseDepartementale.id == row.id, SyntheseDepartementale.version == version)  # type: ignore[arg-type]
+        .values({column: date, "statut": statut, "version": version + 1, "modifie_le": utcnow(),
+                 "modifie_par": actor.email})
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if result.rowcount != 1:
+        raise ConflitDeVersion(CONFLIT)
+    session.refresh(row)
     audit.record(
         session,
         actor=actor,
