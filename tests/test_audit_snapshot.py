@@ -31,4 +31,4 @@ def test_snapshot_of_a_reloaded_row_keeps_the_declared_field_order(engine: Engin
 def test_snapshot_excludes_fields(engine: Engine) -> None:
     with Session(engine) as session:
         snap = audit.snapshot(active_campaign(session), exclude={"id", "version"})
-    assert snap is not None and "id" not in snap and "version" not in snap and list(snap)[0] == "nom"
+    assert snap is not None and "id" not in snap and "version" not in snap and next(iter(snap)) == "nom"

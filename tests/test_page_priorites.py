@@ -179,3 +179,19 @@ def test_rankings_computed_once_for_every_role(donnees: str, monkeypatch: pytest
         at = _page(role=role, **scope)
         assert at.dataframe[0].value.equals(first.dataframe[0].value), role
     assert len(calls) == computed
+
+
+def _terms_shown(at: AppTest) -> set[str]:
+    return {term for frame in at.dataframe if "Terme" in frame.value.columns for term in frame.value["Terme"]}
+
+
+def test_recurring_words_follow_the_reading_scope_on_the_page(donnees: str) -> None:
+    """The commission's word counts (cached first) are not served to a référent of 93 filtering on 75."""
+    national = _open(_page(), "Mots fréquents")
+    national.sidebar.selectbox(key="widget_filtre_departement").select("75").run()
+    assert {"police", "proximité"} <= _terms_shown(national)
+    at = _open(_page(role="referent", departement="93"), "Mots fréquents")
+    at.sidebar.selectbox(key="widget_filtre_departement").select("75").run()
+    assert not at.exception
+    assert not _terms_shown(at) & {"police", "proximité"}
+    assert any("Aucune contribution" in info.value for info in at.info)

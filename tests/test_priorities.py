@@ -260,3 +260,18 @@ def test_empty_view_gives_empty_tables(jeu: Session) -> None:
     assert p.contributions(jeu, actor=COMMISSION, filtres=filtres).empty
     assert p.mots_frequents(jeu, actor=COMMISSION, filtres=filtres).empty
     assert p.compter_contributions(jeu, actor=COMMISSION, filtres=filtres) == (0, 0)
+
+
+def test_recurring_words_follow_the_reading_scope_of_texts(jeu: Session) -> None:
+    """A référent of 93 filtering on 75 sees no word of the 75 contribution, nor its count."""
+    on_75 = p.Filtres(departement="75")
+    assert p.mots_frequents(jeu, actor=REFERENT_93, filtres=on_75).empty
+    assert set(p.mots_frequents(jeu, actor=COMMISSION, filtres=on_75)["terme"]) == {"police", "proximite"}
+    listed, total = p.contributions_du_terme(jeu, actor=REFERENT_93, filtres=on_75, terme="police")
+    assert listed.empty and total == 0
+    # Unfiltered, the référent counts only its own département's texts (8 + 2 + 1 of the 93).
+    own = p.mots_frequents(jeu, actor=REFERENT_93, filtres=TOUT).set_index("terme")["contributions"]
+    assert "police" not in own and "scolaire" not in own and own["logements"] == 10
+    # A préfecture de région reads its région only: the 93 and the 75, not the 13.
+    idf = p.mots_frequents(jeu, actor=replace(PREFET_PACA, region_code="11"), filtres=TOUT)
+    assert "police" in set(idf["terme"]) and "scolaire" not in set(idf["terme"])

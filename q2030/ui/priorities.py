@@ -32,8 +32,8 @@ PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le terri
 
 
 # Aggregates are national for every role: cached by filters and data version only, so a
-# new user or role reads what another computed. Lists of contributions depend on the
-# actor's reading scope: cached per scope (national, région, département), not per user.
+# new user or role reads what another computed. Lists of contributions and their words
+# depend on the actor's reading scope: cached per scope (national, région, département).
 _LECTEUR = scope_reader(Actor(email="", role="commission"))
 _lecteur = scope_reader
 
@@ -76,14 +76,13 @@ def _comparaison(actor: Actor, filtres: p.Filtres, ponderation: str, version: in
 
 
 @st.cache_data(show_spinner="Comptage des mots…")
-def _mots_shared(filtres: p.Filtres, version: int) -> pd.DataFrame:
+def _mots_shared(lecteur: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.mots_frequents(session, actor=_LECTEUR, filtres=filtres, n=25)
+        return p.mots_frequents(session, actor=lecteur, filtres=filtres, n=25)
 
 
 def _mots(actor: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
-    del actor  # word counts are aggregates, national for every role
-    return _mots_shared(filtres, version)
+    return _mots_shared(_lecteur(actor), filtres, version)  # words are text: the reading scope
 
 
 @st.cache_data(show_spinner=False)
