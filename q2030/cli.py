@@ -160,6 +160,9 @@ def cmd_import_rencontres(args: argparse.Namespace) -> int:
     from q2030.excel.importer import ImportRefuse, import_workbook
 
     actor = _departement_referent(args.departement)
+    if not args.file.is_file():
+        print(f"Erreur : fichier introuvable : {args.file}", file=sys.stderr)
+        return 2
 
     def progress(fraction: float, message: str) -> None:
         print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
@@ -179,6 +182,27 @@ def cmd_import_rencontres(args: argparse.Namespace) -> int:
         return 1
     print(file=sys.stderr)
     print("\n".join(report.lines()))
+    return 0
+
+
+def _export_modele_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--departement", required=True, help="code du département (93, 2A, 971…)")
+    parser.add_argument("out", type=Path, help="fichier .xlsx à écrire")
+
+
+@command(
+    "export-modele",
+    "écrit le modèle de saisie Excel du département, pré-rempli (le même que la page Échanges Excel)",
+    _export_modele_args,
+)
+def cmd_export_modele(args: argparse.Namespace) -> int:
+    from q2030.excel.template import build_template
+
+    actor = _departement_referent(args.departement)
+    with session_scope(_engine()) as session:
+        content = build_template(session, actor=actor, departement_code=actor.departement_code)
+    args.out.write_bytes(content)
+    print(f"{args.out} : modèle de saisie du département {actor.departement_code} ({len(content)} octets).")
     return 0
 
 

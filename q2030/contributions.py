@@ -58,13 +58,21 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def replace_contributions(
-    session: Session, *, actor: Actor, rencontre_id: int, rows: list[dict[str, Any]]
+    session: Session,
+    *,
+    actor: Actor,
+    rencontre_id: int,
+    rows: list[dict[str, Any]],
+    version: int | None = None,
+    bump: bool = True,
 ) -> list[Contribution]:
     """Replace every contribution of the rencontre by `rows` (codes or French labels).
 
     Concurrent saves of the same rencontre queue on its lock: the last one wins whole.
+    Saving bumps the rencontre's version; with `version` it is a compare-and-set (the Excel
+    import: ConflitDeVersion if the rencontre changed since the template was downloaded).
     """
-    rencontre = lock_rencontre(session, rencontre_id)
+    rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)
     require(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut saisir les contributions de ses rencontres.",

@@ -88,7 +88,11 @@ class Campaign(SQLModel, table=True):
 
 
 class Rencontre(SQLModel, table=True):
-    __table_args__ = (Index("ix_rencontre_campaign_dep_date", "campaign_id", "departement_code", "date"),)
+    __table_args__ = (
+        Index("ix_rencontre_campaign_dep_date", "campaign_id", "departement_code", "date"),
+        # A new row of the Excel template ("R1") is the same rencontre at every re-import.
+        Index("ux_rencontre_reference_import", "campaign_id", "departement_code", "reference_import", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
@@ -127,6 +131,8 @@ class Rencontre(SQLModel, table=True):
     notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     motif_annulation: str = Field(default="", max_length=500)
     version: int = Field(default=1)
+    # The template's reference of a rencontre created by an Excel import (casefolded "r1"), else None.
+    reference_import: str | None = Field(default=None, max_length=50)
     cree_le: datetime = Field(default_factory=utcnow)
     cree_par: str = Field(default="", max_length=254)
     modifie_le: datetime = Field(default_factory=utcnow)

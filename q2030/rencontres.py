@@ -25,6 +25,7 @@ from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import (
+    AuditEvent,
     Campaign,
     Contribution,
     Departement,
@@ -85,7 +86,7 @@ EDITABLE = (
     "commune_nom",
 )
 # Keys tolerated in `data` but not written (the form or an export may carry them).
-IGNORED = {"id", "version", "campaign_id", "cree_le", "cree_par", "modifie_le", "modifie_par"}
+IGNORED = {"id", "version", "campaign_id", "cree_le", "cree_par", "modifie_le", "modifie_par", "reference_import"}
 
 
 class DoublonProbable(ValidationError):
@@ -344,10 +345,21 @@ def probable_duplicates(
 
 
 def create_rencontre(
-    session: Session, *, actor: Actor, data: dict[str, Any], allow_duplicate: bool = False
+    session: Session,
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    allow_duplicate: bool = False,
+    reference_import: str | None = None,
 ) -> Rencontre:
+    """Validate, check for a probable duplicate and insert, atomically per département.
+
+    `reference_import`: the Excel template's reference of a new row ("R1"), kept so that a
+    re-import of the same file finds this rencontre again instead of creating another.
+    """
     clean = validate_rencontre(session, actor=actor, data=data)
     qpv_codes = clean.pop("qpv_codes")
+    lock_departement(session, clean["departement_code"])
     if not allow_duplicate and clean["statut"] != "annulee":
         doublons = probable_duplicates(
             session, departement_code=clean["departement_code"], date=clean["date"], qpv_codes=qpv_codes
@@ -359,6 +371,7 @@ def create_rencontre(
         campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
         cree_par=actor.email,
         modifie_par=actor.email,
+        reference_import=reference_import,
     )
     session.add(rencontre)
     session.flush()
@@ -393,6 +406,7 @@ def update_rencontre(
     _check_version(rencontre, version)
     clean = validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
     qpv_codes = clean.pop("qpv_codes")
+    lock_departement(session, clean["departement_code"])
     if not allow_duplicate and clean["statut"] != "annulee":
         doublons = probable_duplicates(
             session,
@@ -487,25 +501,70 @@ def _get(session: Session, rencontre_id: int | None) -> Rencontre:
     return rencontre
 
 
-def lock_rencontre(session: Session, rencontre_id: int) -> Rencontre:
-    """The rencontre, after taking the write lock its savers queue on, before anything is read.
+def lock_departement(session: Session, departement_code: str) -> None:
+    """Serialise, per département, the writes that check for a duplicate and then insert.
 
-    For writes that replace a rencontre's children without a version check (contributions):
-    a no-op UPDATE locks the row on PostgreSQL (READ COMMITTED: later statements then see the
-    previous save's rows) and, on SQLite, opens the write transaction at once, so the reads
-    below are in it. Without it, two saves at once mixed their rows on PostgreSQL and audited
-    a stale "before" on SQLite. Read-only sessions never take this lock.
+    Without it two saves of the same meeting at once both found no duplicate and both
+    inserted (3 of 8 on SQLite, 8 of 8 on PostgreSQL). PostgreSQL: `SELECT … FOR UPDATE` on
+    the département row, held to the commit; later statements (READ COMMITTED) see what the
+    previous holder committed. SQLite: a no-op write on that row opens the write transaction
+    at once (as `BEGIN IMMEDIATE` would; the driver only begins one before a write), so the
+    duplicate check runs on the latest data and no other writer can slip in before the insert.
+    Other départements are not blocked on PostgreSQL.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(Departement.code).where(Departement.code == departement_code).with_for_update())
+        return
     session.exec(  # type: ignore[call-overload]
-        update(Rencontre)
-        .where(Rencontre.id == rencontre_id)  # type: ignore[arg-type]
-        .values(version=Rencontre.version)
+        update(Departement)
+        .where(Departement.code == departement_code)  # type: ignore[arg-type]
+        .values(nom=Departement.nom)
         .execution_options(synchronize_session=False)
     )
+
+
+def lock_rencontre(
+    session: Session, rencontre_id: int, *, actor: Actor, version: int | None = None, bump: bool = True
+) -> Rencontre:
+    """The rencontre, after taking the write lock its savers queue on, before anything is read.
+
+    For writes that replace a rencontre's children (contributions). The UPDATE locks the row
+    on PostgreSQL (READ COMMITTED: later statements then see the previous save's rows) and,
+    on SQLite, opens the write transaction at once, so the reads below are in it. Without it,
+    two saves at once mixed their rows on PostgreSQL and audited a stale "before" on SQLite.
+
+    The contributions are part of the rencontre: saving them bumps its version, so an Excel
+    template downloaded before is refused instead of deleting them. With `version`, a
+    compare-and-set (ConflitDeVersion if someone saved in between); `bump=False` for a
+    rencontre created in this same transaction (its first contributions are its creation).
+    """
+    values: dict[str, Any] = {"version": Rencontre.version + 1} if bump else {"version": Rencontre.version}
+    if bump:
+        values.update(modifie_le=dt.datetime.now(dt.UTC), modifie_par=actor.email)
+    query = update(Rencontre).where(Rencontre.id == rencontre_id)  # type: ignore[arg-type]
+    if version is not None:
+        query = query.where(Rencontre.version == version)  # type: ignore[arg-type]
+    result = session.exec(query.values(**values).execution_options(synchronize_session=False))  # type: ignore[call-overload]
     rencontre = session.get(Rencontre, rencontre_id, populate_existing=True)
     if rencontre is None:
         raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
+    if result.rowcount != 1:
+        raise ConflitDeVersion(_conflict_message(rencontre))
     return rencontre
+
+
+def last_change(session: Session, rencontre_id: int) -> tuple[str, dt.datetime] | None:
+    """Who last changed the rencontre and when (Paris time), from the audit log."""
+    event = session.exec(
+        select(AuditEvent.acteur, AuditEvent.horodatage)
+        .where(AuditEvent.entite == "rencontre", AuditEvent.entite_id == str(rencontre_id))
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    if event is None:
+        return None
+    when = event[1] if event[1].tzinfo else event[1].replace(tzinfo=dt.UTC)
+    return event[0], when.astimezone(PARIS)
 
 
 def _check_version(rencontre: Rencontre, version: int) -> None:

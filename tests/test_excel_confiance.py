@@ -225,3 +225,160 @@ def test_sheet_is_read_whole_whatever_its_stored_dimension(demo: Engine) -> None
     assert (report.updated, report.created) == (1, 0)
     with Session(demo) as s:
         assert s.get(Rencontre, target.id).participants == (target.participants or 0) + 3  # type: ignore[union-attr]
+
+
+# --- 1. Stale template ---------------------------------------------------------------------------
+
+
+def _with_contributions(engine: Engine) -> Rencontre:
+    """A held rencontre of the 93 with contributions, on a QPV perimeter."""
+    with Session(engine) as s:
+        return s.exec(
+            select(Rencontre)
+            .where(
+                Rencontre.departement_code == DEP,
+                Rencontre.statut == "tenue",
+                Rencontre.perimetre == "quartier",
+                Rencontre.id.in_(select(Contribution.rencontre_id)),  # type: ignore[union-attr]
+            )
+            .order_by(Rencontre.date, Rencontre.id)
+        ).first()  # type: ignore[return-value]
+
+
+def _contribution_texts(engine: Engine, rencontre_id: int) -> list[str]:
+    with Session(engine) as s:
+        return list(
+            s.exec(
+                select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id).order_by(Contribution.id)
+            )
+        )
+
+
+def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine) -> None:
+    """Main reverted a colleague's online edit (lieu) and deleted the contribution they added."""
+    target = _with_contributions(demo)
+    content = _template(demo)  # the référent downloads the template...
+
+    with session_scope(demo) as session:  # ...a colleague edits the rencontre online...
+        update_rencontre(
+            session, actor=COLLEGUE, rencontre_id=target.id, version=target.version,  # type: ignore[arg-type]
+            data={"lieu": "Salle changée en ligne"},
+        )  # fmt: skip
+    texts = [*_contribution_texts(demo, target.id), "Ajoutée en ligne par la collègue"]  # type: ignore[arg-type]
+    with session_scope(demo) as session:
+        rows = [{"axe": "projets", "theme": "sport", "texte": t, "rang": None} for t in texts]
+        replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+
+    def edit(ws: Any, _wc: Any) -> None:  # ...and the old file is imported with another change
+        ws[f"{_col('Participants')}{_row_of(ws, target.id)}"] = (target.participants or 0) + 1
+
+    issues = _refused(demo, _edit(content, edit))
+    (issue,) = issues
+    assert (issue.sheet, issue.column, issue.value) == ("Rencontres", "Identifiant", str(target.id))
+    assert f"La rencontre n° {target.id} a été modifiée" in issue.message
+    assert "collegue.93@test" in issue.message and re.search(r"le \d\d/\d\d/\d{4} à \d\d:\d\d", issue.message)
+    with Session(demo) as s:
+        assert s.get(Rencontre, target.id).lieu == "Salle changée en ligne"  # type: ignore[union-attr]
+    assert _contribution_texts(demo, target.id) == texts  # type: ignore[arg-type]
+
+    # Unmodified, the old file would still delete the added contribution: refused too.
+    (issue,) = _refused(demo, content)
+    assert "collegue.93@test" in issue.message
+
+    # A fresh template imports (nothing to change), and can be edited.
+    fresh = _template(demo)
+    assert _import(demo, fresh).updated == 0
+    report = _import(demo, _edit(fresh, edit))
+    assert report.updated == 1
+
+
+def test_contributions_save_bumps_the_version_and_old_files_cannot_delete_them(demo: Engine) -> None:
+    """Main: contributions saved online did not change the rencontre's version; an old file replaced them."""
+    target = _with_contributions(demo)
+    content = _template(demo)
+    with session_scope(demo) as session:
+        rows = [{"axe": "projets", "theme": "sport", "texte": "Seule contribution en ligne", "rang": 1}]
+        replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+    with Session(demo) as s:
+        assert s.get(Rencontre, target.id).version == target.version + 1  # type: ignore[union-attr]
+    (issue,) = _refused(demo, content)
+    assert "collegue.93@test" in issue.message
+    assert _contribution_texts(demo, target.id) == ["Seule contribution en ligne"]  # type: ignore[arg-type]
+
+
+# --- 2. Copied row ------------------------------------------------------------------------------
+
+
+def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(demo: Engine) -> None:
+    """Main merged a copied row "R1" into its original and replaced its contributions by R1's one."""
+    original = _with_contributions(demo)
+    original_texts = _contribution_texts(demo, original.id)  # type: ignore[arg-type]
+    content = _template(demo)
+
+    def copy_row(confirmed: str | None) -> Callable[[Any, Any], None]:
+        def edit(ws: Any, wc: Any) -> None:
+            source = _row_of(ws, original.id)
+            new = ws.max_row + 1
+            for column in range(1, ws.max_column + 1):
+                ws.cell(row=new, column=column, value=ws.cell(row=source, column=column).value)
+            ws[f"A{new}"] = "R1"
+            if confirmed is not None:
+                ws[f"{_col('Doublon confirmé')}{new}"] = confirmed
+            wc.append(["R1", "2", "Sport", "Contribution de la copie", 1, "Tous"])
+
+        return edit
+
+    (issue,) = _refused(demo, _edit(content, copy_row(None)))
+    assert (issue.sheet, issue.column) == ("Rencontres", "Doublon confirmé")
+    assert "Doublon probable" in issue.message and f"n° {original.id}" in issue.message
+    assert "« Oui » dans la colonne « Doublon confirmé »" in issue.message
+
+    confirmed = _edit(content, copy_row("Oui"))
+    report = _import(demo, confirmed)
+    assert (report.created, report.updated, report.contributions_replaced) == (1, 0, 1)
+    assert _contribution_texts(demo, original.id) == original_texts  # type: ignore[arg-type]
+    with Session(demo) as s:
+        copy = s.exec(select(Rencontre).where(Rencontre.reference_import == "r1")).one()
+    assert copy.id != original.id and _contribution_texts(demo, copy.id) == ["Contribution de la copie"]  # type: ignore[arg-type]
+
+    # Re-importing the confirmed file finds R1 again: nothing changes.
+    before = _state(demo)
+    again = _import(demo, confirmed)
+    assert (again.created, again.updated, again.contributions_replaced) == (0, 0, 0)
+    assert _state(demo) == before
+
+
+# --- 3. Re-importing the same file ------------------------------------------------------------
+
+
+def test_reimporting_the_same_file_changes_nothing_whatever_the_statuses(demo: Engine) -> None:
+    """Main added a cancelled duplicate at every re-import of a file holding a new cancelled row."""
+    with Session(demo) as s:
+        qpv = s.exec(
+            select(RencontreQpv.qpv_code).join(Rencontre).where(Rencontre.departement_code == DEP).limit(1)
+        ).one()
+
+    def edit(ws: Any, wc: Any) -> None:
+        headers = [c.value for c in ws[1]]
+        rows = [
+            {"Identifiant": "A1", "Statut": "Annulée", "Date": "14/06/2023", "Périmètre": "Quartier(s)", "QPV": qpv,
+             "Motif d'annulation": "Salle indisponible", "Lieu": "Gymnase"},
+            {"Identifiant": "A2", "Statut": "Annulée", "Date": "14/06/2023", "Périmètre": "Quartier(s)", "QPV": qpv,
+             "Motif d'annulation": "Pluie", "Lieu": "Gymnase"},
+            {"Identifiant": "P1", "Statut": "Prévue", "Date": "15/09/2099", "Périmètre": "Quartier(s)", "QPV": qpv,
+             "Lieu": "Mairie annexe"},
+            {"Identifiant": "T1", "Statut": "Tenue", "Date": "16/06/2023", "Périmètre": "Quartier(s)", "QPV": qpv,
+             "Lieu": "Centre social", "Participants": 12},
+        ]  # fmt: skip
+        for record in rows:
+            ws.append([record.get(h) for h in headers])
+        wc.append(["T1", "1", "Emploi", "Des stages pour les collégiens", 1, "Jeunes"])
+
+    content = _edit(_template(demo), edit)
+    first = _import(demo, content)
+    assert (first.created, first.updated) == (4, 0)
+    before = _state(demo)
+    for _ in range(2):
+        again = _import(demo, content)
+        assert (again.created, again.updated, again.contributions_replaced) == (0, 0, 0)
+        assert _state(demo) == before

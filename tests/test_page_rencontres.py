@@ -117,14 +117,15 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     assert bool(row["Compte rendu"]) and row["Contributions"] == 3 and bool(row["Chaîne complète"])
     with Session(db) as session:
         frame = list_rencontres(session, actor=REFERENT_93, departement_code="93")
-        assert frame["chaine_complete"].tolist() == [True] and frame["version"].tolist() == [2]
+        # Version 3: created, contributions saved (they are part of the rencontre), synthesis.
+        assert frame["chaine_complete"].tolist() == [True] and frame["version"].tolist() == [3]
 
         # Meanwhile another référent of the 93 saves the same rencontre...
-        update_rencontre(session, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=2, data={"notes": "Vu"})
+        update_rencontre(session, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=3, data={"notes": "Vu"})
         session.commit()
         # ...and a référent of another département cannot, through the service.
         with pytest.raises(PermissionRefusee):
-            update_rencontre(session, actor=REFERENT_69, rencontre_id=rencontre.id, version=3, data={"lieu": "x"})
+            update_rencontre(session, actor=REFERENT_69, rencontre_id=rencontre.id, version=4, data={"lieu": "x"})
 
     # The stale edit is refused with a clear message; what was typed stays in the form.
     at.text_input(key="rf_lieu").input("Mairie annexe")
@@ -142,7 +143,7 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     assert not _errors(at), _errors(at)
     with Session(db) as session:
         saved = session.get(Rencontre, rencontre.id)
-        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 4)  # type: ignore[union-attr]
+        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 5)  # type: ignore[union-attr]
 
 
 def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # type: ignore[no-untyped-def]

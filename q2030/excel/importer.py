@@ -6,6 +6,15 @@ the importer only reads cells and maps the service's field errors back to the sh
 and column the user sees. With any error it raises `ImportRefuse` carrying the full
 report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres,
 contributions and the audit log stay as they were. A row whose normalised values equal the database is not written.
+
+Nothing typed online is overwritten by an older file: each row carries the rencontre's
+version (hidden column); a row that would change a rencontre saved since is refused,
+naming who saved it and when (audit log), and every write is the service's
+compare-and-set. A new row's reference (R1) is stored with the rencontre it creates, so a
+re-import finds it again (whatever its status) instead of creating it twice; a new
+reference never merges into another rencontre: it is created, or refused as a probable
+duplicate unless "Doublon confirmé" says Oui. The whole import holds the département's
+write lock (`rencontres.lock_departement`): concurrent imports queue instead of racing.
 """
 
 from __future__ import annotations
@@ -20,8 +29,15 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.bootstrap import active_campaign
-from q2030.errors import Q2030Error, ValidationError
-from q2030.excel.columns import CONTRIBUTION_COLUMNS, RENCONTRE_COLUMNS, SHEET_CONTRIBUTIONS, SHEET_RENCONTRES
+from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
+from q2030.excel.columns import (
+    CONTRIBUTION_COLUMNS,
+    DOUBLON_HEADER,
+    RENCONTRE_COLUMNS,
+    SHEET_CONTRIBUTIONS,
+    SHEET_RENCONTRES,
+    VERSION_HEADER,
+)
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.models import Contribution, Rencontre, RencontreQpv
 
@@ -30,13 +46,17 @@ Progress = Callable[[float, str], None]
 RENCONTRE_HEADERS = {c.field: c.header for c in RENCONTRE_COLUMNS} | {
     "qpv_codes": "QPV",
     "qpv": "QPV",
-    "doublons": "Date",
+    "doublons": DOUBLON_HEADER,
     "departement_code": "Identifiant",
     "campaign_id": "Identifiant",
 }
 CONTRIBUTION_HEADERS = {c.field: c.header for c in CONTRIBUTION_COLUMNS}
 # Rencontre columns the import never compares (bookkeeping, or set by the service).
-NOT_COMPARED = {"id", "campaign_id", "departement_code", "version", "cree_le", "cree_par", "modifie_le", "modifie_par"}
+NOT_COMPARED = {
+    "id", "campaign_id", "departement_code", "version", "cree_le", "cree_par", "modifie_le", "modifie_par",
+    "reference_import",
+}  # fmt: skip
+REFERENCE_MAX = 50  # Rencontre.reference_import
 
 
 @dataclass
@@ -106,26 +126,12 @@ def import_workbook(
     if report.issues:
         raise ImportRefuse(report)
 
+    # One writer per département from here to the commit: two imports of the same file (or
+    # an import and a form) cannot both find no duplicate / no reference and both insert.
+    service.lock_departement(session, departement_code)
     campaign = active_campaign(session)
     existing = _existing(session, campaign.id, departement_code, [r.rencontre_id for r in parsed.rencontres])
-    total = max(1, len(parsed.rencontres))
-    cleaned: dict[int, dict[str, Any]] = {}  # row -> data validated by the service
-    for position, item in enumerate(parsed.rencontres):
-        if item.rencontre_id is not None and item.rencontre_id not in existing:
-            report.issues.append(
-                ImportIssue(SHEET_RENCONTRES, item.row, "Identifiant", item.identifiant,
-                            "Aucune rencontre de ce numéro dans le département : pour une nouvelle rencontre, "
-                            "utilisez une référence comme R1.")
-            )  # fmt: skip
-            continue
-        data = {**item.data, "departement_code": departement_code}
-        try:
-            cleaned[item.row] = service.validate_rencontre(
-                session, actor=actor, data=data, rencontre_id=item.rencontre_id
-            )
-        except ValidationError as error:
-            report.issues.extend(_rencontre_issues(item, error))
-        notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
+    imported = _by_reference(session, campaign.id, departement_code, parsed.rencontres)
     by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
     for row in parsed.contributions:
         by_identifiant[row.identifiant.casefold()].append(row)
@@ -135,46 +141,139 @@ def import_workbook(
             wanted[key] = contribution_service.clean_rows([r.data for r in rows])
         except ValidationError as error:
             report.issues.extend(_contribution_issues(rows, error))
+    total = max(1, len(parsed.rencontres))
+    cleaned: dict[int, dict[str, Any]] = {}  # row -> data validated by the service
+    target: dict[int, tuple[Rencontre, int]] = {}  # row -> (stored rencontre, version the file was made from)
+    for position, item in enumerate(parsed.rencontres):
+        key = item.identifiant.casefold()
+        if item.rencontre_id is not None:
+            if item.rencontre_id not in existing:
+                report.issues.append(
+                    ImportIssue(SHEET_RENCONTRES, item.row, "Identifiant", item.identifiant,
+                                "Aucune rencontre de ce numéro dans le département : pour une nouvelle rencontre, "
+                                "utilisez une référence comme R1.")
+                )  # fmt: skip
+                continue
+            if item.version is None:
+                report.issues.append(
+                    ImportIssue(SHEET_RENCONTRES, item.row, VERSION_HEADER, "",
+                                "Version absente : cette colonne du modèle ne se modifie pas ; téléchargez un "
+                                "nouveau modèle pour modifier cette rencontre.")
+                )  # fmt: skip
+                continue
+            target[item.row] = (existing[item.rencontre_id], item.version)
+        elif len(key) > REFERENCE_MAX:
+            report.issues.append(
+                ImportIssue(SHEET_RENCONTRES, item.row, "Identifiant", item.identifiant,
+                            f"Référence trop longue ({len(key)} caractères, {REFERENCE_MAX} au plus).")
+            )  # fmt: skip
+            continue
+        elif key in imported:
+            # Created by an earlier import of this file, at version 1 (with its contributions).
+            target[item.row] = (imported[key], 1)
+        rencontre_id = target[item.row][0].id if item.row in target else None
+        data = {**item.data, "departement_code": departement_code}
+        try:
+            cleaned[item.row] = service.validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
+        except ValidationError as error:
+            report.issues.extend(_rencontre_issues(item, error))
+            continue
+        if item.row in target:
+            rencontre, version = target[item.row]
+            changes = not _same(session, rencontre, cleaned[item.row]) or (
+                key in wanted and _contributions_differ(session, rencontre.id, wanted[key])  # type: ignore[arg-type]
+            )
+            if changes and version != rencontre.version:
+                report.issues.append(_stale_issue(session, item, rencontre, version))
+        notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
     if report.issues:
         raise ImportRefuse(report)
     for position, item in enumerate(parsed.rencontres):
+        key = item.identifiant.casefold()
         data = {**item.data, "departement_code": departement_code}
+        created = False
         try:
-            if item.rencontre_id is None:
-                twin = _already_imported(session, service, departement_code, cleaned[item.row])
-                if twin is not None:  # the same file imported before: R1 is that rencontre
-                    rencontre = twin
-                    report.unchanged += 1
-                else:
-                    rencontre = service.create_rencontre(session, actor=actor, data=data)
-                    report.created += 1
+            if item.row not in target:
+                rencontre = service.create_rencontre(
+                    session, actor=actor, data=data, allow_duplicate=item.doublon_confirme, reference_import=key
+                )
+                report.created += 1
+                created = True
             else:
-                rencontre = existing[item.rencontre_id]
+                rencontre, version = target[item.row]
                 if _same(session, rencontre, cleaned[item.row]):
                     report.unchanged += 1
                 else:
                     rencontre = service.update_rencontre(
-                        session, actor=actor, rencontre_id=rencontre.id, version=rencontre.version, data=data
-                    )
+                        session, actor=actor, rencontre_id=rencontre.id, version=version, data=data,
+                        allow_duplicate=item.doublon_confirme,
+                    )  # fmt: skip
                     report.updated += 1
-        except ValidationError as error:
-            report.issues.extend(_rencontre_issues(item, error))
-            continue
-        rows = by_identifiant.get(item.identifiant.casefold(), [])
-        if rows and _contributions_differ(session, rencontre.id, wanted[item.identifiant.casefold()]):  # type: ignore[arg-type]
-            try:
+            if key in wanted and (created or _contributions_differ(session, rencontre.id, wanted[key])):  # type: ignore[arg-type]
                 contribution_service.replace_contributions(
-                    session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in rows]
-                )
+                    session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
+                    version=None if created else rencontre.version, bump=not created,
+                )  # fmt: skip
                 report.contributions_replaced += 1
-            except ValidationError as error:
-                report.issues.extend(_contribution_issues(rows, error))
+        except ConflitDeVersion:  # saved by someone else since the check above
+            stored = session.get(Rencontre, target[item.row][0].id, populate_existing=True)
+            report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))  # type: ignore[arg-type]
+        except service.DoublonProbable as error:
+            report.issues.append(
+                ImportIssue(SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(error.errors["doublons"])
+                            + f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} ».")
+            )  # fmt: skip
+        except ValidationError as error:
+            if any(k == "contributions" for k in error.errors):
+                report.issues.extend(_contribution_issues(by_identifiant[key], error))
+            else:
+                report.issues.extend(_rencontre_issues(item, error))
         notify(0.5 + 0.5 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
     if report.issues:
         raise ImportRefuse(report)
     session.flush()
     notify(1.0, "Import terminé.")
     return report
+
+
+def _stale_issue(session: Session, item: RencontreRow, rencontre: Rencontre, version: int) -> ImportIssue:
+    """A row made from an older version of the rencontre: who changed it since, and when (audit log)."""
+    from q2030.rencontres import last_change
+
+    change = last_change(session, rencontre.id)  # type: ignore[arg-type]
+    who = (
+        f"en dernier par {change[0]} le {change[1]:%d/%m/%Y à %H:%M}"
+        if change
+        else f"en dernier par {rencontre.modifie_par or 'un autre utilisateur'}"
+    )
+    return ImportIssue(
+        SHEET_RENCONTRES,
+        item.row,
+        "Identifiant",
+        item.identifiant,
+        f"La rencontre n° {rencontre.id} a été modifiée dans l'application depuis ce fichier (version {version} "
+        f"dans le fichier, {rencontre.version} dans l'application), {who}. L'importer effacerait cette "
+        "modification : téléchargez un nouveau modèle et reportez-y vos changements.",
+    )
+
+
+def _by_reference(
+    session: Session, campaign_id: int | None, departement_code: str, rows: list[RencontreRow]
+) -> dict[str, Rencontre]:
+    """Rencontres created by an earlier import from these rows' references (R1…), by casefolded reference."""
+    wanted = [r.identifiant.casefold() for r in rows if r.rencontre_id is None]
+    if not wanted:
+        return {}
+    return {
+        r.reference_import: r  # type: ignore[misc]
+        for r in session.exec(
+            select(Rencontre).where(
+                Rencontre.reference_import.in_(wanted),  # type: ignore[union-attr]
+                Rencontre.campaign_id == campaign_id,
+                Rencontre.departement_code == departement_code,
+            )
+        )
+    }
 
 
 def _existing(session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]):  # type: ignore[no-untyped-def]
@@ -191,24 +290,6 @@ def _existing(session: Session, campaign_id: int | None, departement_code: str, 
             )
         )
     }
-
-
-def _already_imported(session: Session, service, departement_code: str, clean: dict[str, Any]) -> Rencontre | None:  # type: ignore[no-untyped-def]
-    """A new row (R1…) identical in every field to a rencontre of the département, if any.
-
-    New rows carry no database id, so re-importing a file would otherwise create them
-    again: an exact twin (same date, QPV, place, counts…) is taken as that rencontre.
-    """
-    if not clean.get("date") or not clean.get("qpv_codes"):
-        return None
-    for doublon in service.probable_duplicates(
-        session, departement_code=departement_code, date=clean["date"], qpv_codes=clean["qpv_codes"]
-    ):
-        candidate = session.get(Rencontre, doublon.id)
-        same_dep = candidate is not None and candidate.departement_code == departement_code
-        if same_dep and _same(session, candidate, clean):  # type: ignore[arg-type]
-            return candidate
-    return None
 
 
 def _comparable(value: Any) -> Any:

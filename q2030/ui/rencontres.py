@@ -577,6 +577,10 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             show_error(error)
             return
         st.session_state.pop(f"rc_editor_{rencontre_id}", None)
+        if st.session_state.get("rf_loaded") == rencontre_id and st.session_state.get("rf_version") is not None:
+            # The save bumped the rencontre's version by one: the form open on it follows (a
+            # colleague's save in between still makes the form's next save a conflict).
+            st.session_state["rf_version"] = int(st.session_state["rf_version"]) + 1
         st.session_state[NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
         st.rerun()
 
