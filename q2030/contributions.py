@@ -72,11 +72,11 @@ def replace_contributions(
     Saving bumps the rencontre's version; with `version` it is a compare-and-set (the Excel
     import: ConflitDeVersion if the rencontre changed since the template was downloaded).
     """
-    rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)
-    require(
-        can_write_rencontres(actor, rencontre.departement_code),
+    require(  # before the lock: a refused actor changes nothing, not even the version
+        can_write_rencontres(actor, _get(session, rencontre_id).departement_code),
         "Seul le référent du département peut saisir les contributions de ses rencontres.",
     )
+    rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)
     if rencontre.statut == "annulee":
         raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
     clean = clean_rows(rows)
