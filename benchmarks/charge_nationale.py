@@ -1,6 +1,6 @@
 """Load test: N concurrent browser sessions on « Vue nationale », the server's CPU per page view.
 
-    python scripts/charge_nationale.py --database sqlite:////tmp/nat.db --sessions 25 --views 4
+    python -m benchmarks.charge_nationale --database sqlite:////tmp/nat.db --sessions 25 --views 4
 
 Starts `streamlit run streamlit_app.py` on the loopback (127.0.0.1, a free port) over the
 given database (fill it first: `python -m q2030 demo --scale national`), opens N Chromium
