@@ -35,13 +35,14 @@ def _actor(role: str, email: str, departement: str | None, region: str | None) -
 
 
 @st.cache_data(show_spinner="Préparation du modèle…", max_entries=32)
-def _template(role: str, email: str, departement: str | None, region: str | None, dep: str, _v: int) -> bytes:
+def _template(role: str, email: str, departement: str | None, region: str | None, dep: str, version: int) -> bytes:
+    # `version` (the data version) is a plain name: st.cache_data ignores parameters named _x.
     with session_scope(engine()) as session:
         return build_template(session, actor=_actor(role, email, departement, region), departement_code=dep)
 
 
 @st.cache_data(show_spinner="Préparation de la synthèse départementale…", max_entries=32)
-def _synthese(role: str, email: str, departement: str | None, region: str | None, dep: str, _v: int) -> bytes:
+def _synthese(role: str, email: str, departement: str | None, region: str | None, dep: str, version: int) -> bytes:
     actor = _actor(role, email, departement, region)
     with session_scope(engine()) as session:
         return workbook_bytes(export_departement, session, actor=actor, departement_code=dep)
