@@ -38,6 +38,38 @@ TYPES: dict[str, tuple[str, str]] = {
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 
+# What comes after a PDF's last "%%EOF": only whitespace (PDF counts NUL as whitespace).
+PDF_SPACE = b"\x00\t\n\x0c\r "
+HTML_MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|script|iframe)\b", re.IGNORECASE)
+_IMAGE = r"(?:png|jpe?g|jpe|gif|bmp|tiff?|emf|wmf|emz|wmz|svg|wdp|jxr)"
+# Every member a WordprocessingML (DOCX) or OpenDocument text (ODT) file holds, as written
+# by Word, LibreOffice, Google Docs, WPS: XML parts, images, fonts, embedded Office
+# charts. Nothing else: no program, no macro (vbaProject.bin, Basic/), no OLE package.
+MEMBERS: dict[str, re.Pattern[str]] = {
+    "docx": re.compile(
+        r"\[Content_Types\]\.xml|_rels/\.rels"
+        r"|docProps/[^/]+\.xml|docProps/thumbnail\.(?:jpe?g|png|emf|wmf)"
+        r"|word/(?:[^/]+/)*[^/]+\.(?:xml|rels)"
+        rf"|word/media/[^/]+\.{_IMAGE}"
+        r"|word/fonts/[^/]+\.(?:odttf|ttf|otf|fntdata)"
+        r"|word/embeddings/[^/]+\.(?:xlsx|docx|pptx)"
+        r"|word/printerSettings/[^/]+\.bin"
+        r"|customXml/(?:_rels/)?[^/]+\.(?:xml|rels)"
+        r"|_xmlsignatures/(?:_rels/)?[^/]+\.(?:xml|rels|sigs)",
+        re.IGNORECASE,
+    ),
+    "odt": re.compile(
+        r"mimetype|content\.xml|styles\.xml|meta\.xml|settings\.xml|manifest\.rdf|layout-cache"
+        r"|META-INF/manifest\.xml|META-INF/documentsignatures\.xml"
+        r"|Thumbnails/thumbnail\.png"
+        rf"|Pictures/[^/]+\.{_IMAGE}"
+        r"|Configurations2/(?:[^/]+/)*(?:[^/]+\.(?:xml|png))?"
+        r"|Object \d+/(?:[^/]+/)*[^/]+\.xml|ObjectReplacements/Object \d+",
+        re.IGNORECASE,
+    ),
+}
+KIND_LABEL = {"docx": "un document Word (DOCX)", "odt": "un document ODT"}
+
 
 def upload_dir() -> Path:
     """Read at call time so that tests and deployments can move it."""
@@ -65,6 +97,44 @@ def detect_type(content: bytes) -> str | None:
                 return "docx"
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
         return None
+    return None
+
+
+def structure_problem(content: bytes, kind: str) -> str | None:
+    """Why a file of the detected type must still be refused (French, after its name), or None.
+
+    A PDF ends with "%%EOF": anything appended after it (an archive, a web page) is
+    refused. A DOCX or ODT holds only the parts such a document has (MEMBERS).
+    """
+    if kind == "pdf":
+        if not content.rstrip(PDF_SPACE).endswith(b"%%EOF"):
+            return (
+                "ne se termine pas comme un PDF (« %%EOF ») : il est tronqué ou des données y ont été "
+                "ajoutées. Exportez-le de nouveau en PDF depuis son logiciel."
+            )
+        after_first_end = content[content.find(b"%%EOF") :]
+        if zipfile.is_zipfile(io.BytesIO(content)) or HTML_MARKUP.search(after_first_end):
+            return (
+                "contient, après la fin du PDF, une archive ou une page web : fichier refusé. "
+                "Exportez-le de nouveau en PDF depuis son logiciel."
+            )
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, RuntimeError):
+        return "est une archive illisible."
+    allowed = MEMBERS[kind]
+    for info in infos:
+        name = info.filename
+        unsafe = name.startswith("/") or "\\" in name or ".." in name.split("/")
+        folder = name.endswith("/") and info.file_size == 0
+        if unsafe or not (folder or allowed.fullmatch(name)):
+            shown = name if len(name) <= 80 else name[:77] + "…"
+            return (
+                f"contient « {shown} », qu'{KIND_LABEL[kind]} ne contient jamais : fichier refusé. "
+                "Enregistrez-le de nouveau sans objet incorporé, ou exportez-le en PDF."
+            )
     return None
 
 
@@ -99,6 +169,9 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
         raise ValidationError(
             {"document": [f"Le fichier « {filename} » n'est ni un PDF, ni un document Word (DOCX), ni un ODT."]}
         )
+    problem = structure_problem(content, kind)
+    if problem is not None:
+        raise ValidationError({"document": [f"Le fichier « {filename} » {problem}"]})
     digest = hashlib.sha256(content).hexdigest()
     _store(digest, content)
     document = Document(

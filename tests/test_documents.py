@@ -103,7 +103,8 @@ def test_refused_files_write_nothing(
 
 
 def test_exactly_ten_megabytes_is_accepted(session: Session, rencontre_id: int, uploads: Path) -> None:
-    content = b"%PDF-" + b"0" * (MAX_BYTES - 5)
+    content = b"%PDF-" + b"0" * (MAX_BYTES - 5 - 6) + b"%%EOF\n"
+    assert len(content) == MAX_BYTES
     assert add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="a.pdf", content=content)
 
 

