@@ -42,6 +42,9 @@ class Actor:
 
 
 SYSTEM = Actor(email=SYSTEM_EMAIL, role="admin", nom="Système (ligne de commande)")
+# A resident on the public restitution pages: no role of ROLES, so every check refuses it;
+# it reads only what the `q2030.public` queries return (published, aggregated).
+ANONYME = Actor(email="anonyme@public", role="public", nom="Visiteur")
 
 
 def can_read_departement(actor: Actor, departement_code: str, region_of_departement: str) -> bool:
@@ -54,6 +57,13 @@ def can_read_departement(actor: Actor, departement_code: str, region_of_departem
 
 def can_write_rencontres(actor: Actor, departement_code: str) -> bool:
     return actor.role == "referent" and actor.departement_code == departement_code
+
+
+def can_write_engagements(actor: Actor, departement_code: str, region_of_departement: str) -> bool:
+    """The référent of the département, or the préfecture de région of its région."""
+    if actor.role == "prefet_region":
+        return actor.region_code == region_of_departement
+    return can_write_rencontres(actor, departement_code)
 
 
 def require(condition: bool, message: str) -> None:

@@ -138,14 +138,14 @@ def ics(
     return calendar(frame.to_dict("records"))
 
 
-def calendar(rows: list[dict[str, Any]]) -> bytes:
+def calendar(rows: list[dict[str, Any]], *, name: str = "Rencontres Quartiers 2030") -> bytes:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Quartiers 2030//Suivi des concertations//FR",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        "X-WR-CALNAME:Rencontres Quartiers 2030",
+        f"X-WR-CALNAME:{escape(name)}",
     ]
     zones = {_zone(row["departement_code"]) for row in rows if row["heure_debut"] is not None}
     for zone in sorted(zones):

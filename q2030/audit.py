@@ -56,6 +56,7 @@ def record(
     )
     session.add(event)
     bump_data_version(session)
+    session.info["q2030_written"] = True  # q2030.feeds refreshes the public agenda after the commit
     return event
 
 

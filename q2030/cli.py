@@ -316,6 +316,35 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="dossier où écrire les CSV et datapackage.json")
+
+
+@command(
+    "export-donnees-ouvertes",
+    "écrit les données publiées et agrégées (CSV + datapackage.json Frictionless)",
+    _open_data_args,
+)
+def cmd_export_open_data(args: argparse.Namespace) -> int:
+    from q2030 import open_data
+
+    with session_scope(_engine()) as session:
+        written = open_data.write(session, args.folder)
+    for path in written:
+        print(path)
+    return 0
+
+
+@command("agendas", "régénère les agendas publics (.ics par département, static/agenda/)")
+def cmd_agendas(_args: argparse.Namespace) -> int:
+    from q2030 import feeds
+
+    with session_scope(_engine()) as session:
+        changed = feeds.write_feeds(session)
+    print(f"Agendas publics à jour dans {feeds.default_dir()} ({changed} fichier(s) modifié(s)).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)

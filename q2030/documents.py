@@ -24,7 +24,7 @@ from q2030 import audit
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.db import PROJECT_ROOT
 from q2030.errors import IntrouvableError, ValidationError
-from q2030.models import Document
+from q2030.models import Document, utcnow
 from q2030.rencontres import _get, require_read
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -213,6 +213,10 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
     if document is None:
         raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
     require_read(session, actor, _get(session, document.rencontre_id).departement_code)
+    return _content(document)
+
+
+def _content(document: Document) -> tuple[Document, bytes]:
     path = upload_dir() / document.sha256
     try:
         content = path.read_bytes()
@@ -226,8 +230,69 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
     require_read(session, actor, _get(session, rencontre_id).departement_code)
     rows = session.exec(
-        select(Document.id, Document.nom_fichier, Document.type_mime, Document.taille, Document.depose_le)
+        select(
+            Document.id,
+            Document.nom_fichier,
+            Document.type_mime,
+            Document.taille,
+            Document.depose_le,
+            Document.publie_le,
+        )
         .where(Document.rencontre_id == rencontre_id)
         .order_by(Document.id)  # type: ignore[arg-type]
     ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "nom_fichier", "type_mime", "taille", "depose_le"])
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["id", "nom_fichier", "type_mime", "taille", "depose_le", "publie_le"]
+    )
+
+
+# --- Publication: nothing is public until a référent publishes it ------------------------
+
+NON_PUBLIE = "Ce document n'existe pas ou n'est pas publié."
+
+
+def _set_publication(session: Session, *, actor: Actor, document_id: int, publier: bool) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
+    require(
+        can_write_rencontres(actor, _get(session, document.rencontre_id).departement_code),
+        "Seul le référent du département peut publier ou retirer les comptes rendus de ses rencontres.",
+    )
+    if (document.publie_le is not None) == publier:
+        return document  # already in the asked state: nothing to write, nothing to audit
+    before = audit.snapshot(document)
+    document.publie_le = utcnow() if publier else None
+    document.publie_par = actor.email if publier else ""
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="publication_document" if publier else "retrait_document",
+        entite="document",
+        entite_id=document_id,
+        avant=before,
+        apres=audit.snapshot(document),
+    )
+    session.flush()
+    return document
+
+
+def publier_document(session: Session, *, actor: Actor, document_id: int) -> Document:
+    """« Publier » : the compte rendu appears on the public restitution pages."""
+    return _set_publication(session, actor=actor, document_id=document_id, publier=True)
+
+
+def retirer_document(session: Session, *, actor: Actor, document_id: int) -> Document:
+    """« Retirer » : the compte rendu is no longer served to anyone without a sign-in."""
+    return _set_publication(session, actor=actor, document_id=document_id, publier=False)
+
+
+def read_published_document(session: Session, *, document_id: int) -> tuple[Document, bytes]:
+    """The download path of the public pages: a published document, or the same refusal
+    whether it does not exist or is not published (its existence is not revealed)."""
+    document = session.get(Document, document_id)
+    if document is None or document.publie_le is None:
+        raise IntrouvableError(NON_PUBLIE)
+    return _content(document)

@@ -232,6 +232,9 @@ class Document(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     depose_le: datetime = Field(default_factory=utcnow)
     depose_par: str = Field(default="", max_length=254)
+    # Public only once a référent publishes it ("Publier"); "Retirer" clears both.
+    publie_le: datetime | None = Field(default=None, index=True)
+    publie_par: str = Field(default="", max_length=254)
 
 
 class SyntheseDepartementale(SQLModel, table=True):
@@ -250,6 +253,43 @@ class SyntheseDepartementale(SQLModel, table=True):
     version: int = Field(default=1)
     modifie_le: datetime = Field(default_factory=utcnow)
     modifie_par: str = Field(default="", max_length=254)
+
+
+class Engagement(SQLModel, table=True):
+    """What was done with the residents' words: an action taken after the consultation.
+
+    Public (texte_public, jalons, status, dates, themes, quartiers): shown on the
+    restitution pages and in the open data. Written by the référent of the département
+    or the préfecture de région of its région; versioned like a rencontre.
+    """
+
+    __table_args__ = (Index("ix_engagement_campaign_dep", "campaign_id", "departement_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    departement_code: str = Field(foreign_key="departement.code", max_length=3)
+    titre: str = Field(max_length=200)
+    texte_public: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    statut: str = Field(default="prevu", max_length=12)  # STATUTS_ENGAGEMENT
+    date_debut: dt.date | None = None
+    date_fin: dt.date | None = None
+    # Milestones: [{"date": "2024-03-01", "texte": "..."}], shown in date order.
+    jalons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=1)
+    cree_le: datetime = Field(default_factory=utcnow)
+    cree_par: str = Field(default="", max_length=254)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)
+
+
+class EngagementTheme(SQLModel, table=True):
+    engagement_id: int = Field(foreign_key="engagement.id", primary_key=True, ondelete="CASCADE")
+    theme: str = Field(primary_key=True, max_length=30, index=True)
+
+
+class EngagementQpv(SQLModel, table=True):
+    engagement_id: int = Field(foreign_key="engagement.id", primary_key=True, ondelete="CASCADE")
+    qpv_code: str = Field(foreign_key="qpv.code", primary_key=True, max_length=10, index=True)
 
 
 # --- People and traceability -------------------------------------------------------------

@@ -124,6 +124,13 @@ STATUTS_SYNTHESE_DEPARTEMENTALE: dict[str, str] = {
     "restituee": "Restitution publique tenue",
 }
 
+STATUTS_ENGAGEMENT: dict[str, str] = {
+    "prevu": "Prévu",
+    "engage": "Engagé",
+    "realise": "Réalisé",
+    "abandonne": "Abandonné",
+}
+
 GEOGRAPHIES: dict[str, str] = {
     "2015": "Géographie prioritaire 2015",
     "2024": "Géographie prioritaire 2024",

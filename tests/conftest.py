@@ -114,5 +114,6 @@ def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
     monkeypatch.setenv("Q2030_AUTH", "demo")
     monkeypatch.setenv("Q2030_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("Q2030_AGENDA_DIR", str(tmp_path / "agenda"))  # public .ics feeds (q2030.feeds)
     monkeypatch.chdir(ROOT)
     return database_url

@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.auth_util import is_authlib_installed
 
-from q2030 import audit, auth
+from q2030 import audit, auth, feeds
 from q2030.access import Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
@@ -40,7 +40,10 @@ PAGES: dict[str, Page] = {
     "administration": Page("pages/8_Administration.py", "Administration", frozenset({"admin"})),
     "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne", frozenset({"admin"})),
     "codage": Page("pages/12_Codage.py", "Codage des textes libres", frozenset({"commission", "admin"})),
+    # The residents' page: no sign-in (public_page_setup), also linked for every agent.
+    "restitution": Page("pages/10_Restitution.py", "Restitution publique", ALL_ROLES),
 }
+PUBLIC_PAGE = "restitution"  # the only page an anonymous visitor may open
 
 
 def auth_mode() -> str:
@@ -51,6 +54,8 @@ def auth_mode() -> str:
 def _engine(url: str) -> Engine:
     engine = make_engine(url)
     prepare_database(engine)
+    # Public agenda feeds (static/agenda/<dép>.ics): written now, rewritten after each write.
+    feeds.install(engine)
     return engine
 
 
@@ -95,6 +100,19 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
     return actor
 
 
+def public_page_setup() -> None:
+    """The residents' page: no sign-in in any mode, no role picker, no agent data.
+
+    Nothing here reads the signed-in user: the page shows the same public content to an
+    agent and to an anonymous visitor (q2030.public queries only).
+    """
+    page = PAGES[PUBLIC_PAGE]
+    st.set_page_config(page_title=f"{page.label} · Quartiers 2030", layout="wide", initial_sidebar_state="auto")
+    with st.sidebar:
+        st.page_link(page.path, label=page.label)
+        st.page_link(PAGES["accueil"].path, label="Espace agents (connexion)")
+
+
 def current_actor() -> Actor | None:
     """The signed-in (or, in demo mode, chosen) user; None after drawing why there is none."""
     try:
@@ -135,6 +153,10 @@ def _oidc_actor() -> Actor | None:
             "Connectez-vous avec votre compte ProConnect."
         )
         st.button("Se connecter avec ProConnect", on_click=st.login, type="primary", key="auth_login")
+        st.page_link(
+            PAGES[PUBLIC_PAGE].path,
+            label="Habitants : voir la restitution publique de la concertation (sans connexion)",
+        )
         return None
     email = st.user.get("email")
     with session_scope(engine()) as session:

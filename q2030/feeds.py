@@ -1,0 +1,129 @@
+"""Public agenda feeds: one stable iCalendar file per département a calendar app subscribes to.
+
+Streamlit serves no raw file at a URL of our choosing, except through its static file
+serving (`server.enableStaticServing`, `.streamlit/config.toml`): every file under
+`static/` next to `streamlit_app.py` is served at `/app/static/<path>`, with a content
+type from its extension (`text/calendar` for `.ics`), `nosniff`, outside the websocket and
+without a session, so a calendar app can poll it. The feeds are written there as
+`static/agenda/<département>.ics` (git-ignored):
+
+- after every committed write of a process that installed the feeds (`install(engine)`: the
+  app and the command line do): `audit.record` marks the session, and an `after_commit`
+  listener rewrites the files, so the feed never lags behind the database;
+- at start-up and with `python -m q2030 agendas`, for a database changed elsewhere.
+
+A file is replaced atomically (`os.replace`), and only when its content changed. It holds
+every rencontre of the active campaign in the département (planned, held, and cancelled as
+STATUS:CANCELLED): its URL and its events' UID never change, so an update replaces the
+event in the subscriber's calendar. Only public fields (see `agenda.calendar`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import weakref
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from q2030 import agenda
+from q2030.bootstrap import active_campaign
+from q2030.db import PROJECT_ROOT
+from q2030.models import Rencontre
+from q2030.referentiel import DEPARTEMENTS
+
+_LOG = logging.getLogger(__name__)
+WRITTEN = "q2030_written"  # session.info flag set by audit.record
+URL_PATH = "app/static/agenda"
+_installed: weakref.WeakKeyDictionary[Engine, Path] = weakref.WeakKeyDictionary()
+
+
+def default_dir() -> Path:
+    """Where Streamlit's static serving looks: static/ beside streamlit_app.py."""
+    return Path(os.environ.get("Q2030_AGENDA_DIR") or PROJECT_ROOT / "static" / "agenda")
+
+
+def url_path(departement_code: str) -> str:
+    return f"{URL_PATH}/{departement_code}.ics"
+
+
+def feeds(session: Session, departement_code: str | None = None) -> dict[str, bytes]:
+    """Each département's calendar (every one, or one): all rencontres of the active
+    campaign, in date order. One query for the whole country."""
+    campaign = active_campaign(session)
+    query = agenda._query().where(Rencontre.campaign_id == campaign.id)
+    if departement_code:
+        query = query.where(Rencontre.departement_code == departement_code)
+    query = query.order_by(Rencontre.departement_code, Rencontre.date, Rencontre.heure_debut, Rencontre.id)
+    by_dep: dict[str, list[dict]] = {}
+    for r in session.exec(query):
+        row = dict(zip(agenda.AGENDA_COLUMNS, r, strict=True))
+        by_dep.setdefault(row["departement_code"], []).append(row)
+    codes = [departement_code] if departement_code else list(DEPARTEMENTS)
+    return {
+        code: agenda.calendar(
+            by_dep.get(code, []), name=f"Rencontres Quartiers 2030 – {DEPARTEMENTS[code][0]} ({code})"
+        )
+        for code in codes
+        if code in DEPARTEMENTS
+    }
+
+
+def feed(session: Session, *, departement_code: str) -> bytes:
+    return feeds(session, departement_code)[departement_code]
+
+
+def write_feeds(session: Session, folder: Path | None = None) -> int:
+    """Write (or refresh) the feed of every département; returns how many files changed."""
+    folder = folder or default_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = 0
+    for code, content in feeds(session).items():
+        target = folder / f"{code}.ics"
+        if target.exists() and target.read_bytes() == content:
+            continue
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".agenda-")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
+        changed += 1
+    return changed
+
+
+def install(engine: Engine, folder: Path | None = None) -> Path:
+    """Keep this engine's feeds in `folder` up to date after every audited commit."""
+    target = folder or default_dir()
+    _installed[engine] = target
+    with Session(engine) as session:
+        write_feeds(session, target)
+    return target
+
+
+def _engine_of(session: OrmSession) -> Engine | None:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else getattr(bind, "engine", None)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    if not session.info.pop(WRITTEN, False):
+        return
+    engine = _engine_of(session)
+    folder = _installed.get(engine) if engine is not None else None
+    if folder is None:
+        return
+    try:
+        with Session(engine) as fresh:
+            write_feeds(fresh, folder)
+    except Exception:  # the write is committed: a feed failure must not undo or hide it
+        _LOG.exception("Agenda public : les fichiers .ics n'ont pas pu être régénérés")
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _after_rollback(session: OrmSession) -> None:
+    session.info.pop(WRITTEN, None)

@@ -1,0 +1,178 @@
+"""What a resident may read without signing in: the restitution publique.
+
+Every query here returns only public information, for any visitor:
+- rencontres: date, hours, place, format, accessibility, the quartiers they are for, the
+  attendance count; never notes, authors, e-mails, cancellation reasons;
+- comptes rendus: only those a référent has **published** (`Document.publie_le`);
+- priorities: counts of contributions per theme, and a theme appears only when at least
+  `SEUIL_CONTRIBUTIONS` contributions cite it in the territory (so that no one is
+  identifiable); never a contribution's text;
+- the restitution date of the département; the engagements (public by nature).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from q2030 import agenda
+from q2030.bootstrap import active_campaign
+from q2030.errors import IntrouvableError
+from q2030.models import Contribution, Departement, Document, Qpv, Rencontre, RencontreQpv, SyntheseDepartementale
+from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, label, theme_label
+
+# A theme's count is shown only from this many contributions in the territory (département
+# or quartier). Stated on the public page and in the README.
+SEUIL_CONTRIBUTIONS = 5
+
+
+def qpv(session: Session, code: str) -> tuple[str, str]:
+    """(nom, département) of a quartier of the active campaign's geography."""
+    row = session.get(Qpv, code.strip().upper()) if code else None
+    if row is None or row.geographie != active_campaign(session).geographie:
+        raise IntrouvableError(f"Quartier inconnu : {code}.")
+    return row.nom, row.departement_code
+
+
+def departement_nom(session: Session, code: str) -> str:
+    row = session.get(Departement, code)
+    if row is None:
+        raise IntrouvableError(f"Département inconnu : {code}.")
+    return row.nom
+
+
+def quartiers(session: Session, *, departement_code: str) -> dict[str, str]:
+    """Code -> name of the département's quartiers (campaign geography), by name."""
+    rows = session.exec(
+        select(Qpv.code, Qpv.nom)
+        .where(Qpv.departement_code == departement_code, Qpv.geographie == active_campaign(session).geographie)
+        .order_by(Qpv.nom, Qpv.code)
+    )
+    return {code: nom for code, nom in rows}
+
+
+def _in_territory(query, departement_code: str | None, qpv_code: str | None):  # type: ignore[no-untyped-def]
+    if qpv_code:
+        return query.where(
+            Rencontre.id.in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))  # type: ignore[union-attr]
+        )
+    return query.where(Rencontre.departement_code == departement_code)
+
+
+UPCOMING_COLUMNS = ["id", "date", "heure_debut", "heure_fin", "pour", "lieu", "adresse", "format", "accessibilite"]
+
+
+def rencontres_a_venir(
+    session: Session, *, departement_code: str | None = None, qpv_code: str | None = None, today: dt.date | None = None
+) -> pd.DataFrame:
+    """Planned rencontres from `today` on, in date order, with labels ready to show."""
+    campaign = active_campaign(session)
+    query = agenda._query().add_columns(Rencontre.accessibilite)
+    query = query.where(
+        Rencontre.campaign_id == campaign.id,
+        Rencontre.statut == "prevue",
+        Rencontre.date >= (today or dt.date.today()),
+    )
+    query = _in_territory(query, departement_code, qpv_code)
+    query = query.order_by(Rencontre.date, Rencontre.heure_debut, Rencontre.id)
+    rows = [dict(zip([*agenda.AGENDA_COLUMNS, "accessibilite"], r, strict=True)) for r in session.exec(query)]
+    out = [
+        (
+            row["id"],
+            row["date"],
+            row["heure_debut"],
+            row["heure_fin"],
+            agenda.where(row),
+            row["lieu"],
+            row["adresse"],
+            label(FORMATS, row["format"]),
+            ", ".join(label(ACCESSIBILITE, c) for c in row["accessibilite"] or []) or "Non précisée",
+        )
+        for row in rows
+    ]
+    return pd.DataFrame(out, columns=UPCOMING_COLUMNS)
+
+
+HELD_COLUMNS = ["id", "date", "pour", "lieu", "format", "type_lieu", "participants", "documents"]
+
+
+def rencontres_tenues(
+    session: Session, *, departement_code: str | None = None, qpv_code: str | None = None
+) -> pd.DataFrame:
+    """Held rencontres, latest first; `documents` lists the **published** comptes rendus
+    as (id, nom_fichier, type_mime, taille)."""
+    campaign = active_campaign(session)
+    query = agenda._query().add_columns(Rencontre.participants)
+    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+    query = _in_territory(query, departement_code, qpv_code).order_by(Rencontre.date.desc(), Rencontre.id)  # type: ignore[attr-defined]
+    rows = [dict(zip([*agenda.AGENDA_COLUMNS, "participants"], r, strict=True)) for r in session.exec(query)]
+    published = published_documents(session, [row["id"] for row in rows])
+    out = [
+        (
+            row["id"],
+            row["date"],
+            agenda.where(row),
+            row["lieu"],
+            label(FORMATS, row["format"]),
+            label(TYPES_LIEU, row["type_lieu"]),
+            row["participants"],
+            published.get(row["id"], []),
+        )
+        for row in rows
+    ]
+    return pd.DataFrame(out, columns=HELD_COLUMNS)
+
+
+def published_documents(session: Session, rencontre_ids: list[int]) -> dict[int, list[tuple[int, str, str, int]]]:
+    out: dict[int, list[tuple[int, str, str, int]]] = {}
+    for start in range(0, len(rencontre_ids), 500):
+        chunk = rencontre_ids[start : start + 500]
+        rows = session.exec(
+            select(Document.rencontre_id, Document.id, Document.nom_fichier, Document.type_mime, Document.taille)
+            .where(Document.rencontre_id.in_(chunk), Document.publie_le.is_not(None))  # type: ignore[attr-defined,union-attr]
+            .order_by(Document.id)  # type: ignore[arg-type]
+        )
+        for rencontre_id, *document in rows:
+            out.setdefault(rencontre_id, []).append(tuple(document))  # type: ignore[arg-type]
+    return out
+
+
+PRIORITY_COLUMNS = ["theme", "libelle", "contributions", "rencontres"]
+
+
+def priorites(
+    session: Session, *, departement_code: str | None = None, qpv_code: str | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Themes cited by at least SEUIL_CONTRIBUTIONS contributions of the territory's held
+    rencontres (most cited first), and the territory's total number of contributions."""
+    campaign = active_campaign(session)
+    base = (
+        select(Contribution.theme, func.count(Contribution.id), func.count(func.distinct(Contribution.rencontre_id)))
+        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+    )
+    base = _in_territory(base, departement_code, qpv_code)
+    rows = [tuple(r) for r in session.exec(base.group_by(Contribution.theme))]
+    total = sum(int(r[1]) for r in rows)
+    kept = [(t, theme_label(t), int(n), int(m)) for t, n, m in rows if int(n) >= SEUIL_CONTRIBUTIONS]
+    frame = pd.DataFrame(kept, columns=PRIORITY_COLUMNS)
+    return frame.sort_values(["contributions", "theme"], ascending=[False, True]).reset_index(drop=True), total
+
+
+def restitution(session: Session, *, departement_code: str) -> dt.date | None:
+    """The date of the département's public restitution, once the référent recorded it."""
+    campaign = active_campaign(session)
+    return session.exec(
+        select(SyntheseDepartementale.restitution_le).where(
+            SyntheseDepartementale.campaign_id == campaign.id,
+            SyntheseDepartementale.departement_code == departement_code,
+        )
+    ).first()
+
+
+def restitution_window(session: Session) -> tuple[dt.date, dt.date]:
+    campaign = active_campaign(session)
+    return campaign.restitution_debut, campaign.restitution_fin
