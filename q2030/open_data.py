@@ -129,9 +129,11 @@ def _cell(value: Any) -> Any:
 
 def _rencontres(session: Session) -> list[list[Any]]:
     campaign = active_campaign(session)
-    codes = select(func.aggregate_strings(RencontreQpv.qpv_code, "|")).where(
-        RencontreQpv.rencontre_id == Rencontre.id
-    ).scalar_subquery()
+    codes = (
+        select(func.aggregate_strings(RencontreQpv.qpv_code, "|"))
+        .where(RencontreQpv.rencontre_id == Rencontre.id)
+        .scalar_subquery()
+    )
     published = (
         select(func.count(Document.id))
         .where(Document.rencontre_id == Rencontre.id, Document.publie_le.is_not(None))  # type: ignore[union-attr]
@@ -259,9 +261,7 @@ def descriptor(campaign_name: str, today: dt.date) -> dict[str, Any]:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "schema": {
-                    "fields": [
-                        {"name": field, "type": kind, "description": text} for field, kind, text in fields
-                    ],
+                    "fields": [{"name": field, "type": kind, "description": text} for field, kind, text in fields],
                     "missingValues": [""],
                 },
             }

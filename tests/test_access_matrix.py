@@ -27,15 +27,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from q2030.access import SYSTEM, Actor
+from q2030.access import ANONYME, SYSTEM, Actor
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import update_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo
-from q2030.documents import add_document, read_document, upload_dir
+from q2030.documents import add_document, publier_document, read_document, retirer_document, upload_dir
+from q2030.engagements import create_engagement, update_engagement
 from q2030.errors import PermissionRefusee
-from q2030.models import AuditEvent, Document, Rencontre, SyntheseDepartementale
+from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale
 from q2030.qpv_import import import_qpv
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from q2030.syntheses import enregistrer_etape
@@ -53,6 +54,8 @@ ACTORS: dict[str, Actor] = {
     "prefet_93": Actor(email="sgar@paca.gouv.fr", role="prefet_region", region_code="93"),
     "commission": Actor(email="commission@anct.gouv.fr", role="commission"),
     "admin": Actor(email="admin@anct.gouv.fr", role="admin"),
+    # A resident on the public pages (q2030.public): every agent read and every write refused.
+    "anonyme": ANONYME,
 }
 QPV_CSV = "code_qp;lib_qp;insee_com;lib_com\nQN09301M;Cité A;93001;Aubervilliers\nQN01301M;Cité B;13055;Marseille\n"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -139,6 +142,30 @@ def _document_93(session: Session) -> dict[str, Any]:
     session.add(document)
     session.flush()
     return {**context, "document_id": document.id}
+
+
+def _published_document_93(session: Session) -> dict[str, Any]:
+    context = _document_93(session)
+    document = session.get(Document, context["document_id"])
+    assert document is not None
+    document.publie_le = dt.datetime(2023, 8, 1, tzinfo=dt.UTC)
+    session.add(document)
+    return context
+
+
+ENGAGEMENT = {"titre": "Médiateurs de nuit", "statut": "prevu", "themes": ["securite"], "qpv_codes": ["QN09301A"]}
+
+
+def _engagement_93(session: Session) -> dict[str, Any]:
+    _qpv(session)
+    row = Engagement(campaign_id=active_campaign(session).id, departement_code="93", titre="Médiateurs", version=1)  # type: ignore[arg-type]
+    session.add(row)
+    session.flush()
+    return {"engagement_id": row.id}
+
+
+def referent_or_prefet_of_93(actor: Actor) -> bool:
+    return referent_of("93")(actor) or prefet_of("11")(actor)
 
 
 def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
@@ -254,6 +281,32 @@ OPERATIONS: list[Operation] = [
         _document_93,
         write=False,
         expected=lambda result: result[1] == PDF,  # type: ignore[index]
+    ),
+    Operation(
+        "publier_document",
+        referent_of("93"),
+        lambda s, a, c: publier_document(s, actor=a, document_id=c["document_id"]),
+        _document_93,
+    ),
+    Operation(
+        "retirer_document",
+        referent_of("93"),
+        lambda s, a, c: retirer_document(s, actor=a, document_id=c["document_id"]),
+        _published_document_93,
+    ),
+    Operation(
+        "create_engagement",
+        referent_or_prefet_of_93,
+        lambda s, a, _c: create_engagement(s, actor=a, departement_code="93", data=ENGAGEMENT),
+        lambda s: _qpv(s) or {},
+    ),
+    Operation(
+        "update_engagement",
+        referent_or_prefet_of_93,
+        lambda s, a, c: update_engagement(
+            s, actor=a, engagement_id=c["engagement_id"], version=1, data={**ENGAGEMENT, "statut": "engage"}
+        ),
+        _engagement_93,
     ),
     Operation("synthese_transmise_region", referent_of("93"), _step("transmise_region", dt.date(2023, 8, 20))),
     Operation(

@@ -113,6 +113,9 @@ def oidc_env(app_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return app_env
 
 
+PUBLIC_LINK = "Habitants : voir la restitution publique de la concertation (sans connexion)"
+
+
 def _oidc_app(user: dict, secrets: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets = {"auth": COMPLETE} if secrets is None else secrets
@@ -125,7 +128,8 @@ def _links(at: AppTest) -> list[str]:
 
 
 def _no_app_content(at: AppTest) -> None:
-    assert not _links(at), "no navigation for someone not let in"
+    # No navigation for someone not let in: at most the residents' public page (no sign-in).
+    assert set(_links(at)) <= {PUBLIC_LINK}, _links(at)
     assert not at.metric and not at.tabs and not at.dataframe
     assert not any("Mode démonstration" in w.value for w in at.warning), "demo never active in OIDC mode"
     assert not at.sidebar.selectbox, "no role picker in OIDC mode"

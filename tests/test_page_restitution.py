@@ -1,0 +1,193 @@
+"""The public page, as an anonymous visitor sees it (OIDC mode, not signed in; and demo mode).
+
+Every rendered string is searched for the agents' e-mails, the marker placed in notes and
+contribution texts, and the unpublished document's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from q2030 import engagements
+from q2030.access import Actor
+from q2030.contributions import replace_contributions
+from q2030.db import session_scope
+from q2030.documents import NON_PUBLIE, add_document, publier_document
+from q2030.public import SEUIL_CONTRIBUTIONS
+from q2030.ui.shell import PAGES, PUBLIC_PAGE
+from tests import factories
+from tests.helpers import APP
+from tests.test_auth import COMPLETE
+
+REFERENT = Actor(
+    email="agent.secret@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11"
+)
+MARKER = "NOTE-INTERNE-7Q2X"
+PAGE = PAGES[PUBLIC_PAGE].path
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+DOCX_LIKE = b"%PDF-1.4\n% autre contenu\n%%EOF\n"
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def data(app_env: str, engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as session:
+        factories.qpv(session, "QN09301A", "93", nom="Cité des Fleurs")
+        factories.qpv(session, "QN09302A", "93", nom="Les Tilleuls")
+        held = factories.rencontre(session, departement="93", date=TODAY - dt.timedelta(days=30), qpv=["QN09301A"])
+        held.notes = MARKER
+        held.modifie_par = REFERENT.email
+        planned = factories.rencontre(
+            session, departement="93", date=TODAY + dt.timedelta(days=8), qpv=["QN09302A"], statut="prevue"
+        )
+        planned.notes = MARKER
+        planned.heure_debut, planned.heure_fin = dt.time(18, 0), dt.time(20, 0)
+        planned.accessibilite = ["pmr"]
+        session.add_all([held, planned])
+    with session_scope(engine) as session:
+        published = add_document(session, actor=REFERENT, rencontre_id=held.id, filename="cr-public.pdf", content=PDF)
+        hidden = add_document(
+            session, actor=REFERENT, rencontre_id=held.id, filename="brouillon-interne.pdf", content=DOCX_LIKE
+        )
+        publier_document(session, actor=REFERENT, document_id=published.id)
+        rows = [{"axe": "changements", "theme": "securite", "texte": f"{MARKER} texte"}] * SEUIL_CONTRIBUTIONS
+        replace_contributions(session, actor=REFERENT, rencontre_id=held.id, rows=rows)
+        engagements.create_engagement(
+            session,
+            actor=REFERENT,
+            departement_code="93",
+            data={
+                "titre": "Médiateurs de nuit",
+                "texte_public": "Quatre médiateurs recrutés.",
+                "statut": "engage",
+                "themes": ["securite"],
+                "qpv_codes": ["QN09301A"],
+                "jalons": [{"date": "2024-03-01", "texte": "Recrutement"}],
+            },
+        )
+    return {"published": published.id, "hidden": hidden.id}  # type: ignore[dict-item]
+
+
+@pytest.fixture
+def anonymous(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """OIDC mode, complete configuration, nobody signed in."""
+    monkeypatch.setenv("Q2030_AUTH", "oidc")
+    yield
+
+
+def _public(params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"auth": COMPLETE}
+    at.user = {"is_logged_in": False}
+    at.run()
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def _download_labels(at: AppTest) -> list[str]:
+    return [element.proto.label for element in at.get("download_button")]
+
+
+def _rendered(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "text", "caption", "info", "error", "warning", "code"):
+        parts += [str(element.value) for element in at.get(kind)]
+    parts += [element.value.to_csv() for element in at.table]
+    parts += _download_labels(at)
+    parts += [str(element.proto.label) for element in at.get("page_link")]
+    return "\n".join(parts)
+
+
+def _no_secret(text: str) -> None:
+    assert MARKER not in text
+    assert "@" not in text, "no e-mail on a public page"
+    assert "brouillon-interne" not in text, "an unpublished document is never named"
+
+
+def test_departement_page_without_sign_in(data: dict[str, int], anonymous: None) -> None:
+    at = _public({"dep": "93"})
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Restitution publique de la concertation Quartiers 2030"]
+    assert [h.value for h in at.header] == [
+        "Rencontres à venir — département Seine-Saint-Denis (93)",
+        "Rencontres tenues et leurs conclusions",
+        "Priorités exprimées par les habitants",
+        "Restitution publique dans le département",
+        "Ce que nous avons fait de votre parole",
+        "Partager cette page",
+    ]
+    upcoming = at.table[0].value
+    assert upcoming["Accessibilité"].tolist() == ["Accès PMR"] and upcoming["Horaires"].tolist() == [
+        "de 18 h 00 à 20 h 00"
+    ]
+    assert any(label.startswith("Ajouter ces rencontres à mon agenda") for label in _download_labels(at))
+    assert "app/static/agenda/93.ics" in " ".join(c.value for c in at.code)
+    assert any("« cr-public.pdf »" in label for label in _download_labels(at))
+    assert any(f"à partir de {SEUIL_CONTRIBUTIONS} contributions" in c.value for c in at.caption)
+    assert "Tranquillité publique et sécurité" in at.table[2].value.index.tolist()
+    assert "Médiateurs de nuit" in [s.value for s in at.subheader]
+    assert not at.sidebar.selectbox, "no role picker on the public page"
+    _no_secret(_rendered(at))
+
+
+def test_quartier_page_by_its_shareable_address(data: dict[str, int], anonymous: None) -> None:
+    at = _public({"qpv": "QN09302A"})
+    assert not at.exception
+    assert at.header[0].value == "Rencontres à venir — quartier Les Tilleuls (QN09302A)"
+    assert at.selectbox(key="pub_qpv").value == "QN09302A"
+    assert any("Aucun engagement n'a encore été publié pour ce quartier." in i.value for i in at.info)
+    _no_secret(_rendered(at))
+    other = _public({"qpv": "QN09301A"})
+    assert "Médiateurs de nuit" in [s.value for s in other.subheader]
+    # Choosing another quartier rewrites the address, so it can be shared.
+    other.selectbox(key="pub_qpv").select("QN09302A").run()
+    assert other.query_params["qpv"] == ["QN09302A"] or other.query_params["qpv"] == "QN09302A"
+
+
+def test_document_address_serves_published_and_refuses_the_rest(data: dict[str, int], anonymous: None) -> None:
+    at = _public({"document": str(data["published"])})
+    assert not at.exception and not at.error
+    assert _download_labels(at) == ["Télécharger « cr-public.pdf » (0 Ko)"]
+    for value in (str(data["hidden"]), "999999", "abc"):
+        refused = _public({"document": value})
+        assert not refused.exception
+        assert [e.value for e in refused.error] == [NON_PUBLIE]
+        assert _download_labels(refused) == []
+        _no_secret(_rendered(refused))
+
+
+@pytest.mark.parametrize("key", [k for k in PAGES if k != PUBLIC_PAGE])
+def test_anonymous_is_refused_every_agent_page(data: dict[str, int], anonymous: None, key: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"auth": COMPLETE}
+    at.user = {"is_logged_in": False}
+    at.run()
+    if key != "accueil":
+        at.switch_page(PAGES[key].path).run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Se connecter avec ProConnect"]
+    assert not at.dataframe and not at.table and not at.metric and not at.tabs
+    _no_secret(_rendered(at))
+
+
+def test_public_page_in_demo_mode_shows_no_agent_content(data: dict[str, int]) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.query_params["dep"] = "93"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert not at.sidebar.selectbox and not any("Mode démonstration" in w.value for w in at.warning)
+    _no_secret(_rendered(at))
+
+
+def test_no_feed_written_into_the_repository(data: dict[str, int], tmp_path: Path) -> None:
+    """AppTest runs write the public feeds where Q2030_AGENDA_DIR says (a tmp dir here)."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert (tmp_path / "agenda" / "93.ics").exists()
