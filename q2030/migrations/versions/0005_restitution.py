@@ -1,7 +1,7 @@
 """Restitution publique: publication des comptes rendus, engagements (thèmes, quartiers).
 
-Revision ID: 0003_restitution
-Revises: 0002_priorites
+Revision ID: 0005_restitution
+Revises: 0004_questionnaire
 Create Date: 2026-11-25 11:12:16.848326
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0003_restitution'
-down_revision: str | None = '0002_priorites'
+revision: str = '0005_restitution'
+down_revision: str | None = '0004_questionnaire'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
