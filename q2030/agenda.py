@@ -102,6 +102,11 @@ def _query():  # type: ignore[no-untyped-def]
     )
 
 
+def public_query() -> Any:
+    """The agenda's select (columns AGENDA_COLUMNS), for the public reads to filter further."""
+    return _query()
+
+
 def upcoming_rencontres(
     session: Session, *, actor: Actor, departement_code: str | None = None, today: dt.date | None = None
 ) -> pd.DataFrame:

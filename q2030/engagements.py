@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.access import Actor, can_write_engagements, require
@@ -71,6 +71,12 @@ def _errors(data: dict[str, Any]) -> tuple[EngagementIn | None, dict[str, list[s
             out.setdefault(field, []).append(f"Valeur invalide pour « {field} ».")
         return None, out
     errors: dict[str, list[str]] = {}
+    _check_fields(payload, errors)
+    _check_jalons(payload, errors)
+    return payload, errors
+
+
+def _check_fields(payload: EngagementIn, errors: dict[str, list[str]]) -> None:
     if not payload.titre:
         errors.setdefault("titre", []).append("Donnez un titre à l'engagement.")
     elif len(payload.titre) > 200:
@@ -86,6 +92,9 @@ def _errors(data: dict[str, Any]) -> tuple[EngagementIn | None, dict[str, list[s
         errors.setdefault("themes", []).append(f"Thème inconnu : {', '.join(unknown)}.")
     if payload.date_debut and payload.date_fin and payload.date_fin < payload.date_debut:
         errors.setdefault("date_fin", []).append("La date de fin précède la date de début.")
+
+
+def _check_jalons(payload: EngagementIn, errors: dict[str, list[str]]) -> None:
     if len(payload.jalons) > MAX_JALONS:
         errors.setdefault("jalons", []).append(f"{MAX_JALONS} jalons au plus.")
     for number, jalon in enumerate(payload.jalons, start=1):
@@ -100,7 +109,6 @@ def _errors(data: dict[str, Any]) -> tuple[EngagementIn | None, dict[str, list[s
                 dt.date.fromisoformat(str(day))
             except ValueError:
                 errors.setdefault("jalons", []).append(f"Jalon {number} : date invalide ({day}).")
-    return payload, errors
 
 
 def _jalons(payload: EngagementIn) -> list[dict[str, str]]:
@@ -165,8 +173,8 @@ def _qpv(session: Session, engagement_id: int) -> list[str]:
 
 
 def _write_links(session: Session, engagement_id: int, payload: EngagementIn) -> None:
-    session.exec(delete(EngagementTheme).where(EngagementTheme.engagement_id == engagement_id))  # type: ignore[call-overload,arg-type]
-    session.exec(delete(EngagementQpv).where(EngagementQpv.engagement_id == engagement_id))  # type: ignore[call-overload,arg-type]
+    session.exec(delete(EngagementTheme).where(EngagementTheme.engagement_id == engagement_id))  # type: ignore[arg-type]
+    session.exec(delete(EngagementQpv).where(EngagementQpv.engagement_id == engagement_id))  # type: ignore[arg-type]
     session.add_all(EngagementTheme(engagement_id=engagement_id, theme=t) for t in dict.fromkeys(payload.themes))
     session.add_all(EngagementQpv(engagement_id=engagement_id, qpv_code=q) for q in dict.fromkeys(payload.qpv_codes))
 
@@ -219,7 +227,7 @@ def update_engagement(
     if errors or payload is None:
         raise ValidationError(errors)
     before = _snapshot(session, engagement)
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Engagement)
         .where(Engagement.id == engagement_id, Engagement.version == version)  # type: ignore[arg-type]
         .values(version=version + 1)
@@ -313,7 +321,7 @@ def engagements_par_theme(session: Session, *, departement_code: str | None = No
     """How many engagements (not abandoned) answer each theme: theme, engagements (SQL count)."""
     campaign = active_campaign(session)
     query = (
-        select(EngagementTheme.theme, func.count(EngagementTheme.engagement_id))
+        select(EngagementTheme.theme, func.count(col(EngagementTheme.engagement_id)))
         .join(Engagement, Engagement.id == EngagementTheme.engagement_id)  # type: ignore[arg-type]
         .where(Engagement.campaign_id == campaign.id, Engagement.statut != "abandonne")
         .group_by(EngagementTheme.theme)
@@ -336,12 +344,12 @@ def themes_sans_engagement(session: Session, *, minimum: int = 1) -> pd.DataFram
         .where(Engagement.campaign_id == campaign.id, Engagement.statut != "abandonne")
     )
     query = (
-        select(Contribution.theme, func.count(Contribution.id))
+        select(Contribution.theme, func.count(col(Contribution.id)))
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
         .where(Contribution.theme.not_in(answered))  # type: ignore[attr-defined]
         .group_by(Contribution.theme)
-        .having(func.count(Contribution.id) >= minimum)
+        .having(func.count(col(Contribution.id)) >= minimum)
     )
     frame = pd.DataFrame([tuple(r) for r in session.exec(query)], columns=["theme", "contributions"])
     frame.insert(1, "libelle", frame["theme"].map(theme_label))

@@ -25,6 +25,7 @@ import os
 import tempfile
 import weakref
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -56,11 +57,11 @@ def feeds(session: Session, departement_code: str | None = None) -> dict[str, by
     """Each département's calendar (every one, or one): all rencontres of the active
     campaign, in date order. One query for the whole country."""
     campaign = active_campaign(session)
-    query = agenda._query().where(Rencontre.campaign_id == campaign.id)
+    query = agenda.public_query().where(Rencontre.campaign_id == campaign.id)
     if departement_code:
         query = query.where(Rencontre.departement_code == departement_code)
     query = query.order_by(Rencontre.departement_code, Rencontre.date, Rencontre.heure_debut, Rencontre.id)
-    by_dep: dict[str, list[dict]] = {}
+    by_dep: dict[str, list[dict[str, Any]]] = {}
     for r in session.exec(query):
         row = dict(zip(agenda.AGENDA_COLUMNS, r, strict=True))
         by_dep.setdefault(row["departement_code"], []).append(row)

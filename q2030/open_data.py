@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from q2030 import agenda, coverage, engagements
+from q2030 import agenda, clock, coverage, engagements
 from q2030.access import SYSTEM
 from q2030.bootstrap import active_campaign
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv
@@ -130,17 +130,17 @@ def _cell(value: Any) -> Any:
 def _rencontres(session: Session) -> list[list[Any]]:
     campaign = active_campaign(session)
     codes = (
-        select(func.aggregate_strings(RencontreQpv.qpv_code, "|"))
+        select(func.aggregate_strings(col(RencontreQpv.qpv_code), "|"))
         .where(RencontreQpv.rencontre_id == Rencontre.id)
         .scalar_subquery()
     )
     published = (
-        select(func.count(Document.id))
+        select(func.count(col(Document.id)))
         .where(Document.rencontre_id == Rencontre.id, Document.publie_le.is_not(None))  # type: ignore[union-attr]
         .scalar_subquery()
     )
     query = (
-        agenda._query()
+        agenda.public_query()
         .add_columns(codes.label("qpv_codes"), Rencontre.participants, published.label("publies"))
         .where(Rencontre.campaign_id == campaign.id)
         .order_by(Rencontre.departement_code, Rencontre.date, Rencontre.id)
@@ -173,14 +173,15 @@ def _rencontres(session: Session) -> list[list[Any]]:
 def _couverture(session: Session, today: dt.date) -> list[list[Any]]:
     frame = coverage.qpv_status(session, actor=SYSTEM, au=today)
     names = [name for name, _, _ in RESOURCES["couverture_qpv"][1]]
-    return frame[names].astype(object).where(frame[names].notna(), None).values.tolist()
+    rows: list[list[Any]] = frame[names].astype(object).where(frame[names].notna(), None).values.tolist()
+    return rows
 
 
 def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
     campaign = active_campaign(session)
     key = RencontreQpv.qpv_code if by_qpv else Rencontre.departement_code
     query = (
-        select(key, Contribution.theme, func.count(Contribution.id), func.count(func.distinct(Rencontre.id)))
+        select(key, Contribution.theme, func.count(col(Contribution.id)), func.count(func.distinct(Rencontre.id)))
         .select_from(Contribution)
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
@@ -189,8 +190,8 @@ def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
         query = query.join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
     query = (
         query.group_by(key, Contribution.theme)
-        .having(func.count(Contribution.id) >= SEUIL_CONTRIBUTIONS)
-        .order_by(key, func.count(Contribution.id).desc(), Contribution.theme)
+        .having(func.count(col(Contribution.id)) >= SEUIL_CONTRIBUTIONS)
+        .order_by(key, func.count(col(Contribution.id)).desc(), Contribution.theme)
     )
     return [[code, theme, theme_label(theme), int(n), int(m)] for code, theme, n, m in session.exec(query)]
 
@@ -215,7 +216,7 @@ def _engagements(session: Session) -> list[list[Any]]:
 
 
 def tables(session: Session, today: dt.date | None = None) -> dict[str, list[list[Any]]]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return {
         "rencontres": _rencontres(session),
         "couverture_qpv": _couverture(session, today),
@@ -272,7 +273,7 @@ def descriptor(campaign_name: str, today: dt.date) -> dict[str, Any]:
 
 def files(session: Session, today: dt.date | None = None) -> dict[str, bytes]:
     """File name -> content: the CSV files and datapackage.json."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     data = tables(session, today)
     out = {f"{name}.csv": _csv(fields, data[name]) for name, (_, fields) in RESOURCES.items()}
     out["datapackage.json"] = json.dumps(

@@ -16,9 +16,10 @@ import datetime as dt
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
-from q2030 import agenda
+from q2030 import agenda, clock
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError
 from q2030.models import Contribution, Departement, Document, Qpv, Rencontre, RencontreQpv, SyntheseDepartementale
@@ -70,11 +71,11 @@ def rencontres_a_venir(
 ) -> pd.DataFrame:
     """Planned rencontres from `today` on, in date order, with labels ready to show."""
     campaign = active_campaign(session)
-    query = agenda._query().add_columns(Rencontre.accessibilite)
+    query = agenda.public_query().add_columns(Rencontre.accessibilite)
     query = query.where(
         Rencontre.campaign_id == campaign.id,
         Rencontre.statut == "prevue",
-        Rencontre.date >= (today or dt.date.today()),
+        Rencontre.date >= (today or clock.today()),
     )
     query = _in_territory(query, departement_code, qpv_code)
     query = query.order_by(Rencontre.date, Rencontre.heure_debut, Rencontre.id)
@@ -105,7 +106,7 @@ def rencontres_tenues(
     """Held rencontres, latest first; `documents` lists the **published** comptes rendus
     as (id, nom_fichier, type_mime, taille)."""
     campaign = active_campaign(session)
-    query = agenda._query().add_columns(Rencontre.participants)
+    query = agenda.public_query().add_columns(Rencontre.participants)
     query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
     query = _in_territory(query, departement_code, qpv_code).order_by(Rencontre.date.desc(), Rencontre.id)  # type: ignore[attr-defined]
     rows = [dict(zip([*agenda.AGENDA_COLUMNS, "participants"], r, strict=True)) for r in session.exec(query)]
@@ -130,13 +131,21 @@ def published_documents(session: Session, rencontre_ids: list[int]) -> dict[int,
     out: dict[int, list[tuple[int, str, str, int]]] = {}
     for start in range(0, len(rencontre_ids), 500):
         chunk = rencontre_ids[start : start + 500]
-        rows = session.exec(
-            select(Document.rencontre_id, Document.id, Document.nom_fichier, Document.type_mime, Document.taille)
-            .where(Document.rencontre_id.in_(chunk), Document.publie_le.is_not(None))  # type: ignore[attr-defined,union-attr]
-            .order_by(Document.id)  # type: ignore[arg-type]
+        rows = session.execute(
+            sa_select(
+                col(Document.rencontre_id),
+                col(Document.id),
+                col(Document.nom_fichier),
+                col(Document.type_mime),
+                col(Document.taille),
+            )
+            .where(col(Document.rencontre_id).in_(chunk), col(Document.publie_le).is_not(None))
+            .order_by(col(Document.id))
         )
         for rencontre_id, *document in rows:
-            out.setdefault(rencontre_id, []).append(tuple(document))  # type: ignore[arg-type]
+            out.setdefault(rencontre_id, []).append(
+                (int(document[0]), str(document[1]), str(document[2]), int(document[3]))
+            )
     return out
 
 
@@ -150,7 +159,11 @@ def priorites(
     rencontres (most cited first), and the territory's total number of contributions."""
     campaign = active_campaign(session)
     base = (
-        select(Contribution.theme, func.count(Contribution.id), func.count(func.distinct(Contribution.rencontre_id)))
+        select(
+            Contribution.theme,
+            func.count(col(Contribution.id)),
+            func.count(func.distinct(Contribution.rencontre_id)),
+        )
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
     )
@@ -166,7 +179,7 @@ def restitution(session: Session, *, departement_code: str) -> dt.date | None:
     """The date of the département's public restitution, once the référent recorded it."""
     campaign = active_campaign(session)
     return session.exec(
-        select(SyntheseDepartementale.restitution_le).where(
+        select(col(SyntheseDepartementale.restitution_le)).where(
             SyntheseDepartementale.campaign_id == campaign.id,
             SyntheseDepartementale.departement_code == departement_code,
         )

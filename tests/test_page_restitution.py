@@ -7,7 +7,6 @@ contribution texts, and the unpublished document's name.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,10 +74,9 @@ def data(app_env: str, engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def anonymous(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def anonymous(monkeypatch: pytest.MonkeyPatch) -> None:
     """OIDC mode, complete configuration, nobody signed in."""
     monkeypatch.setenv("Q2030_AUTH", "oidc")
-    yield
 
 
 def _public(params: dict[str, str]) -> AppTest:

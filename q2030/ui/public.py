@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import agenda, documents, engagements, feeds, public
+from q2030 import agenda, clock, documents, engagements, feeds, public
 from q2030.access import ANONYME
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
@@ -45,7 +46,7 @@ def _quartiers(dep: str, version: int) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> dict:
+def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> dict[str, Any]:
     with session_scope(engine()) as session:
         ranking, total = public.priorites(session, departement_code=dep, qpv_code=qpv)
         return {
@@ -160,7 +161,7 @@ def _selectors(dep: str | None, qpv_code: str | None, version: int) -> None:
 
 
 def _territory_sections(dep: str, qpv_code: str | None, qpv_name: str | None, version: int) -> None:
-    today = dt.date.today()
+    today = clock.today()
     data = _territory(dep, qpv_code, today, version)
     where = f"quartier {qpv_name} ({qpv_code})" if qpv_code else f"département {DEPARTEMENTS[dep][0]} ({dep})"
     st.header(f"Rencontres à venir — {where}")
