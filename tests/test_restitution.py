@@ -268,9 +268,14 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
     assert f"UID:rencontre-{created.id}@quartiers2030" in text and "Maison des associations" in text
     assert MARKER not in text and REFERENT.email not in text
     before = feed.read_bytes()
-    with pytest.raises(RuntimeError), session_scope(engine) as session:
-        update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Ailleurs"})
-        raise RuntimeError("rollback")
+
+    def failing_write() -> None:
+        with session_scope(engine) as session:
+            update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Ailleurs"})
+            raise RuntimeError("rollback")
+
+    with pytest.raises(RuntimeError):
+        failing_write()
     assert feed.read_bytes() == before
     with session_scope(engine) as session:
         update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Gymnase"})
