@@ -1,7 +1,7 @@
 """Restitution publique: publication des comptes rendus, engagements (thèmes, quartiers).
 
-Revision ID: 0005_restitution
-Revises: 0004_questionnaire
+Revision ID: 0006_restitution
+Revises: 0005_reference_import
 Create Date: 2026-11-25 11:12:16.848326
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0005_restitution'
-down_revision: str | None = '0004_questionnaire'
+revision: str = '0006_restitution'
+down_revision: str | None = '0005_reference_import'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
