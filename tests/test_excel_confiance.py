@@ -382,3 +382,44 @@ def test_reimporting_the_same_file_changes_nothing_whatever_the_statuses(demo: E
         again = _import(demo, content)
         assert (again.created, again.updated, again.contributions_replaced) == (0, 0, 0)
         assert _state(demo) == before
+
+
+# --- 9. CLI round trip ---------------------------------------------------------------------------
+
+
+def test_cli_export_modele_then_import_rencontres_round_trip(
+    demo: Engine, database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`export-modele` did not exist: the round trip could not be scripted."""
+    from q2030.cli import main
+
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    out = tmp_path / "modele-93.xlsx"
+    assert main(["export-modele", "--departement", DEP, str(out)]) == 0
+    assert "modele-93.xlsx" in capsys.readouterr().out
+    assert out.read_bytes()[:2] == b"PK"
+    # The same workbook as the page offers (apart from the download date in "À lire").
+    page, cli = load_workbook(io.BytesIO(_template(demo))), load_workbook(out)
+    for title in ("Rencontres", "Contributions", "Listes"):
+        assert [[c.value for c in r] for r in page[title].iter_rows()] == [
+            [c.value for c in r] for r in cli[title].iter_rows()
+        ]
+
+    before = _state(demo)
+    assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
+    assert "Rencontres créées : 0, mises à jour : 0" in capsys.readouterr().out
+    assert _state(demo) == before
+
+    target = _first_held(demo)
+    out.write_bytes(
+        _edit(out.read_bytes(), lambda ws, _wc: ws.__setitem__(f"{_col('Lieu')}{_row_of(ws, target.id)}", "Salle CLI"))
+    )
+    assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
+    assert "mises à jour : 1" in capsys.readouterr().out
+    with Session(demo) as s:
+        assert s.get(Rencontre, target.id).lieu == "Salle CLI"  # type: ignore[union-attr]
+
+    # The file is now stale for nothing (same values): re-import changes nothing; a missing file is a French error.
+    assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
+    assert main(["import-rencontres", "--departement", DEP, str(tmp_path / "absent.xlsx")]) == 2
+    assert "fichier introuvable" in capsys.readouterr().err
