@@ -41,6 +41,7 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.csv_export import to_csv
 from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
@@ -692,12 +693,8 @@ def table_contributions(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as French spreadsheets open it: `;`, decimal comma, UTF-8 with BOM, dates JJ/MM/AAAA."""
-    out = df.copy()
-    for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, dt.date)).any():
-            out[column] = out[column].map(lambda v: fr_date(v) if isinstance(v, dt.date) else v)
-    return out.to_csv(index=False, sep=";", decimal=",", float_format="%.4f").encode("utf-8-sig")
+    """CSV as French spreadsheets open it (q2030.csv_export.to_csv); shares keep 4 decimals."""
+    return to_csv(df, decimals=4)
 
 
 def export_csv(

@@ -254,7 +254,8 @@ def test_charts_are_valid_vega_lite(built: Session, deadline: dt.date) -> None:
 def test_csv_is_french() -> None:
     import pandas as pd
 
-    from q2030.ui.coverage import to_csv
+    from q2030.csv_export import to_csv
 
-    csv = to_csv(pd.DataFrame({"Date": [dt.date(2023, 7, 31)], "Taux": [62.5], "Déposé": [True]})).decode("utf-8-sig")
-    assert csv.splitlines() == ["Date;Taux;Déposé", "31/07/2023;62,5;oui"]
+    frame = pd.DataFrame({"Date": [dt.date(2023, 7, 31)], "Moyenne": [62.54], "Déposé": [True], "Taux": [3 / 7]})
+    csv = to_csv(frame, percent_columns=["Taux"], decimals=1).decode("utf-8-sig")
+    assert csv.splitlines() == ["Date;Moyenne;Déposé;Taux (%)", "31/07/2023;62,5;Oui;42,9"]

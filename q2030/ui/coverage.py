@@ -18,11 +18,11 @@ import streamlit as st
 from q2030 import clock, coverage, questionnaire
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.safe_text import neutralised
 from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
 from q2030.ui.charts import bar_height, bottom_legend, cached_chart, show_chart
@@ -157,7 +157,8 @@ def table(
 ) -> object:
     """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value.
 
-    Ratios (columns named taux*) show as "29,3 %" but sort as numbers; the CSV keeps numbers."""
+    Ratios (columns named taux*) show as "29,3 %" but sort as numbers; the CSV writes them as
+    percentages (29,3 under "Taux … (%)")."""
     if frame.empty:
         st.info(empty)
         return None
@@ -169,7 +170,7 @@ def table(
     result = st.dataframe(styled, hide_index=True, column_config=config, key=key, **dataframe_args)
     st.download_button(
         "Télécharger (CSV)",
-        data=partial(to_csv, frame[list(columns)].rename(columns=columns)),  # built on click, not every rerun
+        data=partial(table_csv, frame, columns),  # built on click, not every rerun
         file_name=filename,
         mime="text/csv",
         key=f"{key}_csv",
@@ -177,14 +178,10 @@ def table(
     return result
 
 
-def to_csv(frame: pd.DataFrame) -> bytes:
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, dt.date)).any():
-            out[column] = out[column].map(lambda v: fr_date(v) if isinstance(v, dt.date) else "")
-        elif out[column].dtype == bool:
-            out[column] = out[column].map({True: "oui", False: "non"})
-    return neutralised(out).to_csv(sep=";", decimal=",", index=False, float_format="%.1f").encode("utf-8-sig")
+def table_csv(frame: pd.DataFrame, columns: dict[str, str]) -> bytes:
+    """The CSV of a coverage table: French headers, ratios (taux*) as percentages under "… (%)"."""
+    percents = [label for source, label in columns.items() if source.startswith("taux")]
+    return to_csv(frame[list(columns)].rename(columns=columns), percent_columns=percents, decimals=1)
 
 
 def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ while every widget keeps what the user typed (widget state is never reset on err
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ import streamlit as st
 
 from q2030 import agenda, clock, contributions, documents, rencontres
 from q2030.access import Actor, can_write_rencontres
+from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
 from q2030.formatting import fr_date, fr_number
@@ -202,9 +204,14 @@ def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
         }
     )
     show_table(shown, key="rl_table", empty="Aucune rencontre pour ces critères.")
+    listing = shown.assign(  # the CSV keeps raw dates and numbers (formatted by to_csv)
+        Date=frame["date"],
+        Participants=frame["participants"].astype("Int64"),
+        **{"Synthèse envoyée le": frame["synthese_envoyee_le"]},
+    )
     st.download_button(
         "Télécharger la liste (CSV)",
-        shown.to_csv(index=False, sep=";").encode("utf-8-sig"),
+        partial(to_csv, listing),  # built on click; user text neutralised, dates 31/07/2023
         file_name=f"rencontres-{dep}.csv",
         mime="text/csv",
         key="rl_csv",
