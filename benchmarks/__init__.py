@@ -5,6 +5,7 @@
 - `python -m benchmarks.coverage [AU]`: the coverage read models on the database of
   Q2030_DATABASE_URL;
 - `python -m benchmarks.priorities`: what each change of filter costs the Priorités page;
+- `python -m benchmarks.codage [--textes N]`: the coding queue's response time per text;
 - `python -m benchmarks.charge_nationale`: N concurrent browser sessions on Vue nationale,
   the server's CPU seconds per page view.
 """

@@ -345,6 +345,53 @@ def cmd_agendas(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_questionnaire_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="export du questionnaire en ligne (.csv ou .xlsx)")
+    parser.add_argument(
+        "--correspondance",
+        type=Path,
+        help="correspondance des colonnes (JSON) à enregistrer d'abord pour la campagne active",
+    )
+
+
+@command(
+    "import-questionnaire",
+    "importe les réponses au questionnaire en ligne (tout ou rien ; ré-importer ne change rien)",
+    _import_questionnaire_args,
+)
+def cmd_import_questionnaire(args: argparse.Namespace) -> int:
+    import json
+
+    from q2030 import questionnaire
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    content = args.file.read_bytes()
+    try:
+        with session_scope(_engine()) as session:
+            if args.correspondance:
+                colonnes, _rows = questionnaire.lire(content, args.file.name)
+                questionnaire.enregistrer_correspondance(
+                    session,
+                    actor=SYSTEM,
+                    contenu=json.loads(args.correspondance.read_text(encoding="utf-8")),
+                    colonnes_fichier=colonnes,
+                )
+            report = questionnaire.importer(
+                session, actor=SYSTEM, content=content, filename=args.file.name, progress=progress
+            )
+    except questionnaire.ImportRefuse as refused:
+        print(file=sys.stderr)
+        print("\n".join(refused.rapport.lignes()), file=sys.stderr)
+        return 1
+    print(file=sys.stderr)
+    print("\n".join(report.lignes()))
+    print(f"Import en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m q2030", description="Quartiers 2030 : suivi des concertations")
     subparsers = parser.add_subparsers(dest="command", required=True)

@@ -381,6 +381,8 @@ class TexteLibre(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("reponse_id", "question"),
         Index("ix_textelibre_file", "campaign_id", "statut", "reserve_jusqu_a"),
+        # The claim reads the queue in id order: without it PostgreSQL sorted the whole queue.
+        Index("ix_textelibre_file_ordre", "campaign_id", "statut", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -396,7 +398,7 @@ class TexteLibre(SQLModel, table=True):
     suggestion_acceptee: bool | None = None
     code_par: str = Field(default="", max_length=254)
     code_le: datetime | None = None
-    reserve_par: str = Field(default="", max_length=254)
+    reserve_par: str = Field(default="", max_length=254, index=True)
     reserve_jusqu_a: datetime | None = None
     version: int = Field(default=1)
 

@@ -206,12 +206,7 @@ def enregistrer_correspondance(
 
 def lire(content: bytes, filename: str) -> tuple[list[str], list[dict[str, str]]]:
     """(column names, rows) of an export; the QPV import's reader (encodings, `;`/`,`, XLSX)."""
-    if not (filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK"):
-        try:
-            content.decode("utf-8-sig")
-        except UnicodeDecodeError:  # Windows exports: cp1252 (curly quotes, "œ"), not latin-1
-            content = content.decode("cp1252", errors="replace").encode("utf-8")
-    rows = read_table(content, filename)
+    rows = read_table(content, filename).rows  # encodings (cp1252, UTF-16, BOM), ";"/",", XLSX
     if not rows:
         raise ValidationError("Le fichier est vide ou n'a pas de ligne d'en-tête.")
     return list(rows[0].keys()), rows
@@ -672,6 +667,9 @@ def importer(
         apres={"lues": rapport.lues, "creees": rapport.creees, "mises_a_jour": rapport.mises_a_jour,
                "inchangees": rapport.inchangees, "textes": rapport.textes, "localisation": dict(rapport.localisation)},
     )  # fmt: skip
+    if connection.dialect.name == "postgresql" and rapport.creees + rapport.textes > 1_000:
+        # Fresh statistics after a bulk load: without them the planner sorted the whole coding queue.
+        connection.exec_driver_sql("ANALYZE questionnairereponse, questionnairetheme, textelibre")
     notify(1.0, "Terminé.")
     return rapport
 
