@@ -174,3 +174,27 @@ def test_localisation_rules(geo_session: Session) -> None:
         select(QuestionnaireReponse.departement_code).where(QuestionnaireReponse.identifiant == "c")
     ).one()
     assert dep == "974"
+
+
+def test_command_line_import_twice(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from q2030.cli import main
+
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    header = ["ID réponse", data.COLONNES[8], data.COLONNES[10]]
+    rows = [["1", "Logement | Santé", "Des bancs"], ["2", "Emploi", ""], ["3", "", "Un marché le samedi"]]
+    export = tmp_path / "export.csv"
+    export.write_bytes(data.csv_bytes(header, rows, encoding="cp1252"))
+    mapping = tmp_path / "correspondance.json"
+    mapping.write_text(json.dumps({"identifiant": "ID réponse",
+        "fermees": [{"colonne": data.COLONNES[8], "axe": "changements", "valeurs": data.PRIORITES}],
+        "libres": [{"colonne": data.COLONNES[10], "axe": "projets"}]}), encoding="utf-8")  # fmt: skip
+    assert main(["import-questionnaire", str(export), "--correspondance", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert "créées : 3" in out and "Textes libres à coder ajoutés ou modifiés : 2." in out
+    assert "non localisé : 3" in out
+    assert main(["import-questionnaire", str(export)]) == 0
+    assert "inchangées : 3" in capsys.readouterr().out
