@@ -1,15 +1,15 @@
 """File de codage : index dans l'ordre de la file et sur l'analyste qui réserve.
 
-Revision ID: 0006_index_file_codage
-Revises: 0005_reference_import
+Revision ID: 0007_index_file_codage
+Revises: 0006_restitution
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006_index_file_codage"
-down_revision: str | None = "0005_reference_import"
+revision: str = "0007_index_file_codage"
+down_revision: str | None = "0006_restitution"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
