@@ -222,6 +222,47 @@ def cmd_export_synthese(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rediger_synthese_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--departement", help="code du département (ex. 93, 2A)")
+    parser.add_argument("--tous", action="store_true", help="tous les départements : SORTIE est un dossier")
+    parser.add_argument("--format", choices=["docx", "odt"], help="avec --tous (défaut : docx)")
+    parser.add_argument("out", type=Path, help="fichier .docx ou .odt à écrire (un dossier avec --tous)")
+
+
+@command(
+    "rediger-synthese",
+    "rédige le projet de synthèse départementale, modifiable (.docx ou .odt)",
+    _rediger_synthese_args,
+)
+def cmd_rediger_synthese(args: argparse.Namespace) -> int:
+    from q2030.redaction import rediger_synthese
+    from q2030.referentiel import DEPARTEMENTS
+
+    started = time.perf_counter()
+    if args.tous:
+        fmt = args.format or "docx"
+        args.out.mkdir(parents=True, exist_ok=True)
+        with session_scope(_engine()) as session:
+            for code in DEPARTEMENTS:
+                content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt)
+                (args.out / f"synthese-{code}.{fmt}").write_bytes(content)
+        print(f"{len(DEPARTEMENTS)} synthèses écrites dans {args.out} en {time.perf_counter() - started:.1f} s.")
+        return 0
+    if not args.departement:
+        print("Erreur : indiquez --departement CODE (ou --tous).", file=sys.stderr)
+        return 2
+    fmt = args.out.suffix.lower().lstrip(".")
+    if fmt not in ("docx", "odt"):
+        print("Erreur : le fichier de sortie doit se terminer par .docx ou .odt.", file=sys.stderr)
+        return 2
+    code = args.departement.strip().upper()
+    with session_scope(_engine()) as session:
+        content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt)
+    args.out.write_bytes(content)
+    print(f"{args.out} : {len(content) / 1024:.0f} Kio en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 def _export_national_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="fichier à écrire (.xlsx, ou .zip pour csv et parquet)")
     parser.add_argument(

@@ -388,6 +388,8 @@ def synthese_departementale_status(
             if commission
             else "transmise_region"
             if region
+            else "a_reprendre"
+            if row and row.statut == "a_reprendre"
             else "brouillon"
         )
         due = campaign.synthese_departementale_echeance

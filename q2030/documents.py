@@ -158,22 +158,7 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut déposer les comptes rendus de ses rencontres.",
     )
-    if not content:
-        raise ValidationError({"document": [f"Le fichier « {filename} » est vide."]})
-    if len(content) > MAX_BYTES:
-        raise ValidationError(
-            {"document": [f"Le fichier « {filename} » dépasse 10 Mo ({len(content) / 1024 / 1024:.1f} Mo)."]}
-        )
-    kind = detect_type(content)
-    if kind is None:
-        raise ValidationError(
-            {"document": [f"Le fichier « {filename} » n'est ni un PDF, ni un document Word (DOCX), ni un ODT."]}
-        )
-    problem = structure_problem(content, kind)
-    if problem is not None:
-        raise ValidationError({"document": [f"Le fichier « {filename} » {problem}"]})
-    digest = hashlib.sha256(content).hexdigest()
-    _store(digest, content)
+    kind, digest = check_and_store(filename, content)
     document = Document(
         rencontre_id=rencontre_id,
         nom_fichier=sanitize_filename(filename, kind),
@@ -194,6 +179,39 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
     )
     session.flush()
     return document
+
+
+def check_and_store(filename: str, content: bytes) -> tuple[str, str]:
+    """The checks every uploaded document passes (size, real type); store it; (kind, sha256)."""
+    if not content:
+        raise ValidationError({"document": [f"Le fichier « {filename} » est vide."]})
+    if len(content) > MAX_BYTES:
+        raise ValidationError(
+            {"document": [f"Le fichier « {filename} » dépasse 10 Mo ({len(content) / 1024 / 1024:.1f} Mo)."]}
+        )
+    kind = detect_type(content)
+    if kind is None:
+        raise ValidationError(
+            {"document": [f"Le fichier « {filename} » n'est ni un PDF, ni un document Word (DOCX), ni un ODT."]}
+        )
+    problem = structure_problem(content, kind)
+    if problem is not None:
+        raise ValidationError({"document": [f"Le fichier « {filename} » {problem}"]})
+    digest = hashlib.sha256(content).hexdigest()
+    _store(digest, content)
+    return kind, digest
+
+
+def read_stored(digest: str, nom_fichier: str) -> bytes:
+    """The stored bytes of a document, checked against their digest."""
+    path = upload_dir() / digest
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise IntrouvableError(f"Le fichier de « {nom_fichier} » est introuvable sur le serveur.") from None
+    if hashlib.sha256(content).hexdigest() != digest:
+        raise IntrouvableError(f"Le fichier de « {nom_fichier} » est altéré sur le serveur.")
+    return content
 
 
 def _store(digest: str, content: bytes) -> None:
@@ -217,14 +235,7 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
 
 
 def _content(document: Document) -> tuple[Document, bytes]:
-    path = upload_dir() / document.sha256
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise IntrouvableError(f"Le fichier de « {document.nom_fichier} » est introuvable sur le serveur.") from None
-    if hashlib.sha256(content).hexdigest() != document.sha256:
-        raise IntrouvableError(f"Le fichier de « {document.nom_fichier} » est altéré sur le serveur.")
-    return document, content
+    return document, read_stored(document.sha256, document.nom_fichier)
 
 
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:

@@ -292,6 +292,53 @@ class EngagementQpv(SQLModel, table=True):
     qpv_code: str = Field(foreign_key="qpv.code", primary_key=True, max_length=10, index=True)
 
 
+class SyntheseTexte(SQLModel, table=True):
+    """What the data cannot say: the référent's free text for the synthèse départementale.
+
+    One row per département and campaign; `motifs` maps a QPV code to the reason it was not
+    covered. Written with a compare-and-set on `version` (q2030.syntheses.enregistrer_textes).
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_id", "departement_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    departement_code: str = Field(foreign_key="departement.code", index=True, max_length=3)
+    enseignements: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    vigilance: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    motifs: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=1)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)
+
+
+class SyntheseDocument(SQLModel, table=True):
+    """One version of the synthèse départementale file (PDF, DOCX or ODT).
+
+    Never overwritten: a new version is a new row (numero + 1). The chain fields record
+    what happened to this very file: transmitted to the préfecture de région, returned
+    with a comment, forwarded to the commission. Same storage as comptes rendus
+    (q2030.documents: bytes under Q2030_UPLOAD_DIR/<sha256>).
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_id", "departement_code", "numero"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    departement_code: str = Field(foreign_key="departement.code", index=True, max_length=3)
+    numero: int
+    nom_fichier: str = Field(max_length=255)
+    type_mime: str = Field(max_length=100)
+    taille: int
+    sha256: str = Field(max_length=64, index=True)
+    depose_le: datetime = Field(default_factory=utcnow)
+    depose_par: str = Field(default="", max_length=254)
+    transmis_region_le: date | None = None
+    renvoye_le: date | None = None
+    commentaire_retour: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    transmis_commission_le: date | None = None
+
+
 # --- People and traceability -------------------------------------------------------------
 
 

@@ -119,6 +119,7 @@ PUBLICS: dict[str, str] = {
 
 STATUTS_SYNTHESE_DEPARTEMENTALE: dict[str, str] = {
     "brouillon": "Brouillon",
+    "a_reprendre": "À reprendre (renvoyée par la préfecture de région)",
     "transmise_region": "Transmise à la préfecture de région",
     "transmise_commission": "Transmise à la commission et à l'ANCT",
     "restituee": "Restitution publique tenue",

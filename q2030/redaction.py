@@ -1,0 +1,556 @@
+"""Drafting the documents the consultation owes: the synthèse départementale and, per
+rencontre, the synthesis to its participants. Both are editable DOCX or ODT files.
+
+Every figure comes from the services the pages and the Excel synthèse use:
+- quartiers: `coverage.coverage_counts` and `coverage.qpv_status` (same date `au`);
+- participants: `excel.exports.participant_sums` (the Excel cover's sums), for the
+  département and for France;
+- themes: `priorities.classement` (groupe "axe", raw counts: the Excel "Priorités" sheet)
+  and `priorities.comparaison` per axis (the index against France of the Priorités page);
+- quotes: `priorities.contributions` (the contributions the actor may read).
+
+Quotes (deterministic rule, also printed in the document): for each of the three first
+themes of an axis, the contributions of that axis and theme ordered by the rank their
+rencontre gave them (1 first, unranked last), then by the rencontre's date (oldest
+first), then by rencontre and contribution number; at most one per rencontre, three at
+most. Texts are reproduced exactly as recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from q2030 import clock
+from q2030.access import Actor, can_read_departement, require
+from q2030.bootstrap import active_campaign
+from q2030.bureautique import Intertitre, Liste, Paragraphe, Plan, SautDePage, Tableau, Titre, rendre
+from q2030.errors import IntrouvableError, ValidationError
+from q2030.formatting import fr_date, fr_date_long, fr_number, fr_percent
+from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.nomenclature import ACCESSIBILITE, AXES, FORMATS, TYPES_LIEU, theme_label
+from q2030.referentiel import DEPARTEMENTS
+
+THEMES_PAR_AXE = 3  # themes quoted per axis
+CITATIONS_PAR_THEME = 3
+THEMES_AFFICHES = 5  # rows of each axis' table
+INDICE_SAILLANT = 1.25  # "stands out against France" from this index on...
+MIN_SAILLANT = 3  # ...with at least this many contributions
+REGLE_CITATIONS = (
+    "Choix des citations : pour chacun des trois premiers thèmes de l'axe, les contributions "
+    "classées en tête par leur rencontre (rang 1 d'abord, non classées en dernier), puis les plus "
+    "anciennes, une seule par rencontre, trois au plus. Les textes sont reproduits tels qu'ils ont "
+    "été saisis."
+)
+PUBLICS_PARTICIPANTS = {
+    "femmes": "Femmes",
+    "jeunes": "Jeunes",
+    "habitants_qpv": "Habitants des QPV",
+    "professionnels": "Professionnels",
+    "elus": "Élus",
+}
+FORMATS_FICHIER = ("docx", "odt")
+
+
+def axe_titre(code: str) -> str:
+    """ "Changements attendus d'ici 2030" (the nomenclature label without its number)."""
+    return AXES[code].split(". ", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Citation:
+    texte: str
+    rencontre_id: int
+    date: dt.date
+    quartiers: str
+    rang: int | None
+    contribution_id: int
+
+    @property
+    def source(self) -> str:
+        where = f", {self.quartiers}" if self.quartiers else ""
+        return f"Rencontre n° {self.rencontre_id}, {fr_date(self.date)}{where}"
+
+
+@dataclass(frozen=True)
+class ThemeAxe:
+    rang: int
+    theme: str
+    theme_libelle: str
+    contributions: int
+    part: float
+    indice: float | None  # part here / part in France (same axis), None when France has none
+    citations: tuple[Citation, ...]
+
+
+@dataclass
+class DonneesSynthese:
+    """Everything the synthèse says, as plain values (tests compare them with the services)."""
+
+    departement_code: str
+    departement_nom: str
+    campagne: str
+    au: dt.date
+    echeance: dt.date
+    compteurs: dict[str, float]  # coverage_counts row of the département
+    participants: dict[str, int]  # participant_sums of the département
+    participants_france: dict[str, int]
+    rencontres: pd.DataFrame  # held rencontres at `au` (annex)
+    quartiers: pd.DataFrame  # qpv_status of the département
+    axes: dict[str, list[ThemeAxe]]
+    saillants: dict[str, list[ThemeAxe]]
+    enseignements: str
+    vigilance: str
+    motifs: dict[str, str]
+
+
+# --- Collecting the figures --------------------------------------------------------------------
+
+
+def donnees_synthese(
+    session: Session, *, actor: Actor, departement_code: str, au: dt.date | None = None
+) -> DonneesSynthese:
+    from q2030 import coverage
+    from q2030.excel.exports import participant_sums
+    from q2030.priorities import Filtres, classement, comparaison, contributions
+    from q2030.syntheses import textes_synthese
+
+    departement = session.get(Departement, departement_code)
+    if departement is None:
+        raise IntrouvableError(f"Département inconnu : « {departement_code} ».")
+    require(
+        can_read_departement(actor, departement.code, departement.region_code),
+        "Vous ne pouvez rédiger que les synthèses de votre périmètre.",
+    )
+    campaign = active_campaign(session)
+    today = clock.today()
+    au = au or today
+    counts = coverage.coverage_counts(
+        session, actor=actor, au=au, niveau="departement", departement_code=departement.code
+    )
+    compteurs = (
+        {str(k): float(v) for k, v in counts.iloc[0].items() if pd.api.types.is_number(v) and not isinstance(v, bool)}
+        if len(counts)
+        else {}
+    )
+    status = coverage.qpv_status(session, actor=actor, au=au, departement_code=departement.code)
+    sums = participant_sums(session, campaign_id=campaign.id, au=au, departements=[departement.code])  # type: ignore[arg-type]
+    sums_fr = participant_sums(session, campaign_id=campaign.id, au=au, departements=None)  # type: ignore[arg-type]
+
+    # Same filters as the Excel "Priorités" sheet (no date bound when the situation is today).
+    filtres = Filtres(departement=departement.code, fin=au if au < today else None)
+    ranking = classement(session, actor=actor, filtres=filtres, ponderation="contribution", groupe="axe")
+    quotes = contributions(session, actor=actor, filtres=filtres, limite=None)
+    by_label = {label: code for code, label in AXES.items()}
+    quotes["axe_code"] = quotes["axe"].map(by_label)
+    axes: dict[str, list[ThemeAxe]] = {}
+    saillants: dict[str, list[ThemeAxe]] = {}
+    for axe in AXES:
+        rows = ranking[ranking["groupe"] == axe]
+        index: dict[str, float] = {}
+        if len(rows):
+            compared = comparaison(session, actor=actor, filtres=Filtres(departement=departement.code, axe=axe,
+                                                                         fin=filtres.fin))  # fmt: skip
+            index = {t: float(i) for t, i in zip(compared["theme"], compared["indice"], strict=True) if pd.notna(i)}
+        themes: list[ThemeAxe] = []
+        for r in rows.itertuples():
+            picked = (
+                choisir_citations(quotes[(quotes["axe_code"] == axe) & (quotes["theme"] == r.theme_libelle)])
+                if int(r.rang) <= THEMES_PAR_AXE
+                else ()
+            )
+            themes.append(
+                ThemeAxe(int(r.rang), str(r.theme), str(r.theme_libelle), int(r.contributions), float(r.part),
+                         index.get(str(r.theme)), picked)
+            )  # fmt: skip
+        axes[axe] = themes
+        saillants[axe] = sorted(
+            (
+                t
+                for t in themes
+                if t.indice is not None and t.indice >= INDICE_SAILLANT and t.contributions >= MIN_SAILLANT
+            ),
+            key=lambda t: (-(t.indice or 0), t.theme_libelle),
+        )[:3]
+    texts = textes_synthese(session, actor=actor, departement_code=departement.code)
+    return DonneesSynthese(
+        departement_code=departement.code,
+        departement_nom=departement.nom,
+        campagne=campaign.nom,
+        au=au,
+        echeance=campaign.synthese_departementale_echeance,
+        compteurs=compteurs,
+        participants=sums,
+        participants_france=sums_fr,
+        rencontres=rencontres_tenues(session, departement_code=departement.code, campaign_id=campaign.id, au=au),  # type: ignore[arg-type]
+        quartiers=status,
+        axes=axes,
+        saillants=saillants,
+        enseignements=texts.enseignements,
+        vigilance=texts.vigilance,
+        motifs=texts.motifs,
+    )
+
+
+def choisir_citations(frame: pd.DataFrame, n: int = CITATIONS_PAR_THEME) -> tuple[Citation, ...]:
+    """The quote rule (see the module docstring) on `priorities.contributions` rows."""
+    if frame.empty:
+        return ()
+    ordered = frame.assign(_sans_rang=frame["rang"].isna(), _rang=frame["rang"].fillna(0).astype(int)).sort_values(
+        ["_sans_rang", "_rang", "date", "rencontre_id", "id"], kind="mergesort"
+    )
+    seen: set[int] = set()
+    picked: list[Citation] = []
+    for r in ordered.itertuples():
+        if int(r.rencontre_id) in seen:
+            continue
+        seen.add(int(r.rencontre_id))
+        rang = None if pd.isna(r.rang) else int(r.rang)
+        picked.append(Citation(str(r.texte), int(r.rencontre_id), _date(r.date), str(r.qpv or ""), rang, int(r.id)))
+        if len(picked) == n:
+            break
+    return tuple(picked)
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+RENCONTRE_COLUMNS = [
+    "id", "date", "lieu", "commune_nom", "type_lieu", "format", "participants", "elu_present",
+    "representant_etat_present", "membre_commission_present", "accessibilite",
+]  # fmt: skip
+
+
+def rencontres_tenues(session: Session, *, departement_code: str, campaign_id: int, au: dt.date) -> pd.DataFrame:
+    """Held rencontres at `au` (the same rule as the coverage: "tenue", dated <= au), with their QPV."""
+    r = Rencontre
+    rows = session.exec(
+        select(*(getattr(r, c) for c in RENCONTRE_COLUMNS))
+        .where(r.campaign_id == campaign_id, r.departement_code == departement_code, r.statut == "tenue", r.date <= au)
+        .order_by(r.date, r.id)
+    ).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=RENCONTRE_COLUMNS)
+    frame["date"] = frame["date"].map(_date)
+    quartiers: dict[int, list[str]] = {}
+    ids = [int(i) for i in frame["id"]]
+    for start in range(0, len(ids), 5000):
+        for rid, code, nom in session.exec(
+            select(RencontreQpv.rencontre_id, Qpv.code, Qpv.nom)
+            .join(Qpv, Qpv.code == RencontreQpv.qpv_code)  # type: ignore[arg-type]
+            .where(RencontreQpv.rencontre_id.in_(ids[start : start + 5000]))  # type: ignore[attr-defined]
+            .order_by(RencontreQpv.rencontre_id, Qpv.code)  # type: ignore[arg-type]
+        ):
+            quartiers.setdefault(rid, []).append(f"{nom} ({code})")
+    frame["quartiers"] = frame["id"].map(lambda i: ", ".join(quartiers.get(int(i), [])))
+    return frame
+
+
+# --- Writing the synthèse départementale ---------------------------------------------------------
+
+
+def _share(part: int, total: int) -> str:
+    return fr_percent(part / total) if total else "—"
+
+
+def _counted(values: list[str], labels: dict[str, str]) -> str:
+    counts = Counter(values)
+    return ", ".join(
+        f"{labels.get(k, k)} ({fr_number(n)})" for k, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    )
+
+
+def _user_text(text: str, missing: str) -> list[Paragraphe]:
+    if not text.strip():
+        return [Paragraphe(missing, "note")]
+    return [Paragraphe(block.strip()) for block in text.strip().split("\n\n") if block.strip()]
+
+
+def plan_synthese(data: DonneesSynthese) -> Plan:
+    nom, code = data.departement_nom, data.departement_code
+    plan = Plan(
+        titre=f"Synthèse départementale — {nom} ({code})",
+        pied=f"Quartiers 2030 — Synthèse départementale — {nom} ({code}) — situation au {fr_date(data.au)}",
+    )
+    plan.add(
+        Titre("Quartiers 2030", 1),
+        Titre("Synthèse départementale de la concertation des habitants"),
+        Titre(f"{nom} ({code})", 1),
+        Titre(f"Préfecture du département : {nom}", 2),
+        Titre(f"Campagne : {data.campagne}", 2),
+        Titre(f"Situation au {fr_date_long(data.au)}", 2),
+        Titre(
+            f"À transmettre à la commission « participation citoyenne » et à l'ANCT, par la préfecture de région, "
+            f"au plus tard le {fr_date_long(data.echeance)}.",
+            2,
+        ),
+        Paragraphe(
+            "Projet rédigé automatiquement à partir des données de l'application Quartiers 2030, à relire et "
+            "compléter avant transmission. Les chiffres sont ceux des pages Couverture et Priorités et du classeur "
+            "Excel de synthèse à la même date.",
+            "note",
+        ),
+        SautDePage(),
+    )
+    _demarche(plan, data)
+    # 2. Enseignements principaux
+    plan.add(Intertitre("2. Enseignements principaux"))
+    plan.add(
+        *_user_text(data.enseignements, "À rédiger par le référent (page Mon département, « Rédiger la synthèse »).")
+    )
+    _axes(plan, data)
+    # 4. Vigilance
+    plan.add(Intertitre("4. Spécificités et points de vigilance"))
+    plan.add(*_user_text(data.vigilance, "À rédiger par le référent (page Mon département, « Rédiger la synthèse »)."))
+    _annexes(plan, data)
+    return plan
+
+
+def _demarche(plan: Plan, data: DonneesSynthese) -> None:
+    c = data.compteurs
+    held = data.rencontres
+    n_held = int(c.get("rencontres_tenues", 0))
+    plan.add(Intertitre("1. La démarche"), Intertitre("1.1 Les rencontres", 2))
+    if n_held:
+        measures = _counted([m for ms in held["accessibilite"] for m in (ms or [])], ACCESSIBILITE)
+        first, last = min(held["date"]), max(held["date"])
+        span = f"le {fr_date(first)}" if first == last else f"entre le {fr_date(first)} et le {fr_date(last)}"
+        plan.add(
+            Paragraphe(
+                f"{fr_number(n_held)} rencontre(s) tenue(s) {span} ; {fr_number(int(c.get('rencontres_prevues', 0)))} "
+                "autre(s) prévue(s)."
+            ),
+            Liste([
+                f"Formats : {_counted(list(held['format']), FORMATS)}.",
+                f"Lieux : {_counted(list(held['type_lieu']), TYPES_LIEU)}.",
+                f"Présence d'élus : {fr_number(int(held['elu_present'].sum()))} rencontre(s) sur {fr_number(n_held)}.",
+                f"Présence de l'État (préfecture, sous-préfecture, délégué du préfet) : "
+                f"{fr_number(int(held['representant_etat_present'].sum()))} rencontre(s) sur {fr_number(n_held)}.",
+                f"Présence d'un membre de la commission : {fr_number(int(held['membre_commission_present'].sum()))} "
+                "rencontre(s).",
+                f"Mesures d'accessibilité : {measures or 'aucune déclarée'}.",
+            ]),
+        )  # fmt: skip
+    else:
+        plan.add(Paragraphe("Aucune rencontre tenue à cette date."))
+    plan.add(Intertitre("1.2 Les participants", 2))
+    total, total_fr = data.participants["participants"], data.participants_france["participants"]
+    plan.add(
+        Paragraphe(
+            f"{fr_number(total)} participant(s) aux rencontres tenues. Part de chaque public parmi les participants, "
+            "comparée à l'ensemble des rencontres tenues en France :"
+        ),
+        Tableau(
+            ["Public", "Participants", "Part", "Part en France"],
+            [
+                [
+                    label,
+                    fr_number(data.participants[key]),
+                    _share(data.participants[key], total),
+                    _share(data.participants_france[key], total_fr),
+                ]
+                for key, label in PUBLICS_PARTICIPANTS.items()
+            ],
+        ),
+    )
+    plan.add(Intertitre("1.3 Les quartiers", 2))
+    qpv = int(c.get("qpv", 0))
+    plan.add(
+        Paragraphe(
+            f"{fr_number(qpv)} quartier(s) prioritaire(s) : {fr_number(int(c.get('couvert_delais', 0)))} couvert(s) "
+            f"dans les délais, {fr_number(int(c.get('couvert_retard', 0)))} couvert(s) en retard, "
+            f"{fr_number(int(c.get('prevu', 0)))} avec une rencontre prévue, "
+            f"{fr_number(int(c.get('non_couvert', 0)))} non couvert(s). Taux de couverture : "
+            f"{fr_percent(float(c.get('taux_couverts', 0.0)))}."
+        )
+    )
+    uncovered = data.quartiers[data.quartiers["statut"].isin(["prevu", "non_couvert"])]
+    if len(uncovered):
+        plan.add(
+            Paragraphe("Quartiers sans rencontre tenue, et la raison donnée par le référent :"),
+            Liste([
+                f"{r.qpv_nom} ({r.qpv_code}) — {r.statut_libelle} : "
+                + (data.motifs.get(r.qpv_code) or "raison non renseignée")
+                for r in uncovered.itertuples()
+            ]),
+        )  # fmt: skip
+
+
+def _axes(plan: Plan, data: DonneesSynthese) -> None:
+    plan.add(Intertitre("3. Ce que disent les habitants, axe par axe"))
+    plan.add(
+        Paragraphe(
+            "Pour chacune des quatre questions posées, les thèmes les plus cités dans le département (nombre de "
+            "contributions et part dans l'axe) et l'indice par rapport à la France (part dans le département / part "
+            "en France pour le même axe ; au-dessus de 1, le thème pèse davantage ici)."
+        ),
+        Paragraphe(REGLE_CITATIONS, "note"),
+    )
+    for number, axe in enumerate(AXES, start=1):
+        themes = data.axes.get(axe, [])
+        plan.add(Intertitre(f"3.{number} {axe_titre(axe)}", 2))
+        if not themes:
+            plan.add(Paragraphe("Aucune contribution sur cet axe."))
+            continue
+        plan.add(
+            Tableau(
+                ["Rang", "Thème", "Contributions", "Part de l'axe", "Indice / France"],
+                [[fr_number(t.rang), t.theme_libelle, fr_number(t.contributions), fr_percent(t.part),
+                  "—" if t.indice is None else fr_number(t.indice, 2)] for t in themes[:THEMES_AFFICHES]],
+            )
+        )  # fmt: skip
+        standout = data.saillants.get(axe, [])
+        if standout:
+            plan.add(
+                Paragraphe(
+                    "Ce qui ressort par rapport à la France : "
+                    + " ; ".join(f"{t.theme_libelle} (indice {fr_number(t.indice or 0, 2)})" for t in standout)
+                    + "."
+                )
+            )
+        for theme in themes[:THEMES_PAR_AXE]:
+            if not theme.citations:
+                continue
+            plan.add(Paragraphe(f"{theme.theme_libelle} — ce qu'en disent les habitants :"))
+            for quote in theme.citations:
+                plan.add(Paragraphe(f"« {quote.texte} »", "citation"), Paragraphe(quote.source, "source"))
+
+
+def _annexes(plan: Plan, data: DonneesSynthese) -> None:
+    held = data.rencontres
+    uncovered = data.quartiers[data.quartiers["statut"].isin(["prevu", "non_couvert"])]
+    plan.add(SautDePage(), Intertitre("5. Annexes"), Intertitre("5.1 Rencontres tenues", 2))
+    if len(held):
+        plan.add(
+            Tableau(
+                ["N°", "Date", "Lieu", "Format", "Quartiers", "Participants"],
+                [[str(r.id), fr_date(r.date), ", ".join(x for x in (r.lieu, r.commune_nom) if x),
+                  FORMATS.get(r.format, r.format), r.quartiers,
+                  "" if pd.isna(r.participants) else fr_number(int(r.participants))] for r in held.itertuples()],
+            )
+        )  # fmt: skip
+    else:
+        plan.add(Paragraphe("Aucune rencontre tenue à cette date."))
+    plan.add(Intertitre("5.2 Quartiers non couverts", 2))
+    if len(uncovered):
+        plan.add(
+            Tableau(
+                ["Code", "Quartier", "Communes", "Statut", "Raison donnée par le référent"],
+                [[r.qpv_code, r.qpv_nom, r.communes, r.statut_libelle, data.motifs.get(r.qpv_code, "")]
+                 for r in uncovered.itertuples()],
+            )
+        )  # fmt: skip
+    else:
+        plan.add(Paragraphe("Tous les quartiers ont eu au moins une rencontre tenue."))
+
+
+def rediger_synthese(
+    session: Session, *, actor: Actor, departement_code: str, fmt: str, au: dt.date | None = None
+) -> bytes:
+    """The editable synthèse départementale, as DOCX or ODT bytes."""
+    if fmt not in FORMATS_FICHIER:
+        raise ValidationError({"format": [f"Format inconnu « {fmt} » : docx ou odt."]})
+    return rendre(plan_synthese(donnees_synthese(session, actor=actor, departement_code=departement_code, au=au)), fmt)
+
+
+# --- The synthesis to the participants of one rencontre ----------------------------------------
+
+CONTRIBUTIONS_PAR_AXE_LETTRE = 8  # keeps the letter within two pages
+
+
+def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int) -> Plan:
+    from q2030.rencontres import _get, require_read
+
+    rencontre = _get(session, rencontre_id)
+    require_read(session, actor, rencontre.departement_code)
+    if rencontre.statut != "tenue":
+        raise ValidationError("La synthèse aux participants ne se rédige qu'après une rencontre tenue.")
+    campaign = active_campaign(session)
+    nom = DEPARTEMENTS[rencontre.departement_code][0]
+    quartiers = [
+        f"{q_nom} ({code})"
+        for code, q_nom in session.exec(
+            select(Qpv.code, Qpv.nom)
+            .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
+            .where(RencontreQpv.rencontre_id == rencontre_id)
+            .order_by(Qpv.code)
+        ).all()
+    ]
+    contributions = session.exec(
+        select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang)
+        .where(Contribution.rencontre_id == rencontre_id)
+        .order_by(Contribution.axe, func.coalesce(Contribution.rang, 1_000_000), Contribution.id)  # type: ignore[arg-type]
+    ).all()
+    from q2030.formatting import add_months
+
+    due = add_months(rencontre.date, campaign.synthese_participants_delai_mois)
+    place = ", ".join(x for x in (rencontre.lieu, rencontre.adresse, rencontre.commune_nom or "") if x)
+    plan = Plan(
+        titre=f"Synthèse de la rencontre du {fr_date(rencontre.date)}",
+        pied=f"Quartiers 2030 — {nom} — rencontre n° {rencontre.id} du {fr_date(rencontre.date)}",
+    )
+    plan.add(
+        Titre(f"Quartiers 2030 — préfecture du département : {nom}", 2),
+        Titre(f"Synthèse de la rencontre du {fr_date_long(rencontre.date)}", 1),
+        Paragraphe("Madame, Monsieur,"),
+        Paragraphe(
+            "Vous avez participé à une rencontre de la concertation Quartiers 2030, qui prépare les nouveaux contrats "
+            "de ville. Merci pour votre participation. Voici ce qui s'y est dit et ce qui va suivre."
+        ),
+        Intertitre("1. La rencontre"),
+        Liste([
+            f"Date : {fr_date_long(rencontre.date)}" + (f", à {hour:%H:%M}" if (hour := rencontre.heure_debut) else ""),
+            f"Lieu : {place or 'non précisé'}",
+            f"Format : {FORMATS.get(rencontre.format, rencontre.format)}",
+            "Quartiers concernés : " + (", ".join(quartiers) or rencontre.quartier_hors_qpv or "non précisés"),
+        ]),
+        Intertitre("2. Qui est venu"),
+    )  # fmt: skip
+    counts = [
+        ("participants", "participants"), ("femmes", "femmes"), ("jeunes", "jeunes"),
+        ("habitants_qpv", "habitants des quartiers prioritaires"), ("professionnels", "professionnels"),
+        ("elus", "élus"),
+    ]  # fmt: skip
+    said = [f"{fr_number(getattr(rencontre, key))} {label}" for key, label in counts if getattr(rencontre, key)]
+    plan.add(Paragraphe((", dont ".join([said[0], ", ".join(said[1:])]) if len(said) > 1 else said[0]) + "."
+                        if said else "Le nombre de participants n'a pas été relevé."))  # fmt: skip
+    plan.add(Intertitre("3. Ce qui a été dit"))
+    if not contributions:
+        plan.add(Paragraphe("Les contributions de cette rencontre n'ont pas encore été saisies."))
+    for axe in AXES:
+        items = [(theme, texte) for a, theme, texte, _rang in contributions if a == axe]
+        if not items:
+            continue
+        shown = [f"{texte} ({theme_label(theme)})" for theme, texte in items[:CONTRIBUTIONS_PAR_AXE_LETTRE]]
+        if len(items) > CONTRIBUTIONS_PAR_AXE_LETTRE:
+            shown.append(f"et {fr_number(len(items) - CONTRIBUTIONS_PAR_AXE_LETTRE)} autre(s) contribution(s).")
+        plan.add(Paragraphe(axe_titre(axe) + " :"), Liste(shown))
+    plan.add(
+        Intertitre("4. La suite"),
+        Liste([
+            f"Les propositions de toutes les rencontres du département sont rassemblées dans une synthèse "
+            f"départementale, transmise à la commission « participation citoyenne » et à l'ANCT au plus tard le "
+            f"{fr_date_long(campaign.synthese_departementale_echeance)}.",
+            f"Une restitution publique présentera les principales propositions entre le "
+            f"{fr_date_long(campaign.restitution_debut)} et le {fr_date_long(campaign.restitution_fin)} ; "
+            "elles seront reprises dans les nouveaux contrats de ville.",
+        ]),
+        Paragraphe(f"Synthèse à adresser aux participants au plus tard le {fr_date(due)}.", "note"),
+        Paragraphe(f"Le référent Quartiers 2030 de la préfecture du département : {nom}"),
+    )  # fmt: skip
+    return plan
+
+
+def rediger_lettre(session: Session, *, actor: Actor, rencontre_id: int, fmt: str) -> bytes:
+    if fmt not in FORMATS_FICHIER:
+        raise ValidationError({"format": [f"Format inconnu « {fmt} » : docx ou odt."]})
+    return rendre(plan_lettre(session, actor=actor, rencontre_id=rencontre_id), fmt)
