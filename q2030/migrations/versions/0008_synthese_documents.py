@@ -1,7 +1,7 @@
 """Synthèse départementale: texte libre du référent (versionné) et versions du document transmis.
 
-Revision ID: 0007_synthese_documents
-Revises: 0006_restitution
+Revision ID: 0008_synthese_documents
+Revises: 0007_index_file_codage
 Create Date: 2026-11-25 11:30:01.924009
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0007_synthese_documents"
-down_revision: str | None = "0006_restitution"
+revision: str = "0008_synthese_documents"
+down_revision: str | None = "0007_index_file_codage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
