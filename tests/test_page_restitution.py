@@ -18,10 +18,11 @@ from q2030.access import Actor
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.documents import NON_PUBLIE, add_document, publier_document
+from q2030.models import Document
 from q2030.public import SEUIL_CONTRIBUTIONS
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests import factories
-from tests.helpers import APP
+from tests.helpers import APP, open_app
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -189,3 +190,59 @@ def test_no_feed_written_into_the_repository(data: dict[str, int], tmp_path: Pat
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page(PAGE).run()
     assert (tmp_path / "agenda" / "93.ics").exists()
+
+
+# --- The agents' side: publishing, engagements, national view ------------------------------
+
+
+def test_referent_publishes_then_withdraws_a_compte_rendu(data: dict[str, int], engine: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page(PAGES["rencontres"].path).run()
+    with session_scope(engine) as session:
+        rencontre_id = session.get(Document, data["hidden"]).rencontre_id  # type: ignore[union-attr]
+    at.selectbox(key="rf_choice").select(rencontre_id).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert "Non publié (interne)" in captions
+    at.button(key=f"rd_publish_{data['hidden']}").click().run()
+    assert not at.exception
+    public_page = _public({"document": str(data["hidden"])})
+    assert _download_labels(public_page) == ["Télécharger « brouillon-interne.pdf » (0 Ko)"]
+    assert at.button(key=f"rd_publish_{data['hidden']}").label == "Retirer"
+    at.button(key=f"rd_publish_{data['hidden']}").click().run()
+    assert [e.value for e in _public({"document": str(data["hidden"])}).error] == [NON_PUBLIE]
+
+
+def test_prefet_de_region_records_an_engagement_shown_on_the_public_page(data: dict[str, int]) -> None:
+    at = open_app(role="prefet_region", region="11")
+    at.switch_page(PAGES["ma_region"].path).run()
+    at.selectbox(key="region_departement").select("93").run()
+    assert not at.exception
+    at.text_input(key="eg_titre_0_0").input("Ouverture d'un centre de santé")
+    at.multiselect(key="eg_themes_0_0").select("sante")
+    at.multiselect(key="eg_qpv_0_0").select("QN09302A")
+    at.text_area(key="eg_texte_0_0").input("Un centre de santé ouvrira en 2025.")
+    at.text_area(key="eg_jalons_0_0").input("01/09/2024 Permis de construire\nOuverture au public")
+    at.button(key="eg_save_0_0").click().run()
+    assert not at.exception and not at.error
+    public_page = _public({"qpv": "QN09302A"})
+    assert "Ouverture d'un centre de santé" in [s.value for s in public_page.subheader]
+    milestones = public_page.table[-1].value
+    assert milestones["Étape"].tolist() == ["Permis de construire", "Ouverture au public"]
+
+
+def test_engagement_with_errors_explained_and_not_saved(data: dict[str, int]) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page(PAGES["mon_departement"].path).run()
+    at.text_input(key="eg_titre_0_0").input("Sans thème")
+    at.button(key="eg_save_0_0").click().run()
+    assert not at.exception
+    assert any("au moins un thème" in e.value for e in at.error)
+
+
+def test_national_view_lists_themes_without_engagement_and_offers_open_data(data: dict[str, int]) -> None:
+    at = open_app(role="commission")
+    at.switch_page(PAGES["national"].path).run()
+    assert not at.exception
+    assert "Thèmes très cités sans engagement" in [h.value for h in at.header]
+    assert any(b.proto.label == "Télécharger les données ouvertes (ZIP)" for b in at.get("download_button"))

@@ -25,6 +25,7 @@ from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
+from q2030.ui import restitution
 from q2030.ui.charts import bar_height, bottom_legend, cached_chart, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 from q2030.ui.tables import auto_height, french_display
@@ -513,6 +514,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         )
     burnup_section(actor, au, region=None, dep=dep, key=f"burnup_{dep}")
     synthese_section(actor, dep)
+    restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
 
 
 ETAPE_LABELS = {
@@ -655,6 +657,8 @@ def render_national(actor: Actor) -> None:
     burnup_section(actor, au, region=None, dep=None, key="national_burnup")
     st.subheader("Par département")
     table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
+    restitution.themes_without_engagement()
+    restitution.open_data_download()
     dep = st.selectbox(
         "Détail d'un département",
         [None, *by_dep["code"]],

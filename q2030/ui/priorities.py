@@ -20,7 +20,7 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
-from q2030.ui import canaux, filters
+from q2030.ui import canaux, filters, restitution
 from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
 from q2030.ui.tables import show_table
@@ -253,6 +253,7 @@ def _tab_classement(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str
     show_chart(_bars(df, "part", "Part pondérée"))
     _table(p.table_classement(df), "classement", "prio_classement")
     _drill_theme(actor, filtres, df["theme"].tolist(), "prio_drill_classement", axe=axe or filtres.axe)
+    restitution.engagements_by_theme(filtres.departement)
 
 
 def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:

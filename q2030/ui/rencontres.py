@@ -33,6 +33,7 @@ from q2030.nomenclature import (
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
+from q2030.ui import restitution
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
 
@@ -513,6 +514,7 @@ def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: in
             mime=row.type_mime,
             key=f"rd_download_{row.id}",
         )
+        restitution.publication_controls(actor, int(row.id), row.publie_le, writer)
     if not writer:
         return
     counter = st.session_state.setdefault("rd_counter", 0)
