@@ -48,6 +48,7 @@ from q2030.formatting import fr_date
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.safe_text import text_cell
 from q2030.stopwords import STOP_WORDS
 from q2030.textnorm import normalize
 
@@ -732,7 +733,8 @@ def export_excel(session: Session, *, actor: Actor, filtres: Filtres, ponderatio
             header.append(cell)
         ws.append(header)
         for row in df.itertuples(index=False):
-            ws.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+            values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row]
+            ws.append([text_cell(ws, v) if isinstance(v, str) else v for v in values])  # text, never a formula
 
     description = filtres.decrire() or [("Filtres", "aucun (toutes les contributions)")]
     campaign = active_campaign(session)

@@ -1,7 +1,8 @@
 """Streaming workbook writer (openpyxl write-only mode) with the house formatting.
 
 Rows are appended as they come from the database, so a sheet of 200,000 contributions
-never sits in memory as cells: only styled cells (header, dates) are objects.
+never sits in memory as cells. Strings are written as string cells (`safe_text.text_cell`):
+user text starting with "=" stays text, never a live formula.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from q2030.excel.columns import BLEU_FRANCE, DATE_FORMAT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT
+from q2030.safe_text import text_cell
 
 TITLE_FONT = Font(bold=True, size=14, color=BLEU_FRANCE)
 BOLD = Font(bold=True)
@@ -47,7 +49,9 @@ class StreamingWorkbook:
         for row in rows:
             values = list(row)
             for i, number_format in enumerate(formats):
-                if number_format and values[i] is not None:
+                if isinstance(values[i], str):  # user text: a string cell, never a formula
+                    values[i] = text_cell(ws, values[i])
+                elif number_format and values[i] is not None:
                     cell = WriteOnlyCell(ws, value=values[i])
                     cell.number_format = number_format
                     values[i] = cell
@@ -74,12 +78,12 @@ class StreamingWorkbook:
                 cell.font, cell.fill = HEADER_FONT, HEADER_FILL
                 ws.append([cell])
                 continue
-            out = WriteOnlyCell(ws, value=value)
+            out = text_cell(ws, value)
             if isinstance(value, float):
                 out.number_format = PERCENT_FORMAT
             elif isinstance(value, dt.date):
                 out.number_format = DATE_FORMAT
-            ws.append([label_text, out])
+            ws.append([text_cell(ws, label_text), out])
 
     def save(self, out: str | BinaryIO) -> None:
         self.wb.save(out)

@@ -190,34 +190,43 @@ def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
         f"{fr_number(len(frame))} rencontre(s) ; chaîne de compte rendu complète pour {fr_number(complete)} "
         "(tenue, compte rendu déposé, synthèse envoyée, contributions saisies)."
     )
-    shown = pd.DataFrame(
-        {
-            "N°": frame["id"],
-            "Date": frame["date"].map(fr_date),
-            "Statut": frame["statut"].map(lambda s: label(STATUTS_RENCONTRE, s)),
-            "Lieu": frame["lieu"],
-            "Quartiers": frame["quartiers"],
-            "Participants": frame["participants"].map(lambda n: "" if pd.isna(n) else fr_number(n)),
-            "Compte rendu": frame["comptes_rendus"] > 0,
-            "Synthèse envoyée le": frame["synthese_envoyee_le"].map(lambda d: fr_date(d) if pd.notna(d) else ""),
-            "Contributions": frame["contributions"],
-            "Chaîne complète": frame["chaine_complete"],
-        }
-    )
+    shown = listing_table(frame, for_csv=False)
     show_table(shown, key="rl_table", empty="Aucune rencontre pour ces critères.")
-    listing = shown.assign(  # the CSV keeps raw dates and numbers (formatted by to_csv)
-        Date=frame["date"],
-        Participants=frame["participants"].astype("Int64"),
-        **{"Synthèse envoyée le": frame["synthese_envoyee_le"]},
-    )
     st.download_button(
         "Télécharger la liste (CSV)",
-        partial(to_csv, listing),  # built on click; user text neutralised, dates 31/07/2023
+        partial(listing_csv, frame),  # built on click
         file_name=f"rencontres-{dep}.csv",
         mime="text/csv",
         key="rl_csv",
     )
     return everything
+
+
+def listing_table(frame: pd.DataFrame, *, for_csv: bool) -> pd.DataFrame:
+    """The list of rencontres with French headers: formatted for the screen, raw for the CSV."""
+    return pd.DataFrame(
+        {
+            "N°": frame["id"],
+            "Date": frame["date"] if for_csv else frame["date"].map(fr_date),
+            "Statut": frame["statut"].map(lambda s: label(STATUTS_RENCONTRE, s)),
+            "Lieu": frame["lieu"],
+            "Quartiers": frame["quartiers"],
+            "Participants": frame["participants"].astype("Int64")
+            if for_csv
+            else frame["participants"].map(lambda n: "" if pd.isna(n) else fr_number(n)),
+            "Compte rendu": frame["comptes_rendus"] > 0,
+            "Synthèse envoyée le": frame["synthese_envoyee_le"]
+            if for_csv
+            else frame["synthese_envoyee_le"].map(lambda d: fr_date(d) if pd.notna(d) else ""),
+            "Contributions": frame["contributions"],
+            "Chaîne complète": frame["chaine_complete"],
+        }
+    )
+
+
+def listing_csv(frame: pd.DataFrame) -> bytes:
+    """The Rencontres list as CSV (q2030.csv_export: user text neutralised, dates 31/07/2023)."""
+    return to_csv(listing_table(frame, for_csv=True))
 
 
 def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> int:
