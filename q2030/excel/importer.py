@@ -144,6 +144,10 @@ def import_workbook(
     total = max(1, len(parsed.rencontres))
     cleaned: dict[int, dict[str, Any]] = {}  # row -> data validated by the service
     target: dict[int, tuple[Rencontre, int]] = {}  # row -> (stored rencontre, version the file was made from)
+    # Computed once, under the département lock; a concurrent form save in between is caught by
+    # the compare-and-set (a change skipped here was not the file's to make).
+    same: dict[int, bool] = {}  # row -> the rencontre's fields already hold the row's values
+    same_contributions: dict[int, bool] = {}  # row -> no contribution row, or the same ones
     for position, item in enumerate(parsed.rencontres):
         key = item.identifiant.casefold()
         if item.rencontre_id is not None:
@@ -180,10 +184,13 @@ def import_workbook(
             continue
         if item.row in target:
             rencontre, version = target[item.row]
-            changes = not _same(session, rencontre, cleaned[item.row]) or (
-                key in wanted and _contributions_differ(session, rencontre.id, wanted[key])  # type: ignore[arg-type]
+            same[item.row] = _same(session, rencontre, cleaned[item.row])
+            same_contributions[item.row] = key not in wanted or not _contributions_differ(
+                session,
+                rencontre.id,  # type: ignore[arg-type]
+                wanted[key],
             )
-            if changes and version != rencontre.version:
+            if not (same[item.row] and same_contributions[item.row]) and version != rencontre.version:
                 report.issues.append(_stale_issue(session, item, rencontre, version))
         notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
     if report.issues:
@@ -201,7 +208,7 @@ def import_workbook(
                 created = True
             else:
                 rencontre, version = target[item.row]
-                if _same(session, rencontre, cleaned[item.row]):
+                if same[item.row]:
                     report.unchanged += 1
                 else:
                     rencontre = service.update_rencontre(
@@ -209,7 +216,7 @@ def import_workbook(
                         allow_duplicate=item.doublon_confirme,
                     )  # fmt: skip
                     report.updated += 1
-            if key in wanted and (created or _contributions_differ(session, rencontre.id, wanted[key])):  # type: ignore[arg-type]
+            if key in wanted and (created or not same_contributions[item.row]):
                 contribution_service.replace_contributions(
                     session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
                     version=None if created else rencontre.version, bump=not created,
