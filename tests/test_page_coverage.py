@@ -11,9 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from q2030.access import SYSTEM
+from q2030.access import SYSTEM, Actor
 from q2030.demo import load_demo
+from q2030.referentiel import DEPARTEMENTS
+from q2030.syntheses import deposer_version
 from tests.helpers import open_app
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -90,11 +94,14 @@ def test_referent_records_the_transmission_to_the_region(demo: Engine) -> None:
         dep = connection.execute(
             text("SELECT MIN(departement_code) FROM synthesedepartementale WHERE statut = 'brouillon'")
         ).scalar_one()
+    referent = Actor(email="r@x.fr", role="referent", departement_code=dep, region_code=DEPARTEMENTS[dep][1])
+    with Session(demo) as session:  # AppTest cannot drive a file uploader: the final version is deposited here
+        deposer_version(session, actor=referent, departement_code=dep, filename="synthese.pdf", content=PDF)
+        session.commit()
     at = open_app(role="referent", departement=dep)
     at.switch_page("pages/3_Mon_departement.py").run()
-    at.selectbox(key=f"synthese_etape_{dep}").select("transmise_region")
-    at.date_input(key=f"synthese_date_{dep}").set_value(dt.date(2023, 8, 28))
-    next(b for b in at.button if b.label == "Enregistrer l'étape").click().run()
+    at.date_input(key=f"sy_date_region_{dep}").set_value(dt.date(2023, 8, 28))
+    next(b for b in at.button if b.label == "Transmettre à la préfecture de région").click().run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     with demo.connect() as connection:

@@ -20,14 +20,13 @@ from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
-from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.syntheses import enregistrer_etape, peut_enregistrer, synthese_departementale
 from q2030.tilemap import TILES
 from q2030.ui import restitution
 from q2030.ui.charts import bar_height, bottom_legend, cached_chart, show_chart
-from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
+from q2030.ui.shell import BLEU_FRANCE, data_version, engine
+from q2030.ui.synthese import synthese_panel
 from q2030.ui.tables import auto_height, french_display
 
 STATUS_COLORS = {
@@ -513,62 +512,8 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
             filename=f"qpv-{dep}.csv",
         )
     burnup_section(actor, au, region=None, dep=dep, key=f"burnup_{dep}")
-    synthese_section(actor, dep)
+    synthese_panel(actor, dep)
     restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
-
-
-ETAPE_LABELS = {
-    "transmise_region": "Transmise à la préfecture de région le",
-    "transmise_commission": "Transmise à la commission et à l'ANCT le",
-    "restituee": "Restitution publique tenue le",
-}
-
-
-def synthese_section(actor: Actor, dep: str) -> None:
-    st.subheader("Synthèse départementale")
-    with session_scope(engine()) as session:
-        view = synthese_departementale(session, actor=actor, departement_code=dep)
-    dates = {
-        "transmise_region": view.transmise_region_le,
-        "transmise_commission": view.transmise_commission_le,
-        "restituee": view.restitution_le,
-    }
-    st.markdown(
-        f"Statut : **{view.statut_libelle}** — à transmettre à la commission au plus tard le {fr_date(view.echeance)}."
-    )
-    rows = pd.DataFrame([{"Étape": ETAPE_LABELS[k], "Date": fr_date(v)} for k, v in dates.items()])
-    st.dataframe(rows, hide_index=True, key=f"synthese_etapes_{dep}")
-    if view.transmise_en_retard:
-        st.warning("Transmise à la commission après l'échéance.")
-    if view.restitution_dans_fenetre is False:
-        st.warning(
-            "Restitution tenue hors de la fenêtre prévue "
-            f"({fr_date(view.restitution_debut)} – {fr_date(view.restitution_fin)})."
-        )
-    allowed = [step for step in ETAPE_LABELS if peut_enregistrer(actor, dep, step)]
-    if not allowed:
-        return
-    with st.form(key=f"synthese_form_{dep}"):
-        step = st.selectbox(
-            "Étape",
-            allowed,
-            format_func=lambda s: ETAPE_LABELS[s].removesuffix(" le"),
-            key=f"synthese_etape_{dep}",
-            placeholder="Choisir…",
-        )
-        day = st.date_input("Date", value=clock.today(), format="DD/MM/YYYY", key=f"synthese_date_{dep}")
-        submitted = st.form_submit_button("Enregistrer l'étape")
-    if submitted:
-        try:
-            with session_scope(engine()) as session:
-                enregistrer_etape(
-                    session, actor=actor, departement_code=dep, etape=step, date=day, version=view.version
-                )
-        except Q2030Error as error:
-            show_error(error)
-        else:
-            st.success("Étape enregistrée.")
-            st.rerun()
 
 
 def render_mon_departement(actor: Actor) -> None:

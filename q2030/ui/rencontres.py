@@ -35,6 +35,7 @@ from q2030.nomenclature import (
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui import restitution
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
+from q2030.ui.synthese import render_lettre_participants
 from q2030.ui.tables import show_table
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
@@ -149,6 +150,8 @@ def render_rencontres(actor: Actor) -> None:
     if rencontre_id:
         _render_documents(actor, rencontre_id, writer, version)
         _render_contributions(actor, rencontre_id, writer, version)
+        details = _values(actor, rencontre_id, version)
+        render_lettre_participants(actor, rencontre_id, details.get("statut", ""), details.get("synthese_envoyee_le"))
         if writer:
             _render_cancel(actor, rencontre_id, version)
         if actor.is_admin:

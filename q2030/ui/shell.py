@@ -38,6 +38,9 @@ PAGES: dict[str, Page] = {
     "priorites": Page("pages/6_Priorites.py", "Priorités des habitants", ALL_ROLES),
     "excel": Page("pages/7_Excel.py", "Échanges Excel", ALL_ROLES),
     "administration": Page("pages/8_Administration.py", "Administration", frozenset({"admin"})),
+    "syntheses": Page(
+        "pages/9_Syntheses.py", "Synthèses départementales", frozenset({"commission", "admin", "prefet_region"})
+    ),
     "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne", frozenset({"admin"})),
     "codage": Page("pages/12_Codage.py", "Codage des textes libres", frozenset({"commission", "admin"})),
     # The residents' page: no sign-in (public_page_setup), also linked for every agent.
