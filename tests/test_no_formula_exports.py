@@ -4,7 +4,7 @@ comes out as a live formula (OWASP "CSV injection").
 Every XLSX export (synthèse départementale, national export, Priorités workbook, entry
 template) is loaded with openpyxl as written (not data_only): no cell is a formula and the
 text comes back unchanged. Every CSV download (Priorités contributions and classement,
-Rencontres list, coverage tables, national flat export, audit journal) is parsed: a cell
+Rencontres list, coverage tables, national flat export, audit journal, open data) is parsed: a cell
 starting with a trigger is a number, or the text is neutralised with a leading quote.
 """
 
@@ -21,12 +21,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from q2030 import audit, coverage
+from q2030 import audit, coverage, open_data
 from q2030 import priorities as p
 from q2030.access import Actor
 from q2030.audit_log import export_audit_csv
 from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
+from q2030.engagements import create_engagement
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.template import build_template
 from q2030.rencontres import list_rencontres
@@ -39,7 +40,7 @@ TRIGGERS = ("=", "+", "-", "@", "\t")
 COMMISSION = Actor(email="commission@x.gouv.fr", role="commission")
 ADMIN = Actor(email="admin@x.gouv.fr", role="admin")
 REFERENT = Actor(email="ref93@x.gouv.fr", role="referent", departement_code="93", region_code="11")
-NUMBER = re.compile(r"^-?\d+(?:,\d+)?$")
+NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")  # -3,5 (French CSV) or -3.5 (open data)
 
 
 def hostile(trigger: str, field: str) -> str:
@@ -72,6 +73,10 @@ def hostile_campaign(session: Session) -> Session:
         cancelled = pf.rencontre(session, "93", [], statut="annulee", lieu=hostile(trigger, "lieu annulée"))
         cancelled.motif_annulation = hostile(trigger, "motif")
         session.add(cancelled)
+        create_engagement(session, actor=REFERENT, departement_code="93", data={
+            "titre": hostile(trigger, "titre"), "texte_public": hostile(trigger, "texte public"), "statut": "prevu",
+            "themes": ["logement"], "jalons": [{"date": None, "texte": hostile(trigger, "jalon")}],
+        })  # fmt: skip
         audit.record(session, actor=REFERENT, action="modification", entite="rencontre", entite_id=meeting.id or 0,
                      apres={"lieu": hostile(trigger, "audit")})  # fmt: skip
     session.commit()
@@ -97,13 +102,13 @@ def _assert_no_formula(name: str, content: bytes, expected: set[str]) -> None:
     assert not missing, f"{name}: texts not written back unchanged: {sorted(missing)[:3]}"
 
 
-def _csv_cells(content: bytes) -> list[str]:
+def _csv_cells(content: bytes, delimiter: str = ";") -> list[str]:
     text = content.decode("utf-8-sig")
-    return [cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=";") for cell in row]
+    return [cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for cell in row]
 
 
-def _assert_neutralised(name: str, content: bytes, expected: set[str]) -> None:
-    cells = _csv_cells(content)
+def _assert_neutralised(name: str, content: bytes, expected: set[str], delimiter: str = ";") -> None:
+    cells = _csv_cells(content, delimiter)
     for cell in cells:
         if cell.startswith(FORMULA_TRIGGERS):
             assert NUMBER.match(cell), f"{name}: live cell {cell!r}"
@@ -158,3 +163,10 @@ def test_no_csv_download_carries_a_live_cell(hostile_campaign: Session) -> None:
     found = set(_csv_cells(contents.replace("\ufeff".encode(), b"")))
     assert {"'" + t for t in _texts("lieu", "contribution", "qpv")} <= found
     _assert_neutralised("journal d'audit", export_audit_csv(session, actor=ADMIN), set())
+    with zipfile.ZipFile(io.BytesIO(open_data.zip_bytes(session, today=au))) as archive:
+        opened = {name: archive.read(name) for name in archive.namelist() if name.endswith(".csv")}
+    assert "rencontres.csv" in opened
+    for name, content in opened.items():  # data.gouv.fr habits: comma-separated
+        engagements = {t for t in _texts("titre", "texte public") if not t.startswith("\t")}  # the form strips
+        expected = {"rencontres.csv": _texts("lieu"), "engagements.csv": engagements}.get(name, set())
+        _assert_neutralised(f"données ouvertes {name}", content, expected, delimiter=",")
