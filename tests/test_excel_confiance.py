@@ -151,7 +151,8 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     with session_scope(demo) as session:
         update_rencontre(
             session, actor=REFERENT, rencontre_id=target.id, version=target.version,  # type: ignore[arg-type]
-            data={"lieu": lieu, "notes": "-  deux espaces\net une ligne"},
+            data={"lieu": lieu, "notes": "-  deux espaces\net une ligne", "adresse": "+ 12 rue de la Paix",
+                  "quartier_hors_qpv": "@Les Lilas", "publics_precaires": "=Mères isolées"},
         )  # fmt: skip
         rows = [
             {"axe": "projets", "theme": "sport", "texte": text, "rang": k} for k, text in enumerate(FORMULA_LIKE, 1)
@@ -174,6 +175,11 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     with Session(demo) as s:
         stored = s.get(Rencontre, target.id)
         assert stored.lieu == lieu and stored.notes == "-  deux espaces\net une ligne"  # type: ignore[union-attr]
+        assert (stored.adresse, stored.quartier_hors_qpv, stored.publics_precaires) == (  # type: ignore[union-attr]
+            "+ 12 rue de la Paix",
+            "@Les Lilas",
+            "=Mères isolées",
+        )
         texts = s.exec(
             select(Contribution.texte).where(Contribution.rencontre_id == target.id).order_by(Contribution.rang)
         ).all()
