@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         pages=not args.no_pages,
     )
     print()
-    print(f"Machine : {results['machine']}")
+    print(f"Machine : {results['machine']} ; charge moyenne en fin de mesure : {results['load_average']}")
     print(run.markdown_table(results))
     print(f"\nRésultats JSON : {run.save(results)}")
     return 0

@@ -25,6 +25,7 @@ class Measure:
     name: str
     app_s: float
     floor_s: float | None = None
+    reference_s: float | None = None  # DuckDB, 1 thread, in memory, from the raw rows
     rows: int | None = None
     peak_mib: float | None = None
     note: str = ""
@@ -33,6 +34,10 @@ class Measure:
     def ratio(self) -> float | None:
         return self.app_s / self.floor_s if self.floor_s else None
 
+    @property
+    def ratio_reference(self) -> float | None:
+        return self.app_s / self.reference_s if self.reference_s else None
+
 
 @dataclass
 class Operation:
@@ -40,6 +45,8 @@ class Operation:
     app: Callable[[Session], Any]
     floor_sql: str | None = None
     floor_params: Callable[[Session], dict[str, Any]] = field(default=lambda _s: {})
+    # The floor's statement also runs in the reference engine (benchmarks.reference, DuckDB).
+    reference: bool = False
     # For memory: the same work as a CLI command, run in a child process whose peak resident
     # memory is read from the kernel (tracemalloc would slow a 90 s export down tenfold).
     command: list[str] | None = None

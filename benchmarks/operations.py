@@ -58,12 +58,14 @@ def operations() -> list[Operation]:
             lambda s: coverage.qpv_status(s, actor=NATIONAL),
             COVERAGE_FLOOR.format(extra=""),
             _campaign_params,
+            reference=True,
         ),
         Operation(
             f"Couverture : statut des QPV d'un département ({DEPARTEMENT})",
             lambda s: coverage.qpv_status(s, actor=REFERENT),
             COVERAGE_FLOOR.format(extra="AND q.departement_code = :dep"),
             _campaign_params,
+            reference=True,
         ),
         Operation(
             "Couverture : comptes par département",
@@ -107,6 +109,21 @@ RANKING_AXIS_FLOOR = (
     .replace("SELECT {group} m.theme", "SELECT m.axe, m.theme")
     .replace("GROUP BY {group} m.theme", "GROUP BY m.axe, m.theme")
 )
+RANKING_REGION_FLOOR = (
+    """
+WITH m AS (
+  SELECT c.rencontre_id, c.theme, count(*) AS n, sum(CASE WHEN c.rang > 0 THEN 1.0 / c.rang ELSE 0 END) AS sr,
+         min(r.departement_code) AS dep, min(d.region_code) AS reg
+  """
+    + _HELD
+    + """
+  GROUP BY c.rencontre_id, c.theme
+), t AS (SELECT rencontre_id, sum(n) AS mn FROM m GROUP BY rencontre_id)
+SELECT m.reg, m.theme, sum(m.n), count(*), sum(m.sr), sum(m.n * 1.0 / t.mn), count(DISTINCT m.dep)
+FROM m JOIN t ON t.rencontre_id = m.rencontre_id
+GROUP BY m.reg, m.theme
+"""
+)
 CONTRIBUTIONS_FLOOR = (
     "SELECT c.id, c.texte, r.date, r.lieu" + _HELD + " ORDER BY r.date DESC, c.rencontre_id, c.rang, c.id LIMIT 500"
 )
@@ -114,7 +131,7 @@ SEARCH_FLOOR = "SELECT c.theme, count(*)" + _HELD + " AND c.texte_norm LIKE '%se
 
 
 def _params(session: Any) -> dict[str, Any]:
-    return {"campaign": active_campaign(session).id, "region": "11"}
+    return {"campaign": active_campaign(session).id, "region": "11", "dep": DEPARTEMENT, "public": "jeunes"}
 
 
 def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
@@ -125,22 +142,42 @@ def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
             lambda s: p.classement(s, actor=national, filtres=everything, groupe="aucun"),
             RANKING_FLOOR.format(extra=""),
             _params,
+            reference=True,
         ),
         Operation(
             "Priorités : classement par axe (France)",
             lambda s: p.classement(s, actor=national, filtres=everything, groupe="axe"),
             RANKING_AXIS_FLOOR.format(extra=""),
             _params,
+            reference=True,
         ),
         Operation(
             "Priorités : classement tous axes (région 11)",
             lambda s: p.classement(s, actor=national, filtres=region, groupe="aucun"),
             RANKING_FLOOR.format(extra="AND d.region_code = :region"),
             _params,
+            reference=True,
+        ),
+        Operation(
+            f"Priorités : classement par axe (département {DEPARTEMENT})",
+            lambda s: p.classement(s, actor=national, filtres=p.Filtres(departement=DEPARTEMENT), groupe="axe"),
+            RANKING_AXIS_FLOOR.format(extra="AND r.departement_code = :dep"),
+            _params,
+            reference=True,
         ),
         Operation(
             "Priorités : petits multiples par région (France)",
             lambda s: p.classement(s, actor=national, filtres=everything, groupe="region"),
+            RANKING_REGION_FLOOR.format(extra=""),
+            _params,
+            reference=True,
+        ),
+        Operation(
+            "Priorités : classement tous axes, public « jeunes » (France, lignes brutes)",
+            lambda s: p.classement(s, actor=national, filtres=p.Filtres(public="jeunes"), groupe="aucun"),
+            RANKING_FLOOR.format(extra="AND c.public = :public"),
+            _params,
+            reference=True,
         ),
         Operation(
             "Priorités : contributions (500 premières, France)",

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from benchmarks import reference
 from benchmarks.measures import Measure, median_time, rows_of
 from benchmarks.operations import operations
 from q2030.access import SYSTEM
@@ -96,6 +97,9 @@ def measure_operations(
     engine: Engine, database: str, scale: str, runs: int, log: Callable[[str], None]
 ) -> list[Measure]:
     results = []
+    started = time.perf_counter()
+    reference_db = reference.load(engine)
+    log(f"  référence DuckDB (1 thread, en mémoire) chargée en {time.perf_counter() - started:.1f} s (non compté)")
     for op in operations():
         if op.scales is not None and scale not in op.scales:
             continue
@@ -111,11 +115,20 @@ def measure_operations(
                 measure.floor_s, _ = median_time(
                     lambda s=session, st=statement, p=params: s.connection().execute(st, p).fetchall(), runs
                 )
+                if op.reference:
+                    sql = reference.duckdb_sql(op.floor_sql)
+                    reference.run(reference_db, sql, params)  # warm, as for the app
+                    measure.reference_s, _ = median_time(
+                        lambda sql=sql, p=params: reference.run(reference_db, sql, p), runs
+                    )
             if op.command:
                 measure.peak_mib = _child_peak_mib(op.command, engine)
         results.append(measure)
         ratio = f"  ratio {measure.ratio:.2f}" if measure.ratio else ""
+        if measure.ratio_reference:
+            ratio += f"  app / DuckDB {measure.ratio_reference:.2f}"
         log(f"  {op.name:<60} {app_s * 1000:9.1f} ms{ratio}")
+    reference_db.close()
     return results
 
 
@@ -150,7 +163,8 @@ def run(
         "qpv_file": str(qpv) if qpv else "quartiers fictifs",
         "runs": runs,
         "populate_s": populate_times,
-        "measures": [asdict(m) | {"ratio": m.ratio} for m in measures],
+        "load_average": os.getloadavg(),
+        "measures": [asdict(m) | {"ratio": m.ratio, "ratio_reference": m.ratio_reference} for m in measures],
     }
 
 
@@ -168,16 +182,22 @@ def machine_description() -> str:
 
 def markdown_table(results: dict[str, Any]) -> str:
     lines = [
-        "| base | volume | mesure | app (ms) | plancher SQL (ms) | ratio | mémoire max. du processus (Mio) |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| base | volume | mesure | app (ms) | plancher SQL (ms) | app / plancher | référence DuckDB (ms) "
+        "| app / référence | mémoire max. du processus (Mio) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results["measures"]:
         floor = f"{m['floor_s'] * 1000:.1f}" if m["floor_s"] else "—"
         ratio = f"{m['ratio']:.2f}" if m["ratio"] else "—"
+        ref = f"{m['reference_s'] * 1000:.1f}" if m.get("reference_s") else "—"
+        ratio_ref = f"{m['ratio_reference']:.2f}" if m.get("ratio_reference") else "—"
         peak = f"{m['peak_mib']:.0f}" if m["peak_mib"] else "—"
         note = f" ({m['note']})" if m["note"] else ""
         app = f"{m['app_s'] * 1000:.1f}"
-        lines.append(f"| {m['database']} | {m['scale']} | {m['name']}{note} | {app} | {floor} | {ratio} | {peak} |")
+        lines.append(
+            f"| {m['database']} | {m['scale']} | {m['name']}{note} | {app} | {floor} | {ratio} | {ref} | {ratio_ref} "
+            f"| {peak} |"
+        )
     return "\n".join(lines)
 
 

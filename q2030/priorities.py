@@ -36,7 +36,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, case, exists, false, func, literal, true
+from sqlalchemy import ColumnElement, Float, Select, case, cast, exists, false, func, literal, true
 from sqlmodel import Session, select
 
 from q2030.access import Actor
@@ -244,9 +244,8 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
     if groupe not in GROUPES:
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
     if _depuis_cube(filtres):
-        rows, totals = _lignes_cube(session, filtres, groupe)
-    else:
-        rows, totals = _lignes_brutes(session, filtres, groupe)
+        return _agregats_cube(session, filtres, groupe)
+    rows, totals = _lignes_brutes(session, filtres, groupe)
     return _assembler(rows, totals, groupe)
 
 
@@ -261,8 +260,8 @@ def _depuis_cube(filtres: Filtres) -> bool:
     )  # fmt: skip
 
 
-def _lignes_cube(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (group, département, theme) sums and per-group meeting counts, from the cube."""
+def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:
+    """`agregats` from the read model: a few hundred cube rows summed in SQL, a few dozen returned."""
     valider(filtres)
     campaign = active_campaign(session)
     per_axis = groupe == "axe"
@@ -290,21 +289,45 @@ def _lignes_cube(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.Da
         }[groupe]  # type: ignore[return-value]
 
     ct, cg = CubeTheme, CubeGroupe
-    themes = (
-        select(key(ct), ct.departement_code, ct.theme, ct.contributions, ct.rencontres, ct.score_rang)
-        .add_columns(ct.poids_rencontre)
+    # A theme's weight in a département: its contributions / the département's (in the group).
+    departement_share = cast(ct.contributions, Float) / cast(
+        func.sum(ct.contributions).over(partition_by=[key(ct), ct.departement_code]), Float
+    )
+    per_departement = (
+        select(
+            key(ct).label("g"),
+            ct.theme,
+            ct.contributions,
+            ct.rencontres,
+            ct.score_rang,
+            ct.poids_rencontre,
+            departement_share.label("pd"),
+        )
         .join(Departement, Departement.code == ct.departement_code)  # type: ignore[arg-type]
         .where(*where(ct))
+        .subquery("par_departement")
     )
-    meetings = (
-        select(key(cg).label("g"), func.sum(cg.rencontres))
+    d = per_departement.c
+    themes = select(
+        d.g, d.theme, func.sum(d.contributions), func.sum(d.rencontres), func.count(), func.sum(d.score_rang),
+        func.sum(d.poids_rencontre), func.sum(d.pd),
+    ).group_by(d.g, d.theme)  # fmt: skip
+    groups = (
+        select(key(cg).label("g"), func.sum(cg.rencontres), func.count())
         .join(Departement, Departement.code == cg.departement_code)  # type: ignore[arg-type]
         .where(*where(cg))
         .group_by("g")
     )
-    rows = pd.DataFrame(session.exec(themes).all(), columns=_ROWS)  # type: ignore[call-overload]
-    totals = pd.DataFrame(session.exec(meetings).all(), columns=["g", "rencontres_total"])  # type: ignore[call-overload]
-    return rows, totals
+    connection = session.connection()  # Core rows: no ORM work for a few dozen tuples
+    totals = {g: (int(meetings), int(deps)) for g, meetings, deps in connection.execute(groups)}
+    # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
+    # rounding, so ties rank the same way.
+    records = sorted(
+        (g, theme, int(n), int(meetings), int(deps), round(float(score), 9), round(float(weight), 9),
+         round(float(share), 9), *totals[g], groupe)
+        for g, theme, n, meetings, deps, score, weight, share in connection.execute(themes)
+    )  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
 
 
 def _lignes_brutes(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -374,36 +397,48 @@ def _lignes_brutes(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.
     return rows, frame(totals_query, ["rencontres_total"])
 
 
+_AGREGATS_COLUMNS = [
+    "g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
+    "poids_departement", "rencontres_total", "departements_total", "groupe_type",
+]  # fmt: skip
+
+
 def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.DataFrame:
+    """Per (group, theme) sums of the per (group, département, theme) rows, plus the group totals.
+
+    Plain Python over a few hundred to a few thousand rows: pandas' groupby and merges cost
+    ten times more than the read model's query here.
+    """
     if rows.empty:
-        return pd.DataFrame(
-            columns=["g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
-                     "poids_departement", "rencontres_total", "departements_total", "groupe_type"]
-        )  # fmt: skip
-    for column in ("contributions", "rencontres"):
-        rows[column] = rows[column].astype(int)
-    for column in ("score_rang", "poids_rencontre"):
-        rows[column] = rows[column].astype(float)
+        return pd.DataFrame(columns=_AGREGATS_COLUMNS)
     # Same order whatever the source (cube or raw rows): the float sums then agree.
-    rows = rows.sort_values(["g", "dep", "theme"], kind="mergesort", ignore_index=True)
-    rows["poids_departement"] = rows["contributions"] / rows.groupby(["g", "dep"])["contributions"].transform("sum")
-    df = rows.groupby(["g", "theme"], as_index=False).agg(
-        contributions=("contributions", "sum"),
-        rencontres=("rencontres", "sum"),
-        departements=("dep", "nunique"),
-        score_rang=("score_rang", "sum"),
-        poids_rencontre=("poids_rencontre", "sum"),
-        poids_departement=("poids_departement", "sum"),
+    ordered = sorted(
+        (str(g), str(dep), str(theme), int(n), int(meetings), float(score), float(weight))
+        for g, dep, theme, n, meetings, score, weight in rows[_ROWS].itertuples(index=False, name=None)
     )
-    df = df.merge(totals, on="g", how="left")
-    df = df.merge(rows.groupby("g", as_index=False).agg(departements_total=("dep", "nunique")), on="g", how="left")
-    df["rencontres_total"] = df["rencontres_total"].astype(int)
+    per_departement: dict[tuple[str, str], int] = {}
+    for g, dep, _theme, n, *_rest in ordered:
+        per_departement[(g, dep)] = per_departement.get((g, dep), 0) + n
+    sums: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+    departements: dict[str, set[str]] = {}
+    for g, dep, theme, n, meetings, score, weight in ordered:
+        acc = sums.setdefault((g, theme), [0, 0, set(), 0.0, 0.0, 0.0])
+        acc[0] += n
+        acc[1] += meetings
+        acc[2].add(dep)
+        acc[3] += score
+        acc[4] += weight
+        acc[5] += n / per_departement[(g, dep)]
+        departements.setdefault(g, set()).add(dep)
+    rencontres_total = {str(g): int(total) for g, total in totals[["g", "rencontres_total"]].itertuples(index=False)}
     # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
     # rounding, so ties rank the same way.
-    for column in ("score_rang", "poids_rencontre", "poids_departement"):
-        df[column] = df[column].round(9)
-    df["groupe_type"] = groupe
-    return df
+    records = [
+        (g, theme, acc[0], acc[1], len(acc[2]), round(acc[3], 9), round(acc[4], 9), round(acc[5], 9),
+         rencontres_total[g], len(departements[g]), groupe)
+        for (g, theme), acc in sorted(sums.items())
+    ]  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
 
 
 def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "poids") -> pd.DataFrame:
