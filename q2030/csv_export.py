@@ -47,6 +47,15 @@ def _cell(value: Any, decimals: int | None) -> Any:
     return value
 
 
+def _cells(column: pd.Series, decimals: int | None) -> pd.Series:
+    """`_cell` of every value, computed once per distinct value (dates and labels repeat)."""
+    try:
+        distinct = {value: _cell(value, decimals) for value in pd.unique(column)}
+    except TypeError:  # an unhashable value (a list): cell by cell
+        return column.map(lambda v: _cell(v, decimals))
+    return column.map(lambda v: distinct[v] if v in distinct else _cell(v, decimals))
+
+
 def to_csv(
     frame: pd.DataFrame,
     *,
@@ -67,6 +76,10 @@ def to_csv(
             out[percent_header(str(name))] = column.map(
                 lambda v: "" if v is None or pd.isna(v) else _number(float(v) * 100, percent_decimals)
             )
+        elif pd.api.types.is_integer_dtype(column.dtype) and not column.hasnans:
+            out[name] = column  # written as is (the per-cell rule would return the same integers)
+        elif pd.api.types.infer_dtype(column, skipna=False) == "string":
+            out[name] = column  # text, already neutralised: the per-cell rule returns it unchanged
         else:
-            out[name] = column.astype(object).map(lambda v: _cell(v, decimals))
+            out[name] = _cells(column.astype(object), decimals)
     return out.to_csv(sep=";", index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -26,8 +26,15 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text columns are safe to write as CSV; numbers and dates untouched."""
     out = frame.copy()
     for name in out.columns:
-        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
-            out[name] = out[name].map(csv_cell)
+        column = out[name]
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
+            continue
+        if pd.api.types.infer_dtype(column, skipna=False) == "string":  # text only: same rule, per distinct text
+            risky = [text for text in pd.unique(column) if text.startswith(FORMULA_TRIGGERS)]
+            if risky:
+                out[name] = column.where(~column.isin(risky), "'" + column)
+        else:
+            out[name] = column.map(csv_cell)
     return out
 
 

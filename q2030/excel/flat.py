@@ -4,15 +4,14 @@ Same sheets, columns and rows as the workbook (`q2030.excel.exports` writes thro
 `table` / `cover` / `save` interface of `StreamingWorkbook`), in seconds instead of the
 workbook's quarter of a minute: XML cell by cell is what makes an XLSX slow.
 
-- CSV as French spreadsheets open it: `;`, UTF-8 with BOM, dates 31/07/2023, decimal
-  comma; user text goes through `q2030.safe_text.csv_cell` (no formula runs on opening).
+- CSV through `q2030.csv_export.to_csv`, like every CSV of the app: `;`, UTF-8 with BOM,
+  dates 31/07/2023, decimal comma, ratios in %, user text neutralised (no formula runs).
 - Parquet for analysts (pandas, DuckDB, R): typed columns (dates, integers, decimals),
   values unchanged (Parquet is never opened by a spreadsheet as formulas).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -20,8 +19,10 @@ import zipfile
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+import pandas as pd
+
+from q2030.csv_export import to_csv
 from q2030.excel.writer import Col
-from q2030.safe_text import csv_cell
 
 FORMATS = ("xlsx", "csv", "parquet")
 
@@ -34,16 +35,15 @@ def _file_stem(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "table"
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
+def _text(value: Any) -> str:
+    """A cover value as text (the cover sheet mixes numbers, ratios and dates in one column)."""
     if isinstance(value, bool):
         return "Oui" if value else "Non"
     if isinstance(value, (dt.datetime, dt.date)):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float):
         return f"{value:.6g}".replace(".", ",")
-    return csv_cell(value)
+    return str(value)
 
 
 class _ZipBook:
@@ -68,15 +68,11 @@ class CsvZipBook(_ZipBook):
     suffix = "csv"
 
     def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Any]]) -> int:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerow([c.header for c in columns])
-        count = 0
-        for row in rows:
-            writer.writerow([_csv_value(v) for v in row])
-            count += 1
-        self._add(title, buffer.getvalue().encode("utf-8-sig"))
-        return count
+        headers = _unique([c.header for c in columns])
+        frame = pd.DataFrame([list(row) for row in rows], columns=headers)
+        percents = [header for header, c in zip(headers, columns, strict=True) if c.kind == "percent"]
+        self._add(title, to_csv(frame, percent_columns=percents))
+        return len(frame)
 
     def cover(self, title: str, heading: str, lines: list[tuple[str, Any]], width: int = 60) -> None:
         del width
@@ -109,11 +105,7 @@ class ParquetZipBook(_ZipBook):
 
     def cover(self, title: str, heading: str, lines: list[tuple[str, Any]], width: int = 60) -> None:
         del width
-        rows = [
-            (label, "" if value is None else (_csv_value(value) if not isinstance(value, str) else value))
-            for label, value in lines
-            if label is not None
-        ]
+        rows = [(label, "" if value is None else _text(value)) for label, value in lines if label is not None]
         self.table(title, [Col(heading), Col("Valeur")], rows)
 
 
