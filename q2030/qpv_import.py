@@ -13,8 +13,9 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
@@ -99,11 +100,17 @@ class QpvRow:
 
 @dataclass
 class Table:
-    """The cells of a CSV or XLSX file, and how it was read (for the import report)."""
+    """The cells of a CSV or XLSX file, read once, and how it was read (for the report).
 
-    rows: list[dict[str, str]]
-    source: str  # "CSV (UTF-8, séparateur « ; »)", "Excel (.xlsx)"
+    `rows` is consumed once (a national file is not held twice in memory); the counters
+    are complete once it is.
+    """
+
+    header: list[str]
+    rows: Iterator[dict[str, str]]
+    source: str  # "CSV (UTF-8, séparateur « ; »)", "Excel (.xlsx), feuille « … »"
     text_formulas: bool = False  # some cells were ="…" text formulas
+    filled_rows: int = 0  # rows holding at least one value
 
 
 @dataclass
@@ -194,24 +201,27 @@ def _read_csv(content: bytes, filename: str) -> Table:
     text, encoding = decode_text(content)
     if _looks_binary(text):
         raise _unreadable(filename, "n'est pas un fichier CSV ou Excel (.xlsx) lisible (contenu binaire).")
-    lines = text.splitlines()
-    first_line = lines[0] if lines else ""
+    first_line = re.match(r"[^\r\n]*", text).group(0)  # type: ignore[union-attr]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    # A spreadsheet's text formula written raw (;="13055;13070";) holds the delimiter:
-    # quote it as a CSV writer would so that the cell stays whole.
-    text = re.sub(
-        rf'(^|{re.escape(delimiter)})="([^"\r\n]*)"(?={re.escape(delimiter)}|\r?$)',
-        lambda m: f'{m.group(1)}"=""{m.group(2)}"""',
-        text,
-        flags=re.MULTILINE,
-    )
+    if '="' in text:
+        # A spreadsheet's text formula written raw (;="13055;13070";) holds the delimiter:
+        # quote it as a CSV writer would so that the cell stays whole.
+        text = re.sub(
+            rf'(^|{re.escape(delimiter)})="([^"\r\n]*)"(?={re.escape(delimiter)}|\r?$)',
+            lambda m: f'{m.group(1)}"=""{m.group(2)}"""',
+            text,
+            flags=re.MULTILINE,
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = list(reader)
-    except csv.Error as error:
-        raise _unreadable(filename, f"n'est pas un CSV lisible (ligne {reader.line_num} : {error}).") from None
     shown = {";": "« ; »", ",": "« , »", "\t": "tabulation"}[delimiter]
-    return _table(rows, f"CSV ({encoding}, séparateur {shown})")
+
+    def checked() -> Iterator[list[str]]:
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise _unreadable(filename, f"n'est pas un CSV lisible (ligne {reader.line_num} : {error}).") from None
+
+    return _table(checked(), f"CSV ({encoding}, séparateur {shown})")
 
 
 def _read_xlsx(content: bytes, filename: str) -> Table:
@@ -231,28 +241,35 @@ def _read_xlsx(content: bytes, filename: str) -> Table:
         title = sheet.title
     finally:
         workbook.close()
-    return _table(rows, f"Excel (.xlsx), feuille « {title} »")
+    return _table(iter(rows), f"Excel (.xlsx), feuille « {title} »")
 
 
-def _table(rows: list[list[str]], source: str) -> Table:
-    if not rows:
-        return Table([], source)
-    header = [_fold(_unwrap(h)[0]) for h in rows[0]]
-    formulas = False
-    out: list[dict[str, str]] = []
-    for row in rows[1:]:
-        cells: list[str] = []
-        for cell in row:
-            value, was_formula = _unwrap(cell)
-            formulas = formulas or was_formula
-            cells.append(value)
-        out.append(dict(zip(header, cells, strict=False)))
-    return Table(out, source, formulas)
+def _table(rows: Iterator[list[str]], source: str) -> Table:
+    """Rows (header first) as dicts keyed by the folded header; text formulas unwrapped."""
+    first = next(rows, None)
+    header = [_fold(_unwrap(h)[0]) for h in first or []]
+    table = Table(header, iter(()), source)
+
+    def dicts() -> Iterator[dict[str, str]]:
+        for row in rows:
+            cells: list[str] = []
+            for cell in row:
+                value, was_formula = _unwrap(cell)
+                table.text_formulas = table.text_formulas or was_formula
+                cells.append(value)
+            if any(cells):
+                table.filled_rows += 1
+            yield dict(zip(header, cells, strict=False))
+
+    table.rows = dicts()
+    return table
 
 
 def _unwrap(cell: str) -> tuple[str, bool]:
     """(value, was a text formula): ="60057" -> 60057."""
     cell = cell.strip()
+    if not cell.startswith("="):
+        return cell, False
     match = TEXT_FORMULA.match(cell)
     return (match.group(1).strip(), True) if match else (cell, False)
 
@@ -270,13 +287,13 @@ def _pick_columns(header: set[str]) -> dict[str, str]:
 # --- Checking the rows ---------------------------------------------------------------------
 
 
-def parse_rows(raw_rows: list[dict[str, str]], geographie: str) -> list[QpvRow]:
+def parse_rows(table: Table, geographie: str) -> list[QpvRow]:
     """Validate every row; raise one ValidationError naming every bad line."""
     if geographie not in CODE_SHAPES:
         raise ValidationError(f"Géographie inconnue « {geographie} » : 2015 ou 2024.")
-    if not raw_rows:
+    if not any(table.header):
         raise ValidationError("Le fichier est vide ou n'a pas de ligne d'en-tête.")
-    columns = _pick_columns(set(raw_rows[0]))
+    columns = _pick_columns(set(table.header))
     missing = [role for role in ("code", "nom") if role not in columns]
     if missing:
         raise ValidationError(
@@ -285,7 +302,7 @@ def parse_rows(raw_rows: list[dict[str, str]], geographie: str) -> list[QpvRow]:
     prefix = "QN" if geographie == "2024" else "QP"
     errors: list[str] = []
     by_code: dict[str, QpvRow] = {}
-    for index, raw in enumerate(raw_rows, start=2):  # line 1 is the header
+    for index, raw in enumerate(table.rows, start=2):  # line 1 is the header
         if not any(raw.values()):
             continue  # blank line
         code = raw.get(columns["code"], "").strip().upper()
@@ -326,6 +343,8 @@ def parse_rows(raw_rows: list[dict[str, str]], geographie: str) -> list[QpvRow]:
                 "fichier": [*shown, *tail],
             }
         )
+    if not by_code:
+        raise ValidationError("Le fichier ne contient aucun quartier.")
     return list(by_code.values())
 
 
@@ -345,6 +364,8 @@ def _add_pairs(target: list[tuple[str, str]], codes: str, names: str) -> list[st
     """Append the (code, name) pairs not yet in target; return the codes added."""
     code_list = [c for c in CODE_LIST_SEPARATOR.split(codes.strip()) if c] if codes.strip() else []
     name_list = _split_names(names)
+    if not code_list:
+        return []
     known = {c for c, _ in target}
     added: list[str] = []
     for position, item in enumerate(code_list):
@@ -360,7 +381,7 @@ def _add_pairs(target: list[tuple[str, str]], codes: str, names: str) -> list[st
 def _layout(table: Table, rows: list[QpvRow]) -> str:
     if table.text_formulas:
         shape = DATA_GOUV
-    elif len(rows) < sum(1 for raw in table.rows if any(raw.values())):
+    elif len(rows) < table.filled_rows:
         shape = "une ligne par quartier et par commune"
     else:
         shape = "une ligne par quartier"
@@ -370,9 +391,10 @@ def _layout(table: Table, rows: list[QpvRow]) -> str:
 # --- Writing -------------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def import_qpv(
@@ -390,27 +412,25 @@ def import_qpv(
     """
     require(actor.is_admin, "Seul un administrateur peut importer la liste des quartiers.")
     table = read_table(content, filename)
-    rows = parse_rows(table.rows, geographie)
+    rows = parse_rows(table, geographie)
     report = ImportReport(layout=_layout(table, rows))
     session.flush()  # pending ORM changes first: the rest is written with SQL statements
-    codes = [r.code for r in rows]
-    existing: dict[str, tuple[str, str, str, str]] = {}
+    # Whole tables read once (a few thousand rows; no statement with one variable per QPV).
+    codes = {r.code for r in rows}
+    existing: dict[str, tuple[str, str, str, str]] = {
+        code: (nom, geo, dep, label)
+        for code, nom, geo, dep, label in session.exec(
+            select(Qpv.code, Qpv.nom, Qpv.geographie, Qpv.departement_code, Qpv.communes_label)
+        )
+        if code in codes
+    }
     communes: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    epcis: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(codes):
-        for code, *values in session.exec(
-            select(Qpv.code, Qpv.nom, Qpv.geographie, Qpv.departement_code, Qpv.communes_label).where(
-                Qpv.code.in_(chunk)  # type: ignore[attr-defined]
-            )
-        ):
-            existing[code] = tuple(values)  # type: ignore[assignment]
-        for qpv_code, insee, nom in session.exec(
-            select(QpvCommune.qpv_code, QpvCommune.insee, QpvCommune.nom).where(QpvCommune.qpv_code.in_(chunk))  # type: ignore[attr-defined]
-        ):
+    for qpv_code, insee, nom in session.exec(select(QpvCommune.qpv_code, QpvCommune.insee, QpvCommune.nom)):
+        if qpv_code in codes:
             communes[qpv_code].add((insee, nom))
-        for qpv_code, siren in session.exec(
-            select(QpvEpci.qpv_code, QpvEpci.epci_siren).where(QpvEpci.qpv_code.in_(chunk))  # type: ignore[attr-defined]
-        ):
+    epcis: dict[str, set[str]] = defaultdict(set)
+    for qpv_code, siren in session.exec(select(QpvEpci.qpv_code, QpvEpci.epci_siren)):
+        if qpv_code in codes:
             epcis[qpv_code].add(siren)
 
     wanted_epci: dict[str, str] = {}
@@ -424,9 +444,9 @@ def import_qpv(
         {"siren": s, "nom": n} for s, n in wanted_epci.items() if s in known_epci and n and known_epci[s] != n
     ]
     for chunk in _chunks(new_epci):
-        session.execute(insert(Epci), list(chunk))
+        session.execute(insert(Epci.__table__), chunk)  # type: ignore[attr-defined]
     for chunk in _chunks(renamed_epci):
-        session.execute(update(Epci), list(chunk))
+        session.execute(update(Epci), chunk)
 
     new_qpv: list[dict[str, str]] = []
     changed_qpv: list[dict[str, str]] = []
@@ -450,19 +470,19 @@ def import_qpv(
         if not links_same:
             relink.append(row)
     for chunk in _chunks(new_qpv):
-        session.execute(insert(Qpv), list(chunk))
+        session.execute(insert(Qpv.__table__), chunk)  # type: ignore[attr-defined]
     for chunk in _chunks(changed_qpv):
-        session.execute(update(Qpv), list(chunk))
+        session.execute(update(Qpv), chunk)
     stale = [row.code for row in relink if row.code in existing]
     for chunk in _chunks(stale):
         session.execute(delete(QpvCommune).where(QpvCommune.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
         session.execute(delete(QpvEpci).where(QpvEpci.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
-    commune_links = [{"qpv_code": r.code, "insee": c, "nom": n} for r in relink for c, n in r.communes]
-    epci_links = [{"qpv_code": r.code, "epci_siren": s} for r in relink for s, _ in r.epci]
+    commune_links = ({"qpv_code": r.code, "insee": c, "nom": n} for r in relink for c, n in r.communes)
+    epci_links = ({"qpv_code": r.code, "epci_siren": s} for r in relink for s, _ in r.epci)
     for chunk in _chunks(commune_links):
-        session.execute(insert(QpvCommune), list(chunk))
+        session.execute(insert(QpvCommune.__table__), chunk)  # type: ignore[attr-defined]
     for chunk in _chunks(epci_links):
-        session.execute(insert(QpvEpci), list(chunk))
+        session.execute(insert(QpvEpci.__table__), chunk)  # type: ignore[attr-defined]
     # Objects of these tables already loaded in the session are now stale.
     for instance in list(session.identity_map.values()):
         if isinstance(instance, (Qpv, QpvCommune, QpvEpci, Epci)):
