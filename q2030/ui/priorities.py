@@ -398,12 +398,13 @@ def _tab_recherche(actor: Actor, filtres: p.Filtres) -> None:
 
 def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
     st.caption(
-        "Mots et expressions de deux mots les plus fréquents des contributions filtrées (mots vides retirés). "
+        "Mots et expressions de deux mots les plus fréquents des contributions filtrées (mots vides retirés), "
+        f"parmi les contributions que vous pouvez lire ({p.perimetre_lecture(actor)}). "
         "Choisissez un thème ou un territoire dans les filtres pour les restreindre."
     )
     df = _mots(actor, filtres, data_version())
     if df.empty:
-        st.info("Aucune contribution pour ces filtres.")
+        st.info("Aucune contribution lisible pour ces filtres.")
         return
     kind = st.radio("Afficher", ["mot", "expression"], format_func={"mot": "Mots", "expression": "Expressions"}.get,
                     horizontal=True, key="prio_mots_type")  # fmt: skip
