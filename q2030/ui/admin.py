@@ -263,13 +263,14 @@ def report_frame(report: ImportReport) -> pd.DataFrame:
 def _qpv(actor: Actor) -> None:
     st.subheader("Importer la liste officielle des quartiers")
     st.caption(
-        "Fichier CSV (séparateur « ; » ou « , ») ou Excel publié sur data.gouv.fr. Tout ou rien : "
+        "Fichier CSV (séparateur « ; », « , » ou tabulation ; UTF-8 ou Windows) ou Excel (.xlsx), tel que publié "
+        "sur data.gouv.fr. Tout ou rien : "
         "un fichier comportant une erreur n'importe aucun quartier ; ré-importer met à jour sans dupliquer."
     )
     geographie = st.radio(
         "Géographie", list(GEOGRAPHIES), index=1, format_func=GEOGRAPHIES.__getitem__, key="admin_qpv_geographie"
     )
-    upload = st.file_uploader("Fichier des quartiers", type=["csv", "xlsx"], key="admin_qpv_file")
+    upload = st.file_uploader("Fichier des quartiers", type=["csv", "txt", "xlsx"], key="admin_qpv_file")
     if upload is not None and st.button("Importer", type="primary", key="admin_qpv_submit"):
         try:
             with st.spinner("Import en cours…"), session_scope(engine()) as session:

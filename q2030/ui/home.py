@@ -81,7 +81,7 @@ def _welcome(actor: Actor) -> None:
         st.subheader("Importer la liste des QPV")
         st.markdown(f"Fichier CSV ou Excel publié sur [data.gouv.fr]({DATA_GOUV_QPV}).")
         geographie = st.radio("Géographie", ["2024", "2015"], horizontal=True, key="welcome_geographie")
-        upload = st.file_uploader("Fichier des quartiers", type=["csv", "xlsx"], key="welcome_qpv_file")
+        upload = st.file_uploader("Fichier des quartiers", type=["csv", "txt", "xlsx"], key="welcome_qpv_file")
         if upload is not None and st.button("Importer", type="primary", key="welcome_import"):
             from q2030.qpv_import import import_qpv
 
