@@ -429,3 +429,35 @@ def test_cli_export_modele_then_import_rencontres_round_trip(
     assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
     assert main(["import-rencontres", "--departement", DEP, str(tmp_path / "absent.xlsx")]) == 2
     assert "fichier introuvable" in capsys.readouterr().err
+
+
+def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set(
+    demo: Engine, database_url: str
+) -> None:
+    """The version check is the service's compare-and-set, not only a read at the start of the import."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite : l'import garde le verrou d'écriture de la base, personne n'écrit entre ses phases")
+    target = _with_contributions(demo)
+
+    def edit(ws: Any, _wc: Any) -> None:
+        ws[f"{_col('Participants')}{_row_of(ws, target.id)}"] = (target.participants or 0) + 1
+
+    content = _edit(_template(demo), edit)
+    done: list[bool] = []
+
+    def colleague_saves_contributions(fraction: float, _message: str) -> None:
+        if fraction >= 0.5 and not done:  # every row checked, nothing written yet
+            done.append(True)
+            with session_scope(demo) as other:  # a second connection: the form, elsewhere
+                rows = [{"axe": "projets", "theme": "sport", "texte": "Saisie pendant l'import", "rang": 1}]
+                replace_contributions(other, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+
+    with pytest.raises(ImportRefuse) as refused, session_scope(demo) as session:
+        import_workbook(
+            session, actor=REFERENT, departement_code=DEP, content=content, progress=colleague_saves_contributions
+        )
+    (issue,) = refused.value.report.issues
+    assert "collegue.93@test" in issue.message
+    assert _contribution_texts(demo, target.id) == ["Saisie pendant l'import"]  # type: ignore[arg-type]
+    with Session(demo) as s:
+        assert s.get(Rencontre, target.id).participants == target.participants  # type: ignore[union-attr]
