@@ -18,7 +18,7 @@ from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, label
-from q2030.rencontres import _get
+from q2030.rencontres import find_rencontre
 
 # TZID, standard offset, name; overseas zones have no daylight saving time.
 OVERSEAS_ZONES: dict[str, tuple[str, str, str]] = {
@@ -134,7 +134,7 @@ def ics(
 ) -> bytes:
     """One rencontre (any status; cancelled ones say so) or every upcoming one."""
     if rencontre_id is not None:
-        _get(session, rencontre_id)
+        find_rencontre(session, rencontre_id)
         frame = pd.DataFrame(
             [tuple(r) for r in session.exec(_query().where(Rencontre.id == rencontre_id))], columns=AGENDA_COLUMNS
         )

@@ -14,7 +14,7 @@ from q2030.access import Actor, can_write_rencontres, require
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import AXES, PUBLICS, THEMES, label, theme_label
-from q2030.rencontres import _get, lock_rencontre, require_read
+from q2030.rencontres import find_rencontre, lock_rencontre, require_read
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -112,7 +112,7 @@ def _plain(contribution: Contribution) -> dict[str, Any]:
 
 def list_contributions(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
     """The rencontre's contributions with French labels, in the editor's column order."""
-    rencontre: Rencontre = _get(session, rencontre_id)
+    rencontre: Rencontre = find_rencontre(session, rencontre_id)
     require_read(session, actor, rencontre.departement_code)
     rows = [
         {

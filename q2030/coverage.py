@@ -20,10 +20,10 @@ from typing import Literal
 
 import pandas as pd
 from sqlalchemy import Date, and_, case, exists, func, literal, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import clock
-from q2030.access import Actor, require
+from q2030.access import Actor, Scope, resolve_scope
 from q2030.bootstrap import active_campaign
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
@@ -48,42 +48,11 @@ Niveau = Literal["departement", "region", "national"]
 # --- Scope -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What the actor may see, narrowed by an optional département or région."""
-
-    departement_code: str | None = None
-    region_code: str | None = None
-
-
-def resolve_scope(actor: Actor, *, departement_code: str | None = None, region_code: str | None = None) -> Scope:
-    """Check the actor may read the requested territory; default to the actor's own scope."""
-    if departement_code is not None:
-        if departement_code not in DEPARTEMENTS:
-            raise LookupError(f"Département inconnu : {departement_code}")
-        region_of_dep = DEPARTEMENTS[departement_code][1]
-        require(
-            actor.is_national
-            or (actor.role == "prefet_region" and actor.region_code == region_of_dep)
-            or (actor.role == "referent" and actor.departement_code == departement_code),
-            "Vous ne pouvez consulter que les départements de votre périmètre.",
-        )
-        return Scope(departement_code=departement_code)
-    if actor.role == "referent":
-        return Scope(departement_code=actor.departement_code)
-    if actor.role == "prefet_region":
-        require(region_code in (None, actor.region_code), "Vous ne pouvez consulter que votre région.")
-        return Scope(region_code=actor.region_code)
-    require(actor.is_national, "Rôle inconnu.")
-    return Scope(region_code=region_code)
-
-
 def _where_scope(query, scope: Scope, departement_column):  # type: ignore[no-untyped-def]
-    if scope.departement_code is not None:
-        return query.where(departement_column == scope.departement_code)
-    if scope.region_code is not None:
-        return query.where(Departement.region_code == scope.region_code)
-    return query
+    """Rows of the scope's territory (the query joins Departement)."""
+    if scope.departement_code is None and scope.region_code is None:
+        return query
+    return query.where(scope.clause(departement_column, col(Departement.region_code)))
 
 
 # --- Status per QPV --------------------------------------------------------------------

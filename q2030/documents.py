@@ -25,7 +25,7 @@ from q2030.access import Actor, can_write_rencontres, require
 from q2030.db import PROJECT_ROOT
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, utcnow
-from q2030.rencontres import _get, require_read
+from q2030.rencontres import find_rencontre, require_read
 
 MAX_BYTES = 10 * 1024 * 1024
 TYPES: dict[str, tuple[str, str]] = {
@@ -153,7 +153,7 @@ def sanitize_filename(filename: str, kind: str) -> str:
 
 
 def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename: str, content: bytes) -> Document:
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     require(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut déposer les comptes rendus de ses rencontres.",
@@ -230,7 +230,7 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
     document = session.get(Document, document_id)
     if document is None:
         raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
-    require_read(session, actor, _get(session, document.rencontre_id).departement_code)
+    require_read(session, actor, find_rencontre(session, document.rencontre_id).departement_code)
     return _content(document)
 
 
@@ -239,7 +239,7 @@ def _content(document: Document) -> tuple[Document, bytes]:
 
 
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
-    require_read(session, actor, _get(session, rencontre_id).departement_code)
+    require_read(session, actor, find_rencontre(session, rencontre_id).departement_code)
     rows = session.exec(
         select(
             Document.id,
@@ -267,7 +267,7 @@ def _set_publication(session: Session, *, actor: Actor, document_id: int, publie
     if document is None:
         raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
     require(
-        can_write_rencontres(actor, _get(session, document.rencontre_id).departement_code),
+        can_write_rencontres(actor, find_rencontre(session, document.rencontre_id).departement_code),
         "Seul le référent du département peut publier ou retirer les comptes rendus de ses rencontres.",
     )
     if (document.publie_le is not None) == publier:

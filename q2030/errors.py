@@ -27,3 +27,16 @@ class ConflitDeVersion(Q2030Error):
 
 class IntrouvableError(Q2030Error):
     """The record does not exist (or no longer)."""
+
+
+class DepartementInconnu(ValidationError, IntrouvableError):
+    """A département code outside the referentiel: one error, wherever it is looked up.
+
+    Both a ValidationError on the field `departement_code` (a form or a filter shows it under
+    the field) and an IntrouvableError (a lookup by code finds nothing); a Q2030Error either way,
+    so the pages show its French message.
+    """
+
+    def __init__(self, departement_code: str) -> None:
+        self.departement_code = departement_code
+        super().__init__({"departement_code": [f"Département inconnu : « {departement_code} »."]})

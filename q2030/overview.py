@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, distinct, func
 from sqlmodel import Session, select
 
-from q2030.access import Actor
+from q2030.access import Actor, scope_clause, scope_label
 from q2030.bootstrap import active_campaign
-from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 
 
 @dataclass(frozen=True)
@@ -35,22 +35,9 @@ def database_is_empty(session: Session) -> bool:
 
 
 def _scoped(query: Select, actor: Actor, departement_column) -> Select:  # type: ignore[no-untyped-def, type-arg]
-    if actor.role == "referent":
-        return query.where(departement_column == actor.departement_code)
-    if actor.role == "prefet_region":
-        regional = select(Departement.code).where(Departement.region_code == actor.region_code)
-        return query.where(departement_column.in_(regional))
-    return query
-
-
-def scope_label(actor: Actor) -> str:
-    from q2030.referentiel import DEPARTEMENTS, REGIONS
-
-    if actor.role == "referent" and actor.departement_code:
-        return f"{DEPARTEMENTS[actor.departement_code][0]} ({actor.departement_code})"
-    if actor.role == "prefet_region" and actor.region_code:
-        return f"Région {REGIONS[actor.region_code]}"
-    return "France entière"
+    if actor.is_national:
+        return query
+    return query.where(scope_clause(actor, departement_column))
 
 
 def key_figures(session: Session, *, actor: Actor) -> KeyFigures:

@@ -36,10 +36,10 @@ from functools import lru_cache
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, case, cast, exists, false, func, literal, true
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, exists, func, literal
+from sqlmodel import Session, col, select
 
-from q2030.access import Actor
+from q2030.access import Actor, scope_clause
 from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
 from q2030.cube import TOUS_AXES
@@ -173,14 +173,8 @@ def _from(query: Select) -> Select:  # type: ignore[type-arg]
 
 
 def _scope(actor: Actor) -> ColumnElement[bool]:
-    """Which contributions' texts the actor may read."""
-    if actor.is_national:
-        return true()
-    if actor.role == "prefet_region" and actor.region_code:
-        return Departement.region_code == actor.region_code  # type: ignore[return-value]
-    if actor.role == "referent" and actor.departement_code:
-        return Rencontre.departement_code == actor.departement_code  # type: ignore[return-value]
-    return false()
+    """Which contributions' texts the actor may read (the query joins Departement)."""
+    return scope_clause(actor, col(Rencontre.departement_code), col(Departement.region_code))
 
 
 def perimetre_lecture(actor: Actor) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from q2030 import audit, cleaning, clock, cube
-from q2030.access import Actor, can_read_departement, can_write_rencontres, require
+from q2030.access import Actor, can_write_rencontres, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
@@ -28,7 +28,6 @@ from q2030.models import (
     AuditEvent,
     Campaign,
     Contribution,
-    Departement,
     Document,
     Epci,
     Qpv,
@@ -130,7 +129,7 @@ def validate_rencontre(
     On update, keys absent from `data` keep the stored value. Raises PermissionRefusee when
     the actor may not write in the rencontre's département.
     """
-    existing = _get(session, rencontre_id) if rencontre_id is not None else None
+    existing = find_rencontre(session, rencontre_id) if rencontre_id is not None else None
     departement = existing.departement_code if existing else (data.get("departement_code") or actor.departement_code)
     require(
         departement is not None and can_write_rencontres(actor, str(departement)),
@@ -398,7 +397,7 @@ def update_rencontre(
     allow_duplicate: bool = False,
 ) -> Rencontre:
     """Apply `data` (absent keys keep their value) if `version` is still the stored one."""
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     require(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
@@ -439,7 +438,7 @@ def update_rencontre(
 
 def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, version: int, motif: str) -> Rencontre:
     """Status "annulee" with its reason; the rencontre and its history stay."""
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     require(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut annuler ses rencontres.",
@@ -477,7 +476,7 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
 def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> None:
     """Administrators only; the audit row keeps the whole rencontre and its contributions."""
     require(actor.is_admin, "Seul un administrateur peut supprimer une rencontre.")
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     before["contributions"] = [
         {"axe": c.axe, "theme": c.theme, "texte": c.texte, "rang": c.rang, "public": c.public}
@@ -494,7 +493,8 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
     session.flush()
 
 
-def _get(session: Session, rencontre_id: int | None) -> Rencontre:
+def find_rencontre(session: Session, rencontre_id: int | None) -> Rencontre:
+    """The rencontre's row, or IntrouvableError (no right is checked: callers do)."""
     rencontre = session.get(Rencontre, rencontre_id) if rencontre_id is not None else None
     if rencontre is None:
         raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
@@ -634,23 +634,14 @@ def _snapshot(rencontre: Rencontre, qpv_codes: list[str]) -> dict[str, Any]:
 # --- Reads -------------------------------------------------------------------------------
 
 
-def _region_of(session: Session, departement_code: str) -> str:
-    departement = session.get(Departement, departement_code)
-    if departement is None:
-        raise IntrouvableError(f"Département inconnu : {departement_code}.")
-    return departement.region_code
-
-
 def require_read(session: Session, actor: Actor, departement_code: str) -> None:
-    require(
-        can_read_departement(actor, departement_code, _region_of(session, departement_code)),
-        "Vous n'avez pas accès aux rencontres de ce département.",
-    )
+    """The actor reads the rencontres of this département (access.require_read_departement)."""
+    require_read_departement(actor, departement_code, "Vous n'avez pas accès aux rencontres de ce département.")
 
 
 def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[str, Any]:
     """Plain values of one rencontre for a form: columns + `qpv_codes` (direct QPV)."""
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     require_read(session, actor, rencontre.departement_code)
     values = rencontre.model_dump()
     values["qpv_codes"] = _direct_qpv(session, rencontre_id)

@@ -21,12 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from q2030 import audit, clock
-from q2030.access import Actor, require
+from q2030.access import Actor, region_of, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
 from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE
-from q2030.referentiel import DEPARTEMENTS
 
 # Step code -> (column, previous step's column, label of the previous step)
 ETAPES: dict[str, tuple[str, str | None, str]] = {
@@ -73,7 +72,7 @@ class SyntheseView:
 
 def peut_enregistrer(actor: Actor, departement_code: str, etape: str) -> bool:
     if etape == "transmise_commission":
-        return actor.role == "prefet_region" and actor.region_code == DEPARTEMENTS[departement_code][1]
+        return actor.role == "prefet_region" and actor.region_code == region_of(departement_code)
     return actor.role == "referent" and actor.departement_code == departement_code
 
 
@@ -104,15 +103,7 @@ def _create_row(session: Session, *, campaign_id: int, departement_code: str) ->
 
 
 def synthese_departementale(session: Session, *, actor: Actor, departement_code: str) -> SyntheseView:
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
-    region = DEPARTEMENTS[departement_code][1]
-    require(
-        actor.is_national
-        or (actor.role == "prefet_region" and actor.region_code == region)
-        or (actor.role == "referent" and actor.departement_code == departement_code),
-        "Vous ne pouvez consulter que les synthèses de votre périmètre.",
-    )
+    require_read_departement(actor, departement_code, "Vous ne pouvez consulter que les synthèses de votre périmètre.")
     campaign = active_campaign(session)
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
     return SyntheseView(
@@ -147,8 +138,7 @@ def enregistrer_etape(
     """
     if etape not in ETAPES:
         raise ValidationError({"etape": [f"Étape inconnue : {etape}."]})
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
+    region_of(departement_code)  # DepartementInconnu first
     require(
         peut_enregistrer(actor, departement_code, etape),
         "La transmission à la commission est enregistrée par la préfecture de région ; "

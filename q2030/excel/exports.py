@@ -19,9 +19,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030 import clock, coverage
-from q2030.access import Actor, can_read_departement, require
+from q2030.access import Actor, require, require_read_departement
 from q2030.bootstrap import active_campaign
-from q2030.errors import IntrouvableError, ValidationError
+from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
@@ -63,13 +63,12 @@ def export_departement(
     session: Session, *, actor: Actor, departement_code: str, out: str | BinaryIO, au: dt.date | None = None
 ) -> ExportSummary:
     """The synthèse départementale workbook of one département, written to `out`."""
-    departement = session.get(Departement, departement_code)
-    if departement is None:
-        raise IntrouvableError(f"Département inconnu : « {departement_code} ».")
-    require(
-        can_read_departement(actor, departement.code, departement.region_code),
-        "Vous ne pouvez exporter que les départements de votre périmètre.",
+    require_read_departement(
+        actor, departement_code, "Vous ne pouvez exporter que les départements de votre périmètre."
     )
+    departement = session.get(Departement, departement_code)
+    if departement is None:  # the referentiel is seeded in every database: never true
+        raise DepartementInconnu(departement_code)
     title = f"Synthèse départementale — {departement.nom} ({departement.code})"
     return _export(session, actor=actor, out=out, au=au, departements=[departement.code], title=title)
 

@@ -19,9 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
 from q2030 import clock
-from q2030.access import Actor, can_read_departement, require
+from q2030.access import Actor, require_read_departement
 from q2030.bootstrap import active_campaign
-from q2030.errors import IntrouvableError
+from q2030.errors import DepartementInconnu
 from q2030.excel.columns import (
     BLEU_FRANCE,
     BOOL_CHOICES,
@@ -68,13 +68,10 @@ def style_header(ws: Worksheet, columns: Iterable[Column]) -> None:
 
 def build_template(session: Session, *, actor: Actor, departement_code: str) -> bytes:
     """The .xlsx entry template of a département, pre-filled with its rencontres."""
+    require_read_departement(actor, departement_code, "Vous ne pouvez pas télécharger le modèle de ce département.")
     departement = session.get(Departement, departement_code)
-    if departement is None:
-        raise IntrouvableError(f"Département inconnu : « {departement_code} ».")
-    require(
-        can_read_departement(actor, departement.code, departement.region_code),
-        "Vous ne pouvez pas télécharger le modèle de ce département.",
-    )
+    if departement is None:  # the referentiel is seeded in every database: never true
+        raise DepartementInconnu(departement_code)
     campaign = active_campaign(session)
     qpv = session.exec(
         select(Qpv.code, Qpv.nom)

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock
-from q2030.access import Actor, require
+from q2030.access import Actor, departements_lus, require
 from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
@@ -249,14 +249,6 @@ def departement_label(code: str) -> str:
     return f"{code} – {DEPARTEMENTS[code][0]}"
 
 
-def departements_of(actor: Actor) -> list[str]:
-    if actor.role == "referent" and actor.departement_code:
-        return [actor.departement_code]
-    if actor.role == "prefet_region":
-        return [code for code, (_nom, region) in DEPARTEMENTS.items() if region == actor.region_code]
-    return list(DEPARTEMENTS)
-
-
 def file_name(kind: str, departement_code: str | None = None, ext: str = "xlsx") -> str:
     stamp = clock.today().isoformat()
     return f"q2030-{kind}-{departement_code}-{stamp}.{ext}" if departement_code else f"q2030-{kind}-{stamp}.{ext}"
@@ -293,7 +285,7 @@ def render(actor: Actor) -> None:
         synthese_download(actor, dep)
     else:
         st.subheader("Synthèse d'un département")
-        choices = departements_of(actor)
+        choices = departements_lus(actor)
         dep = st.selectbox("Département", choices, format_func=departement_label, key="excel_departement")
         synthese_download(actor, dep)
         if actor.is_national:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import agenda, clock, contributions, documents, rencontres
-from q2030.access import Actor, can_write_rencontres
+from q2030.access import Actor, can_write_rencontres, departements_lus
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
@@ -114,17 +114,9 @@ def _ics(actor: Actor, rencontre_id: int | None, dep: str | None, today: dt.date
 # --- Page "Rencontres" -------------------------------------------------------------------
 
 
-def readable_departements(actor: Actor) -> list[str]:
-    if actor.role == "referent":
-        return [actor.departement_code] if actor.departement_code else []
-    if actor.role == "prefet_region":
-        return [code for code, (_, region) in DEPARTEMENTS.items() if region == actor.region_code]
-    return list(DEPARTEMENTS)
-
-
 def render_rencontres(actor: Actor) -> None:
     st.title("Rencontres")
-    deps = readable_departements(actor)
+    deps = departements_lus(actor)
     if not deps:
         st.error("Aucun département n'est associé à votre compte.")
         return
