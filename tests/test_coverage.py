@@ -235,19 +235,22 @@ def test_burnup_and_projection(session: Session, deadline: dt.date) -> None:
 
 
 def test_charts_are_valid_vega_lite(built: Session, deadline: dt.date) -> None:
+    from q2030.ui import charts
     from q2030.ui import coverage as ui
 
     au = deadline - 5 * DAY
     by_dep = coverage_counts(built, actor=COMMISSION, au=au)
-    tile = ui.tile_map_chart(by_dep).to_dict()
+    tile = charts.tile_map_chart(by_dep).to_dict()
     values = tile["datasets"][next(iter(tile["datasets"]))]
     assert len(values) == 101  # every département has a tile, overseas included
     assert {"971", "972", "973", "974", "976"} <= {v["code"] for v in values}
     frame, projection = burnup(built, actor=COMMISSION, au=au)
-    layered = ui.burnup_chart(frame, {**projection.__dict__, "taux_projete": projection.taux_projete}, "t").to_dict()
+    layered = charts.burnup_chart(
+        frame, {**projection.__dict__, "taux_projete": projection.taux_projete}, "t"
+    ).to_dict()
     assert len(layered["layer"]) == 4  # realised, deadline, total, projection
     assert "rythme actuel" in ui.projection_sentence({**projection.__dict__, "taux_projete": projection.taux_projete})
-    bars = ui.status_chart(by_dep.assign(D=by_dep["nom"]), "D", "t").to_dict()
+    bars = charts.status_chart(by_dep.assign(D=by_dep["nom"]), "D", "t").to_dict()
     assert bars["encoding"]["x"]["type"] == "quantitative"
 
 

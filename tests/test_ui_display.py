@@ -6,8 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from q2030.ui.charts import BAR_STEP, chart_spec
-from q2030.ui.coverage import status_chart
+from q2030.ui.charts import BAR_STEP, chart_spec, status_chart
 from q2030.ui.tables import auto_height, french_display
 
 

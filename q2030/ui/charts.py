@@ -1,4 +1,5 @@
-"""Render Altair charts without re-validating their JSON schema on every rerun.
+"""The charts of the pages, and how they are rendered without re-validating their JSON schema
+on every rerun.
 
 `st.altair_chart` validates the whole Vega-Lite spec with jsonschema each time the script
 runs (a third of a second for a page of four charts on this machine). Charts built here
@@ -17,7 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import pandas as pd
 import streamlit as st
+
+from q2030.referentiel import DEPARTEMENTS
+from q2030.tilemap import TILES
+from q2030.ui.shell import BLEU_FRANCE
 
 BAR_STEP = 28  # pixels per bar of a horizontal bar chart
 _NO_FIT_X = ("hconcat", "facet", "repeat", "concat")
@@ -63,3 +69,141 @@ def show_chart(chart: alt.TopLevelMixin | dict, *, stretch: bool = True) -> None
         st.vega_lite_chart(spec, width="stretch")
     else:
         st.vega_lite_chart(spec)
+
+
+# --- Coverage charts (Mon département, Ma région, Vue nationale) -----------------------------
+
+STATUS_COLORS = {
+    "Couvert dans les délais": BLEU_FRANCE,
+    "Couvert en retard": "#6a6af4",
+    "Rencontre prévue": "#cacafb",
+    "Non couvert": "#ce0500",
+}
+
+
+def long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """One row per (territory, status) for the stacked bars (a reshape of an aggregate)."""
+    labels = dict(zip(["couvert_delais", "couvert_retard", "prevu", "non_couvert"], STATUS_COLORS, strict=True))
+    long = counts.melt(id_vars=[label_column, "qpv"], value_vars=list(labels), var_name="code", value_name="QPV")
+    long["Statut"] = long["code"].map(labels)
+    long["Part"] = long["QPV"] / long["qpv"]
+    long["taux_part"] = long["Part"]  # same figure, shown as a percentage in tables
+    long["Ordre"] = long["code"].map({code: i for i, code in enumerate(labels)})
+    return long
+
+
+def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
+    data = long_status(counts, label_column)
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(size=18)
+        .encode(
+            y=alt.Y(
+                f"{label_column}:N",
+                title=None,
+                sort=alt.SortField(label_column),
+                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+            ),
+            x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
+            color=alt.Color(
+                "Statut:N",
+                scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+                legend=bottom_legend(),
+            ),
+            order=alt.Order("Ordre:Q"),
+            tooltip=[
+                alt.Tooltip(f"{label_column}:N", title="Territoire"),
+                alt.Tooltip("Statut:N"),
+                alt.Tooltip("QPV:Q", title="QPV"),
+                alt.Tooltip("Part:Q", title="Part", format=".1%"),
+            ],
+        )
+        .properties(height=bar_height(counts[label_column].nunique()))
+    )
+
+
+def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
+    """The 101 départements as tiles coloured by coverage rate; grey where there is no QPV."""
+    tiles = pd.DataFrame(
+        [{"code": code, "col": col, "row": row, "nom": DEPARTEMENTS[code][0]} for code, (col, row) in TILES.items()]
+    )
+    data = tiles.merge(by_dep[["code", "qpv", "couverts", "taux_couverts"]], on="code", how="left")
+    data["qpv"] = data["qpv"].fillna(0).astype(int)
+    data["couverts"] = data["couverts"].fillna(0).astype(int)
+    base = alt.Chart(data, title="Taux de couverture par département").encode(
+        x=alt.X("col:O", axis=None),
+        y=alt.Y("row:O", axis=None),
+        tooltip=[
+            alt.Tooltip("nom:N", title="Département"),
+            alt.Tooltip("code:N", title="Code"),
+            alt.Tooltip("qpv:Q", title="QPV"),
+            alt.Tooltip("couverts:Q", title="QPV couverts"),
+            alt.Tooltip("taux_couverts:Q", title="Taux de couverture", format=".0%"),
+        ],
+    )
+    rects = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.condition(
+            "datum.qpv > 0",
+            alt.Color(
+                "taux_couverts:Q",
+                title="Taux de couverture",
+                scale=alt.Scale(domain=[0, 1], range=["#f5f5fe", BLEU_FRANCE]),
+                legend=alt.Legend(format="%", orient="bottom"),
+            ),
+            alt.value("#e5e5e5"),
+        )
+    )
+    labels = base.mark_text(fontSize=10).encode(
+        text="code:N",
+        color=alt.condition("datum.taux_couverts > 0.55", alt.value("white"), alt.value("#161616")),
+    )
+    return (rects + labels).properties(width=13 * 38, height=15 * 38)
+
+
+def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.LayerChart:
+    data = frame.assign(date=pd.to_datetime(frame["date"]), serie="Réalisé")
+    layers = [
+        alt.Chart(data)
+        .mark_line(color=BLEU_FRANCE, interpolate="step-after")
+        .encode(
+            x=alt.X("date:T", title="Date", axis=alt.Axis(format="%d/%m/%Y")),
+            y=alt.Y("couverts:Q", title="QPV couverts (cumul)", scale=alt.Scale(domain=[0, max(1, projection["qpv"])])),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%d/%m/%Y"),
+                alt.Tooltip("couverts:Q", title="QPV couverts"),
+                alt.Tooltip("taux:Q", title="Taux", format=".1%"),
+            ],
+        )
+    ]
+    deadline = pd.DataFrame({"date": [pd.Timestamp(projection["echeance"])], "libelle": ["Échéance des rencontres"]})
+    layers.append(
+        alt.Chart(deadline)
+        .mark_rule(color="#ce0500", strokeDash=[4, 4])
+        .encode(
+            x="date:T", tooltip=[alt.Tooltip("libelle:N", title="Repère"), alt.Tooltip("date:T", format="%d/%m/%Y")]
+        )
+    )
+    total = pd.DataFrame({"couverts": [projection["qpv"]], "libelle": ["Total des QPV"]})
+    layers.append(
+        alt.Chart(total).mark_rule(color="#666666").encode(y="couverts:Q", tooltip=["libelle:N", "couverts:Q"])
+    )
+    if projection["au"] < projection["echeance"]:
+        line = pd.DataFrame(
+            {
+                "date": [pd.Timestamp(projection["au"]), pd.Timestamp(projection["echeance"])],
+                "couverts": [projection["couverts_au"], projection["couverts_projetes"]],
+            }
+        )
+        layers.append(
+            alt.Chart(line)
+            .mark_line(color=BLEU_FRANCE, strokeDash=[6, 4])
+            .encode(
+                x="date:T",
+                y="couverts:Q",
+                tooltip=[
+                    alt.Tooltip("date:T", format="%d/%m/%Y", title="Date"),
+                    alt.Tooltip("couverts:Q", title="Projection"),
+                ],
+            )
+        )
+    return alt.layer(*layers, title=title).properties(height=320)

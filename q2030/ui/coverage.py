@@ -22,20 +22,11 @@ from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.tilemap import TILES
 from q2030.ui import restitution
-from q2030.ui.charts import bar_height, bottom_legend, cached_chart, show_chart
-from q2030.ui.shell import BLEU_FRANCE, data_version, engine
+from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart, tile_map_chart
+from q2030.ui.shell import data_version, engine
 from q2030.ui.synthese import synthese_panel
 from q2030.ui.tables import auto_height, french_display
-
-STATUS_COLORS = {
-    "Couvert dans les délais": BLEU_FRANCE,
-    "Couvert en retard": "#6a6af4",
-    "Rencontre prévue": "#cacafb",
-    "Non couvert": "#ce0500",
-}
-
 
 # --- Cached read models (plain values only) ----------------------------------------------
 
@@ -101,7 +92,23 @@ def _status_shared(au: dt.date, dep: str | None, region: str | None, version: in
 
 def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
     region, dep = _portee(actor, None, dep)
-    status = _status_shared(au, dep, region, version).merge(_reponses_qpv(dep, version), on="qpv_code", how="left")
+    return _with_responses(_status_shared(au, dep, region, version), dep, version)
+
+
+@st.cache_data(show_spinner=False)
+def _non_couverts_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return coverage.qpv_non_couverts(session, actor=_LECTEUR, au=au, departement_code=dep)
+
+
+def _non_couverts(actor: Actor, au: dt.date, dep: str, version: int) -> pd.DataFrame:
+    """QPV without a held rencontre (coverage.qpv_non_couverts), with their questionnaire responses."""
+    region, dep_code = _portee(actor, None, dep)
+    return _with_responses(_non_couverts_shared(au, dep_code, region, version), dep_code, version)
+
+
+def _with_responses(status: pd.DataFrame, dep: str | None, version: int) -> pd.DataFrame:
+    status = status.merge(_reponses_qpv(dep, version), on="qpv_code", how="left")
     status["reponses_questionnaire"] = pd.to_numeric(status["reponses_questionnaire"]).fillna(0).astype(int)
     return status
 
@@ -182,134 +189,6 @@ def table_csv(frame: pd.DataFrame, columns: dict[str, str]) -> bytes:
     """The CSV of a coverage table: French headers, ratios (taux*) as percentages under "… (%)"."""
     percents = [label for source, label in columns.items() if source.startswith("taux")]
     return to_csv(frame[list(columns)].rename(columns=columns), percent_columns=percents, decimals=1)
-
-
-def _long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
-    """One row per (territory, status) for the stacked bars (a reshape of an aggregate)."""
-    labels = dict(zip(["couvert_delais", "couvert_retard", "prevu", "non_couvert"], STATUS_COLORS, strict=True))
-    long = counts.melt(id_vars=[label_column, "qpv"], value_vars=list(labels), var_name="code", value_name="QPV")
-    long["Statut"] = long["code"].map(labels)
-    long["Part"] = long["QPV"] / long["qpv"]
-    long["taux_part"] = long["Part"]  # same figure, shown as a percentage in tables
-    long["Ordre"] = long["code"].map({code: i for i, code in enumerate(labels)})
-    return long
-
-
-def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
-    data = _long_status(counts, label_column)
-    return (
-        alt.Chart(data, title=title)
-        .mark_bar(size=18)
-        .encode(
-            y=alt.Y(
-                f"{label_column}:N",
-                title=None,
-                sort=alt.SortField(label_column),
-                axis=alt.Axis(labelOverlap=False, labelLimit=200),
-            ),
-            x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
-            color=alt.Color(
-                "Statut:N",
-                scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
-                legend=bottom_legend(),
-            ),
-            order=alt.Order("Ordre:Q"),
-            tooltip=[
-                alt.Tooltip(f"{label_column}:N", title="Territoire"),
-                alt.Tooltip("Statut:N"),
-                alt.Tooltip("QPV:Q", title="QPV"),
-                alt.Tooltip("Part:Q", title="Part", format=".1%"),
-            ],
-        )
-        .properties(height=bar_height(counts[label_column].nunique()))
-    )
-
-
-def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
-    """The 101 départements as tiles coloured by coverage rate; grey where there is no QPV."""
-    tiles = pd.DataFrame(
-        [{"code": code, "col": col, "row": row, "nom": DEPARTEMENTS[code][0]} for code, (col, row) in TILES.items()]
-    )
-    data = tiles.merge(by_dep[["code", "qpv", "couverts", "taux_couverts"]], on="code", how="left")
-    data["qpv"] = data["qpv"].fillna(0).astype(int)
-    data["couverts"] = data["couverts"].fillna(0).astype(int)
-    base = alt.Chart(data, title="Taux de couverture par département").encode(
-        x=alt.X("col:O", axis=None),
-        y=alt.Y("row:O", axis=None),
-        tooltip=[
-            alt.Tooltip("nom:N", title="Département"),
-            alt.Tooltip("code:N", title="Code"),
-            alt.Tooltip("qpv:Q", title="QPV"),
-            alt.Tooltip("couverts:Q", title="QPV couverts"),
-            alt.Tooltip("taux_couverts:Q", title="Taux de couverture", format=".0%"),
-        ],
-    )
-    rects = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.condition(
-            "datum.qpv > 0",
-            alt.Color(
-                "taux_couverts:Q",
-                title="Taux de couverture",
-                scale=alt.Scale(domain=[0, 1], range=["#f5f5fe", BLEU_FRANCE]),
-                legend=alt.Legend(format="%", orient="bottom"),
-            ),
-            alt.value("#e5e5e5"),
-        )
-    )
-    labels = base.mark_text(fontSize=10).encode(
-        text="code:N",
-        color=alt.condition("datum.taux_couverts > 0.55", alt.value("white"), alt.value("#161616")),
-    )
-    return (rects + labels).properties(width=13 * 38, height=15 * 38)
-
-
-def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.LayerChart:
-    data = frame.assign(date=pd.to_datetime(frame["date"]), serie="Réalisé")
-    layers = [
-        alt.Chart(data)
-        .mark_line(color=BLEU_FRANCE, interpolate="step-after")
-        .encode(
-            x=alt.X("date:T", title="Date", axis=alt.Axis(format="%d/%m/%Y")),
-            y=alt.Y("couverts:Q", title="QPV couverts (cumul)", scale=alt.Scale(domain=[0, max(1, projection["qpv"])])),
-            tooltip=[
-                alt.Tooltip("date:T", title="Date", format="%d/%m/%Y"),
-                alt.Tooltip("couverts:Q", title="QPV couverts"),
-                alt.Tooltip("taux:Q", title="Taux", format=".1%"),
-            ],
-        )
-    ]
-    deadline = pd.DataFrame({"date": [pd.Timestamp(projection["echeance"])], "libelle": ["Échéance des rencontres"]})
-    layers.append(
-        alt.Chart(deadline)
-        .mark_rule(color="#ce0500", strokeDash=[4, 4])
-        .encode(
-            x="date:T", tooltip=[alt.Tooltip("libelle:N", title="Repère"), alt.Tooltip("date:T", format="%d/%m/%Y")]
-        )
-    )
-    total = pd.DataFrame({"couverts": [projection["qpv"]], "libelle": ["Total des QPV"]})
-    layers.append(
-        alt.Chart(total).mark_rule(color="#666666").encode(y="couverts:Q", tooltip=["libelle:N", "couverts:Q"])
-    )
-    if projection["au"] < projection["echeance"]:
-        line = pd.DataFrame(
-            {
-                "date": [pd.Timestamp(projection["au"]), pd.Timestamp(projection["echeance"])],
-                "couverts": [projection["couverts_au"], projection["couverts_projetes"]],
-            }
-        )
-        layers.append(
-            alt.Chart(line)
-            .mark_line(color=BLEU_FRANCE, strokeDash=[6, 4])
-            .encode(
-                x="date:T",
-                y="couverts:Q",
-                tooltip=[
-                    alt.Tooltip("date:T", format="%d/%m/%Y", title="Date"),
-                    alt.Tooltip("couverts:Q", title="Projection"),
-                ],
-            )
-        )
-    return alt.layer(*layers, title=title).properties(height=320)
 
 
 def projection_sentence(projection: dict) -> str:
@@ -423,12 +302,8 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     row = counts.iloc[0]
     metrics(row)
     st.subheader("Quartiers sans rencontre tenue")
-    status = _status(actor, au, dep, version)
-    uncovered = status[status["statut"].isin(["non_couvert", "prevu"])].sort_values(
-        ["statut", "prochaine_prevue", "qpv_code"], na_position="last"
-    )
     table(
-        uncovered,
+        _non_couverts(actor, au, dep, version),
         {
             "qpv_code": "Code QPV",
             "qpv_nom": "Quartier",
@@ -491,14 +366,14 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     status_counts = counts.assign(Département=counts["nom"])
     chart_and_table(
         cached_chart(status_chart, status_counts, "Département", "Répartition des QPV par statut"),
-        _long_status(status_counts, "Département"),
+        long_status(status_counts, "Département"),
         {"Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key=f"statuts_{dep}",
         filename=f"statuts-{dep}.csv",
     )
     with st.expander("Tous les quartiers du département"):
         table(
-            status,
+            _status(actor, au, dep, version),
             {
                 "qpv_code": "Code QPV",
                 "qpv_nom": "Quartier",
@@ -551,7 +426,7 @@ def render_ma_region(actor: Actor) -> None:
         cached_chart(
             status_chart, by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"
         ),
-        _long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
+        long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
         {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
         key="region_statuts",
         filename=f"statuts-region-{region}.csv",

@@ -1,4 +1,4 @@
-"""Widgets of the "Rencontres" and "Agenda" pages: list, form, documents, contributions.
+"""Widgets of the "Rencontres" page: list, form, documents, contributions.
 
 The form is an `st.form` whose submit runs a callback: the service validates, and the
 errors are stored in session state, so the next run draws each message under its field
@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from q2030 import agenda, clock, contributions, documents, rencontres
+from q2030 import clock, contributions, documents, rencontres
 from q2030.access import Actor, can_write_rencontres, departements_lus
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
@@ -97,18 +97,6 @@ def _documents(actor: Actor, rencontre_id: int, version: int) -> pd.DataFrame:
 def _document_bytes(actor: Actor, document_id: int) -> bytes:
     with session_scope(engine()) as session:
         return documents.read_document(session, actor=actor, document_id=document_id)[1]
-
-
-@st.cache_data(show_spinner=False)
-def _agenda(actor: Actor, dep: str | None, today: dt.date, version: int) -> pd.DataFrame:
-    with session_scope(engine()) as session:
-        return agenda.upcoming_rencontres(session, actor=actor, departement_code=dep, today=today)
-
-
-@st.cache_data(show_spinner=False)
-def _ics(actor: Actor, rencontre_id: int | None, dep: str | None, today: dt.date, version: int) -> bytes:
-    with session_scope(engine()) as session:
-        return agenda.ics(session, actor=actor, rencontre_id=rencontre_id, departement_code=dep, today=today)
 
 
 # --- Page "Rencontres" -------------------------------------------------------------------
@@ -635,66 +623,3 @@ def _render_delete(actor: Actor, rencontre_id: int) -> None:
                 return
             st.session_state.pop("rf_choice", None)
             st.rerun()
-
-
-# --- Page "Agenda" -----------------------------------------------------------------------
-
-
-def render_agenda(actor: Actor) -> None:
-    st.title("Agenda des rencontres")
-    st.caption("Rencontres prévues à partir d'aujourd'hui, par département et par date. Heures locales.")
-    dep = st.selectbox(
-        "Département",
-        list(DEPARTEMENTS),
-        format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
-        index=None,
-        placeholder="Tous les départements",
-        key="ag_departement",
-    )
-    today, version = clock.today(), data_version()
-    frame = _agenda(actor, dep, today, version)
-    if frame.empty:
-        st.info("Aucune rencontre prévue.")
-        return
-    shown = pd.DataFrame(
-        {
-            "Département": frame["departement_code"] + " – " + frame["departement"],
-            "Date": frame["date"].map(fr_date),
-            "Horaire": [
-                f"{s:%H:%M}" + (f" – {e:%H:%M}" if e is not None and pd.notna(e) else "")
-                if s is not None and pd.notna(s)
-                else ""
-                for s, e in zip(frame["heure_debut"], frame["heure_fin"], strict=True)
-            ],
-            "Pour": [agenda.where(row) for row in frame.to_dict("records")],
-            "Lieu": frame["lieu"],
-            "Adresse": frame["adresse"],
-            "Format": frame["format"].map(lambda c: label(FORMATS, c)),
-            "Organisateurs": frame["organisateurs"].map(lambda c: ", ".join(label(ORGANISATEURS, x) for x in c)),
-        }
-    )
-    st.dataframe(shown, hide_index=True, width="stretch", key="ag_table")
-    st.download_button(
-        "Ajouter toutes ces rencontres à mon agenda (.ics)",
-        _ics(actor, None, dep, today, version),
-        file_name=f"rencontres-quartiers-2030{'-' + dep if dep else ''}.ics",
-        mime="text/calendar",
-        key="ag_ics_all",
-    )
-    ids = [int(i) for i in frame["id"]]
-    by_id = frame.set_index("id")
-    chosen = st.selectbox(
-        "Une seule rencontre",
-        ids,
-        format_func=lambda i: f"{fr_date(by_id.loc[i, 'date'])} – {agenda.where(by_id.loc[i].to_dict())}",
-        key="ag_choice",
-        placeholder="Choisir…",
-    )
-    if chosen is not None:
-        st.download_button(
-            "Télécharger cette rencontre (.ics)",
-            _ics(actor, int(chosen), None, today, version),
-            file_name=f"rencontre-{chosen}.ics",
-            mime="text/calendar",
-            key="ag_ics_one",
-        )
