@@ -72,7 +72,7 @@ def update_campaign(
         raise ValidationError(errors)
     before = audit.snapshot(campaign)
     # Compare-and-set: the version the administrator opened must still be the stored one.
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.version == version)  # type: ignore[arg-type]
         .values(

@@ -73,7 +73,7 @@ def replace_contributions(
     import: ConflitDeVersion if the rencontre changed since the template was downloaded).
     """
     require(  # before the lock: a refused actor changes nothing, not even the version
-        can_write_rencontres(actor, _get(session, rencontre_id).departement_code),
+        can_write_rencontres(actor, find_rencontre(session, rencontre_id).departement_code),
         "Seul le référent du département peut saisir les contributions de ses rencontres.",
     )
     rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)

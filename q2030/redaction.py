@@ -468,9 +468,9 @@ CONTRIBUTIONS_PAR_AXE_LETTRE = 8  # keeps the letter within two pages
 
 
 def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int) -> Plan:
-    from q2030.rencontres import _get, require_read
+    from q2030.rencontres import find_rencontre, require_read
 
-    rencontre = _get(session, rencontre_id)
+    rencontre = find_rencontre(session, rencontre_id)
     require_read(session, actor, rencontre.departement_code)
     if rencontre.statut != "tenue":
         raise ValidationError("La synthèse aux participants ne se rédige qu'après une rencontre tenue.")

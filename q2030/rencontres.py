@@ -28,6 +28,7 @@ from q2030.models import (
     AuditEvent,
     Campaign,
     Contribution,
+    Departement,
     Document,
     Epci,
     Qpv,

@@ -21,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from q2030 import audit, clock
-from q2030.access import Actor, region_of, require, require_read_departement
+from q2030.access import Actor, departements_lus, region_of, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
 from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE
+from q2030.referentiel import DEPARTEMENTS
 
 # Step code -> (column, previous step's column, label of the previous step)
 ETAPES: dict[str, tuple[str, str | None, str]] = {
@@ -290,10 +291,9 @@ def renvoyer(
     The transmission date is cleared from the chain (the file keeps it, with the return),
     the status becomes "a_reprendre" and the référent transmits a new version.
     """
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
+    region_of(departement_code)  # DepartementInconnu first
     require(
-        actor.role == "prefet_region" and actor.region_code == DEPARTEMENTS[departement_code][1],
+        actor.role == "prefet_region" and actor.region_code == region_of(departement_code),
         "Seule la préfecture de région du département peut renvoyer sa synthèse.",
     )
     campaign = active_campaign(session)
@@ -377,7 +377,7 @@ class VersionDocument:
 def _readable(actor: Actor, departement_code: str):  # type: ignore[no-untyped-def]
     """Which versions the actor may read: the référent all of its own; the préfecture de
     région those transmitted to it; the commission (and administrators) those forwarded."""
-    region = DEPARTEMENTS[departement_code][1]
+    region = region_of(departement_code)
     if actor.role == "referent" and actor.departement_code == departement_code:
         return None
     if actor.role == "prefet_region" and actor.region_code == region:
@@ -394,8 +394,7 @@ def deposer_version(
     """Upload the final version (PDF, DOCX or ODT; same checks as comptes rendus): a new row."""
     from q2030.documents import TYPES, check_and_store, sanitize_filename
 
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
+    region_of(departement_code)  # DepartementInconnu first
     require(
         actor.role == "referent" and actor.departement_code == departement_code,
         "Seul le référent du département peut déposer la synthèse départementale.",
@@ -435,8 +434,7 @@ def deposer_version(
 
 def versions(session: Session, *, actor: Actor, departement_code: str) -> list[VersionDocument]:
     """Every version the actor may read, newest first (the history of the document)."""
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
+    region_of(departement_code)  # DepartementInconnu first
     condition = _readable(actor, departement_code)
     campaign = active_campaign(session)
     query = select(SyntheseDocument).where(
@@ -469,15 +467,8 @@ def tableau_syntheses(session: Session, *, actor: Actor, au: dt.date | None = No
     version the actor may read (id, name, number) and the number of versions it may read."""
     from q2030.coverage import synthese_departementale_status
 
-    if actor.is_national:
-        codes = list(DEPARTEMENTS)
-    elif actor.role == "prefet_region":
-        codes = [code for code, (_, region) in DEPARTEMENTS.items() if region == actor.region_code]
-    elif actor.role == "referent" and actor.departement_code:
-        codes = [actor.departement_code]
-    else:
-        require(False, "Rôle inconnu.")
-        codes = []
+    codes = departements_lus(actor)
+    require(bool(codes), "Rôle inconnu.")
     campaign = active_campaign(session)
     au = au or clock.today()
     frame = synthese_departementale_status(session, campaign=campaign, au=au, codes=codes)
@@ -571,8 +562,7 @@ def enregistrer_textes(
     version: int,
 ) -> TextesView:
     """Save the free-text parts (compare-and-set on `version`, the one the user saw; 0 if none)."""
-    if departement_code not in DEPARTEMENTS:
-        raise ValidationError({"departement_code": [f"Département inconnu : {departement_code}."]})
+    region_of(departement_code)  # DepartementInconnu first
     require(
         actor.role == "referent" and actor.departement_code == departement_code,
         "Seul le référent du département rédige la synthèse départementale.",

@@ -117,7 +117,7 @@ def prepare_demo_database(database_url: str, qpv_file: Path | None, seed: int) -
 class AppServer:
     url: str
     database_url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     log: Path
 
     def log_tail(self, chars: int = 3000) -> str:
