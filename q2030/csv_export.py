@@ -82,4 +82,5 @@ def to_csv(
             out[name] = column  # text, already neutralised: the per-cell rule returns it unchanged
         else:
             out[name] = _cells(column.astype(object), decimals)
-    return out.to_csv(sep=";", index=False, lineterminator="\r\n").encode("utf-8-sig")
+    text: str = out.to_csv(sep=";", index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
