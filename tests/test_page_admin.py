@@ -14,7 +14,7 @@ from q2030.access import SYSTEM
 from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
 from q2030.models import AuditEvent, Qpv, User
-from q2030.ui.shell import PAGES
+from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.users import add_user
 from tests.helpers import open_app
 
@@ -49,8 +49,11 @@ def test_each_role_sees_its_pages_and_the_demo_banner(app_env: str, role: str) -
     links = {link.value for link in at.get("page_link")}
     assert links == {page.label for page in PAGES.values() if role in page.roles}
     at.switch_page(ADMIN_PAGE).run()
-    for page in PAGES.values():  # banner on every page, refused or not
+    for key, page in PAGES.items():  # banner on every page, refused or not
         at.switch_page(page.path).run()
+        if key == PUBLIC_PAGE:  # the residents' page says its data is fictitious, without the role picker
+            assert any("Données de démonstration" in i.value for i in at.main.info), page.path
+            continue
         assert any("Mode démonstration" in w.value for w in at.main.warning), page.path
     at.switch_page(ADMIN_PAGE).run()
     if role == "admin":

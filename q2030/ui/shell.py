@@ -111,6 +111,8 @@ def public_page_setup() -> None:
     """
     page = PAGES[PUBLIC_PAGE]
     st.set_page_config(page_title=f"{page.label} · Quartiers 2030", layout="wide", initial_sidebar_state="auto")
+    if auth_mode() == "demo":  # residents must know these are not real meetings
+        st.info("**Données de démonstration** — les rencontres et les chiffres affichés sont fictifs.")
     with st.sidebar:
         st.page_link(page.path, label=page.label)
         st.page_link(PAGES["accueil"].path, label="Espace agents (connexion)")
