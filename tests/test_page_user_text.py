@@ -143,7 +143,9 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
 
     # A compte rendu whose name is Markdown: the notice and the button quote it escaped.
     at.selectbox(key="rf_choice").select(ids["past"]).run()
-    at.file_uploader[0].set_value(("![y](http://example.invalid/y.png).pdf", PDF.replace(b"1 0 obj", b"2 0 obj"), "application/pdf")).run()
+    at.file_uploader[0].set_value(
+        ("![y](http://example.invalid/y.png).pdf", PDF.replace(b"1 0 obj", b"2 0 obj"), "application/pdf")
+    ).run()
     at.button(key="rd_save").click().run()
     assert_nothing_interpreted(at)
     assert any("déposé" in s.value for s in at.success)
