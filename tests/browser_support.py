@@ -133,15 +133,18 @@ class AppServer:
                 self.process.wait(timeout=15)
 
 
-def start_app(database_url: str, workdir: Path) -> AppServer:
-    """`streamlit run streamlit_app.py` on a free port; returns once /_stcore/health says ok."""
+def start_app(database_url: str, workdir: Path, *, auth: str = "demo") -> AppServer:
+    """`streamlit run streamlit_app.py` on a free port; returns once /_stcore/health says ok.
+
+    The public agenda feeds go where Streamlit serves them (static/agenda/, git-ignored)."""
     port = free_port()
     log = workdir / "streamlit.log"
     env = {
         **os.environ,
         "Q2030_DATABASE_URL": database_url,
-        "Q2030_AUTH": "demo",
+        "Q2030_AUTH": auth,
         "Q2030_UPLOAD_DIR": str(workdir / "uploads"),
+        "Q2030_AGENDA_DIR": str(ROOT / "static" / "agenda"),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -166,6 +169,35 @@ def start_app(database_url: str, workdir: Path) -> AppServer:
         time.sleep(0.25)
     server.stop()
     raise RuntimeError(f"le serveur Streamlit ne répond pas après {START_TIMEOUT:.0f} s :\n{server.log_tail()}")
+
+
+# --- Accessibility (axe-core, from the npm registry) ---------------------------------------
+
+# `.ci/run` installs it: npm install --prefix /tmp/q2030-axe axe-core@4.14.1
+AXE_JS = Path(os.environ.get("Q2030_AXE_JS", "/tmp/q2030-axe/node_modules/axe-core/axe.min.js"))
+AXE_BLOCKING = ("serious", "critical")
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
+  }));
+}"""
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = AXE_BLOCKING) -> list[dict[str, object]]:
+    """axe-core's violations of the page as it is now, restricted to `impacts`.
+
+    Injected by Playwright into the page (no change to the app). Skips the calling test
+    with the install command when axe-core is not installed.
+    """
+    if not AXE_JS.exists():
+        import pytest
+
+        pytest.skip(f"axe-core absent ({AXE_JS}) : npm install --prefix /tmp/q2030-axe axe-core@4.14.1")
+    page.add_script_tag(path=str(AXE_JS))
+    violations: list[dict[str, object]] = page.evaluate(_AXE_RUN)
+    return [v for v in violations if v["impact"] in impacts]
 
 
 # --- Browser -----------------------------------------------------------------------------

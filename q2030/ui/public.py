@@ -3,13 +3,15 @@
 Address: `/Restitution?dep=93` (a département) or `/Restitution?qpv=QN09308M` (a quartier,
 shareable); `/Restitution?document=12` serves a published compte rendu and refuses any
 other. Everything shown comes from `q2030.public` / `q2030.engagements` reads, which return
-only public fields. Tables are real HTML tables (`st.table`): read by screen readers, beside
-every chart. Headings: one h1, then h2 per section, h3 inside.
+only public fields. Tables are real HTML tables with a caption, inside a keyboard-focusable
+scrolling region (narrow screens scroll them sideways: axe's "scrollable-region-focusable"),
+read by screen readers, beside every chart. Headings: one h1, then h2 per section, h3 inside.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -197,7 +199,7 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
                 "Accessibilité": frame["accessibilite"],
             }
         )
-        st.table(shown.set_index("Date"))
+        html_table(shown, "Rencontres à venir")
         st.download_button(
             "Ajouter ces rencontres à mon agenda (.ics)",
             _upcoming_ics(dep, qpv_code, today, version),
@@ -210,7 +212,9 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
         "Votre application d'agenda peut s'abonner à cette adresse : les rencontres du département s'y "
         "ajoutent et s'y mettent à jour d'elles-mêmes."
     )
-    st.code(_absolute(feeds.url_path(dep)), language=None)
+    url = html.escape(_absolute(feeds.url_path(dep)))
+    # A link, wrapped on narrow screens (a <pre> would scroll without keyboard access).
+    st.html(f'<p class="q2030-feed"><a href="{url}" style="word-break:break-all">{url}</a></p>')
 
 
 def _absolute(path: str) -> str:
@@ -224,6 +228,31 @@ def _absolute(path: str) -> str:
     scheme, rest = base.split("://", 1)
     host = rest.split("/", 1)[0]
     return f"{scheme}://{host}/{path}"
+
+
+def table_html(frame: pd.DataFrame, caption: str) -> str:
+    """An accessible table: caption, column headers, every cell escaped (user text)."""
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return (
+        f'<div class="q2030-table" role="region" tabindex="0" aria-label="{html.escape(caption)}" '
+        'style="overflow-x:auto;max-width:100%">'
+        f'<table style="border-collapse:collapse;width:100%"><caption style="text-align:left;font-weight:600">'
+        f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def html_table(frame: pd.DataFrame, caption: str) -> None:
+    st.html(table_html(frame, caption) + _TABLE_STYLE)
+
+
+_TABLE_STYLE = (
+    "<style>.q2030-table th,.q2030-table td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;"
+    "vertical-align:top}.q2030-table:focus{outline:2px solid #000091}</style>"
+)
 
 
 def _hours(start: dt.time | None, end: dt.time | None) -> str:
@@ -247,7 +276,7 @@ def _held(frame: pd.DataFrame) -> None:
             "Comptes rendus publiés": frame["documents"].map(len),
         }
     )
-    st.table(shown.set_index("Date"))
+    html_table(shown, "Rencontres tenues")
     with_documents = frame[frame["documents"].map(len) > 0]
     st.subheader("Comptes rendus publiés")
     if with_documents.empty:
@@ -289,15 +318,17 @@ def _priorities(frame: pd.DataFrame, total: int) -> None:
     )
     with chart_column:
         show_chart(chart)
-    table_column.table(
-        pd.DataFrame(
-            {
-                "Thème": top["libelle"],
-                "Contributions": top["contributions"].map(fr_number),
-                "Rencontres": top["rencontres"].map(fr_number),
-            }
-        ).set_index("Thème")
-    )
+    with table_column:
+        html_table(
+            pd.DataFrame(
+                {
+                    "Thème": top["libelle"],
+                    "Contributions": top["contributions"].map(fr_number),
+                    "Rencontres": top["rencontres"].map(fr_number),
+                }
+            ),
+            "Thèmes les plus cités (données du graphique)",
+        )
 
 
 def _restitution(day: dt.date | None, window: tuple[dt.date, dt.date]) -> None:
@@ -326,13 +357,14 @@ def _engagements(frame: pd.DataFrame, qpv_code: str | None) -> None:
         if row.texte_public:
             st.text(row.texte_public)
         if row.jalons:
-            st.table(
+            html_table(
                 pd.DataFrame(
                     {
                         "Date": [fr_date(dt.date.fromisoformat(j["date"])) if j["date"] else "" for j in row.jalons],
                         "Étape": [j["texte"] for j in row.jalons],
                     }
-                ).set_index("Date")
+                ),
+                f"Jalons : {row.titre}",
             )
 
 
