@@ -259,12 +259,18 @@ def _odt_bloc(body, bloc: Bloc) -> None:  # type: ignore[no-untyped-def]
 
 
 def _odt_tableau(body, bloc: Tableau) -> None:  # type: ignore[no-untyped-def]
-    from odfdo import Paragraph, Table
+    from odfdo import Cell, Column, Paragraph, Row, Table
 
-    table = Table(f"Tableau{len(body.get_tables()) + 1}", width=len(bloc.entetes), height=len(bloc.lignes) + 1)
-    for row, values in enumerate([bloc.entetes, *bloc.lignes]):
-        for column, text in enumerate(values):
-            _odt_cell(table, row, column, text, "Q_Entete" if row == 0 else "Q_Cellule")
+    # Rows are built then appended (no pre-sized grid: odfdo's set_cell clones cells, slow).
+    table = Table(f"Tableau{len(body.get_tables()) + 1}")
+    table.append(Column(repeated=len(bloc.entetes)))
+    for index, values in enumerate([bloc.entetes, *bloc.lignes]):
+        row = Row()
+        for text in values:
+            cell = Cell()
+            cell.append(Paragraph(text, style="Q_Entete" if index == 0 else "Q_Cellule"))
+            row.append(cell)
+        table.append(row)
     body.append(table)
     body.append(Paragraph("", style="Q_Normal"))
 
@@ -280,11 +286,3 @@ def _odt_sizes(document) -> None:  # type: ignore[no-untyped-def]
         style = document.get_style("paragraph", name)
         if style is not None:
             style.set_properties(area="paragraph", **{"fo:margin-left": "1cm"})
-
-
-def _odt_cell(table, row: int, column: int, text: str, style: str) -> None:  # type: ignore[no-untyped-def]
-    from odfdo import Cell, Paragraph
-
-    cell = Cell()
-    cell.append(Paragraph(text, style=style))
-    table.set_cell((column, row), cell)

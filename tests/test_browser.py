@@ -228,3 +228,77 @@ def test_every_page_of_each_role_renders(app: AppPage, app_server: AppServer, ro
             tab.click()
             app.screenshot(f"{role}-{number}-{key}-onglet{index}")
     assert_server_clean(app_server)
+
+
+@pytest.mark.browser
+def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
+    chromium, app: AppPage, app_server: AppServer
+) -> None:
+    """Référent: write, draft (DOCX), deposit the final version, transmit; préfecture de région:
+    forward to the commission; commission: download every synthesis as a ZIP."""
+    import zipfile
+
+    import docx
+    from sqlalchemy import text
+
+    from q2030.referentiel import DEPARTEMENTS, REGIONS
+
+    engine = make_engine(app_server.database_url)
+    with engine.connect() as connection:  # a département whose synthesis is still a draft
+        dep = connection.execute(
+            text(
+                "SELECT d.code FROM departement d JOIN qpv q ON q.departement_code = d.code "
+                "LEFT JOIN synthesedepartementale s ON s.departement_code = d.code "
+                "WHERE COALESCE(s.statut, 'brouillon') = 'brouillon' ORDER BY d.region_code = '11' DESC, d.code"
+            )
+        ).first()[0]
+    engine.dispose()
+    region = DEPARTEMENTS[dep][1]
+    lesson = "Les habitants demandent d'abord de la tranquillité & des <médiateurs>."
+
+    sign_in(app, "referent")
+    app.choose("widget_departement", f"{dep} – {DEPARTEMENTS[dep][0]}")
+    app.navigate(PAGES["mon_departement"].label, PAGES["mon_departement"].label)
+    app.keyed(f"sy_enseignements_{dep}_0").locator("textarea").fill(lesson)
+    app.page.get_by_role("button", name="Enregistrer les textes").click()
+    app.settle()
+    app.page.get_by_text("Textes de la synthèse enregistrés.").wait_for()
+    draft = app.download(app.keyed(f"sy_docx_{dep}").locator("button"))
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(draft)).paragraphs]
+    assert lesson in paragraphs and "3.1 Changements attendus d'ici 2030" in paragraphs
+    app.keyed(f"sy_upload_{dep}_0").locator('input[type="file"]').set_input_files(
+        files=[{"name": "synthese-finale.docx", "mimeType": "application/octet-stream", "buffer": draft}]
+    )
+    app.settle()
+    app.page.get_by_role("button", name="Déposer cette version").click()
+    app.settle()
+    app.page.get_by_text("Version « synthese-finale.docx » déposée.").wait_for()
+    app.page.get_by_role("button", name="Transmettre à la préfecture de région").click()
+    app.settle()
+    app.page.get_by_text("Synthèse transmise à la préfecture de région.").wait_for()
+    assert not app.errors_shown()
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="fr-FR", accept_downloads=True)
+    try:
+        prefet = AppPage(context.new_page(), app_server.url)
+        prefet.open("/")
+        prefet.choose("widget_role", ROLES["prefet_region"])
+        prefet.choose("widget_region", REGIONS[region])
+        prefet.navigate(PAGES["syntheses"].label, PAGES["syntheses"].label)
+        prefet.choose("sy_traiter", f"{dep} – {DEPARTEMENTS[dep][0]}")
+        received = prefet.download(prefet.keyed(f"sy_region_download_{dep}").locator("button"))
+        assert received == draft
+        prefet.page.get_by_role("button", name="Transmettre à la commission et à l'ANCT").click()
+        prefet.settle()
+        prefet.page.get_by_text("Synthèse transmise à la commission et à l'ANCT.").wait_for()
+
+        commission = AppPage(context.new_page(), app_server.url)
+        commission.open("/")
+        commission.choose("widget_role", ROLES["commission"])
+        commission.navigate(PAGES["syntheses"].label, PAGES["syntheses"].label)
+        archive = zipfile.ZipFile(io.BytesIO(commission.download(commission.keyed("sy_zip").locator("button"))))
+        assert archive.read(f"{dep}-v1-synthese-finale.docx") == draft
+        assert not commission.errors_shown()
+    finally:
+        context.close()
+    assert_server_clean(app_server)

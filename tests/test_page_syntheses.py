@@ -46,12 +46,11 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
     assert not at.exception
     at.text_area(key="sy_enseignements_93_0").input("La sécurité d'abord.")
     at.text_area(key="sy_vigilance_93_0").input(TRICKY)
-    at.text_input(key="sy_motif_93_QN09301M_0").input("Salle indisponible")
     _button(at, "Enregistrer les textes").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with Session(dep93) as session:
         texts = textes_synthese(session, actor=REFERENT, departement_code="93")
-        assert (texts.version, texts.vigilance, texts.motifs) == (1, TRICKY, {"QN09301M": "Salle indisponible"})
+        assert (texts.version, texts.enseignements, texts.vigilance) == (1, "La sécurité d'abord.", TRICKY)
         deposer_version(session, actor=REFERENT, departement_code="93", filename="synthese.pdf", content=PDF)
         session.commit()
     at.run()

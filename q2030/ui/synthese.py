@@ -183,7 +183,7 @@ def _referent(actor: Actor, dep: str, view: syntheses.SyntheseView, history: lis
                 day = st.date_input(
                     "Date de transmission", value=clock.today(), format="DD/MM/YYYY", key=f"sy_date_region_{dep}"
                 )
-                sent = st.form_submit_button("Transmettre à la préfecture de région")
+                sent = st.form_submit_button("Transmettre à la préfecture de région", type="primary")
             if sent:
                 _run(
                     lambda s: syntheses.enregistrer_etape(
@@ -235,18 +235,35 @@ def _free_text(actor: Actor, dep: str) -> None:
             key=f"sy_vigilance_{dep}_{texts.version}",
         )
         motifs: dict[str, str] = {}
+        edited = None
         if len(uncovered):
-            st.markdown("**Quartiers sans rencontre tenue : pourquoi ?**")
-            for row in uncovered.itertuples():
-                motifs[row.qpv_code] = st.text_input(
-                    f"{row.qpv_nom} ({row.qpv_code}) — {row.statut_libelle}",
-                    value=texts.motifs.get(row.qpv_code, ""),
-                    key=f"sy_motif_{dep}_{row.qpv_code}_{texts.version}",
-                )
+            st.markdown(
+                "**Quartiers sans rencontre tenue : pourquoi ?** (colonne « Raison », reprise dans la synthèse)"
+            )
+            reasons = pd.DataFrame(
+                {
+                    "Code": uncovered["qpv_code"],
+                    "Quartier": uncovered["qpv_nom"],
+                    "Statut": uncovered["statut_libelle"],
+                    "Raison": [texts.motifs.get(code, "") for code in uncovered["qpv_code"]],
+                }
+            )
+            edited = st.data_editor(
+                reasons,
+                hide_index=True,
+                width="stretch",
+                disabled=["Code", "Quartier", "Statut"],
+                column_config={"Raison": st.column_config.TextColumn("Raison", max_chars=syntheses.MAX_MOTIF)},
+                key=f"sy_motifs_{dep}_{texts.version}",
+            )
         saved = st.form_submit_button("Enregistrer les textes")
     if texts.version:
         st.caption(f"Version {texts.version}, enregistrée le {fr_date(texts.modifie_le)} par {texts.modifie_par}.")
     if saved:
+        if edited is not None:
+            motifs = {
+                str(c): "" if pd.isna(r) else str(r) for c, r in zip(edited["Code"], edited["Raison"], strict=True)
+            }
         _run(
             lambda s: syntheses.enregistrer_textes(
                 s,
@@ -355,8 +372,9 @@ def render_syntheses(actor: Actor) -> None:
     frame = _tableau(actor, data_version())
     available = frame[frame["document_id"].notna()]
     st.caption(
-        f"{scope} : {fr_number(len(frame))} départements, {fr_number(len(available))} synthèse(s) "
-        + ("transmise(s) à la commission." if actor.is_national else "transmise(s) à la préfecture de région.")
+        f"{scope} : {fr_number(len(frame))} départements ; {fr_number(len(available))} document(s) de synthèse "
+        + ("transmis à la commission." if actor.is_national else "transmis à la préfecture de région.")
+        + " Les étapes enregistrées sans document (avant l'application) apparaissent dans le statut."
     )
     shown = pd.DataFrame(
         {
@@ -396,7 +414,7 @@ def render_syntheses(actor: Actor) -> None:
             key="sy_one",
         )
     else:
-        st.info("Aucune synthèse n'a encore été transmise.")
+        st.info("Aucun document de synthèse n'a encore été transmis à votre niveau.")
     if actor.role == "prefet_region":
         st.divider()
         dep = st.selectbox(
