@@ -7,6 +7,8 @@ audited write invalidates them, in this process and in any other sharing the dat
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import update
@@ -55,9 +57,31 @@ def record(
         apres=apres,
     )
     session.add(event)
-    bump_data_version(session)
+    if _UNE_VERSION in session.info:
+        session.info[_UNE_VERSION] = True  # bumped once when `une_version` ends
+    else:
+        bump_data_version(session)
     session.info["q2030_written"] = True  # q2030.feeds refreshes the public agenda after the commit
     return event
+
+
+_UNE_VERSION = "q2030_une_version"
+
+
+@contextmanager
+def une_version(session: Session) -> Iterator[None]:
+    """Bulk writes (the Excel import): every audited write inside bumps the data version once,
+    at the end of the block, instead of one single-row UPDATE per write."""
+    if _UNE_VERSION in session.info:  # nested: the outer block bumps
+        yield
+        return
+    session.info[_UNE_VERSION] = False
+    try:
+        yield
+    finally:
+        written = session.info.pop(_UNE_VERSION)
+    if written:
+        bump_data_version(session)
 
 
 def bump_data_version(session: Session) -> None:

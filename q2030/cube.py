@@ -26,7 +26,8 @@ already queue on the meeting itself (lock or compare-and-set).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, delete, func, insert, literal, select
@@ -35,6 +36,7 @@ from sqlmodel import Session
 from q2030.models import Contribution, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
 
 TOUS_AXES = "*"
+_DIFFERE = "q2030_cube_differe"  # session.info key: rencontre ids waiting for `differe` to end
 CHUNK = 500  # rencontre ids per IN (...) list
 
 _RENCONTRE_COLUMNS = [
@@ -100,8 +102,29 @@ def reconstruire(session: Session) -> dict[str, int]:
     }
 
 
+@contextmanager
+def differe(session: Session) -> Iterator[None]:
+    """Bulk writes (the Excel import): the rencontres written inside are refreshed once, at the
+    end, in the same transaction (one query per 500 rencontres instead of one per rencontre).
+    Nothing is refreshed when the block raises: the caller's transaction rolls back."""
+    if _DIFFERE in session.info:  # nested: the outer block refreshes
+        yield
+        return
+    session.info[_DIFFERE] = set()
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_DIFFERE, None)
+        raise
+    actualiser(session, session.info.pop(_DIFFERE))
+
+
 def actualiser(session: Session, rencontre_ids: Iterable[int | None]) -> None:
     """Bring the cube in line with the raw rows of these rencontres (call after the write)."""
+    pending = session.info.get(_DIFFERE)
+    if pending is not None:
+        pending.update(i for i in rencontre_ids if i is not None)
+        return
     session.flush()
     ids = sorted({i for i in rencontre_ids if i is not None})
     for start in range(0, len(ids), CHUNK):

@@ -247,3 +247,50 @@ def test_unknown_existing_number_is_refused(demo: Engine) -> None:
         _import(demo, _rewrite(_template(demo), edit))
     (issue,) = refused.value.report.issues
     assert issue.column == "Identifiant" and issue.value == "999999"
+
+
+def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_exact(demo: Engine) -> None:
+    """A file of many rencontres: one data version bump, the ranking shows its contributions at
+    once, and the maintained read model equals a rebuild from the raw rows."""
+    from q2030 import audit, cube
+    from q2030.priorities import Filtres, classement
+    from tests.test_cube import contents
+
+    qpv = _qpv(demo)
+    with Session(demo) as s:
+        version = audit.data_version(s)
+        before = classement(s, actor=REFERENT, filtres=Filtres(departement=DEP), groupe="aucun")
+    logement_before = (
+        int(before.set_index("theme").loc["logement", "contributions"]) if "logement" in set(before["theme"]) else 0
+    )
+
+    def add_rencontres(records):  # type: ignore[no-untyped-def]
+        new = [
+            {h: None for h in records[0]}
+            | {"Identifiant": f"N{n}", "Statut": "Tenue", "Date": f"{n + 1:02d}/06/2023", "Périmètre": "Quartier(s)",
+               "QPV": qpv[n % len(qpv)][0], "Lieu": f"Salle N{n}", "Doublon confirmé": "Oui"}
+            for n in range(12)
+        ]  # fmt: skip
+        return [*records, *new]
+
+    def add_contributions(records):  # type: ignore[no-untyped-def]
+        return [
+            *records,
+            *(
+                {"Identifiant de la rencontre": f"N{n}", "Axe": "2", "Thème": "logement", "Contribution": f"Halls {n}",
+                 "Rang": 1, "Public": None}
+                for n in range(12)
+            ),
+        ]  # fmt: skip
+
+    report = _import(demo, _rewrite(_template(demo), add_rencontres, add_contributions))
+    assert report.ok, report.lines()
+    assert report.created == 12
+    with Session(demo) as s:
+        assert audit.data_version(s) == version + 1
+        after = classement(s, actor=REFERENT, filtres=Filtres(departement=DEP), groupe="aucun")
+        assert int(after.set_index("theme").loc["logement", "contributions"]) == logement_before + 12
+        maintained = contents(s)
+        cube.reconstruire(s)
+        assert contents(s) == maintained
+        s.rollback()
