@@ -175,7 +175,7 @@ def _territory_sections(dep: str, qpv_code: str | None, qpv_name: str | None, ve
     st.header("Restitution publique dans le département")
     _restitution(data["restitution"], data["window"])
     st.header("Ce que nous avons fait de votre parole")
-    _engagements(data["engagements"], qpv_code)
+    _engagements(data["engagements"], qpv_code, _quartiers(dep, version))
     st.header("Partager cette page")
     share = {"qpv": qpv_code} if qpv_code else {"dep": dep}
     st.page_link(PAGES[PUBLIC_PAGE].path, label=f"Lien vers cette page ({where})", query_params=share)
@@ -341,7 +341,7 @@ def _restitution(day: dt.date | None, window: tuple[dt.date, dt.date]) -> None:
         )
 
 
-def _engagements(frame: pd.DataFrame, qpv_code: str | None) -> None:
+def _engagements(frame: pd.DataFrame, qpv_code: str | None, names: dict[str, str]) -> None:
     if frame.empty:
         st.info("Aucun engagement n'a encore été publié" + (" pour ce quartier." if qpv_code else "."))
         return
@@ -353,7 +353,7 @@ def _engagements(frame: pd.DataFrame, qpv_code: str | None) -> None:
         st.text(f"Statut : {label(STATUTS_ENGAGEMENT, row.statut)}" + (f" · {dates}" if dates else ""))
         st.text("Thèmes : " + ", ".join(theme_label(t) for t in row.themes))
         if row.quartiers:
-            st.text("Quartiers : " + ", ".join(row.quartiers))
+            st.text("Quartiers : " + ", ".join(names.get(code, code) for code in row.quartiers))
         if row.texte_public:
             st.text(row.texte_public)
         if row.jalons:
