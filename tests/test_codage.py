@@ -37,7 +37,14 @@ def seed_texts(session: Session, n: int, seed: int = 3) -> dict[int, str]:
         [{"campaign_id": campaign.id, "identifiant": f"R{i}", "localisation": "non_localise", "tranche_age": "",
           "genre": "", "empreinte": ""} for i in range(n)],
     )  # fmt: skip
-    ids = dict(session.exec(select(QuestionnaireReponse.identifiant, QuestionnaireReponse.id)).all())
+    names = [f"R{i}" for i in range(n)]
+    ids = dict(
+        session.exec(
+            select(QuestionnaireReponse.identifiant, QuestionnaireReponse.id).where(
+                QuestionnaireReponse.identifiant.in_(names)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
     truth: dict[str, str] = {}
     rows = []
     for i in range(n):
@@ -48,7 +55,8 @@ def seed_texts(session: Session, n: int, seed: int = 3) -> dict[int, str]:
     session.execute(insert(TexteLibre), rows)
     session.commit()
     by_reponse = {v: truth[k] for k, v in ids.items()}
-    return {tid: by_reponse[rid] for tid, rid in session.exec(select(TexteLibre.id, TexteLibre.reponse_id)).all()}
+    pairs = session.exec(select(TexteLibre.id, TexteLibre.reponse_id)).all()
+    return {tid: by_reponse[rid] for tid, rid in pairs if rid in by_reponse}
 
 
 def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) -> None:

@@ -81,7 +81,7 @@ def _vue_questionnaire(filtres: p.Filtres, version: int) -> None:
         .mark_bar(color=BLEU_FRANCE)
         .encode(
             x=alt.X("part:Q", title="Part pondérée (chaque réponse compte pour un)", axis=alt.Axis(format="%")),
-            y=alt.Y("theme_libelle:N", title="Thème", sort="-x"),
+            y=alt.Y("theme_libelle:N", title="Thème", sort="-x", axis=alt.Axis(labelLimit=260)),
             tooltip=[
                 alt.Tooltip("theme_libelle:N", title="Thème"),
                 alt.Tooltip("citations:Q", title="Citations", format=",d"),
@@ -117,7 +117,7 @@ def _vue_deux(filtres: p.Filtres, ponderation: str, version: int) -> None:
         .mark_bar()
         .encode(
             x=alt.X("part:Q", title="Part dans le canal", axis=alt.Axis(format="%")),
-            y=alt.Y("theme_libelle:N", title="Thème", sort=list(side["theme_libelle"])),
+            y=alt.Y("theme_libelle:N", title="Thème", sort=list(side["theme_libelle"]), axis=alt.Axis(labelLimit=260)),
             yOffset=alt.YOffset("canal:N", sort=["Rencontres", "Questionnaire"]),
             color=alt.Color(
                 "canal:N",
@@ -149,16 +149,13 @@ def _vue_deux(filtres: p.Filtres, ponderation: str, version: int) -> None:
 
 
 def _chart_and_table(chart: alt.Chart, table: pd.DataFrame, percents: list[str], name: str, key: str) -> None:
-    left, right = st.columns([3, 2])
-    with left:
-        show_chart(chart)
-    with right:
-        show_table(
-            french_display(table, percent_columns=percents, decimals=1),
-            key=f"{key}_table",
-            empty="Aucune donnée pour ces filtres.",
-        )
-        st.download_button(
-            "Télécharger ces données (CSV)", p.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
-            key=f"{key}_csv",
-        )  # fmt: skip
+    """The chart, then its data table at full width (eight columns do not fit beside a chart)."""
+    show_chart(chart)
+    show_table(
+        french_display(table, percent_columns=percents, decimals=1),
+        key=f"{key}_table",
+        empty="Aucune donnée pour ces filtres.",
+    )
+    st.download_button(
+        "Télécharger ces données (CSV)", p.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+    )

@@ -331,7 +331,7 @@ def render_codage(actor: Actor) -> None:
             f"Suggestion : **{AXES[suggestion.axe]}** — **{theme_label(suggestion.theme)}** "
             f"(confiance {fr_percent(suggestion.confiance_theme)})"
         )
-        st.button("Accepter la suggestion [s]", key="codage_accepter", shortcut="s", type="primary",
+        st.button("Accepter la suggestion", key="codage_accepter", shortcut="s", type="primary",
                   on_click=_accepter, args=(actor,))  # fmt: skip
     elif etat is None:
         st.caption(f"Suggestions proposées après {codage.SEUIL_SUGGESTIONS} textes codés et l'entraînement du modèle.")
@@ -339,14 +339,14 @@ def render_codage(actor: Actor) -> None:
     axis_columns = st.columns(4)
     for column, (code, label) in zip(axis_columns, AXES.items(), strict=True):
         column.button(
-            f"[{AXE_KEYS[code]}] {label}", key=f"codage_axe_{code}", shortcut=AXE_KEYS[code], width="stretch",
+            label, key=f"codage_axe_{code}", shortcut=AXE_KEYS[code], width="stretch",
             type="primary" if state["axe"] == code else "secondary", on_click=_set, args=("axe", code),
         )  # fmt: skip
-    st.markdown("**Thème** (touche indiquée)")
+    st.markdown("**Thème** (touche indiquée sur chaque bouton)")
     theme_columns = st.columns(4)
     for position, (code, (label, _pilier)) in enumerate(THEMES.items()):
         theme_columns[position % 4].button(
-            f"[{THEME_KEYS[code]}] {label}", key=f"codage_theme_{code}", shortcut=THEME_KEYS[code], width="stretch",
+            label, key=f"codage_theme_{code}", shortcut=THEME_KEYS[code], width="stretch",
             type="primary" if state["theme"] == code else "secondary", on_click=_set, args=("theme", code),
         )  # fmt: skip
     st.session_state["codage_public"] = state["public"]
@@ -355,11 +355,11 @@ def render_codage(actor: Actor) -> None:
     chosen = f"{AXES.get(state['axe'] or '', '—')} · {theme_label(state['theme']) if state['theme'] else '—'}"
     st.caption(f"Choix : {chosen}")
     left, middle, right = st.columns(3)
-    left.button("Valider et suivant [v]", key="codage_valider", shortcut="v", type="primary", width="stretch",
+    left.button("Valider et suivant", key="codage_valider", shortcut="v", type="primary", width="stretch",
                 on_click=_valider, args=(actor,), disabled=not (state["axe"] and state["theme"]))  # fmt: skip
-    middle.button("Hors sujet [h]", key="codage_hors_sujet", shortcut="h", width="stretch",
+    middle.button("Hors sujet", key="codage_hors_sujet", shortcut="h", width="stretch",
                   on_click=_decider, args=(actor,), kwargs={"hors_sujet": True})  # fmt: skip
-    right.button("Passer [p]", key="codage_passer", shortcut="p", width="stretch", on_click=_passer, args=(actor,))
+    right.button("Passer", key="codage_passer", shortcut="p", width="stretch", on_click=_passer, args=(actor,))
 
 
 def _admin_modele(actor: Actor, etat: codage.EtatModele | None, faits: int) -> None:

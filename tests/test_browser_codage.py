@@ -1,0 +1,152 @@
+"""The coding queue in Chromium: driven by the keyboard alone; the two-channel views' screenshots.
+
+Its own server over a SQLite file: the demo campaign, a questionnaire import, 260 free texts
+of which 220 coded and a trained suggestion model. Screenshots at 1440 and 390 px land in
+tests/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from q2030 import codage
+from q2030 import questionnaire as q
+from q2030.access import SYSTEM, Actor
+from q2030.db import make_engine
+from q2030.models import TexteLibre
+from q2030.nomenclature import ROLES
+from tests import questionnaire_data as data
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, AppServer, prepare_demo_database, start_app
+from tests.conftest import QPV_2024_CSV
+from tests.test_codage import seed_texts
+
+pytestmark = pytest.mark.slow
+
+ANALYSTE = Actor(email="analyste@anct.gouv.fr", role="commission")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    if not QPV_2024_CSV.exists():
+        pytest.skip(f"fichier de référence absent : {QPV_2024_CSV}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('codage_db') / 'q2030.db'}"
+    prepare_demo_database(url, QPV_2024_CSV, seed=8)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        q.enregistrer_correspondance(session, actor=SYSTEM, contenu=data.correspondance())
+        q.importer(
+            session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, data.rows(session, 1500)), filename="e.csv"
+        )
+        session.commit()
+        session.exec(TexteLibre.__table__.delete())  # type: ignore[attr-defined]
+        session.commit()
+        truth = seed_texts(session, 260, seed=11)
+        for texte_id in sorted(truth)[:220]:
+            codage.coder(session, actor=ANALYSTE, texte_id=texte_id, axe="projets", theme=truth[texte_id])
+        codage.entrainer(session, actor=Actor(email="admin@anct.gouv.fr", role="admin"))
+        session.commit()
+    engine.dispose()
+    app = start_app(url, tmp_path_factory.mktemp("codage_app"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium absent ({CHROMIUM})")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
+    playwright = sync_api.sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
+    )
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+def _tab(chromium: object, server: AppServer, width: int, role: str) -> AppPage:
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")  # type: ignore[attr-defined]
+    app = AppPage(context.new_page(), server.url)
+    app.open("/")
+    app.choose("widget_role", ROLES[role])
+    return app
+
+
+def _go(app: AppPage, label: str, width: int) -> None:
+    """Follow a sidebar link; on a phone the sidebar covers the page: open it first, close it after."""
+    if width < 600:
+        opener = app.page.locator('[data-testid="stExpandSidebarButton"]')
+        if opener.count() and opener.first.is_visible():
+            opener.first.click()
+    app.navigate(label, label)
+    if width < 600:
+        app.page.locator('[data-testid="stSidebarCollapseButton"] button').first.click(force=True)
+        app.settle()
+
+
+def _progress(app: AppPage) -> str:
+    return app.page.locator('[data-testid="stProgress"]').first.inner_text().strip()
+
+
+def test_keyboard_alone_codes_a_text(chromium: object, server: AppServer) -> None:
+    app = _tab(chromium, server, 1440, "commission")
+    app.navigate("Codage des textes libres", "Codage des textes libres")
+    assert _progress(app) == "220 / 260 codés"
+    shown = app.page.locator('[data-testid="stMain"] [data-testid="stText"]').first.inner_text().strip()
+    app.page.locator('[data-testid="stApp"] h1').first.click()  # focus the page, not a widget
+    app.page.keyboard.press("3")  # axis 3, Projets structurants
+    app.settle()
+    app.page.keyboard.press("j")  # theme: Logement et habitat
+    app.settle()
+    assert (
+        "Projets structurants · Logement et habitat"
+        in app.page.locator("[data-testid='stCaptionContainer']").all_inner_texts()[-1]
+    )
+    app.page.keyboard.press("v")
+    app.settle()
+    assert _progress(app) == "221 / 260 codés"
+    engine = make_engine(server.database_url)
+    with Session(engine) as session:
+        coded = session.exec(
+            select(TexteLibre).where(TexteLibre.texte == shown, TexteLibre.code_par == "commission@demo.gouv.fr")
+        ).first()
+        assert coded is not None
+        assert (coded.axe, coded.theme) == ("projets", "logement")
+    engine.dispose()
+    # One key accepts the suggestion.
+    app.page.keyboard.press("s")
+    app.settle()
+    assert _progress(app) == "222 / 260 codés"
+    assert not app.errors_shown()
+    app.screenshot("codage-commission-1440")
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
+    app = _tab(chromium, server, width, "admin")
+    _go(app, "Codage des textes libres", width)
+    app.page.get_by_text("Modèle de suggestion (administrateur)").click()
+    app.settle()
+    app.screenshot(f"codage-admin-{width}")
+    _go(app, "Questionnaire en ligne", width)
+    app.screenshot(f"questionnaire-admin-{width}")
+    _go(app, "Priorités des habitants", width)
+    app.page.locator(".st-key-widget_filtre_canal").get_by_text("Les deux, côte à côte").click()
+    app.settle()
+    assert not app.errors_shown()
+    app.screenshot(f"priorites-deux-canaux-{width}")
+    app.page.locator(".st-key-widget_filtre_canal").get_by_text("Questionnaire en ligne").click()
+    app.settle()
+    app.screenshot(f"priorites-questionnaire-{width}")
+    _go(app, "Vue nationale", width)
+    assert not app.errors_shown()
+    app.screenshot(f"national-admin-{width}")
+    ref = _tab(chromium, server, width, "referent")
+    ref.choose("widget_departement", "93 – Seine-Saint-Denis")
+    _go(ref, "Mon département", width)
+    assert not ref.errors_shown()
+    ref.screenshot(f"mon-departement-referent-{width}")
