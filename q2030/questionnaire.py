@@ -206,7 +206,7 @@ def enregistrer_correspondance(
 
 def lire(content: bytes, filename: str) -> tuple[list[str], list[dict[str, str]]]:
     """(column names, rows) of an export; the QPV import's reader (encodings, `;`/`,`, XLSX)."""
-    rows = read_table(content, filename).rows  # encodings (cp1252, UTF-16, BOM), ";"/",", XLSX
+    rows = list(read_table(content, filename).rows)  # encodings (cp1252, UTF-16, BOM), ";"/",", XLSX
     if not rows:
         raise ValidationError("Le fichier est vide ou n'a pas de ligne d'en-tête.")
     return list(rows[0].keys()), rows
