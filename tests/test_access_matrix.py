@@ -36,10 +36,10 @@ from q2030.demo import load_demo
 from q2030.documents import add_document, publier_document, read_document, retirer_document, upload_dir
 from q2030.engagements import create_engagement, update_engagement
 from q2030.errors import PermissionRefusee
-from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale
+from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale, SyntheseDocument
 from q2030.qpv_import import import_qpv
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
-from q2030.syntheses import enregistrer_etape
+from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_textes, lire_version, renvoyer
 from q2030.users import add_user, set_user_active, update_user
 from tests import factories
 
@@ -202,6 +202,26 @@ def _create_rencontre(session: Session, actor: Actor, _ctx: dict[str, Any]) -> o
     return create_rencontre(session, actor=actor, data=data)
 
 
+def _synthese_document_93(session: Session) -> dict[str, Any]:
+    """A version of the 93's synthesis transmitted to the préfecture de région (not yet further)."""
+    digest = hashlib.sha256(PDF).hexdigest()
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    (upload_dir() / digest).write_bytes(PDF)
+    document = SyntheseDocument(
+        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+        departement_code="93",
+        numero=1,
+        nom_fichier="synthese.pdf",
+        type_mime="application/pdf",
+        taille=len(PDF),
+        sha256=digest,
+        transmis_region_le=dt.date(2023, 8, 20),
+    )
+    session.add(document)
+    session.flush()
+    return {"document_id": document.id}
+
+
 def _step(etape: str, day: dt.date) -> Callable[[Session, Actor, dict[str, Any]], object]:
     return lambda s, a, c: enregistrer_etape(
         s, actor=a, departement_code="93", etape=etape, date=day, version=c.get("version", 0)
@@ -320,6 +340,32 @@ OPERATIONS: list[Operation] = [
         referent_of("93"),
         _step("restituee", dt.date(2023, 10, 15)),
         _synthese_93(transmise_region_le=dt.date(2023, 8, 20), transmise_commission_le=dt.date(2023, 8, 30)),
+    ),
+    Operation(
+        "synthese_depot_version",
+        referent_of("93"),
+        lambda s, a, _c: deposer_version(s, actor=a, departement_code="93", filename="synthese.pdf", content=PDF),
+    ),
+    Operation(
+        "synthese_textes",
+        referent_of("93"),
+        lambda s, a, _c: enregistrer_textes(
+            s, actor=a, departement_code="93", enseignements="Texte", vigilance="", motifs={}, version=0
+        ),
+    ),
+    Operation(
+        "synthese_renvoyee",
+        prefet_of("11"),
+        lambda s, a, c: renvoyer(s, actor=a, departement_code="93", commentaire="À reprendre", version=c["version"]),
+        _synthese_93(transmise_region_le=dt.date(2023, 8, 20)),
+    ),
+    Operation(
+        "synthese_lire_version_transmise_a_la_region",
+        lambda actor: referent_of("93")(actor) or prefet_of("11")(actor),
+        lambda s, a, c: lire_version(s, actor=a, document_id=c["document_id"]),
+        _synthese_document_93,
+        write=False,
+        expected=lambda result: result[1] == PDF,  # type: ignore[index]
     ),
 ]
 
