@@ -59,3 +59,18 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def countdown(due: dt.date | None, au: dt.date, *, done_on: dt.date | None = None, done: str = "faite") -> str:
+    """A deadline in words, never a negative number: "dans 3 jours", "aujourd'hui",
+    "échue depuis 12 jours"; "<done> le 14/03/2023" once done; "" when nothing is due."""
+    if done_on is not None:
+        return f"{done} le {fr_date(done_on)}"
+    if due is None:
+        return ""
+    days = (due - au).days
+    if days == 0:
+        return "aujourd'hui"
+    if days > 0:
+        return f"dans {fr_number(days)} jour{'s' if days > 1 else ''}"
+    return f"échue depuis {fr_number(-days)} jour{'s' if days < -1 else ''}"

@@ -15,16 +15,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, coverage, questionnaire
-from q2030.access import Actor
+from q2030 import clock, coverage, questionnaire, rencontres
+from q2030.access import Actor, can_write_rencontres
 from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
-from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.formatting import countdown, fr_date, fr_number, fr_percent
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart, tile_map_chart
-from q2030.ui.shell import data_version, engine
+from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
 from q2030.ui.tables import auto_height, french_display
 
@@ -39,8 +39,23 @@ def _campaign(version: int) -> dict:
             "lancement": campaign.lancement,
             "rencontres_echeance": campaign.rencontres_echeance,
             "synthese_departementale_echeance": campaign.synthese_departementale_echeance,
+            "restitution_fin": campaign.restitution_fin,
             "echeances": [dataclasses.asdict(e) for e in coverage.echeances(campaign, clock.today())],
         }
+
+
+def default_au(campaign: dict, today: dt.date) -> tuple[dt.date, str]:
+    """The "situation au" date a page opens on, and the sentence saying which date it is.
+
+    Today while the campaign runs; once its restitution window is over, the end of that
+    window (a finished campaign opened today would otherwise show every deadline as long past)."""
+    end = campaign["restitution_fin"]
+    if today > end:
+        return end, (
+            f"Campagne terminée : la situation est affichée au {fr_date(end)}, fin de la fenêtre de "
+            "restitution publique. Choisissez une autre date pour revoir la campagne à ce jour-là."
+        )
+    return today, f"Situation au {fr_date(today)} (aujourd'hui). Choisissez une date passée pour revoir la campagne."
 
 
 # Coverage depends on the territory, not on who asks: the actor's right to read it is
@@ -139,18 +154,26 @@ def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, vers
 
 
 def au_input(key: str) -> dt.date:
-    """The "situation au" date: today by default; any earlier date replays the campaign."""
+    """The "situation au" date (default_au: today, or the end of a finished campaign); any
+    earlier date replays the campaign. The caption says which date is shown and why."""
     campaign = _campaign(data_version())
+    today = clock.today()
+    default, sentence = default_au(campaign, today)
     value = st.date_input(
         "Situation au",
-        value=clock.today(),
+        value=default,
         min_value=campaign["lancement"] - dt.timedelta(days=31),
-        max_value=clock.today() + dt.timedelta(days=365),
+        max_value=max(today, default) + dt.timedelta(days=365),
         format="DD/MM/YYYY",
         key=key,
         help="Choisissez une date passée pour revoir la campagne telle qu'elle était ce jour-là.",
     )
-    return value if isinstance(value, dt.date) else clock.today()
+    shown = value if isinstance(value, dt.date) else default
+    if shown == default:
+        st.caption(sentence)
+    else:
+        st.caption(f"Situation au {fr_date(shown)} (date choisie).")
+    return shown
 
 
 def table(
@@ -233,7 +256,6 @@ HEADER_HELP = {
     "CR manquants": "Rencontres tenues sans compte rendu déposé",
     "Synthèse dép.": "Statut de la synthèse départementale",
     "Synthèse dép. en retard": "Synthèse départementale transmise (ou à transmettre) après l'échéance",
-    "Jours restants": "Négatif : échéance dépassée",
 }
 
 
@@ -289,6 +311,76 @@ def burnup_section(actor: Actor, au: dt.date, *, region: str | None, dep: str | 
     )
 
 
+RENCONTRES_PAGE = "pages/1_Rencontres.py"
+ACTIONS_VISIBLE = 8  # beyond this many lines an action list scrolls in its block
+
+
+@st.cache_data(show_spinner=False)
+def _rencontres_frame(dep: str, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return rencontres.list_rencontres(session, actor=_LECTEUR, departement_code=dep)
+
+
+def _rencontres_quartiers(dep: str, version: int) -> dict[int, str]:
+    """Rencontre id -> the codes of the quartiers it covers ("QN09301M, QN09302M")."""
+    frame = _rencontres_frame(dep, version)
+    return {int(rid): str(codes or "") for rid, codes in zip(frame["id"], frame["quartiers"], strict=True)}
+
+
+def _planned_by_qpv(dep: str, au: dt.date, version: int) -> dict[str, int]:
+    """QPV code -> the id of its next planned rencontre (on or after `au`)."""
+    frame = _rencontres_frame(dep, version)
+    frame = frame[(frame["statut"] == "prevue") & (frame["date"] >= au)].sort_values(["date", "id"])
+    planned: dict[str, int] = {}
+    for rid, codes in zip(frame["id"], frame["quartiers"], strict=True):
+        for code in str(codes or "").split(", "):
+            if code:
+                planned.setdefault(code, int(rid))
+    return planned
+
+
+def _quartier_names(au: dt.date, dep: str, version: int) -> dict[str, str]:
+    """QPV code -> "Nom du quartier (Commune)"."""
+    frame = _status_shared(au, dep, None, version)
+    return {
+        code: f"{nom} ({communes})" if communes else str(nom)
+        for code, nom, communes in zip(frame["qpv_code"], frame["qpv_nom"], frame["communes"], strict=True)
+    }
+
+
+def _quartiers_text(codes: str, names: dict[str, str]) -> str:
+    return ", ".join(names.get(code, code) for code in codes.split(", ") if code)
+
+
+def _rencontre_action(row: dict, dep: str, what: str) -> tuple[str, dict[str, str]]:
+    where = row["quartiers_noms"] or row["perimetre"]
+    text = f"Rencontre n° {row['id']} du {fr_date(row['date'])} – {row['lieu']} – {where} : {what}"
+    return escape_markdown(text), {"rencontre": str(row["id"]), "departement": dep}
+
+
+def _quartier_action(row: dict, dep: str, writer: bool, planned: dict[str, int]) -> tuple[str, dict[str, str]]:
+    name = f"{row['qpv_nom']} ({row['communes']})" if row.get("communes") else str(row["qpv_nom"])
+    planned_id = planned.get(row["qpv_code"])
+    if planned_id is not None:
+        text = f"{name} : rencontre n° {planned_id} prévue le {fr_date(row['prochaine_prevue'])}, l'ouvrir"
+        return escape_markdown(text), {"rencontre": str(planned_id), "departement": dep}
+    if writer:
+        return escape_markdown(f"{name} : planifier une rencontre"), {"planifier": row["qpv_code"], "departement": dep}
+    return escape_markdown(f"{name} : aucune rencontre, voir les rencontres du département"), {"departement": dep}
+
+
+def _action_list(title: str, actions: list[tuple[str, dict[str, str]]], *, key: str, empty: str) -> None:
+    """One bordered block per action list: a link per line, opening the Rencontres page on it
+    (a long list scrolls inside its block)."""
+    st.markdown(f"**{title}**")
+    height = 330 if len(actions) > ACTIONS_VISIBLE else "content"
+    with st.container(border=True, key=key, height=height):
+        if not actions:
+            st.caption(empty)
+        for label_text, params in actions:
+            st.page_link(RENCONTRES_PAGE, label=label_text, query_params=params)
+
+
 # --- Pages -------------------------------------------------------------------------------
 
 
@@ -301,59 +393,82 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         return
     row = counts.iloc[0]
     metrics(row)
-    st.subheader("Quartiers sans rencontre tenue")
-    table(
-        _non_couverts(actor, au, dep, version),
-        {
-            "qpv_code": "Code QPV",
-            "qpv_nom": "Quartier",
-            "communes": "Communes",
-            "statut_libelle": "Statut",
-            "prochaine_prevue": "Prochaine rencontre prévue",
-            "reponses_questionnaire": "Réponses questionnaire",
-        },
-        key=f"non_couverts_{dep}",
-        filename=f"qpv-non-couverts-{dep}.csv",
-        empty="Aucun quartier sans rencontre tenue.",
+    rencontres_df = _rencontres_quartiers(dep, version)
+    names = _quartier_names(au, dep, version)
+    writer = can_write_rencontres(actor, dep)
+    suivi = _suivi(actor, au, dep, version).copy()
+    suivi["quartiers_noms"] = [_quartiers_text(rencontres_df.get(int(rid), ""), names) for rid in suivi["id"]]
+    suivi["ou_en_est"] = [
+        countdown(due, au, done_on=sent, done="envoyée")
+        for due, sent in zip(suivi["synthese_due_le"], suivi["synthese_envoyee_le"], strict=True)
+    ]
+    non_couverts = _non_couverts(actor, au, dep, version)
+    planned = _planned_by_qpv(dep, au, version)
+
+    st.subheader("À faire")
+    st.caption("Chaque ligne ouvre la rencontre ou le quartier dans la page Rencontres.")
+    late = suivi[suivi["etat_synthese"] == "en_retard"]
+    missing = suivi[~suivi["compte_rendu"]]
+    _action_list(
+        f"Quartiers sans rencontre tenue ({fr_number(len(non_couverts))})",
+        [_quartier_action(row, dep, writer, planned) for row in non_couverts.to_dict("records")],
+        key=f"todo_quartiers_{dep}",
+        empty="Tous les quartiers ont eu au moins une rencontre tenue.",
     )
+    _action_list(
+        f"Synthèses aux participants en retard ({fr_number(len(late))})",
+        [
+            _rencontre_action(row, dep, f"synthèse due le {fr_date(row['synthese_due_le'])}, {row['ou_en_est']}")
+            for row in late.to_dict("records")
+        ],
+        key=f"todo_syntheses_{dep}",
+        empty="Aucune synthèse aux participants en retard.",
+    )
+    _action_list(
+        f"Comptes rendus manquants ({fr_number(len(missing))})",
+        [_rencontre_action(row, dep, "compte rendu à déposer") for row in missing.to_dict("records")],
+        key=f"todo_cr_{dep}",
+        empty="Toutes les rencontres tenues ont leur compte rendu.",
+    )
+    with st.expander("Tableau des quartiers sans rencontre tenue"):
+        table(
+            non_couverts,
+            {
+                "qpv_nom": "Quartier",
+                "communes": "Communes",
+                "qpv_code": "Code QPV",
+                "statut_libelle": "Statut",
+                "prochaine_prevue": "Prochaine rencontre prévue",
+                "reponses_questionnaire": "Réponses questionnaire",
+            },
+            key=f"non_couverts_{dep}",
+            filename=f"qpv-non-couverts-{dep}.csv",
+            empty="Aucun quartier sans rencontre tenue.",
+        )
     st.subheader("Échéances")
     campaign = _campaign(version)
     steps = pd.DataFrame(
         [
-            {"Échéance": e["libelle"], "Date": e["date"], "Jours restants": (e["date"] - au).days}
+            {"Échéance": e["libelle"], "Date": e["date"], "Où en est-on": countdown(e["date"], au)}
             for e in campaign["echeances"]
         ]
     )
     table(
         steps,
-        {"Échéance": "Échéance", "Date": "Date", "Jours restants": "Jours restants"},
+        {"Échéance": "Échéance", "Date": "Date", "Où en est-on": "Où en est-on"},
         key=f"echeances_{dep}",
         filename="echeances.csv",
     )
-    suivi = _suivi(actor, au, dep, version)
-    st.subheader("Synthèses aux participants en retard")
-    late = suivi[suivi["etat_synthese"] == "en_retard"]
-    st.caption(
-        f"{fr_number(len(late))} rencontre(s) dont la synthèse aux participants n'est pas envoyée après l'échéance ; "
-        f"{fr_number(int((~suivi['compte_rendu']).sum()))} rencontre(s) tenue(s) sans compte rendu déposé."
-    )
     suivi_columns = {
+        "id": "N°",
         "date": "Date de la rencontre",
         "lieu": "Lieu",
-        "perimetre": "Périmètre",
+        "quartiers_noms": "Quartiers",
         "synthese_due_le": "Synthèse due le",
-        "jours_restants": "Jours restants",
-        "etat_synthese_libelle": "Synthèse aux participants",
-        "synthese_envoyee_le": "Envoyée le",
+        "ou_en_est": "Synthèse aux participants",
+        "etat_synthese_libelle": "État",
         "compte_rendu": "Compte rendu déposé",
     }
-    table(
-        late,
-        suivi_columns,
-        key=f"syntheses_retard_{dep}",
-        filename=f"syntheses-en-retard-{dep}.csv",
-        empty="Aucune synthèse aux participants en retard.",
-    )
     with st.expander("Toutes les rencontres tenues et leurs comptes rendus"):
         table(
             suivi,

@@ -41,6 +41,7 @@ from q2030.ui.tables import show_table
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
 ERRORS, NOTICE, FORCE = "rf_errors", "rf_notice", "rf_force_pending"
+LINK_NOTICE = "rf_link_notice"  # what a link from another page opened
 FORM_FIELDS = [
     "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
     "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *rencontres.COUNTS,
@@ -108,6 +109,7 @@ def render_rencontres(actor: Actor) -> None:
     if not deps:
         st.error("Aucun département n'est associé à votre compte.")
         return
+    _apply_link(actor, deps)
     dep = st.selectbox(
         "Département",
         deps,
@@ -123,6 +125,9 @@ def render_rencontres(actor: Actor) -> None:
     frame = _render_list(actor, dep, version)
     st.divider()
     rencontre_id = _selector(actor, frame, writer, version)
+    link_notice = st.session_state.pop(LINK_NOTICE, None)
+    if link_notice:
+        st.info(escape_markdown(link_notice))
     if writer:
         _render_form(actor, dep, rencontre_id, version)
     elif rencontre_id:
@@ -136,6 +141,45 @@ def render_rencontres(actor: Actor) -> None:
             _render_cancel(actor, rencontre_id, version)
         if actor.is_admin:
             _render_delete(actor, rencontre_id)
+
+
+def _apply_link(actor: Actor, deps: list[str]) -> None:
+    """Open what a link from another page asked for, once, then clear the address.
+
+    `?rencontre=12` selects that rencontre in the form; `?planifier=QN09301M` starts a new
+    planned rencontre on that quartier; `?departement=93` picks the département (Mon
+    département, Ma région and the home page link here)."""
+    params = {name: st.query_params.get(name) for name in ("rencontre", "planifier", "departement")}
+    if not any(params.values()):
+        return
+    for name in params:
+        if name in st.query_params:
+            del st.query_params[name]
+    dep = params["departement"]
+    if dep in deps:
+        st.session_state["rl_departement"] = dep
+    dep = st.session_state.get("rl_departement") or deps[0]
+    for name in ("rl_qpv", "rl_statut", "rl_mois"):  # a filter could hide the rencontre asked for
+        st.session_state[name] = None
+    version = data_version()
+    if params["rencontre"] and params["rencontre"].isdigit():
+        rencontre_id = int(params["rencontre"])
+        if rencontre_id in {int(i) for i in _list(actor, dep, None, None, None, version)["id"]}:
+            st.session_state["rf_choice"] = rencontre_id
+            _load(actor, rencontre_id, version)
+            st.session_state[LINK_NOTICE] = f"Rencontre n° {rencontre_id} ouverte ci-dessous."
+        else:
+            st.session_state[LINK_NOTICE] = f"La rencontre n° {rencontre_id} n'existe pas dans ce département."
+    elif params["planifier"] and can_write_rencontres(actor, dep):
+        code = params["planifier"]
+        names = dict(_choices(dep, version)["qpv"])
+        if code in names:
+            st.session_state["rf_choice"] = NEW
+            _load(actor, NEW, version)
+            st.session_state.update(rf_statut="prevue", rf_perimetre="quartier", rf_qpv_codes=[code])
+            st.session_state[LINK_NOTICE] = (
+                f"Nouvelle rencontre prévue pour {names[code]} : complétez la date et le lieu, puis enregistrez."
+            )
 
 
 def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:

@@ -1,0 +1,109 @@
+"""Parcours (issue 13): every list of Mon département opens the place to act in one click."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from q2030.access import SYSTEM
+from q2030.demo import load_demo
+from q2030.formatting import countdown
+from q2030.ui.coverage import default_au
+from tests.helpers import open_app
+
+
+@pytest.fixture
+def demo(app_env: str, engine: Engine, qpv_2024_csv: Path) -> Engine:
+    with Session(engine) as session:
+        load_demo(session, actor=SYSTEM, qpv_file=qpv_2024_csv, seed=7)
+        session.commit()
+    return engine
+
+
+def test_countdown_never_shows_a_negative_number() -> None:
+    au = dt.date(2023, 12, 21)
+    assert countdown(dt.date(2023, 12, 24), au) == "dans 3 jours"
+    assert countdown(dt.date(2023, 12, 22), au) == "dans 1 jour"
+    assert countdown(au, au) == "aujourd'hui"
+    assert countdown(dt.date(2023, 12, 20), au) == "échue depuis 1 jour"
+    assert countdown(dt.date(2020, 8, 27), au) == "échue depuis 1\u202f211 jours"
+    assert countdown(dt.date(2023, 8, 1), au, done_on=dt.date(2023, 7, 14), done="envoyée") == "envoyée le 14/07/2023"
+    assert countdown(None, au) == ""
+
+
+def test_a_finished_campaign_opens_at_the_end_of_its_restitution_window() -> None:
+    campaign = {"restitution_fin": dt.date(2023, 12, 21)}
+    shown, sentence = default_au(campaign, dt.date(2026, 11, 25))
+    assert shown == dt.date(2023, 12, 21)
+    assert "Campagne terminée" in sentence and "21/12/2023" in sentence
+    shown, sentence = default_au(campaign, dt.date(2023, 6, 1))
+    assert shown == dt.date(2023, 6, 1) and "aujourd'hui" in sentence
+
+
+def _links(at) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+    return [
+        (link.proto.label, {k: v[0] for k, v in parse_qs(link.proto.query_string).items()})
+        for link in at.get("page_link")
+        if link.proto.page == "Rencontres" and link.proto.query_string
+    ]
+
+
+def test_mon_departement_action_lists_name_and_open_the_rencontre(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert not at.exception
+    # The finished 2023 campaign is shown at the end of its restitution window, and says so.
+    assert any("Campagne terminée" in c.value and "21/12/2023" in c.value for c in at.caption)
+    links = _links(at)
+    late = [(text, q) for text, q in links if "synthèse due le" in text]
+    assert late, [text for text, _ in links][:5]
+    text, query = late[0]
+    # Names the rencontre number and the quartier with its commune; no negative countdown.
+    assert text.startswith(f"Rencontre n° {query['rencontre']} du ")
+    assert "(" in text and "échue depuis" in text and "-" not in text.split("échue depuis")[1]
+    assert query["departement"] == "93"
+    assert any("compte rendu à déposer" in t for t, _ in links)
+    # No "Jours restants" column with negative numbers anywhere on the page.
+    for frame in at.dataframe:
+        assert "Jours restants" not in frame.value.columns
+
+    # The link opens that rencontre in the Rencontres form.
+    rencontre_id = int(query["rencontre"])
+    at.query_params.update(query)
+    at.switch_page("pages/1_Rencontres.py").run()
+    assert not at.exception
+    assert at.session_state["rf_choice"] == rencontre_id
+    assert at.session_state["rf_loaded"] == rencontre_id
+    assert any(f"Rencontre n° {rencontre_id} ouverte" in i.value for i in at.info)
+
+
+def test_planifier_une_rencontre_prefills_the_uncovered_quartier(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    at.date_input(key="couverture_au_departement").set_value(dt.date(2023, 3, 1)).run()
+    assert not at.exception
+    plan = [(text, q) for text, q in _links(at) if "planifier" in q]
+    assert plan and all(text.endswith(": planifier une rencontre") for text, _ in plan)
+    _text, query = plan[0]
+    at.query_params.update(query)
+    at.switch_page("pages/1_Rencontres.py").run()
+    assert not at.exception
+    assert at.session_state["rf_choice"] == 0  # a new rencontre
+    assert at.multiselect(key="rf_qpv_codes").value == [query["planifier"]]
+    assert at.session_state["rf_statut"] == "prevue"
+    assert any("Nouvelle rencontre prévue pour" in i.value for i in at.info)
+
+
+def test_readers_get_no_planifier_link(demo: Engine) -> None:
+    at = open_app(role="prefet_region", region="11")
+    at.switch_page("pages/4_Ma_region.py").run()
+    at.selectbox(key="region_departement").select("93").run()
+    at.date_input(key="couverture_au_region").set_value(dt.date(2023, 3, 1)).run()
+    assert not at.exception
+    links = _links(at)
+    assert links and not any("planifier" in q for _, q in links)
