@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable
@@ -430,6 +431,46 @@ def cmd_import_questionnaire(args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     print("\n".join(report.lignes()))
     print(f"Import en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+def _jour(text: str) -> dt.date:
+    from q2030.formatting import parse_fr_date
+
+    try:
+        return parse_fr_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _relances_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--au", type=_jour, help="jour de calcul (JJ/MM/AAAA ; par défaut : aujourd'hui)")
+    parser.add_argument(
+        "--envoyer",
+        action="store_true",
+        help="envoie les messages (Q2030_SMTP_URL, Q2030_MAIL_FROM) ; sans cette option, les affiche seulement",
+    )
+
+
+@command("relances", "relances par courriel de ce que chacun doit faire (tâche quotidienne)", _relances_args)
+def cmd_relances(args: argparse.Namespace) -> int:
+    from q2030.relances import digests, envoyer
+
+    started = time.perf_counter()
+    with session_scope(_engine()) as session:
+        if args.envoyer:
+            bilan = envoyer(session, actor=SYSTEM, au=args.au)
+            print(
+                f"{bilan.messages} message(s) envoyé(s) sur {bilan.destinataires}, {bilan.echecs} échec(s) "
+                f"en {time.perf_counter() - started:.2f} s."
+            )
+            return 1 if bilan.echecs else 0
+        found = digests(session, actor=SYSTEM, au=args.au)
+    for digest in found:
+        print(f"À : {digest.email}\nObjet : {digest.sujet}\n\n{digest.texte()}\n{'-' * 72}")
+    print(
+        f"{len(found)} relance(s) à envoyer (simulation, rien n'est envoyé) en {time.perf_counter() - started:.2f} s."
+    )
     return 0
 
 

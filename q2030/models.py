@@ -462,3 +462,50 @@ class ModeleCodage(SQLModel, table=True):
     exactitude_theme: float | None = None
     plis: int = 5
     contenu: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+# --- Relances: e-mail digests of what each person owes (q2030.relances) -------------------
+
+
+class RelanceExecution(SQLModel, table=True):
+    """One run of `python -m q2030 relances`: when, for which day, what went out."""
+
+    __tablename__ = "relance_execution"
+
+    id: int | None = Field(default=None, primary_key=True)
+    debut: datetime = Field(default_factory=utcnow, index=True)
+    fin: datetime | None = None
+    au: date
+    envoi: bool = False  # False: dry run (digests printed, nothing sent)
+    destinataires: int = 0  # users with a non-empty digest
+    messages: int = 0  # messages accepted by the SMTP server
+    echecs: int = 0
+    # [{"email": ..., "erreur": ...}] for each recipient whose message failed.
+    erreurs: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class RelanceEnvoi(SQLModel, table=True):
+    """One item (a QPV, a rencontre, a département's synthesis) reminded to one person on one day.
+
+    The unique key is the claim that keeps two runs of the same day from sending it twice."""
+
+    __tablename__ = "relance_envoi"
+    __table_args__ = (UniqueConstraint("jour", "email", "cle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: int = Field(foreign_key="relance_execution.id", index=True)
+    jour: date
+    email: str = Field(max_length=254)
+    type: str = Field(max_length=30)  # q2030.relances.TYPES
+    cle: str = Field(max_length=80)  # e.g. "qpv:QN09301M", "compte_rendu:12"
+    envoye_le: datetime = Field(default_factory=utcnow)
+
+
+class RelanceDesabonnement(SQLModel, table=True):
+    """A kind of reminder a user no longer wants by e-mail (set by the user in the app)."""
+
+    __tablename__ = "relance_desabonnement"
+
+    email: str = Field(primary_key=True, max_length=254)
+    type: str = Field(primary_key=True, max_length=30)
+    cree_le: datetime = Field(default_factory=utcnow)

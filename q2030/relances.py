@@ -1,0 +1,643 @@
+"""Relances: per person, an e-mail digest of what they owe, before the deadline.
+
+`digests(...)` computes, for every active user, the lines of their digest at a day `au`
+with the coverage and syntheses services, read through the user's own reading scope
+(`Actor.from_user`): a référent sees its département, a préfecture de région its région,
+the commission the country. Nothing here reads a contribution text.
+
+- référent: quartiers without a held rencontre and the days left before the meetings
+  deadline; held rencontres whose synthesis to participants is due within
+  `JOURS_AVANT_SYNTHESE` days or late; held rencontres without a compte rendu
+  `DELAI_COMPTE_RENDU_JOURS` days after the meeting (a constant of the application, not
+  a campaign date: the circulars set no deadline for it); the synthèse départementale's
+  next step and its deadline;
+- préfecture de région: départements at risk (burn-up projection below their QPV count at
+  the meetings deadline), syntheses awaited, syntheses received to forward;
+- commission (weekly, on Mondays): the syntheses that arrived in the last 7 days, what is
+  late nationally.
+
+`envoyer(...)` sends one message per person (plain text and HTML) through SMTP
+(`Q2030_SMTP_URL`, `Q2030_MAIL_FROM`), skips the kinds a user opted out of, and records
+each item sent (`RelanceEnvoi`, unique per day, person and item): a second run the same
+day sends nothing twice. Items are claimed (inserted and committed) before the message
+goes out and released if it fails, so two concurrent runs cannot both send one. A failure
+for one recipient is logged and recorded in the run; the others still go out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from q2030 import audit, clock
+from q2030.access import Actor, require, scope_label
+from q2030.bootstrap import active_campaign
+from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
+from q2030.errors import IntrouvableError, Q2030Error, ValidationError
+from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, RelanceExecution, User
+from q2030.referentiel import DEPARTEMENTS
+
+log = logging.getLogger("q2030.relances")
+
+JOURS_AVANT_SYNTHESE = 7  # synthesis to participants reminded from 7 days before its due date
+DELAI_COMPTE_RENDU_JOURS = 15  # compte rendu expected within 15 days of the meeting
+JOURS_AVANT_SYNTHESE_DEPARTEMENTALE = 30  # synthèse départementale reminded from 30 days before
+JOUR_HEBDOMADAIRE = 0  # the commission's weekly digest goes out on Mondays
+DEFAULT_BASE_URL = "http://localhost:8501"
+
+# Kind of reminder -> (role receiving it, French label shown in the opt-out settings).
+TYPES: dict[str, tuple[str, str]] = {
+    "quartiers": ("referent", "Quartiers sans rencontre"),
+    "syntheses_participants": ("referent", "Synthèses aux participants à envoyer"),
+    "comptes_rendus": ("referent", "Comptes rendus à déposer"),
+    "synthese_departementale": ("referent", "Synthèse départementale"),
+    "departements_a_risque": ("prefet_region", "Départements en retard sur le rythme"),
+    "syntheses_attendues": ("prefet_region", "Synthèses départementales attendues"),
+    "documents_a_transmettre": ("prefet_region", "Synthèses à transmettre à la commission"),
+    "bilan_hebdomadaire": ("commission", "Bilan hebdomadaire national"),
+}
+# Where to act: the Streamlit URL path of each page (pages/3_Mon_departement.py -> /Mon_departement).
+PAGES_URL: dict[str, str] = {
+    "rencontres": "Rencontres",
+    "mon_departement": "Mon_departement",
+    "ma_region": "Ma_region",
+    "national": "National",
+    "syntheses": "Syntheses",
+}
+
+
+def types_du_role(role: str) -> dict[str, str]:
+    """The kinds of reminder a role receives: code -> French label."""
+    return {code: label for code, (owner, label) in TYPES.items() if owner == role}
+
+
+def base_url() -> str:
+    return os.environ.get("Q2030_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def lien(page: str) -> str:
+    return f"{base_url()}/{PAGES_URL[page]}"
+
+
+@dataclass(frozen=True)
+class Ligne:
+    type: str  # TYPES
+    cle: str  # the item, unique within a person's day ("qpv:QN09301M")
+    texte: str  # French, plain text
+    lien: str  # the page where to act
+
+
+@dataclass
+class Digest:
+    email: str
+    nom: str
+    role: str
+    perimetre: str
+    au: dt.date
+    lignes: list[Ligne] = field(default_factory=list)
+
+    @property
+    def sujet(self) -> str:
+        if self.role == "commission":
+            return f"Quartiers 2030 : bilan hebdomadaire du {fr_date(self.au)}"
+        count = len(self.lignes)
+        return f"Quartiers 2030 : {count} point{'s' if count > 1 else ''} à suivre au {fr_date(self.au)}"
+
+    def sections(self) -> list[tuple[str, list[Ligne]]]:
+        return [
+            (label, [ligne for ligne in self.lignes if ligne.type == code])
+            for code, (_role, label) in TYPES.items()
+            if any(ligne.type == code for ligne in self.lignes)
+        ]
+
+    def texte(self) -> str:
+        out = [f"Bonjour {self.nom or self.email},", "", f"Périmètre : {self.perimetre}.", ""]
+        for label, lignes in self.sections():
+            out.append(f"{label} ({len(lignes)})")
+            for ligne in lignes:
+                out.append(f"- {ligne.texte}")
+                out.append(f"  {ligne.lien}")
+            out.append("")
+        out.append(
+            "Vous pouvez choisir les relances que vous recevez dans l'application (page d'accueil, « Mes relances »)."
+        )
+        out.append(f"Message automatique de Quartiers 2030 : {base_url()}/")
+        return "\n".join(out)
+
+    def html(self) -> str:
+        esc = html.escape
+        parts = [
+            '<div style="font-family: Marianne, Arial, sans-serif; color: #161616">',
+            f"<p>Bonjour {esc(self.nom or self.email)},</p>",
+            f"<p>Périmètre : {esc(self.perimetre)}.</p>",
+        ]
+        for label, lignes in self.sections():
+            parts.append(f'<h2 style="color: #000091; font-size: 1.1em">{esc(label)} ({len(lignes)})</h2><ul>')
+            for ligne in lignes:
+                parts.append(
+                    f'<li>{esc(ligne.texte)} : <a href="{esc(ligne.lien, quote=True)}" '
+                    'style="color: #000091">ouvrir la page</a></li>'
+                )
+            parts.append("</ul>")
+        parts.append(
+            "<p>Vous pouvez choisir les relances que vous recevez dans l'application "
+            "(page d'accueil, « Mes relances »).</p>"
+            f'<p>Message automatique de <a href="{esc(base_url(), quote=True)}/">Quartiers 2030</a>.</p></div>'
+        )
+        return "\n".join(parts)
+
+
+def _delai(jours: int) -> str:
+    """Days left in French: « dans 3 jours », « aujourd'hui », « en retard de 2 jours »."""
+    if jours > 0:
+        return f"dans {jours} jour{'s' if jours > 1 else ''}"
+    if jours == 0:
+        return "aujourd'hui"
+    return f"en retard de {-jours} jour{'s' if jours < -1 else ''}"
+
+
+def _dep(code: str) -> str:
+    return f"{DEPARTEMENTS[code][0]} ({code})"
+
+
+# --- Lines per role -------------------------------------------------------------------------------
+
+
+def _lignes_referent(session: Session, who: Actor, campaign: Campaign, au: dt.date) -> list[Ligne]:
+    dep = who.departement_code
+    if dep is None:
+        return []
+    lines: list[Ligne] = []
+    if au <= campaign.synthese_departementale_echeance:
+        jours = (campaign.rencontres_echeance - au).days
+        echeance = f"échéance des rencontres le {fr_date(campaign.rencontres_echeance)} ({_delai(jours)})"
+        for row in qpv_non_couverts(session, actor=who, au=au, departement_code=dep).itertuples():
+            prevue = (
+                f"rencontre prévue le {fr_date(row.prochaine_prevue)}"
+                if row.statut == "prevu"
+                else "aucune rencontre prévue"
+            )
+            lines.append(
+                Ligne(
+                    "quartiers",
+                    f"qpv:{row.qpv_code}",
+                    f"{row.qpv_nom} ({row.qpv_code}) : {prevue} ; {echeance}",
+                    lien("rencontres"),
+                )
+            )
+    lines += _lignes_rencontres(session, who, dep, au)
+    synthese = _ligne_synthese_departementale(session, campaign, dep, au)
+    return lines + ([synthese] if synthese else [])
+
+
+def _lignes_rencontres(session: Session, who: Actor, dep: str, au: dt.date) -> list[Ligne]:
+    lines: list[Ligne] = []
+    for row in suivi_rencontres(session, actor=who, au=au, departement_code=dep).itertuples():
+        lieu = f" ({row.lieu})" if row.lieu else ""
+        due = row.etat_synthese == "en_retard" or (
+            row.etat_synthese == "pas_encore_due" and row.jours_restants <= JOURS_AVANT_SYNTHESE
+        )
+        if due:
+            lines.append(
+                Ligne(
+                    "syntheses_participants",
+                    f"synthese_participants:{row.id}",
+                    f"Rencontre du {fr_date(row.date)}{lieu} : synthèse aux participants à envoyer au plus tard le "
+                    f"{fr_date(row.synthese_due_le)} ({_delai(row.jours_restants)})",
+                    lien("rencontres"),
+                )
+            )
+        age = (au - row.date).days
+        if not row.compte_rendu and age >= DELAI_COMPTE_RENDU_JOURS:
+            lines.append(
+                Ligne(
+                    "comptes_rendus",
+                    f"compte_rendu:{row.id}",
+                    f"Rencontre du {fr_date(row.date)}{lieu} : tenue il y a {age} jours, compte rendu non déposé "
+                    f"(attendu sous {DELAI_COMPTE_RENDU_JOURS} jours)",
+                    lien("rencontres"),
+                )
+            )
+    return lines
+
+
+def _ligne_synthese_departementale(session: Session, campaign: Campaign, dep: str, au: dt.date) -> Ligne | None:
+    status = synthese_departementale_status(session, campaign=campaign, au=au, codes=[dep]).iloc[0]
+    jours = (campaign.synthese_departementale_echeance - au).days
+    echeance = f"{fr_date(campaign.synthese_departementale_echeance)} ({_delai(jours)})"
+    statut = status["synthese_statut"]
+    texte = None
+    if statut == "brouillon" and jours <= JOURS_AVANT_SYNTHESE_DEPARTEMENTALE:
+        texte = (
+            "Synthèse départementale : prochaine étape, la transmettre à la préfecture de région ; "
+            f"échéance de transmission à la commission et à l'ANCT le {echeance}"
+        )
+    elif statut == "a_reprendre":
+        texte = (
+            "Synthèse départementale renvoyée par la préfecture de région : à reprendre puis retransmettre ; "
+            f"échéance le {echeance}"
+        )
+    elif statut == "transmise_commission" and campaign.restitution_debut - dt.timedelta(days=30) <= au:
+        fin = (campaign.restitution_fin - au).days
+        if fin >= 0:
+            texte = (
+                "Synthèse transmise : prochaine étape, la restitution publique, entre le "
+                f"{fr_date(campaign.restitution_debut)} et le {fr_date(campaign.restitution_fin)} ({_delai(fin)})"
+            )
+    if texte is None:
+        return None
+    return Ligne("synthese_departementale", f"synthese_departementale:{dep}:{statut}", texte, lien("mon_departement"))
+
+
+def _lignes_region(session: Session, who: Actor, campaign: Campaign, au: dt.date) -> list[Ligne]:
+    if who.region_code is None:
+        return []
+    codes = [code for code, (_nom, region) in DEPARTEMENTS.items() if region == who.region_code]
+    lines: list[Ligne] = []
+    if campaign.lancement <= au < campaign.rencontres_echeance:
+        jours = (campaign.rencontres_echeance - au).days
+        for code in codes:
+            _frame, projection = burnup(session, actor=who, au=au, departement_code=code)
+            if projection.qpv == 0 or projection.couverts_projetes >= projection.qpv:
+                continue
+            besoin = (projection.qpv - projection.couverts_au) / jours * 7
+            lines.append(
+                Ligne(
+                    "departements_a_risque",
+                    f"risque:{code}",
+                    f"{_dep(code)} : {fr_number(projection.couverts_au)} QPV couverts"
+                    f" sur {fr_number(projection.qpv)} ; "
+                    f"au rythme actuel ({fr_number(projection.rythme_par_jour * 7, 1)} par semaine), "
+                    f"{fr_percent(projection.taux_projete)} le {fr_date(campaign.rencontres_echeance)} ; "
+                    f"il faudrait {fr_number(besoin, 1)} QPV par semaine ({_delai(jours)})",
+                    lien("ma_region"),
+                )
+            )
+    jours = (campaign.synthese_departementale_echeance - au).days
+    echeance = f"{fr_date(campaign.synthese_departementale_echeance)} ({_delai(jours)})"
+    status = synthese_departementale_status(session, campaign=campaign, au=au, codes=codes)
+    for row in status.itertuples():
+        if row.synthese_statut in ("brouillon", "a_reprendre") and jours <= JOURS_AVANT_SYNTHESE_DEPARTEMENTALE:
+            etat = "à reprendre par le département" if row.synthese_statut == "a_reprendre" else "pas encore reçue"
+            lines.append(
+                Ligne(
+                    "syntheses_attendues",
+                    f"synthese_attendue:{row.code}",
+                    f"{_dep(row.code)} : synthèse départementale {etat} ; échéance le {echeance}",
+                    lien("syntheses"),
+                )
+            )
+        elif row.synthese_statut == "transmise_region":
+            recue = fr_date(row.synthese_transmise_region_le)
+            lines.append(
+                Ligne(
+                    "documents_a_transmettre",
+                    f"a_transmettre:{row.code}",
+                    f"{_dep(row.code)} : synthèse reçue le {recue}, à transmettre à la commission et à l'ANCT "
+                    f"au plus tard le {echeance}",
+                    lien("syntheses"),
+                )
+            )
+    return lines
+
+
+def _lignes_commission(session: Session, who: Actor, campaign: Campaign, au: dt.date) -> list[Ligne]:
+    lines: list[Ligne] = []
+    semaine = au - dt.timedelta(days=7)
+    national = coverage_counts(session, actor=who, au=au, niveau="national").iloc[0]
+    avant = coverage_counts(session, actor=who, au=semaine, niveau="national").iloc[0]
+    gagnes = int(national["couverts"]) - int(avant["couverts"])
+    lines.append(
+        Ligne(
+            "bilan_hebdomadaire",
+            "couverture:FR",
+            f"Couverture nationale : {fr_number(national['couverts'])} QPV couverts sur {fr_number(national['qpv'])} "
+            f"({fr_percent(national['taux_couverts'])}), {fr_number(gagnes)} de plus en 7 jours ; "
+            f"{fr_number(national['rencontres_tenues'])} rencontres tenues",
+            lien("national"),
+        )
+    )
+    if national["syntheses_en_retard"] or national["comptes_rendus_manquants"]:
+        lines.append(
+            Ligne(
+                "bilan_hebdomadaire",
+                "retards_rencontres:FR",
+                f"En retard : {fr_number(national['syntheses_en_retard'])} synthèses aux participants non envoyées "
+                f"dans le délai, {fr_number(national['comptes_rendus_manquants'])} rencontres tenues sans compte rendu",
+                lien("national"),
+            )
+        )
+    status = synthese_departementale_status(session, campaign=campaign, au=au, codes=list(DEPARTEMENTS))
+    arrivees = status[status["synthese_transmise_commission_le"].map(lambda d: d is not None and semaine < d <= au)]
+    for row in arrivees.itertuples():
+        lines.append(
+            Ligne(
+                "bilan_hebdomadaire",
+                f"arrivee:{row.code}",
+                f"Arrivée : synthèse départementale de {_dep(row.code)}, transmise le "
+                f"{fr_date(row.synthese_transmise_commission_le)}",
+                lien("syntheses"),
+            )
+        )
+    retard = status[status["synthese_en_retard"] & status["synthese_transmise_commission_le"].isna()]
+    if len(retard):
+        noms = ", ".join(_dep(code) for code in retard["code"])
+        lines.append(
+            Ligne(
+                "bilan_hebdomadaire",
+                "syntheses_en_retard:FR",
+                f"En retard : {fr_number(len(retard))} synthèses départementales non transmises au "
+                f"{fr_date(campaign.synthese_departementale_echeance)} : {noms}",
+                lien("syntheses"),
+            )
+        )
+    return lines
+
+
+LIGNES: dict[str, Callable[[Session, Actor, Campaign, dt.date], list[Ligne]]] = {
+    "referent": _lignes_referent,
+    "prefet_region": _lignes_region,
+    "commission": _lignes_commission,
+}
+
+
+def _reader(user: User) -> Actor:
+    region = DEPARTEMENTS[user.departement_code][1] if user.departement_code in DEPARTEMENTS else None
+    return Actor.from_user(user, region_code=region)
+
+
+def digest_utilisateur(
+    session: Session, user: User, *, au: dt.date, campaign: Campaign, hebdomadaire: bool = True
+) -> Digest:
+    """The full digest of one user at `au` (no opt-out, nothing filtered), read in the user's scope."""
+    who = _reader(user)
+    digest = Digest(email=user.email, nom=user.nom, role=user.role, perimetre=scope_label(who), au=au)
+    compute = LIGNES.get(user.role)
+    if compute is None or not (campaign.lancement <= au <= campaign.restitution_fin):
+        return digest
+    if user.role == "commission" and not hebdomadaire:
+        return digest
+    digest.lignes = compute(session, who, campaign, au)
+    return digest
+
+
+def digests(session: Session, *, actor: Actor, au: dt.date | None = None) -> list[Digest]:
+    """Every active user's digest as it would go out at `au`: opt-outs and items already sent
+    that day removed, empty digests left out. The commission's only on Mondays."""
+    require(actor.is_admin, "Seul un administrateur peut calculer les relances.")
+    au = au or clock.today()
+    campaign = active_campaign(session)
+    users = session.exec(
+        select(User).where(User.actif, col(User.role).in_(list(LIGNES))).order_by(User.role, User.email)
+    ).all()
+    desabonnes = _desabonnements(session)
+    envoyes = _deja_envoyes(session, au)
+    out = []
+    for user in users:
+        digest = digest_utilisateur(
+            session, user, au=au, campaign=campaign, hebdomadaire=au.weekday() == JOUR_HEBDOMADAIRE
+        )
+        exclus = desabonnes.get(user.email, set())
+        deja = envoyes.get(user.email, set())
+        digest.lignes = [ligne for ligne in digest.lignes if ligne.type not in exclus and ligne.cle not in deja]
+        if digest.lignes:
+            out.append(digest)
+    return out
+
+
+def apercu(session: Session, *, actor: Actor, user_id: int, au: dt.date | None = None) -> Digest:
+    """An administrator's preview of any user's full digest (weekly one included, whatever the day)."""
+    require(actor.is_admin, "Seul un administrateur peut prévisualiser les relances.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise IntrouvableError("Ce compte n'existe pas.")
+    return digest_utilisateur(session, user, au=au or clock.today(), campaign=active_campaign(session))
+
+
+def _desabonnements(session: Session) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for email, kind in session.exec(select(RelanceDesabonnement.email, RelanceDesabonnement.type)).all():
+        out.setdefault(email, set()).add(kind)
+    return out
+
+
+def _deja_envoyes(session: Session, au: dt.date) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for email, cle in session.exec(select(RelanceEnvoi.email, RelanceEnvoi.cle).where(RelanceEnvoi.jour == au)).all():
+        out.setdefault(email, set()).add(cle)
+    return out
+
+
+# --- The user's own settings ----------------------------------------------------------------------
+
+
+def mes_desabonnements(session: Session, *, actor: Actor) -> set[str]:
+    """The kinds of reminder the actor opted out of."""
+    rows = session.exec(select(RelanceDesabonnement.type).where(RelanceDesabonnement.email == actor.email)).all()
+    return set(rows)
+
+
+def enregistrer_desabonnements(session: Session, *, actor: Actor, desabonnes: Iterable[str]) -> set[str]:
+    """Replace the actor's opt-outs (kinds of its role only); audited."""
+    wanted = set(desabonnes)
+    allowed = types_du_role(actor.role)
+    unknown = sorted(wanted - set(allowed))
+    if unknown:
+        raise ValidationError({"desabonnes": [f"Type de relance inconnu pour votre rôle : {', '.join(unknown)}."]})
+    before = mes_desabonnements(session, actor=actor)
+    if before == wanted:
+        return wanted
+    session.exec(delete(RelanceDesabonnement).where(col(RelanceDesabonnement.email) == actor.email))
+    for kind in sorted(wanted):
+        session.add(RelanceDesabonnement(email=actor.email, type=kind))
+    audit.record(
+        session,
+        actor=actor,
+        action="modification",
+        entite="relances",
+        entite_id=actor.email,
+        avant={"desabonnes": sorted(before)},
+        apres={"desabonnes": sorted(wanted)},
+    )
+    session.flush()
+    return wanted
+
+
+# --- Sending ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    ssl: bool  # smtps:// (implicit TLS); smtp:// uses STARTTLS when offered
+    user: str
+    password: str
+    expediteur: str
+
+
+def smtp_config() -> SmtpConfig:
+    """Read Q2030_SMTP_URL (smtp://user:pass@host:587 or smtps://...) and Q2030_MAIL_FROM."""
+    raw = os.environ.get("Q2030_SMTP_URL", "")
+    sender = os.environ.get("Q2030_MAIL_FROM", "")
+    if not raw:
+        raise Q2030Error(
+            "Q2030_SMTP_URL n'est pas défini : par exemple smtp://utilisateur:motdepasse@smtp.exemple.fr:587."
+        )
+    if not sender:
+        raise Q2030Error("Q2030_MAIL_FROM n'est pas défini : l'adresse d'expédition des relances.")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise Q2030Error("Q2030_SMTP_URL doit être de la forme smtp://hôte:587 ou smtps://hôte:465.")
+    secure = parts.scheme == "smtps"
+    return SmtpConfig(
+        host=parts.hostname,
+        port=parts.port or (465 if secure else 587),
+        ssl=secure,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        expediteur=sender,
+    )
+
+
+class Expediteur:
+    """One SMTP connection, reopened after a failure."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        context = ssl.create_default_context()
+        if c.ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=30, context=context)
+        else:
+            smtp = smtplib.SMTP(c.host, c.port, timeout=30)
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            elif c.user:
+                smtp.quit()
+                raise Q2030Error(f"Le serveur {c.host} ne propose pas STARTTLS : identifiants non envoyés en clair.")
+        if c.user:
+            smtp.login(c.user, c.password)
+        return smtp
+
+    def envoyer(self, message: EmailMessage) -> None:
+        if self.smtp is None:
+            self.smtp = self._connect()
+        try:
+            self.smtp.send_message(message)
+        except Exception:
+            self.fermer()
+            raise
+
+    def fermer(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                self.smtp.quit()
+            self.smtp = None
+
+
+def message(digest: Digest, expediteur: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = expediteur
+    msg["To"] = digest.email
+    msg["Subject"] = digest.sujet
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=expediteur.rpartition("@")[2] or None)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no automatic replies
+    msg.set_content(digest.texte())
+    msg.add_alternative(digest.html(), subtype="html")
+    return msg
+
+
+@dataclass(frozen=True)
+class Bilan:
+    execution_id: int
+    destinataires: int
+    messages: int
+    echecs: int
+
+
+def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bilan:
+    """Send the day's digests; one commit per recipient (what went out stays recorded)."""
+    require(actor.is_admin, "Seul un administrateur peut envoyer les relances.")
+    config = smtp_config()
+    au = au or clock.today()
+    run = RelanceExecution(au=au, envoi=True)
+    session.add(run)
+    session.commit()
+    to_send = digests(session, actor=actor, au=au)
+    sender = Expediteur(config)
+    sent = 0
+    errors: list[dict[str, str]] = []
+    try:
+        for digest in to_send:
+            claimed = _reserver(session, run.id, digest)  # type: ignore[arg-type]
+            if not claimed:
+                continue
+            try:
+                sender.envoyer(message(digest, config.expediteur))
+            except Exception as error:  # one recipient's failure must not stop the others
+                log.error("Relance non envoyée à %s : %s", digest.email, error)
+                errors.append({"email": digest.email, "erreur": str(error)[:500]})
+                session.exec(delete(RelanceEnvoi).where(col(RelanceEnvoi.id).in_(claimed)))
+                session.commit()
+            else:
+                sent += 1
+    finally:
+        sender.fermer()
+        run.fin = dt.datetime.now(dt.UTC)
+        run.destinataires = len(to_send)
+        run.messages = sent
+        run.echecs = len(errors)
+        run.erreurs = errors
+        session.add(run)
+        audit.record(
+            session,
+            actor=actor,
+            action="envoi",
+            entite="relances",
+            entite_id=run.id or "",
+            apres={"au": au.isoformat(), "messages": sent, "echecs": len(errors)},
+        )
+        session.commit()
+    return Bilan(run.id, len(to_send), sent, len(errors))  # type: ignore[arg-type]
+
+
+def _reserver(session: Session, run_id: int, digest: Digest) -> list[int]:
+    """Claim the digest's items for the day (committed); [] if another run took them first."""
+    rows = [
+        RelanceEnvoi(execution_id=run_id, jour=digest.au, email=digest.email, type=ligne.type, cle=ligne.cle)
+        for ligne in digest.lignes
+    ]
+    try:
+        session.add_all(rows)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return []
+    return [row.id for row in rows]  # type: ignore[misc]
+
+
+def dernieres_executions(session: Session, *, actor: Actor, limite: int = 20) -> list[RelanceExecution]:
+    require(actor.is_admin, "Seul un administrateur peut consulter les relances.")
+    return list(session.exec(select(RelanceExecution).order_by(col(RelanceExecution.debut).desc()).limit(limite)).all())

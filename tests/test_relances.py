@@ -1,0 +1,250 @@
+"""Relances: digests sent through a real SMTP server (aiosmtpd on loopback), read back.
+
+Hand-built campaign (Quartiers 2030 dates: meetings by 31/07/2023, Monday):
+- 93: QN09301M covered by a meeting held 30/06 (synthesis due 30/07, no compte rendu,
+  one contribution whose text must never leave the app), a meeting held 15/07 (compte rendu
+  expected from 30/07), QN09302M without any meeting;
+- 13: QN01301M without any meeting; 94: synthesis received by the préfecture de région.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from q2030.access import SYSTEM, Actor
+from q2030.bootstrap import active_campaign
+from q2030.cli import main
+from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User
+from q2030.relances import digests, enregistrer_desabonnements, envoyer
+from tests import factories
+
+SECRET = "TEXTE-CONFIDENTIEL-DE-CONTRIBUTION"
+REF93, REF13, PREF_IDF, COMMISSION = (
+    "referent93@interieur.gouv.fr",
+    "referent13@interieur.gouv.fr",
+    "sgar-idf@interieur.gouv.fr",
+    "commission@anct.gouv.fr",
+)
+
+
+@dataclass
+class Boite:
+    """What the local SMTP server received; `refuse` lists recipients it rejects."""
+
+    refuse: set[str] = field(default_factory=set)
+    recus: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 Boîte inconnue"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.recus.append(email.message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def par_destinataire(self) -> dict[str, EmailMessage]:
+        return {str(m["To"]): m for m in self.recus}
+
+
+def texte(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def html_part(message: EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def boite(monkeypatch: pytest.MonkeyPatch) -> Iterator[Boite]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Boite()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("Q2030_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("Q2030_MAIL_FROM", "relances@quartiers2030.gouv.fr")
+    monkeypatch.setenv("Q2030_BASE_URL", "https://q2030.example.gouv.fr/")
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def campagne(session: Session) -> Session:
+    for code, dep in (("QN09301M", "93"), ("QN09302M", "93"), ("QN01301M", "13"), ("QN09401M", "94")):
+        factories.qpv(session, code, dep)
+    tenue = factories.rencontre(session, departement="93", date=dt.date(2023, 6, 30), qpv=["QN09301M"])
+    session.add(Contribution(rencontre_id=tenue.id, axe="changements", theme="securite", texte=SECRET))  # type: ignore[arg-type]
+    factories.rencontre(session, departement="93", date=dt.date(2023, 7, 15), qpv=["QN09301M"])
+    factories.rencontre(session, departement="94", date=dt.date(2023, 6, 1), qpv=["QN09401M"])
+    session.add(
+        SyntheseDepartementale(
+            campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+            departement_code="94",
+            statut="transmise_region",
+            transmise_region_le=dt.date(2023, 7, 20),
+        )
+    )
+    session.add_all(
+        [
+            User(email=REF93, nom="Référente 93", role="referent", departement_code="93"),
+            User(email=REF13, nom="Référent 13", role="referent", departement_code="13"),
+            User(email=PREF_IDF, nom="SGAR Île-de-France", role="prefet_region", region_code="11"),
+            User(email=COMMISSION, nom="Commission", role="commission"),
+            User(email="ancien@interieur.gouv.fr", role="referent", departement_code="93", actif=False),
+            User(email="admin@anct.gouv.fr", role="admin"),
+        ]
+    )
+    session.commit()
+    return session
+
+
+# What each recipient must read, the day before, the day of and the day after the
+# synthesis due date of the 30/06 meeting (30/07) and the meetings deadline (31/07, a Monday).
+ATTENDU = {
+    dt.date(2023, 7, 29): [
+        "Rencontre du 30/06/2023 (Salle 30/06) : synthèse aux participants à envoyer au plus tard le 30/07/2023 "
+        "(dans 1 jour)",
+        "Quartier QN09302M (QN09302M) : aucune rencontre prévue ; échéance des rencontres le 31/07/2023 (dans 2 jours)",
+    ],
+    dt.date(2023, 7, 30): [
+        "Rencontre du 30/06/2023 (Salle 30/06) : synthèse aux participants à envoyer au plus tard le 30/07/2023 "
+        "(aujourd'hui)",
+        "Rencontre du 15/07/2023 (Salle 15/07) : tenue il y a 15 jours, compte rendu non déposé",
+    ],
+    dt.date(2023, 7, 31): [
+        "Rencontre du 30/06/2023 (Salle 30/06) : synthèse aux participants à envoyer au plus tard le 30/07/2023 "
+        "(en retard de 1 jour)",
+        "Quartier QN09302M (QN09302M) : aucune rencontre prévue ; échéance des rencontres le 31/07/2023 (aujourd'hui)",
+    ],
+}
+
+
+@pytest.mark.parametrize("au", list(ATTENDU))
+def test_each_person_receives_the_lines_due_around_the_deadlines(campagne: Session, boite: Boite, au: dt.date) -> None:
+    bilan = envoyer(campagne, actor=SYSTEM, au=au)
+
+    recus = boite.par_destinataire()
+    expected = {REF93, REF13, PREF_IDF} | ({COMMISSION} if au.weekday() == 0 else set())
+    assert set(recus) == expected  # inactive and admin accounts get nothing; commission on Mondays only
+    assert (bilan.messages, bilan.echecs) == (len(expected), 0)
+    ref93 = recus[REF93]
+    assert ref93["From"] == "relances@quartiers2030.gouv.fr"
+    assert ref93["Subject"].startswith("Quartiers 2030 : ") and ref93["Subject"].endswith(f"au {au:%d/%m/%Y}")
+    body = texte(ref93)
+    for line in ATTENDU[au]:
+        assert line in body, (line, body)
+    assert "https://q2030.example.gouv.fr/Rencontres" in body
+    assert "Synthèse aux participants" in html_part(ref93) or "Synthèses aux participants" in html_part(ref93)
+    # Not yet due: the compte rendu of the 15/07 meeting the day before (14 days).
+    if au == dt.date(2023, 7, 29):
+        assert "Rencontre du 15/07/2023 (Salle 15/07) : tenue" not in body
+    # Each one's scope only, and never a contribution text.
+    assert "QN01301M" in texte(recus[REF13]) and "QN09302M" not in texte(recus[REF13])
+    assert "Rencontre du" not in texte(recus[REF13])
+    for message in boite.recus:
+        assert SECRET not in message.as_string()
+    region = texte(recus[PREF_IDF])
+    assert "Seine-Saint-Denis (93) : 1 QPV couverts sur 2" in region or au >= dt.date(2023, 7, 31)
+    assert "Val-de-Marne (94) : synthèse reçue le 20/07/2023, à transmettre à la commission" in region
+    assert "https://q2030.example.gouv.fr/Syntheses" in region
+    assert "QN01301M" not in region
+    if au.weekday() == 0:
+        assert recus[COMMISSION]["Subject"] == "Quartiers 2030 : bilan hebdomadaire du 31/07/2023"
+        assert "Couverture nationale : 2 QPV couverts sur 4" in texte(recus[COMMISSION])
+
+
+def test_a_second_run_the_same_day_sends_nothing_twice(campagne: Session, boite: Boite) -> None:
+    au = dt.date(2023, 7, 30)
+    first = envoyer(campagne, actor=SYSTEM, au=au)
+    second = envoyer(campagne, actor=SYSTEM, au=au)
+
+    assert first.messages == 3 and (second.destinataires, second.messages) == (0, 0)
+    assert len(boite.recus) == 3
+    runs = campagne.exec(select(RelanceExecution).order_by(RelanceExecution.id)).all()  # type: ignore[arg-type]
+    assert [(r.messages, r.echecs) for r in runs] == [(3, 0), (0, 0)]
+    # A new item the same day still goes out, alone.
+    factories.qpv(campagne, "QN09303M", "93")
+    campagne.commit()
+    envoyer(campagne, actor=SYSTEM, au=au)
+    assert len(boite.recus) == 4
+    last = texte(boite.recus[-1])
+    assert "QN09303M" in last and "QN09302M" not in last
+    # The next day, the reminders come back.
+    envoyer(campagne, actor=SYSTEM, au=au + dt.timedelta(days=1))
+    assert "QN09302M" in texte(boite.par_destinataire()[REF93])
+
+
+def test_a_failing_recipient_does_not_stop_the_others(campagne: Session, boite: Boite, engine: Engine) -> None:
+    boite.refuse = {REF13}
+    au = dt.date(2023, 7, 30)
+    bilan = envoyer(campagne, actor=SYSTEM, au=au)
+
+    assert set(boite.par_destinataire()) == {REF93, PREF_IDF}
+    assert (bilan.messages, bilan.echecs) == (2, 1)
+    with Session(engine) as other:
+        run = other.get(RelanceExecution, bilan.execution_id)
+        assert run is not None and run.erreurs[0]["email"] == REF13 and "550" in run.erreurs[0]["erreur"]
+        assert not other.exec(select(RelanceEnvoi).where(RelanceEnvoi.email == REF13)).all()
+    # Once the mailbox accepts it, the next run sends that one only.
+    boite.refuse = set()
+    again = envoyer(campagne, actor=SYSTEM, au=au)
+    assert again.messages == 1 and str(boite.recus[-1]["To"]) == REF13
+
+
+def test_opt_out_per_kind_is_honoured(campagne: Session, boite: Boite) -> None:
+    referent = Actor(email=REF93, role="referent", departement_code="93", region_code="11")
+    enregistrer_desabonnements(campagne, actor=referent, desabonnes=["quartiers"])
+    everything = Actor(email=REF13, role="referent", departement_code="13", region_code="93")
+    enregistrer_desabonnements(campagne, actor=everything, desabonnes=["quartiers", "comptes_rendus"])
+    campagne.commit()
+
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
+
+    recus = boite.par_destinataire()
+    assert REF13 not in recus  # its only line was a quartier
+    body = texte(recus[REF93])
+    assert "QN09302M" not in body and "synthèse aux participants" in body
+    with pytest.raises(Exception, match="inconnu"):
+        enregistrer_desabonnements(campagne, actor=referent, desabonnes=["bilan_hebdomadaire"])
+
+
+def test_preparation_and_end_of_campaign(campagne: Session) -> None:
+    late = {d.email: d for d in digests(campagne, actor=SYSTEM, au=dt.date(2023, 8, 15))}
+    attendue = (
+        "Seine-Saint-Denis (93) : synthèse départementale pas encore reçue ; échéance le 01/09/2023 (dans 17 jours)"
+    )
+    assert attendue in late[PREF_IDF].texte()
+    assert "Synthèse départementale : prochaine étape, la transmettre à la préfecture de région" in late[REF93].texte()
+    assert digests(campagne, actor=SYSTEM, au=dt.date(2024, 1, 15)) == []  # campaign over
+
+
+def test_dry_run_prints_and_sends_nothing(
+    campagne: Session, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    monkeypatch.delenv("Q2030_SMTP_URL", raising=False)
+
+    assert main(["relances", "--au", "31/07/2023"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"À : {REF93}" in out and f"À : {COMMISSION}" in out
+    assert "4 relance(s) à envoyer (simulation" in out
+    campagne.expire_all()
+    assert not campagne.exec(select(RelanceEnvoi)).all()
+    assert main(["relances", "--au", "31/07/2023", "--envoyer"]) == 2  # no SMTP configured: a French message
+    assert "Q2030_SMTP_URL n'est pas défini" in capsys.readouterr().err
