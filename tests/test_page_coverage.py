@@ -71,7 +71,11 @@ def test_ma_region_renders_and_opens_a_departement(demo: Engine) -> None:
     at.switch_page("pages/4_Ma_region.py").run()
     assert not at.exception
     table = _table(at, "Synthèse dép.")
-    assert sorted(table["Code"]) == ["75", "77", "78", "91", "92", "93", "94", "95"]
+    assert sorted(name[:2] for name in table["Département"]) == ["75", "77", "78", "91", "92", "93", "94", "95"]
+    # Late flags come first, the département most at risk on the first row.
+    assert list(table.columns[:3]) == ["Département", "Synthèses en retard", "CR manquants"]
+    # Nothing is detailed before a département is chosen (one selection mechanism).
+    assert not [f for f in at.dataframe if "Prochaine rencontre prévue" in f.value.columns]
     at.selectbox(key="region_departement").select("93").run()
     assert not at.exception
     assert len(_table(at, "Prochaine rencontre prévue")) == _uncovered_in_db(demo, "93", dt.date.today())

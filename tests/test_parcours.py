@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from q2030.access import SYSTEM
 from q2030.demo import load_demo
 from q2030.formatting import countdown
-from q2030.ui.coverage import default_au
+from q2030.ui.coverage import by_risk, default_au
 from tests.helpers import open_app
 
 
@@ -107,3 +108,16 @@ def test_readers_get_no_planifier_link(demo: Engine) -> None:
     assert not at.exception
     links = _links(at)
     assert links and not any("planifier" in q for _, q in links)
+
+
+def test_ma_region_ranks_departements_by_risk() -> None:
+    frame = pd.DataFrame(
+        {
+            "code": ["75", "93", "94"],
+            "nom": ["Paris", "Seine-Saint-Denis", "Val-de-Marne"],
+            "taux_non_couvert": [0.1, 0.4, 0.1],
+            "syntheses_en_retard": [0, 2, 5],
+            "comptes_rendus_manquants": [1, 0, 0],
+        }
+    )
+    assert list(by_risk(frame)["departement"]) == ["93 – Seine-Saint-Denis", "94 – Val-de-Marne", "75 – Paris"]

@@ -183,6 +183,7 @@ def table(
     key: str,
     filename: str,
     empty: str = "Aucune ligne à afficher.",
+    pinned: tuple[str, ...] = (),
     **dataframe_args,
 ) -> object:
     """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value.
@@ -195,6 +196,7 @@ def table(
     shown = frame[list(columns)].rename(columns=columns)
     percents = [label for source, label in columns.items() if source.startswith("taux")]
     config = {label: st.column_config.Column(help=HEADER_HELP[label]) for label in shown if label in HEADER_HELP}
+    config.update({label: st.column_config.Column(pinned=True, help=HEADER_HELP.get(label)) for label in pinned})
     dataframe_args.setdefault("height", auto_height(len(shown), max_rows=15))
     styled = french_display(shown, percent_columns=percents)
     result = st.dataframe(styled, hide_index=True, column_config=config, key=key, **dataframe_args)
@@ -513,6 +515,33 @@ def render_mon_departement(actor: Actor) -> None:
     departement_detail(actor, dep, au)
 
 
+REGION_COLUMNS = {
+    "departement": "Département",
+    "syntheses_en_retard": "Synthèses en retard",
+    "comptes_rendus_manquants": "CR manquants",
+    "synthese_en_retard": "Synthèse dép. en retard",
+    "taux_non_couvert": "Non couverts",
+    "taux_prevu": "Prévus",
+    "taux_couvert_retard": "Couverts en retard",
+    "taux_couvert_delais": "Couverts à temps",
+    "qpv": "QPV",
+    "couvert_indirect": "Couverts indirect.",
+    "rencontres_tenues": "Rencontres tenues",
+    "synthese_statut_libelle": "Synthèse dép.",
+    "reponses_questionnaire": "Réponses questionnaire",
+}
+
+
+def by_risk(by_dep: pd.DataFrame) -> pd.DataFrame:
+    """Départements most at risk first: the most quartiers without any meeting, then the most
+    late syntheses and missing comptes rendus; the name carries the code ("93 – Seine-Saint-Denis")."""
+    frame = by_dep.assign(departement=by_dep["code"] + " – " + by_dep["nom"])
+    return frame.sort_values(
+        ["taux_non_couvert", "syntheses_en_retard", "comptes_rendus_manquants", "code"],
+        ascending=[False, False, False, True],
+    ).reset_index(drop=True)
+
+
 def render_ma_region(actor: Actor) -> None:
     region = actor.region_code or ""
     st.title(f"Ma région — {REGIONS.get(region, region)}")
@@ -523,20 +552,6 @@ def render_ma_region(actor: Actor) -> None:
         st.info("Aucun quartier prioritaire dans la région.")
         return
     metrics(_counts(actor, au, "region", region, None, version).iloc[0])
-    st.subheader("Départements de la région")
-    st.caption("Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour ouvrir le détail du département.")
-    selection = table(
-        by_dep,
-        DEP_COLUMNS,
-        key="region_departements",
-        filename=f"couverture-region-{region}.csv",
-        on_select="rerun",
-        selection_mode="single-row",
-    )
-    codes = list(by_dep["code"])
-    selected_rows = getattr(getattr(selection, "selection", None), "rows", None) or []
-    if selected_rows:
-        st.session_state["region_departement"] = codes[selected_rows[0]]
     chart_and_table(
         cached_chart(
             status_chart, by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"
@@ -547,16 +562,34 @@ def render_ma_region(actor: Actor) -> None:
         filename=f"statuts-region-{region}.csv",
     )
     burnup_section(actor, au, region=region, dep=None, key="region_burnup")
-    st.divider()
+    st.subheader("Départements de la région, les plus en retard d'abord")
+    st.caption(
+        "Classés par part de quartiers sans rencontre, puis par synthèses en retard et comptes rendus manquants ; "
+        "cliquez sur un en-tête pour trier autrement. Choisissez un département sous le tableau pour ouvrir son détail."
+    )
+    ranked = by_risk(by_dep)
+    table(
+        ranked,
+        REGION_COLUMNS,
+        key="region_departements",
+        filename=f"couverture-region-{region}.csv",
+        pinned=("Département",),
+    )
+    codes = list(ranked["code"])
     dep = st.selectbox(
-        "Détail du département",
+        "Département à détailler",
         codes,
+        index=None,
         format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
         key="region_departement",
-        placeholder="Choisir…",
+        placeholder="Choisir un département…",
     )
-    st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
-    departement_detail(actor, dep, au)
+    if dep is None:
+        st.caption("Le détail du département (quartiers à couvrir, synthèses, comptes rendus) s'affiche ici.")
+        return
+    with st.container(border=True, key="region_detail"):
+        st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
+        departement_detail(actor, dep, au)
 
 
 def render_national(actor: Actor) -> None:
