@@ -123,9 +123,17 @@ class Doublon:
 
 
 def validate_rencontre(
-    session: Session, *, actor: Actor, data: dict[str, Any], rencontre_id: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    rencontre_id: int | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Cleaned values (column names + `qpv_codes`: every QPV covered) or ValidationError.
+
+    `today` (the server's day by default) bounds the dates: a held rencontre or a synthèse
+    sent cannot be in the future.
 
     On update, keys absent from `data` keep the stored value. Raises PermissionRefusee when
     the actor may not write in the rencontre's département.
@@ -180,7 +188,7 @@ def validate_rencontre(
     for name in ("date", "synthese_envoyee_le"):
         clean[name] = field(name, cleaning.date)
 
-    today = clock.today()
+    today = today or clock.today()
     if clean["date"] is None and "date" not in errors:
         errors["date"].append("Date : indiquez la date de la rencontre.")
     if clean["statut"] == "tenue" and clean["date"] and clean["date"] > today:

@@ -81,7 +81,8 @@ def rows(session: Session, n: int = 2000, seed: int = 17) -> list[list[str]]:
     rng = random.Random(seed)
     qpvs = session.exec(select(Qpv.code, Qpv.nom)).all()
     communes = session.exec(select(QpvCommune.insee, QpvCommune.nom, QpvCommune.qpv_code)).all()
-    assert qpvs and communes, "load the QPV list first"
+    assert qpvs, "load the QPV list first"
+    assert communes, "load the QPV list first"
     out: list[list[str]] = []
     day = dt.date(2023, 9, 19)
     for number in range(1, n + 1):

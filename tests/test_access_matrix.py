@@ -431,6 +431,8 @@ def test_services_write_where_the_context_says(engine: Engine) -> None:
         _step("transmise_region", dt.date(2023, 8, 20))(session, actor, {})
     with Session(engine) as session:
         rencontre = session.get(Rencontre, context["rencontre_id"])
-        assert rencontre is not None and rencontre.statut == "annulee" and rencontre.motif_annulation == "Grève"
+        assert rencontre is not None
+        assert rencontre.statut == "annulee"
+        assert rencontre.motif_annulation == "Grève"
         synthese = session.exec(select(SyntheseDepartementale)).scalars().one()  # type: ignore[call-overload]
         assert (synthese.departement_code, synthese.transmise_region_le) == ("93", dt.date(2023, 8, 20))

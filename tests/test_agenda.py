@@ -16,7 +16,8 @@ TODAY = dt.date.today()
 
 def _unfold(payload: bytes) -> list[str]:
     text = payload.decode("utf-8")
-    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")  # CRLF only
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
     for line in text.split("\r\n"):
         assert len(line.encode("utf-8")) <= 75
     return text.replace("\r\n ", "").split("\r\n")[:-1]
@@ -72,8 +73,10 @@ def test_upcoming_lists_planned_rencontres_by_departement_then_date(session: Ses
 
 def test_ics_of_one_rencontre_is_valid_rfc5545(session: Session, planned: list[int]) -> None:
     lines = _unfold(ics(session, actor=COMMISSION, rencontre_id=planned[0]))
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
-    assert "VERSION:2.0" in lines and lines.count("BEGIN:VEVENT") == 1
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+    assert "VERSION:2.0" in lines
+    assert lines.count("BEGIN:VEVENT") == 1
     assert "TZID:Europe/Paris" in lines  # the VTIMEZONE that DTSTART refers to
     day = TODAY + dt.timedelta(days=7)
     assert f"DTSTART;TZID=Europe/Paris:{day:%Y%m%d}T180000" in lines
@@ -89,14 +92,16 @@ def test_ics_of_one_rencontre_is_valid_rfc5545(session: Session, planned: list[i
 def test_uid_is_stable_and_sequence_follows_edits(session: Session, planned: list[int]) -> None:
     update_rencontre(session, actor=REFERENT_93, rencontre_id=planned[0], version=1, data={"heure_debut": "17:30"})
     lines = _unfold(ics(session, actor=COMMISSION, rencontre_id=planned[0]))
-    assert f"UID:rencontre-{planned[0]}@quartiers2030" in lines and "SEQUENCE:1" in lines
+    assert f"UID:rencontre-{planned[0]}@quartiers2030" in lines
+    assert "SEQUENCE:1" in lines
     cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned[0], version=2, motif="Pluie")
     assert "STATUS:CANCELLED" in _unfold(ics(session, actor=COMMISSION, rencontre_id=planned[0]))
 
 
 def test_ics_of_all_upcoming_and_all_day_events(session: Session, planned: list[int]) -> None:
     lines = _unfold(ics(session, actor=COMMISSION))
-    assert lines.count("BEGIN:VEVENT") == 3 and lines.count("BEGIN:VTIMEZONE") == 1
+    assert lines.count("BEGIN:VEVENT") == 3
+    assert lines.count("BEGIN:VTIMEZONE") == 1
     assert f"DTSTART;VALUE=DATE:{TODAY:%Y%m%d}" in lines  # no time given: an all-day event
     assert "SUMMARY:Rencontre Quartiers 2030 – Métropole du Grand Paris" in lines
 

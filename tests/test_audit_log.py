@@ -52,17 +52,20 @@ def test_pages_are_cut_in_sql_newest_first(journal: Session) -> None:
 
 def test_filters_by_user_entity_and_paris_day(journal: Session) -> None:
     by_user = query_audit(journal, actor=ADMIN, filters=AuditFilters(acteur="referent.1@x.gouv.fr"))
-    assert by_user.total == 40 and set(by_user.frame["Utilisateur"]) == {"referent.1@x.gouv.fr"}
+    assert by_user.total == 40
+    assert set(by_user.frame["Utilisateur"]) == {"referent.1@x.gouv.fr"}
     both = query_audit(journal, actor=ADMIN, filters=AuditFilters(acteur="referent.1@x.gouv.fr", entite="rencontre"))
     assert both.total == 20
     july_31 = query_audit(
         journal, actor=ADMIN, filters=AuditFilters(entite="synthese", du=dt.date(2023, 7, 31), au=dt.date(2023, 7, 31))
     )
-    assert july_31.total == 1 and july_31.frame.iloc[0]["Horodatage"] == "31/07/2023 23:30:00"
+    assert july_31.total == 1
+    assert july_31.frame.iloc[0]["Horodatage"] == "31/07/2023 23:30:00"
     june_2 = query_audit(journal, actor=ADMIN, filters=AuditFilters(du=dt.date(2023, 6, 2), au=dt.date(2023, 6, 2)))
     assert june_2.total == 24
     acteurs, entites = filter_options(journal, actor=ADMIN)
-    assert entites == ["document", "rencontre", "synthese"] and "tard@x.gouv.fr" in acteurs
+    assert entites == ["document", "rencontre", "synthese"]
+    assert "tard@x.gouv.fr" in acteurs
 
 
 def test_csv_export_is_complete_french_excel_ready_and_defused(session: Session) -> None:
@@ -106,5 +109,6 @@ def test_readable_summary_shows_changed_fields_in_french() -> None:
     assert summary(after, before) == "lieu : Centre social ; date : 02/08/2023"
     assert summary({"actif": True, "notes": None}) == "actif : oui ; notes : —"
     assert summary(None) == ""
-    assert action_label("creation") == "Création" and entite_label("qpv") == "Quartiers (QPV)"
+    assert action_label("creation") == "Création"
+    assert entite_label("qpv") == "Quartiers (QPV)"
     assert action_label("inconnue") == "inconnue"

@@ -23,12 +23,18 @@ def test_snapshot_of_a_reloaded_row_keeps_the_declared_field_order(engine: Engin
         _ = campaign.version  # reloads every column, in SQLAlchemy's (unordered) set order
         reloaded = audit.snapshot(campaign)
     declared = list(Campaign.model_fields)
-    assert expired is not None and list(expired) == declared
-    assert reloaded is not None and list(reloaded) == declared
-    assert reloaded == expired and reloaded["lancement"] == "2023-05-15"
+    assert expired is not None
+    assert list(expired) == declared
+    assert reloaded is not None
+    assert list(reloaded) == declared
+    assert reloaded == expired
+    assert reloaded["lancement"] == "2023-05-15"
 
 
 def test_snapshot_excludes_fields(engine: Engine) -> None:
     with Session(engine) as session:
         snap = audit.snapshot(active_campaign(session), exclude={"id", "version"})
-    assert snap is not None and "id" not in snap and "version" not in snap and next(iter(snap)) == "nom"
+    assert snap is not None
+    assert "id" not in snap
+    assert "version" not in snap
+    assert next(iter(snap)) == "nom"

@@ -75,7 +75,9 @@ def test_bad_urls_short_secret_and_missing_authlib_are_refused() -> None:
 def test_no_secret_file_in_repository() -> None:
     assert not (ROOT / ".streamlit" / "secrets.toml").exists()
     ignored = (ROOT / ".gitignore").read_text()
-    assert ".streamlit/secrets.toml" in ignored and "data/*.db" in ignored and "data/uploads/" in ignored
+    assert ".streamlit/secrets.toml" in ignored
+    assert "data/*.db" in ignored
+    assert "data/uploads/" in ignored
 
 
 # --- Email look-up ------------------------------------------------------------------------
@@ -90,7 +92,8 @@ def test_email_lookup_is_case_insensitive_and_gives_the_region(session: Session)
     assert actor is not None
     assert (actor.role, actor.departement_code, actor.region_code) == ("referent", "93", "11")
     prefet = auth.actor_for_email(session, "sgar@paca.gouv.fr")
-    assert prefet is not None and (prefet.region_code, prefet.departement_code) == ("93", None)
+    assert prefet is not None
+    assert (prefet.region_code, prefet.departement_code) == ("93", None)
     assert auth.actor_for_email(session, "inconnu@example.org") is None
     assert auth.actor_for_email(session, "") is None
     assert auth.actor_for_email(session, None) is None
@@ -130,7 +133,9 @@ def _links(at: AppTest) -> list[str]:
 def _no_app_content(at: AppTest) -> None:
     # No navigation for someone not let in: at most the residents' public page (no sign-in).
     assert set(_links(at)) <= {PUBLIC_LINK}, _links(at)
-    assert not at.metric and not at.tabs and not at.dataframe
+    assert not at.metric
+    assert not at.tabs
+    assert not at.dataframe
     assert not any("Mode démonstration" in w.value for w in at.warning), "demo never active in OIDC mode"
     assert not at.sidebar.selectbox, "no role picker in OIDC mode"
 
@@ -182,7 +187,8 @@ def test_disabled_user_gets_the_refusal_and_active_user_gets_in(oidc_env: str, e
 
     at = _oidc_app({"is_logged_in": True, "email": "Referent.13@Bouches-du-Rhone.gouv.fr"})
     assert not at.exception
-    assert "Mon département" in _links(at) and "Administration" not in _links(at)
+    assert "Mon département" in _links(at)
+    assert "Administration" not in _links(at)
     assert "Se déconnecter" in [b.label for b in at.sidebar.button]
     at.switch_page("pages/8_Administration.py").run()
     assert any("pas accessible avec votre rôle" in e.value for e in at.error)

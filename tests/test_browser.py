@@ -265,7 +265,8 @@ def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
     app.page.get_by_text("Textes de la synthèse enregistrés.").wait_for()
     draft = app.download(app.keyed(f"sy_docx_{dep}").locator("button"))
     paragraphs = [p.text for p in docx.Document(io.BytesIO(draft)).paragraphs]
-    assert lesson in paragraphs and "3.1 Changements attendus d'ici 2030" in paragraphs
+    assert lesson in paragraphs
+    assert "3.1 Changements attendus d'ici 2030" in paragraphs
     app.keyed(f"sy_upload_{dep}_0").locator('input[type="file"]').set_input_files(
         files=[{"name": "synthese-finale.docx", "mimeType": "application/octet-stream", "buffer": draft}]
     )

@@ -170,13 +170,16 @@ def test_departement_page_accessible_and_nothing_internal(
     visitor.open("/Restitution?dep=93")
     assert visitor.heading() == "Restitution publique de la concertation Quartiers 2030"
     text = _text(visitor)
-    assert LIEU in text and "Accès PMR, Interprète LSF" in text and "Médiateurs de nuit" in text
+    assert LIEU in text
+    assert "Accès PMR, Interprète LSF" in text
+    assert "Médiateurs de nuit" in text
     _nothing_internal(text)
     levels = visitor.page.evaluate(
         '() => Array.from(document.querySelectorAll(\'[data-testid="stMain"] h1, [data-testid="stMain"] h2,'
         ' [data-testid="stMain"] h3\')).map(h => Number(h.tagName[1]))'
     )
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels)), levels
+    assert levels[0] == 1, levels
+    assert all(b - a <= 1 for a, b in pairwise(levels)), levels
     assert visitor.errors_shown() == []
     assert axe_violations(visitor.page) == []
     visitor.screenshot("restitution-departement-1440")
@@ -190,7 +193,8 @@ def test_quartier_page_by_its_address(visitor: AppPage, public_server: tuple[App
     qpv = public_server[1]["qpv"]
     visitor.open(f"/Restitution?qpv={qpv}")
     header = visitor.page.locator('[data-testid="stMain"] h2').first.inner_text()
-    assert header.startswith("Rencontres à venir — quartier") and qpv in header
+    assert header.startswith("Rencontres à venir — quartier")
+    assert qpv in header
     _nothing_internal(_text(visitor))
     assert axe_violations(visitor.page) == []
     visitor.screenshot("restitution-quartier-1440")
@@ -199,10 +203,13 @@ def test_quartier_page_by_its_address(visitor: AppPage, public_server: tuple[App
 def test_agenda_feed_served_at_a_stable_address(public_server: tuple[AppServer, dict[str, Any]]) -> None:
     server, facts = public_server
     status, content_type, body = get(f"{server.url}/app/static/agenda/93.ics")
-    assert status == 200 and content_type.startswith("text/calendar")
-    assert body.startswith("BEGIN:VCALENDAR") and f"UID:rencontre-{facts['planned']}@quartiers2030" in body
+    assert status == 200
+    assert content_type.startswith("text/calendar")
+    assert body.startswith("BEGIN:VCALENDAR")
+    assert f"UID:rencontre-{facts['planned']}@quartiers2030" in body
     assert LIEU.replace(",", "\\,") in body.replace("\r\n ", "")
-    assert MARKER not in body and REFERENT.email not in body
+    assert MARKER not in body
+    assert REFERENT.email not in body
     assert get(f"{server.url}/app/static/agenda/2A.ics")[0] == 200  # every département, even without rencontre
 
 

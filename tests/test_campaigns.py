@@ -43,7 +43,8 @@ def test_next_campaign_is_configured_without_code(session: Session) -> None:
         2,
     )
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "campagne")).one()
-    assert event.avant["rencontres_echeance"] == "2023-07-31" and event.apres["rencontres_echeance"] == "2025-06-30"
+    assert event.avant["rencontres_echeance"] == "2023-07-31"
+    assert event.apres["rencontres_echeance"] == "2025-06-30"
 
 
 @pytest.mark.parametrize(

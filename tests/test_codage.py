@@ -64,7 +64,9 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
     assert codage.progression(session) == (0, 5)
     first = codage.prochain(session, actor=ANA, maintenant=T0)
     other = codage.prochain(session, actor=BOB, maintenant=T0)
-    assert first and other and first.id != other.id
+    assert first
+    assert other
+    assert first.id != other.id
     # A reload gives the analyst the text it holds, not a new one.
     assert codage.prochain(session, actor=ANA, maintenant=T0 + dt.timedelta(minutes=1)).id == first.id  # type: ignore[union-attr]
     # Bob cannot decide on Ana's text while her claim runs.
@@ -107,7 +109,8 @@ def test_expired_claim_goes_to_the_next_analyst_and_skipping_frees_the_text(sess
     assert taken.id == held.id  # type: ignore[union-attr]
     codage.passer(session, actor=BOB, texte_id=taken.id)  # type: ignore[union-attr]
     again = codage.prochain(session, actor=BOB, maintenant=late, exclure=(taken.id,))  # type: ignore[union-attr]
-    assert again is not None and again.id != taken.id  # type: ignore[union-attr]
+    assert again is not None
+    assert again.id != taken.id
 
 
 def test_bad_decisions_and_roles(session: Session) -> None:
@@ -173,8 +176,10 @@ def test_two_analysts_in_two_processes_never_code_the_same_text(engine: Engine, 
     for worker in workers:
         worker.join(60)
     first, second = got["analyste1@anct.gouv.fr"], got["analyste2@anct.gouv.fr"]
-    assert isinstance(first, list) and isinstance(second, list), (first, second)
-    assert first and second, "both analysts coded"
+    assert isinstance(first, list), (first, second)
+    assert isinstance(second, list), (first, second)
+    assert first, "both analysts coded"
+    assert second, "both analysts coded"
     assert not set(first) & set(second)
     assert set(first) | set(second) == ids
     with Session(engine) as session:
@@ -215,10 +220,12 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     ).mean()  # fmt: skip
     assert modele.exactitude_theme == pytest.approx(expected)
     assert modele.exactitude_axe is None  # every coded text has the same axis here
-    assert modele.effectif == 250 and modele.plis == 5
+    assert modele.effectif == 250
+    assert modele.plis == 5
     assert 0.6 < modele.exactitude_theme < 1.0  # type: ignore[operator]
     etat = codage.etat_modele(session)
-    assert etat is not None and etat.id == modele.id
+    assert etat is not None
+    assert etat.id == modele.id
 
     before = (
         codage.progression(session),
@@ -229,7 +236,8 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     for _ in range(20):
         texte = codage.prochain(session, actor=BOB)
         suggestion = codage.suggerer(session, texte=texte)  # type: ignore[arg-type]
-        assert suggestion is not None and 0 < suggestion.confiance_theme <= 1
+        assert suggestion is not None
+        assert 0 < suggestion.confiance_theme <= 1
         right += suggestion.theme == truth[texte.id]  # type: ignore[union-attr]
         codage.passer(session, actor=BOB, texte_id=texte.id)  # type: ignore[union-attr]
     session.commit()

@@ -38,7 +38,8 @@ def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
     with Session(target) as session, Session(engine) as source:
         first = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
         original = source.exec(select(Rencontre).order_by(Rencontre.id)).first()
-        assert first is not None and original is not None
+        assert first is not None
+        assert original is not None
         assert (first.date, first.organisateurs, first.participants) == (
             original.date,
             original.organisateurs,

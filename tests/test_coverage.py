@@ -97,18 +97,23 @@ def test_counts_per_departement_region_and_nation_agree(built: Session, deadline
     assert by_dep.loc["93", ["qpv", "couvert_delais", "couvert_retard", "prevu", "non_couvert"]].tolist() == [
         8, 5, 0, 1, 2,
     ]  # fmt: skip
-    assert by_dep.loc["93", "couvert_direct"] == 4 and by_dep.loc["93", "couvert_indirect"] == 1
+    assert by_dep.loc["93", "couvert_direct"] == 4
+    assert by_dep.loc["93", "couvert_indirect"] == 1
     assert by_dep.loc["93", "rencontres_tenues"] == 5
     assert by_dep.loc["93", "rencontres_prevues"] == 1
     assert by_dep.loc["93", "taux_couverts"] == pytest.approx(5 / 8)
-    assert by_dep.loc["69", "qpv"] == 1 and by_dep.loc["69", "rencontres_tenues"] == 0
+    assert by_dep.loc["69", "qpv"] == 1
+    assert by_dep.loc["69", "rencontres_tenues"] == 0
     by_region = coverage_counts(built, actor=COMMISSION, au=au, niveau="region").set_index("code")
-    assert by_region.loc["11", "qpv"] == 8 and by_region.loc["84", "qpv"] == 1
+    assert by_region.loc["11", "qpv"] == 8
+    assert by_region.loc["84", "qpv"] == 1
     national = coverage_counts(built, actor=COMMISSION, au=au, niveau="national")
-    assert national.loc[0, "qpv"] == 9 and national.loc[0, "couverts"] == 5
+    assert national.loc[0, "qpv"] == 9
+    assert national.loc[0, "couverts"] == 5
     # Replay: before any meeting everything held later is only planned.
     early = coverage_counts(built, actor=COMMISSION, au=deadline - 50 * DAY, niveau="national")
-    assert early.loc[0, "couverts"] == 0 and early.loc[0, "prevu"] == 6
+    assert early.loc[0, "couverts"] == 0
+    assert early.loc[0, "prevu"] == 6
 
 
 def test_late_only_coverage_counts_as_late(session: Session, deadline: dt.date) -> None:
@@ -116,7 +121,8 @@ def test_late_only_coverage_counts_as_late(session: Session, deadline: dt.date) 
     f.rencontre(session, departement="93", date=deadline + 5 * DAY, qpv=["QN09301A"], perimetre="commune")
     session.commit()
     counts = coverage_counts(session, actor=REFERENT_93, au=deadline + 10 * DAY).set_index("code")
-    assert counts.loc["93", "couvert_retard"] == 1 and counts.loc["93", "couvert_indirect"] == 1
+    assert counts.loc["93", "couvert_retard"] == 1
+    assert counts.loc["93", "couvert_indirect"] == 1
 
 
 def test_uncovered_list_puts_unplanned_first(built: Session, deadline: dt.date) -> None:
@@ -164,7 +170,8 @@ def test_participant_synthesis_rules(sent_offset: int | None, au_offset: int, ex
 
 def test_due_date_clamps_to_month_end() -> None:
     state, due = etat_synthese_participants(dt.date(2023, 1, 31), None, dt.date(2023, 3, 1), 1)
-    assert due == dt.date(2023, 2, 28) and state == "en_retard"
+    assert due == dt.date(2023, 2, 28)
+    assert state == "en_retard"
 
 
 @pytest.mark.parametrize("au", [dt.date(2023, 3, 1), dt.date(2023, 3, 31), dt.date(2023, 2, 28), dt.date(2024, 3, 29)])
@@ -207,7 +214,8 @@ def test_report_chain_and_overdue_counts_agree(session: Session, deadline: dt.da
 def test_deadlines_days_left(session: Session) -> None:
     campaign = active_campaign(session)
     steps = echeances(campaign, campaign.rencontres_echeance - 3 * DAY)
-    assert steps[0].date == campaign.rencontres_echeance and steps[0].jours_restants == 3
+    assert steps[0].date == campaign.rencontres_echeance
+    assert steps[0].jours_restants == 3
     assert steps[1].date == campaign.synthese_departementale_echeance
 
 
@@ -223,14 +231,17 @@ def test_burnup_and_projection(session: Session, deadline: dt.date) -> None:
     f.rencontre(session, departement="93", date=au + DAY, qpv=["QN093006"])
     session.commit()
     frame, projection = burnup(session, actor=COMMISSION, au=au)
-    assert frame["date"].iloc[0] == campaign.lancement and frame["date"].iloc[-1] == au
-    assert frame["couverts"].iloc[-1] == 5 and frame["couverts"].is_monotonic_increasing
+    assert frame["date"].iloc[0] == campaign.lancement
+    assert frame["date"].iloc[-1] == au
+    assert frame["couverts"].iloc[-1] == 5
+    assert frame["couverts"].is_monotonic_increasing
     assert projection.rythme_par_jour == pytest.approx(4 / 28)
     assert projection.couverts_projetes == 9  # 5 + 4/28 * 28
     assert projection.taux_projete == pytest.approx(0.9)
     # After the deadline the "projection" is what was actually done by the deadline.
     late_frame, done = burnup(session, actor=COMMISSION, au=deadline + 300 * DAY)
-    assert done.realise and done.couverts_projetes == 6
+    assert done.realise
+    assert done.couverts_projetes == 6
     assert late_frame["date"].iloc[-1] == deadline  # nothing changed after the deadline: the series stops there
 
 

@@ -40,7 +40,8 @@ def test_french_cells_and_neutralised_text() -> None:
     assert lieux[:5] == ['\'=HYPERLINK("http://x")', "'+33 1 23", "'-moins", "'@SUM(A1)", "'\tonglet"]
     assert lieux[5] == "Salle B"
     assert [row[1] for row in rows[1:]] == ["-3,5", "2", "", "0,25", "1", "-1"]  # numbers are not neutralised
-    assert [row[2] for row in rows[1:3]] == ["31/07/2023", ""] and rows[3][2] == "01/08/2023 14:30"
+    assert [row[2] for row in rows[1:3]] == ["31/07/2023", ""]
+    assert rows[3][2] == "01/08/2023 14:30"
     assert [row[3] for row in rows[1:3]] == ["Oui", "Non"]
     assert [row[4] for row in rows[1:]] == ["1", "", "3", "4", "5", "1234"]
     back = pd.read_csv(io.BytesIO(to_csv(frame)), sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
@@ -64,9 +65,12 @@ def test_coverage_table_csv_writes_rates_as_percentages(session: Session) -> Non
     counts = coverage_counts(session, actor=COMMISSION, au=deadline + dt.timedelta(days=1), niveau="departement")
     rows = _rows(table_csv(counts[counts["code"] == "93"], {"code": "Code", **COUNTS_COLUMNS}))
     header = rows[0]
-    assert "Couverts à temps (%)" in header and "Non couverts (%)" in header and "Couverts à temps" not in header
+    assert "Couverts à temps (%)" in header
+    assert "Non couverts (%)" in header
+    assert "Couverts à temps" not in header
     values = dict(zip(header, rows[1], strict=True))
-    assert values["Couverts à temps (%)"] == "42,9" and values["Non couverts (%)"] == "57,1"
+    assert values["Couverts à temps (%)"] == "42,9"
+    assert values["Non couverts (%)"] == "57,1"
     assert values["QPV"] == "7"
     carte = {"code": "Code", "qpv": "QPV", "couverts": "QPV couverts", "taux_couverts": "Taux de couverture"}
     assert _rows(table_csv(counts[counts["code"] == "93"], carte)) == [

@@ -40,9 +40,12 @@ def test_demo_on_real_qpv(session: Session, qpv_2024_csv: Path) -> None:
     assert report.rencontres == 531
     assert session.exec(select(func.count()).select_from(Rencontre)).one() == 531
     statuts = dict(session.exec(select(Rencontre.statut, func.count()).group_by(Rencontre.statut)).all())
-    assert statuts["tenue"] > 450 and statuts["prevue"] > 5 and statuts["annulee"] > 3
+    assert statuts["tenue"] > 450
+    assert statuts["prevue"] > 5
+    assert statuts["annulee"] > 3
     perimetres = dict(session.exec(select(Rencontre.perimetre, func.count()).group_by(Rencontre.perimetre)).all())
-    assert perimetres.get("epci", 0) > 0 and perimetres.get("commune", 0) > 0
+    assert perimetres.get("epci", 0) > 0
+    assert perimetres.get("commune", 0) > 0
     late = session.exec(
         select(func.count())
         .select_from(Rencontre)

@@ -67,13 +67,14 @@ def test_upload_stores_bytes_by_hash_once_and_audits(session: Session, rencontre
     again = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="copie.pdf", content=PDF)
     word = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.docx", content=DOCX)
     session.commit()
-    assert document.nom_fichier == "cr.pdf" and document.type_mime == "application/pdf"
-    assert document.sha256 == again.sha256 and sorted(p.name for p in uploads.iterdir()) == sorted(
-        {document.sha256, word.sha256}
-    )
+    assert document.nom_fichier == "cr.pdf"
+    assert document.type_mime == "application/pdf"
+    assert document.sha256 == again.sha256
+    assert sorted(p.name for p in uploads.iterdir()) == sorted({document.sha256, word.sha256})
     assert (uploads / document.sha256).read_bytes() == PDF
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "depot_document")).all()
-    assert len(events) == 3 and events[0].apres["nom_fichier"] == "cr.pdf"
+    assert len(events) == 3
+    assert events[0].apres["nom_fichier"] == "cr.pdf"
     assert list_rencontres(session, actor=REFERENT_93, departement_code="93")["comptes_rendus"].tolist() == [3]
     assert list(list_documents(session, actor=REFERENT_93, rencontre_id=rencontre_id)["nom_fichier"]) == [
         "cr.pdf",
@@ -116,7 +117,8 @@ def test_rights_to_upload_and_read(session: Session, rencontre_id: int, uploads:
     session.commit()
     for reader in (REFERENT_93, PREFET_IDF, COMMISSION):
         found, content = read_document(session, actor=reader, document_id=document.id)  # type: ignore[arg-type]
-        assert content == ODT and found.nom_fichier == "cr.odt"
+        assert content == ODT
+        assert found.nom_fichier == "cr.odt"
     for outsider in (REFERENT_69, PREFET_ARA):
         with pytest.raises(PermissionRefusee):
             read_document(session, actor=outsider, document_id=document.id)  # type: ignore[arg-type]

@@ -122,7 +122,8 @@ def test_formula_without_cached_value_is_refused_naming_the_cell(demo: Engine) -
             )
         ).index(target.id)
     assert (issue.sheet, issue.row, issue.column) == ("Rencontres", row, "Lieu")
-    assert f"Cellule {_col('Lieu')}{row}" in issue.message and "formule sans valeur calculée" in issue.message
+    assert f"Cellule {_col('Lieu')}{row}" in issue.message
+    assert "formule sans valeur calculée" in issue.message
 
 
 # --- 6. Renamed header ---------------------------------------------------------------------------
@@ -137,7 +138,8 @@ def test_renamed_header_reports_the_real_error_without_cascade(demo: Engine) -> 
     issues = _refused(demo, _edit(_template(demo), edit))
     (issue,) = issues
     assert (issue.sheet, issue.row, issue.column) == ("Rencontres", 1, "Identifiant")
-    assert "Colonne « Identifiant » absente" in issue.message and "« Numéro »" in issue.message
+    assert "Colonne « Identifiant » absente" in issue.message
+    assert "« Numéro »" in issue.message
 
 
 # --- 7. Formula-like text round trip -------------------------------------------------------------
@@ -174,7 +176,8 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     assert _state(demo) == before
     with Session(demo) as s:
         stored = s.get(Rencontre, target.id)
-        assert stored.lieu == lieu and stored.notes == "-  deux espaces\net une ligne"  # type: ignore[union-attr]
+        assert stored.lieu == lieu
+        assert stored.notes == "-  deux espaces\net une ligne"
         assert (stored.adresse, stored.quartier_hors_qpv, stored.publics_precaires) == (  # type: ignore[union-attr]
             "+ 12 rue de la Paix",
             "@Les Lilas",
@@ -282,7 +285,8 @@ def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine
     (issue,) = issues
     assert (issue.sheet, issue.column, issue.value) == ("Rencontres", "Identifiant", str(target.id))
     assert f"La rencontre n° {target.id} a été modifiée" in issue.message
-    assert "collegue.93@test" in issue.message and re.search(r"le \d\d/\d\d/\d{4} à \d\d:\d\d", issue.message)
+    assert "collegue.93@test" in issue.message
+    assert re.search(r"le \d\d/\d\d/\d{4} à \d\d:\d\d", issue.message)
     with Session(demo) as s:
         assert s.get(Rencontre, target.id).lieu == "Salle changée en ligne"  # type: ignore[union-attr]
     assert _contribution_texts(demo, target.id) == texts  # type: ignore[arg-type]
@@ -336,7 +340,8 @@ def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(d
 
     (issue,) = _refused(demo, _edit(content, copy_row(None)))
     assert (issue.sheet, issue.column) == ("Rencontres", "Doublon confirmé")
-    assert "Doublon probable" in issue.message and f"n° {original.id}" in issue.message
+    assert "Doublon probable" in issue.message
+    assert f"n° {original.id}" in issue.message
     assert "« Oui » dans la colonne « Doublon confirmé »" in issue.message
 
     confirmed = _edit(content, copy_row("Oui"))
@@ -345,7 +350,8 @@ def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(d
     assert _contribution_texts(demo, original.id) == original_texts  # type: ignore[arg-type]
     with Session(demo) as s:
         copy = s.exec(select(Rencontre).where(Rencontre.reference_import == "r1")).one()
-    assert copy.id != original.id and _contribution_texts(demo, copy.id) == ["Contribution de la copie"]  # type: ignore[arg-type]
+    assert copy.id != original.id
+    assert _contribution_texts(demo, copy.id) == ["Contribution de la copie"]
 
     # Re-importing the confirmed file finds R1 again: nothing changes.
     before = _state(demo)

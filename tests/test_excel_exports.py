@@ -55,7 +55,8 @@ def test_departement_workbook_figures_equal_coverage(demo: Engine) -> None:
                 Rencontre.departement_code == DEP, Rencontre.statut == "tenue", Rencontre.date <= AU
             )
         ).one()
-    assert n_rencontres > 0 and n_contributions > 0
+    assert n_rencontres > 0
+    assert n_contributions > 0
 
     cover = _cover(content)
     assert cover["Couverts dans les délais"] == counts["couvert_delais"]
@@ -63,7 +64,8 @@ def test_departement_workbook_figures_equal_coverage(demo: Engine) -> None:
     assert cover["Non couverts"] == counts["non_couvert"]
     assert cover["Rencontres tenues"] == counts["rencontres_tenues"]
     assert cover["Taux de couverture"] == pytest.approx(counts["taux_couverts"])
-    assert cover["Participants"] == held[0] and cover["dont femmes"] == held[1]
+    assert cover["Participants"] == held[0]
+    assert cover["dont femmes"] == held[1]
     sent = (chain["etat_synthese"] == "envoyee_a_temps").sum()
     assert cover["Envoyées à temps"] == sent
 
@@ -78,18 +80,19 @@ def test_departement_workbook_figures_equal_coverage(demo: Engine) -> None:
     couverture = sheets["Couverture"]
     assert list(couverture["Code QPV"]) == list(status["qpv_code"])
     assert list(couverture["Statut"]) == list(status["statut_libelle"])
-    assert len(sheets["Rencontres"]) == n_rencontres and len(sheets["Contributions"]) == n_contributions
+    assert len(sheets["Rencontres"]) == n_rencontres
+    assert len(sheets["Contributions"]) == n_contributions
     assert pd.api.types.is_datetime64_any_dtype(sheets["Rencontres"]["Date"])
     assert pd.api.types.is_integer_dtype(sheets["Contributions"]["Rencontre"])
 
     wb = load_workbook(io.BytesIO(content))
     ws = wb["Rencontres"]
-    assert (
-        ws.freeze_panes == "A2"
-        and ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{n_rencontres + 1}"
-    )
-    assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("000091")
-    assert ws["E2"].is_date and ws.column_dimensions["H"].width == 30
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{n_rencontres + 1}"
+    assert ws["A1"].font.bold
+    assert ws["A1"].fill.fgColor.rgb.endswith("000091")
+    assert ws["E2"].is_date
+    assert ws.column_dimensions["H"].width == 30
     assert wb["Synthèse"]["A1"].value == "Synthèse départementale — Seine-Saint-Denis (93)"
 
 
@@ -181,7 +184,8 @@ def test_national_csv_and_parquet_hold_the_workbook_rows(demo: Engine) -> None:
         assert len(read(f"03-departements.{fmt}")) == len(workbook["Départements"])
         texts = set(contributions["Contribution"])
         if fmt == "csv":
-            assert '\'=HYPERLINK("http://x")' in texts and '=HYPERLINK("http://x")' not in texts
+            assert '\'=HYPERLINK("http://x")' in texts
+            assert '=HYPERLINK("http://x")' not in texts
             assert all(len(d) == 10 and d[2] == "/" for d in contributions["Date de la rencontre"])
         else:
             assert '=HYPERLINK("http://x")' in texts

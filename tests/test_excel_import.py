@@ -122,17 +122,22 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
     assert report.ok, report.lines()
     assert (report.created, report.updated, report.unchanged) == (2, 1, len(existing) - 1)
     assert report.contributions_replaced == 1
-    assert steps[0] == 0.0 and steps[-1] == 1.0 and steps == sorted(steps)
+    assert steps[0] == 0.0
+    assert steps[-1] == 1.0
+    assert steps == sorted(steps)
 
     with Session(demo) as s:
         assert s.get(Rencontre, changed_id).participants == changed_participants  # type: ignore[union-attr]
         created = s.exec(select(Rencontre).where(Rencontre.lieu == "Centre social Dolto")).one()
-        assert created.date == dt.date(2023, 6, 12) and created.heure_debut == dt.time(18, 30)
+        assert created.date == dt.date(2023, 6, 12)
+        assert created.heure_debut == dt.time(18, 30)
         assert (created.statut, created.type_lieu, created.format) == ("tenue", "centre_social", "atelier")
         assert sorted(created.organisateurs) == ["conseil_citoyen", "prefecture"]
         assert (created.participants, created.femmes, created.jeunes) == (42, 25, 10)
-        assert created.elu_present and created.accessibilite == ["pmr"]
-        assert created.synthese_envoyee_le == dt.date(2023, 7, 3) and created.cree_par == REFERENT.email
+        assert created.elu_present
+        assert created.accessibilite == ["pmr"]
+        assert created.synthese_envoyee_le == dt.date(2023, 7, 3)
+        assert created.cree_par == REFERENT.email
         links = s.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == created.id)).all()
         assert sorted(links) == [qpv[0][0], qpv[1][0]]
         contributions = s.exec(
@@ -143,7 +148,8 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
             ("solutions", "securite", "Éclairage du parc", 2, "tous"),
         ]
         planned = s.exec(select(Rencontre).where(Rencontre.lieu == "Mairie annexe")).one()
-        assert planned.statut == "prevue" and planned.date == dt.date(2099, 9, 15)
+        assert planned.statut == "prevue"
+        assert planned.date == dt.date(2099, 9, 15)
 
     before = _counts(demo)
     again = _import(demo, messy)
@@ -152,7 +158,8 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
 
     # The template downloaded now carries the new rencontres under their numbers.
     fresh = _import(demo, _template(demo))
-    assert (fresh.created, fresh.updated) == (0, 0) and _counts(demo) == before
+    assert (fresh.created, fresh.updated) == (0, 0)
+    assert _counts(demo) == before
 
 
 def _broken(content: bytes, qpv_code: str) -> bytes:
@@ -192,7 +199,8 @@ def test_broken_file_is_refused_with_rows_named_and_database_unchanged(demo: Eng
     by_row = {(i.row, i.column): i for i in refused.value.report.issues}
     assert set(by_row) == {(first_new + 1, "QPV"), (first_new + 2, "Femmes")}
     assert "QN99999X" in by_row[(first_new + 1, "QPV")].message
-    assert by_row[(first_new + 2, "Femmes")].value == "30" and "dépasse" in by_row[(first_new + 2, "Femmes")].message
+    assert by_row[(first_new + 2, "Femmes")].value == "30"
+    assert "dépasse" in by_row[(first_new + 2, "Femmes")].message
     assert _counts(demo) == before
     assert any("erreur" in line for line in refused.value.report.lines())
 
@@ -206,7 +214,8 @@ def test_missing_sheet_and_not_excel_are_refused(demo: Engine) -> None:
     with pytest.raises(ImportRefuse) as refused:
         _import(demo, buffer.getvalue())
     (issue,) = refused.value.report.issues
-    assert issue.sheet == "Contributions" and issue.message == "Feuille « Contributions » absente du classeur."
+    assert issue.sheet == "Contributions"
+    assert issue.message == "Feuille « Contributions » absente du classeur."
     with pytest.raises(ImportRefuse) as refused:
         _import(demo, b"%PDF-1.4 not a spreadsheet")
     assert "pas un classeur Excel" in refused.value.report.issues[0].message
@@ -246,7 +255,8 @@ def test_unknown_existing_number_is_refused(demo: Engine) -> None:
     with pytest.raises(ImportRefuse) as refused:
         _import(demo, _rewrite(_template(demo), edit))
     (issue,) = refused.value.report.issues
-    assert issue.column == "Identifiant" and issue.value == "999999"
+    assert issue.column == "Identifiant"
+    assert issue.value == "999999"
 
 
 def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_exact(demo: Engine) -> None:

@@ -33,7 +33,8 @@ def test_template_sheets_lists_and_validations(demo: Session) -> None:
     wb = load_workbook(io.BytesIO(content))
     assert wb.sheetnames == ["À lire", "Rencontres", "Contributions", "Listes"]
     listes = wb["Listes"]
-    assert listes.sheet_state == "hidden" and listes.protection.sheet
+    assert listes.sheet_state == "hidden"
+    assert listes.protection.sheet
     qpv_93 = demo.exec(select(Qpv.code).where(Qpv.departement_code == "93").order_by(Qpv.code)).all()
     listed = [c.value.split(" – ")[0] for c in listes["A"][1:] if c.value]
     assert listed == list(qpv_93)
@@ -41,11 +42,9 @@ def test_template_sheets_lists_and_validations(demo: Session) -> None:
     ws = wb["Rencontres"]
     header = [c.value for c in ws[1]]
     assert header == [c.header for c in RENCONTRE_COLUMNS]
-    assert (
-        ws["A1"].fill.fgColor.rgb.endswith("000091")
-        and ws["A1"].font.bold
-        and ws["A1"].font.color.rgb.endswith("FFFFFF")
-    )
+    assert ws["A1"].fill.fgColor.rgb.endswith("000091")
+    assert ws["A1"].font.bold
+    assert ws["A1"].font.color.rgb.endswith("FFFFFF")
     assert ws.freeze_panes == "B2"
     assert ws.column_dimensions["G"].width == 40
     by_column = {}
@@ -55,9 +54,11 @@ def test_template_sheets_lists_and_validations(demo: Session) -> None:
     letter = {
         c.header: chr(ord("A") + i) if i < 26 else "A" + chr(ord("A") + i - 26) for i, c in enumerate(RENCONTRE_COLUMNS)
     }
-    assert by_column[letter["QPV"]].type == "list" and "Listes" in by_column[letter["QPV"]].formula1
+    assert by_column[letter["QPV"]].type == "list"
+    assert "Listes" in by_column[letter["QPV"]].formula1
     assert by_column[letter["Statut"]].type == "list"
-    assert by_column[letter["Participants"]].type == "whole" and by_column[letter["Participants"]].formula1 == "0"
+    assert by_column[letter["Participants"]].type == "whole"
+    assert by_column[letter["Participants"]].formula1 == "0"
     assert by_column[letter["Date"]].type == "date"
     contributions = wb["Contributions"]
     kinds = {dv.type for dv in contributions.data_validations.dataValidation}
@@ -73,15 +74,19 @@ def test_template_is_prefilled_and_reads_back(demo: Session) -> None:
     assert count > 0
     parsed = read_workbook(content)
     assert parsed.issues == []
-    assert len(parsed.rencontres) == count and len(parsed.contributions) == contributions
+    assert len(parsed.rencontres) == count
+    assert len(parsed.contributions) == contributions
     first = parsed.rencontres[0]
     stored = demo.get(Rencontre, first.rencontre_id)
-    assert stored is not None and stored.departement_code == "93"
-    assert first.data["date"] == stored.date and first.data["participants"] == stored.participants
+    assert stored is not None
+    assert stored.departement_code == "93"
+    assert first.data["date"] == stored.date
+    assert first.data["participants"] == stored.participants
     assert first.data["organisateurs"] == stored.organisateurs
     # pandas reads it too (dates are real dates)
     frame = pd.read_excel(io.BytesIO(content), sheet_name="Rencontres")
-    assert len(frame) == count and pd.api.types.is_datetime64_any_dtype(frame["Date"])
+    assert len(frame) == count
+    assert pd.api.types.is_datetime64_any_dtype(frame["Date"])
 
 
 def test_template_refused_outside_scope(demo: Session) -> None:
@@ -132,15 +137,23 @@ def test_reading_messy_cells() -> None:
         {"axe": "solutions", "theme": "emploi", "texte": "x", "rang": None, "public": "jeunes"},
     ]
     (item,) = parsed.rencontres
-    assert item.row == 3 and item.identifiant == "R1" and item.rencontre_id is None
+    assert item.row == 3
+    assert item.identifiant == "R1"
+    assert item.rencontre_id is None
     data = item.data
-    assert data["date"] == dt.date(2023, 6, 12) and data["heure_debut"] == dt.time(18, 30)
-    assert data["statut"] == "tenue" and data["perimetre"] == "quartier"
+    assert data["date"] == dt.date(2023, 6, 12)
+    assert data["heure_debut"] == dt.time(18, 30)
+    assert data["statut"] == "tenue"
+    assert data["perimetre"] == "quartier"
     assert data["qpv_codes"] == ["QN09301M", "QN09302M", "QN09303M"]
-    assert data["participants"] == 1200 and data["femmes"] == 600
-    assert data["organisateurs"] == ["prefecture", "conseil_citoyen"] and data["elu_present"] is True
+    assert data["participants"] == 1200
+    assert data["femmes"] == 600
+    assert data["organisateurs"] == ["prefecture", "conseil_citoyen"]
+    assert data["elu_present"] is True
     assert data["synthese_envoyee_le"] == dt.date(2023, 6, 23)
-    assert data["type_lieu"] == "autre" and data["format"] == "reunion_publique" and data["lieu"] == ""
+    assert data["type_lieu"] == "autre"
+    assert data["format"] == "reunion_publique"
+    assert data["lieu"] == ""
 
 
 def test_reading_refuses_bad_cells_with_positions() -> None:
@@ -177,6 +190,7 @@ def test_reading_refuses_missing_sheet_column_and_non_excel() -> None:
     buffer = io.BytesIO()
     wb.save(buffer)
     (issue,) = read_workbook(buffer.getvalue()).issues
-    assert issue.sheet == "Contributions" and "absente" in issue.message
+    assert issue.sheet == "Contributions"
+    assert "absente" in issue.message
     (issue,) = read_workbook(b"code;nom\nQN1;x\n").issues
     assert "pas un classeur Excel" in issue.message

@@ -60,7 +60,9 @@ def test_each_role_sees_its_pages_and_the_demo_banner(app_env: str, role: str) -
         assert [t.label for t in at.tabs] == ["Utilisateurs", "Campagne", "Référentiel QPV", "Journal d'audit"]
     else:
         assert any("pas accessible avec votre rôle" in e.value for e in at.error)
-        assert not at.tabs and not at.button and not at.dataframe, "a refused page shows nothing"
+        assert not at.tabs, "a refused page shows nothing"
+        assert not at.button, "a refused page shows nothing"
+        assert not at.dataframe, "a refused page shows nothing"
 
 
 def test_admin_adds_a_user_through_the_form(app_env: str, engine: Engine) -> None:
@@ -87,7 +89,8 @@ def test_invalid_user_shows_french_errors_and_creates_nothing(app_env: str, engi
     at.button(key="admin_new_submit").click().run()
     assert not at.exception
     messages = " ".join(e.value for e in at.error)
-    assert "Adresse électronique invalide" in messages and "doit avoir une région" in messages
+    assert "Adresse électronique invalide" in messages
+    assert "doit avoir une région" in messages
     assert _count(engine, User) == 0
 
 
@@ -105,7 +108,8 @@ def test_admin_changes_role_then_disables_a_user(app_env: str, engine: Engine) -
     assert not at.exception
     with Session(engine) as session:
         saved = session.get(User, user_id)
-    assert saved is not None and (saved.role, saved.region_code, saved.departement_code, saved.actif) == (
+    assert saved is not None
+    assert (saved.role, saved.region_code, saved.departement_code, saved.actif) == (
         "prefet_region",
         "93",
         None,
@@ -128,7 +132,8 @@ def test_campaign_dates_are_validated_then_saved(app_env: str, engine: Engine) -
     assert any("Campagne enregistrée" in s.value for s in at.success)
     at.date_input(key="admin_c_synthese").set_value(dt.date(2023, 9, 30))
     at.button(key="admin_campaign_submit").click().run()  # second save from the same form: version followed
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     with Session(engine) as session:
         campaign = active_campaign(session)
     assert (campaign.rencontres_echeance, campaign.synthese_departementale_echeance, campaign.version) == (
@@ -164,7 +169,8 @@ def test_qpv_import_shows_the_report_or_the_refusal(app_env: str, engine: Engine
     bad = "code_qp;lib_qp;insee_com;lib_com\nQN09302M;Cité C;93001;Aubervilliers\nXX;Cité D;13055;Marseille\n"
     at.file_uploader(key="admin_qpv_file").upload("qpv2.csv", bad.encode(), "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()
-    assert not at.exception and at.error
+    assert not at.exception
+    assert at.error
     assert _count(engine, Qpv) == 2, "all or nothing: the good line of a bad file is not imported"
 
 
@@ -176,9 +182,11 @@ def test_qpv_import_of_a_windows_data_gouv_file_says_what_it_recognised(app_env:
     at = _admin()
     at.file_uploader(key="admin_qpv_file").upload("listeqp2024.csv", content, "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()
-    assert not at.exception and any("1 créés" in s.value for s in at.success)
+    assert not at.exception
+    assert any("1 créés" in s.value for s in at.success)
     caption = " ".join(c.value for c in at.caption)
-    assert "Format reconnu : CSV (Windows-1252" in caption and "data.gouv.fr" in caption, caption
+    assert "Format reconnu : CSV (Windows-1252" in caption, caption
+    assert "data.gouv.fr" in caption, caption
     with Session(engine) as session:
         assert session.get(Qpv, "QN01341I").nom == "Cœur des Escourtines"  # type: ignore[union-attr]
     bad = b'code_qp;lib_qp;insee_com\r\nXX1;A;="13055"\r\nXX2;B;="13055"\r\n'
@@ -200,15 +208,18 @@ def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine)
     assert "Modification" in set(table["Action"])
     # Only what changed, as "champ : valeur", not a raw JSON record.
     changed = table.loc[table["Entité"] == "Campagne", "Après"].iloc[0]
-    assert changed.startswith("nom : Quartiers 2030 bis") and "{" not in changed, changed
+    assert changed.startswith("nom : Quartiers 2030 bis"), changed
+    assert "{" not in changed, changed
     at.selectbox(key="admin_a_entite").select("campagne").run()
     table = _table(at, "Journal d'audit")
-    assert table["Entité"].tolist() == ["Campagne"] and table["Utilisateur"].tolist() == ["admin@demo.gouv.fr"]
+    assert table["Entité"].tolist() == ["Campagne"]
+    assert table["Utilisateur"].tolist() == ["admin@demo.gouv.fr"]
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     at.date_input(key="admin_a_du").set_value(tomorrow)
     at.date_input(key="admin_a_au").set_value(tomorrow + dt.timedelta(days=30)).run()
     journal = next(t for t in at.tabs if t.label == "Journal d'audit")
-    assert not journal.dataframe and "Aucun événement pour ces filtres." in [i.value for i in journal.info]
+    assert not journal.dataframe
+    assert "Aucun événement pour ces filtres." in [i.value for i in journal.info]
     at.date_input(key="admin_a_du").set_value(dt.date.today() - dt.timedelta(days=1)).run()
     assert len(_table(at, "Journal d'audit")) == 1
     assert at.get("download_button"), "export offered"
@@ -223,8 +234,10 @@ def test_refusal_quoting_the_file_shows_its_text_literally(app_env: str, engine:
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "Fichier refusé" in message
-    assert "![" not in message and "<img" not in message
-    assert r"!\[X\](HTTP://EVIL.EXAMPLE/A.PNG)" in message and r"\<IMG SRC=X ONERROR=ALERT(1)\>" in message
+    assert "![" not in message
+    assert "<img" not in message
+    assert r"!\[X\](HTTP://EVIL.EXAMPLE/A.PNG)" in message
+    assert r"\<IMG SRC=X ONERROR=ALERT(1)\>" in message
     assert _count(engine, Qpv) == 0
 
 

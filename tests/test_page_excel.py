@@ -67,7 +67,8 @@ def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
     assert not at.exception
     assert any("rien n'a été importé" in e.value for e in at.error)
     errors = at.dataframe[0].value
-    assert list(errors["Colonne"]) == ["Date"] and list(errors["Valeur"]) == ["31/06/2023"]
+    assert list(errors["Colonne"]) == ["Date"]
+    assert list(errors["Valeur"]) == ["31/06/2023"]
     assert (_count(engine, Rencontre), _count(engine, AuditEvent)) == before
 
     at.file_uploader(key="excel_upload").set_value(
@@ -85,7 +86,8 @@ def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> 
     at.switch_page(PAGE).run()
     assert not at.exception
     box = at.selectbox(key="excel_departement")
-    assert box.options[0].startswith("75") and len(box.options) == 8
+    assert box.options[0].startswith("75")
+    assert len(box.options) == 8
     box.select("93").run()
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == ["Télécharger la synthèse départementale"]
@@ -109,7 +111,8 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
         at.run()  # the page polls the background job
         assert not at.exception
     job = ui_excel.national_job()
-    assert job is not None and job.data is not None
+    assert job is not None
+    assert job.data is not None
     assert "Départements" in load_workbook(io.BytesIO(job.data), read_only=True).sheetnames
     # Nothing changed: another commission member gets the same workbook at once, no new build.
     other = open_app(role="admin")

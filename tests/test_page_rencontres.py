@@ -71,12 +71,14 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     # Corrected: saved, covering two QPV directly.
     at.number_input(key="rf_jeunes").set_value(8)
     at.button(key="rf_submit").click().run()
-    assert not at.exception and not _errors(at), _errors(at)
+    assert not at.exception, _errors(at)
+    assert not _errors(at), _errors(at)
     assert any("enregistrée" in s.value for s in at.success)
     with Session(db) as session:
         rencontre = session.exec(select(Rencontre)).one()
         links = session.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id)).all()
-    assert sorted(links) == ["QN09301A", "QN09302A"] and rencontre.jeunes == 8
+    assert sorted(links) == ["QN09301A", "QN09302A"]
+    assert rencontre.jeunes == 8
     assert at.selectbox(key="rf_choice").value == rencontre.id
 
     # Three contributions through the data editor (labels, as the editor shows them).
@@ -102,7 +104,8 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     # A PDF compte rendu.
     at.file_uploader[0].set_value(("compte-rendu.pdf", PDF, "application/pdf")).run()
     at.button(key="rd_save").click().run()
-    assert not at.exception and not _errors(at), _errors(at)
+    assert not at.exception, _errors(at)
+    assert not _errors(at), _errors(at)
     with Session(db) as session:
         assert session.exec(select(Document.nom_fichier)).one() == "compte-rendu.pdf"
     assert any("compte-rendu.pdf" in b.label for b in at.get("download_button"))
@@ -111,14 +114,18 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
     at.date_input(key="rf_synthese_envoyee_le").set_value(MEETING + dt.timedelta(days=10))
     at.number_input(key="rf_participants_accord_synthese").set_value(25)
     at.button(key="rf_submit").click().run()
-    assert not at.exception and not _errors(at), _errors(at)
+    assert not at.exception, _errors(at)
+    assert not _errors(at), _errors(at)
     table = at.dataframe[0].value
     row = table[table["N°"] == rencontre.id].iloc[0]
-    assert bool(row["Compte rendu"]) and row["Contributions"] == 3 and bool(row["Chaîne complète"])
+    assert bool(row["Compte rendu"])
+    assert row["Contributions"] == 3
+    assert bool(row["Chaîne complète"])
     with Session(db) as session:
         frame = list_rencontres(session, actor=REFERENT_93, departement_code="93")
         # Version 3: created, contributions saved (they are part of the rencontre), synthesis.
-        assert frame["chaine_complete"].tolist() == [True] and frame["version"].tolist() == [3]
+        assert frame["chaine_complete"].tolist() == [True]
+        assert frame["version"].tolist() == [3]
 
         # Meanwhile another référent of the 93 saves the same rencontre...
         update_rencontre(session, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=3, data={"notes": "Vu"})
@@ -137,7 +144,8 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
         assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
     # Reloading shows the stored version (with the other référent's note); saving then works.
     at.button(key="rf_reload").click().run()
-    assert at.text_area(key="rf_notes").value == "Vu" and not _errors(at)
+    assert at.text_area(key="rf_notes").value == "Vu"
+    assert not _errors(at)
     at.text_input(key="rf_lieu").input("Mairie annexe")
     at.button(key="rf_submit").click().run()
     assert not _errors(at), _errors(at)
@@ -158,7 +166,8 @@ def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # 
     with Session(db) as session:
         assert len(session.exec(select(Rencontre)).all()) == 1
     at.button(key="rf_force").click().run()
-    assert not at.exception and not _errors(at), _errors(at)
+    assert not at.exception, _errors(at)
+    assert not _errors(at), _errors(at)
     with Session(db) as session:
         assert sorted(session.exec(select(Rencontre.lieu)).all()) == ["Autre salle", "Centre social Jacques-Prévert"]
 

@@ -134,9 +134,8 @@ def test_departement_page_without_sign_in(data: dict[str, int], anonymous: None)
         "Partager cette page",
     ]
     upcoming = _tables(at)[0]
-    assert upcoming["Accessibilité"].tolist() == ["Accès PMR"] and upcoming["Horaires"].tolist() == [
-        "de 18 h 00 à 20 h 00"
-    ]
+    assert upcoming["Accessibilité"].tolist() == ["Accès PMR"]
+    assert upcoming["Horaires"].tolist() == ["de 18 h 00 à 20 h 00"]
     assert any(label.startswith("Ajouter ces rencontres à mon agenda") for label in _download_labels(at))
     assert any('/app/static/agenda/93.ics" ' in h.value for h in at.get("html"))
     assert any("« cr-public.pdf »" in label for label in _download_labels(at))
@@ -163,7 +162,8 @@ def test_quartier_page_by_its_shareable_address(data: dict[str, int], anonymous:
 
 def test_document_address_serves_published_and_refuses_the_rest(data: dict[str, int], anonymous: None) -> None:
     at = _public({"document": str(data["published"])})
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     assert _download_labels(at) == ["Télécharger « cr-public.pdf » (0 Ko)"]
     for value in (str(data["hidden"]), "999999", "abc"):
         refused = _public({"document": value})
@@ -183,7 +183,10 @@ def test_anonymous_is_refused_every_agent_page(data: dict[str, int], anonymous: 
         at.switch_page(PAGES[key].path).run()
     assert not at.exception
     assert [b.label for b in at.button] == ["Se connecter avec ProConnect"]
-    assert not at.dataframe and not at.get("html") and not at.metric and not at.tabs
+    assert not at.dataframe
+    assert not at.get("html")
+    assert not at.metric
+    assert not at.tabs
     _no_secret(_rendered(at))
 
 
@@ -192,7 +195,8 @@ def test_public_page_in_demo_mode_shows_no_agent_content(data: dict[str, int]) -
     at.query_params["dep"] = "93"
     at.switch_page(PAGE).run()
     assert not at.exception
-    assert not at.sidebar.selectbox and not any("Mode démonstration" in w.value for w in at.warning)
+    assert not at.sidebar.selectbox
+    assert not any("Mode démonstration" in w.value for w in at.warning)
     _no_secret(_rendered(at))
 
 
@@ -235,7 +239,8 @@ def test_prefet_de_region_records_an_engagement_shown_on_the_public_page(data: d
     at.text_area(key="eg_texte_0_0").input("Un centre de santé ouvrira en 2025.")
     at.text_area(key="eg_jalons_0_0").input("01/09/2024 Permis de construire\nOuverture au public")
     at.button(key="eg_save_0_0").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     public_page = _public({"qpv": "QN09302A"})
     assert "Ouverture d'un centre de santé" in [s.value for s in public_page.subheader]
     milestones = _tables(public_page)[-1]

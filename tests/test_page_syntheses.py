@@ -47,7 +47,8 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
     at.text_area(key="sy_enseignements_93_0").input("La sécurité d'abord.")
     at.text_area(key="sy_vigilance_93_0").input(TRICKY)
     _button(at, "Enregistrer les textes").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     with Session(dep93) as session:
         texts = textes_synthese(session, actor=REFERENT, departement_code="93")
         assert (texts.version, texts.enseignements, texts.vigilance) == (1, "La sécurité d'abord.", TRICKY)
@@ -56,7 +57,8 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
     at.run()
     at.date_input(key="sy_date_region_93").set_value(dt.date(2023, 8, 28))
     _button(at, "Transmettre à la préfecture de région").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     assert _statut(dep93) == "transmise_region"
 
     prefet = open_app(role="prefet_region", region="11")
@@ -65,7 +67,8 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
     prefet.selectbox(key="sy_traiter").select("93").run()
     prefet.text_area(key="sy_commentaire_93").input("Ajouter les <quartiers> non couverts")
     _button(prefet, "Renvoyer au département (à reprendre)").click().run()
-    assert not prefet.exception and not prefet.error, [e.value for e in prefet.error]
+    assert not prefet.exception, [e.value for e in prefet.error]
+    assert not prefet.error, [e.value for e in prefet.error]
     assert _statut(dep93) == "a_reprendre"
 
     at = open_app(role="referent", departement="93")

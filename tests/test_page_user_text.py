@@ -126,7 +126,8 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
     at.selectbox(key="rf_choice").select(ids["past"]).run()
     assert_nothing_interpreted(at)
     assert PAYLOAD in _cells(at)  # the list's "Lieu" column
-    assert at.text_input(key="rf_lieu").value == PAYLOAD and at.text_area(key="rf_notes").value == PAYLOAD
+    assert at.text_input(key="rf_lieu").value == PAYLOAD
+    assert at.text_area(key="rf_notes").value == PAYLOAD
     labels = [b.label for b in at.get("download_button")]
     assert any("\\[cr\\]" in label for label in labels), labels  # the file name, escaped
 
@@ -139,7 +140,9 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
     at.button(key="rf_submit").click().run()
     assert_nothing_interpreted(at)
     doublon = [e.value for e in at.error if "Doublon probable" in e.value]
-    assert doublon and "!\\[x\\]" in doublon[0] and "\\<script\\>" in doublon[0], doublon
+    assert doublon, doublon
+    assert "!\\[x\\]" in doublon[0], doublon
+    assert "\\<script\\>" in doublon[0], doublon
 
     # A compte rendu whose name is Markdown: the notice and the button quote it escaped.
     at.selectbox(key="rf_choice").select(ids["past"]).run()
@@ -160,7 +163,8 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
     at.button(key="rc_save").click().run()
     assert_nothing_interpreted(at)
     refused = [e.value for e in at.error if "Thème" in e.value]
-    assert refused and "\\<script\\>" in refused[0], [e.value for e in at.error]
+    assert refused, [e.value for e in at.error]
+    assert "\\<script\\>" in refused[0], [e.value for e in at.error]
 
 
 def test_reader_sees_notes_and_contributions_as_text(ids: dict[str, int]) -> None:
@@ -178,7 +182,8 @@ def test_agenda_shows_user_text_as_text(ids: dict[str, int]) -> None:
     at = _page("pages/2_Agenda.py", role="referent", departement="93")
     assert_nothing_interpreted(at)
     table = _frame(at, "Adresse")
-    assert table["Lieu"].tolist() == [PAYLOAD] and table["Adresse"].tolist() == [PAYLOAD]
+    assert table["Lieu"].tolist() == [PAYLOAD]
+    assert table["Adresse"].tolist() == [PAYLOAD]
 
 
 def test_the_check_itself_catches_markdown() -> None:

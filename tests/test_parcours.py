@@ -41,9 +41,11 @@ def test_a_finished_campaign_opens_at_the_end_of_its_restitution_window() -> Non
     campaign = {"restitution_fin": dt.date(2023, 12, 21)}
     shown, sentence = default_au(campaign, dt.date(2026, 11, 25))
     assert shown == dt.date(2023, 12, 21)
-    assert "Campagne terminée" in sentence and "21/12/2023" in sentence
+    assert "Campagne terminée" in sentence
+    assert "21/12/2023" in sentence
     shown, sentence = default_au(campaign, dt.date(2023, 6, 1))
-    assert shown == dt.date(2023, 6, 1) and "aujourd'hui" in sentence
+    assert shown == dt.date(2023, 6, 1)
+    assert "aujourd'hui" in sentence
 
 
 def _links(at) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
@@ -66,7 +68,9 @@ def test_mon_departement_action_lists_name_and_open_the_rencontre(demo: Engine) 
     text, query = late[0]
     # Names the rencontre number and the quartier with its commune; no negative countdown.
     assert text.startswith(f"Rencontre n° {query['rencontre']} du ")
-    assert "(" in text and "échue depuis" in text and "-" not in text.split("échue depuis")[1]
+    assert "(" in text
+    assert "échue depuis" in text
+    assert "-" not in text.split("échue depuis")[1]
     assert query["departement"] == "93"
     assert any("compte rendu à déposer" in t for t, _ in links)
     # No "Jours restants" column with negative numbers anywhere on the page.
@@ -89,7 +93,8 @@ def test_planifier_une_rencontre_prefills_the_uncovered_quartier(demo: Engine) -
     at.date_input(key="couverture_au_departement").set_value(dt.date(2023, 3, 1)).run()
     assert not at.exception
     plan = [(text, q) for text, q in _links(at) if "planifier" in q]
-    assert plan and all(text.endswith(": planifier une rencontre") for text, _ in plan)
+    assert plan
+    assert all(text.endswith(": planifier une rencontre") for text, _ in plan)
     _text, query = plan[0]
     at.query_params.update(query)
     at.switch_page("pages/1_Rencontres.py").run()
@@ -107,7 +112,8 @@ def test_readers_get_no_planifier_link(demo: Engine) -> None:
     at.date_input(key="couverture_au_region").set_value(dt.date(2023, 3, 1)).run()
     assert not at.exception
     links = _links(at)
-    assert links and not any("planifier" in q for _, q in links)
+    assert links
+    assert not any("planifier" in q for _, q in links)
 
 
 def test_ma_region_ranks_departements_by_risk() -> None:

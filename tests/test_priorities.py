@@ -228,7 +228,8 @@ def test_recurring_words_and_phrases_with_their_contributions(jeu: Session) -> N
     listed, total = p.contributions_du_terme(
         jeu, actor=COMMISSION, filtres=p.Filtres(theme="logement"), terme="mal isolés"
     )
-    assert total == 2 and len(listed) == 2
+    assert total == 2
+    assert len(listed) == 2
     assert set(listed["lieu"]) == {"Salle B"}
     # Per territory: the 75 has only its own words.
     paris = p.mots_frequents(jeu, actor=COMMISSION, filtres=p.Filtres(departement="75"))
@@ -240,7 +241,8 @@ def test_csv_and_excel_exports_of_the_filtered_view(jeu: Session) -> None:
     csv = p.export_csv(jeu, actor=COMMISSION, filtres=filtres, quoi="contributions")
     assert csv.startswith("\ufeff".encode())
     table = pd.read_csv(io.BytesIO(csv), sep=";", encoding="utf-8-sig")
-    assert len(table) == 12 and "Quartiers (QPV)" in table.columns
+    assert len(table) == 12
+    assert "Quartiers (QPV)" in table.columns
     assert "15/06/2023" in set(table["Date de la rencontre"])
     ranking_csv = pd.read_csv(
         io.BytesIO(p.export_csv(jeu, actor=COMMISSION, filtres=filtres, quoi="classement")), sep=";", decimal=","
@@ -249,7 +251,8 @@ def test_csv_and_excel_exports_of_the_filtered_view(jeu: Session) -> None:
     book = openpyxl.load_workbook(io.BytesIO(p.export_excel(jeu, actor=COMMISSION, filtres=filtres)))
     assert book.sheetnames == ["Filtres", "Classement par axe", "Classement tous axes", "Contributions"]
     rows = list(book["Classement tous axes"].iter_rows(values_only=True))
-    assert rows[1][2] == "Logement et habitat" and rows[1][3] == 10
+    assert rows[1][2] == "Logement et habitat"
+    assert rows[1][3] == 10
     assert book["Contributions"].max_row == 13
     assert ("Région", "Île-de-France") in list(book["Filtres"].iter_rows(values_only=True))
 
@@ -268,10 +271,14 @@ def test_recurring_words_follow_the_reading_scope_of_texts(jeu: Session) -> None
     assert p.mots_frequents(jeu, actor=REFERENT_93, filtres=on_75).empty
     assert set(p.mots_frequents(jeu, actor=COMMISSION, filtres=on_75)["terme"]) == {"police", "proximite"}
     listed, total = p.contributions_du_terme(jeu, actor=REFERENT_93, filtres=on_75, terme="police")
-    assert listed.empty and total == 0
+    assert listed.empty
+    assert total == 0
     # Unfiltered, the référent counts only its own département's texts (8 + 2 + 1 of the 93).
     own = p.mots_frequents(jeu, actor=REFERENT_93, filtres=TOUT).set_index("terme")["contributions"]
-    assert "police" not in own and "scolaire" not in own and own["logements"] == 10
+    assert "police" not in own
+    assert "scolaire" not in own
+    assert own["logements"] == 10
     # A préfecture de région reads its région only: the 93 and the 75, not the 13.
     idf = p.mots_frequents(jeu, actor=replace(PREFET_PACA, region_code="11"), filtres=TOUT)
-    assert "police" in set(idf["terme"]) and "scolaire" not in set(idf["terme"])
+    assert "police" in set(idf["terme"])
+    assert "scolaire" not in set(idf["terme"])

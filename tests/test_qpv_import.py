@@ -43,7 +43,8 @@ def test_real_2024_file(session: Session, qpv_2024_csv: Path) -> None:
     again = import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
     session.commit()
     assert sum(again.unchanged.values()) == 1493
-    assert not again.created and not again.updated
+    assert not again.created
+    assert not again.updated
     assert _count(session, Qpv) == 1493
 
 
@@ -99,8 +100,10 @@ def test_broken_file_is_refused_whole_and_names_each_line(session: Session) -> N
         import_qpv(session, actor=SYSTEM, content=content, filename="casse.csv")
     session.rollback()
     message = str(caught.value)
-    assert "ligne 3" in message and "XX123" in message
-    assert "ligne 4" in message and "vide" in message
+    assert "ligne 3" in message
+    assert "XX123" in message
+    assert "ligne 4" in message
+    assert "vide" in message
     assert "ligne 2" not in message
     assert _count(session, Qpv) == 0
     assert _count(session, AuditEvent) == audit_before

@@ -74,7 +74,8 @@ def test_xlsx_declaring_a1_reads_every_row(session: Session, qpv_2024_csv: Path)
 
     report = import_qpv(session, actor=SYSTEM, content=content, filename="qpv.xlsx")
     session.commit()
-    assert report.total == 105 and _count(session, Qpv) == 105
+    assert report.total == 105
+    assert _count(session, Qpv) == 105
     assert session.get(Qpv, real[-1]["code_qp"]).nom == real[-1]["lib_qp"]  # type: ignore[union-attr]
 
 
@@ -122,7 +123,9 @@ def test_data_gouv_layout_gives_the_same_list_as_the_plain_file(
 ) -> None:
     content = _data_gouv_csv(qpv_2024_csv, quoted=quoted)
     formula = b'"=""13055;13070"""' if quoted else b';="13055;13070";'
-    assert formula in content and b"Marseille; La Penne" in content and b"\r\n" in content
+    assert formula in content
+    assert b"Marseille; La Penne" in content
+    assert b"\r\n" in content
     report = import_qpv(session, actor=SYSTEM, content=content, filename="listeqp2024.csv")
     session.commit()
     assert sum(report.created.values()) == 1493
@@ -135,7 +138,9 @@ def test_data_gouv_layout_gives_the_same_list_as_the_plain_file(
     # The plain file describes exactly the same list: importing it changes nothing.
     again = import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
     session.commit()
-    assert sum(again.unchanged.values()) == 1493 and not again.created and not again.updated
+    assert sum(again.unchanged.values()) == 1493
+    assert not again.created
+    assert not again.updated
     assert "data.gouv.fr" not in again.layout
 
 
@@ -146,8 +151,10 @@ def test_error_list_has_no_stray_separator(session: Session) -> None:
     message = str(caught.value)
     assert not re.search(r":\s*;", message), message
     assert message.startswith("Fichier refusé, rien n'a été importé (2 erreurs)")
-    assert "ligne 2" in message and "XX123" in message
-    assert "ligne 3" in message and "« 930X5 »" in message  # the code, not the formula around it
+    assert "ligne 2" in message
+    assert "XX123" in message
+    assert "ligne 3" in message
+    assert "« 930X5 »" in message
 
 
 # --- Encodings ---------------------------------------------------------------------------
@@ -227,8 +234,10 @@ def test_binary_file_is_refused_in_french_by_the_cli(
     path.write_bytes(content)
     assert main(["import-qpv", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("Erreur : ") and fragment in err, err
-    assert "Traceback" not in err and "_csv" not in err
+    assert err.startswith("Erreur : "), err
+    assert fragment in err, err
+    assert "Traceback" not in err
+    assert "_csv" not in err
 
 
 def test_missing_path_is_refused_in_french_by_the_cli(
@@ -238,8 +247,10 @@ def test_missing_path_is_refused_in_french_by_the_cli(
     for path in (tmp_path / "absent.csv", tmp_path):
         assert main(["import-qpv", str(path)]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("Erreur : ") and str(path) in err, err
-        assert "Traceback" not in err and "Errno" not in err
+        assert err.startswith("Erreur : "), err
+        assert str(path) in err, err
+        assert "Traceback" not in err
+        assert "Errno" not in err
 
 
 # --- A file with more QPV than one SQL statement takes -----------------------------------
@@ -271,12 +282,15 @@ def test_a_file_beyond_the_sql_variable_limit_imports_in_batches(session: Sessio
     report = import_qpv(session, actor=SYSTEM, content=content, filename="enorme.csv")
     session.commit()
     elapsed = time.perf_counter() - started
-    assert sum(report.created.values()) == count and _count(session, Qpv) == count
-    assert _count(session, QpvCommune) == count and _count(session, QpvEpci) == count
+    assert sum(report.created.values()) == count
+    assert _count(session, Qpv) == count
+    assert _count(session, QpvCommune) == count
+    assert _count(session, QpvEpci) == count
     again = import_qpv(
         session, actor=SYSTEM, content=content.replace(b"Commune 7;", b"Commune sept;"), filename="e.csv"
     )
     session.commit()
-    assert sum(again.updated.values()) == 1 and sum(again.unchanged.values()) == count - 1
+    assert sum(again.updated.values()) == 1
+    assert sum(again.unchanged.values()) == count - 1
     assert _count(session, AuditEvent) >= 2
     assert elapsed < 300, f"{elapsed:.0f} s pour {count} quartiers"

@@ -97,7 +97,8 @@ def test_each_response_counts_for_one_and_the_index_compares_the_channels(two_ch
     session = two_channels
     side = q.deux_canaux(session, actor=COMMISSION, filtres=Filtres()).set_index("theme")
     # Culture only exists through the coded free texts: absent from the meetings, no index.
-    assert side.loc["culture", "citations"] == 30 and side.loc["culture", "contributions"] == 0
+    assert side.loc["culture", "citations"] == 30
+    assert side.loc["culture", "contributions"] == 0
     assert side.loc["culture", "indice"] != side.loc["culture", "indice"]  # NaN
     row = side.loc["logement"]
     assert row["indice"] == pytest.approx(row["part_questionnaire"] / row["part_rencontres_canal"])

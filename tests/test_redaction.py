@@ -89,7 +89,8 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
     headings, paragraphs, cells = _texts_docx(docx_bytes)
     odt_headings, odt_text = _texts_odt(odt_bytes)
     for heading in AXES_HEADINGS:
-        assert heading in headings and heading in odt_headings
+        assert heading in headings
+        assert heading in odt_headings
     assert [h for h in headings if re.match(r"^\d\. ", h)] == [
         "1. La démarche", "2. Enseignements principaux", "3. Ce que disent les habitants, axe par axe",
         "4. Spécificités et points de vigilance", "5. Annexes",
@@ -101,9 +102,11 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
         f"non couvert(s). Taux de couverture : {fr_percent(float(counts['taux_couverts']))}."
     )
     assert coverage_sentence.startswith("4 quartier(s) prioritaire(s) : 1 couvert(s) dans les délais, 1 couvert(s)")
-    assert coverage_sentence in paragraphs and coverage_sentence in odt_text
+    assert coverage_sentence in paragraphs
+    assert coverage_sentence in odt_text
     held = f"{fr_number(int(counts['rencontres_tenues']))} rencontre(s) tenue(s) entre le 10/06/2023 et le 20/08/2023"
-    assert any(p.startswith(held) for p in paragraphs) and held in odt_text
+    assert any(p.startswith(held) for p in paragraphs)
+    assert held in odt_text
     # Each axis' table: rang, theme, contributions, part — the classement rows.
     for r in ranking.itertuples():
         row = [fr_number(int(r.rang)), r.theme_libelle, fr_number(int(r.contributions)), fr_percent(float(r.part))]
@@ -111,19 +114,24 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
     assert ["Femmes", "31", fr_percent(31 / 52), fr_percent(31 / 52)] in cells  # France = the 93 here (69: none)
     # Quotes verbatim with their rencontre number; the rule is printed.
     quote = "« Plus de médiateurs le soir »"
-    assert quote in paragraphs and quote in odt_text
+    assert quote in paragraphs
+    assert quote in odt_text
     source = f"Rencontre n° {departement['first']}, 10/06/2023, QN09301M Cité 1"
-    assert source in paragraphs and source in odt_text
-    assert f"« {TRICKY} »" in paragraphs and f"« {TRICKY} »" in odt_text
+    assert source in paragraphs
+    assert source in odt_text
+    assert f"« {TRICKY} »" in paragraphs
+    assert f"« {TRICKY} »" in odt_text
     assert REGLE_CITATIONS in paragraphs
     # Free text, user text rendered as text.
     for text in ("La sécurité d'abord.", TRICKY, "Mobiliser davantage les jeunes."):
-        assert text in paragraphs and text in odt_text
+        assert text in paragraphs
+        assert text in odt_text
     assert any(p == "Cité 3 (QN09303M) — Non couvert : Travaux dans la salle" for p in paragraphs)
     assert ["QN09303M", "Cité 3", "", "Non couvert", "Travaux dans la salle"] in cells
     with zipfile.ZipFile(io.BytesIO(docx_bytes)) as archive:
         xml = archive.read("word/document.xml").decode()
-        assert "&lt;b&gt;gras&lt;/b&gt; &amp; " in xml and "<b>" not in xml
+        assert "&lt;b&gt;gras&lt;/b&gt; &amp; " in xml
+        assert "<b>" not in xml
         assert 'instr="PAGE"' in archive.read("word/footer1.xml").decode()
     with zipfile.ZipFile(io.BytesIO(odt_bytes)) as archive:
         assert "&lt;b&gt;gras&lt;/b&gt;" in archive.read("content.xml").decode()
@@ -135,7 +143,8 @@ def test_quote_rule_takes_the_best_ranked_one_per_rencontre(session: Session, de
     securite = next(t for t in data.axes["changements"] if t.theme == "securite")
     # Ranked 1 in both meetings: the older meeting first; "Éclairer les halls" is its second.
     assert [q.texte for q in securite.citations] == ["Plus de médiateurs le soir", "Une police de proximité"]
-    assert securite.rang == 1 and securite.contributions == 3
+    assert securite.rang == 1
+    assert securite.contributions == 3
     assert [t.rang for t in data.axes["changements"]] == [1, 2]
     assert axe_titre("changements") == "Changements attendus d'ici 2030"
 

@@ -144,7 +144,8 @@ def test_each_person_receives_the_lines_due_around_the_deadlines(campagne: Sessi
     assert (bilan.messages, bilan.echecs) == (len(expected), 0)
     ref93 = recus[REF93]
     assert ref93["From"] == "relances@quartiers2030.gouv.fr"
-    assert ref93["Subject"].startswith("Quartiers 2030 : ") and ref93["Subject"].endswith(f"au {au:%d/%m/%Y}")
+    assert ref93["Subject"].startswith("Quartiers 2030 : ")
+    assert ref93["Subject"].endswith(f"au {au:%d/%m/%Y}")
     body = texte(ref93)
     for line in ATTENDU[au]:
         assert line in body, (line, body)
@@ -154,7 +155,8 @@ def test_each_person_receives_the_lines_due_around_the_deadlines(campagne: Sessi
     if au == dt.date(2023, 7, 29):
         assert "Rencontre du 15/07/2023 (Salle 15/07) : tenue" not in body
     # Each one's scope only, and never a contribution text.
-    assert "QN01301M" in texte(recus[REF13]) and "QN09302M" not in texte(recus[REF13])
+    assert "QN01301M" in texte(recus[REF13])
+    assert "QN09302M" not in texte(recus[REF13])
     assert "Rencontre du" not in texte(recus[REF13])
     for message in boite.recus:
         assert SECRET not in message.as_string()
@@ -173,7 +175,8 @@ def test_a_second_run_the_same_day_sends_nothing_twice(campagne: Session, boite:
     first = envoyer(campagne, actor=SYSTEM, au=au)
     second = envoyer(campagne, actor=SYSTEM, au=au)
 
-    assert first.messages == 3 and (second.destinataires, second.messages) == (0, 0)
+    assert first.messages == 3
+    assert (second.destinataires, second.messages) == (0, 0)
     assert len(boite.recus) == 3
     runs = campagne.exec(select(RelanceExecution).order_by(RelanceExecution.id)).all()  # type: ignore[arg-type]
     assert [(r.messages, r.echecs) for r in runs] == [(3, 0), (0, 0)]
@@ -183,7 +186,8 @@ def test_a_second_run_the_same_day_sends_nothing_twice(campagne: Session, boite:
     envoyer(campagne, actor=SYSTEM, au=au)
     assert len(boite.recus) == 4
     last = texte(boite.recus[-1])
-    assert "QN09303M" in last and "QN09302M" not in last
+    assert "QN09303M" in last
+    assert "QN09302M" not in last
     # The next day, the reminders come back.
     envoyer(campagne, actor=SYSTEM, au=au + dt.timedelta(days=1))
     assert "QN09302M" in texte(boite.par_destinataire()[REF93])
@@ -198,12 +202,15 @@ def test_a_failing_recipient_does_not_stop_the_others(campagne: Session, boite: 
     assert (bilan.messages, bilan.echecs) == (2, 1)
     with Session(engine) as other:
         run = other.get(RelanceExecution, bilan.execution_id)
-        assert run is not None and run.erreurs[0]["email"] == REF13 and "550" in run.erreurs[0]["erreur"]
+        assert run is not None
+        assert run.erreurs[0]["email"] == REF13
+        assert "550" in run.erreurs[0]["erreur"]
         assert not other.exec(select(RelanceEnvoi).where(RelanceEnvoi.email == REF13)).all()
     # Once the mailbox accepts it, the next run sends that one only.
     boite.refuse = set()
     again = envoyer(campagne, actor=SYSTEM, au=au)
-    assert again.messages == 1 and str(boite.recus[-1]["To"]) == REF13
+    assert again.messages == 1
+    assert str(boite.recus[-1]["To"]) == REF13
 
 
 def test_opt_out_per_kind_is_honoured(campagne: Session, boite: Boite) -> None:
@@ -218,7 +225,8 @@ def test_opt_out_per_kind_is_honoured(campagne: Session, boite: Boite) -> None:
     recus = boite.par_destinataire()
     assert REF13 not in recus  # its only line was a quartier
     body = texte(recus[REF93])
-    assert "QN09302M" not in body and "synthèse aux participants" in body
+    assert "QN09302M" not in body
+    assert "synthèse aux participants" in body
     with pytest.raises(Exception, match="inconnu"):
         enregistrer_desabonnements(campagne, actor=referent, desabonnes=["bilan_hebdomadaire"])
 
@@ -242,7 +250,8 @@ def test_dry_run_prints_and_sends_nothing(
     assert main(["relances", "--au", "31/07/2023"]) == 0
 
     out = capsys.readouterr().out
-    assert f"À : {REF93}" in out and f"À : {COMMISSION}" in out
+    assert f"À : {REF93}" in out
+    assert f"À : {COMMISSION}" in out
     assert "4 relance(s) à envoyer (simulation" in out
     campagne.expire_all()
     assert not campagne.exec(select(RelanceEnvoi)).all()

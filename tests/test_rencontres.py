@@ -65,12 +65,16 @@ def test_create_writes_rencontre_direct_links_and_audit_in_one_transaction(sessi
     version_before = audit.data_version(session)
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     session.commit()
-    assert rencontre.id is not None and rencontre.version == 1
-    assert rencontre.departement_code == "93" and rencontre.cree_par == REFERENT_93.email
+    assert rencontre.id is not None
+    assert rencontre.version == 1
+    assert rencontre.departement_code == "93"
+    assert rencontre.cree_par == REFERENT_93.email
     assert _links(session, rencontre.id) == {"QN09301A": True, "QN09302A": True}
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "rencontre")).one()
-    assert event.action == "creation" and event.avant is None
-    assert event.apres["qpv"] == ["QN09301A", "QN09302A"] and event.apres["participants"] == 40
+    assert event.action == "creation"
+    assert event.avant is None
+    assert event.apres["qpv"] == ["QN09301A", "QN09302A"]
+    assert event.apres["participants"] == 40
     assert audit.data_version(session) == version_before + 1
 
 
@@ -91,9 +95,12 @@ def test_labels_and_spreadsheet_text_are_accepted(session: Session) -> None:
             qpv_codes="qn09301a, QN09302A",
         ),
     )
-    assert clean["type_lieu"] == "centre_social" and clean["format"] == "marche_exploratoire"
+    assert clean["type_lieu"] == "centre_social"
+    assert clean["format"] == "marche_exploratoire"
     assert clean["organisateurs"] == ["prefecture", "conseil_citoyen"]
-    assert clean["heure_debut"] == dt.time(18, 30) and clean["participants"] == 1200 and clean["femmes"] == 600
+    assert clean["heure_debut"] == dt.time(18, 30)
+    assert clean["participants"] == 1200
+    assert clean["femmes"] == 600
     assert clean["representant_etat_present"] is True
     assert clean["qpv_codes"] == ["QN09301A", "QN09302A"]
 
@@ -135,6 +142,14 @@ def test_held_rencontre_not_in_future_but_planned_may_be(session: Session) -> No
     assert "futur" in _errors(session, held(date=future))["date"][0]
     clean = validate_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", date=future))
     assert clean["date"] == future
+
+
+def test_the_day_of_validation_is_an_argument(session: Session) -> None:
+    """Replaying a form as of a past day: "in the future" is judged against that day."""
+    meeting = TODAY - dt.timedelta(days=10)
+    assert "futur" in _errors(session, held(date=meeting), today=meeting - dt.timedelta(days=1))["date"][0]
+    clean = validate_rencontre(session, actor=REFERENT_93, data=held(date=meeting), today=meeting)
+    assert clean["date"] == meeting
 
 
 def test_synthesis_not_before_meeting_nor_in_future(session: Session) -> None:
@@ -263,12 +278,16 @@ def test_update_increments_version_and_keeps_absent_fields(session: Session) -> 
         data={"synthese_envoyee_le": sent, "participants_accord_synthese": 25},
     )
     session.commit()
-    assert updated.version == 2 and updated.synthese_envoyee_le == sent and updated.participants == 40
+    assert updated.version == 2
+    assert updated.synthese_envoyee_le == sent
+    assert updated.participants == 40
     assert updated.modifie_par == REFERENT_93_BIS.email
     assert _links(session, rencontre.id) == {"QN09301A": True, "QN09302A": True}  # type: ignore[arg-type]
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "modification")).one()
-    assert event.avant["synthese_envoyee_le"] is None and event.apres["synthese_envoyee_le"] == sent.isoformat()
-    assert event.avant["version"] == 1 and event.apres["version"] == 2
+    assert event.avant["synthese_envoyee_le"] is None
+    assert event.apres["synthese_envoyee_le"] == sent.isoformat()
+    assert event.avant["version"] == 1
+    assert event.apres["version"] == 2
 
 
 def test_stale_version_is_refused_with_a_clear_message_and_changes_nothing(session: Session) -> None:
@@ -278,7 +297,8 @@ def test_stale_version_is_refused_with_a_clear_message_and_changes_nothing(sessi
     with pytest.raises(ConflitDeVersion) as caught:
         update_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id, version=1, data={"lieu": "Gymnase"})
     message = str(caught.value)
-    assert "a été modifiée par adjoint.93@test.gouv.fr" in message and "rechargez la rencontre" in message
+    assert "a été modifiée par adjoint.93@test.gouv.fr" in message
+    assert "rechargez la rencontre" in message
     session.rollback()
     assert session.get(Rencontre, rencontre.id).lieu == "Mairie"  # type: ignore[union-attr]
     with pytest.raises(ConflitDeVersion):
@@ -321,7 +341,8 @@ def test_cancel_keeps_history_and_requires_a_reason(session: Session) -> None:
     assert (cancelled.statut, cancelled.motif_annulation, cancelled.version) == ("annulee", "Canicule", 2)
     assert _links(session, planned.id)  # type: ignore[arg-type]
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "annulation")).one()
-    assert event.avant["statut"] == "prevue" and event.apres["statut"] == "annulee"
+    assert event.avant["statut"] == "prevue"
+    assert event.apres["statut"] == "annulee"
     tenue = create_rencontre(session, actor=REFERENT_93, data=held(qpv_codes=["QN09303A"]))
     with pytest.raises(ValidationError, match="tenue ne peut pas être annulée"):
         cancel_rencontre(session, actor=REFERENT_93, rencontre_id=tenue.id, version=1, motif="x")
@@ -333,9 +354,11 @@ def test_delete_is_for_administrators_only_and_audited(session: Session) -> None
         delete_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id)
     delete_rencontre(session, actor=ADMIN, rencontre_id=rencontre.id)
     session.commit()
-    assert session.get(Rencontre, rencontre.id) is None and not _links(session, rencontre.id)  # type: ignore[arg-type]
+    assert session.get(Rencontre, rencontre.id) is None
+    assert not _links(session, rencontre.id)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "suppression")).one()
-    assert event.acteur == ADMIN.email and event.avant["lieu"] == "Centre social Jacques-Prévert"
+    assert event.acteur == ADMIN.email
+    assert event.avant["lieu"] == "Centre social Jacques-Prévert"
     with pytest.raises(IntrouvableError):
         delete_rencontre(session, actor=ADMIN, rencontre_id=rencontre.id)
 

@@ -43,7 +43,8 @@ def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: 
     assert stored.texte_norm == "etudes dirigees"
     assert created[2].texte == "Rénover les halls"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "contributions")).one()
-    assert event.avant == {"contributions": []} and len(event.apres["contributions"]) == 3
+    assert event.avant == {"contributions": []}
+    assert len(event.apres["contributions"]) == 3
     frame = list_contributions(session, actor=PREFET_IDF, rencontre_id=rencontre_id)
     assert list(frame["theme"]) == ["Tranquillité publique et sécurité", "Éducation", "Logement et habitat"]
     assert list_rencontres(session, actor=REFERENT_93, departement_code="93")["contributions"].tolist() == [3]

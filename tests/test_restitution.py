@@ -134,7 +134,8 @@ def test_priorities_only_from_the_threshold_and_never_a_text(engine: Engine, ter
             assert total == 2 * public.SEUIL_CONTRIBUTIONS - 1
             assert MARKER not in ranking.to_csv()
         ranking, total = public.priorites(session, qpv_code="QN09302A")
-        assert ranking.empty and total == 0
+        assert ranking.empty
+        assert total == 0
 
 
 def test_public_rencontres_hold_no_internal_field(engine: Engine, territory: dict[str, int]) -> None:
@@ -154,7 +155,8 @@ def test_public_rencontres_hold_no_internal_field(engine: Engine, territory: dic
         assert public.rencontres_a_venir(session, qpv_code="QN09301A", today=TODAY).empty
         for frame in (upcoming, held):
             text = frame.to_csv()
-            assert MARKER not in text and "@" not in text
+            assert MARKER not in text
+            assert "@" not in text
 
 
 def test_unknown_quartier_and_other_geography_are_refused(engine: Engine, territory: dict[str, int]) -> None:
@@ -231,7 +233,8 @@ def test_bad_engagement_explained_in_french_and_nothing_written(
         with pytest.raises(ValidationError) as error:
             engagements.create_engagement(session, actor=REFERENT, departement_code="93", data={**ENGAGEMENT, **change})
         session.commit()
-        assert field in error.value.errors and all(error.value.errors[field])
+        assert field in error.value.errors
+        assert all(error.value.errors[field])
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == version
         assert engagements.list_engagements(session).empty
 
@@ -250,7 +253,8 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
 ) -> None:
     folder = feeds.install(engine, tmp_path / "agenda")
     feed = folder / "93.ics"
-    assert feed.exists() and len(list(folder.glob("*.ics"))) == 101  # every département: stable URLs
+    assert feed.exists()
+    assert len(list(folder.glob("*.ics"))) == 101
     assert f"UID:rencontre-{territory['rencontre_id']}@quartiers2030" in feed.read_text(encoding="utf-8")
     data = {
         "departement_code": "93",
@@ -265,8 +269,10 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
     with session_scope(engine) as session:
         created = create_rencontre(session, actor=REFERENT, data=data)
     text = feed.read_text(encoding="utf-8")
-    assert f"UID:rencontre-{created.id}@quartiers2030" in text and "Maison des associations" in text
-    assert MARKER not in text and REFERENT.email not in text
+    assert f"UID:rencontre-{created.id}@quartiers2030" in text
+    assert "Maison des associations" in text
+    assert MARKER not in text
+    assert REFERENT.email not in text
     before = feed.read_bytes()
 
     def failing_write() -> None:
@@ -279,7 +285,8 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
     assert feed.read_bytes() == before
     with session_scope(engine) as session:
         update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Gymnase"})
-    assert "Gymnase" in feed.read_text(encoding="utf-8") and "SEQUENCE:1" in feed.read_text(encoding="utf-8")
+    assert "Gymnase" in feed.read_text(encoding="utf-8")
+    assert "SEQUENCE:1" in feed.read_text(encoding="utf-8")
 
 
 # --- Open data -----------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def test_free_text_is_versioned_audited_and_checked(session: Session) -> None:
     )  # fmt: skip
     session.commit()
     assert (view.version, view.enseignements, view.motifs) == (1, "Premier jet", {"QN09301M": "Salle fermée"})
-    assert data_version(session) == before + 1 and _audits(session, "textes_synthese") == 1
+    assert data_version(session) == before + 1
+    assert _audits(session, "textes_synthese") == 1
     view = enregistrer_textes(session, actor=REFERENT, departement_code="93", enseignements="Second jet",
                               vigilance="=1+1 <script>", motifs={}, version=1)  # fmt: skip
     session.commit()
@@ -151,17 +152,21 @@ def test_the_chain_carries_the_document(session: Session, uploads: Path) -> None
     # Files are never overwritten: both contents are still there, each under its own digest.
     rows = session.exec(select(SyntheseDocument).order_by(SyntheseDocument.numero)).all()
     assert [(uploads / r.sha256).read_bytes() for r in rows] == [PDF, PDF2]
-    assert _audits(session, "depot_synthese") == 2 and _audits(session, "renvoyee") == 1
-    assert _audits(session, "transmise_region") == 2 and _audits(session, "transmise_commission") == 1
+    assert _audits(session, "depot_synthese") == 2
+    assert _audits(session, "renvoyee") == 1
+    assert _audits(session, "transmise_region") == 2
+    assert _audits(session, "transmise_commission") == 1
 
     table = tableau_syntheses(session, actor=COMMISSION, au=TODAY).set_index("code")
     assert len(table) == 101
     assert table.loc["93", "synthese_statut"] == "transmise_commission"
-    assert table.loc["93", "document_nom"] == "synthese v2.pdf" and table.loc["93", "versions"] == 1
+    assert table.loc["93", "document_nom"] == "synthese v2.pdf"
+    assert table.loc["93", "versions"] == 1
     assert table.loc["69", "document_nom"] == ""
     content, files = archive_syntheses(session, actor=COMMISSION)
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        assert archive.namelist() == ["93-v2-synthese v2.pdf"] and files == 1
+        assert archive.namelist() == ["93-v2-synthese v2.pdf"]
+        assert files == 1
         assert archive.read("93-v2-synthese v2.pdf") == PDF2
     assert len(tableau_syntheses(session, actor=PREFET, au=TODAY)) == 8  # Île-de-France
 

@@ -39,13 +39,16 @@ def test_full_chain(session: Session) -> None:
     view = _record(session, REFERENT, "transmise_region", due - dt.timedelta(days=10), 0)
     assert (view.statut, view.version) == ("transmise_region", 1)
     view = _record(session, PREFET, "transmise_commission", due, 1)
-    assert view.statut == "transmise_commission" and not view.transmise_en_retard
+    assert view.statut == "transmise_commission"
+    assert not view.transmise_en_retard
     view = _record(session, REFERENT, "restituee", dt.date(2023, 10, 12), 2)
-    assert view.statut == "restituee" and view.restitution_dans_fenetre
+    assert view.statut == "restituee"
+    assert view.restitution_dans_fenetre
     session.commit()
     assert _audits(session) == 3
     row = session.exec(select(SyntheseDepartementale)).one()
-    assert row.modifie_par == REFERENT.email and row.version == 3
+    assert row.modifie_par == REFERENT.email
+    assert row.version == 3
 
 
 def test_transmission_after_the_deadline_is_late_and_shows_in_counts(session: Session) -> None:

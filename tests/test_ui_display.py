@@ -30,7 +30,8 @@ def test_status_chart_is_28_px_per_bar_with_legend_below_and_width_fit_only() ->
     # "fit" would squeeze title, axes and legend into that height; "fit-x" keeps the plot height.
     assert spec["autosize"]["type"] == "fit-x"
     legend = spec["encoding"]["color"]["legend"]
-    assert legend["orient"] == "bottom" and legend["columns"] == 2
+    assert legend["orient"] == "bottom"
+    assert legend["columns"] == 2
 
 
 def test_french_display_shows_decimal_comma_percent_and_empty_missing_dates() -> None:
@@ -43,11 +44,14 @@ def test_french_display_shows_decimal_comma_percent_and_empty_missing_dates() ->
         }
     )
     text = french_display(frame, percent_columns=["Couverts"]).to_string(delimiter="|")
-    assert "29,3\u202f%" in text and "0,0\u202f%" in text
+    assert "29,3\u202f%" in text
+    assert "0,0\u202f%" in text
     assert "29.3" not in text
     assert "31/07/2023" in text
-    assert "None" not in text and "NaT" not in text
-    assert "oui" in text and "non" in text
+    assert "None" not in text
+    assert "NaT" not in text
+    assert "oui" in text
+    assert "non" in text
 
 
 def test_a_column_without_any_value_shows_empty_cells_not_none() -> None:

@@ -180,7 +180,8 @@ def test_refused_upload_leaves_nothing(
         add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename=filename, content=content)
     session.commit()  # a careless caller commits anyway: there must be nothing to commit
     message = refused.value.errors["document"][0]
-    assert message.startswith("Le fichier « ") and fragment in message, message
+    assert message.startswith("Le fichier « "), message
+    assert fragment in message, message
     assert _state(session, uploads) == before == (0, before[1], before[2], [])
     assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "a name reached the file system"
 
@@ -219,7 +220,8 @@ def test_valid_pdf_with_traversal_name_is_stored_under_its_hash(
     assert (uploads / digest).read_bytes() == PDF
     assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "the name stays in the database"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "depot_document")).one()
-    assert event.acteur == REFERENT_93.email and event.apres["nom_fichier"] == "passwd.pdf"
+    assert event.acteur == REFERENT_93.email
+    assert event.apres["nom_fichier"] == "passwd.pdf"
 
 
 @pytest.mark.parametrize(

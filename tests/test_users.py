@@ -23,7 +23,8 @@ def test_add_user_normalises_email_and_is_audited(session: Session) -> None:
         session, actor=ADMIN, email="  Marie.Curie@Nord.gouv.fr ", nom="Marie Curie", role="referent",
         departement_code="59",
     )  # fmt: skip
-    assert user.email == "marie.curie@nord.gouv.fr" and user.actif
+    assert user.email == "marie.curie@nord.gouv.fr"
+    assert user.actif
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "utilisateur")).one()
     assert (event.acteur, event.action, event.entite_id) == ("admin@anct.gouv.fr", "creation", str(user.id))
     assert event.apres["departement_code"] == "59"
@@ -51,7 +52,8 @@ def test_invalid_users_are_refused_and_nothing_written(
     with pytest.raises(ValidationError) as refused:
         add_user(session, actor=ADMIN, **payload)
     assert message in " ".join(refused.value.errors[field])
-    assert _count(session, User) == 0 and _count(session, AuditEvent) == 0
+    assert _count(session, User) == 0
+    assert _count(session, AuditEvent) == 0
 
 
 def test_duplicate_email_differing_in_case_is_refused(session: Session) -> None:
@@ -66,7 +68,8 @@ def test_change_role_and_scope(session: Session) -> None:
     update_user(session, actor=ADMIN, user_id=user.id, role="prefet_region", region_code="94")
     assert (user.role, user.departement_code, user.region_code) == ("prefet_region", None, "94")
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "modification")).one()
-    assert event.avant["departement_code"] == "2A" and event.apres["region_code"] == "94"
+    assert event.avant["departement_code"] == "2A"
+    assert event.apres["region_code"] == "94"
     with pytest.raises(ValidationError, match="doit avoir un département"):
         update_user(session, actor=ADMIN, user_id=user.id, role="referent")
     assert user.role == "prefet_region"
@@ -78,7 +81,8 @@ def test_admin_cannot_disable_or_demote_themself(session: Session) -> None:
         set_user_active(session, actor=ADMIN, user_id=me.id, actif=False)
     with pytest.raises(ValidationError, match="propre rôle d'administrateur"):
         update_user(session, actor=ADMIN, user_id=me.id, role="commission")
-    assert me.actif and me.role == "admin"
+    assert me.actif
+    assert me.role == "admin"
 
 
 def test_disable_then_enable_is_audited_each_time(session: Session) -> None:
