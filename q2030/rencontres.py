@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning, clock, cube
 from q2030.access import Actor, can_write_rencontres, require, require_read_departement
@@ -298,20 +298,20 @@ def _perimeter(
     if session.get(Epci, siren) is None:
         errors["epci_siren"].append(f"Intercommunalité (EPCI) : {siren} n'est pas une intercommunalité connue.")
         return
-    rows = session.exec(
+    epci_rows = session.exec(
         select(Qpv.code, Qpv.departement_code)
-        .join(QpvEpci, QpvEpci.qpv_code == Qpv.code)  # type: ignore[arg-type]
+        .join(QpvEpci, col(QpvEpci.qpv_code) == col(Qpv.code))
         .where(QpvEpci.epci_siren == siren, Qpv.geographie == geographie)
     ).all()
     # An EPCI spanning two départements covers its QPV on both sides, but only if it
     # has at least one QPV in the référent's own département.
-    if not any(dep == departement for _, dep in rows):
+    if not any(dep == departement for _, dep in epci_rows):
         errors["epci_siren"].append(
             f"Intercommunalité (EPCI) : {siren} n'a aucun quartier prioritaire dans votre département."
         )
         return
     clean["epci_siren"] = siren
-    clean["qpv_codes"] = sorted({code for code, _ in rows})
+    clean["qpv_codes"] = sorted({code for code, _ in epci_rows})
 
 
 def probable_duplicates(
@@ -330,9 +330,9 @@ def probable_duplicates(
     if not qpv_codes:
         return []
     query = (
-        select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)
+        select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
         .add_columns(RencontreQpv.qpv_code, Rencontre.departement_code)
-        .join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+        .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
         .where(
             Rencontre.date == date,
             Rencontre.statut != "annulee",
@@ -429,7 +429,7 @@ def update_rencontre(
     _bump_version(session, rencontre, version, actor)
     for key, value in clean.items():
         setattr(rencontre, key, value)
-    session.exec(delete(RencontreQpv).where(RencontreQpv.rencontre_id == rencontre_id))  # type: ignore[call-overload, arg-type]
+    session.exec(delete(RencontreQpv).where(col(RencontreQpv.rencontre_id) == rencontre_id))
     _write_links(session, rencontre, qpv_codes)
     cube.actualiser(session, [rencontre_id])  # status or département may have changed
     audit.record(
@@ -495,7 +495,7 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
         audit.snapshot(d) for d in session.exec(select(Document).where(Document.rencontre_id == rencontre_id))
     ]
     for table in (Contribution, Document, RencontreQpv):
-        session.exec(delete(table).where(table.rencontre_id == rencontre_id))  # type: ignore[call-overload, attr-defined]
+        session.exec(delete(table).where(col(table.rencontre_id) == rencontre_id))
     session.delete(rencontre)
     cube.actualiser(session, [rencontre_id])
     audit.record(session, actor=actor, action="suppression", entite="rencontre", entite_id=rencontre_id, avant=before)
@@ -524,7 +524,7 @@ def lock_departement(session: Session, departement_code: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.exec(select(Departement.code).where(Departement.code == departement_code).with_for_update())
         return
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Departement)
         .where(Departement.code == departement_code)  # type: ignore[arg-type]
         .values(nom=Departement.nom)
@@ -553,7 +553,7 @@ def lock_rencontre(
     query = update(Rencontre).where(Rencontre.id == rencontre_id)  # type: ignore[arg-type]
     if version is not None:
         query = query.where(Rencontre.version == version)  # type: ignore[arg-type]
-    result = session.exec(query.values(**values).execution_options(synchronize_session=False))  # type: ignore[call-overload]
+    result = session.exec(query.values(**values).execution_options(synchronize_session=False))
     rencontre = session.get(Rencontre, rencontre_id, populate_existing=True)
     if rencontre is None:
         raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
@@ -595,7 +595,7 @@ def _conflict_message(rencontre: Rencontre) -> str:
 
 def _bump_version(session: Session, rencontre: Rencontre, version: int, actor: Actor) -> None:
     """Compare-and-set in SQL: two concurrent saves cannot both pass the version check."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Rencontre)
         .where(Rencontre.id == rencontre.id, Rencontre.version == version)  # type: ignore[arg-type]
         .values(version=version + 1)
@@ -696,11 +696,11 @@ def list_rencontres(
     n_contrib = select(func.count()).where(Contribution.rencontre_id == Rencontre.id).scalar_subquery()
     n_qpv = select(func.count()).where(RencontreQpv.rencontre_id == Rencontre.id).scalar_subquery()
     codes = (
-        select(func.aggregate_strings(RencontreQpv.qpv_code, ", "))
+        select(func.aggregate_strings(col(RencontreQpv.qpv_code), ", "))
         .where(RencontreQpv.rencontre_id == Rencontre.id)
         .scalar_subquery()
     )
-    query = select(
+    query = select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
         Rencontre.id,
         Rencontre.version,
         Rencontre.date,
@@ -717,7 +717,7 @@ def list_rencontres(
     ).where(Rencontre.departement_code == departement_code, Rencontre.campaign_id == campaign.id)
     if qpv_code:
         query = query.where(
-            Rencontre.id.in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))  # type: ignore[union-attr]
+            col(Rencontre.id).in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))
         )
     if statut:
         query = query.where(Rencontre.statut == statut)
@@ -725,7 +725,7 @@ def list_rencontres(
         first = _month_start(month)
         following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
         query = query.where(Rencontre.date >= first, Rencontre.date < following)
-    rows = session.exec(query.order_by(Rencontre.date.desc(), Rencontre.id.desc())).all()  # type: ignore[attr-defined]
+    rows = session.exec(query.order_by(col(Rencontre.date).desc(), col(Rencontre.id).desc())).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=LIST_COLUMNS[:-1])
     frame["quartiers"] = frame["quartiers"].map(lambda s: ", ".join(sorted(s.split(", "))) if s else "")
     frame["chaine_complete"] = (
