@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
-from sqlalchemy import Date, and_, case, exists, func, literal, or_
+from sqlalchemy import ColumnElement, Date, Subquery, and_, case, exists, func, literal, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from q2030 import clock
-from q2030.access import Actor, Scope, resolve_scope
+from q2030.access import Actor, Column, Scope, resolve_scope
 from q2030.bootstrap import active_campaign
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
@@ -43,12 +44,13 @@ ETATS_SYNTHESE_PARTICIPANTS: dict[str, str] = {
     "pas_encore_due": "Pas encore due",
 }
 Niveau = Literal["departement", "region", "national"]
+_Q = TypeVar("_Q", bound=Select[Any])
 
 
 # --- Scope -----------------------------------------------------------------------------
 
 
-def _where_scope(query, scope: Scope, departement_column):  # type: ignore[no-untyped-def]
+def _where_scope(query: _Q, scope: Scope, departement_column: Column) -> _Q:
     """Rows of the scope's territory (the query joins Departement)."""
     if scope.departement_code is None and scope.region_code is None:
         return query
@@ -58,43 +60,50 @@ def _where_scope(query, scope: Scope, departement_column):  # type: ignore[no-un
 # --- Status per QPV --------------------------------------------------------------------
 
 
-def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope):  # type: ignore[no-untyped-def]
+def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
     """One row per QPV of the campaign's geography: status, first held date, next planned date."""
-    r, rq = Rencontre, RencontreQpv
+    r_id, r_statut, r_date = col(Rencontre.id), col(Rencontre.statut), col(Rencontre.date)
     au_ = literal(au, Date)
-    held = and_(r.statut == "tenue", r.date <= au_)
-    planned = or_(r.statut == "prevue", and_(r.statut == "tenue", r.date > au_))
-    first_held = func.min(case((held, r.date)))
-    on_time = func.max(case((and_(held, r.date <= literal(campaign.rencontres_echeance, Date)), 1), else_=0))
-    direct = func.max(case((and_(held, rq.direct == True), 1), else_=0))  # noqa: E712
-    next_planned = func.min(case((planned, r.date)))
+    held = and_(r_statut == "tenue", r_date <= au_)
+    planned = or_(r_statut == "prevue", and_(r_statut == "tenue", r_date > au_))
+    first_held = func.min(case((held, r_date)))
+    on_time = func.max(case((and_(held, r_date <= literal(campaign.rencontres_echeance, Date)), 1), else_=0))
+    direct = func.max(case((and_(held, col(RencontreQpv.direct) == True), 1), else_=0))  # noqa: E712
+    next_planned = func.min(case((planned, r_date)))
     statut = case(
         (on_time == 1, "couvert_delais"),
         (first_held.is_not(None), "couvert_retard"),
         (next_planned.is_not(None), "prevu"),
         else_="non_couvert",
     )
-    query = (
-        select(
-            Qpv.code.label("qpv_code"),
-            Qpv.nom.label("qpv_nom"),
-            Qpv.communes_label.label("communes"),
-            Qpv.departement_code.label("departement_code"),
-            Departement.region_code.label("region_code"),
+    query: Select[Any] = (
+        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+            col(Qpv.code).label("qpv_code"),
+            col(Qpv.nom).label("qpv_nom"),
+            col(Qpv.communes_label).label("communes"),
+            col(Qpv.departement_code).label("departement_code"),
+            col(Departement.region_code).label("region_code"),
             statut.label("statut"),
             first_held.label("premiere_rencontre"),
             next_planned.label("prochaine_prevue"),
             direct.label("direct"),
-            func.count(case((held, r.id))).label("rencontres_tenues"),
+            func.count(case((held, r_id))).label("rencontres_tenues"),
         )
         .select_from(Qpv)
-        .join(Departement, Departement.code == Qpv.departement_code)
-        .outerjoin(rq, rq.qpv_code == Qpv.code)
-        .outerjoin(r, and_(r.id == rq.rencontre_id, r.campaign_id == campaign.id, r.statut != "annulee"))
+        .join(Departement, col(Departement.code) == col(Qpv.departement_code))
+        .outerjoin(RencontreQpv, col(RencontreQpv.qpv_code) == col(Qpv.code))
+        .outerjoin(
+            Rencontre,
+            and_(
+                r_id == col(RencontreQpv.rencontre_id),
+                col(Rencontre.campaign_id) == campaign.id,
+                r_statut != "annulee",
+            ),
+        )
         .where(Qpv.geographie == campaign.geographie)
         .group_by(Qpv.code, Qpv.nom, Qpv.communes_label, Qpv.departement_code, Departement.region_code)
     )
-    return _where_scope(query, scope, Qpv.departement_code).subquery("statut_qpv")
+    return _where_scope(query, scope, col(Qpv.departement_code)).subquery("statut_qpv")
 
 
 def qpv_status(
@@ -189,7 +198,7 @@ def coverage_counts(
     status = _status_subquery(campaign, au, scope)
     key = {"departement": status.c.departement_code, "region": status.c.region_code, "national": literal("FR")}[niveau]
 
-    def count_if(condition):  # type: ignore[no-untyped-def]
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((condition, 1), else_=0))
 
     covered = status.c.statut.in_(["couvert_delais", "couvert_retard"])
@@ -226,36 +235,42 @@ def coverage_counts(
 
 def _names(session: Session, niveau: Niveau) -> dict[str, str]:
     if niveau == "departement":
-        return dict(session.exec(select(Departement.code, Departement.nom)).all())  # type: ignore[arg-type]
+        return dict(session.exec(select(Departement.code, Departement.nom)).all())
     if niveau == "region":
-        return dict(session.exec(select(Region.code, Region.nom)).all())  # type: ignore[arg-type]
+        return dict(session.exec(select(Region.code, Region.nom)).all())
     return {"FR": "France entière"}
 
 
 def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: Scope, niveau: Niveau) -> pd.DataFrame:
-    r = Rencontre
+    r_id, r_statut, r_date, r_dep = (
+        col(Rencontre.id),
+        col(Rencontre.statut),
+        col(Rencontre.date),
+        col(Rencontre.departement_code),
+    )
+    r_synthese = col(Rencontre.synthese_envoyee_le)
     au_ = literal(au, Date)
-    key = {"departement": r.departement_code, "region": Departement.region_code, "national": literal("FR")}[niveau]
-    held = and_(r.statut == "tenue", r.date <= au_)
-    planned = or_(r.statut == "prevue", and_(r.statut == "tenue", r.date > au_))
+    key = {"departement": r_dep, "region": col(Departement.region_code), "national": literal("FR")}[niveau]
+    held = and_(r_statut == "tenue", r_date <= au_)
+    planned = or_(r_statut == "prevue", and_(r_statut == "tenue", r_date > au_))
     threshold = literal(_earliest_meeting_not_overdue(au, campaign.synthese_participants_delai_mois), Date)
-    overdue = and_(held, r.date < threshold, or_(r.synthese_envoyee_le.is_(None), r.synthese_envoyee_le > au_))
+    overdue = and_(held, r_date < threshold, or_(r_synthese.is_(None), r_synthese > au_))
     au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    has_report = exists().where(Document.rencontre_id == r.id, Document.depose_le < au_end)
-    query = (
-        select(
+    has_report = exists().where(col(Document.rencontre_id) == r_id, col(Document.depose_le) < au_end)
+    query: Select[Any] = (
+        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
             key.label("code"),
             func.sum(case((held, 1), else_=0)),
             func.sum(case((planned, 1), else_=0)),
             func.sum(case((overdue, 1), else_=0)),
             func.sum(case((and_(held, ~has_report), 1), else_=0)),
         )
-        .select_from(r)
-        .join(Departement, Departement.code == r.departement_code)
-        .where(r.campaign_id == campaign.id, r.statut != "annulee")
+        .select_from(Rencontre)
+        .join(Departement, col(Departement.code) == r_dep)
+        .where(col(Rencontre.campaign_id) == campaign.id, r_statut != "annulee")
         .group_by(key)
     )
-    rows = session.exec(_where_scope(query, scope, r.departement_code)).all()  # type: ignore[call-overload]
+    rows = session.exec(_where_scope(query, scope, r_dep)).all()
     return pd.DataFrame(rows, columns=["code", *RENCONTRE_COLUMNS]).set_index("code")
 
 
@@ -288,12 +303,12 @@ def suivi_rencontres(
     au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     reports = (
         select(Document.rencontre_id, func.count().label("n"))
-        .where(Document.depose_le < au_end)
-        .group_by(Document.rencontre_id)
+        .where(col(Document.depose_le) < au_end)
+        .group_by(col(Document.rencontre_id))
         .subquery()
     )
-    query = (
-        select(
+    query: Select[Any] = (
+        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
             r.id,
             r.departement_code,
             r.date,
@@ -303,12 +318,12 @@ def suivi_rencontres(
             r.synthese_envoyee_le,
             func.coalesce(reports.c.n, 0),
         )
-        .join(Departement, Departement.code == r.departement_code)
-        .outerjoin(reports, reports.c.rencontre_id == r.id)
-        .where(r.campaign_id == campaign.id, r.statut == "tenue", r.date <= au)
-        .order_by(r.date, r.id)
+        .join(Departement, col(Departement.code) == col(r.departement_code))
+        .outerjoin(reports, reports.c.rencontre_id == col(r.id))
+        .where(col(r.campaign_id) == campaign.id, col(r.statut) == "tenue", col(r.date) <= au)
+        .order_by(col(r.date), col(r.id))
     )
-    rows = session.exec(_where_scope(query, scope, r.departement_code)).all()  # type: ignore[call-overload]
+    rows = session.exec(_where_scope(query, scope, col(r.departement_code))).all()
     columns = ["id", "departement_code", "date", "lieu", "perimetre", "participants", "synthese_envoyee_le"]
     frame = pd.DataFrame(rows, columns=[*columns, "documents"])
     frame["date"] = frame["date"].map(_as_date)
@@ -446,9 +461,9 @@ def burnup(
     au = au or clock.today()
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
-    total = session.exec(select(func.count()).select_from(status)).one()  # type: ignore[call-overload]
+    total = session.exec(select(func.count()).select_from(status)).one()
     rows = session.exec(
-        select(status.c.premiere_rencontre, func.count())  # type: ignore[call-overload]
+        select(status.c.premiere_rencontre, func.count())
         .where(status.c.premiere_rencontre.is_not(None))
         .group_by(status.c.premiere_rencontre)
         .order_by(status.c.premiere_rencontre)
