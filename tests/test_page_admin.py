@@ -57,7 +57,13 @@ def test_each_role_sees_its_pages_and_the_demo_banner(app_env: str, role: str) -
         assert any("Mode démonstration" in w.value for w in at.main.warning), page.path
     at.switch_page(ADMIN_PAGE).run()
     if role == "admin":
-        assert [t.label for t in at.tabs] == ["Utilisateurs", "Campagne", "Référentiel QPV", "Journal d'audit"]
+        assert [t.label for t in at.tabs] == [
+            "Utilisateurs",
+            "Campagne",
+            "Référentiel QPV",
+            "Journal d'audit",
+            "Relances",
+        ]
     else:
         assert any("pas accessible avec votre rôle" in e.value for e in at.error)
         assert not at.tabs, "a refused page shows nothing"

@@ -29,6 +29,9 @@ from q2030.cli import main
 from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User
 from q2030.relances import digests, enregistrer_desabonnements, envoyer
 from tests import factories
+from tests.helpers import open_app
+
+ADMIN_PAGE = "pages/8_Administration.py"
 
 SECRET = "TEXTE-CONFIDENTIEL-DE-CONTRIBUTION"
 REF93, REF13, PREF_IDF, COMMISSION = (
@@ -257,3 +260,36 @@ def test_dry_run_prints_and_sends_nothing(
     assert not campagne.exec(select(RelanceEnvoi)).all()
     assert main(["relances", "--au", "31/07/2023", "--envoyer"]) == 2  # no SMTP configured: a French message
     assert "Q2030_SMTP_URL n'est pas défini" in capsys.readouterr().err
+
+
+def test_admin_tab_shows_the_last_runs_and_a_preview(campagne: Session, boite: Boite, app_env: str) -> None:
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
+    at = open_app(role="admin").switch_page(ADMIN_PAGE).run()
+    tab = next(t for t in at.tabs if t.label == "Relances")
+    runs = tab.dataframe[0].value
+    assert list(runs["Jour calculé"]) == ["30/07/2023"] and list(runs["Messages envoyés"]) == ["3"]
+
+    user_id = campagne.exec(select(User.id).where(User.email == REF93)).one()
+    tab.selectbox(key="relances_apercu_user").set_value(user_id)
+    tab.date_input(key="relances_apercu_au").set_value(dt.date(2023, 7, 31))
+    at.run()
+    assert not at.exception
+    preview = next(t for t in at.tabs if t.label == "Relances").code[0].value
+    assert "(en retard de 1 jour)" in preview and SECRET not in preview
+    assert any("points à suivre au 31/07/2023" in m.value for m in at.markdown)
+
+
+def test_a_referent_opts_out_on_the_home_page(campagne: Session, boite: Boite, app_env: str) -> None:
+    email = "referent.93@demo.gouv.fr"  # the demo référent of the 93 (q2030.ui.shell)
+    campagne.add(User(email=email, role="referent", departement_code="93"))
+    campagne.commit()
+    at = open_app(role="referent", departement="93")
+    assert not at.exception
+    at.checkbox(key="relance_quartiers").uncheck()
+    at.button(key="FormSubmitter:mes_relances-Enregistrer mes relances").click().run()
+    assert any("préférences de relance sont enregistrées" in s.value for s in at.success)
+
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
+    body = texte(boite.par_destinataire()[email])
+    assert "QN09302M" not in body and "compte rendu non déposé" in body
+    assert "QN09302M" in texte(boite.par_destinataire()[REF93])  # the other référent of the 93 did not opt out

@@ -21,6 +21,7 @@ from q2030.formatting import fr_number
 from q2030.nomenclature import GEOGRAPHIES, ROLES
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.ui.relances import render_admin as render_relances
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
 from q2030.users import add_user, list_users, set_user_active, update_user
@@ -41,7 +42,9 @@ def _reg_label(code: str) -> str:
 
 def render(actor: Actor) -> None:
     st.title("Administration")
-    users, campaign, qpv, journal = st.tabs(["Utilisateurs", "Campagne", "Référentiel QPV", "Journal d'audit"])
+    users, campaign, qpv, journal, relances = st.tabs(
+        ["Utilisateurs", "Campagne", "Référentiel QPV", "Journal d'audit", "Relances"]
+    )
     with users:
         _users(actor)
     with campaign:
@@ -50,6 +53,8 @@ def render(actor: Actor) -> None:
         _qpv(actor)
     with journal:
         _journal(actor)
+    with relances:
+        render_relances(actor)
 
 
 # --- Utilisateurs ------------------------------------------------------------------------

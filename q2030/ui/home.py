@@ -11,6 +11,7 @@ from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.overview import database_is_empty, key_figures
+from q2030.ui.relances import render_mes_relances
 from q2030.ui.shell import auth_mode, data_version, engine, scope_reader, show_error
 
 DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-la-politique-de-la-ville-qpv/"
@@ -63,6 +64,7 @@ def render(actor: Actor) -> None:
         f"Échéances de la campagne : rencontres tenues au plus tard le **{fr_date(figures['echeance_rencontres'])}**, "
         f"synthèse départementale au plus tard le **{fr_date(figures['echeance_synthese'])}**."
     )
+    render_mes_relances(actor)
 
 
 def _welcome(actor: Actor) -> None:
