@@ -226,7 +226,7 @@ def apercu(
                     if part:
                         distinct[colonne][part] += 1
     valeurs = {c: [v for v, _n in counter.most_common(30)] for c, counter in distinct.items()}
-    return colonnes, rows[:lignes], valeurs
+    return colonnes, [r for r in rows if any(r.values())][:lignes], valeurs
 
 
 # --- Import ---------------------------------------------------------------------------------------

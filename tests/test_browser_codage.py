@@ -150,3 +150,40 @@ def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
     _go(ref, "Mon département", width)
     assert not ref.errors_shown()
     ref.screenshot(f"mon-departement-referent-{width}")
+
+
+def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object, server: AppServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export-plateforme.csv"
+    export.write_bytes(
+        "ID réponse;Code postal;Priorités;Vos idées\r\n"
+        "W-1;93200;Logement | Santé;Un jardin partagé\r\n"
+        "W-2;13015;Emploi;\r\n"
+        "\r\n"
+        "W-3;;Santé;Plus de médecins\r\n".encode("cp1252")
+    )
+    app = _tab(chromium, server, 1440, "admin")
+    app.navigate("Questionnaire en ligne", "Questionnaire en ligne")
+    app.keyed("questionnaire_fichier").locator("input[type=file]").set_input_files(str(export))
+    app.page.get_by_text("Aperçu des premières lignes").wait_for()
+    app.settle()
+    # Guessed from the titles: the response id and the postcode.
+    assert app.keyed("questionnaire_col_identifiant").locator("input").input_value() == "id_reponse"
+    assert app.keyed("questionnaire_col_code_postal").locator("input").input_value() == "code_postal"
+    app.add_to_multiselect("questionnaire_fermees", "priorites")
+    app.settle()
+    app.add_to_multiselect("questionnaire_libres", "vos_idees")
+    app.settle()
+    app.keyed("questionnaire_enregistrer").locator("button").click()
+    app.page.get_by_text("Correspondance enregistrée").wait_for()
+    app.keyed("questionnaire_importer").locator("button").click()
+    app.page.get_by_text("Réponses lues : 3 ; créées : 3").wait_for()
+    assert not app.errors_shown()
+    app.screenshot("questionnaire-import-admin-1440")
+    engine = make_engine(server.database_url)
+    with Session(engine) as session:
+        mapping = q.correspondance(session)
+        assert mapping is not None and mapping.identifiant == "id_reponse"
+        assert mapping.fermees[0].valeurs == {"Logement": "logement", "Santé": "sante", "Emploi": "emploi"}
+        textes = session.exec(select(TexteLibre.texte).where(TexteLibre.question == "vos_idees")).all()
+        assert sorted(textes) == ["Plus de médecins", "Un jardin partagé"]
+    engine.dispose()

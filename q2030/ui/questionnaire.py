@@ -74,6 +74,18 @@ def _guess(colonnes: list[str], key: str) -> str | None:
     return None
 
 
+def _theme_guess(answer: str) -> str | None:
+    """A theme whose label starts like the answer ("Logement" -> Logement et habitat), or None."""
+    folded = _fold(answer)
+    if not folded:
+        return None
+    for code, (label, _pilier) in THEMES.items():
+        theme = _fold(label)
+        if theme.startswith(folded) or folded.startswith(theme) or folded == code:
+            return code
+    return None
+
+
 def render_import(actor: Actor) -> None:
     st.title("Questionnaire en ligne")
     st.caption(
@@ -170,8 +182,7 @@ def _editeur(colonnes: list[str], valeurs: dict[str, list[str]], saved: dict | N
             for answer in valeurs.get(colonne, []):
                 code = known.get(answer)
                 if code is None:
-                    guess = [c for c, (lab, _p) in THEMES.items() if _fold(lab) in _fold(answer)]
-                    code = guess[0] if guess else None
+                    code = _theme_guess(answer)
                 rows.append(
                     {"Réponse": answer, "Thème": IGNORER if code == "" else theme_label(code) if code else None}
                 )
