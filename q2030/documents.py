@@ -16,6 +16,7 @@ import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from q2030 import audit
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.db import PROJECT_ROOT
 from q2030.errors import IntrouvableError, ValidationError
-from q2030.models import Document, utcnow
+from q2030.models import Document, SyntheseDocument, utcnow
 from q2030.rencontres import find_rencontre, require_read
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -234,7 +235,66 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
     return _content(document)
 
 
-def _content(document: Document) -> tuple[Document, bytes]:
+def _set_synthese_publication(session: Session, *, actor: Actor, document_id: int, publier: bool) -> SyntheseDocument:
+    document = session.get(SyntheseDocument, document_id)
+    if document is None:
+        raise IntrouvableError(f"La version de synthèse n° {document_id} n'existe pas (ou plus).")
+    require(
+        can_write_rencontres(actor, document.departement_code),
+        "Seul le référent du département peut publier ou retirer sa synthèse départementale.",
+    )
+    if (document.publie_le is not None) == publier:
+        return document
+    before = audit.snapshot(document)
+    document.publie_le = utcnow() if publier else None
+    document.publie_par = actor.email if publier else ""
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="publication_synthese" if publier else "retrait_synthese",
+        entite="synthese_document",
+        entite_id=document_id,
+        avant=before,
+        apres=audit.snapshot(document),
+    )
+    session.flush()
+    return document
+
+
+def publier_synthese(session: Session, *, actor: Actor, document_id: int) -> SyntheseDocument:
+    """« Publier » a version of the synthèse départementale on the public page."""
+    return _set_synthese_publication(session, actor=actor, document_id=document_id, publier=True)
+
+
+def retirer_synthese(session: Session, *, actor: Actor, document_id: int) -> SyntheseDocument:
+    return _set_synthese_publication(session, actor=actor, document_id=document_id, publier=False)
+
+
+def versions_synthese(session: Session, *, actor: Actor, departement_code: str) -> list[tuple[int, int, str, object]]:
+    """The département's synthèse versions for its readers: (id, numero, nom_fichier, publie_le)."""
+    require_read(session, actor, departement_code)
+    rows = session.exec(
+        select(SyntheseDocument)
+        .where(SyntheseDocument.departement_code == departement_code)
+        .order_by(SyntheseDocument.numero.desc())  # type: ignore[attr-defined]
+    ).all()
+    return [(int(r.id), r.numero, r.nom_fichier, r.publie_le) for r in rows if r.id is not None]
+
+
+def read_published_synthese(session: Session, *, document_id: int) -> tuple[SyntheseDocument, bytes]:
+    """The public download of a synthèse version: published only, same refusal otherwise."""
+    document = session.get(SyntheseDocument, document_id)
+    if document is None or document.publie_le is None:
+        raise IntrouvableError(NON_PUBLIE)
+    return _content(document)
+
+
+_Stored = TypeVar("_Stored", Document, SyntheseDocument)
+
+
+def _content(document: _Stored) -> tuple[_Stored, bytes]:
     return document, read_stored(document.sha256, document.nom_fichier)
 
 

@@ -337,6 +337,9 @@ class SyntheseDocument(SQLModel, table=True):
     renvoye_le: date | None = None
     commentaire_retour: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     transmis_commission_le: date | None = None
+    # Public once the référent publishes this version ("Publier"), like a compte rendu.
+    publie_le: datetime | None = None
+    publie_par: str = Field(default="", max_length=254)
 
 
 # --- People and traceability -------------------------------------------------------------

@@ -22,7 +22,16 @@ from sqlmodel import Session, col, select
 from q2030 import agenda, clock
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError
-from q2030.models import Contribution, Departement, Document, Qpv, Rencontre, RencontreQpv, SyntheseDepartementale
+from q2030.models import (
+    Contribution,
+    Departement,
+    Document,
+    Qpv,
+    Rencontre,
+    RencontreQpv,
+    SyntheseDepartementale,
+    SyntheseDocument,
+)
 from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, label, theme_label
 
 # A theme's count is shown only from this many contributions in the territory (département
@@ -184,6 +193,27 @@ def restitution(session: Session, *, departement_code: str) -> dt.date | None:
             SyntheseDepartementale.departement_code == departement_code,
         )
     ).first()
+
+
+def syntheses_publiees(session: Session, *, departement_code: str) -> list[tuple[int, int, str, str, int]]:
+    """Published versions of the département's synthèse: (id, numero, nom_fichier, type_mime, taille)."""
+    campaign = active_campaign(session)
+    rows = session.execute(
+        sa_select(
+            col(SyntheseDocument.id),
+            col(SyntheseDocument.numero),
+            col(SyntheseDocument.nom_fichier),
+            col(SyntheseDocument.type_mime),
+            col(SyntheseDocument.taille),
+        )
+        .where(
+            col(SyntheseDocument.campaign_id) == campaign.id,
+            col(SyntheseDocument.departement_code) == departement_code,
+            col(SyntheseDocument.publie_le).is_not(None),
+        )
+        .order_by(col(SyntheseDocument.numero).desc())
+    )
+    return [(int(a), int(b), str(c), str(d), int(e)) for a, b, c, d, e in rows]
 
 
 def restitution_window(session: Session) -> tuple[dt.date, dt.date]:

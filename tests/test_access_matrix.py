@@ -33,7 +33,14 @@ from q2030.campaigns import update_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo
-from q2030.documents import add_document, publier_document, read_document, retirer_document, upload_dir
+from q2030.documents import (
+    add_document,
+    publier_document,
+    publier_synthese,
+    read_document,
+    retirer_document,
+    upload_dir,
+)
 from q2030.engagements import create_engagement, update_engagement
 from q2030.errors import PermissionRefusee
 from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale, SyntheseDocument
@@ -162,6 +169,12 @@ def _engagement_93(session: Session) -> dict[str, Any]:
     session.add(row)
     session.flush()
     return {"engagement_id": row.id}
+
+
+def _synthese_version_93(session: Session) -> dict[str, Any]:
+    from tests.test_restitution import _synthese_version
+
+    return {"synthese_id": _synthese_version(session, PDF)}
 
 
 def referent_or_prefet_of_93(actor: Actor) -> bool:
@@ -313,6 +326,12 @@ OPERATIONS: list[Operation] = [
         referent_of("93"),
         lambda s, a, c: retirer_document(s, actor=a, document_id=c["document_id"]),
         _published_document_93,
+    ),
+    Operation(
+        "publier_synthese",
+        referent_of("93"),
+        lambda s, a, c: publier_synthese(s, actor=a, document_id=c["synthese_id"]),
+        _synthese_version_93,
     ),
     Operation(
         "create_engagement",

@@ -262,3 +262,20 @@ def test_national_view_lists_themes_without_engagement_and_offers_open_data(data
     assert not at.exception
     assert "Thèmes très cités sans engagement" in [h.value for h in at.header]
     assert any(b.proto.label == "Télécharger les données ouvertes (ZIP)" for b in at.get("download_button"))
+
+
+def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict[str, int], engine: Engine) -> None:
+    from tests.test_restitution import _synthese_version
+
+    with session_scope(engine) as session:
+        version_id = _synthese_version(session)
+    refused = _public({"synthese": str(version_id)})
+    assert [e.value for e in refused.error] == [NON_PUBLIE] and _download_labels(refused) == []
+    at = open_app(role="referent", departement="93")
+    at.switch_page(PAGES["mon_departement"].path).run()
+    at.button(key=f"sd_publish_{version_id}").click().run()
+    assert not at.exception
+    served = _public({"synthese": str(version_id)})
+    assert _download_labels(served) == ["Télécharger « synthese-93.pdf » (0 Ko)"]
+    page = _public({"dep": "93"})
+    assert any(label.startswith("Télécharger la synthèse (version 1)") for label in _download_labels(page))

@@ -319,3 +319,58 @@ def test_open_data_package_validates_and_holds_nothing_internal(
     assert [r["theme"] for r in rows["priorites_departements"]] == ["securite"]  # santé is under the threshold
     assert [r["theme"] for r in rows["priorites_qpv"]] == ["securite"]
     assert rows["engagements"][0]["titre"].startswith("'=")  # CSV injection neutralised
+
+
+def _synthese_version(session: Session, content: bytes = PDF) -> int:
+    import hashlib
+
+    from q2030.bootstrap import active_campaign
+    from q2030.documents import upload_dir
+    from q2030.models import SyntheseDocument
+
+    digest = hashlib.sha256(content).hexdigest()
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    (upload_dir() / digest).write_bytes(content)
+    row = SyntheseDocument(
+        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+        departement_code="93",
+        numero=1,
+        nom_fichier="synthese-93.pdf",
+        type_mime="application/pdf",
+        taille=len(content),
+        sha256=digest,
+        depose_par=REFERENT.email,
+    )
+    session.add(row)
+    session.flush()
+    return int(row.id)  # type: ignore[arg-type]
+
+
+def test_synthese_version_public_only_once_published(engine: Engine, territory: dict[str, int]) -> None:
+    from q2030.documents import publier_synthese, read_published_synthese, retirer_synthese
+
+    with session_scope(engine) as session:
+        version_id = _synthese_version(session)
+    with Session(engine) as session:
+        with pytest.raises(IntrouvableError, match="n'est pas publié"):
+            read_published_synthese(session, document_id=version_id)
+        assert public.syntheses_publiees(session, departement_code="93") == []
+        for outsider in (ANONYME, PREFET, OUTSIDER):
+            with pytest.raises(PermissionRefusee):
+                publier_synthese(session, actor=outsider, document_id=version_id)
+    with session_scope(engine) as session:
+        publier_synthese(session, actor=REFERENT, document_id=version_id)
+    with Session(engine) as session:
+        assert read_published_synthese(session, document_id=version_id)[1] == PDF
+        assert [row[:3] for row in public.syntheses_publiees(session, departement_code="93")] == [
+            (version_id, 1, "synthese-93.pdf")
+        ]
+    with session_scope(engine) as session:
+        retirer_synthese(session, actor=REFERENT, document_id=version_id)
+    with Session(engine) as session:
+        with pytest.raises(IntrouvableError):
+            read_published_synthese(session, document_id=version_id)
+        actions = session.execute(
+            select(AuditEvent.action).where(AuditEvent.entite == "synthese_document").order_by(AuditEvent.id)
+        ).all()
+        assert [a for (a,) in actions] == ["publication_synthese", "retrait_synthese"]

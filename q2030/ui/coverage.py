@@ -505,6 +505,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         )
     burnup_section(actor, au, region=None, dep=dep, key=f"burnup_{dep}")
     synthese_panel(actor, dep)
+    restitution.synthese_publication(actor, dep)
     restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
 
 

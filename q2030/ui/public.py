@@ -57,6 +57,7 @@ def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> dict[
             "priorities": ranking,
             "total": total,
             "restitution": public.restitution(session, departement_code=dep),
+            "syntheses": public.syntheses_publiees(session, departement_code=dep),
             "window": public.restitution_window(session),
             "engagements": engagements.list_engagements(session, departement_code=dep, qpv_code=qpv),
         }
@@ -69,6 +70,14 @@ def _upcoming_ics(dep: str, qpv: str | None, today: dt.date, version: int) -> by
         rows = agenda.upcoming_rencontres(session, actor=ANONYME, departement_code=dep, today=today)
     rows = rows[rows["id"].isin(ids)]
     return agenda.calendar(rows.to_dict("records"), name="Rencontres Quartiers 2030")
+
+
+def _published_synthese(document_id: int) -> Callable[[], bytes]:
+    def load() -> bytes:
+        with session_scope(engine()) as session:
+            return documents.read_published_synthese(session, document_id=document_id)[1]
+
+    return load
 
 
 def _published(document_id: int) -> Callable[[], bytes]:
@@ -115,6 +124,10 @@ def render() -> None:
     document_id = _param("document")
     if document_id is not None:
         _document(document_id)
+        return
+    synthese_id = _param("synthese")
+    if synthese_id is not None:
+        _document(synthese_id, synthese=True)
         return
     version = data_version()
     qpv_code = (_param("qpv") or "").upper() or None
@@ -173,7 +186,7 @@ def _territory_sections(dep: str, qpv_code: str | None, qpv_name: str | None, ve
     st.header("Priorités exprimées par les habitants")
     _priorities(data["priorities"], data["total"])
     st.header("Restitution publique dans le département")
-    _restitution(data["restitution"], data["window"])
+    _restitution(data["restitution"], data["window"], data["syntheses"])
     st.header("Ce que nous avons fait de votre parole")
     _engagements(data["engagements"], qpv_code, _quartiers(dep, version))
     st.header("Partager cette page")
@@ -331,13 +344,27 @@ def _priorities(frame: pd.DataFrame, total: int) -> None:
         )
 
 
-def _restitution(day: dt.date | None, window: tuple[dt.date, dt.date]) -> None:
+def _restitution(
+    day: dt.date | None, window: tuple[dt.date, dt.date], syntheses: list[tuple[int, int, str, str, int]]
+) -> None:
     if day is not None:
         st.write(f"La restitution publique des propositions s'est tenue le {fr_date_long(day)}.")
     else:
         st.write(
             f"La restitution publique est prévue entre le {fr_date_long(window[0])} et le "
             f"{fr_date_long(window[1])} ; sa date et son lieu seront annoncés ici."
+        )
+    if not syntheses:
+        return
+    st.subheader("Synthèse départementale publiée")
+    for document_id, numero, name, mime, size in syntheses:
+        st.download_button(
+            f"Télécharger la synthèse (version {numero}) « {escape_markdown(name)} » ({fr_number(size / 1024, 0)} Ko)",
+            _published_synthese(document_id),
+            file_name=name,
+            mime=mime,
+            key=f"pub_synthese_{document_id}",
+            on_click="ignore",
         )
 
 
@@ -368,12 +395,13 @@ def _engagements(frame: pd.DataFrame, qpv_code: str | None, names: dict[str, str
             )
 
 
-def _document(raw_id: str) -> None:
+def _document(raw_id: str, *, synthese: bool = False) -> None:
     """The direct download path: published documents only, the same refusal otherwise."""
-    st.header("Compte rendu")
+    st.header("Synthèse départementale" if synthese else "Compte rendu")
+    read = documents.read_published_synthese if synthese else documents.read_published_document
     try:
         with session_scope(engine()) as session:
-            document, content = documents.read_published_document(session, document_id=int(raw_id))
+            document, content = read(session, document_id=int(raw_id))
     except (ValueError, Q2030Error):
         st.error(documents.NON_PUBLIE)
         st.page_link(PAGES[PUBLIC_PAGE].path, label="Retour à la restitution publique")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, documents, engagements, open_data, public
-from q2030.access import Actor, can_write_engagements
+from q2030.access import Actor, can_write_engagements, can_write_rencontres
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, parse_fr_date
@@ -47,6 +47,35 @@ _HELP = {
     "Publier": "Le compte rendu devient téléchargeable sans connexion sur la page « Restitution publique ».",
     "Retirer": "Le compte rendu n'est plus servi aux visiteurs non connectés.",
 }
+
+
+def synthese_publication(actor: Actor, dep: str) -> None:
+    """Mon département: publish a version of the synthèse départementale on the public page."""
+    with session_scope(engine()) as session:
+        rows = documents.versions_synthese(session, actor=actor, departement_code=dep)
+    if not rows:
+        return
+    st.subheader("Publication de la synthèse départementale")
+    writer = can_write_rencontres(actor, dep)
+    for document_id, numero, name, publie_le in rows:
+        published = publie_le is not None
+        status = f"publiée le {fr_date(publie_le)}" if published else "non publiée"  # type: ignore[arg-type]
+        left, right = st.columns([3, 1])
+        left.text(f"Version {numero} — {name} : {status}")
+        if not writer:
+            continue
+        action = "Retirer" if published else "Publier"
+        if right.button(
+            action, key=f"sd_publish_{document_id}", help=_HELP[action].replace("compte rendu", "synthèse")
+        ):
+            try:
+                with session_scope(engine()) as session:
+                    service = documents.retirer_synthese if published else documents.publier_synthese
+                    service(session, actor=actor, document_id=document_id)
+            except Q2030Error as error:
+                show_error(error)
+                return
+            st.rerun()
 
 
 # --- Engagements (Mon département, Ma région) -----------------------------------------------
