@@ -1,7 +1,7 @@
 """Publication d'une version de la synthèse départementale sur la page publique.
 
-Revision ID: 0009_publication_syntheses
-Revises: 0008_synthese_documents
+Revision ID: 0010_publication_syntheses
+Revises: 0009_relances
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0009_publication_syntheses"
-down_revision: str | None = "0008_synthese_documents"
+revision: str = "0010_publication_syntheses"
+down_revision: str | None = "0009_relances"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
