@@ -270,7 +270,8 @@ def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict
     with session_scope(engine) as session:
         version_id = _synthese_version(session)
     refused = _public({"synthese": str(version_id)})
-    assert [e.value for e in refused.error] == [NON_PUBLIE] and _download_labels(refused) == []
+    assert [e.value for e in refused.error] == [NON_PUBLIE]
+    assert _download_labels(refused) == []
     at = open_app(role="referent", departement="93")
     at.switch_page(PAGES["mon_departement"].path).run()
     at.button(key=f"sd_publish_{version_id}").click().run()
