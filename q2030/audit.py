@@ -61,7 +61,9 @@ def record(
         session.info[_UNE_VERSION] = True  # bumped once when `une_version` ends
     else:
         bump_data_version(session)
-    session.info["q2030_written"] = True  # q2030.feeds refreshes the public agenda after the commit
+    # What was written, by entity: q2030.feeds refreshes the public agenda after the commit.
+    written: set[str] = session.info.setdefault("q2030_written", set())
+    written.add(entite)
     return event
 
 

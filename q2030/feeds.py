@@ -7,9 +7,10 @@ type from its extension (`text/calendar` for `.ics`), `nosniff`, outside the web
 without a session, so a calendar app can poll it. The feeds are written there as
 `static/agenda/<département>.ics` (git-ignored):
 
-- after every committed write of a process that installed the feeds (`install(engine)`: the
-  app and the command line do): `audit.record` marks the session, and an `after_commit`
-  listener rewrites the files, so the feed never lags behind the database;
+- after every committed write of a rencontre, the campaign or the QPV, in a process that
+  installed the feeds (`install(engine)`: the app does): `audit.record` notes the entities
+  written in the session, and an `after_commit` listener rewrites the files, so the feed
+  never lags behind the database (72 ms for the 101 files of the 531-rencontre demo);
 - at start-up and with `python -m q2030 agendas`, for a database changed elsewhere.
 
 A file is replaced atomically (`os.replace`), and only when its content changed. It holds
@@ -39,7 +40,10 @@ from q2030.models import Rencontre
 from q2030.referentiel import DEPARTEMENTS
 
 _LOG = logging.getLogger(__name__)
-WRITTEN = "q2030_written"  # session.info flag set by audit.record
+WRITTEN = "q2030_written"  # session.info: the entities audit.record saw written
+# Audited entities whose writes can change a calendar: rencontres, the campaign (and the demo
+# load, audited as one), the QPV names.
+AGENDA_ENTITIES = frozenset({"rencontre", "campagne", "qpv"})
 URL_PATH = "app/static/agenda"
 _installed: weakref.WeakKeyDictionary[Engine, Path] = weakref.WeakKeyDictionary()
 
@@ -112,8 +116,9 @@ def _engine_of(session: OrmSession) -> Engine | None:
 
 @event.listens_for(OrmSession, "after_commit")
 def _after_commit(session: OrmSession) -> None:
-    if not session.info.pop(WRITTEN, False):
-        return
+    written = session.info.pop(WRITTEN, set())
+    if not written & AGENDA_ENTITIES:
+        return  # nothing the calendars show changed (contributions, users, engagements…)
     engine = _engine_of(session)
     folder = _installed.get(engine) if engine is not None else None
     if folder is None:
