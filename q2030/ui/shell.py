@@ -16,6 +16,7 @@ from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
 from q2030.nomenclature import ROLES
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.ui import french
 
 BLEU_FRANCE = "#000091"
 
@@ -90,8 +91,9 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
     st.set_page_config(
         page_title=f"{page.label} · Quartiers 2030",
         layout="wide" if wide else "centered",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on a laptop, folded on a phone (it would cover the page)
     )
+    french.apply()
     actor = current_actor()
     if actor is None:
         return None
@@ -111,6 +113,7 @@ def public_page_setup() -> None:
     """
     page = PAGES[PUBLIC_PAGE]
     st.set_page_config(page_title=f"{page.label} · Quartiers 2030", layout="wide", initial_sidebar_state="auto")
+    french.apply()
     if auth_mode() == "demo":  # residents must know these are not real meetings
         st.info("**Données de démonstration** — les rencontres et les chiffres affichés sont fictifs.")
     with st.sidebar:

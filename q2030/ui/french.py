@@ -1,0 +1,49 @@
+"""French for the few texts Streamlit 1.67 draws in English and lets no app change.
+
+Streamlit has no localisation setting (streamlit/streamlit#1353, #10380) and no parameter
+for the file uploader's texts (#13500, open): these rules swap the English text for French
+in CSS, keyed on Streamlit's `data-testid` attributes. Everything Streamlit does let us set
+(labels, `placeholder=`, `format=` on dates, `enter_to_submit=`) is set in the widgets.
+
+- File uploader: the "Upload" button and "10MB per file • PDF" instructions.
+- Select boxes: "No results" when the typed text matches no option.
+- Date fields: the "dd / mm / yyyy" placeholders (react-aria's English ones) become "jj / mm / aaaa";
+  time fields: "HH : mm" becomes "hh : mm".
+- Text inputs: the "Press Enter to submit form / to apply" hints are not drawn.
+- Element toolbars (tables, charts): their tooltips are English ("Download as CSV",
+  "Search", "Fullscreen", "Show/hide columns") and cannot be translated; every table has
+  its own French "Télécharger (CSV)" button, so the toolbar is not drawn.
+
+One layout rule rides along: links in the page body (the action lists of Mon département)
+wrap instead of being cut with "…" on a phone.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+_SWAP = "display:none"
+FRENCH_CSS = f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{{_SWAP}}}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{content:"Parcourir"}}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{{_SWAP}}}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content:"Glissez le fichier ici ou cliquez sur « Parcourir » (10 Mo maximum)";font-size:.875rem}}
+[role="listbox"][data-empty="true"] span {{{_SWAP}}}
+[role="listbox"][data-empty="true"]::after {{content:"Aucun résultat";display:block;padding:.5rem 1rem}}
+[role="spinbutton"][data-placeholder="true"] {{font-size:0}}
+[role="spinbutton"][data-placeholder="true"]::before {{font-size:.875rem}}
+[role="spinbutton"][data-placeholder="true"][data-type="day"]::before {{content:"jj"}}
+[role="spinbutton"][data-placeholder="true"][data-type="month"]::before {{content:"mm"}}
+[role="spinbutton"][data-placeholder="true"][data-type="year"]::before {{content:"aaaa"}}
+[role="spinbutton"][data-placeholder="true"][data-type="hour"]::before {{content:"hh"}}
+[role="spinbutton"][data-placeholder="true"][data-type="minute"]::before {{content:"mm"}}
+[data-testid="InputInstructions"] {{{_SWAP}}}
+[data-testid="stElementToolbar"] {{{_SWAP}}}
+[data-testid="stMain"] [data-testid^="stPageLink"] * {{white-space:normal;overflow:visible;text-overflow:clip}}
+</style>"""
+
+
+def apply() -> None:
+    """Draw the rules (a style-only st.html takes no room on the page)."""
+    st.html(FRENCH_CSS)
