@@ -15,7 +15,7 @@ in CSS, keyed on Streamlit's `data-testid` attributes. Everything Streamlit does
   its own French "Télécharger (CSV)" button, so the toolbar is not drawn.
 
 One layout rule rides along: links in the page body (the action lists of Mon département)
-wrap instead of being cut with "…" on a phone.
+wrap instead of being cut with "…" on a phone, and read as links (bleu France, underlined).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ FRENCH_CSS = f"""<style>
 [data-testid="InputInstructions"] {{{_SWAP}}}
 [data-testid="stElementToolbar"] {{{_SWAP}}}
 [data-testid="stMain"] [data-testid^="stPageLink"] * {{white-space:normal;overflow:visible;text-overflow:clip}}
+[class*="st-key-todo_"] [data-testid^="stPageLink"] p {{color:#000091;text-decoration:underline}}
 </style>"""
 
 
