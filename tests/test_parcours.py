@@ -127,3 +127,29 @@ def test_ma_region_ranks_departements_by_risk() -> None:
         }
     )
     assert list(by_risk(frame)["departement"]) == ["93 – Seine-Saint-Denis", "94 – Val-de-Marne", "75 – Paris"]
+
+
+def _home_links(at) -> list[tuple[str, str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+    return [
+        (link.proto.label, link.proto.page, {k: v[0] for k, v in parse_qs(link.proto.query_string).items()})
+        for link in at.get("page_link")
+        if "todo_accueil" in str(getattr(link, "key", "")) or link.proto.query_string
+    ]
+
+
+def test_home_a_faire_lists_what_each_role_must_do_and_opens_it(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    assert not at.exception
+    assert any(h.value == "À faire" for h in at.subheader)
+    links = _home_links(at)
+    opened = [(text, q) for text, page, q in links if page == "Rencontres" and "rencontre" in q]
+    assert opened, links[:5]
+    text, query = opened[0]
+    assert text.startswith("Rencontre du ")
+    at.query_params.update(query)
+    at.switch_page("pages/1_Rencontres.py").run()
+    assert at.session_state["rf_choice"] == int(query["rencontre"])
+
+    region = open_app(role="prefet_region", region="11")
+    assert not region.exception
+    assert any(h.value == "À faire" for h in region.subheader)

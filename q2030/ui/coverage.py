@@ -577,6 +577,11 @@ def render_ma_region(actor: Actor) -> None:
         pinned=("Département",),
     )
     codes = list(ranked["code"])
+    asked = st.query_params.get("departement")  # a line of the home « À faire » panel
+    if asked:
+        del st.query_params["departement"]
+        if asked in codes:
+            st.session_state["region_departement"] = asked
     dep = st.selectbox(
         "Département à détailler",
         codes,

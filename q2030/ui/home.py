@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
+from q2030 import clock, relances
 from q2030.access import Actor
+from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.overview import database_is_empty, key_figures
 from q2030.ui.relances import render_mes_relances
-from q2030.ui.shell import auth_mode, data_version, engine, scope_reader, show_error
+from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, scope_reader, show_error
 
 DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-la-politique-de-la-ville-qpv/"
 
@@ -64,7 +68,66 @@ def render(actor: Actor) -> None:
         f"Échéances de la campagne : rencontres tenues au plus tard le **{fr_date(figures['echeance_rencontres'])}**, "
         f"synthèse départementale au plus tard le **{fr_date(figures['echeance_synthese'])}**."
     )
+    a_faire_panel(actor)
     render_mes_relances(actor)
+
+
+# Where each kind of line opens (its cle prefix): the page and the query it carries.
+_PAGE_OF_URL = {Path(page.path).stem.split("_", 1)[-1]: page.path for page in PAGES.values()}
+
+
+def line_target(ligne: dict, actor: Actor) -> tuple[str, dict[str, str]]:
+    """The page (and query) where a « À faire » line is acted on, in one click."""
+    kind, _, item = ligne["cle"].partition(":")
+    dep = actor.departement_code or ""
+    rencontres_page = PAGES["rencontres"].path
+    if kind == "qpv":
+        if "aucune rencontre prévue" in ligne["texte"]:
+            return rencontres_page, {"planifier": item, "departement": dep}
+        return rencontres_page, {"departement": dep}
+    if kind in ("synthese_participants", "compte_rendu"):
+        return rencontres_page, {"rencontre": item, "departement": dep}
+    page = _PAGE_OF_URL.get(ligne["lien"].rstrip("/").rsplit("/", 1)[-1], PAGES["accueil"].path)
+    if kind == "risque" and page == PAGES["ma_region"].path:
+        return page, {"departement": item}
+    return page, {}
+
+
+@st.cache_data(show_spinner=False)
+def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict]:
+    compute = relances.LIGNES.get(actor.role)
+    if compute is None:
+        return []
+    with session_scope(engine()) as session:
+        campaign = active_campaign(session)
+        lines = compute(session, actor, campaign, au)
+    return [{**dataclasses.asdict(line), "section": relances.TYPES[line.type][1]} for line in lines]
+
+
+def a_faire_panel(actor: Actor) -> None:
+    """What the user has to do now, per role; each line opens the place to act."""
+    if actor.role not in relances.LIGNES:
+        return
+    with session_scope(engine()) as session:
+        campaign = active_campaign(session)
+    today = clock.today()
+    au = min(today, campaign.restitution_fin)
+    st.subheader("À faire")
+    if au < today:
+        st.caption(f"Campagne terminée : situation au {fr_date(au)}, fin de la fenêtre de restitution publique.")
+    lines = _a_faire(actor, au, data_version())
+    if not lines:
+        st.success("Rien en attente pour votre périmètre.")
+        return
+    sections: dict[str, list[dict]] = {}
+    for line in lines:
+        sections.setdefault(line["section"], []).append(line)
+    for number, (section, items) in enumerate(sections.items()):
+        st.markdown(f"**{section} ({fr_number(len(items))})**")
+        with st.container(border=True, key=f"todo_accueil_{number}", height=300 if len(items) > 6 else "content"):
+            for line in items:
+                page, query = line_target(line, actor)
+                st.page_link(page, label=escape_markdown(line["texte"]), query_params=query)
 
 
 def _welcome(actor: Actor) -> None:
