@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from q2030.errors import DepartementInconnu, PermissionRefusee
 from q2030.models import User
+from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 
 SYSTEM_EMAIL = "systeme@q2030"
@@ -35,11 +36,11 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def is_national(self) -> bool:
-        return self.role in ("commission", "admin")
+        return self.role in (Role.COMMISSION, Role.ADMIN)
 
     @classmethod
     def from_user(cls, user: User, region_code: str | None = None) -> Actor:
@@ -52,7 +53,7 @@ class Actor:
         )
 
 
-SYSTEM = Actor(email=SYSTEM_EMAIL, role="admin", nom="Système (ligne de commande)")
+SYSTEM = Actor(email=SYSTEM_EMAIL, role=Role.ADMIN, nom="Système (ligne de commande)")
 # A resident on the public restitution pages: no role of ROLES, so every check refuses it;
 # it reads only what the `q2030.public` queries return (published, aggregated).
 ANONYME = Actor(email="anonyme@public", role="public", nom="Visiteur")
@@ -61,18 +62,18 @@ ANONYME = Actor(email="anonyme@public", role="public", nom="Visiteur")
 def can_read_departement(actor: Actor, departement_code: str, region_of_departement: str) -> bool:
     if actor.is_national:
         return True
-    if actor.role == "prefet_region":
+    if actor.role == Role.PREFET_REGION:
         return actor.region_code == region_of_departement
-    return actor.role == "referent" and actor.departement_code == departement_code
+    return actor.role == Role.REFERENT and actor.departement_code == departement_code
 
 
 def can_write_rencontres(actor: Actor, departement_code: str) -> bool:
-    return actor.role == "referent" and actor.departement_code == departement_code
+    return actor.role == Role.REFERENT and actor.departement_code == departement_code
 
 
 def can_write_engagements(actor: Actor, departement_code: str, region_of_departement: str) -> bool:
     """The référent of the département, or the préfecture de région of its région."""
-    if actor.role == "prefet_region":
+    if actor.role == Role.PREFET_REGION:
         return actor.region_code == region_of_departement
     return can_write_rencontres(actor, departement_code)
 
@@ -99,9 +100,9 @@ def departements_lus(actor: Actor) -> list[str]:
     """Codes of the départements whose details the actor reads, in the referentiel's order."""
     if actor.is_national:
         return list(DEPARTEMENTS)
-    if actor.role == "prefet_region":
+    if actor.role == Role.PREFET_REGION:
         return [code for code, (_nom, region) in DEPARTEMENTS.items() if region == actor.region_code]
-    if actor.role == "referent" and actor.departement_code:
+    if actor.role == Role.REFERENT and actor.departement_code:
         return [actor.departement_code]
     return []
 
@@ -144,9 +145,9 @@ def resolve_scope(actor: Actor, *, departement_code: str | None = None, region_c
     if departement_code is not None:
         require_read_departement(actor, departement_code)
         return Scope(departement_code=departement_code)
-    if actor.role == "referent":
+    if actor.role == Role.REFERENT:
         return Scope(departement_code=actor.departement_code)
-    if actor.role == "prefet_region":
+    if actor.role == Role.PREFET_REGION:
         require(region_code in (None, actor.region_code), "Vous ne pouvez consulter que votre région.")
         return Scope(region_code=actor.region_code)
     require(actor.is_national, "Rôle inconnu.")
@@ -158,9 +159,9 @@ def scope_clause(actor: Actor, departement_column: Column, region_column: Column
     actor without a reading scope)."""
     if actor.is_national:
         return true()
-    if actor.role == "prefet_region" and actor.region_code:
+    if actor.role == Role.PREFET_REGION and actor.region_code:
         return Scope(region_code=actor.region_code).clause(departement_column, region_column)
-    if actor.role == "referent" and actor.departement_code:
+    if actor.role == Role.REFERENT and actor.departement_code:
         return Scope(departement_code=actor.departement_code).clause(departement_column, region_column)
     return false()
 
@@ -168,8 +169,8 @@ def scope_clause(actor: Actor, departement_column: Column, region_column: Column
 def scope_label(actor: Actor) -> str:
     """The actor's reading scope in French: « Seine-Saint-Denis (93) », « Région Île-de-France »,
     « France entière »."""
-    if actor.role == "referent" and actor.departement_code:
+    if actor.role == Role.REFERENT and actor.departement_code:
         return f"{DEPARTEMENTS[actor.departement_code][0]} ({actor.departement_code})"
-    if actor.role == "prefet_region" and actor.region_code:
+    if actor.role == Role.PREFET_REGION and actor.region_code:
         return f"Région {REGIONS[actor.region_code]}"
     return "France entière"

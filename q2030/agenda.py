@@ -17,7 +17,7 @@ from q2030 import clock
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
-from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, label
+from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, Perimetre, StatutRencontre, label
 from q2030.rencontres import find_rencontre
 
 # TZID, standard offset, name; overseas zones have no daylight saving time.
@@ -114,7 +114,7 @@ def upcoming_rencontres(
     del actor  # public information: every signed-in role reads the agenda
     campaign = active_campaign(session)
     query = _query().where(
-        Rencontre.statut == "prevue",
+        Rencontre.statut == StatutRencontre.PREVUE,
         Rencontre.date >= (today or clock.today()),
         Rencontre.campaign_id == campaign.id,
     )
@@ -214,19 +214,19 @@ def _event(row: dict[str, Any]) -> list[str]:
     ]
     if row["organisateurs"]:
         description.append("Organisé par : " + ", ".join(label(ORGANISATEURS, c) for c in row["organisateurs"]))
-    if row["statut"] != "prevue":
+    if row["statut"] != StatutRencontre.PREVUE:
         description.append(f"Statut : {label(STATUTS_RENCONTRE, row['statut'])}")
     lines.append(f"DESCRIPTION:{escape(chr(10).join(description))}")
-    lines.append("STATUS:CANCELLED" if row["statut"] == "annulee" else "STATUS:CONFIRMED")
+    lines.append("STATUS:CANCELLED" if row["statut"] == StatutRencontre.ANNULEE else "STATUS:CONFIRMED")
     lines.append("END:VEVENT")
     return lines
 
 
 def where(row: dict[str, Any]) -> str:
     """Who the rencontre is for: its quartiers, or the commune / EPCI."""
-    if row["perimetre"] == "commune" and row["commune_nom"]:
+    if row["perimetre"] == Perimetre.COMMUNE and row["commune_nom"]:
         return f"commune de {row['commune_nom']}"
-    if row["perimetre"] == "epci" and row["epci"]:
+    if row["perimetre"] == Perimetre.EPCI and row["epci"]:
         return str(row["epci"])
     return str(row["quartiers"] or "") or "quartiers prioritaires"
 

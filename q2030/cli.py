@@ -13,6 +13,7 @@ from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
+from q2030.nomenclature import Role
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -140,7 +141,7 @@ def _departement_referent(departement_code: str):  # type: ignore[no-untyped-def
     nom, region = DEPARTEMENTS[code]
     return Actor(
         email=f"cli.referent.{code.lower()}@q2030",
-        role="referent",
+        role=Role.REFERENT,
         departement_code=code,
         region_code=region,
         nom=f"Référent {nom} (ligne de commande)",
@@ -334,7 +335,7 @@ def _add_user_args(parser: argparse.ArgumentParser) -> None:
     from q2030.nomenclature import ROLES
 
     parser.add_argument("email", help="adresse électronique ProConnect")
-    parser.add_argument("--role", choices=list(ROLES), default="admin", help="rôle (défaut : admin)")
+    parser.add_argument("--role", choices=list(ROLES), default=Role.ADMIN, help="rôle (défaut : admin)")
     parser.add_argument("--nom", default="", help="nom affiché")
     parser.add_argument("--departement", help="département d'un référent (ex. 93, 2A)")
     parser.add_argument("--region", help="région d'une préfecture de région (code INSEE, ex. 11)")

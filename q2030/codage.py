@@ -29,14 +29,14 @@ from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import ModeleCodage, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
-from q2030.nomenclature import AXES, PUBLICS, THEMES
+from q2030.nomenclature import AXES, PUBLICS, THEMES, Role
 from q2030.stopwords import STOP_WORDS
 from q2030.textnorm import normalize
 
 DUREE_RESERVATION = dt.timedelta(minutes=10)
 SEUIL_SUGGESTIONS = 200
 PLIS = 5
-ROLES_CODAGE = frozenset({"commission", "admin"})
+ROLES_CODAGE = frozenset({Role.COMMISSION, Role.ADMIN})
 STATUTS: dict[str, str] = {"a_coder": "À coder", "code": "Codé", "hors_sujet": "Hors sujet"}
 
 

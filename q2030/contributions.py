@@ -13,7 +13,7 @@ from q2030 import audit, cleaning, cube
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
-from q2030.nomenclature import AXES, PUBLICS, THEMES, label, theme_label
+from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
 from q2030.rencontres import find_rencontre, lock_rencontre, require_read
 
 COLUMNS: dict[str, str] = {
@@ -77,7 +77,7 @@ def replace_contributions(
         "Seul le référent du département peut saisir les contributions de ses rencontres.",
     )
     rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)
-    if rencontre.statut == "annulee":
+    if rencontre.statut == StatutRencontre.ANNULEE:
         raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
     clean = clean_rows(rows)
     before = [_plain(c) for c in _existing(session, rencontre_id)]

@@ -28,7 +28,7 @@ from q2030.access import Actor, Column, Scope, resolve_scope
 from q2030.bootstrap import active_campaign
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
-from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE
+from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS
 
 STATUTS_COUVERTURE: dict[str, str] = {
@@ -64,8 +64,8 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
     """One row per QPV of the campaign's geography: status, first held date, next planned date."""
     r_id, r_statut, r_date = col(Rencontre.id), col(Rencontre.statut), col(Rencontre.date)
     au_ = literal(au, Date)
-    held = and_(r_statut == "tenue", r_date <= au_)
-    planned = or_(r_statut == "prevue", and_(r_statut == "tenue", r_date > au_))
+    held = and_(r_statut == StatutRencontre.TENUE, r_date <= au_)
+    planned = or_(r_statut == StatutRencontre.PREVUE, and_(r_statut == StatutRencontre.TENUE, r_date > au_))
     first_held = func.min(case((held, r_date)))
     on_time = func.max(case((and_(held, r_date <= literal(campaign.rencontres_echeance, Date)), 1), else_=0))
     direct = func.max(case((and_(held, col(RencontreQpv.direct) == True), 1), else_=0))  # noqa: E712
@@ -97,7 +97,7 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
             and_(
                 r_id == col(RencontreQpv.rencontre_id),
                 col(Rencontre.campaign_id) == campaign.id,
-                r_statut != "annulee",
+                r_statut != StatutRencontre.ANNULEE,
             ),
         )
         .where(Qpv.geographie == campaign.geographie)
@@ -251,8 +251,8 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
     r_synthese = col(Rencontre.synthese_envoyee_le)
     au_ = literal(au, Date)
     key = {"departement": r_dep, "region": col(Departement.region_code), "national": literal("FR")}[niveau]
-    held = and_(r_statut == "tenue", r_date <= au_)
-    planned = or_(r_statut == "prevue", and_(r_statut == "tenue", r_date > au_))
+    held = and_(r_statut == StatutRencontre.TENUE, r_date <= au_)
+    planned = or_(r_statut == StatutRencontre.PREVUE, and_(r_statut == StatutRencontre.TENUE, r_date > au_))
     threshold = literal(_earliest_meeting_not_overdue(au, campaign.synthese_participants_delai_mois), Date)
     overdue = and_(held, r_date < threshold, or_(r_synthese.is_(None), r_synthese > au_))
     au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
@@ -267,7 +267,7 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
         )
         .select_from(Rencontre)
         .join(Departement, col(Departement.code) == r_dep)
-        .where(col(Rencontre.campaign_id) == campaign.id, r_statut != "annulee")
+        .where(col(Rencontre.campaign_id) == campaign.id, r_statut != StatutRencontre.ANNULEE)
         .group_by(key)
     )
     rows = session.exec(_where_scope(query, scope, r_dep)).all()
@@ -320,7 +320,7 @@ def suivi_rencontres(
         )
         .join(Departement, col(Departement.code) == col(r.departement_code))
         .outerjoin(reports, reports.c.rencontre_id == col(r.id))
-        .where(col(r.campaign_id) == campaign.id, col(r.statut) == "tenue", col(r.date) <= au)
+        .where(col(r.campaign_id) == campaign.id, col(r.statut) == StatutRencontre.TENUE, col(r.date) <= au)
         .order_by(col(r.date), col(r.id))
     )
     rows = session.exec(_where_scope(query, scope, col(r.departement_code))).all()

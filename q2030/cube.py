@@ -34,6 +34,7 @@ from sqlalchemy import Float, Select, case, cast, delete, func, insert, literal,
 from sqlmodel import Session
 
 from q2030.models import Contribution, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
+from q2030.nomenclature import StatutRencontre
 
 TOUS_AXES = "*"
 _DIFFERE = "q2030_cube_differe"  # session.info key: rencontre ids waiting for `differe` to end
@@ -64,7 +65,7 @@ def _lignes_rencontres(ids: list[int] | None = None) -> Select:  # type: ignore[
             )
             .select_from(Contribution)
             .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-            .where(Rencontre.statut == "tenue")  # type: ignore[arg-type]
+            .where(Rencontre.statut == StatutRencontre.TENUE)  # type: ignore[arg-type]
             .group_by(*partition, Contribution.theme)
         )
         if ids is not None:

@@ -32,7 +32,7 @@ from q2030.models import (
     RencontreQpv,
     SyntheseDepartementale,
 )
-from q2030.nomenclature import AXES, FORMATS, ORGANISATEURS, PUBLICS, THEMES
+from q2030.nomenclature import AXES, FORMATS, ORGANISATEURS, PUBLICS, THEMES, Perimetre, StatutRencontre
 from q2030.qpv_import import import_qpv
 from q2030.referentiel import DEPARTEMENTS
 from q2030.textnorm import normalize
@@ -166,7 +166,7 @@ def load_demo(
         # saved through the form or the Excel import collides with id 1.
         session.exec(text("SELECT setval(pg_get_serial_sequence('rencontre', 'id'), (SELECT MAX(id) FROM rencontre))"))  # type: ignore[call-overload]
 
-    held = [r for r in rencontre_rows if r["statut"] == "tenue"]
+    held = [r for r in rencontre_rows if r["statut"] == StatutRencontre.TENUE]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())
     batch: list[dict] = []
     total_expected = n_contributions
@@ -229,14 +229,14 @@ def _rencontre(
 ):  # type: ignore[no-untyped-def]
     roll = rng.random()
     if roll < 0.06:
-        statut, date = "prevue", today + dt.timedelta(days=rng.randint(1, 60))
+        statut, date = StatutRencontre.PREVUE, today + dt.timedelta(days=rng.randint(1, 60))
     elif roll < 0.09:
         statut, date = (
-            "annulee",
+            StatutRencontre.ANNULEE,
             campaign.lancement + dt.timedelta(days=rng.randint(5, 90)),
         )
     else:
-        statut = "tenue"
+        statut = StatutRencontre.TENUE
         late = rng.random() < 0.15  # after the July deadline
         start = (
             campaign.rencontres_echeance + dt.timedelta(days=1) if late else campaign.lancement + dt.timedelta(days=5)
@@ -250,13 +250,13 @@ def _rencontre(
     small_epci = [e for e in epci_of_qpv.get(anchor, []) if e in known_epci and len(qpv_by_epci[e]) <= 6]
     small_commune = communes.get(anchor) and len(qpv_by_commune[communes[anchor][0][0]]) <= 8
     if scope_roll < 0.04 and small_epci:
-        perimetre, epci_siren = "epci", small_epci[0]
+        perimetre, epci_siren = Perimetre.EPCI, small_epci[0]
         covered = {code: False for code in qpv_by_epci[epci_siren]}
     elif scope_roll < 0.12 and small_commune:
-        perimetre, (commune_insee, commune_nom) = "commune", communes[anchor][0]
+        perimetre, (commune_insee, commune_nom) = Perimetre.COMMUNE, communes[anchor][0]
         covered = {code: False for code in qpv_by_commune[commune_insee]}
     else:
-        perimetre = "quartier"
+        perimetre = Perimetre.QUARTIER
         covered = {
             code: True
             for code in {
@@ -265,11 +265,11 @@ def _rencontre(
             }
         }
     lieu, type_lieu = rng.choice(LIEUX)
-    participants = rng.randint(8, 140) if statut == "tenue" else None
+    participants = rng.randint(8, 140) if statut == StatutRencontre.TENUE else None
     share = (lambda p: int(participants * p)) if participants else (lambda p: None)
     sent = None
     accord = share(rng.uniform(0.3, 0.9))
-    if statut == "tenue":
+    if statut == StatutRencontre.TENUE:
         due = add_months(date, campaign.synthese_participants_delai_mois)
         chance = rng.random()
         if chance < 0.6:
@@ -312,7 +312,7 @@ def _rencontre(
         "participants_accord_synthese": accord,
         "synthese_envoyee_le": sent,
         "notes": "",
-        "motif_annulation": "Salle indisponible" if statut == "annulee" else "",
+        "motif_annulation": "Salle indisponible" if statut == StatutRencontre.ANNULEE else "",
         "version": 1,
         "cree_le": dt.datetime.now(dt.UTC),
         "cree_par": "demo@q2030",

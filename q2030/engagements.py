@@ -25,7 +25,7 @@ from q2030.access import Actor, can_write_engagements, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow
-from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, theme_label
+from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, StatutRencontre, theme_label
 
 MAX_JALONS = 20
 COLUMNS = [
@@ -346,7 +346,7 @@ def themes_sans_engagement(session: Session, *, minimum: int = 1) -> pd.DataFram
     query = (
         select(Contribution.theme, func.count(col(Contribution.id)))
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
         .where(Contribution.theme.not_in(answered))  # type: ignore[attr-defined]
         .group_by(Contribution.theme)
         .having(func.count(col(Contribution.id)) >= minimum)

@@ -5,24 +5,54 @@ Codes are stored in the database (short, stable); labels are shown to users.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
 # Rôles des utilisateurs.
+class Role(StrEnum):
+    """A user's role: the value stored in `User.role` and carried by `Actor.role`."""
+
+    REFERENT = "referent"
+    PREFET_REGION = "prefet_region"
+    COMMISSION = "commission"
+    ADMIN = "admin"
+
+
 ROLES: dict[str, str] = {
-    "referent": "Référent départemental (préfecture)",
-    "prefet_region": "Préfecture de région",
-    "commission": "Commission participation citoyenne / ANCT",
-    "admin": "Administrateur",
+    Role.REFERENT: "Référent départemental (préfecture)",
+    Role.PREFET_REGION: "Préfecture de région",
+    Role.COMMISSION: "Commission participation citoyenne / ANCT",
+    Role.ADMIN: "Administrateur",
 }
+
+
+class StatutRencontre(StrEnum):
+    """Where a rencontre stands: stored in `Rencontre.statut`."""
+
+    PREVUE = "prevue"
+    TENUE = "tenue"
+    ANNULEE = "annulee"
+
 
 STATUTS_RENCONTRE: dict[str, str] = {
-    "prevue": "Prévue",
-    "tenue": "Tenue",
-    "annulee": "Annulée",
+    StatutRencontre.PREVUE: "Prévue",
+    StatutRencontre.TENUE: "Tenue",
+    StatutRencontre.ANNULEE: "Annulée",
 }
 
+
+class Perimetre(StrEnum):
+    """What a rencontre covers: chosen quartiers, a whole commune or a whole EPCI (`Rencontre.perimetre`)."""
+
+    QUARTIER = "quartier"
+    COMMUNE = "commune"
+    EPCI = "epci"
+
+
 PERIMETRES: dict[str, str] = {
-    "quartier": "Quartier(s)",
-    "commune": "Commune",
-    "epci": "Intercommunalité (EPCI)",
+    Perimetre.QUARTIER: "Quartier(s)",
+    Perimetre.COMMUNE: "Commune",
+    Perimetre.EPCI: "Intercommunalité (EPCI)",
 }
 
 TYPES_LIEU: dict[str, str] = {

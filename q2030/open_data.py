@@ -36,6 +36,7 @@ from q2030.nomenclature import (
     STATUTS_ENGAGEMENT,
     STATUTS_RENCONTRE,
     TYPES_LIEU,
+    StatutRencontre,
     label,
     theme_label,
 )
@@ -184,7 +185,7 @@ def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
         select(key, Contribution.theme, func.count(col(Contribution.id)), func.count(func.distinct(Rencontre.id)))
         .select_from(Contribution)
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
     )
     if by_qpv:
         query = query.join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from q2030.access import Actor, scope_clause, scope_label
 from q2030.bootstrap import active_campaign
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
+from q2030.nomenclature import StatutRencontre
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def key_figures(session: Session, *, actor: Actor) -> KeyFigures:
             Qpv.departement_code,
         )
     ).one()
-    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
     covered = session.exec(
         _scoped(
             select(func.count(distinct(RencontreQpv.qpv_code)))
@@ -86,9 +87,9 @@ def key_figures(session: Session, *, actor: Actor) -> KeyFigures:
         perimetre=scope_label(actor),
         qpv=qpv_count,
         qpv_couverts=covered,
-        rencontres_tenues=by_status.get("tenue", (0, 0))[0],
-        rencontres_prevues=by_status.get("prevue", (0, 0))[0],
-        participants=int(by_status.get("tenue", (0, 0))[1]),
+        rencontres_tenues=by_status.get(StatutRencontre.TENUE, (0, 0))[0],
+        rencontres_prevues=by_status.get(StatutRencontre.PREVUE, (0, 0))[0],
+        participants=int(by_status.get(StatutRencontre.TENUE, (0, 0))[1]),
         contributions=contributions,
         echeance_rencontres=campaign.rencontres_echeance,
         echeance_synthese=campaign.synthese_departementale_echeance,

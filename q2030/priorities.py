@@ -46,7 +46,7 @@ from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Qpv, Rencontre, RencontreQpv
-from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, theme_label
+from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, Role, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.safe_text import text_cell
 from q2030.stopwords import STOP_WORDS
@@ -134,7 +134,7 @@ def _conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]
     campaign = active_campaign(session)
     conds: list[ColumnElement[bool]] = [
         Rencontre.campaign_id == campaign.id,  # type: ignore[list-item]
-        Rencontre.statut == "tenue",  # type: ignore[list-item]
+        Rencontre.statut == StatutRencontre.TENUE,  # type: ignore[list-item]
     ]
     if filtres.region:
         conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
@@ -180,9 +180,9 @@ def _scope(actor: Actor) -> ColumnElement[bool]:
 def perimetre_lecture(actor: Actor) -> str:
     if actor.is_national:
         return "France entière"
-    if actor.role == "prefet_region" and actor.region_code:
+    if actor.role == Role.PREFET_REGION and actor.region_code:
         return f"région {REGIONS.get(actor.region_code, actor.region_code)}"
-    if actor.role == "referent" and actor.departement_code:
+    if actor.role == Role.REFERENT and actor.departement_code:
         return f"département {actor.departement_code} – {DEPARTEMENTS[actor.departement_code][0]}"
     return "aucun"
 

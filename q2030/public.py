@@ -32,7 +32,7 @@ from q2030.models import (
     SyntheseDepartementale,
     SyntheseDocument,
 )
-from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, label, theme_label
+from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, StatutRencontre, label, theme_label
 
 # A theme's count is shown only from this many contributions in the territory (département
 # or quartier). Stated on the public page and in the README.
@@ -83,7 +83,7 @@ def rencontres_a_venir(
     query = agenda.public_query().add_columns(Rencontre.accessibilite)
     query = query.where(
         Rencontre.campaign_id == campaign.id,
-        Rencontre.statut == "prevue",
+        Rencontre.statut == StatutRencontre.PREVUE,
         Rencontre.date >= (today or clock.today()),
     )
     query = _in_territory(query, departement_code, qpv_code)
@@ -116,7 +116,7 @@ def rencontres_tenues(
     as (id, nom_fichier, type_mime, taille)."""
     campaign = active_campaign(session)
     query = agenda.public_query().add_columns(Rencontre.participants)
-    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
     query = _in_territory(query, departement_code, qpv_code).order_by(Rencontre.date.desc(), Rencontre.id)  # type: ignore[attr-defined]
     rows = [dict(zip([*agenda.AGENDA_COLUMNS, "participants"], r, strict=True)) for r in session.exec(query)]
     published = published_documents(session, [row["id"] for row in rows])
@@ -174,7 +174,7 @@ def priorites(
             func.count(func.distinct(Contribution.rencontre_id)),
         )
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == "tenue")
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
     )
     base = _in_territory(base, departement_code, qpv_code)
     rows = [tuple(r) for r in session.exec(base.group_by(Contribution.theme))]

@@ -33,7 +33,7 @@ from q2030.bureautique import Intertitre, Liste, Paragraphe, Plan, SautDePage, T
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_date, fr_date_long, fr_number, fr_percent
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
-from q2030.nomenclature import ACCESSIBILITE, AXES, FORMATS, TYPES_LIEU, theme_label
+from q2030.nomenclature import ACCESSIBILITE, AXES, FORMATS, TYPES_LIEU, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS
 
 THEMES_PAR_AXE = 3  # themes quoted per axis
@@ -236,7 +236,12 @@ def rencontres_tenues(session: Session, *, departement_code: str, campaign_id: i
     r = Rencontre
     rows = session.exec(
         select(*(getattr(r, c) for c in RENCONTRE_COLUMNS))
-        .where(r.campaign_id == campaign_id, r.departement_code == departement_code, r.statut == "tenue", r.date <= au)
+        .where(
+            r.campaign_id == campaign_id,
+            r.departement_code == departement_code,
+            r.statut == StatutRencontre.TENUE,
+            r.date <= au,
+        )
         .order_by(r.date, r.id)
     ).all()
     frame = pd.DataFrame([tuple(row) for row in rows], columns=RENCONTRE_COLUMNS)
@@ -472,7 +477,7 @@ def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int) -> Plan:
 
     rencontre = find_rencontre(session, rencontre_id)
     require_read(session, actor, rencontre.departement_code)
-    if rencontre.statut != "tenue":
+    if rencontre.statut != StatutRencontre.TENUE:
         raise ValidationError("La synthèse aux participants ne se rédige qu'après une rencontre tenue.")
     campaign = active_campaign(session)
     nom = DEPARTEMENTS[rencontre.departement_code][0]

@@ -50,6 +50,7 @@ from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_renc
 from q2030.errors import IntrouvableError, Q2030Error, ValidationError
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, RelanceExecution, User
+from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
 
 log = logging.getLogger("q2030.relances")
@@ -62,14 +63,14 @@ DEFAULT_BASE_URL = "http://localhost:8501"
 
 # Kind of reminder -> (role receiving it, French label shown in the opt-out settings).
 TYPES: dict[str, tuple[str, str]] = {
-    "quartiers": ("referent", "Quartiers sans rencontre"),
-    "syntheses_participants": ("referent", "Synthèses aux participants à envoyer"),
-    "comptes_rendus": ("referent", "Comptes rendus à déposer"),
-    "synthese_departementale": ("referent", "Synthèse départementale"),
-    "departements_a_risque": ("prefet_region", "Départements en retard sur le rythme"),
-    "syntheses_attendues": ("prefet_region", "Synthèses départementales attendues"),
-    "documents_a_transmettre": ("prefet_region", "Synthèses à transmettre à la commission"),
-    "bilan_hebdomadaire": ("commission", "Bilan hebdomadaire national"),
+    "quartiers": (Role.REFERENT, "Quartiers sans rencontre"),
+    "syntheses_participants": (Role.REFERENT, "Synthèses aux participants à envoyer"),
+    "comptes_rendus": (Role.REFERENT, "Comptes rendus à déposer"),
+    "synthese_departementale": (Role.REFERENT, "Synthèse départementale"),
+    "departements_a_risque": (Role.PREFET_REGION, "Départements en retard sur le rythme"),
+    "syntheses_attendues": (Role.PREFET_REGION, "Synthèses départementales attendues"),
+    "documents_a_transmettre": (Role.PREFET_REGION, "Synthèses à transmettre à la commission"),
+    "bilan_hebdomadaire": (Role.COMMISSION, "Bilan hebdomadaire national"),
 }
 # Where to act: the Streamlit URL path of each page (pages/3_Mon_departement.py -> /Mon_departement).
 PAGES_URL: dict[str, str] = {
@@ -113,7 +114,7 @@ class Digest:
 
     @property
     def sujet(self) -> str:
-        if self.role == "commission":
+        if self.role == Role.COMMISSION:
             return f"Quartiers 2030 : bilan hebdomadaire du {fr_date(self.au)}"
         count = len(self.lignes)
         return f"Quartiers 2030 : {count} point{'s' if count > 1 else ''} à suivre au {fr_date(self.au)}"
@@ -370,9 +371,9 @@ def _lignes_commission(session: Session, who: Actor, campaign: Campaign, au: dt.
 
 
 LIGNES: dict[str, Callable[[Session, Actor, Campaign, dt.date], list[Ligne]]] = {
-    "referent": _lignes_referent,
-    "prefet_region": _lignes_region,
-    "commission": _lignes_commission,
+    Role.REFERENT: _lignes_referent,
+    Role.PREFET_REGION: _lignes_region,
+    Role.COMMISSION: _lignes_commission,
 }
 
 
@@ -390,7 +391,7 @@ def digest_utilisateur(
     compute = LIGNES.get(user.role)
     if compute is None or not (campaign.lancement <= au <= campaign.restitution_fin):
         return digest
-    if user.role == "commission" and not hebdomadaire:
+    if user.role == Role.COMMISSION and not hebdomadaire:
         return digest
     digest.lignes = compute(session, who, campaign, au)
     return digest

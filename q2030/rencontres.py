@@ -37,7 +37,16 @@ from q2030.models import (
     Rencontre,
     RencontreQpv,
 )
-from q2030.nomenclature import ACCESSIBILITE, FORMATS, ORGANISATEURS, PERIMETRES, STATUTS_RENCONTRE, TYPES_LIEU
+from q2030.nomenclature import (
+    ACCESSIBILITE,
+    FORMATS,
+    ORGANISATEURS,
+    PERIMETRES,
+    STATUTS_RENCONTRE,
+    TYPES_LIEU,
+    Perimetre,
+    StatutRencontre,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -191,14 +200,14 @@ def validate_rencontre(
     today = today or clock.today()
     if clean["date"] is None and "date" not in errors:
         errors["date"].append("Date : indiquez la date de la rencontre.")
-    if clean["statut"] == "tenue" and clean["date"] and clean["date"] > today:
+    if clean["statut"] == StatutRencontre.TENUE and clean["date"] and clean["date"] > today:
         errors["date"].append(
             f"Date : une rencontre tenue ne peut pas être dans le futur ({fr_date(clean['date'])}) ; "
             "choisissez le statut « Prévue »."
         )
-    if clean["statut"] == "annulee" and not clean["motif_annulation"]:
+    if clean["statut"] == StatutRencontre.ANNULEE and not clean["motif_annulation"]:
         errors["motif_annulation"].append("Motif d'annulation : indiquez pourquoi la rencontre est annulée.")
-    if clean["statut"] != "annulee":
+    if clean["statut"] != StatutRencontre.ANNULEE:
         clean["motif_annulation"] = ""
     if clean["heure_debut"] and clean["heure_fin"] and clean["heure_fin"] <= clean["heure_debut"]:
         errors["heure_fin"].append(
@@ -245,7 +254,7 @@ def _perimeter(
 ) -> None:
     """Fill `qpv_codes` with every QPV covered, checking they belong to the département."""
     perimetre = clean["perimetre"]
-    if perimetre == "quartier":
+    if perimetre == Perimetre.QUARTIER:
         wanted = raw.get("qpv_codes") or []
         if isinstance(wanted, str):
             wanted = [c for c in wanted.replace(";", ",").split(",")]
@@ -273,7 +282,7 @@ def _perimeter(
                 )
         clean["qpv_codes"] = sorted(wanted)
         return
-    if perimetre == "commune":
+    if perimetre == Perimetre.COMMUNE:
         insee = cleaning.text(raw.get("commune_insee"))
         if not insee:
             errors["commune_insee"].append("Commune : choisissez la commune.")
@@ -335,7 +344,7 @@ def probable_duplicates(
         .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
         .where(
             Rencontre.date == date,
-            Rencontre.statut != "annulee",
+            Rencontre.statut != StatutRencontre.ANNULEE,
             RencontreQpv.qpv_code.in_(qpv_codes),  # type: ignore[attr-defined]
         )
         .order_by(Rencontre.id)
@@ -368,7 +377,7 @@ def create_rencontre(
     clean = validate_rencontre(session, actor=actor, data=data)
     qpv_codes = clean.pop("qpv_codes")
     lock_departement(session, clean["departement_code"])
-    if not allow_duplicate and clean["statut"] != "annulee":
+    if not allow_duplicate and clean["statut"] != StatutRencontre.ANNULEE:
         doublons = probable_duplicates(
             session, departement_code=clean["departement_code"], date=clean["date"], qpv_codes=qpv_codes
         )
@@ -415,7 +424,7 @@ def update_rencontre(
     clean = validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
     qpv_codes = clean.pop("qpv_codes")
     lock_departement(session, clean["departement_code"])
-    if not allow_duplicate and clean["statut"] != "annulee":
+    if not allow_duplicate and clean["statut"] != StatutRencontre.ANNULEE:
         doublons = probable_duplicates(
             session,
             departement_code=clean["departement_code"],
@@ -459,15 +468,15 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
         errors["motif_annulation"] = ["Motif d'annulation : indiquez pourquoi la rencontre est annulée."]
     elif len(motif) > 500:
         errors["motif_annulation"] = ["Motif d'annulation : 500 caractères au plus."]
-    if rencontre.statut == "annulee":
+    if rencontre.statut == StatutRencontre.ANNULEE:
         errors["statut"] = ["Cette rencontre est déjà annulée."]
-    elif rencontre.statut == "tenue":
+    elif rencontre.statut == StatutRencontre.TENUE:
         errors["statut"] = ["Une rencontre tenue ne peut pas être annulée : corrigez son statut si c'est une erreur."]
     if errors:
         raise ValidationError(errors)
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     _bump_version(session, rencontre, version, actor)
-    rencontre.statut, rencontre.motif_annulation = "annulee", motif
+    rencontre.statut, rencontre.motif_annulation = StatutRencontre.ANNULEE, motif
     cube.actualiser(session, [rencontre_id])
     audit.record(
         session,
@@ -610,7 +619,7 @@ def _bump_version(session: Session, rencontre: Rencontre, version: int, actor: A
 
 
 def _write_links(session: Session, rencontre: Rencontre, qpv_codes: list[str]) -> None:
-    direct = rencontre.perimetre == "quartier"
+    direct = rencontre.perimetre == Perimetre.QUARTIER
     session.add_all(RencontreQpv(rencontre_id=rencontre.id, qpv_code=code, direct=direct) for code in qpv_codes)  # type: ignore[arg-type]
 
 
@@ -729,7 +738,7 @@ def list_rencontres(
     frame = pd.DataFrame([tuple(r) for r in rows], columns=LIST_COLUMNS[:-1])
     frame["quartiers"] = frame["quartiers"].map(lambda s: ", ".join(sorted(s.split(", "))) if s else "")
     frame["chaine_complete"] = (
-        (frame["statut"] == "tenue")
+        (frame["statut"] == StatutRencontre.TENUE)
         & (frame["comptes_rendus"] > 0)
         & frame["synthese_envoyee_le"].notna()
         & (frame["contributions"] > 0)

@@ -25,7 +25,7 @@ from q2030.access import Actor, departements_lus, region_of, require, require_re
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
-from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE
+from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE, Role
 from q2030.referentiel import DEPARTEMENTS
 
 # Step code -> (column, previous step's column, label of the previous step)
@@ -73,8 +73,8 @@ class SyntheseView:
 
 def peut_enregistrer(actor: Actor, departement_code: str, etape: str) -> bool:
     if etape == "transmise_commission":
-        return actor.role == "prefet_region" and actor.region_code == region_of(departement_code)
-    return actor.role == "referent" and actor.departement_code == departement_code
+        return actor.role == Role.PREFET_REGION and actor.region_code == region_of(departement_code)
+    return actor.role == Role.REFERENT and actor.departement_code == departement_code
 
 
 def _row(session: Session, campaign_id: int, departement_code: str) -> SyntheseDepartementale | None:
@@ -144,7 +144,7 @@ def enregistrer_etape(
         peut_enregistrer(actor, departement_code, etape),
         "La transmission à la commission est enregistrée par la préfecture de région ; "
         "les autres étapes par le référent du département."
-        if etape == "transmise_commission" or actor.role != "referent"
+        if etape == "transmise_commission" or actor.role != Role.REFERENT
         else "Vous ne pouvez enregistrer que les étapes de votre département.",
     )
     campaign = active_campaign(session)
@@ -293,7 +293,7 @@ def renvoyer(
     """
     region_of(departement_code)  # DepartementInconnu first
     require(
-        actor.role == "prefet_region" and actor.region_code == region_of(departement_code),
+        actor.role == Role.PREFET_REGION and actor.region_code == region_of(departement_code),
         "Seule la préfecture de région du département peut renvoyer sa synthèse.",
     )
     campaign = active_campaign(session)
@@ -378,9 +378,9 @@ def _readable(actor: Actor, departement_code: str):  # type: ignore[no-untyped-d
     """Which versions the actor may read: the référent all of its own; the préfecture de
     région those transmitted to it; the commission (and administrators) those forwarded."""
     region = region_of(departement_code)
-    if actor.role == "referent" and actor.departement_code == departement_code:
+    if actor.role == Role.REFERENT and actor.departement_code == departement_code:
         return None
-    if actor.role == "prefet_region" and actor.region_code == region:
+    if actor.role == Role.PREFET_REGION and actor.region_code == region:
         return SyntheseDocument.transmis_region_le.is_not(None)  # type: ignore[union-attr]
     if actor.is_national:
         return SyntheseDocument.transmis_commission_le.is_not(None)  # type: ignore[union-attr]
@@ -396,7 +396,7 @@ def deposer_version(
 
     region_of(departement_code)  # DepartementInconnu first
     require(
-        actor.role == "referent" and actor.departement_code == departement_code,
+        actor.role == Role.REFERENT and actor.departement_code == departement_code,
         "Seul le référent du département peut déposer la synthèse départementale.",
     )
     kind, digest = check_and_store(filename, content)
@@ -564,7 +564,7 @@ def enregistrer_textes(
     """Save the free-text parts (compare-and-set on `version`, the one the user saw; 0 if none)."""
     region_of(departement_code)  # DepartementInconnu first
     require(
-        actor.role == "referent" and actor.departement_code == departement_code,
+        actor.role == Role.REFERENT and actor.departement_code == departement_code,
         "Seul le référent du département rédige la synthèse départementale.",
     )
     campaign = active_campaign(session)

@@ -17,7 +17,7 @@ from q2030 import audit
 from q2030.access import Actor, require
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Region, User
-from q2030.nomenclature import ROLES
+from q2030.nomenclature import ROLES, Role
 
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 ENTITE = "utilisateur"
@@ -52,14 +52,14 @@ def _validate_scope(
     if role not in ROLES:
         errors["role"] = [f"Rôle inconnu « {role} »."]
         return errors
-    if role == "referent":
+    if role == Role.REFERENT:
         if not departement_code:
             errors["departement_code"] = ["Un référent départemental doit avoir un département."]
         elif session.get(Departement, departement_code) is None:
             errors["departement_code"] = [f"Département inconnu « {departement_code} »."]
         if region_code:
             errors["region_code"] = ["La région d'un référent découle de son département : ne la saisissez pas."]
-    elif role == "prefet_region":
+    elif role == Role.PREFET_REGION:
         if not region_code:
             errors["region_code"] = ["Une préfecture de région doit avoir une région."]
         elif session.get(Region, region_code) is None:
@@ -130,7 +130,7 @@ def update_user(
     departement_code = (departement_code or "").strip().upper() or None
     region_code = (region_code or "").strip() or None
     errors = _validate_scope(session, role, departement_code, region_code)
-    if _is_self(actor, user) and role != "admin":
+    if _is_self(actor, user) and role != Role.ADMIN:
         errors.setdefault("role", []).append("Vous ne pouvez pas retirer votre propre rôle d'administrateur.")
     if nom is not None and len(nom.strip()) > 200:
         errors["nom"] = ["Le nom ne doit pas dépasser 200 caractères."]

@@ -26,6 +26,7 @@ from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
 from q2030.models import Departement, Region, Rencontre
+from q2030.nomenclature import StatutRencontre
 from q2030.priorities import Filtres, classement
 
 Progress = Callable[[float, str], None]
@@ -166,7 +167,7 @@ def participant_sums(
 ) -> dict[str, int]:
     """Attendance of the rencontres held at `au` (statut "tenue", dated <= au), summed in SQL."""
     query = select(*(func.coalesce(func.sum(getattr(Rencontre, k)), 0) for k in BREAKDOWN)).where(
-        Rencontre.campaign_id == campaign_id, Rencontre.statut == "tenue", Rencontre.date <= au
+        Rencontre.campaign_id == campaign_id, Rencontre.statut == StatutRencontre.TENUE, Rencontre.date <= au
     )
     if departements is not None:
         query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]

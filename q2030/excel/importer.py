@@ -41,6 +41,7 @@ from q2030.excel.columns import (
 )
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.models import Contribution, Rencontre, RencontreQpv
+from q2030.nomenclature import Perimetre
 
 Progress = Callable[[float, str], None]
 # Service field -> template header (the QPV list is fed by two columns: name the first).
@@ -319,7 +320,7 @@ def _same(session: Session, rencontre: Rencontre, clean: dict[str, Any]) -> bool
             continue
         if _comparable(getattr(rencontre, key)) != _comparable(value):
             return False
-    if "qpv_codes" in clean and (clean.get("perimetre") or rencontre.perimetre) == "quartier":
+    if "qpv_codes" in clean and (clean.get("perimetre") or rencontre.perimetre) == Perimetre.QUARTIER:
         stored = session.exec(
             select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id, RencontreQpv.direct)
         ).all()

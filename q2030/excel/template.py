@@ -44,7 +44,7 @@ from q2030.excel.columns import (
 )
 from q2030.formatting import fr_date
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
-from q2030.nomenclature import label
+from q2030.nomenclature import Perimetre, label
 from q2030.safe_text import set_text
 
 EMPTY_ROWS = 300  # rows below the data that carry drop-downs and checks
@@ -157,9 +157,13 @@ def _rencontre_value(rencontre: Rencontre, column: Column, codes: list[str], nam
     if field == "version":
         return rencontre.version
     if field == "qpv_principal":
-        return qpv_choice(codes[0], names.get(codes[0], "")) if codes and rencontre.perimetre == "quartier" else None
+        return (
+            qpv_choice(codes[0], names.get(codes[0], ""))
+            if codes and rencontre.perimetre == Perimetre.QUARTIER
+            else None
+        )
     if field == "qpv_autres":
-        return f"{MULTI_SEPARATOR} ".join(codes[1:]) if rencontre.perimetre == "quartier" else None
+        return f"{MULTI_SEPARATOR} ".join(codes[1:]) if rencontre.perimetre == Perimetre.QUARTIER else None
     value = getattr(rencontre, field)
     if column.kind == "choice":
         return label(column.choices or {}, value)

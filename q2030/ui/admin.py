@@ -18,7 +18,7 @@ from q2030.campaigns import update_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_number
-from q2030.nomenclature import GEOGRAPHIES, ROLES
+from q2030.nomenclature import GEOGRAPHIES, ROLES, Role
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui.relances import render_admin as render_relances
@@ -68,7 +68,7 @@ def _users_frame(actor: Actor, version: int) -> pd.DataFrame:
 
 def _scope_inputs(prefix: str, role: str, dep: str = "", reg: str = "") -> tuple[str | None, str | None]:
     """Département for a référent, région for a préfecture de région, nothing otherwise."""
-    if role == "referent":
+    if role == Role.REFERENT:
         code = st.selectbox(
             "Département",
             DEPS,
@@ -78,7 +78,7 @@ def _scope_inputs(prefix: str, role: str, dep: str = "", reg: str = "") -> tuple
             placeholder="Choisir…",
         )
         return code or None, None
-    if role == "prefet_region":
+    if role == Role.PREFET_REGION:
         code = st.selectbox(
             "Région",
             REGS,
@@ -132,7 +132,7 @@ def _users(actor: Actor) -> None:
         "Compte", list(emails), format_func=lambda i: emails[i], key="admin_edit_user", placeholder="Choisir…"
     )
     row = frame.loc[frame["id"] == user_id].iloc[0]
-    current_role = next((code for code, label in ROLES.items() if label == row["Rôle"]), "referent")
+    current_role = next((code for code, label in ROLES.items() if label == row["Rôle"]), Role.REFERENT)
     left, right = st.columns(2)
     new_role = left.selectbox(
         "Nouveau rôle",

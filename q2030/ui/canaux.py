@@ -17,6 +17,7 @@ from q2030 import questionnaire as q
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.formatting import fr_number
+from q2030.nomenclature import Role
 from q2030.ui.charts import bar_height, bottom_legend, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine
 from q2030.ui.tables import french_display, show_table
@@ -24,7 +25,7 @@ from q2030.ui.tables import french_display, show_table
 STORE = "filtre_canal"
 WIDGET = "widget_filtre_canal"
 # Aggregates are national for every role: one cache entry shared by all.
-_LECTEUR = Actor(email="lecture@q2030", role="commission")
+_LECTEUR = Actor(email="lecture@q2030", role=Role.COMMISSION)
 ROUGE_MARIANNE = "#E1000F"
 
 

@@ -21,6 +21,7 @@ from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent
+from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart, tile_map_chart
@@ -60,7 +61,7 @@ def default_au(campaign: dict, today: dt.date) -> tuple[dt.date, str]:
 
 # Coverage depends on the territory, not on who asks: the actor's right to read it is
 # checked outside the cache (resolve_scope), then one cached result serves every role.
-_LECTEUR = Actor(email="lecture@q2030", role="commission")
+_LECTEUR = Actor(email="lecture@q2030", role=Role.COMMISSION)
 
 
 def _portee(actor: Actor, region: str | None, dep: str | None) -> tuple[str | None, str | None]:
@@ -332,7 +333,7 @@ def _rencontres_quartiers(dep: str, version: int) -> dict[int, str]:
 def _planned_by_qpv(dep: str, au: dt.date, version: int) -> dict[str, int]:
     """QPV code -> the id of its next planned rencontre (on or after `au`)."""
     frame = _rencontres_frame(dep, version)
-    frame = frame[(frame["statut"] == "prevue") & (frame["date"] >= au)].sort_values(["date", "id"])
+    frame = frame[(frame["statut"] == StatutRencontre.PREVUE) & (frame["date"] >= au)].sort_values(["date", "id"])
     planned: dict[str, int] = {}
     for rid, codes in zip(frame["id"], frame["quartiers"], strict=True):
         for code in str(codes or "").split(", "):

@@ -24,6 +24,7 @@ from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
 from q2030.excel.template import build_template
+from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui.shell import data_version, engine
 
@@ -95,7 +96,7 @@ def synthese_download(actor: Actor, departement_code: str) -> None:
 # --- National export: CSV / Parquet on click, the workbook in the background ----------------
 
 ZIP_MIME = "application/zip"
-_NATIONAL = Actor(email="export@q2030", role="commission")
+_NATIONAL = Actor(email="export@q2030", role=Role.COMMISSION)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -258,7 +259,7 @@ def render(actor: Actor) -> None:
     """The page « Échanges Excel »: what each role may download, and the import for a référent."""
     st.title("Échanges Excel")
 
-    if actor.role == "referent":
+    if actor.role == Role.REFERENT:
         dep = actor.departement_code or ""
         st.subheader("1. Modèle de saisie")
         st.write(

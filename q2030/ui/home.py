@@ -14,6 +14,7 @@ from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
 from q2030.ui.relances import render_mes_relances
 from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, scope_reader, show_error
@@ -136,7 +137,9 @@ def _welcome(actor: Actor) -> None:
         "prioritaires, ou charger une campagne de démonstration."
     )
     setup_actor = (
-        Actor(email="admin@demo.gouv.fr", role="admin", nom="Administrateur (démo)") if auth_mode() == "demo" else actor
+        Actor(email="admin@demo.gouv.fr", role=Role.ADMIN, nom="Administrateur (démo)")
+        if auth_mode() == "demo"
+        else actor
     )
     if not setup_actor.is_admin:
         st.warning("Seul un administrateur peut initialiser la base. Contactez l'administrateur national.")

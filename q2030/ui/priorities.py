@@ -18,7 +18,7 @@ from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_number, fr_percent
-from q2030.nomenclature import AXES, theme_label
+from q2030.nomenclature import AXES, Role, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import canaux, filters, restitution
 from q2030.ui.charts import bar_height, show_chart
@@ -34,7 +34,7 @@ PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le terri
 # Aggregates are national for every role: cached by filters and data version only, so a
 # new user or role reads what another computed. Lists of contributions and their words
 # depend on the actor's reading scope: cached per scope (national, région, département).
-_LECTEUR = scope_reader(Actor(email="", role="commission"))
+_LECTEUR = scope_reader(Actor(email="", role=Role.COMMISSION))
 _lecteur = scope_reader
 
 

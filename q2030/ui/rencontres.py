@@ -30,6 +30,8 @@ from q2030.nomenclature import (
     STATUTS_RENCONTRE,
     THEMES,
     TYPES_LIEU,
+    Perimetre,
+    StatutRencontre,
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
@@ -48,9 +50,9 @@ FORM_FIELDS = [
     "publics_precaires", *rencontres.BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
 ]  # fmt: skip
 DEFAULTS: dict[str, Any] = {
-    "statut": "prevue",
+    "statut": StatutRencontre.PREVUE,
     "type_lieu": "autre",
-    "perimetre": "quartier",
+    "perimetre": Perimetre.QUARTIER,
     "format": "reunion_publique",
     "qpv_codes": [],
     "organisateurs": [],
@@ -176,7 +178,9 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
         if code in names:
             st.session_state["rf_choice"] = NEW
             _load(actor, NEW, version)
-            st.session_state.update(rf_statut="prevue", rf_perimetre="quartier", rf_qpv_codes=[code])
+            st.session_state.update(
+                rf_statut=StatutRencontre.PREVUE, rf_perimetre=Perimetre.QUARTIER, rf_qpv_codes=[code]
+            )
             st.session_state[LINK_NOTICE] = (
                 f"Nouvelle rencontre prévue pour {names[code]} : complétez la date et le lieu, puis enregistrez."
             )
@@ -381,7 +385,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
     _field_errors("perimetre")
     with st.form("rf_form", border=True):
         perimetre = st.session_state["rf_perimetre"]
-        if perimetre == "quartier":
+        if perimetre == Perimetre.QUARTIER:
             names = dict(choices["qpv"])
             st.multiselect(
                 LABELS["qpv_codes"],
@@ -391,7 +395,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 placeholder="Choisissez un ou plusieurs quartiers",
             )
             _field_errors("qpv_codes")
-        elif perimetre == "commune":
+        elif perimetre == Perimetre.COMMUNE:
             communes = dict(choices["communes"])
             st.selectbox(
                 LABELS["commune_insee"],
@@ -632,7 +636,7 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
 
 def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
     values = _values(actor, rencontre_id, version)
-    if values["statut"] != "prevue":
+    if values["statut"] != StatutRencontre.PREVUE:
         return
     with st.expander("Annuler la rencontre"):
         st.text_input(LABELS["motif_annulation"], key="rc_motif")

@@ -14,7 +14,7 @@ from q2030.access import Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
-from q2030.nomenclature import ROLES
+from q2030.nomenclature import ROLES, Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import french
 
@@ -33,17 +33,19 @@ PAGES: dict[str, Page] = {
     "accueil": Page("streamlit_app.py", "Accueil", ALL_ROLES),
     "rencontres": Page("pages/1_Rencontres.py", "Rencontres", ALL_ROLES),
     "agenda": Page("pages/2_Agenda.py", "Agenda des rencontres", ALL_ROLES),
-    "mon_departement": Page("pages/3_Mon_departement.py", "Mon département", frozenset({"referent"})),
-    "ma_region": Page("pages/4_Ma_region.py", "Ma région", frozenset({"prefet_region"})),
-    "national": Page("pages/5_National.py", "Vue nationale", frozenset({"commission", "admin"})),
+    "mon_departement": Page("pages/3_Mon_departement.py", "Mon département", frozenset({Role.REFERENT})),
+    "ma_region": Page("pages/4_Ma_region.py", "Ma région", frozenset({Role.PREFET_REGION})),
+    "national": Page("pages/5_National.py", "Vue nationale", frozenset({Role.COMMISSION, Role.ADMIN})),
     "priorites": Page("pages/6_Priorites.py", "Priorités des habitants", ALL_ROLES),
     "excel": Page("pages/7_Excel.py", "Échanges Excel", ALL_ROLES),
-    "administration": Page("pages/8_Administration.py", "Administration", frozenset({"admin"})),
+    "administration": Page("pages/8_Administration.py", "Administration", frozenset({Role.ADMIN})),
     "syntheses": Page(
-        "pages/9_Syntheses.py", "Synthèses départementales", frozenset({"commission", "admin", "prefet_region"})
+        "pages/9_Syntheses.py",
+        "Synthèses départementales",
+        frozenset({Role.COMMISSION, Role.ADMIN, Role.PREFET_REGION}),
     ),
-    "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne", frozenset({"admin"})),
-    "codage": Page("pages/12_Codage.py", "Codage des textes libres", frozenset({"commission", "admin"})),
+    "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne", frozenset({Role.ADMIN})),
+    "codage": Page("pages/12_Codage.py", "Codage des textes libres", frozenset({Role.COMMISSION, Role.ADMIN})),
     # The residents' page: no sign-in (public_page_setup), also linked for every agent.
     "restitution": Page("pages/10_Restitution.py", "Restitution publique", ALL_ROLES),
 }
@@ -71,11 +73,11 @@ def scope_reader(actor: Actor) -> Actor:
     """The actor's reading scope as a cache key: the same for every user of the same scope
     (national, one région, one département), so cached results are shared, not per user."""
     if actor.is_national:
-        return Actor(email="lecture@q2030", role="commission")
-    if actor.role == "prefet_region":
-        return Actor(email="lecture@q2030", role="prefet_region", region_code=actor.region_code)
-    if actor.role == "referent":
-        return Actor(email="lecture@q2030", role="referent", departement_code=actor.departement_code)
+        return Actor(email="lecture@q2030", role=Role.COMMISSION)
+    if actor.role == Role.PREFET_REGION:
+        return Actor(email="lecture@q2030", role=Role.PREFET_REGION, region_code=actor.region_code)
+    if actor.role == Role.REFERENT:
+        return Actor(email="lecture@q2030", role=Role.REFERENT, departement_code=actor.departement_code)
     return Actor(email="lecture@q2030", role=actor.role)
 
 
@@ -200,12 +202,12 @@ def _demo_actor() -> Actor:
         "Rôle",
         list(ROLES),
         format_func=ROLES.__getitem__,
-        key=_persisted("role", "referent"),
+        key=_persisted("role", Role.REFERENT),
         on_change=_save,
         args=("role",),
         placeholder="Choisir…",
     )
-    if role == "referent":
+    if role == Role.REFERENT:
         dep = sidebar.selectbox(
             "Département",
             list(DEPARTEMENTS),
@@ -222,7 +224,7 @@ def _demo_actor() -> Actor:
             region_code=DEPARTEMENTS[dep][1],
             nom=f"Référent {DEPARTEMENTS[dep][0]} (démo)",
         )
-    if role == "prefet_region":
+    if role == Role.PREFET_REGION:
         reg = sidebar.selectbox(
             "Région",
             list(REGIONS),

@@ -22,6 +22,7 @@ from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number
+from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 
@@ -124,9 +125,9 @@ def synthese_panel(actor: Actor, dep: str) -> None:
     if view.statut == "a_reprendre" and returned is not None:
         st.warning(f"Renvoyée le {fr_date(returned.renvoye_le)} par la préfecture de région. Commentaire :")
         st.text(returned.commentaire_retour)
-    if actor.role == "referent" and actor.departement_code == dep:
+    if actor.role == Role.REFERENT and actor.departement_code == dep:
         _referent(actor, dep, view, history)
-    elif actor.role == "prefet_region" and actor.region_code == DEPARTEMENTS[dep][1]:
+    elif actor.role == Role.PREFET_REGION and actor.region_code == DEPARTEMENTS[dep][1]:
         _prefecture_region(actor, dep, view, history)
     _history(actor, dep, history)
 
@@ -415,7 +416,7 @@ def render_syntheses(actor: Actor) -> None:
         )
     else:
         st.info("Aucun document de synthèse n'a encore été transmis à votre niveau.")
-    if actor.role == "prefet_region":
+    if actor.role == Role.PREFET_REGION:
         st.divider()
         dep = st.selectbox(
             "Traiter la synthèse d'un département",
@@ -430,7 +431,7 @@ def render_syntheses(actor: Actor) -> None:
 
 
 def render_lettre_participants(actor: Actor, rencontre_id: int, statut: str, envoyee_le: dt.date | None) -> None:
-    if statut != "tenue":
+    if statut != StatutRencontre.TENUE:
         return
     st.subheader("Synthèse aux participants")
     st.caption(
