@@ -39,12 +39,12 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def settle(page) -> None:  # type: ignore[no-untyped-def]
+async def settle(page) -> None:
     await page.wait_for_timeout(100)
     await page.wait_for_function(_IDLE_JS, timeout=WAIT_MS)
 
 
-async def follow(page, label: str, heading: str) -> None:  # type: ignore[no-untyped-def]
+async def follow(page, label: str, heading: str) -> None:
     await (
         page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
         .filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
@@ -54,11 +54,11 @@ async def follow(page, label: str, heading: str) -> None:  # type: ignore[no-unt
     await settle(page)
 
 
-async def errors_on(page) -> int:  # type: ignore[no-untyped-def]
+async def errors_on(page) -> int:
     return await page.locator('[data-testid="stException"]').count()
 
 
-async def open_session(browser, url: str):  # type: ignore[no-untyped-def]
+async def open_session(browser, url: str):
     context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
@@ -90,7 +90,7 @@ async def run(database_url: str, sessions: int, views: int) -> int:
                 load_before = os.getloadavg()
                 cpu_before, wall = cpu_seconds(server.process.pid), time.perf_counter()
 
-                async def browse(page) -> int:  # type: ignore[no-untyped-def]
+                async def browse(page) -> int:
                     found = 0
                     for _ in range(views):
                         await follow(page, "Accueil", "Quartiers 2030")

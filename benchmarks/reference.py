@@ -37,7 +37,7 @@ def load(engine: Engine) -> Any:
     connection = duckdb.connect(":memory:", config={"threads": 1})
     with engine.connect() as source:
         for name, (model, columns) in _TABLES.items():
-            table = model.__table__  # type: ignore[attr-defined]
+            table = model.__table__
             rows = source.execute(select(*(table.c[c] for c in columns))).all()
             frame = pd.DataFrame(rows, columns=columns)
             if name == "rencontre":

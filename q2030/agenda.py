@@ -69,7 +69,7 @@ AGENDA_COLUMNS = [
 ]
 
 
-def _query():  # type: ignore[no-untyped-def]
+def _query():
     names = (
         select(func.aggregate_strings(Qpv.nom, ", "))
         .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
@@ -97,8 +97,8 @@ def _query():  # type: ignore[no-untyped-def]
             Rencontre.statut,
             Rencontre.modifie_le,
         )
-        .join(Departement, Departement.code == Rencontre.departement_code)  # type: ignore[arg-type]
-        .outerjoin(Epci, Epci.siren == Rencontre.epci_siren)  # type: ignore[arg-type]
+        .join(Departement, Departement.code == Rencontre.departement_code)
+        .outerjoin(Epci, Epci.siren == Rencontre.epci_siren)
     )
 
 

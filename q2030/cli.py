@@ -23,7 +23,7 @@ def command(
     name: str,
     help_text: str,
     arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None,
-):  # type: ignore[no-untyped-def]
+):
     def register(function: Command) -> Command:
         COMMANDS[name] = (function, arguments, help_text)
         return function
@@ -31,7 +31,7 @@ def command(
     return register
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine():
     engine = make_engine(database_url())
     prepare_database(engine)
     return engine
@@ -126,7 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _departement_referent(departement_code: str):  # type: ignore[no-untyped-def]
+def _departement_referent(departement_code: str):
     """The CLI writes rencontres as the département's référent, never as SYSTEM.
 
     Only a référent may write a département's rencontres (q2030.access): the import keeps

@@ -71,7 +71,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 def progression(session: Session) -> tuple[int, int]:
     """(texts coded or set aside, texts in the queue) for the active campaign."""
     campaign = active_campaign(session)
-    total, faits = session.exec(  # type: ignore[call-overload]
+    total, faits = session.exec(
         select(func.count(), func.count().filter(TexteLibre.statut != "a_coder")).where(
             TexteLibre.campaign_id == campaign.id
         )
@@ -111,7 +111,7 @@ def prochain(
     until = now + duree
     # Already holding one (a page reload): extend the claim and give it back. A write first, so
     # that on SQLite the transaction holds the write lock before anything below is read.
-    held = session.exec(  # type: ignore[call-overload]
+    held = session.exec(
         update(TexteLibre)
         .where(
             TexteLibre.campaign_id == campaign.id,  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ def prochain(
             .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite serialises writers anyway
             .scalar_subquery()
         )
-        claimed = session.exec(  # type: ignore[call-overload]
+        claimed = session.exec(
             update(TexteLibre)
             .where(TexteLibre.id == candidate, TexteLibre.statut == "a_coder", libre)  # type: ignore[arg-type]
             .values(reserve_par=actor.email, reserve_jusqu_a=until)
@@ -150,7 +150,7 @@ def prochain(
         ).all()
         if claimed:
             return _texte(session, claimed[0][0])
-        remaining = session.exec(  # type: ignore[call-overload]
+        remaining = session.exec(
             select(func.count()).where(
                 TexteLibre.campaign_id == campaign.id,
                 TexteLibre.statut == "a_coder",
@@ -166,7 +166,7 @@ def prochain(
 def passer(session: Session, *, actor: Actor, texte_id: int) -> None:
     """Give the text back to the queue (another analyst may take it)."""
     _require_analyste(actor)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(TexteLibre)
         .where(TexteLibre.id == texte_id, TexteLibre.reserve_par == actor.email)  # type: ignore[arg-type]
         .values(reserve_par="", reserve_jusqu_a=None)
@@ -216,7 +216,7 @@ def coder(
         "reserve_jusqu_a": None,
         "version": TexteLibre.version + 1,
     }
-    done = session.exec(  # type: ignore[call-overload]
+    done = session.exec(
         update(TexteLibre)
         .where(
             TexteLibre.id == texte_id,  # type: ignore[arg-type]
@@ -238,7 +238,7 @@ def coder(
         )
     reponse_id = done[0][0]
     if reponse_id is not None and not hors_sujet:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             insert(QuestionnaireTheme).values(
                 reponse_id=reponse_id, axe=axe, theme=theme, public=public, origine="texte", texte_id=texte_id
             )

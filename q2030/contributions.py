@@ -34,7 +34,7 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if all(cleaning.is_blank(row.get(key)) for key in COLUMNS):
             continue  # an empty line left in the editor or the sheet
 
-        def cell(key: str, convert, row=row, number=number) -> Any:  # type: ignore[no-untyped-def]
+        def cell(key: str, convert, row=row, number=number) -> Any:
             try:
                 return convert(row.get(key))
             except ValueError as error:
@@ -81,7 +81,7 @@ def replace_contributions(
         raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
     clean = clean_rows(rows)
     before = [_plain(c) for c in _existing(session, rencontre_id)]
-    session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[call-overload, arg-type]
+    session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[arg-type]
     created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
     session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
     cube.actualiser(session, [rencontre_id])

@@ -45,17 +45,17 @@ _RENCONTRE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _lignes_rencontres(ids: list[int] | None = None) -> Select:  # type: ignore[type-arg]
+def _lignes_rencontres(ids: list[int] | None = None) -> Select:
     """Rows of `cube_rencontre` computed from the raw rows (all held meetings, or `ids`)."""
     reciprocal = case((Contribution.rang > 0, 1.0 / cast(Contribution.rang, Float)), else_=0.0)  # type: ignore[operator]
     n = func.count()
 
-    def part(per_axis: bool) -> Select:  # type: ignore[type-arg]
+    def part(per_axis: bool) -> Select:
         partition = [Contribution.rencontre_id, *([Contribution.axe] if per_axis else [])]
         query = (
             select(
                 Contribution.rencontre_id,
-                (Contribution.axe if per_axis else literal(TOUS_AXES)).label("axe"),  # type: ignore[attr-defined]
+                (Contribution.axe if per_axis else literal(TOUS_AXES)).label("axe"),
                 Contribution.theme,
                 func.min(Rencontre.campaign_id).label("campaign_id"),
                 func.min(Rencontre.departement_code).label("departement_code"),
@@ -64,8 +64,8 @@ def _lignes_rencontres(ids: list[int] | None = None) -> Select:  # type: ignore[
                 (cast(n, Float) / cast(func.sum(n).over(partition_by=partition), Float)).label("poids"),
             )
             .select_from(Contribution)
-            .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-            .where(Rencontre.statut == StatutRencontre.TENUE)  # type: ignore[arg-type]
+            .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
+            .where(Rencontre.statut == StatutRencontre.TENUE)
             .group_by(*partition, Contribution.theme)
         )
         if ids is not None:
@@ -78,19 +78,19 @@ def _lignes_rencontres(ids: list[int] | None = None) -> Select:  # type: ignore[
 def reconstruire(session: Session) -> dict[str, int]:
     """Recompute the three tables from the raw rows; return their row counts."""
     for table in (CubeRencontre, CubeTheme, CubeGroupe):
-        session.exec(delete(table))  # type: ignore[call-overload]
-    session.exec(insert(CubeRencontre).from_select(_RENCONTRE_COLUMNS, _lignes_rencontres()))  # type: ignore[call-overload]
+        session.exec(delete(table))
+    session.exec(insert(CubeRencontre).from_select(_RENCONTRE_COLUMNS, _lignes_rencontres()))
     cr = CubeRencontre
     keys = [cr.campaign_id, cr.axe, cr.departement_code]
     sums = [func.sum(cr.contributions), func.count(), func.sum(cr.score_rang), func.sum(cr.poids)]
     theme_columns = ["contributions", "rencontres", "score_rang", "poids_rencontre"]
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         insert(CubeTheme).from_select(
             ["campaign_id", "axe", "departement_code", "theme", *theme_columns],
             select(*keys, cr.theme, *sums).group_by(*keys, cr.theme),
         )
     )
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         insert(CubeGroupe).from_select(
             ["campaign_id", "axe", "departement_code", "rencontres"],
             select(*keys, func.count(func.distinct(cr.rencontre_id))).group_by(*keys),
@@ -98,7 +98,7 @@ def reconstruire(session: Session) -> dict[str, int]:
     )
     session.flush()
     return {
-        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined, call-overload]
+        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[call-overload]
         for table in (CubeRencontre, CubeTheme, CubeGroupe)
     }
 
@@ -152,9 +152,9 @@ def _actualiser(session: Session, ids: list[int]) -> None:
             meetings.add((rid, campaign_id, axe, dep))
         for _rid, campaign_id, axe, dep in meetings:
             groupes[(campaign_id, axe, dep)] += sign
-    session.exec(delete(cr).where(cr.rencontre_id.in_(ids)))  # type: ignore[attr-defined, call-overload]
+    session.exec(delete(cr).where(cr.rencontre_id.in_(ids)))  # type: ignore[attr-defined]
     if new:
-        session.exec(insert(cr), params=[dict(zip(_RENCONTRE_COLUMNS, row, strict=True)) for row in new])  # type: ignore[call-overload]
+        session.exec(insert(cr), params=[dict(zip(_RENCONTRE_COLUMNS, row, strict=True)) for row in new])
     theme_rows = [
         {"campaign_id": k[0], "axe": k[1], "departement_code": k[2], "theme": k[3], "contributions": d[0],
          "rencontres": d[1], "score_rang": d[2], "poids_rencontre": d[3]}
@@ -168,8 +168,8 @@ def _actualiser(session: Session, ids: list[int]) -> None:
     ]
     _ajouter(session, CubeTheme, theme_rows, ["contributions", "rencontres", "score_rang", "poids_rencontre"])
     _ajouter(session, CubeGroupe, groupe_rows, ["rencontres"])
-    session.exec(delete(CubeTheme).where(CubeTheme.contributions <= 0))  # type: ignore[call-overload, arg-type]
-    session.exec(delete(CubeGroupe).where(CubeGroupe.rencontres <= 0))  # type: ignore[call-overload, arg-type]
+    session.exec(delete(CubeTheme).where(CubeTheme.contributions <= 0))  # type: ignore[arg-type]
+    session.exec(delete(CubeGroupe).where(CubeGroupe.rencontres <= 0))  # type: ignore[arg-type]
 
 
 def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: list[str]) -> None:
@@ -187,4 +187,4 @@ def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: 
         index_elements=keys,
         set_={name: table.c[name] + statement.excluded[name] for name in summed},
     )
-    session.exec(statement, params=rows)  # type: ignore[call-overload]
+    session.exec(statement, params=rows)

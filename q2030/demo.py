@@ -157,9 +157,9 @@ def load_demo(
         report.by_statut[row["statut"]] = report.by_statut.get(row["statut"], 0) + 1
     notify(0.1, "Enregistrement des rencontres…")
     for start in range(0, len(rencontre_rows), BATCH):
-        session.exec(insert(Rencontre), params=rencontre_rows[start : start + BATCH])  # type: ignore[call-overload]
+        session.exec(insert(Rencontre), params=rencontre_rows[start : start + BATCH])
     for start in range(0, len(links), BATCH):
-        session.exec(insert(RencontreQpv), params=links[start : start + BATCH])  # type: ignore[call-overload]
+        session.exec(insert(RencontreQpv), params=links[start : start + BATCH])
     report.rencontres = len(rencontre_rows)
     if rencontre_rows and session.get_bind().dialect.name == "postgresql":
         # Ids were given explicitly: move the sequence past them, or the next rencontre
@@ -197,7 +197,7 @@ def load_demo(
                 }
             )
         if len(batch) >= BATCH or position == len(held) - 1:
-            session.exec(insert(Contribution), params=batch)  # type: ignore[call-overload]
+            session.exec(insert(Contribution), params=batch)
             report.contributions += len(batch)
             batch = []
             notify(
@@ -226,7 +226,7 @@ def _rencontre(
     qpv_by_epci,
     known_epci,
     today,
-):  # type: ignore[no-untyped-def]
+):
     roll = rng.random()
     if roll < 0.06:
         statut, date = StatutRencontre.PREVUE, today + dt.timedelta(days=rng.randint(1, 60))
@@ -321,7 +321,7 @@ def _rencontre(
     }, covered
 
 
-def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: list[str], campaign) -> None:  # type: ignore[no-untyped-def]
+def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: list[str], campaign) -> None:
     rows = []
     for dep in deps:
         roll = rng.random()
@@ -338,4 +338,4 @@ def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: lis
             row["statut"] = "restituee"
             row["restitution_le"] = campaign.restitution_debut + dt.timedelta(days=rng.randint(0, 80))
         rows.append(row)
-    session.exec(insert(SyntheseDepartementale), params=rows)  # type: ignore[call-overload]
+    session.exec(insert(SyntheseDepartementale), params=rows)

@@ -310,7 +310,7 @@ def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.D
             Document.publie_le,
         )
         .where(Document.rencontre_id == rencontre_id)
-        .order_by(Document.id)  # type: ignore[arg-type]
+        .order_by(Document.id)
     ).all()
     return pd.DataFrame(
         [tuple(r) for r in rows], columns=["id", "nom_fichier", "type_mime", "taille", "depose_le", "publie_le"]

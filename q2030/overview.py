@@ -35,7 +35,7 @@ def database_is_empty(session: Session) -> bool:
     return not session.exec(select(func.count()).select_from(Qpv)).one()
 
 
-def _scoped(query: Select, actor: Actor, departement_column) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _scoped(query: Select, actor: Actor, departement_column) -> Select:
     if actor.is_national:
         return query
     return query.where(scope_clause(actor, departement_column))
@@ -72,13 +72,13 @@ def key_figures(session: Session, *, actor: Actor) -> KeyFigures:
     by_status = {
         statut: (count, participants)
         for statut, count, participants in session.exec(_scoped(status_query, actor, Rencontre.departement_code))
-    }  # type: ignore[call-overload]
+    }
     contributions = session.exec(
         _scoped(
             select(func.count())
             .select_from(Contribution)
             .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
-            .where(Rencontre.campaign_id == campaign.id),  # type: ignore[arg-type]
+            .where(Rencontre.campaign_id == campaign.id),
             actor,
             Rencontre.departement_code,
         )

@@ -161,11 +161,11 @@ def _conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]
     return conds
 
 
-def _from(query: Select) -> Select:  # type: ignore[type-arg]
+def _from(query: Select) -> Select:
     return (
         query.select_from(Contribution)
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
-        .join(  # type: ignore[arg-type]
+        .join(
             Departement,
             Departement.code == Rencontre.departement_code,  # type: ignore[arg-type]
         )
@@ -297,7 +297,7 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
             ct.poids_rencontre,
             departement_share.label("pd"),
         )
-        .join(Departement, Departement.code == ct.departement_code)  # type: ignore[arg-type]
+        .join(Departement, Departement.code == ct.departement_code)
         .where(*where(ct))
         .subquery("par_departement")
     )
@@ -380,9 +380,9 @@ def _lignes_brutes(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.
     if key is not None:
         totals_query = totals_query.group_by(meetings.c.g)
 
-    def frame(query, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    def frame(query, columns: list[str]) -> pd.DataFrame:
         names = (["g"] if key is not None else []) + columns
-        df = pd.DataFrame(session.exec(query).all(), columns=names)  # type: ignore[call-overload]
+        df = pd.DataFrame(session.exec(query).all(), columns=names)
         if key is None:
             df.insert(0, "g", TOUS)
         return df
@@ -413,7 +413,7 @@ def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.Data
     per_departement: dict[tuple[str, str], int] = {}
     for g, dep, _theme, n, *_rest in ordered:
         per_departement[(g, dep)] = per_departement.get((g, dep), 0) + n
-    sums: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+    sums: dict[tuple[str, str], list] = {}
     departements: dict[str, set[str]] = {}
     for g, dep, theme, n, meetings, score, weight in ordered:
         acc = sums.setdefault((g, theme), [0, 0, set(), 0.0, 0.0, 0.0])
@@ -580,7 +580,7 @@ def _qpv_des_rencontres(session: Session, rencontre_ids: list[int]) -> dict[int,
             .where(RencontreQpv.rencontre_id.in_(chunk))  # type: ignore[attr-defined]
             .order_by(RencontreQpv.rencontre_id, Qpv.code)
         )
-        for rencontre_id, code, nom in session.exec(query):  # type: ignore[call-overload]
+        for rencontre_id, code, nom in session.exec(query):
             found.setdefault(rencontre_id, []).append(f"{code} {nom}")
     return {key: ", ".join(values) for key, values in found.items()}
 
@@ -593,7 +593,7 @@ def quartiers(session: Session, *, departement: str) -> dict[str, str]:
         .where(Qpv.departement_code == departement, Qpv.geographie == campaign.geographie)
         .order_by(Qpv.code)
     )
-    return {code: f"{code} – {nom}" for code, nom in session.exec(query)}  # type: ignore[call-overload]
+    return {code: f"{code} – {nom}" for code, nom in session.exec(query)}
 
 
 # --- Search ----------------------------------------------------------------------------------

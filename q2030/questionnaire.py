@@ -622,7 +622,7 @@ def importer(
         connection.execute(
             delete(QuestionnaireTheme).where(
                 QuestionnaireTheme.reponse_id.in_(chunk),
-                QuestionnaireTheme.origine == "fermee",  # type: ignore[attr-defined]
+                QuestionnaireTheme.origine == "fermee",
             )
         )
         for tid, rid, question, texte in session.exec(
@@ -654,7 +654,7 @@ def importer(
     for start in range(0, len(obsolete), 900):
         connection.execute(
             delete(QuestionnaireTheme).where(QuestionnaireTheme.texte_id.in_(obsolete[start : start + 900]))
-        )  # type: ignore[union-attr]
+        )
         connection.execute(delete(TexteLibre).where(TexteLibre.id.in_(obsolete[start : start + 900])))  # type: ignore[union-attr]
     for start in range(0, len(themes), CHUNK):
         connection.execute(insert(QuestionnaireTheme), themes[start : start + CHUNK])

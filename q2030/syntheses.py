@@ -180,7 +180,7 @@ def enregistrer_etape(
     if row is None:
         row = _create_row(session, campaign_id=campaign.id, departement_code=departement_code)  # type: ignore[arg-type]
     # Compare-and-set: two concurrent saves from the same version cannot both pass.
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(SyntheseDepartementale)
         .where(SyntheseDepartementale.id == row.id, SyntheseDepartementale.version == version)  # type: ignore[arg-type]
         .values({column: date, "statut": statut, "version": version + 1, "modifie_le": utcnow(),
@@ -215,7 +215,7 @@ def _check_version(row: SyntheseDepartementale | None, version: int) -> None:
 
 def _claim(session: Session, row: SyntheseDepartementale, version: int) -> SyntheseDepartementale:
     """Compare-and-set on the version of an existing row (another writer may have passed the read check too)."""
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = session.exec(
         update(SyntheseDepartementale)
         .where(SyntheseDepartementale.id == row.id, SyntheseDepartementale.version == version)  # type: ignore[arg-type]
         .values(version=version + 1)
@@ -374,7 +374,7 @@ class VersionDocument:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
-def _readable(actor: Actor, departement_code: str):  # type: ignore[no-untyped-def]
+def _readable(actor: Actor, departement_code: str):
     """Which versions the actor may read: the référent all of its own; the préfecture de
     région those transmitted to it; the commission (and administrators) those forwarded."""
     region = region_of(departement_code)
@@ -607,7 +607,7 @@ def enregistrer_textes(
         except IntegrityError:
             raise ConflitDeVersion(conflict) from None
     else:
-        claimed = session.exec(  # type: ignore[call-overload]
+        claimed = session.exec(
             update(SyntheseTexte)
             .where(SyntheseTexte.id == row.id, SyntheseTexte.version == version)  # type: ignore[arg-type]
             .values(version=version + 1, modifie_le=utcnow(), modifie_par=actor.email, **values)

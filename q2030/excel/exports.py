@@ -123,7 +123,7 @@ def _export(
     counts = coverage.coverage_counts(session, actor=actor, au=au, niveau=level, departement_code=dep)
     status = coverage.qpv_status(session, actor=actor, au=au, departement_code=dep)
     chain = coverage.suivi_rencontres(session, actor=actor, au=au, departement_code=dep)
-    regions = dict(session.exec(select(Region.code, Region.nom)).all())  # type: ignore[arg-type]
+    regions = dict(session.exec(select(Region.code, Region.nom)).all())
     sums = participant_sums(session, campaign_id=campaign.id, au=au, departements=departements)  # type: ignore[arg-type]
     priorities = _priorities(session, actor=actor, departement_code=dep)
 
@@ -146,7 +146,7 @@ def _export(
     notify(0.1, "Rencontres…")
     sheets["Rencontres"] = book.table(
         "Rencontres", RENCONTRE_EXPORT, rencontre_rows(session, campaign_id=campaign.id, departements=departements)
-    )  # type: ignore[arg-type]
+    )
     notify(0.2, "Contributions…")
     sheets["Contributions"] = book.table(
         "Contributions",
@@ -175,7 +175,7 @@ def participant_sums(
     return {key: int(value) for key, value in zip(BREAKDOWN, values, strict=True)}
 
 
-def _cover_lines(campaign, au, total, counts: pd.DataFrame, sums, chain: pd.DataFrame, dep) -> list[tuple[Any, Any]]:  # type: ignore[no-untyped-def]
+def _cover_lines(campaign, au, total, counts: pd.DataFrame, sums, chain: pd.DataFrame, dep) -> list[tuple[Any, Any]]:
     row = total if total is not None else counts.sum(numeric_only=True)
     qpv = int(row["qpv"])
     states = chain["etat_synthese"].value_counts() if len(chain) else pd.Series(dtype=int)
@@ -224,7 +224,7 @@ def _date_or_dash(value: Any) -> Any:
     return value if isinstance(value, dt.date) else "—"
 
 
-def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]):  # type: ignore[no-untyped-def]
+def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]):
     for r in frame.itertuples():
         yield [
             regions.get(r.region_code, r.region_code), r.code, r.nom, int(r.qpv), int(r.couvert_delais),
@@ -246,7 +246,7 @@ PRIORITY_EXPORT = [
 ]  # fmt: skip
 
 
-def _priorities(session: Session, *, actor: Actor, departement_code: str | None):  # type: ignore[no-untyped-def]
+def _priorities(session: Session, *, actor: Actor, departement_code: str | None):
     """Themes ranked per axis by q2030.priorities.classement (the Priorités page's ranking).
 
     Raw counts ("contribution" weighting, the page's default), within the exported

@@ -289,7 +289,7 @@ def _by_reference(
     }
 
 
-def _existing(session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]):  # type: ignore[no-untyped-def]
+def _existing(session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]):
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}

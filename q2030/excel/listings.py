@@ -82,9 +82,9 @@ def contribution_rows(session: Session, *, campaign_id: int, departements: list[
     )  # fmt: skip
     query = (
         select(*columns)
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .join(Departement, Departement.code == Rencontre.departement_code)  # type: ignore[arg-type]
-        .join(Region, Region.code == Departement.region_code)  # type: ignore[arg-type]
+        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
+        .join(Departement, Departement.code == Rencontre.departement_code)
+        .join(Region, Region.code == Departement.region_code)
         .where(Rencontre.campaign_id == campaign_id)
         .order_by(Rencontre.departement_code, Contribution.rencontre_id, Contribution.rang, Contribution.id)
         .execution_options(yield_per=CHUNK, stream_results=True)

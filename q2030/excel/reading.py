@@ -79,7 +79,7 @@ class CellError(ValueError):
     """A cell that cannot be read as its column's type (message in French)."""
 
 
-def open_workbook(content: bytes, *, data_only: bool):  # type: ignore[no-untyped-def]
+def open_workbook(content: bytes, *, data_only: bool):
     """A read-only workbook whose sheets are read whole, whatever their stored `<dimension>`.
 
     openpyxl's read-only mode trusts the `<dimension>` a generator wrote (some write
@@ -130,7 +130,7 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
     return parsed
 
 
-def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:  # type: ignore[no-untyped-def]
+def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
     """The sheet's values, row by row; a string cell stays a string (even "=HYPERLINK(…)").
 
     A formula cell takes the value the spreadsheet cached when it last computed it; a
@@ -173,7 +173,7 @@ def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> 
     return grid
 
 
-def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
+def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):
     """(row number, {field: raw value}) for non-blank rows, columns matched by header; None if the header is wrong."""
     header = grid[0] if grid else []
     position = {normalize(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
@@ -323,7 +323,7 @@ def read_time(raw: Any) -> dt.time:
         return raw
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 1:
         value = from_excel(raw)
-        return value.time() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+        return value.time() if isinstance(value, dt.datetime) else value
     match = re.fullmatch(r"(\d{1,2})\s*[:hH]\s*(\d{2})?", str(raw).strip())
     if match and int(match.group(1)) < 24 and int(match.group(2) or 0) < 60:
         return dt.time(int(match.group(1)), int(match.group(2) or 0))
@@ -343,7 +343,7 @@ def read_int(raw: Any) -> int:
     raise CellError(f"« {raw} » n'est pas un nombre entier.")
 
 
-def _typed(row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):  # type: ignore[no-untyped-def]
+def _typed(row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):
     out: dict[str, Any] = {}
     ok = True
     for column in columns:

@@ -176,7 +176,7 @@ def _rencontre_value(rencontre: Rencontre, column: Column, codes: list[str], nam
     return value
 
 
-def _number_format(cell, column: Column) -> None:  # type: ignore[no-untyped-def]
+def _number_format(cell, column: Column) -> None:
     if column.kind == "date":
         cell.number_format = DATE_FORMAT
     elif column.kind == "time":
@@ -237,7 +237,7 @@ def _validations(ws: Worksheet, columns: tuple[Column, ...], ranges: dict[str, s
         dv.add(area)
 
 
-def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: int) -> None:  # type: ignore[no-untyped-def]
+def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: int) -> None:
     lines = [
         f"Modèle de saisie des rencontres — {departement.nom} ({departement.code})",
         f"Campagne « {campaign.nom} » : rencontres à tenir au plus tard le {fr_date(campaign.rencontres_echeance)}.",
