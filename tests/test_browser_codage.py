@@ -182,7 +182,8 @@ def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object,
     engine = make_engine(server.database_url)
     with Session(engine) as session:
         mapping = q.correspondance(session)
-        assert mapping is not None and mapping.identifiant == "id_reponse"
+        assert mapping is not None
+        assert mapping.identifiant == "id_reponse"
         assert mapping.fermees[0].valeurs == {"Logement": "logement", "Santé": "sante", "Emploi": "emploi"}
         textes = session.exec(select(TexteLibre.texte).where(TexteLibre.question == "vos_idees")).all()
         assert sorted(textes) == ["Plus de médecins", "Un jardin partagé"]
