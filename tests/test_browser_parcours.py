@@ -185,3 +185,17 @@ def test_no_english_on_any_page_for_any_role(app: AppPage, app_server: AppServer
         app.settle()
     assert not found, found
     assert ROLES[role]
+
+
+def test_chart_axes_read_french_numbers(app: AppPage, app_server: AppServer) -> None:  # noqa: F811
+    """Vega draws axes with the fr-FR locale: "1 600", never "1,600"; percentages "20 %"."""
+    sign_in(app, "commission")
+    app.navigate(PAGES["national"].label, PAGES["national"].label)
+    app.page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
+    labels = app.page.locator('[data-testid="stVegaLiteChart"] svg text').evaluate_all(
+        "ts => ts.map(t => t.textContent)"
+    )
+    assert labels
+    assert not [t for t in labels if re.fullmatch(r"\d{1,3}(,\d{3})+", t)], labels
+    assert not [t for t in labels if re.fullmatch(r"\d+%", t)], labels
+    assert [t for t in labels if re.fullmatch(r"\d{1,3}(\u202f\d{3})+|\d+\u202f%", t)], labels

@@ -39,8 +39,33 @@ def bottom_legend(**kwargs: object) -> alt.Legend:
     return alt.Legend(orient="bottom", direction="vertical", columns=2, title=None, labelLimit=260, **kwargs)
 
 
+# d3's fr-FR locale, as Vega reads it (config.locale): axes and tooltips write "1 600",
+# "32,5" and "32 %" (narrow no-break spaces), months and days in French.
+FR_LOCALE: dict[str, Any] = {
+    "number": {
+        "decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"], "percent": "\u202f%",
+    },
+    "time": {
+        "dateTime": "%A %e %B %Y à %X",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": [
+            "janvier", "février", "mars", "avril", "mai", "juin",
+            "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+        ],
+        "shortMonths": [
+            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+        ],
+    },
+}  # fmt: skip
+
+
 def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict:
     spec = chart.to_dict(validate=False)
+    spec.setdefault("config", {})["locale"] = FR_LOCALE
     if stretch and not any(key in spec for key in _NO_FIT_X):
         spec.setdefault("autosize", {"type": "fit-x", "contains": "padding"})
     return spec
