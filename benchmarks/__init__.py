@@ -7,5 +7,6 @@
 - `python -m benchmarks.priorities`: what each change of filter costs the Priorités page;
 - `python -m benchmarks.codage [--textes N]`: the coding queue's response time per text;
 - `python -m benchmarks.charge_nationale`: N concurrent browser sessions on Vue nationale,
-  the server's CPU seconds per page view.
+  the server's CPU seconds per page view;
+- `python -m benchmarks.import_excel`: the Excel import's CPU time per row (rolled back).
 """
