@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
         help="liste des QPV (défaut : ../shared/data/qpv2024/qpv2024.csv)",
     )
     parser.add_argument("--no-pages", action="store_true", help="ne pas mesurer les pages (AppTest)")
+    parser.add_argument(
+        "--existing", help="URL d'une base déjà remplie à mesurer telle quelle (une base, le volume de --scales)"
+    )
+    parser.add_argument(
+        "--only", help="seulement les mesures dont le nom contient ce texte (ex. « Priorités : classement »)"
+    )
     args = parser.parse_args(argv)
     results = run.run(
         databases=args.databases.split(","),
@@ -33,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         pg_url=args.pg_url,
         qpv_file=args.qpv,
         pages=not args.no_pages,
+        existing=args.existing,
+        only=args.only,
     )
     print()
     print(f"Machine : {results['machine']} ; charge moyenne en fin de mesure : {results['load_average']}")

@@ -94,7 +94,7 @@ def populate(engine: Engine, scale: str, qpv_file: Path | None, log: Callable[[s
 
 
 def measure_operations(
-    engine: Engine, database: str, scale: str, runs: int, log: Callable[[str], None]
+    engine: Engine, database: str, scale: str, runs: int, log: Callable[[str], None], only: str | None = None
 ) -> list[Measure]:
     results = []
     started = time.perf_counter()
@@ -102,6 +102,8 @@ def measure_operations(
     log(f"  référence DuckDB (1 thread, en mémoire) chargée en {time.perf_counter() - started:.1f} s (non compté)")
     for op in operations():
         if op.scales is not None and scale not in op.scales:
+            continue
+        if only is not None and only.casefold() not in op.name.casefold():
             continue
         op_runs = min(runs, op.runs or runs)
         with Session(engine) as session:
@@ -141,18 +143,26 @@ def run(
     qpv_file: Path | None = DEFAULT_QPV_FILE,
     pages: bool = True,
     log: Callable[[str], None] = print,
+    existing: str | None = None,
+    only: str | None = None,
 ) -> dict[str, Any]:
+    """`existing`: measure that database as it is (one database, one volume named by `scales`)
+    instead of building fresh demo databases; `only`: the operations whose name contains it."""
     qpv = qpv_file if qpv_file and qpv_file.exists() else None
     measures: list[Measure] = []
     populate_times: dict[str, float] = {}
     for scale in scales:
         for database in databases:
             log(f"== {database}, volume {scale}")
-            url = fresh_database(database, scale, pg_url)
-            engine = make_engine(url)
-            populate_times[f"{database}/{scale}"] = populate(engine, scale, qpv, log)
-            measures.extend(measure_operations(engine, database, scale, runs, log))
-            if pages and scale != "x10":
+            if existing:
+                url = existing
+                engine = make_engine(url)
+            else:
+                url = fresh_database(database, scale, pg_url)
+                engine = make_engine(url)
+                populate_times[f"{database}/{scale}"] = populate(engine, scale, qpv, log)
+            measures.extend(measure_operations(engine, database, scale, runs, log, only))
+            if pages and scale != "x10" and only is None:
                 from benchmarks.pages import measure_pages  # AppTest: the Streamlit side
 
                 measures.extend(measure_pages(url, database, scale, max(3, runs // 2), log))
