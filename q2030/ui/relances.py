@@ -6,6 +6,9 @@ Widgets and calls only: every rule lives in q2030.relances.
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +30,13 @@ from q2030.ui.tables import show_table
 from q2030.users import list_users
 
 DATE_FORMAT = "DD/MM/YYYY"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _heure_paris(moment: dt.datetime) -> str:
+    """A stored UTC time as the users read it (SQLite gives it back naive)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return fr_date(aware.astimezone(PARIS))
 
 
 def runs_frame(actor: Actor) -> pd.DataFrame:
@@ -35,7 +45,7 @@ def runs_frame(actor: Actor) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Début": fr_date(run.debut),
+                "Début (heure de Paris)": _heure_paris(run.debut),
                 "Jour calculé": fr_date(run.au),
                 "Destinataires": fr_number(run.destinataires),
                 "Messages envoyés": fr_number(run.messages),
@@ -44,7 +54,14 @@ def runs_frame(actor: Actor) -> pd.DataFrame:
             }
             for run in runs
         ],
-        columns=["Début", "Jour calculé", "Destinataires", "Messages envoyés", "Échecs", "Détail des échecs"],
+        columns=[
+            "Début (heure de Paris)",
+            "Jour calculé",
+            "Destinataires",
+            "Messages envoyés",
+            "Échecs",
+            "Détail des échecs",
+        ],
     )
 
 
