@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from q2030.access import Actor, require
@@ -168,7 +168,7 @@ def query_audit(
     page = min(max(1, page), pages)
     events = session.exec(
         _filtered(select(AuditEvent), filters)
-        .order_by(AuditEvent.horodatage.desc(), AuditEvent.id.desc())  # type: ignore[union-attr]
+        .order_by(col(AuditEvent.horodatage).desc(), col(AuditEvent.id).desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
@@ -187,7 +187,7 @@ def export_audit_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    query = _filtered(select(AuditEvent), filters).order_by(AuditEvent.horodatage, AuditEvent.id)
+    query = _filtered(select(AuditEvent), filters).order_by(col(AuditEvent.horodatage), col(AuditEvent.id))
     offset = 0
     while True:
         events = session.exec(query.offset(offset).limit(batch)).all()

@@ -108,7 +108,7 @@ def text(value: Any, max_length: int | None = None) -> str:
     return out
 
 
-def code(nomenclature: dict, value: Any) -> str | None:
+def code(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any) -> str | None:
     """A code of `nomenclature` from a code or its French label; None when empty."""
     if is_blank(value):
         return None
@@ -118,7 +118,7 @@ def code(nomenclature: dict, value: Any) -> str | None:
     return found
 
 
-def codes(nomenclature: dict, value: Any) -> list[str]:
+def codes(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any) -> list[str]:
     """A list of codes from a list or a string separated by commas / semicolons."""
     if is_blank(value):
         return []

@@ -3,6 +3,7 @@ Excel sheet), validated row by row with messages naming the row and the column."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -34,7 +35,7 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if all(cleaning.is_blank(row.get(key)) for key in COLUMNS):
             continue  # an empty line left in the editor or the sheet
 
-        def cell(key: str, convert, row=row, number=number) -> Any:
+        def cell(key: str, convert: Callable[[Any], Any], row: dict[str, Any] = row, number: int = number) -> Any:
             try:
                 return convert(row.get(key))
             except ValueError as error:

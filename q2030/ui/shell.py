@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -140,7 +141,7 @@ def current_actor() -> Actor | None:
     return _oidc_actor()
 
 
-def _auth_section() -> dict:
+def _auth_section() -> dict[str, Any]:
     try:
         section = st.secrets.get("auth")
     except FileNotFoundError:  # no secrets.toml at all
