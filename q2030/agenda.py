@@ -66,12 +66,19 @@ AGENDA_COLUMNS = [
     "organisateurs",
     "statut",
     "modifie_le",
+    "communes",  # the communes of its quartiers ("Bobigny, Pantin"), for the .ics LOCATION
 ]
 
 
 def _query():
     names = (
         select(func.aggregate_strings(Qpv.nom, ", "))
+        .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
+        .where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.direct)
+        .scalar_subquery()
+    )
+    communes = (
+        select(func.aggregate_strings(Qpv.communes_label, ", "))
         .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
         .where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.direct)
         .scalar_subquery()
@@ -96,6 +103,7 @@ def _query():
             Rencontre.organisateurs,
             Rencontre.statut,
             Rencontre.modifie_le,
+            communes.label("communes"),
         )
         .join(Departement, Departement.code == Rencontre.departement_code)
         .outerjoin(Epci, Epci.siren == Rencontre.epci_siren)
@@ -204,7 +212,7 @@ def _event(row: dict[str, Any]) -> list[str]:
         if end is not None:
             lines.append(f"DTEND;TZID={zone}:{dt.datetime.combine(day, end):%Y%m%dT%H%M%S}")
     lines.append(f"SUMMARY:{escape('Rencontre Quartiers 2030 – ' + where(row))}")
-    location = ", ".join(part for part in (row["lieu"], row["adresse"]) if part)
+    location = ", ".join(part for part in (row["lieu"], row["adresse"], commune_text(row)) if part)
     if location:
         lines.append(f"LOCATION:{escape(location)}")
     description = [
@@ -229,6 +237,18 @@ def where(row: dict[str, Any]) -> str:
     if row["perimetre"] == Perimetre.EPCI and row["epci"]:
         return str(row["epci"])
     return str(row["quartiers"] or "") or "quartiers prioritaires"
+
+
+def commune_text(row: dict[str, Any]) -> str:
+    """The commune(s) where the rencontre is, for LOCATION: the rencontre's commune, else
+    those of its quartiers (each once); "" when the address already names them."""
+    names = [row["commune_nom"]] if row.get("commune_nom") else []
+    for name in str(row.get("communes") or "").split(", "):
+        if name and name not in names:
+            names.append(name)
+    address = f"{row.get('lieu') or ''} {row.get('adresse') or ''}".casefold()
+    missing = [name for name in names if name.casefold() not in address]
+    return ", ".join(missing)
 
 
 def escape(text: str) -> str:

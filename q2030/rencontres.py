@@ -760,7 +760,7 @@ def form_choices(session: Session, *, departement_code: str) -> dict[str, list[t
     """Options of the form's perimeter inputs: the département's QPV, communes, EPCI."""
     geographie = active_campaign(session).geographie
     qpv = session.exec(
-        select(Qpv.code, Qpv.nom)
+        select(Qpv.code, Qpv.nom, Qpv.communes_label)
         .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
         .order_by(Qpv.code)
     ).all()
@@ -780,7 +780,8 @@ def form_choices(session: Session, *, departement_code: str) -> dict[str, list[t
         .order_by(Epci.nom)
     ).all()
     return {
-        "qpv": [(code, nom) for code, nom in qpv],
+        # "Nom (Communes)": typing a commune's name ("Bourget") finds its quartiers in the pickers.
+        "qpv": [(code, f"{nom} ({communes})" if communes else nom) for code, nom, communes in qpv],
         "communes": [(insee, nom) for insee, nom in communes],
         "epci": [(siren, nom) for siren, nom in epci],
     }

@@ -153,3 +153,15 @@ def test_home_a_faire_lists_what_each_role_must_do_and_opens_it(demo: Engine) ->
     region = open_app(role="prefet_region", region="11")
     assert not region.exception
     assert any(h.value == "À faire" for h in region.subheader)
+
+
+def test_pickers_find_quartiers_by_commune_and_agenda_opens_on_the_referents_departement(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/1_Rencontres.py").run()
+    assert not at.exception
+    picker = at.multiselect(key="rf_qpv_codes")
+    labels = list(picker.options)  # as shown: "QN09304M – Secteur Gare - Aviatic (Le Bourget)"
+    assert any("Le Bourget" in label for label in labels), labels[:5]
+    at.switch_page("pages/2_Agenda.py").run()
+    assert not at.exception
+    assert at.selectbox(key="ag_departement").value == "93"

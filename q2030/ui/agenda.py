@@ -35,7 +35,8 @@ def render(actor: Actor) -> None:
         "Département",
         list(DEPARTEMENTS),
         format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
-        index=None,
+        # A référent opens on their own département; "Tous les départements" stays one click away.
+        index=list(DEPARTEMENTS).index(actor.departement_code) if actor.departement_code in DEPARTEMENTS else None,
         placeholder="Tous les départements",
         key="ag_departement",
     )
