@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -91,8 +91,10 @@ def base_url() -> str:
     return os.environ.get("Q2030_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
 
 
-def lien(page: str) -> str:
-    return f"{base_url()}/{PAGES_URL[page]}"
+def lien(page: str, **query: str) -> str:
+    """The address of a page, with what it opens on (`?rencontre=12`, `?planifier=QN09301M`, `?departement=93`)."""
+    address = f"{base_url()}/{PAGES_URL[page]}"
+    return f"{address}?{urlencode(query)}" if query else address
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,9 @@ def _lignes_referent(session: Session, who: Actor, campaign: Campaign, au: dt.da
                     "quartiers",
                     f"qpv:{row.qpv_code}",
                     f"{row.qpv_nom} ({row.qpv_code}) : {prevue} ; {echeance}",
-                    lien("rencontres"),
+                    lien("rencontres", departement=dep)
+                    if row.statut == "prevu"
+                    else lien("rencontres", planifier=row.qpv_code, departement=dep),
                 )
             )
     lines += _lignes_rencontres(session, who, dep, au)
@@ -220,7 +224,7 @@ def _lignes_rencontres(session: Session, who: Actor, dep: str, au: dt.date) -> l
                     f"synthese_participants:{row.id}",
                     f"Rencontre du {fr_date(row.date)}{lieu} : synthèse aux participants à envoyer au plus tard le "
                     f"{fr_date(row.synthese_due_le)} ({_delai(row.jours_restants)})",
-                    lien("rencontres"),
+                    lien("rencontres", rencontre=str(row.id), departement=dep),
                 )
             )
         age = (au - row.date).days
@@ -231,7 +235,7 @@ def _lignes_rencontres(session: Session, who: Actor, dep: str, au: dt.date) -> l
                     f"compte_rendu:{row.id}",
                     f"Rencontre du {fr_date(row.date)}{lieu} : tenue il y a {age} jours, compte rendu non déposé "
                     f"(attendu sous {DELAI_COMPTE_RENDU_JOURS} jours)",
-                    lien("rencontres"),
+                    lien("rencontres", rencontre=str(row.id), departement=dep),
                 )
             )
     return lines
@@ -286,7 +290,7 @@ def _lignes_region(session: Session, who: Actor, campaign: Campaign, au: dt.date
                     f"au rythme actuel ({fr_number(projection.rythme_par_jour * 7, 1)} par semaine), "
                     f"{fr_percent(projection.taux_projete)} le {fr_date(campaign.rencontres_echeance)} ; "
                     f"il faudrait {fr_number(besoin, 1)} QPV par semaine ({_delai(jours)})",
-                    lien("ma_region"),
+                    lien("ma_region", departement=code),
                 )
             )
     jours = (campaign.synthese_departementale_echeance - au).days

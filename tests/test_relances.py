@@ -152,7 +152,9 @@ def test_each_person_receives_the_lines_due_around_the_deadlines(campagne: Sessi
     body = texte(ref93)
     for line in ATTENDU[au]:
         assert line in body, (line, body)
-    assert "https://q2030.example.gouv.fr/Rencontres" in body
+    # Each line opens the place to act: the rencontre, or a new rencontre planned on the quartier.
+    assert "https://q2030.example.gouv.fr/Rencontres?rencontre=" in body
+    assert "https://q2030.example.gouv.fr/Rencontres?planifier=QN09302M&departement=93" in body
     assert "Synthèse aux participants" in html_part(ref93) or "Synthèses aux participants" in html_part(ref93)
     # Not yet due: the compte rendu of the 15/07 meeting the day before (14 days).
     if au == dt.date(2023, 7, 29):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -88,7 +89,7 @@ def line_target(ligne: dict, actor: Actor) -> tuple[str, dict[str, str]]:
         return rencontres_page, {"departement": dep}
     if kind in ("synthese_participants", "compte_rendu"):
         return rencontres_page, {"rencontre": item, "departement": dep}
-    page = _PAGE_OF_URL.get(ligne["lien"].rstrip("/").rsplit("/", 1)[-1], PAGES["accueil"].path)
+    page = _PAGE_OF_URL.get(urlsplit(ligne["lien"]).path.rstrip("/").rsplit("/", 1)[-1], PAGES["accueil"].path)
     if kind == "risque" and page == PAGES["ma_region"].path:
         return page, {"departement": item}
     return page, {}
