@@ -80,6 +80,9 @@ def test_admin_adds_a_user_through_the_form(app_env: str, engine: Engine) -> Non
     at.button(key="admin_new_submit").click().run()
     assert not at.exception
     assert any("Compte créé" in s.value for s in at.success)
+    # The form is empty again for the next account.
+    assert at.text_input(key="admin_new_email").value == ""
+    assert at.text_input(key="admin_new_nom").value == ""
     table = _table(at, "Utilisateurs")
     assert table["Adresse électronique"].tolist() == ["camille.martin@gironde.gouv.fr"]
     assert table["Département"].tolist() == ["33"]

@@ -98,6 +98,13 @@ def _done(message: str) -> None:
     st.rerun()
 
 
+def _created(email: str) -> None:
+    """After an account is added: an empty form for the next one, and who was created."""
+    for key in ("admin_new_email", "admin_new_nom"):
+        st.session_state.pop(key, None)
+    _done(f"Compte créé pour {escape_markdown(email.strip())} : il peut se connecter avec ProConnect.")
+
+
 def _users(actor: Actor) -> None:
     if flash := st.session_state.pop("admin_users_flash", None):
         st.success(flash)
@@ -122,7 +129,7 @@ def _users(actor: Actor) -> None:
         except Q2030Error as error:
             show_error(error)
         else:
-            _done("Compte créé : il peut se connecter avec ProConnect.")
+            _created(email)
 
     if frame.empty:
         return
