@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -298,3 +299,17 @@ def test_a_referent_opts_out_on_the_home_page(campagne: Session, boite: Boite, a
     assert "QN09302M" not in body
     assert "compte rendu non déposé" in body
     assert "QN09302M" in texte(boite.par_destinataire()[REF93])  # the other référent of the 93 did not opt out
+
+
+def test_credentials_never_go_in_clear(campagne: Session, boite: Boite, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = os.environ["Q2030_SMTP_URL"].rsplit(":", 1)[1]
+    monkeypatch.setenv("Q2030_SMTP_URL", f"smtp://relances:mot%40passe@127.0.0.1:{port}")  # no STARTTLS offered
+
+    bilan = envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
+
+    assert (bilan.messages, bilan.echecs) == (0, 3)
+    assert boite.recus == []
+    run = campagne.get(RelanceExecution, bilan.execution_id)
+    assert run is not None
+    assert "ne propose pas STARTTLS" in run.erreurs[0]["erreur"]
+    assert not campagne.exec(select(RelanceEnvoi)).all()  # all retried at the next run
