@@ -14,7 +14,7 @@ import pytest
 
 from q2030.nomenclature import ROLES
 from q2030.ui.shell import PAGES
-from tests.browser_support import AppPage, AppServer
+from tests.browser_support import AppPage, AppServer, axe_violations
 from tests.test_browser import (  # noqa: F401 - the server and browser fixtures of the browser suite
     DEP,
     HEADINGS,
@@ -168,15 +168,20 @@ def test_mon_departement_fits_a_phone(phone: AppPage, app_server: AppServer) -> 
 @pytest.mark.parametrize("role", list(SCOPES))
 def test_no_english_on_any_page_for_any_role(app: AppPage, app_server: AppServer, role: str) -> None:  # noqa: F811
     """The rendered text of every page (CSS-drawn text included) has none of the issue's English
-    strings; screenshots of every page at 1 440 and 390 px wide."""
+    strings, and axe-core finds nothing serious or critical (RGAA); screenshots of every page
+    at 1 440 and 390 px wide."""
     sign_in(app, role)
     found: dict[str, list[str]] = {}
+    accessibility: dict[str, list[dict[str, object]]] = {}
     for number, (key, page) in enumerate((k, p) for k, p in PAGES.items() if role in p.roles):
         if key != "accueil":
             app.navigate(page.label, HEADINGS.get(key, page.label))
         english = english_on(app)
         if english:
             found[key] = english
+        violations = axe_violations(app.page)
+        if violations:
+            accessibility[key] = violations
         app.screenshot(f"parcours-{role}-{number:02d}-{key}-1440")
         app.page.set_viewport_size({"width": 390, "height": 844})
         app.settle()
@@ -184,6 +189,7 @@ def test_no_english_on_any_page_for_any_role(app: AppPage, app_server: AppServer
         app.page.set_viewport_size({"width": 1440, "height": 900})
         app.settle()
     assert not found, found
+    assert not accessibility, accessibility
     assert ROLES[role]
 
 

@@ -5,7 +5,9 @@ for the file uploader's texts (#13500, open): these rules swap the English text 
 in CSS, keyed on Streamlit's `data-testid` attributes. Everything Streamlit does let us set
 (labels, `placeholder=`, `format=` on dates, `enter_to_submit=`) is set in the widgets.
 
-- File uploader: the "Upload" button and "10MB per file • PDF" instructions.
+- File uploader: the "Upload" button and "10MB per file • PDF" instructions. The button's
+  own text is shrunk to 0 px, not removed, so the button keeps an accessible name (axe
+  "button-name"); "Parcourir" is drawn over it.
 - Select boxes: "No results" when the typed text matches no option.
 - Date fields: the "dd / mm / yyyy" placeholders (react-aria's English ones) become "jj / mm / aaaa";
   time fields: "HH : mm" becomes "hh : mm".
@@ -24,8 +26,9 @@ import streamlit as st
 
 _SWAP = "display:none"
 FRENCH_CSS = f"""<style>
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{{_SWAP}}}
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{content:"Parcourir"}}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{font-size:0}}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{
+  content:"Parcourir";font-size:.875rem}}
 [data-testid="stFileUploaderDropzoneInstructions"] span {{{_SWAP}}}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content:"Glissez le fichier ici ou cliquez sur « Parcourir » (10 Mo maximum)";font-size:.875rem}}

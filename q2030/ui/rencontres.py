@@ -117,7 +117,6 @@ def render_rencontres(actor: Actor) -> None:
         deps,
         format_func=lambda c: f"{c} – {DEPARTEMENTS[c][0]}",
         key="rl_departement",
-        disabled=len(deps) == 1,
         placeholder="Choisir…",
     )
     writer = can_write_rencontres(actor, dep)
