@@ -591,6 +591,9 @@ def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bil
     session.add(run)
     session.commit()
     to_send = digests(session, actor=actor, au=au)
+    # End the read transaction: each claim below starts its own (on SQLite, a read snapshot
+    # upgraded to a write after another process committed fails at once instead of waiting).
+    session.commit()
     sender = Expediteur(config)
     sent = 0
     errors: list[dict[str, str]] = []

@@ -13,6 +13,7 @@ import datetime as dt
 import email
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -313,3 +314,21 @@ def test_credentials_never_go_in_clear(campagne: Session, boite: Boite, monkeypa
     assert run is not None
     assert "ne propose pas STARTTLS" in run.erreurs[0]["erreur"]
     assert not campagne.exec(select(RelanceEnvoi)).all()  # all retried at the next run
+
+
+def test_two_runs_at_once_send_each_message_once(campagne: Session, boite: Boite, engine: Engine) -> None:
+    au = dt.date(2023, 7, 30)
+    results: list[int] = []
+
+    def run() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            results.append(envoyer(own, actor=SYSTEM, au=au).messages)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(str(m["To"]) for m in boite.recus) == sorted([REF93, REF13, PREF_IDF])
+    assert sum(results) == 3
