@@ -45,6 +45,16 @@ def _page(role: str = "commission", **scope: str) -> AppTest:
     return at
 
 
+def _page_france(role: str = "commission", **scope: str) -> AppTest:
+    """The page with the territory filters already set to all of France (as after « Réinitialiser »)."""
+    at = open_app(role=role, **scope)
+    at.session_state["filtre_region"] = None
+    at.session_state["filtre_departement"] = None
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _texts(at: AppTest) -> set[str]:
     """Every contribution text shown in the page's tables."""
     found: set[str] = set()
@@ -153,7 +163,11 @@ def test_every_tab_renders_and_traces_back(donnees: str) -> None:
 
 
 def test_referent_sees_national_ranking_but_only_own_texts(donnees: str) -> None:
+    # The référent opens on their own département (issue 13), France one click away.
     at = _page(role="referent", departement="75")
+    assert at.session_state["filtre_departement"] == "75"
+    assert any("Département : 75" in caption.value for caption in at.caption)
+    at.button(key="filtres_reset").click().run()
     assert len(at.dataframe[0].value) == 3  # aggregates are national
     at.selectbox(key="prio_drill_classement").select("securite").run()
     assert _texts(at) == {"Une police de proximité"}
@@ -176,7 +190,7 @@ def test_rankings_computed_once_for_every_role(donnees: str, monkeypatch: pytest
     computed = len(calls)
     assert computed >= 1
     for role, scope in (("referent", {"departement": "75"}), ("prefet_region", {"region": "11"}), ("admin", {})):
-        at = _page(role=role, **scope)
+        at = _page_france(role=role, **scope)
         assert at.dataframe[0].value.equals(first.dataframe[0].value), role
     assert len(calls) == computed
 

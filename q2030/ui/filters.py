@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES
 from q2030.priorities import Filtres, quartiers
@@ -48,6 +49,15 @@ def _save(name: str) -> None:
             st.session_state[store_key("qpv")] = None
     if name == "departement":
         st.session_state[store_key("qpv")] = None
+
+
+def open_on_scope(actor: Actor) -> None:
+    """First visit: a référent sees their département, a préfecture de région its région
+    (France stays the comparison); the filters then keep whatever the user picks."""
+    if store_key("region") in st.session_state:
+        return
+    st.session_state[store_key("region")] = actor.region_code if actor.role in ("referent", "prefet_region") else None
+    st.session_state[store_key("departement")] = actor.departement_code if actor.role == "referent" else None
 
 
 def reset() -> None:

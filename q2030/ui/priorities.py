@@ -25,6 +25,7 @@ from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
 from q2030.ui.tables import show_table
 
+LABEL_LIMIT = 360  # pixels: theme names such as « Tranquillité publique et sécurité » are never cut
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
 
 
@@ -172,8 +173,13 @@ def _bars(df: pd.DataFrame, value: str, title: str, percent: bool = True) -> alt
         alt.Chart(df)
         .mark_bar(color=BLEU_FRANCE)
         .encode(
-            x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format="%" if percent else ",d")),
-            y=alt.Y("theme_libelle:N", title="Thème", sort="-x"),
+            x=alt.X(
+                f"{value}:Q",
+                title=title,
+                # Counts tick on whole numbers only (a small search read "0 0 0 1 1 1").
+                axis=alt.Axis(format=".0%") if percent else alt.Axis(format=",d", tickMinStep=1),
+            ),
+            y=alt.Y("theme_libelle:N", title="Thème", sort="-x", axis=alt.Axis(labelLimit=LABEL_LIMIT)),
             tooltip=[
                 alt.Tooltip("theme_libelle:N", title="Thème"),
                 alt.Tooltip("contributions:Q", title="Contributions", format=",d"),
@@ -192,6 +198,7 @@ def _bars(df: pd.DataFrame, value: str, title: str, percent: bool = True) -> alt
 
 def render(actor: Actor) -> None:
     st.title("Priorités des habitants")
+    filters.open_on_scope(actor)
     filtres = filters.draw()
     described = "; ".join(f"{label} : {value}" for label, value in filtres.decrire()) or "aucun"
     st.caption(f"Rencontres tenues de la campagne active. Filtres : {described}.")
@@ -268,8 +275,9 @@ def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X("theme_libelle:N", title="Thème", sort=order),
-            y=alt.Y("groupe_libelle:N", title="Axe"),
+            # Themes down the side, one readable row each; the few axes across the top.
+            y=alt.Y("theme_libelle:N", title="Thème", sort=order, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+            x=alt.X("groupe_libelle:N", title="Axe", axis=alt.Axis(orient="top", labelAngle=0, labelLimit=160)),
             color=alt.Color(
                 "part:Q", title="Part dans l'axe", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="%")
             ),
@@ -281,6 +289,7 @@ def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
                 alt.Tooltip("part:Q", title="Part pondérée dans l'axe", format=".1%"),
             ],
         )
+        .properties(height=bar_height(len(order)))
     )
     show_chart(chart)
     _table(p.table_classement(df), "carte-de-chaleur", "prio_chaleur")
@@ -307,7 +316,7 @@ def _tab_regions(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str) -
         .mark_bar(color=BLEU_FRANCE)
         .encode(
             x=alt.X("part:Q", title="Part pondérée", axis=alt.Axis(format="%")),
-            y=alt.Y("theme_libelle:N", title=None, sort="-x"),
+            y=alt.Y("theme_libelle:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
             tooltip=[
                 alt.Tooltip("groupe_libelle:N", title="Région"),
                 alt.Tooltip("theme_libelle:N", title="Thème"),
@@ -316,8 +325,8 @@ def _tab_regions(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str) -
                 alt.Tooltip("part:Q", title="Part pondérée", format=".1%"),
             ],
         )
-        .properties(width=220, height=120)
-        .facet(facet=alt.Facet("groupe_libelle:N", title=None), columns=3)
+        .properties(width=200, height=120)
+        .facet(facet=alt.Facet("groupe_libelle:N", title=None), columns=2)
         .resolve_scale(y="independent")
     )
     st.caption("Les cinq premiers thèmes de chaque région.")
@@ -356,7 +365,9 @@ def _tab_comparaison(actor: Actor, filtres: p.Filtres, ponderation: str) -> None
         }
     )[["Thème", "Contributions (territoire)", "Contributions (national)", "Part dans le territoire", "Part nationale",
        "Indice (territoire / national)", "Écart (points)"]]  # fmt: skip
-    base = alt.Chart(df).encode(y=alt.Y("theme_libelle:N", title="Thème", sort="-x"))
+    base = alt.Chart(df).encode(
+        y=alt.Y("theme_libelle:N", title="Thème", sort="-x", axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    )
     bars = base.mark_bar().encode(
         x=alt.X("indice:Q", title="Indice de représentation (1 = comme au national)"),
         color=alt.condition("datum.indice >= 1", alt.value(BLEU_FRANCE), alt.value("#E1000F")),
@@ -416,7 +427,9 @@ def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
         alt.Chart(shown)
         .mark_bar(color=BLEU_FRANCE)
         .encode(
-            x=alt.X("contributions:Q", title="Contributions qui l'emploient", axis=alt.Axis(format=",d")),
+            x=alt.X(
+                "contributions:Q", title="Contributions qui l'emploient", axis=alt.Axis(format=",d", tickMinStep=1)
+            ),
             y=alt.Y("affiche:N", title="Terme", sort="-x"),
             tooltip=[alt.Tooltip("affiche:N", title="Terme"), alt.Tooltip("contributions:Q", title="Contributions")],
         )
