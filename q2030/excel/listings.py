@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import nomenclature as nom
 from q2030.excel.writer import Col
@@ -46,16 +46,16 @@ def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str
         Rencontre.campaign_id == campaign_id, RencontreQpv.direct
     )  # fmt: skip
     if departements is not None:
-        links = links.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+        links = links.where(col(Rencontre.departement_code).in_(departements))
     qpv_of: dict[int, list[str]] = defaultdict(list)  # small: ~1.5 link per rencontre
-    for rencontre_id, code in session.exec(links.order_by(RencontreQpv.rencontre_id, RencontreQpv.qpv_code)):
+    for rencontre_id, code in session.exec(links.order_by(col(RencontreQpv.rencontre_id), col(RencontreQpv.qpv_code))):
         qpv_of[rencontre_id].append(code)
     query = (
         select(Rencontre, Region.nom, Departement.nom)
-        .join(Departement, Departement.code == Rencontre.departement_code)  # type: ignore[arg-type]
-        .join(Region, Region.code == Departement.region_code)  # type: ignore[arg-type]
+        .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+        .join(Region, col(Region.code) == col(Departement.region_code))
         .where(Rencontre.campaign_id == campaign_id)
-        .order_by(Rencontre.departement_code, Rencontre.date, Rencontre.id)
+        .order_by(col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.id))
         .execution_options(yield_per=CHUNK)
     )
     if departements is not None:
@@ -81,7 +81,7 @@ def contribution_rows(session: Session, *, campaign_id: int, departements: list[
         Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public,
     )  # fmt: skip
     query = (
-        select(*columns)
+        select(*columns)  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
         .join(Departement, Departement.code == Rencontre.departement_code)
         .join(Region, Region.code == Departement.region_code)
