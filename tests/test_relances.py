@@ -58,19 +58,25 @@ class Boite:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.recus.append(email.message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[arg-type]
+        self.recus.append(email.message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
 
     def par_destinataire(self) -> dict[str, EmailMessage]:
         return {str(m["To"]): m for m in self.recus}
 
 
+def _part(message: EmailMessage, subtype: str) -> str:
+    body = message.get_body((subtype,))
+    assert body is not None, f"pas de partie text/{subtype}"
+    return str(body.get_content())
+
+
 def texte(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return _part(message, "plain")
 
 
 def html_part(message: EmailMessage) -> str:
-    return message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    return _part(message, "html")
 
 
 @pytest.fixture
