@@ -21,6 +21,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from q2030.formatting import fr_date, fr_number
 from q2030.referentiel import DEPARTEMENTS
 from q2030.tilemap import TILES
 from q2030.ui.shell import BLEU_FRANCE
@@ -200,7 +201,13 @@ def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.Layer
             ],
         )
     ]
-    deadline = pd.DataFrame({"date": [pd.Timestamp(projection["echeance"])], "libelle": ["Échéance des rencontres"]})
+    deadline = pd.DataFrame(
+        {
+            "date": [pd.Timestamp(projection["echeance"])],
+            "libelle": ["Échéance des rencontres"],
+            "texte": [f"Échéance des rencontres : {fr_date(projection['echeance'])}"],
+        }
+    )
     layers.append(
         alt.Chart(deadline)
         .mark_rule(color="#ce0500", strokeDash=[4, 4])
@@ -208,9 +215,26 @@ def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.Layer
             x="date:T", tooltip=[alt.Tooltip("libelle:N", title="Repère"), alt.Tooltip("date:T", format="%d/%m/%Y")]
         )
     )
-    total = pd.DataFrame({"couverts": [projection["qpv"]], "libelle": ["Total des QPV"]})
+    # Each reference line says what it is, on the chart itself (no legend to decode).
+    layers.append(
+        alt.Chart(deadline)
+        .mark_text(align="right", baseline="top", dx=-4, dy=4, color="#ce0500")
+        .encode(x="date:T", y=alt.value(0), text="texte:N")
+    )
+    total = pd.DataFrame(
+        {
+            "couverts": [projection["qpv"]],
+            "libelle": ["Total des QPV"],
+            "texte": [f"Total des QPV : {fr_number(projection['qpv'])}"],
+        }
+    )
     layers.append(
         alt.Chart(total).mark_rule(color="#666666").encode(y="couverts:Q", tooltip=["libelle:N", "couverts:Q"])
+    )
+    layers.append(
+        alt.Chart(total)
+        .mark_text(align="left", baseline="top", dx=4, dy=4, color="#3a3a3a")
+        .encode(x=alt.value(0), y="couverts:Q", text="texte:N")
     )
     if projection["au"] < projection["echeance"]:
         line = pd.DataFrame(
@@ -218,6 +242,12 @@ def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.Layer
                 "date": [pd.Timestamp(projection["au"]), pd.Timestamp(projection["echeance"])],
                 "couverts": [projection["couverts_au"], projection["couverts_projetes"]],
             }
+        )
+        line["texte"] = ["", "Projection au rythme actuel"]
+        layers.append(
+            alt.Chart(line)
+            .mark_text(align="right", baseline="bottom", dx=-6, dy=-6, color=BLEU_FRANCE)
+            .encode(x="date:T", y="couverts:Q", text="texte:N")
         )
         layers.append(
             alt.Chart(line)
