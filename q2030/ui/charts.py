@@ -173,17 +173,25 @@ def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
             alt.Color(
                 "taux_couverts:Q",
                 title="Taux de couverture",
-                scale=alt.Scale(domain=[0, 1], range=["#f5f5fe", BLEU_FRANCE]),
+                # "Nothing yet" stands out in red; half-way is pale; full coverage is bleu France.
+                scale=alt.Scale(domain=[0, 0.5, 1], range=["#ce0500", "#f5f5fe", BLEU_FRANCE]),
                 legend=alt.Legend(format="%", orient="bottom"),
             ),
             alt.value("#e5e5e5"),
         )
     )
-    labels = base.mark_text(fontSize=10).encode(
-        text="code:N",
-        color=alt.condition("datum.taux_couverts > 0.55", alt.value("white"), alt.value("#161616")),
+    ink = alt.condition(
+        "datum.qpv > 0 && (datum.taux_couverts > 0.6 || datum.taux_couverts < 0.2)",
+        alt.value("white"),
+        alt.value("#161616"),
     )
-    return (rects + labels).properties(width=13 * 38, height=15 * 38)
+    labels = base.mark_text(fontSize=10, dy=-6).encode(text="code:N", color=ink)
+    rates = (
+        base.transform_filter("datum.qpv > 0")
+        .mark_text(fontSize=9, dy=7)
+        .encode(text=alt.Text("taux_couverts:Q", format=".0%"), color=ink)
+    )
+    return (rects + labels + rates).properties(width=13 * 38, height=15 * 38)
 
 
 def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.LayerChart:

@@ -615,9 +615,10 @@ def render_national(actor: Actor) -> None:
         filename="couverture-par-region.csv",
     )
     st.subheader("Carte des départements")
+    st.caption("À droite, les départements les moins couverts d'abord.")
     chart_and_table(
         cached_chart(tile_map_chart, by_dep),
-        by_dep,
+        by_dep[by_dep["qpv"] > 0].sort_values(["taux_couverts", "code"]),
         {
             "code": "Code",
             "nom": "Département",
