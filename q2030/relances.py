@@ -58,6 +58,7 @@ log = logging.getLogger("q2030.relances")
 JOURS_AVANT_SYNTHESE = 7  # synthesis to participants reminded from 7 days before its due date
 DELAI_COMPTE_RENDU_JOURS = 15  # compte rendu expected within 15 days of the meeting
 JOURS_AVANT_SYNTHESE_DEPARTEMENTALE = 30  # synthèse départementale reminded from 30 days before
+ECHECS_CONNEXION_MAX = 3  # failed SMTP connections in a row before the run stops trying
 JOUR_HEBDOMADAIRE = 0  # the commission's weekly digest goes out on Mondays
 DEFAULT_BASE_URL = "http://localhost:8501"
 
@@ -520,12 +521,19 @@ def smtp_config() -> SmtpConfig:
     )
 
 
+class ServeurInjoignable(Q2030Error):
+    """The SMTP server could not be reached (or refused the session) several times in a row."""
+
+
 class Expediteur:
-    """One SMTP connection, reopened after a failure."""
+    """One SMTP connection, reopened after a failure. After `ECHECS_CONNEXION_MAX` failed
+    connections in a row the server is deemed down: the remaining recipients are not tried
+    (each attempt could wait the 30 s timeout), they fail at once and go out at the next run."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self.smtp: smtplib.SMTP | None = None
+        self.connexions_ratees = 0
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -547,7 +555,16 @@ class Expediteur:
 
     def envoyer(self, message: EmailMessage) -> None:
         if self.smtp is None:
-            self.smtp = self._connect()
+            if self.connexions_ratees >= ECHECS_CONNEXION_MAX:
+                raise ServeurInjoignable(
+                    f"Non tenté : {self.connexions_ratees} connexions au serveur {self.config.host} ont échoué."
+                )
+            try:
+                self.smtp = self._connect()
+            except Exception:
+                self.connexions_ratees += 1
+                raise
+            self.connexions_ratees = 0
         try:
             self.smtp.send_message(message)
         except Exception:

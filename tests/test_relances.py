@@ -338,3 +338,20 @@ def test_two_runs_at_once_send_each_message_once(campagne: Session, boite: Boite
 
     assert sorted(str(m["To"]) for m in boite.recus) == sorted([REF93, REF13, PREF_IDF])
     assert sum(results) == 3
+
+
+def test_an_unreachable_server_is_not_tried_for_every_recipient(
+    campagne: Session, boite: Boite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("Q2030_SMTP_URL", f"smtp://127.0.0.1:{closed}")
+
+    bilan = envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 31))  # a Monday: four recipients
+
+    assert (bilan.messages, bilan.echecs) == (0, 4)
+    run = campagne.get(RelanceExecution, bilan.execution_id)
+    assert run is not None
+    assert [e["erreur"].startswith("Non tenté") for e in run.erreurs] == [False, False, False, True]
+    assert not campagne.exec(select(RelanceEnvoi)).all()
