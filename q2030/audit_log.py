@@ -22,6 +22,18 @@ from sqlmodel.sql.expression import SelectOfScalar
 from q2030.access import Actor, require
 from q2030.formatting import fr_date
 from q2030.models import AuditEvent
+from q2030.nomenclature import (
+    ACCESSIBILITE,
+    FORMATS,
+    ORGANISATEURS,
+    PERIMETRES,
+    ROLES,
+    STATUTS_RENCONTRE,
+    STATUTS_SYNTHESE_DEPARTEMENTALE,
+    TYPES_LIEU,
+)
+from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.rencontres import LABELS as RENCONTRE_LABELS
 from q2030.safe_text import csv_cell
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -51,6 +63,41 @@ ENTITES = {
     "campagne": "Campagne",
     "utilisateur": "Utilisateur",
     "synthese_departementale": "Synthèse départementale",
+}
+# Field names of the snapshots in words (rencontre fields come from the form's labels).
+FIELDS: dict[str, str] = {
+    **RENCONTRE_LABELS,
+    "departement_code": "Département",
+    "region_code": "Région",
+    "campaign_id": "Campagne",
+    "version": "Version",
+    "transmise_region_le": "Transmise à la préfecture de région le",
+    "transmise_commission_le": "Transmise à la commission le",
+    "restitution_le": "Restitution le",
+    "renvoyee_le": "Renvoyée le",
+    "motif": "Motif",
+    "motif_annulation": "Motif d'annulation",
+    "nom": "Nom",
+    "email": "Adresse électronique",
+    "role": "Rôle",
+    "actif": "Actif",
+    "nom_fichier": "Fichier",
+    "cree_le": "Créé le",
+    "modifie_le": "Modifié le",
+    "depose_le": "Déposé le",
+    "depose_par": "Déposé par",
+}
+# Stored codes shown in words, by field (a code alone, such as "transmise_region", means nothing to a reader).
+CODES: dict[str, dict[str, str]] = {
+    "statut": {**STATUTS_RENCONTRE, **STATUTS_SYNTHESE_DEPARTEMENTALE},
+    "perimetre": PERIMETRES,
+    "format": FORMATS,
+    "type_lieu": TYPES_LIEU,
+    "role": ROLES,
+    "organisateurs": ORGANISATEURS,
+    "accessibilite": ACCESSIBILITE,
+    "departement_code": {code: f"{nom} ({code})" for code, (nom, _region) in DEPARTEMENTS.items()},
+    "region_code": REGIONS,
 }
 SUMMARY_LIMIT = 300  # characters of the "champ : valeur" text shown in the table
 
@@ -99,7 +146,17 @@ def entite_label(code: str) -> str:
     return ENTITES.get(code, code)
 
 
-def _value_text(value: Any) -> str:
+def field_label(name: str) -> str:
+    return FIELDS.get(name, name.replace("_", " ").capitalize())
+
+
+def _value_text(value: Any, field: str = "") -> str:
+    codes = CODES.get(field)
+    if codes is not None:
+        if isinstance(value, list):
+            return ", ".join(codes.get(str(v), str(v)) for v in value) or "—"
+        if isinstance(value, str) and value in codes:
+            return codes[value]
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -122,8 +179,20 @@ def summary(value: dict[str, Any] | None, other: dict[str, Any] | None = None) -
     if not value:
         return ""
     keys = [k for k in value if other is None or other.get(k) != value[k]] or list(value)
-    text = " ; ".join(f"{k} : {_value_text(value[k])}" for k in keys)
+    text = " ; ".join(f"{field_label(k)} : {_value_text(value[k], k)}" for k in keys)
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+
+def identifiant(event: AuditEvent) -> str:
+    """What the event is about, in words: "Seine-Saint-Denis (93)" for a département's synthesis
+    (its row id alone read "94"), "n° 12" for a rencontre."""
+    snapshot = event.apres or event.avant or {}
+    dep = snapshot.get("departement_code")
+    if event.entite.startswith("synthese") and dep in DEPARTEMENTS:
+        return f"{DEPARTEMENTS[dep][0]} ({dep})"
+    if event.entite == "rencontre" and event.entite_id:
+        return f"n° {event.entite_id}"
+    return str(event.entite_id)
 
 
 def _rows(events: list[AuditEvent], *, readable: bool = True) -> pd.DataFrame:
@@ -135,7 +204,7 @@ def _rows(events: list[AuditEvent], *, readable: bool = True) -> pd.DataFrame:
                 "Utilisateur": e.acteur,
                 "Action": action_label(e.action),
                 "Entité": entite_label(e.entite),
-                "Identifiant": e.entite_id,
+                "Identifiant": identifiant(e) if readable else e.entite_id,
                 "Avant": summary(e.avant, e.apres) if readable else _json(e.avant),
                 "Après": summary(e.apres, e.avant) if readable else _json(e.apres),
             }

@@ -106,8 +106,12 @@ def test_readable_summary_shows_changed_fields_in_french() -> None:
 
     before = {"lieu": "Mairie", "date": "2023-07-31", "annulee": False, "participants": 12}
     after = {"lieu": "Centre social", "date": "2023-08-02", "annulee": False, "participants": 12}
-    assert summary(after, before) == "lieu : Centre social ; date : 02/08/2023"
-    assert summary({"actif": True, "notes": None}) == "actif : oui ; notes : —"
+    assert summary(after, before) == "Nom du lieu : Centre social ; Date : 02/08/2023"
+    assert summary({"actif": True, "notes": None}) == "Actif : oui ; Notes : —"
+    # Codes in words (issue 13: "statut : transmise_region" meant nothing to a reader).
+    assert summary({"statut": "transmise_region", "departement_code": "93"}) == (
+        "Statut : Transmise à la préfecture de région ; Département : Seine-Saint-Denis (93)"
+    )
     assert summary(None) == ""
     assert action_label("creation") == "Création"
     assert entite_label("qpv") == "Quartiers (QPV)"

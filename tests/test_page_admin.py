@@ -217,7 +217,7 @@ def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine)
     assert "Modification" in set(table["Action"])
     # Only what changed, as "champ : valeur", not a raw JSON record.
     changed = table.loc[table["Entité"] == "Campagne", "Après"].iloc[0]
-    assert changed.startswith("nom : Quartiers 2030 bis"), changed
+    assert changed.startswith("Nom : Quartiers 2030 bis"), changed
     assert "{" not in changed, changed
     at.selectbox(key="admin_a_entite").select("campagne").run()
     table = _table(at, "Journal d'audit")
