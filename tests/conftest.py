@@ -99,6 +99,24 @@ def qpv_2024_csv() -> Path:
     return QPV_2024_CSV
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One Chromium for every browser test of the run: Playwright's sync API refuses a second
+    live instance in the same process ("Sync API inside the asyncio loop")."""
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium absent ({CHROMIUM}) : installez le paquet Debian « chromium » (.ci/run le fait)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
+    playwright = sync_api.sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
+    )
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches() -> Iterator[None]:
     yield

@@ -28,8 +28,6 @@ from q2030.formatting import fr_date
 from q2030.nomenclature import ROLES
 from q2030.ui.shell import PAGES
 from tests.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     AppPage,
     AppServer,
     get,
@@ -68,20 +66,6 @@ def app_server(app_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     server = start_app(app_database, tmp_path_factory.mktemp("browser_app"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium absent ({CHROMIUM}) : installez le paquet Debian « chromium » (.ci/run le fait)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
-    playwright = sync_api.sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
-    )
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture

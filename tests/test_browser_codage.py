@@ -19,7 +19,7 @@ from q2030.db import make_engine
 from q2030.models import TexteLibre
 from q2030.nomenclature import ROLES
 from tests import questionnaire_data as data
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, AppServer, prepare_demo_database, start_app
+from tests.browser_support import AppPage, AppServer, prepare_demo_database, start_app
 from tests.conftest import QPV_2024_CSV
 from tests.test_codage import seed_texts
 
@@ -52,20 +52,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     app = start_app(url, tmp_path_factory.mktemp("codage_app"))
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium absent ({CHROMIUM})")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
-    playwright = sync_api.sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
-    )
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 def _tab(chromium: object, server: AppServer, width: int, role: str) -> AppPage:

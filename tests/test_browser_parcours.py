@@ -22,7 +22,6 @@ from tests.test_browser import (  # noqa: F401 - the server and browser fixtures
     app_database,
     app_server,
     assert_server_clean,
-    chromium,
     sign_in,
 )
 

@@ -29,8 +29,6 @@ from q2030.models import Rencontre, RencontreQpv
 from q2030.rencontres import create_rencontre
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     AppPage,
     AppServer,
     axe_violations,
@@ -133,23 +131,9 @@ def _prepare(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium absent ({CHROMIUM}) : installez le paquet Debian « chromium » (.ci/run le fait)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet Python playwright absent")
-    playwright = sync_api.sync_playwright().start()
-    chromium = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, chromium_sandbox=False
-    )
-    yield chromium
-    chromium.close()
-    playwright.stop()
-
-
 @pytest.fixture
-def visitor(browser: Any, public_server: tuple[AppServer, dict[str, Any]]) -> Iterator[AppPage]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR", accept_downloads=True)
+def visitor(chromium: Any, public_server: tuple[AppServer, dict[str, Any]]) -> Iterator[AppPage]:
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR", accept_downloads=True)
     yield AppPage(context.new_page(), public_server[0].url)
     context.close()
 
