@@ -43,7 +43,8 @@ from q2030.ui.tables import show_table
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
 ERRORS, NOTICE, FORCE = "rf_errors", "rf_notice", "rf_force_pending"
-LINK_NOTICE = "rf_link_notice"  # what a link from another page opened
+LINK_NOTICE = "rf_link_notice"
+CONTRIB_NOTICE = "rc_notice"  # shown under the contributions' save button  # what a link from another page opened
 FORM_FIELDS = [
     "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
     "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *rencontres.COUNTS,
@@ -596,6 +597,9 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
         hide_index=True,
         width="stretch",
         key=f"rc_editor_{rencontre_id}",
+        # Short pickers first so « Public concerné » is on screen; the long text last.
+        column_order=("axe", "theme", "public", "rang", "texte"),
+        placeholder="",  # an empty cell stays empty (Streamlit writes "None")
         column_config={
             "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), required=True, width="medium"),
             "theme": st.column_config.SelectboxColumn(
@@ -629,8 +633,11 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             # The save bumped the rencontre's version by one: the form open on it follows (a
             # colleague's save in between still makes the form's next save a conflict).
             st.session_state["rf_version"] = int(st.session_state["rf_version"]) + 1
-        st.session_state[NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
+        st.session_state[CONTRIB_NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
         st.rerun()
+    if notice := st.session_state.pop(CONTRIB_NOTICE, None):  # where the user clicked, not atop the form
+        st.success(notice)
+        st.toast(notice)
 
 
 def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
