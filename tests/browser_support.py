@@ -281,6 +281,17 @@ class AppPage:
         path = info.value.path()
         return Path(path).read_bytes()
 
+    def expander_grid(self, label: str) -> tuple[list[str], list[list[str]]]:
+        """Open the expander whose label contains `label`; header and rendered rows of its table."""
+        expander = self.page.locator('[data-testid="stExpander"]').filter(has_text=label).first
+        if not expander.locator('[data-testid="stDataFrame"]').first.is_visible():
+            expander.locator("summary").first.click()
+            self.settle()
+        grid = expander.locator('[data-testid="stDataFrame"]').first
+        grid.locator('table[role="grid"] tbody tr').first.wait_for(state="attached")
+        content = grid.evaluate(_GRID_JS)
+        return content["header"], content["rows"]
+
     def download_csv(self, key: str) -> list[dict[str, str]]:
         """Rows of a table's "Télécharger (CSV)" button (French CSV: `;`, UTF-8 with BOM)."""
         content = self.download(self.keyed(key).locator("button")).decode("utf-8-sig")

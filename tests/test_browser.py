@@ -123,7 +123,7 @@ def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
     sign_in(app, "referent")
     app.navigate("Mon département", "Mon département")
     assert app.heading() == "Mon département — Seine-Saint-Denis (93)"
-    header, rows = app.grid_after("Quartiers sans rencontre tenue")
+    header, rows = app.expander_grid("Tableau des quartiers sans rencontre tenue")
     code, statut = header.index("Code QPV"), header.index("Statut")
     qpv = next(row[code] for row in rows if row[statut] == "Non couvert")
     before = app.download_csv(f"non_couverts_{DEP}_csv")
@@ -154,11 +154,11 @@ def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
     assert qpv in app.keyed("rf_qpv_codes").inner_text()
 
     app.navigate("Mon département", "Mon département")
+    assert all(qpv not in row for row in app.expander_grid("Tableau des quartiers sans rencontre tenue")[1])
     after = app.download_csv(f"non_couverts_{DEP}_csv")
     assert qpv not in {row["Code QPV"] for row in after}
     assert len(after) == len(before) - 1
     assert non_couverts(app) == missing_before - 1
-    assert all(qpv not in row for row in app.grid_after("Quartiers sans rencontre tenue")[1])
     app.screenshot("flux-3-mon-departement-apres")
     assert not app.errors_shown()
     assert_server_clean(app_server)
