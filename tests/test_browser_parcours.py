@@ -130,8 +130,11 @@ def test_late_synthesis_opens_from_mon_departement_into_its_form(app: AppPage, a
 def test_planifier_une_rencontre_from_an_uncovered_quartier(app: AppPage, app_server: AppServer) -> None:  # noqa: F811
     sign_in(app, "referent")
     app.navigate(PAGES["mon_departement"].label, PAGES["mon_departement"].label)
-    app.type_date("couverture_au_departement", "01032023")
+    app.keyed("couverture_au_departement").locator('[data-type="day"]').click()
+    app.page.keyboard.type("01062023")  # early in the campaign: many quartiers to plan
+    app.page.keyboard.press("Enter")
     app.settle()
+    app.page.get_by_text("Situation au 01/06/2023 (date choisie).").wait_for()
     link = app.keyed(f"todo_quartiers_{DEP}").locator("a").filter(has_text="planifier une rencontre").first
     quartier = link.inner_text().split(" (")[0].split(" : ")[0]
     link.click()
@@ -204,3 +207,14 @@ def test_chart_axes_read_french_numbers(app: AppPage, app_server: AppServer) -> 
     assert not [t for t in labels if re.fullmatch(r"\d{1,3}(,\d{3})+", t)], labels
     assert not [t for t in labels if re.fullmatch(r"\d+%", t)], labels
     assert [t for t in labels if re.fullmatch(r"\d{1,3}(\u202f\d{3})+|\d+\u202f%", t)], labels
+
+
+def test_situation_au_applies_on_enter(app: AppPage, app_server: AppServer) -> None:  # noqa: F811
+    sign_in(app, "referent")
+    app.navigate(PAGES["mon_departement"].label, PAGES["mon_departement"].label)
+    app.keyed("couverture_au_departement").locator('[data-type="day"]').click()
+    app.page.keyboard.type("01062023")
+    app.page.keyboard.press("Enter")
+    app.settle()
+    app.page.get_by_text("Situation au 01/06/2023 (date choisie).").wait_for()
+    assert not app.errors_shown()

@@ -48,6 +48,35 @@ FRENCH_CSS = f"""<style>
 </style>"""
 
 
+# Enter in a date or time field applies it: Streamlit applies a typed date only when focus
+# lands on another element outside the field (neither Enter, nor a plain blur(), nor its own
+# calendar button do), so Enter moves focus to a hidden, focusable span. Installed once per
+# browser tab (st.html with unsafe_allow_javascript, Streamlit 1.67).
+ENTER_APPLIES_JS = """<script>
+if (!window.q2030EnterApplies) {
+  window.q2030EnterApplies = true;
+  document.addEventListener("keydown", (event) => {
+    const field = event.key === "Enter" && event.target.closest
+      && event.target.closest('[data-testid="stDateInput"], [data-testid="stTimeInput"]');
+    if (field) {  // focus leaves the field for an element outside it: the field applies its value
+      let away = document.getElementById("q2030-enter-applies");
+      if (!away) {
+        away = document.createElement("span");
+        away.id = "q2030-enter-applies";
+        away.tabIndex = -1;
+        document.body.appendChild(away);
+      }
+      away.focus();
+      // Then back to the field's calendar button, so Tab goes on from where the user was.
+      const back = field.querySelector('[data-testid="stDateInputCalendarButton"]');
+      if (back) { setTimeout(() => back.focus(), 50); }
+    }
+  }, true);
+}
+</script>"""
+
+
 def apply() -> None:
-    """Draw the rules (a style-only st.html takes no room on the page)."""
+    """Draw the rules (a style-only st.html takes no room on the page) and the Enter key script."""
     st.html(FRENCH_CSS)
+    st.html(ENTER_APPLIES_JS, unsafe_allow_javascript=True)
