@@ -165,3 +165,22 @@ def test_pickers_find_quartiers_by_commune_and_agenda_opens_on_the_referents_dep
     at.switch_page("pages/2_Agenda.py").run()
     assert not at.exception
     assert at.selectbox(key="ag_departement").value == "93"
+
+
+def test_first_qpv_import_reports_per_departement_after_the_rerun(app_env: str) -> None:
+    from q2030.ui.home import IMPORT_REPORT
+
+    at = open_app()
+    assert any("invente 10 quartiers" in m.value for m in at.markdown)  # says what the demo does
+    at.button(key="welcome_demo").click().run()
+    # What the import button leaves for the next run (the page reruns once the base is filled).
+    at.session_state[IMPORT_REPORT] = {
+        "total": 3,
+        "rows": [{"Département": "93 – Seine-Saint-Denis", "Créés": 3, "Mis à jour": 0, "Inchangés": 0}],
+    }
+    at.run()
+    assert not at.exception
+    assert any("3 quartiers importés" in s.value for s in at.success)
+    assert any("Créés" in frame.value.columns for frame in at.dataframe)
+    at.run()
+    assert not any("quartiers importés" in s.value for s in at.success)  # said once

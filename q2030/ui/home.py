@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 
 from q2030 import clock, relances
@@ -17,8 +19,10 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
+from q2030.ui.admin import report_frame
 from q2030.ui.relances import render_mes_relances
 from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, scope_reader, show_error
+from q2030.ui.tables import show_table
 
 DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-la-politique-de-la-ville-qpv/"
 
@@ -36,6 +40,7 @@ def render(actor: Actor) -> None:
     if empty:
         _welcome(actor)
         return
+    _import_report()
     figures = _key_figures(scope_reader(actor), data_version())
     st.caption(f"Périmètre : {figures['perimetre']}")
     rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
@@ -132,6 +137,19 @@ def a_faire_panel(actor: Actor) -> None:
                 st.page_link(page, label=escape_markdown(line["texte"]), query_params=query)
 
 
+IMPORT_REPORT = "welcome_import_report"
+
+
+def _import_report() -> None:
+    """The outcome of the first QPV import, per département (the import reran the page)."""
+    report = st.session_state.pop(IMPORT_REPORT, None)
+    if not report:
+        return
+    st.success(f"{fr_number(report['total'])} quartiers importés. La base est prête.")
+    with st.expander("Détail par département", expanded=False):
+        show_table(pd.DataFrame(report["rows"]), key="welcome_import_table", empty="Aucun quartier.")
+
+
 def _welcome(actor: Actor) -> None:
     st.info(
         "La base est vide. Deux façons de commencer : importer la liste officielle des quartiers "
@@ -165,19 +183,32 @@ def _welcome(actor: Actor) -> None:
                     )
             except Q2030Error as error:
                 show_error(error)
-            else:
-                st.success(f"{fr_number(report.total)} quartiers importés.")
+            else:  # shown on the next run, once the base is no longer empty (_import_report)
+                st.session_state[IMPORT_REPORT] = {
+                    "total": report.total,
+                    "rows": report_frame(report).to_dict("records"),
+                }
                 st.rerun()
     with right:
         st.subheader("Charger la démonstration")
-        st.markdown("Une campagne fictive (531 rencontres, mai à septembre 2023) sur des quartiers fictifs.")
+        st.markdown(
+            "Une campagne fictive (rencontres de mai à septembre 2023). Sans fichier, elle invente 10 quartiers "
+            "par département ; **si vous avez choisi le fichier officiel des quartiers à gauche, elle l'utilise** "
+            "(quartiers réels, comme `python -m q2030 demo --qpv fichier.csv`)."
+        )
         if st.button("Charger la démonstration", key="welcome_demo"):
             from q2030.demo import load_demo
 
             bar = st.progress(0.0, text="Préparation…")
             try:
-                with session_scope(engine()) as session:
-                    load_demo(session, actor=setup_actor, progress=lambda f, m: bar.progress(f, text=m))
+                with tempfile.TemporaryDirectory() as folder, session_scope(engine()) as session:
+                    qpv_file = None
+                    if upload is not None:
+                        qpv_file = Path(folder) / Path(upload.name).name
+                        qpv_file.write_bytes(upload.getvalue())
+                    load_demo(
+                        session, actor=setup_actor, qpv_file=qpv_file, progress=lambda f, m: bar.progress(f, text=m)
+                    )
             except Q2030Error as error:
                 show_error(error)
             else:
