@@ -184,3 +184,11 @@ def test_first_qpv_import_reports_per_departement_after_the_rerun(app_env: str) 
     assert any("Créés" in frame.value.columns for frame in at.dataframe)
     at.run()
     assert not any("quartiers importés" in s.value for s in at.success)  # said once
+
+
+def test_situation_au_too_early_says_so_in_french(demo: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    at.date_input(key="couverture_au_departement").set_value(dt.date(2022, 1, 1)).run()
+    assert not at.exception
+    assert any("est trop tôt" in w.value and "21/12/2023" in w.value for w in at.warning)

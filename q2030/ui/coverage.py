@@ -160,16 +160,24 @@ def au_input(key: str) -> dt.date:
     campaign = _campaign(data_version())
     today = clock.today()
     default, sentence = default_au(campaign, today)
+    earliest = campaign["lancement"] - dt.timedelta(days=31)
     value = st.date_input(
         "Situation au",
         value=default,
-        min_value=campaign["lancement"] - dt.timedelta(days=31),
-        max_value=max(today, default) + dt.timedelta(days=365),
+        # Wide bounds: Streamlit's own out-of-range message is English; the range is checked below.
+        min_value=dt.date(2000, 1, 1),
+        max_value=max(today, default) + dt.timedelta(days=365 * 5),
         format="DD/MM/YYYY",
         key=key,
         help="Choisissez une date passée pour revoir la campagne telle qu'elle était ce jour-là.",
     )
     shown = value if isinstance(value, dt.date) else default
+    if shown < earliest:
+        st.warning(
+            f"Le {fr_date(shown)} est trop tôt : la campagne a été lancée le {fr_date(campaign['lancement'])}. "
+            f"Choisissez une date à partir du {fr_date(earliest)} ; la situation est affichée au {fr_date(default)}."
+        )
+        shown = default
     if shown == default:
         st.caption(sentence)
     else:
