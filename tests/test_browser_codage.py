@@ -54,24 +54,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     app.stop()
 
 
-def _tab(chromium: object, server: AppServer, width: int, role: str) -> AppPage:
+def _tab(chromium: object, server: AppServer, width: int, role: str, departement: str | None = None) -> AppPage:
     context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")  # type: ignore[attr-defined]
     app = AppPage(context.new_page(), server.url)
     app.open("/")
+    _open_sidebar(app, width)  # a phone starts with the sidebar folded
     app.choose("widget_role", ROLES[role])
+    if departement:
+        app.choose("widget_departement", departement)
+    _close_sidebar(app, width)
     return app
 
 
-def _go(app: AppPage, label: str, width: int) -> None:
-    """Follow a sidebar link; on a phone the sidebar covers the page: open it first, close it after."""
+def _open_sidebar(app: AppPage, width: int) -> None:
     if width < 600:
         opener = app.page.locator('[data-testid="stExpandSidebarButton"]')
         if opener.count() and opener.first.is_visible():
             opener.first.click()
-    app.navigate(label, label)
+            app.settle()
+
+
+def _close_sidebar(app: AppPage, width: int) -> None:
     if width < 600:
         app.page.locator('[data-testid="stSidebarCollapseButton"] button').first.click(force=True)
         app.settle()
+
+
+def _go(app: AppPage, label: str, width: int) -> None:
+    """Follow a sidebar link; on a phone the sidebar covers the page: open it first, close it after."""
+    _open_sidebar(app, width)
+    app.navigate(label, label)
+    _close_sidebar(app, width)
 
 
 def _progress(app: AppPage) -> str:
@@ -131,8 +144,7 @@ def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
     _go(app, "Vue nationale", width)
     assert not app.errors_shown()
     app.screenshot(f"national-admin-{width}")
-    ref = _tab(chromium, server, width, "referent")
-    ref.choose("widget_departement", "93 – Seine-Saint-Denis")
+    ref = _tab(chromium, server, width, "referent", departement="93 – Seine-Saint-Denis")
     _go(ref, "Mon département", width)
     assert not ref.errors_shown()
     ref.screenshot(f"mon-departement-referent-{width}")
