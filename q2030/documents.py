@@ -243,24 +243,7 @@ def _set_synthese_publication(session: Session, *, actor: Actor, document_id: in
         can_write_rencontres(actor, document.departement_code),
         "Seul le référent du département peut publier ou retirer sa synthèse départementale.",
     )
-    if (document.publie_le is not None) == publier:
-        return document
-    before = audit.snapshot(document)
-    document.publie_le = utcnow() if publier else None
-    document.publie_par = actor.email if publier else ""
-    session.add(document)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="publication_synthese" if publier else "retrait_synthese",
-        entite="synthese_document",
-        entite_id=document_id,
-        avant=before,
-        apres=audit.snapshot(document),
-    )
-    session.flush()
-    return document
+    return _switch_publication(session, actor=actor, document=document, publier=publier, entite="synthese")
 
 
 def publier_synthese(session: Session, *, actor: Actor, document_id: int) -> SyntheseDocument:
@@ -298,6 +281,28 @@ def _content(document: _Stored) -> tuple[_Stored, bytes]:
     return document, read_stored(document.sha256, document.nom_fichier)
 
 
+def _switch_publication(session: Session, *, actor: Actor, document: _Stored, publier: bool, entite: str) -> _Stored:
+    """Publish or withdraw a stored file, audited; already in the asked state: nothing written."""
+    if (document.publie_le is not None) == publier:
+        return document
+    before = audit.snapshot(document)
+    document.publie_le = utcnow() if publier else None
+    document.publie_par = actor.email if publier else ""
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"publication_{entite}" if publier else f"retrait_{entite}",
+        entite="synthese_document" if entite == "synthese" else "document",
+        entite_id=document.id,
+        avant=before,
+        apres=audit.snapshot(document),
+    )
+    session.flush()
+    return document
+
+
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
     require_read(session, actor, find_rencontre(session, rencontre_id).departement_code)
     rows = session.exec(
@@ -330,24 +335,7 @@ def _set_publication(session: Session, *, actor: Actor, document_id: int, publie
         can_write_rencontres(actor, find_rencontre(session, document.rencontre_id).departement_code),
         "Seul le référent du département peut publier ou retirer les comptes rendus de ses rencontres.",
     )
-    if (document.publie_le is not None) == publier:
-        return document  # already in the asked state: nothing to write, nothing to audit
-    before = audit.snapshot(document)
-    document.publie_le = utcnow() if publier else None
-    document.publie_par = actor.email if publier else ""
-    session.add(document)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="publication_document" if publier else "retrait_document",
-        entite="document",
-        entite_id=document_id,
-        avant=before,
-        apres=audit.snapshot(document),
-    )
-    session.flush()
-    return document
+    return _switch_publication(session, actor=actor, document=document, publier=publier, entite="document")
 
 
 def publier_document(session: Session, *, actor: Actor, document_id: int) -> Document:
