@@ -22,6 +22,7 @@ from q2030.db import session_scope
 from q2030.documents import NON_PUBLIE, add_document, publier_document
 from q2030.models import Document
 from q2030.public import SEUIL_CONTRIBUTIONS
+from q2030.ui import french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests import factories
 from tests.helpers import APP, open_app
@@ -184,8 +185,8 @@ def test_anonymous_is_refused_every_agent_page(data: dict[str, int], anonymous: 
     assert not at.exception
     assert [b.label for b in at.button] == ["Se connecter avec ProConnect"]
     assert not at.dataframe
-    # Only the style sheet every page draws (q2030.ui.french): no HTML content.
-    assert not [h for h in at.get("html") if not h.value.lstrip().startswith("<style")]
+    # Only what every page draws (q2030.ui.french: style sheet, Enter key script): no HTML content.
+    assert not [h for h in at.get("html") if h.value not in (french.FRENCH_CSS, french.ENTER_APPLIES_JS)]
     assert not at.metric
     assert not at.tabs
     _no_secret(_rendered(at))
