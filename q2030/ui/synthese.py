@@ -12,6 +12,7 @@ Documents are built on click (download buttons take a callable), never at each r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
@@ -139,20 +140,11 @@ def _referent(actor: Actor, dep: str, view: syntheses.SyntheseView, history: lis
             "Le projet est rédigé à partir des données de l'application (mêmes chiffres que les pages et le "
             "classeur Excel), avec vos textes ; ouvrez-le dans votre traitement de texte pour le finaliser."
         )
-        left, right = st.columns(2)
-        left.download_button(
-            "Télécharger le projet (DOCX, Word)",
-            partial(_draft, actor, dep, "docx"),
-            file_name=f"synthese-departementale-{dep}.docx",
-            mime=DOCX,
-            key=f"sy_docx_{dep}",
-        )
-        right.download_button(
-            "Télécharger le projet (ODT, LibreOffice)",
-            partial(_draft, actor, dep, "odt"),
-            file_name=f"synthese-departementale-{dep}.odt",
-            mime=ODT,
-            key=f"sy_odt_{dep}",
+        _docx_odt_buttons(
+            ("Télécharger le projet (DOCX, Word)", "Télécharger le projet (ODT, LibreOffice)"),
+            partial(_draft, actor, dep),
+            stem=f"synthese-departementale-{dep}",
+            keys=(f"sy_docx_{dep}", f"sy_odt_{dep}"),
         )
     st.markdown("**Version finale**")
     counter = st.session_state.setdefault(f"sy_counter_{dep}", 0)
@@ -440,18 +432,18 @@ def render_lettre_participants(actor: Actor, rencontre_id: int, statut: str, env
         "d'envoi (« Synthèse envoyée le » de la rencontre)."
         + (f" Envoyée le {fr_date(envoyee_le)}." if envoyee_le else "")
     )
-    left, right = st.columns(2)
-    left.download_button(
-        "Rédiger la synthèse aux participants (DOCX)",
-        partial(_letter, actor, rencontre_id, "docx"),
-        file_name=f"synthese-rencontre-{rencontre_id}.docx",
-        mime=DOCX,
-        key=f"lp_docx_{rencontre_id}",
+    _docx_odt_buttons(
+        ("Rédiger la synthèse aux participants (DOCX)", "Rédiger la synthèse aux participants (ODT)"),
+        partial(_letter, actor, rencontre_id),
+        stem=f"synthese-rencontre-{rencontre_id}",
+        keys=(f"lp_docx_{rencontre_id}", f"lp_odt_{rencontre_id}"),
     )
-    right.download_button(
-        "Rédiger la synthèse aux participants (ODT)",
-        partial(_letter, actor, rencontre_id, "odt"),
-        file_name=f"synthese-rencontre-{rencontre_id}.odt",
-        mime=ODT,
-        key=f"lp_odt_{rencontre_id}",
-    )
+
+
+def _docx_odt_buttons(
+    labels: tuple[str, str], build: Callable[[str], bytes], *, stem: str, keys: tuple[str, str]
+) -> None:
+    """The same document offered side by side in DOCX and ODT, built only when clicked."""
+    formats = (("docx", DOCX), ("odt", ODT))
+    for column, label, (fmt, mime), key in zip(st.columns(2), labels, formats, keys, strict=True):
+        column.download_button(label, partial(build, fmt), file_name=f"{stem}.{fmt}", mime=mime, key=key)
