@@ -276,10 +276,20 @@ class AppPage:
         return self.page.locator('[data-testid="stMain"] [role="tab"]').all()
 
     def download(self, button: Locator) -> bytes:
-        with self.page.expect_download() as info:
-            button.click()
-        path = info.value.path()
-        return Path(path).read_bytes()
+        """Click a download button and return the file. A build-on-click download clicked while a
+        rerun is still going can be dropped (seen once in a full CI run): settle first, and click
+        a second time only if no download started within 20 s."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        self.settle()
+        try:
+            with self.page.expect_download(timeout=20_000) as info:
+                button.click()
+        except PlaywrightTimeoutError:
+            self.settle()
+            with self.page.expect_download() as info:
+                button.click()
+        return Path(info.value.path()).read_bytes()
 
     def expander_grid(self, label: str) -> tuple[list[str], list[list[str]]]:
         """Open the expander whose label contains `label`; header and rendered rows of its table."""
