@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from q2030 import codage
@@ -87,27 +88,27 @@ def _go(app: AppPage, label: str, width: int) -> None:
     _close_sidebar(app, width)
 
 
-def _progress(app: AppPage) -> str:
-    return app.page.locator('[data-testid="stProgress"]').first.inner_text().strip()
+def _expect_progress(app: AppPage, text: str) -> None:
+    """The progress bar reads `text`, once the rerun a key press triggered has drawn it."""
+    expect(app.page.locator('[data-testid="stProgress"]').first).to_have_text(text, timeout=30_000)
 
 
 def test_keyboard_alone_codes_a_text(chromium: object, server: AppServer) -> None:
     app = _tab(chromium, server, 1440, "commission")
     app.navigate("Codage des textes libres", "Codage des textes libres")
-    assert _progress(app) == "220 / 260 codés"
+    _expect_progress(app, "220 / 260 codés")
     shown = app.page.locator('[data-testid="stMain"] [data-testid="stText"]').first.inner_text().strip()
     app.page.locator('[data-testid="stApp"] h1').first.click()  # focus the page, not a widget
     app.page.keyboard.press("3")  # axis 3, Projets structurants
     app.settle()
     app.page.keyboard.press("j")  # theme: Logement et habitat
     app.settle()
-    assert (
-        "Projets structurants · Logement et habitat"
-        in app.page.locator("[data-testid='stCaptionContainer']").all_inner_texts()[-1]
+    expect(app.page.locator("[data-testid='stCaptionContainer']").last).to_contain_text(
+        "Projets structurants · Logement et habitat", timeout=30_000
     )
     app.page.keyboard.press("v")
     app.settle()
-    assert _progress(app) == "221 / 260 codés"
+    _expect_progress(app, "221 / 260 codés")
     engine = make_engine(server.database_url)
     with Session(engine) as session:
         coded = session.exec(
@@ -119,7 +120,7 @@ def test_keyboard_alone_codes_a_text(chromium: object, server: AppServer) -> Non
     # One key accepts the suggestion.
     app.page.keyboard.press("s")
     app.settle()
-    assert _progress(app) == "222 / 260 codés"
+    _expect_progress(app, "222 / 260 codés")
     assert not app.errors_shown()
     app.screenshot("codage-commission-1440")
 
