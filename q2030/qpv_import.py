@@ -27,6 +27,7 @@ from q2030.access import Actor, require
 from q2030.errors import ValidationError
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
 from q2030.referentiel import DEPARTEMENTS
+from q2030.textnorm import fold_header
 
 T = TypeVar("T")
 
@@ -143,11 +144,6 @@ def departement_from_code(code: str) -> str:
     return raw if raw.startswith("97") else raw[1:]
 
 
-def _fold(name: str) -> str:
-    table = str.maketrans("éèêëàâîïôöûüç", "eeeeaaiioouuc")
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower().translate(table)).strip("_")
-
-
 # --- Reading the file ----------------------------------------------------------------------
 
 
@@ -247,7 +243,7 @@ def _read_xlsx(content: bytes, filename: str) -> Table:
 def _table(rows: Iterator[list[str]], source: str) -> Table:
     """Rows (header first) as dicts keyed by the folded header; text formulas unwrapped."""
     first = next(rows, None)
-    header = [_fold(_unwrap(h)[0]) for h in first or []]
+    header = [fold_header(_unwrap(h)[0]) for h in first or []]
     table = Table(header, iter(()), source)
 
     def dicts() -> Iterator[dict[str, str]]:

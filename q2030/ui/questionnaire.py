@@ -25,7 +25,7 @@ from q2030.errors import Q2030Error, ValidationError
 from q2030.formatting import fr_date, fr_number, fr_percent
 from q2030.models import QuestionnaireReponse
 from q2030.nomenclature import AXES, PUBLICS, THEMES, theme_label
-from q2030.qpv_import import _fold
+from q2030.textnorm import fold_header as _fold
 from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table

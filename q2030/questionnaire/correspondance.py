@@ -1,0 +1,160 @@
+"""The correspondance: which column of a platform's export is what, saved per campaign.
+
+The response id, the date, the localisation (QPV code, commune, postcode), "habite un
+QPV", the age band, the gender; the closed questions and how each of their answers maps
+to an axis and a theme; the free-text questions and their axis. No personal data: a
+column whose title says name, e-mail, telephone or address cannot be mapped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic import ValidationError as PydanticError
+from sqlmodel import Session, select
+
+from q2030 import audit
+from q2030.access import Actor, require
+from q2030.bootstrap import active_campaign
+from q2030.errors import ValidationError
+from q2030.models import QuestionnaireCorrespondance, utcnow
+from q2030.nomenclature import AXES, THEMES
+from q2030.textnorm import fold_header
+
+IDENTITE: dict[str, str] = {
+    "identifiant": "Identifiant de la réponse",
+    "date": "Date de la réponse",
+    "qpv": "Quartier (code ou nom du QPV)",
+    "commune": "Commune (code INSEE ou nom)",
+    "code_postal": "Code postal",
+    "habite_qpv": "Habite un QPV (oui / non)",
+    "tranche_age": "Tranche d'âge",
+    "genre": "Genre",
+}
+# Words of a column title that announce personal data (folded, compared word by word).
+PERSONNEL = {"nom", "prenom", "email", "mail", "courriel", "telephone", "tel", "portable", "mobile", "adresse"}
+# ... unless the title is about a place ("nom de la commune", "nom du quartier").
+LIEU = {"commune", "ville", "quartier", "qpv", "lieu"}
+
+
+class QuestionFermee(BaseModel):
+    colonne: str
+    axe: str
+    valeurs: dict[str, str] = Field(default_factory=dict)  # answer as exported -> theme code ("" = ignored)
+
+
+class QuestionLibre(BaseModel):
+    colonne: str
+    axe: str | None = None
+
+
+class Correspondance(BaseModel):
+    identifiant: str
+    date: str | None = None
+    qpv: str | None = None
+    commune: str | None = None
+    code_postal: str | None = None
+    habite_qpv: str | None = None
+    tranche_age: str | None = None
+    genre: str | None = None
+    fermees: list[QuestionFermee] = Field(default_factory=list)
+    libres: list[QuestionLibre] = Field(default_factory=list)
+
+    @field_validator("identifiant")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("à choisir")
+        return value
+
+    def colonnes(self) -> list[tuple[str, str]]:
+        """(role label, column) of every mapped column."""
+        out = [(IDENTITE[key], str(getattr(self, key))) for key in IDENTITE if getattr(self, key)]
+        out += [(f"Question fermée ({AXES.get(q.axe, q.axe)})", q.colonne) for q in self.fermees]
+        out += [("Texte libre", q.colonne) for q in self.libres]
+        return out
+
+
+def donnee_personnelle(colonne: str) -> bool:
+    """True when a column title announces a name, an e-mail, a telephone or an address."""
+    words = set(fold_header(colonne).split("_"))
+    return bool(words & PERSONNEL) and not words & LIEU
+
+
+def valider_correspondance(contenu: dict[str, Any], colonnes_fichier: list[str] | None = None) -> Correspondance:
+    """A checked Correspondance, or ValidationError with one French message per problem."""
+    try:
+        mapping = Correspondance.model_validate(contenu)
+    except PydanticError as error:
+        raise ValidationError(
+            {"correspondance": [f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in error.errors()]}
+        ) from None
+    messages: list[str] = []
+    used: Counter[str] = Counter(fold_header(c) for _role, c in mapping.colonnes())
+    fichier = {fold_header(c) for c in colonnes_fichier} if colonnes_fichier is not None else None
+    for role, colonne in mapping.colonnes():
+        if donnee_personnelle(colonne):
+            messages.append(
+                f"La colonne « {colonne} » ({role}) semble contenir des données personnelles (nom, courriel, "
+                "téléphone, adresse) : elle ne peut pas être importée."
+            )
+        if used[fold_header(colonne)] > 1:
+            messages.append(f"La colonne « {colonne} » est utilisée deux fois.")
+            used[fold_header(colonne)] = 1
+        if fichier is not None and fold_header(colonne) not in fichier:
+            messages.append(f"La colonne « {colonne} » ({role}) n'existe pas dans le fichier.")
+    messages += _axes_et_themes(mapping)
+    if not mapping.fermees and not mapping.libres:
+        messages.append("Choisissez au moins une question fermée ou un texte libre.")
+    if messages:
+        raise ValidationError({"correspondance": messages})
+    return mapping
+
+
+def _axes_et_themes(mapping: Correspondance) -> list[str]:
+    messages: list[str] = []
+    for question in mapping.fermees:
+        if question.axe not in AXES:
+            messages.append(f"Question « {question.colonne} » : axe inconnu « {question.axe} ».")
+        for answer, theme in question.valeurs.items():
+            if theme and theme not in THEMES:
+                messages.append(f"Question « {question.colonne} », réponse « {answer} » : thème inconnu « {theme} ».")
+    for libre in mapping.libres:
+        if libre.axe is not None and libre.axe not in AXES:
+            messages.append(f"Texte libre « {libre.colonne} » : axe inconnu « {libre.axe} ».")
+    return messages
+
+
+def correspondance(session: Session, *, campaign_id: int | None = None) -> Correspondance | None:
+    campaign_id = campaign_id or active_campaign(session).id
+    row = session.exec(
+        select(QuestionnaireCorrespondance).where(QuestionnaireCorrespondance.campaign_id == campaign_id)
+    ).first()
+    return Correspondance.model_validate(row.contenu) if row else None
+
+
+def enregistrer_correspondance(
+    session: Session, *, actor: Actor, contenu: dict[str, Any], colonnes_fichier: list[str] | None = None
+) -> Correspondance:
+    """Save the active campaign's mapping (administrators), audited."""
+    require(actor.is_admin, "Seul un administrateur peut définir la correspondance du questionnaire.")
+    mapping = valider_correspondance(contenu, colonnes_fichier)
+    campaign = active_campaign(session)
+    row = session.exec(
+        select(QuestionnaireCorrespondance).where(QuestionnaireCorrespondance.campaign_id == campaign.id)
+    ).first()
+    avant = row.contenu if row else None
+    data = mapping.model_dump()
+    if row is None:
+        row = QuestionnaireCorrespondance(campaign_id=campaign.id or 0, contenu=data, modifie_par=actor.email)
+        session.add(row)
+    else:
+        row.contenu, row.version, row.modifie_le, row.modifie_par = data, row.version + 1, utcnow(), actor.email
+    session.flush()
+    audit.record(
+        session, actor=actor, action="modification" if avant else "creation",
+        entite="correspondance_questionnaire", entite_id=row.id or "", avant=avant, apres=data,
+    )  # fmt: skip
+    return mapping
