@@ -22,7 +22,9 @@ contributions a meeting listed and strongly favours what meetings put first.
 Contribution texts are listed only within the actor's reading scope (référent: its
 département; préfecture de région: its région; commission and administrators: all);
 so are the recurring words and phrases and their counts (they are text). Theme aggregates
-are national for everyone.
+are national for everyone, except under a text search (`Filtres.recherche`): whether a
+word appears in a text is the text itself, so every count of a search is computed within
+the actor's reading scope (`_lecture`).
 """
 
 from __future__ import annotations
@@ -177,6 +179,16 @@ def _scope(actor: Actor) -> ColumnElement[bool]:
     return scope_clause(actor, col(Rencontre.departement_code), col(Departement.region_code))
 
 
+def cherche_du_texte(filtres: Filtres) -> bool:
+    """A text search: its counts say whether words appear in texts, so they follow the reading scope."""
+    return bool(normalize(filtres.recherche))
+
+
+def _lecture(actor: Actor, filtres: Filtres) -> list[ColumnElement[bool]]:
+    """The reading-scope condition that the aggregates of `filtres` need (none without a text search)."""
+    return [_scope(actor)] if cherche_du_texte(filtres) else []
+
+
 def perimetre_lecture(actor: Actor) -> str:
     if actor.is_national:
         return "France entière"
@@ -234,12 +246,11 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
 
     Cheap to cache: `classer` turns it into a ranking for any weighting and order.
     """
-    del actor  # aggregates are national for every role
     if groupe not in GROUPES:
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
-    if _depuis_cube(filtres):
+    if _depuis_cube(filtres):  # national for every role
         return _agregats_cube(session, filtres, groupe)
-    rows, totals = _lignes_brutes(session, filtres, groupe)
+    rows, totals = _lignes_brutes(session, filtres, groupe, _lecture(actor, filtres))
     return _assembler(rows, totals, groupe)
 
 
@@ -324,9 +335,11 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
     return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
 
 
-def _lignes_brutes(session: Session, filtres: Filtres, groupe: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The same figures as `_lignes_cube`, computed from the raw rows (any filter)."""
-    conds = _conditions(session, filtres)
+def _lignes_brutes(
+    session: Session, filtres: Filtres, groupe: str, lecture: list[ColumnElement[bool]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same figures as `_lignes_cube`, computed from the raw rows (any filter, plus `lecture`)."""
+    conds = [*_conditions(session, filtres), *lecture]
     key = _GROUP_COLUMNS.get(groupe)
     # Inner level, one row per (meeting, theme[, axis]): n, 1/rang sum and the meeting's size
     # in the group (window). Grouping by the meeting and theme only (région and département
@@ -512,8 +525,11 @@ CONTRIBUTION_COLUMNS = [
 
 
 def compter_contributions(session: Session, *, actor: Actor, filtres: Filtres) -> tuple[int, int]:
-    """(contributions readable by the actor, contributions in the filtered view)."""
-    conds = _conditions(session, filtres)
+    """(contributions readable by the actor, contributions in the filtered view).
+
+    Under a text search both are counted within the reading scope (the search is text).
+    """
+    conds = [*_conditions(session, filtres), *_lecture(actor, filtres)]
     total, lisibles = session.exec(  # type: ignore[call-overload]
         _from(select(func.count(), func.sum(case((_scope(actor), 1), else_=0)))).where(*conds)
     ).one()
@@ -799,6 +815,7 @@ __all__ = [
     "TRIS",
     "Filtres",
     "carte_de_chaleur",
+    "cherche_du_texte",
     "classement",
     "comparaison",
     "compter_contributions",

@@ -209,3 +209,18 @@ def test_recurring_words_follow_the_reading_scope_on_the_page(donnees: str) -> N
     assert not at.exception
     assert not _terms_shown(at) & {"police", "proximité"}
     assert any("Aucune contribution" in info.value for info in at.info)
+
+
+def test_search_counts_follow_the_reading_scope_on_the_page(donnees: str) -> None:
+    """Issue 21 #8: the commission's counts of a search (cached first) are not served to a référent of 93."""
+    national = _open(_page(), "Recherche")
+    national.sidebar.selectbox(key="widget_filtre_departement").select("75").run()
+    national.text_input(key="prio_recherche").input("police").run()
+    assert _texts(national) == {"Une police de proximité"}
+    at = _open(_page(role="referent", departement="93"), "Recherche")
+    at.sidebar.selectbox(key="widget_filtre_departement").select("75").run()
+    at.text_input(key="prio_recherche").input("police").run()
+    assert not at.exception
+    assert any("Aucune contribution ne contient ces mots" in info.value for info in at.info)
+    assert not any("Contributions" in frame.value.columns for frame in at.dataframe)
+    assert any("que vous pouvez lire (département 93" in caption.value for caption in at.caption)

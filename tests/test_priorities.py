@@ -282,3 +282,20 @@ def test_recurring_words_follow_the_reading_scope_of_texts(jeu: Session) -> None
     idf = p.mots_frequents(jeu, actor=replace(PREFET_PACA, region_code="11"), filtres=TOUT)
     assert "police" in set(idf["terme"])
     assert "scolaire" not in set(idf["terme"])
+
+
+def test_search_counts_stay_within_the_reading_scope_of_texts(jeu: Session) -> None:
+    """Issue 21 #8: a référent of 93 filtering on 75 must not learn whether a word is in a 75 text."""
+    on_75 = p.Filtres(departement="75")
+    assert p.recherche_par_theme(jeu, actor=REFERENT_93, filtres=on_75, texte="police").empty
+    assert p.compter_contributions(jeu, actor=REFERENT_93, filtres=replace(on_75, recherche="police")) == (0, 0)
+    word_absent = p.recherche_par_theme(jeu, actor=REFERENT_93, filtres=on_75, texte="zorglubienne")
+    assert word_absent.equals(p.recherche_par_theme(jeu, actor=REFERENT_93, filtres=on_75, texte="police"))
+    # Nationally, the search counts only the référent's own texts; the commission reads them all.
+    mine = p.recherche_par_theme(jeu, actor=REFERENT_93, filtres=TOUT, texte="securite")
+    assert dict(zip(mine["theme"], mine["contributions"], strict=True)) == {"securite": 1}
+    assert p.recherche_par_theme(jeu, actor=REFERENT_93, filtres=TOUT, texte="police").empty
+    everyone = p.recherche_par_theme(jeu, actor=COMMISSION, filtres=on_75, texte="police")
+    assert dict(zip(everyone["theme"], everyone["contributions"], strict=True)) == {"securite": 1}
+    # Without a text search, the aggregates stay national for everyone.
+    assert p.classement(jeu, actor=REFERENT_93, filtres=on_75, groupe="aucun")["contributions"].sum() == 1

@@ -40,14 +40,15 @@ _lecteur = scope_reader
 
 
 @st.cache_data(show_spinner="Calcul des agrégats…")
-def _agregats_shared(filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
+def _agregats_shared(lecteur: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.agregats(session, actor=_LECTEUR, filtres=filtres, groupe=groupe)
+        return p.agregats(session, actor=lecteur, filtres=filtres, groupe=groupe)
 
 
 def _agregats(actor: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
-    del actor  # national for every role
-    return _agregats_shared(filtres, groupe, version)
+    # National for every role, except the counts of a text search (within the reading scope).
+    lecteur = _lecteur(actor) if p.cherche_du_texte(filtres) else _LECTEUR
+    return _agregats_shared(lecteur, filtres, groupe, version)
 
 
 def _classement(actor: Actor, filtres: p.Filtres, groupe: str, ponderation: str, tri: str) -> pd.DataFrame:
@@ -396,6 +397,10 @@ def _tab_recherche(actor: Actor, filtres: p.Filtres) -> None:
         st.caption("Saisissez un ou plusieurs mots, par exemple « securite » ou « soutien scolaire ».")
         return
     cherche = replace(filtres, recherche=texte)
+    st.caption(
+        "Les résultats d'une recherche (nombres compris) portent uniquement sur les contributions "
+        f"que vous pouvez lire ({p.perimetre_lecture(actor)}) : une recherche ne renseigne pas sur les autres textes."
+    )
     df = _classement(actor, cherche, "aucun", "contribution", "poids")
     if df.empty:
         st.info("Aucune contribution ne contient ces mots.")
