@@ -65,6 +65,13 @@ def oidc_config_problems(section: Mapping[str, Any] | None) -> list[str]:
     redirect = section.get("redirect_uri")
     if isinstance(redirect, str) and redirect.strip() and not redirect.strip().endswith("/oauth2callback"):
         problems.append("`redirect_uri` doit se terminer par /oauth2callback")
+    exposed = section.get("expose_tokens")
+    exposed_list = [exposed] if isinstance(exposed, str) else list(exposed or [])
+    if "access" not in exposed_list:
+        problems.append(
+            '`expose_tokens` doit contenir "access" (ProConnect rend l\'identité par son adresse userinfo, '
+            "lue avec le jeton d'accès)"
+        )
     secret = section.get("cookie_secret")
     if isinstance(secret, str) and secret.strip() and PLACEHOLDER not in secret and len(secret.strip()) < 32:
         problems.append("`cookie_secret` doit compter au moins 32 caractères")

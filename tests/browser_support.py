@@ -133,11 +133,13 @@ class AppServer:
                 self.process.wait(timeout=15)
 
 
-def start_app(database_url: str, workdir: Path, *, auth: str = "demo") -> AppServer:
+def start_app(
+    database_url: str, workdir: Path, *, auth: str = "demo", port: int | None = None, extra_args: tuple[str, ...] = ()
+) -> AppServer:
     """`streamlit run streamlit_app.py` on a free port; returns once /_stcore/health says ok.
 
     The public agenda feeds go where Streamlit serves them (static/agenda/, git-ignored)."""
-    port = free_port()
+    port = port or free_port()
     log = workdir / "streamlit.log"
     env = {
         **os.environ,
@@ -153,6 +155,7 @@ def start_app(database_url: str, workdir: Path, *, auth: str = "demo") -> AppSer
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

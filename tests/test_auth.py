@@ -23,6 +23,7 @@ COMPLETE = {
     "client_id": "client-q2030",
     "client_secret": "secret-q2030",
     "server_metadata_url": "https://auth.agentconnect.gouv.fr/api/v2/.well-known/openid-configuration",
+    "expose_tokens": ["access"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.auth_util import is_authlib_installed
 
-from q2030 import audit, auth, feeds
+from q2030 import audit, auth, feeds, proconnect
 from q2030.access import Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
@@ -169,7 +170,12 @@ def _oidc_actor() -> Actor | None:
             label="Habitants : voir la restitution publique de la concertation (sans connexion)",
         )
         return None
-    email = st.user.get("email")
+    email = _signed_in_email()
+    if email is None and "proconnect_erreur" in st.session_state:
+        st.title("Connexion impossible")
+        st.error(st.session_state["proconnect_erreur"])
+        st.button("Se déconnecter", on_click=st.logout, key="auth_logout_failed")
+        return None
     with session_scope(engine()) as session:
         actor = auth.actor_for_email(session, email if isinstance(email, str) else None)
     if actor is None:
@@ -182,7 +188,36 @@ def _oidc_actor() -> Actor | None:
             st.text(f"Compte utilisé : {email}")
         st.button("Se déconnecter", on_click=st.logout, key="auth_logout_refused")
         return None
+    identite = st.session_state.get("proconnect_identite")
+    if not actor.nom and isinstance(identite, proconnect.Identite) and identite.nom_complet:
+        actor = dataclasses.replace(actor, nom=identite.nom_complet)  # the name ProConnect gives
     return actor
+
+
+def _signed_in_email() -> str | None:
+    """The e-mail of the signed-in person: from the ID token when the provider puts it there,
+    else from ProConnect's userinfo (read once per session, signature checked)."""
+    email = st.user.get("email")
+    if isinstance(email, str) and email:
+        return email
+    sub = str(st.user.get("sub") or "")
+    cached = st.session_state.get("proconnect_identite")
+    if isinstance(cached, proconnect.Identite) and cached.sub == sub:
+        return cached.email
+    st.session_state.pop("proconnect_erreur", None)
+    section = _auth_section()
+    try:
+        identite = proconnect.identite(
+            server_metadata_url=str(section.get("server_metadata_url", "")),
+            client_id=str(section.get("client_id", "")),
+            access_token=str(st.user.tokens.get("access") or ""),
+            sub=sub,
+        )
+    except proconnect.IdentiteIndisponible as error:
+        st.session_state["proconnect_erreur"] = str(error)
+        return None
+    st.session_state["proconnect_identite"] = identite
+    return identite.email
 
 
 def _persisted(key: str, default: str) -> str:
