@@ -15,7 +15,7 @@ from q2030.contributions import replace_contributions
 from q2030.errors import ValidationError
 from q2030.models import CubeGroupe, CubeRencontre, CubeTheme, Rencontre
 from q2030.nomenclature import AXES, PUBLICS
-from q2030.priorities import Filtres, classement
+from q2030.priorities import Filtres, agregation, classement
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from tests.rencontres_data import ADMIN, COMMISSION, REFERENT_69, REFERENT_93, held, load_geography
 
@@ -111,7 +111,7 @@ def test_rankings_from_the_read_model_equal_the_raw_rows(session: Session, monke
              Filtres(region="84", axe="solutions")]  # fmt: skip
     cases = [(f, g, p) for f in views for g in priorities.GROUPES for p in priorities.PONDERATIONS]
     from_cube = [classement(session, actor=COMMISSION, filtres=f, groupe=g, ponderation=p) for f, g, p in cases]
-    monkeypatch.setattr(priorities, "_depuis_cube", lambda _filtres: False)
+    monkeypatch.setattr(agregation, "_depuis_cube", lambda _filtres: False)
     for (f, g, p), expected in zip(cases, from_cube, strict=True):
         raw = classement(session, actor=COMMISSION, filtres=f, groupe=g, ponderation=p)
         assert not raw.empty or f.region == "84"

@@ -29,6 +29,7 @@ from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
 from q2030.engagements import create_engagement
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
+from q2030.excel.priorites import export_excel
 from q2030.excel.template import build_template
 from q2030.rencontres import list_rencontres
 from q2030.safe_text import FORMULA_TRIGGERS
@@ -127,7 +128,7 @@ def test_no_xlsx_export_carries_a_formula(hostile_campaign: Session) -> None:
     _assert_no_formula("synthèse départementale", synthese, exported)
     national = workbook_bytes(export_national, session, actor=COMMISSION)
     _assert_no_formula("export national", national, exported)
-    priorites = p.export_excel(session, actor=COMMISSION, filtres=p.Filtres())
+    priorites = export_excel(session, actor=COMMISSION, filtres=p.Filtres())
     _assert_no_formula("Priorités", priorites, _texts("lieu", "contribution") | {hostile("=", "campagne")})
     template = build_template(session, actor=REFERENT, departement_code="93")
     _assert_no_formula("modèle de saisie", template, _texts("lieu", "contribution", "notes", "adresse"))

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from q2030 import priorities as p
 from q2030.access import Actor
 from q2030.errors import ValidationError
+from q2030.excel.priorites import export_excel
 from q2030.models import Campaign
 from tests.priorities_factories import qpv, rencontre
 
@@ -248,7 +249,7 @@ def test_csv_and_excel_exports_of_the_filtered_view(jeu: Session) -> None:
         io.BytesIO(p.export_csv(jeu, actor=COMMISSION, filtres=filtres, quoi="classement")), sep=";", decimal=","
     )
     assert ranking_csv["Thème"].tolist()[:2] == ["Logement et habitat", "Tranquillité publique et sécurité"]
-    book = openpyxl.load_workbook(io.BytesIO(p.export_excel(jeu, actor=COMMISSION, filtres=filtres)))
+    book = openpyxl.load_workbook(io.BytesIO(export_excel(jeu, actor=COMMISSION, filtres=filtres)))
     assert book.sheetnames == ["Filtres", "Classement par axe", "Classement tous axes", "Contributions"]
     rows = list(book["Classement tous axes"].iter_rows(values_only=True))
     assert rows[1][2] == "Logement et habitat"

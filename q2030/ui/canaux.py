@@ -20,7 +20,7 @@ from q2030.formatting import fr_number
 from q2030.nomenclature import Role
 from q2030.ui.charts import bar_height, bottom_legend, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine
-from q2030.ui.tables import french_display, show_table
+from q2030.ui.tables import csv_bytes, french_display, show_table
 
 STORE = "filtre_canal"
 WIDGET = "widget_filtre_canal"
@@ -158,5 +158,5 @@ def _chart_and_table(chart: alt.Chart, table: pd.DataFrame, percents: list[str],
         empty="Aucune donnée pour ces filtres.",
     )
     st.download_button(
-        "Télécharger ces données (CSV)", p.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+        "Télécharger ces données (CSV)", csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
     )

@@ -17,13 +17,14 @@ from q2030 import priorities as p
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
+from q2030.excel.priorites import export_excel
 from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import AXES, Role, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import canaux, filters, restitution
 from q2030.ui.charts import bar_height, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
-from q2030.ui.tables import show_table
+from q2030.ui.tables import csv_bytes, show_table
 
 LABEL_LIMIT = 360  # pixels: theme names such as « Tranquillité publique et sécurité » are never cut
 PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le territoire", "Part nationale"}
@@ -104,7 +105,7 @@ def _exports(actor: Actor, filtres: p.Filtres, ponderation: str) -> dict[str, by
             "classement": p.export_csv(
                 session, actor=actor, filtres=filtres, quoi="classement", ponderation=ponderation
             ),
-            "excel": p.export_excel(session, actor=actor, filtres=filtres, ponderation=ponderation),
+            "excel": export_excel(session, actor=actor, filtres=filtres, ponderation=ponderation),
         }
 
 
@@ -130,7 +131,7 @@ def _table(df: pd.DataFrame, name: str, key: str) -> None:
         return
     st.download_button(
         "Télécharger ces données (CSV)",
-        p.csv_bytes(df),
+        csv_bytes(df),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from q2030.csv_export import to_csv
 from q2030.formatting import fr_date, fr_number, fr_percent
 
 ROW_HEIGHT = 35  # st.dataframe's row height, header included
@@ -69,3 +70,8 @@ def show_table(
     dataframe_args.setdefault("hide_index", True)
     dataframe_args.setdefault("width", "stretch")
     return st.dataframe(frame, key=key, **dataframe_args)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The data behind a table or chart as CSV, the way French spreadsheets open it (4 decimals)."""
+    return to_csv(df, decimals=4)

@@ -1,0 +1,357 @@
+"""Themes ranked within groups, from the read model (q2030.cube) or the raw rows.
+
+Weightings (`ponderation`):
+- "contribution": each contribution counts 1 (raw counts);
+- "rencontre": each rencontre counts 1: a theme weighs, in a meeting, its contributions
+  divided by the meeting's contributions (within the group and the filters), so that a
+  meeting that produced 80 contributions does not drown one that produced 5;
+- "departement": each département counts 1, in the same way.
+`part` is the theme's weight divided by the group's total weight (shares sum to 1).
+
+Rank-weighted score (`score_rang`): the sum, over the theme's contributions, of 1 / rang
+(reciprocal rank; unranked contributions count 0). Theme aggregates are national for everyone,
+except under a text search (`Filtres.recherche`): whether a word appears in a text is the text
+itself, so every count of a search is computed within the actor's reading scope (`filtres.lecture`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
+from sqlmodel import Session, col
+
+from q2030.access import Actor
+from q2030.bootstrap import active_campaign
+from q2030.cube import TOUS_AXES
+from q2030.errors import ValidationError
+from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre
+from q2030.nomenclature import AXES, theme_label
+from q2030.priorities.filtres import (
+    GROUPES,
+    PONDERATIONS,
+    TOUS,
+    TRIS,
+    Filtres,
+    conditions,
+    jointures,
+    lecture,
+    valider,
+)
+from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.textnorm import normalize
+
+_GROUP_COLUMNS = {
+    "axe": Contribution.axe,
+    "region": Departement.region_code,
+    "departement": Rencontre.departement_code,
+}
+
+
+def _libelle_groupe(groupe: str, code: str) -> str:
+    if groupe == "axe":
+        return AXES.get(code, code)
+    if groupe == "region":
+        return REGIONS.get(code, code)
+    if groupe == "departement":
+        return f"{code} – {DEPARTEMENTS[code][0]}" if code in DEPARTEMENTS else code
+    return "Tous axes"
+
+
+def classement(
+    session: Session,
+    *,
+    actor: Actor,
+    filtres: Filtres,
+    ponderation: str = "contribution",
+    groupe: str = "axe",
+    tri: str = "poids",
+) -> pd.DataFrame:
+    """Themes ranked within each group ("axe", "region", "departement" or "aucun").
+
+    Columns: groupe, groupe_libelle, rang, theme, theme_libelle, contributions, rencontres,
+    rencontres_total, part_rencontres, departements, poids, part, score_rang.
+    """
+    return classer(agregats(session, actor=actor, filtres=filtres, groupe=groupe), ponderation=ponderation, tri=tri)
+
+
+CLASSEMENT_COLUMNS = [
+    "groupe", "groupe_libelle", "rang", "theme", "theme_libelle", "contributions", "rencontres",
+    "rencontres_total", "part_rencontres", "departements", "poids", "part", "score_rang",
+]  # fmt: skip
+
+
+def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = "axe") -> pd.DataFrame:
+    """The SQL part of a ranking: every count and weight per (group, theme), unranked.
+
+    Cheap to cache: `classer` turns it into a ranking for any weighting and order.
+    """
+    if groupe not in GROUPES:
+        raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
+    if _depuis_cube(filtres):  # national for every role
+        return _agregats_cube(session, filtres, groupe)
+    rows, totals = _lignes_brutes(session, filtres, groupe, lecture(actor, filtres))
+    return _assembler(rows, totals, groupe)
+
+
+_ROWS = ["g", "dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre"]
+
+
+def _depuis_cube(filtres: Filtres) -> bool:
+    """The read model (q2030.cube) answers the territory and axis filters; the others read raw rows."""
+    return not (
+        filtres.qpv or filtres.theme or filtres.public or filtres.debut or filtres.fin or filtres.format
+        or normalize(filtres.recherche)
+    )  # fmt: skip
+
+
+def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:
+    """`agregats` from the read model: a few hundred cube rows summed in SQL, a few dozen returned."""
+    valider(filtres)
+    campaign = active_campaign(session)
+    per_axis = groupe == "axe"
+
+    def where(model: type[CubeTheme] | type[CubeGroupe]) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [model.campaign_id == campaign.id]  # type: ignore[list-item]
+        if filtres.axe:
+            conds.append(model.axe == filtres.axe)  # type: ignore[arg-type]
+        elif per_axis:
+            conds.append(model.axe != TOUS_AXES)  # type: ignore[arg-type]
+        else:
+            conds.append(model.axe == TOUS_AXES)  # type: ignore[arg-type]
+        if filtres.departement:
+            conds.append(model.departement_code == filtres.departement)  # type: ignore[arg-type]
+        if filtres.region:
+            conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
+        return conds
+
+    def key(model: type[CubeTheme] | type[CubeGroupe]) -> ColumnElement[str]:
+        return {
+            "axe": model.axe,
+            "region": Departement.region_code,
+            "departement": model.departement_code,
+            "aucun": literal(TOUS),
+        }[groupe]  # type: ignore[return-value]
+
+    ct, cg = CubeTheme, CubeGroupe
+    # A theme's weight in a département: its contributions / the département's (in the group).
+    departement_share = cast(ct.contributions, Float) / cast(
+        func.sum(ct.contributions).over(partition_by=[key(ct), ct.departement_code]), Float
+    )
+    per_departement = (
+        select(
+            key(ct).label("g"),
+            col(ct.theme),
+            col(ct.contributions),
+            col(ct.rencontres),
+            col(ct.score_rang),
+            col(ct.poids_rencontre),
+            departement_share.label("pd"),
+        )
+        .join(Departement, col(Departement.code) == col(ct.departement_code))
+        .where(*where(ct))
+        .subquery("par_departement")
+    )
+    d = per_departement.c
+    themes: Select[Any] = select(
+        d.g, d.theme, func.sum(d.contributions), func.sum(d.rencontres), func.count(), func.sum(d.score_rang),
+        func.sum(d.poids_rencontre), func.sum(d.pd),
+    ).group_by(d.g, d.theme)  # fmt: skip
+    groups = (
+        select(key(cg).label("g"), func.sum(cg.rencontres), func.count())
+        .join(Departement, col(Departement.code) == col(cg.departement_code))
+        .where(*where(cg))
+        .group_by("g")
+    )
+    connection = session.connection()  # Core rows: no ORM work for a few dozen tuples
+    totals = {g: (int(meetings), int(deps)) for g, meetings, deps in connection.execute(groups)}
+    # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
+    # rounding, so ties rank the same way.
+    records = sorted(
+        (g, theme, int(n), int(meetings), int(deps), round(float(score), 9), round(float(weight), 9),
+         round(float(share), 9), *totals[g], groupe)
+        for g, theme, n, meetings, deps, score, weight, share in connection.execute(themes)
+    )  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
+
+
+def _lignes_brutes(
+    session: Session, filtres: Filtres, groupe: str, lecture: list[ColumnElement[bool]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same figures as `_lignes_cube`, computed from the raw rows (any filter, plus `lecture`)."""
+    conds = [*conditions(session, filtres), *lecture]
+    key = _GROUP_COLUMNS.get(groupe)
+    # Inner level, one row per (meeting, theme[, axis]): n, 1/rang sum and the meeting's size
+    # in the group (window). Grouping by the meeting and theme only (région and département
+    # are the meeting's: taken with min()) lets SQLite read the covering index
+    # ix_contribution_agregats (rencontre_id, theme, axe, ...) without touching the texts.
+    per_axis = groupe == "axe"
+    inner_keys = [Contribution.axe.label("g")] if per_axis else []  # type: ignore[attr-defined]
+    meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
+    reciprocal = case((col(Contribution.rang) > 0, 1.0 / col(Contribution.rang)), else_=0.0)
+    partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
+    inner = (
+        jointures(
+            select(
+                *inner_keys,
+                *meeting_key,
+                Contribution.rencontre_id.label("rid"),  # type: ignore[attr-defined]
+                func.min(Rencontre.departement_code).label("dep"),
+                Contribution.theme.label("theme"),  # type: ignore[attr-defined]
+                func.count().label("n"),
+                func.sum(reciprocal).label("sr"),
+                func.sum(func.count()).over(partition_by=partition).label("mn"),
+            )
+        )
+        .where(*conds)
+        # Same order as the window's partition: SQLite then sorts once.
+        .group_by(*partition, col(Contribution.theme))
+        .subquery("par_rencontre")
+    )
+    gk = [inner.c.g] if key is not None else []
+    # Outer level, per (group, département, theme): a few thousand rows at most. A theme's
+    # weight in a meeting is n / meeting size; the département weight is computed below
+    # from these rows (n / département size), a reshaping of a small result.
+    outer: Select[Any] = select(
+        *gk,
+        inner.c.dep,
+        inner.c.theme,
+        func.sum(inner.c.n).label("contributions"),
+        func.count().label("rencontres"),
+        func.sum(inner.c.sr).label("score_rang"),
+        func.sum(inner.c.n * 1.0 / inner.c.mn).label("poids_rencontre"),
+    ).group_by(*gk, inner.c.dep, inner.c.theme)
+    meetings = (
+        jointures(select(*inner_keys, *meeting_key, col(Contribution.rencontre_id)))
+        .where(*conds)
+        .group_by(*partition)
+        .subquery("rencontres_du_groupe")
+    )
+    totals_query: Select[Any] = select(
+        *([meetings.c.g] if key is not None else []), func.count().label("rencontres_total")
+    ).select_from(meetings)
+    if key is not None:
+        totals_query = totals_query.group_by(meetings.c.g)
+
+    def frame(query: Select[Any], columns: list[str]) -> pd.DataFrame:
+        names = (["g"] if key is not None else []) + columns
+        df = pd.DataFrame(session.connection().execute(query).all(), columns=names)
+        if key is None:
+            df.insert(0, "g", TOUS)
+        return df
+
+    rows = frame(outer, _ROWS[1:])
+    return rows, frame(totals_query, ["rencontres_total"])
+
+
+_AGREGATS_COLUMNS = [
+    "g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
+    "poids_departement", "rencontres_total", "departements_total", "groupe_type",
+]  # fmt: skip
+
+
+def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.DataFrame:
+    """Per (group, theme) sums of the per (group, département, theme) rows, plus the group totals.
+
+    Plain Python over a few hundred to a few thousand rows: pandas' groupby and merges cost
+    ten times more than the read model's query here.
+    """
+    if rows.empty:
+        return pd.DataFrame(columns=_AGREGATS_COLUMNS)
+    # Same order whatever the source (cube or raw rows): the float sums then agree.
+    ordered = sorted(
+        (str(g), str(dep), str(theme), int(n), int(meetings), float(score), float(weight))
+        for g, dep, theme, n, meetings, score, weight in rows[_ROWS].itertuples(index=False, name=None)
+    )
+    per_departement: dict[tuple[str, str], int] = {}
+    for g, dep, _theme, n, *_rest in ordered:
+        per_departement[(g, dep)] = per_departement.get((g, dep), 0) + n
+    sums: dict[tuple[str, str], list[Any]] = {}
+    departements: dict[str, set[str]] = {}
+    for g, dep, theme, n, meetings, score, weight in ordered:
+        acc = sums.setdefault((g, theme), [0, 0, set(), 0.0, 0.0, 0.0])
+        acc[0] += n
+        acc[1] += meetings
+        acc[2].add(dep)
+        acc[3] += score
+        acc[4] += weight
+        acc[5] += n / per_departement[(g, dep)]
+        departements.setdefault(g, set()).add(dep)
+    rencontres_total = {str(g): int(total) for g, total in totals[["g", "rencontres_total"]].itertuples(index=False)}
+    # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
+    # rounding, so ties rank the same way.
+    records = [
+        (g, theme, acc[0], acc[1], len(acc[2]), round(acc[3], 9), round(acc[4], 9), round(acc[5], 9),
+         rencontres_total[g], len(departements[g]), groupe)
+        for (g, theme), acc in sorted(sums.items())
+    ]  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
+
+
+def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "poids") -> pd.DataFrame:
+    """Rank the themes of `agregats` within each group (pure, no database)."""
+    if ponderation not in PONDERATIONS:
+        raise ValidationError({"ponderation": [f"Pondération inconnue : « {ponderation} »."]})
+    if tri not in TRIS:
+        raise ValidationError({"tri": [f"Tri inconnu : « {tri} »."]})
+    if df.empty:
+        return pd.DataFrame(columns=CLASSEMENT_COLUMNS)
+    df = df.copy()
+    df["poids"] = {
+        "contribution": df["contributions"].astype(float),
+        "rencontre": df["poids_rencontre"],
+        "departement": df["poids_departement"],
+    }[ponderation]
+    df["part"] = df["poids"] / df.groupby("g")["poids"].transform("sum")
+    df["part_rencontres"] = df["rencontres"] / df["rencontres_total"]
+    df["theme_libelle"] = df["theme"].map(theme_label)
+    df = df.rename(columns={"g": "groupe"})
+    df["groupe_libelle"] = [_libelle_groupe(t, code) for t, code in zip(df["groupe_type"], df["groupe"], strict=True)]
+    order = {
+        "poids": ["poids", "contributions"],
+        "score_rang": ["score_rang", "poids"],
+        "rencontres": ["rencontres", "poids"],
+    }[tri]
+    df = df.sort_values(["groupe", *order, "theme_libelle"], ascending=[True, False, False, True], kind="mergesort")
+    df["rang"] = df.groupby("groupe").cumcount() + 1
+    return df[CLASSEMENT_COLUMNS].reset_index(drop=True)
+
+
+def carte_de_chaleur(
+    session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution"
+) -> pd.DataFrame:
+    """Axe × thème: one row per cell that has contributions (long form, for a heatmap)."""
+    return classement(session, actor=actor, filtres=filtres, ponderation=ponderation, groupe="axe")
+
+
+def par_region(
+    session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution", top: int = 5
+) -> pd.DataFrame:
+    """The `top` first themes of each région (small multiples)."""
+    df = classement(session, actor=actor, filtres=filtres, ponderation=ponderation, groupe="region")
+    return df[df["rang"] <= top].reset_index(drop=True)
+
+
+def comparaison(session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution") -> pd.DataFrame:
+    """Each theme in the territory of `filtres` against the same filters nationally.
+
+    indice = part in the territory / part nationally (> 1: over-represented). Themes
+    absent from the territory appear with 0 so that an absence is visible too.
+    """
+    if not (filtres.region or filtres.departement or filtres.qpv):
+        raise ValidationError({"territoire": ["Choisissez une région, un département ou un quartier à comparer."]})
+    keep = ["theme", "theme_libelle", "contributions", "rencontres", "poids", "part"]
+    local = classement(session, actor=actor, filtres=filtres, ponderation=ponderation, groupe="aucun")[keep]
+    national = classement(session, actor=actor, filtres=filtres.territoire(), ponderation=ponderation, groupe="aucun")[
+        keep
+    ]
+    df = national.merge(local, on=["theme", "theme_libelle"], how="left", suffixes=("_national", "_territoire"))
+    for column in ("contributions_territoire", "rencontres_territoire"):
+        df[column] = df[column].fillna(0).astype(int)
+    for column in ("poids_territoire", "part_territoire"):
+        df[column] = df[column].fillna(0.0).astype(float)
+    df["indice"] = df["part_territoire"] / df["part_national"]
+    df["ecart_points"] = (df["part_territoire"] - df["part_national"]) * 100
+    df = df.sort_values(["indice", "theme_libelle"], ascending=[False, True], kind="mergesort")
+    return df.reset_index(drop=True)

@@ -1,0 +1,180 @@
+"""The shared filters of the results pages, their validation and the WHERE clause they make.
+
+`conditions` turns `Filtres` into the WHERE clause over the raw rows (contributions joined to
+their rencontre and département, `jointures`); `perimetre` is the actor's reading scope over
+the same join. Only contributions of rencontres *tenues* of the active campaign count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Select, exists
+from sqlmodel import Session, col, select
+
+from q2030.access import Actor, scope_clause
+from q2030.bootstrap import active_campaign
+from q2030.errors import ValidationError
+from q2030.formatting import fr_date
+from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, Role, StatutRencontre, theme_label
+from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.textnorm import normalize
+
+AnySelect = TypeVar("AnySelect", bound=Select)  # type: ignore[type-arg]  # sqlmodel's and sqlalchemy's Select
+
+PONDERATIONS: dict[str, str] = {
+    "contribution": "Chaque contribution compte pour un",
+    "rencontre": "Chaque rencontre compte pour un",
+    "departement": "Chaque département compte pour un",
+}
+TRIS: dict[str, str] = {
+    "poids": "Poids (selon la pondération)",
+    "score_rang": "Score de rang (1/rang)",
+    "rencontres": "Nombre de rencontres",
+}
+GROUPES = ("axe", "region", "departement", "aucun")
+TOUS = "tous"
+MAX_LIGNES = 500  # contributions listed on screen; exports have them all
+
+
+@dataclass(frozen=True)
+class Filtres:
+    """The shared filters of the results pages (None = no restriction). Hashable: a cache key."""
+
+    region: str | None = None
+    departement: str | None = None
+    qpv: str | None = None
+    axe: str | None = None
+    theme: str | None = None
+    public: str | None = None
+    debut: dt.date | None = None
+    fin: dt.date | None = None
+    format: str | None = None
+    recherche: str = ""  # words that must all appear in the text (accents and case ignored)
+
+    def territoire(self) -> Filtres:
+        """The same filters at national scale (for comparisons)."""
+        return replace(self, region=None, departement=None, qpv=None)
+
+    def decrire(self) -> list[tuple[str, str]]:
+        """(label, value) of the active filters, in French, for exports and captions."""
+        rows = [
+            ("Région", REGIONS.get(self.region or "", self.region or "")),
+            ("Département", f"{self.departement} – {DEPARTEMENTS[self.departement][0]}" if self.departement else ""),
+            ("Quartier (QPV)", self.qpv or ""),
+            ("Axe", AXES.get(self.axe or "", "")),
+            ("Thème", theme_label(self.theme) if self.theme else ""),
+            ("Public", PUBLICS.get(self.public or "", "")),
+            ("Du", fr_date(self.debut)),
+            ("Au", fr_date(self.fin)),
+            ("Format", FORMATS.get(self.format or "", "")),
+            ("Recherche", self.recherche),
+        ]
+        return [(label, value) for label, value in rows if value]
+
+
+def valider(filtres: Filtres) -> None:
+    errors: dict[str, list[str]] = {}
+    checks: list[tuple[str, str | None, Mapping[str, object], str]] = [
+        ("region", filtres.region, REGIONS, "Région inconnue"),
+        ("departement", filtres.departement, DEPARTEMENTS, "Département inconnu"),
+        ("axe", filtres.axe, AXES, "Axe inconnu"),
+        ("theme", filtres.theme, THEMES, "Thème inconnu"),
+        ("public", filtres.public, PUBLICS, "Public inconnu"),
+        ("format", filtres.format, FORMATS, "Format inconnu"),
+    ]
+    for field, value, known, message in checks:
+        if value is not None and value not in known:
+            errors[field] = [f"{message} : « {value} »."]
+    if filtres.debut and filtres.fin and filtres.debut > filtres.fin:
+        errors["fin"] = ["La date de fin précède la date de début."]
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Query building ------------------------------------------------------------------------
+
+
+def like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
+    valider(filtres)
+    campaign = active_campaign(session)
+    conds: list[ColumnElement[bool]] = [
+        Rencontre.campaign_id == campaign.id,  # type: ignore[list-item]
+        Rencontre.statut == StatutRencontre.TENUE,  # type: ignore[list-item]
+    ]
+    if filtres.region:
+        conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
+    if filtres.departement:
+        conds.append(Rencontre.departement_code == filtres.departement)  # type: ignore[arg-type]
+    if filtres.qpv:
+        conds.append(
+            exists().where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.qpv_code == filtres.qpv)  # type: ignore[arg-type]
+        )
+    for column, value in (
+        (Contribution.axe, filtres.axe),
+        (Contribution.theme, filtres.theme),
+        (Contribution.public, filtres.public),
+        (Rencontre.format, filtres.format),
+    ):
+        if value:
+            conds.append(column == value)  # type: ignore[arg-type]
+    if filtres.debut:
+        conds.append(Rencontre.date >= filtres.debut)  # type: ignore[arg-type]
+    if filtres.fin:
+        conds.append(Rencontre.date <= filtres.fin)  # type: ignore[arg-type]
+    for term in normalize(filtres.recherche).split():
+        conds.append(Contribution.texte_norm.like(like_pattern(term), escape="\\"))  # type: ignore[attr-defined]
+    return conds
+
+
+def jointures(query: AnySelect) -> AnySelect:
+    """Contributions joined to their rencontre and its département (filters and scope read them)."""
+    return (
+        query.select_from(Contribution)
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
+        .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+    )
+
+
+def perimetre(actor: Actor) -> ColumnElement[bool]:
+    """Which contributions' texts the actor may read (the query joins Departement)."""
+    return scope_clause(actor, col(Rencontre.departement_code), col(Departement.region_code))
+
+
+def cherche_du_texte(filtres: Filtres) -> bool:
+    """A text search: its counts say whether words appear in texts, so they follow the reading scope."""
+    return bool(normalize(filtres.recherche))
+
+
+def lecture(actor: Actor, filtres: Filtres) -> list[ColumnElement[bool]]:
+    """The reading-scope condition that the aggregates of `filtres` need (none without a text search)."""
+    return [perimetre(actor)] if cherche_du_texte(filtres) else []
+
+
+def perimetre_lecture(actor: Actor) -> str:
+    if actor.is_national:
+        return "France entière"
+    if actor.role == Role.PREFET_REGION and actor.region_code:
+        return f"région {REGIONS.get(actor.region_code, actor.region_code)}"
+    if actor.role == Role.REFERENT and actor.departement_code:
+        return f"département {actor.departement_code} – {DEPARTEMENTS[actor.departement_code][0]}"
+    return "aucun"
+
+
+def quartiers(session: Session, *, departement: str) -> dict[str, str]:
+    """QPV of a département of the campaign's geography: code -> "code – nom"."""
+    campaign = active_campaign(session)
+    query = (
+        select(Qpv.code, Qpv.nom)
+        .where(Qpv.departement_code == departement, Qpv.geographie == campaign.geographie)
+        .order_by(Qpv.code)
+    )
+    return {code: f"{code} – {nom}" for code, nom in session.exec(query)}
