@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from q2030 import audit
 from q2030.access import Actor, require
-from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
+from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import Campaign
+from q2030.versioning import check_version, compare_and_set
 
 ENTITE = "campagne"
 CONFLIT = "La campagne a été modifiée par quelqu'un d'autre depuis l'ouverture du formulaire : rechargez la page."
@@ -42,8 +42,7 @@ def update_campaign(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise IntrouvableError("Campagne introuvable.")
-    if campaign.version != version:
-        raise ConflitDeVersion(CONFLIT)
+    check_version(session, campaign, version, entite=ENTITE, conflit=CONFLIT)
     nom = (nom or "").strip()
     errors: dict[str, list[str]] = {}
     if not nom:
@@ -72,25 +71,25 @@ def update_campaign(
         raise ValidationError(errors)
     before = audit.snapshot(campaign)
     # Compare-and-set: the version the administrator opened must still be the stored one.
-    result = session.exec(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.version == version)  # type: ignore[arg-type]
-        .values(
-            nom=nom,
-            lancement=lancement,
-            rencontres_echeance=rencontres_echeance,
-            synthese_participants_delai_mois=synthese_participants_delai_mois,
-            synthese_departementale_echeance=synthese_departementale_echeance,
-            restitution_debut=restitution_debut,
-            restitution_fin=restitution_fin,
-            questionnaire_ouverture=questionnaire_ouverture,
-            questionnaire_fermeture=questionnaire_fermeture,
-            version=version + 1,
-        )
-        .execution_options(synchronize_session=False)
+    compare_and_set(
+        session,
+        Campaign,
+        row_id=campaign_id,
+        version=version,
+        entite=ENTITE,
+        conflit=CONFLIT,
+        values={
+            "nom": nom,
+            "lancement": lancement,
+            "rencontres_echeance": rencontres_echeance,
+            "synthese_participants_delai_mois": synthese_participants_delai_mois,
+            "synthese_departementale_echeance": synthese_departementale_echeance,
+            "restitution_debut": restitution_debut,
+            "restitution_fin": restitution_fin,
+            "questionnaire_ouverture": questionnaire_ouverture,
+            "questionnaire_fermeture": questionnaire_fermeture,
+        },
     )
-    if result.rowcount != 1:
-        raise ConflitDeVersion(CONFLIT)
     session.refresh(campaign)
     audit.record(
         session,

@@ -4,6 +4,7 @@ Excel sheet), validated row by row with messages naming the row and the column."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -58,6 +59,18 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class ContributionsEnregistrees:
+    """What a save of the contributions wrote, and the rencontre's version around it.
+
+    A form open on the rencontre at `version_avant` follows to `version` (the save was its
+    own); a form open at an older one stays there, and its next save is a conflict."""
+
+    contributions: list[Contribution]
+    version_avant: int
+    version: int
+
+
 def replace_contributions(
     session: Session,
     *,
@@ -66,7 +79,7 @@ def replace_contributions(
     rows: list[dict[str, Any]],
     version: int | None = None,
     bump: bool = True,
-) -> list[Contribution]:
+) -> ContributionsEnregistrees:
     """Replace every contribution of the rencontre by `rows` (codes or French labels).
 
     Concurrent saves of the same rencontre queue on its lock: the last one wins whole.
@@ -96,7 +109,7 @@ def replace_contributions(
         apres={"contributions": [_plain(c) for c in created]},
     )
     session.flush()
-    return created
+    return ContributionsEnregistrees(created, rencontre.version - 1 if bump else rencontre.version, rencontre.version)
 
 
 def _existing(session: Session, rencontre_id: int) -> list[Contribution]:

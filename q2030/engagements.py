@@ -17,15 +17,16 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.access import Actor, can_write_engagements, require
 from q2030.bootstrap import active_campaign
-from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
+from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, StatutRencontre, theme_label
+from q2030.versioning import compare_and_set
 
 MAX_JALONS = 20
 COLUMNS = [
@@ -227,18 +228,15 @@ def update_engagement(
     if errors or payload is None:
         raise ValidationError(errors)
     before = _snapshot(session, engagement)
-    result = session.exec(
-        update(Engagement)
-        .where(Engagement.id == engagement_id, Engagement.version == version)  # type: ignore[arg-type]
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
+    engagement.version = compare_and_set(
+        session,
+        Engagement,
+        row_id=engagement_id,
+        version=version,
+        entite="engagement",
+        conflit=f"L'engagement n° {engagement_id} a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
+        "rechargez-le, puis reportez-y vos changements.",
     )
-    if result.rowcount != 1:
-        raise ConflitDeVersion(
-            f"L'engagement n° {engagement_id} a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
-            "rechargez-le, puis reportez-y vos changements."
-        )
-    engagement.version = version + 1
     engagement.titre = payload.titre
     engagement.texte_public = payload.texte_public
     engagement.statut = payload.statut

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -25,7 +26,6 @@ from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import (
-    AuditEvent,
     Campaign,
     Contribution,
     Departement,
@@ -47,6 +47,7 @@ from q2030.nomenclature import (
     Perimetre,
     StatutRencontre,
 )
+from q2030.versioning import Change, check_version, compare_and_set
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -420,7 +421,7 @@ def update_rencontre(
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
-    _check_version(rencontre, version)
+    _check_version(session, rencontre, version)
     clean = validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
     qpv_codes = clean.pop("qpv_codes")
     lock_departement(session, clean["departement_code"])
@@ -461,7 +462,7 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
         can_write_rencontres(actor, rencontre.departement_code),
         "Seul le référent du département peut annuler ses rencontres.",
     )
-    _check_version(rencontre, version)
+    _check_version(session, rencontre, version)
     motif = cleaning.text(motif)
     errors: dict[str, list[str]] = {}
     if not motif:
@@ -556,66 +557,75 @@ def lock_rencontre(
     compare-and-set (ConflitDeVersion if someone saved in between); `bump=False` for a
     rencontre created in this same transaction (its first contributions are its creation).
     """
-    values: dict[str, Any] = {"version": Rencontre.version + 1} if bump else {"version": Rencontre.version}
-    if bump:
-        values.update(modifie_le=dt.datetime.now(dt.UTC), modifie_par=actor.email)
-    query = update(Rencontre).where(Rencontre.id == rencontre_id)  # type: ignore[arg-type]
+    stamp: dict[str, Any] = {"modifie_le": dt.datetime.now(dt.UTC), "modifie_par": actor.email}
     if version is not None:
-        query = query.where(Rencontre.version == version)  # type: ignore[arg-type]
-    result = session.exec(query.values(**values).execution_options(synchronize_session=False))
+        try:
+            compare_and_set(
+                session,
+                Rencontre,
+                row_id=rencontre_id,
+                version=version,
+                values=stamp,
+                **_conflit(session, rencontre_id),
+            )
+        except ConflitDeVersion:
+            find_rencontre(session, rencontre_id)  # a deleted rencontre is « introuvable », not a conflict
+            raise
+    else:  # no version to compare: only the lock (and the bump)
+        values = {"version": col(Rencontre.version) + 1, **stamp} if bump else {"version": col(Rencontre.version)}
+        session.exec(
+            update(Rencontre)
+            .where(col(Rencontre.id) == rencontre_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
     rencontre = session.get(Rencontre, rencontre_id, populate_existing=True)
     if rencontre is None:
         raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
-    if result.rowcount != 1:
-        raise ConflitDeVersion(_conflict_message(rencontre))
     return rencontre
 
 
-def last_change(session: Session, rencontre_id: int) -> tuple[str, dt.datetime] | None:
-    """Who last changed the rencontre and when (Paris time), from the audit log."""
-    event = session.exec(
-        select(AuditEvent.acteur, AuditEvent.horodatage)
-        .where(AuditEvent.entite == "rencontre", AuditEvent.entite_id == str(rencontre_id))
-        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
-        .limit(1)
-    ).first()
-    if event is None:
-        return None
-    when = event[1] if event[1].tzinfo else event[1].replace(tzinfo=dt.UTC)
-    return event[0], when.astimezone(PARIS)
+class ConflitRencontre(TypedDict):
+    entite: str
+    conflit: Callable[[Change | None], str]
 
 
-def _check_version(rencontre: Rencontre, version: int) -> None:
-    if rencontre.version != version:
-        raise ConflitDeVersion(_conflict_message(rencontre))
+def _check_version(session: Session, rencontre: Rencontre, version: int) -> None:
+    """Early refusal of a form opened at an older version (the compare-and-set still decides)."""
+    check_version(session, rencontre, version, **_conflit(session, rencontre.id or 0))
 
 
-def _conflict_message(rencontre: Rencontre) -> str:
-    when = rencontre.modifie_le
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return (
-        f"La rencontre n° {rencontre.id} a été modifiée par {rencontre.modifie_par or 'un autre utilisateur'} "
-        f"le {fr_date(when.astimezone(PARIS))} depuis que vous l'avez ouverte. Votre modification n'a pas été "
-        "enregistrée ; votre saisie est conservée dans le formulaire : rechargez la rencontre pour voir la "
-        "version à jour, puis reportez-y vos changements."
-    )
+def _conflit(session: Session, rencontre_id: int) -> ConflitRencontre:
+    """The audit entity and the conflict sentence of a rencontre, for `compare_and_set`."""
+
+    def sentence(change: Change | None) -> str:
+        if change is None:  # not in the audit log (rows written before it): the row's own stamp
+            row = session.get(Rencontre, rencontre_id, populate_existing=True)
+            stamped = row.modifie_le if row else dt.datetime.now(dt.UTC)
+            who = (row.modifie_par if row else "") or "un autre utilisateur"
+            change = who, stamped if stamped.tzinfo else stamped.replace(tzinfo=dt.UTC)
+        who, when = change
+        return (
+            f"La rencontre n° {rencontre_id} a été modifiée par {who} le {fr_date(when.astimezone(PARIS))} depuis que "
+            "vous l'avez ouverte. Votre modification n'a pas été enregistrée ; votre saisie est conservée dans le "
+            "formulaire : rechargez la rencontre pour voir la version à jour, puis reportez-y vos changements."
+        )
+
+    return ConflitRencontre(entite="rencontre", conflit=sentence)
 
 
 def _bump_version(session: Session, rencontre: Rencontre, version: int, actor: Actor) -> None:
     """Compare-and-set in SQL: two concurrent saves cannot both pass the version check."""
-    result = session.exec(
-        update(Rencontre)
-        .where(Rencontre.id == rencontre.id, Rencontre.version == version)  # type: ignore[arg-type]
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
+    now = dt.datetime.now(dt.UTC)
+    rencontre.version = compare_and_set(
+        session,
+        Rencontre,
+        row_id=rencontre.id or 0,
+        version=version,
+        values={"modifie_le": now, "modifie_par": actor.email},
+        **_conflit(session, rencontre.id or 0),
     )
-    if result.rowcount != 1:
-        session.refresh(rencontre)
-        raise ConflitDeVersion(_conflict_message(rencontre))
-    rencontre.version = version + 1
-    rencontre.modifie_le = dt.datetime.now(dt.UTC)
-    rencontre.modifie_par = actor.email
+    rencontre.modifie_le, rencontre.modifie_par = now, actor.email
 
 
 def _write_links(session: Session, rencontre: Rencontre, qpv_codes: list[str]) -> None:

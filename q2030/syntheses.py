@@ -16,7 +16,7 @@ import itertools
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -27,6 +27,7 @@ from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
 from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE, Role
 from q2030.referentiel import DEPARTEMENTS
+from q2030.versioning import check_version, compare_and_set
 
 # Step code -> (column, previous step's column, label of the previous step)
 ETAPES: dict[str, tuple[str, str | None, str]] = {
@@ -39,6 +40,7 @@ ETAPES: dict[str, tuple[str, str | None, str]] = {
     "restituee": ("restitution_le", "transmise_commission_le", "la transmission à la commission et à l'ANCT"),
 }
 ORDRE = ["transmise_region_le", "transmise_commission_le", "restitution_le"]
+ENTITE = "synthese_departementale"
 CONFLIT = "La synthèse a été modifiée entre-temps : rechargez la page avant d'enregistrer."
 
 
@@ -150,7 +152,7 @@ def enregistrer_etape(
     campaign = active_campaign(session)
     today = aujourd_hui or clock.today()
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
-    _check_version(row, version)
+    _check_version(session, row, version)
     column, previous, previous_label = ETAPES[etape]
     dates = {name: getattr(row, name) if row else None for name in ORDRE}
     errors: list[str] = []
@@ -180,15 +182,10 @@ def enregistrer_etape(
     if row is None:
         row = _create_row(session, campaign_id=campaign.id, departement_code=departement_code)  # type: ignore[arg-type]
     # Compare-and-set: two concurrent saves from the same version cannot both pass.
-    result = session.exec(
-        update(SyntheseDepartementale)
-        .where(SyntheseDepartementale.id == row.id, SyntheseDepartementale.version == version)  # type: ignore[arg-type]
-        .values({column: date, "statut": statut, "version": version + 1, "modifie_le": utcnow(),
-                 "modifie_par": actor.email})
-        .execution_options(synchronize_session=False)
+    compare_and_set(
+        session, SyntheseDepartementale, row_id=row.id or 0, version=version, entite=ENTITE, conflit=CONFLIT,
+        values={column: date, "statut": statut, "modifie_le": utcnow(), "modifie_par": actor.email},
     )  # fmt: skip
-    if result.rowcount != 1:
-        raise ConflitDeVersion(CONFLIT)
     session.refresh(row)
     if document is not None:
         setattr(document, "transmis_region_le" if etape == "transmise_region" else "transmis_commission_le", date)
@@ -208,22 +205,15 @@ def enregistrer_etape(
     return synthese_departementale(session, actor=actor, departement_code=departement_code)
 
 
-def _check_version(row: SyntheseDepartementale | None, version: int) -> None:
-    if version != (row.version if row else 0):
-        raise ConflitDeVersion(CONFLIT)
+def _check_version(session: Session, row: SyntheseDepartementale | None, version: int) -> None:
+    check_version(session, row, version, entite=ENTITE, conflit=CONFLIT)
 
 
 def _claim(session: Session, row: SyntheseDepartementale, version: int) -> SyntheseDepartementale:
     """Compare-and-set on the version of an existing row (another writer may have passed the read check too)."""
-    claimed = session.exec(
-        update(SyntheseDepartementale)
-        .where(SyntheseDepartementale.id == row.id, SyntheseDepartementale.version == version)  # type: ignore[arg-type]
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False)
+    row.version = compare_and_set(
+        session, SyntheseDepartementale, row_id=row.id or 0, version=version, entite=ENTITE, conflit=CONFLIT
     )
-    if claimed.rowcount != 1:
-        raise ConflitDeVersion(CONFLIT)
-    row.version = version + 1
     return row
 
 
@@ -300,7 +290,7 @@ def renvoyer(
     today = aujourd_hui or clock.today()
     date = date or today
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
-    _check_version(row, version)
+    _check_version(session, row, version)
     commentaire = (commentaire or "").strip()
     errors: dict[str, list[str]] = {}
     if row is None or row.statut != "transmise_region":
@@ -596,8 +586,7 @@ def enregistrer_textes(
     before = audit.snapshot(row)
     values = {"enseignements": enseignements, "vigilance": vigilance, "motifs": cleaned}
     if row is None:
-        if version != 0:
-            raise ConflitDeVersion(conflict)
+        check_version(session, None, version, entite="synthese_texte", conflit=conflict)
         row = SyntheseTexte(campaign_id=campaign.id, departement_code=departement_code, version=1,  # type: ignore[arg-type]
                             modifie_par=actor.email, **values)  # fmt: skip
         try:
@@ -607,14 +596,10 @@ def enregistrer_textes(
         except IntegrityError:
             raise ConflitDeVersion(conflict) from None
     else:
-        claimed = session.exec(
-            update(SyntheseTexte)
-            .where(SyntheseTexte.id == row.id, SyntheseTexte.version == version)  # type: ignore[arg-type]
-            .values(version=version + 1, modifie_le=utcnow(), modifie_par=actor.email, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise ConflitDeVersion(conflict)
+        compare_and_set(
+            session, SyntheseTexte, row_id=row.id or 0, version=version, entite="synthese_texte", conflit=conflict,
+            values={"modifie_le": utcnow(), "modifie_par": actor.email, **values},
+        )  # fmt: skip
         session.refresh(row)
     audit.record(
         session, actor=actor, action="textes_synthese", entite="synthese_texte", entite_id=row.id or "",

@@ -6,6 +6,8 @@ B writes). A read-then-write check passes on B's stale copy and overwrites A's s
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from q2030.campaigns import update_campaign
 from q2030.errors import ConflitDeVersion
 from q2030.models import AuditEvent, Campaign, SyntheseDepartementale
 from q2030.syntheses import enregistrer_etape, synthese_departementale
+from q2030.versioning import compare_and_set
 
 ADMIN_A = Actor(email="admin.a@anct.gouv.fr", role="admin")
 ADMIN_B = Actor(email="admin.b@anct.gouv.fr", role="admin")
@@ -99,3 +102,42 @@ def test_two_first_saves_of_a_synthese_one_wins(engine: Engine) -> None:
         rows = check.exec(select(SyntheseDepartementale)).all()
         assert [(r.transmise_region_le, r.version) for r in rows] == [(dt.date(2023, 9, 1), 1)]
         assert check.exec(select(func.count()).select_from(AuditEvent)).one() == 1
+
+
+def test_a_refused_save_names_who_changed_the_row_and_when(engine: Engine) -> None:
+    """The conflict message says who saved in between and when, from the audit log."""
+    with Session(engine) as first, Session(engine) as second:
+        opened_by_b = _campaign_payload(active_campaign(second), nom="Campagne de B")
+        update_campaign(first, actor=ADMIN_A, **_campaign_payload(active_campaign(first), nom="Campagne de A"))
+        first.commit()
+        with pytest.raises(ConflitDeVersion) as refused:
+            update_campaign(second, actor=ADMIN_B, **opened_by_b)
+        second.rollback()
+    assert re.search(
+        r"Dernière modification par admin\.a@anct\.gouv\.fr le \d\d/\d\d/\d{4} à \d\d:\d\d\.", str(refused.value)
+    )
+
+
+def test_compare_and_set_returns_the_new_version_and_refuses_a_stale_one(session: Session) -> None:
+    campaign = active_campaign(session)
+    opened = campaign.version
+    kwargs: dict[str, Any] = {"row_id": campaign.id, "entite": "campagne", "conflit": "Modifiée entre-temps."}
+    assert compare_and_set(session, Campaign, version=opened, values={"nom": "Nouvelle"}, **kwargs) == opened + 1
+    with pytest.raises(ConflitDeVersion, match=r"^Modifiée entre-temps\.$"):  # nothing audited: the sentence alone
+        compare_and_set(session, Campaign, version=opened, values={"nom": "Perdue"}, **kwargs)
+    session.expire_all()
+    assert (active_campaign(session).nom, active_campaign(session).version) == ("Nouvelle", opened + 1)
+
+
+def test_the_row_count_check_is_written_once_and_no_screen_computes_a_version() -> None:
+    """Every versioned write goes through q2030.versioning.compare_and_set."""
+    package = Path(__file__).resolve().parent.parent / "q2030"
+    checks = [p.relative_to(package).as_posix() for p in package.rglob("*.py") if ".rowcount" in p.read_text()]
+    assert checks == ["versioning.py"]
+    guessing = [
+        f"{p.name}: {line.strip()}"
+        for p in (package / "ui").rglob("*.py")
+        for line in p.read_text().splitlines()
+        if re.search(r"version\W*\)?\s*\+\s*1", line)
+    ]
+    assert guessing == []

@@ -32,7 +32,7 @@ def rencontre_id(session: Session) -> int:
 
 
 def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: Session, rencontre_id: int) -> None:
-    created = replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
+    created = replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS).contributions
     session.commit()
     assert [(c.axe, c.theme, c.rang, c.public) for c in created] == [
         ("changements", "securite", 1, "jeunes"),

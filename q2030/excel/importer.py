@@ -42,6 +42,7 @@ from q2030.excel.columns import (
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.models import Contribution, Rencontre, RencontreQpv
 from q2030.nomenclature import Perimetre
+from q2030.versioning import last_change
 
 Progress = Callable[[float, str], None]
 # Service field -> template header (the QPV list is fed by two columns: name the first).
@@ -251,9 +252,7 @@ def import_workbook(
 
 def _stale_issue(session: Session, item: RencontreRow, rencontre: Rencontre, version: int) -> ImportIssue:
     """A row made from an older version of the rencontre: who changed it since, and when (audit log)."""
-    from q2030.rencontres import last_change
-
-    change = last_change(session, rencontre.id)  # type: ignore[arg-type]
+    change = last_change(session, entite="rencontre", entite_id=rencontre.id or 0)
     who = (
         f"en dernier par {change[0]} le {change[1]:%d/%m/%Y à %H:%M}"
         if change

@@ -618,7 +618,7 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
                 saved = contributions.replace_contributions(
                     session, actor=actor, rencontre_id=rencontre_id, rows=edited.to_dict("records")
                 )
-                count = len(saved)
+                count = len(saved.contributions)
         except ValidationError as error:
             st.error("Les contributions n'ont pas été enregistrées :")
             for messages in error.errors.values():
@@ -629,10 +629,13 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             show_error(error)
             return
         st.session_state.pop(f"rc_editor_{rencontre_id}", None)
-        if st.session_state.get("rf_loaded") == rencontre_id and st.session_state.get("rf_version") is not None:
-            # The save bumped the rencontre's version by one: the form open on it follows (a
-            # colleague's save in between still makes the form's next save a conflict).
-            st.session_state["rf_version"] = int(st.session_state["rf_version"]) + 1
+        if (
+            st.session_state.get("rf_loaded") == rencontre_id
+            and st.session_state.get("rf_version") == saved.version_avant
+        ):
+            # The form open on the rencontre follows the version this save wrote (a colleague's
+            # save in between still makes the form's next save a conflict).
+            st.session_state["rf_version"] = saved.version
         st.session_state[CONTRIB_NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
         st.rerun()
     if notice := st.session_state.pop(CONTRIB_NOTICE, None):  # where the user clicked, not atop the form
