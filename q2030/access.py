@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
 from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlmodel import col
 
 from q2030.errors import DepartementInconnu, PermissionRefusee
-from q2030.models import User
+from q2030.models import SyntheseDocument, User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 
@@ -174,3 +175,21 @@ def scope_label(actor: Actor) -> str:
     if actor.role == Role.PREFET_REGION and actor.region_code:
         return f"Région {REGIONS[actor.region_code]}"
     return "France entière"
+
+
+# --- Versions of a synthèse départementale -------------------------------------------------------
+
+
+def versions_de_synthese_lues(actor: Actor, departement_code: str) -> ColumnElement[bool]:
+    """THE rule for the versions of a département's synthèse an actor sees (SQL condition on
+    SyntheseDocument): its référent all of them, drafts included; the préfecture de région of
+    its région those transmitted to it; the commission and administrators those forwarded to
+    the commission. Anyone else is refused. Every list or download of versions uses it."""
+    region = region_of(departement_code)
+    if actor.role == Role.REFERENT and actor.departement_code == departement_code:
+        return true()
+    if actor.role == Role.PREFET_REGION and actor.region_code == region:
+        return col(SyntheseDocument.transmis_region_le).is_not(None)
+    if actor.is_national:
+        return col(SyntheseDocument.transmis_commission_le).is_not(None)
+    raise PermissionRefusee("Vous ne pouvez consulter que les synthèses de votre périmètre.")

@@ -255,17 +255,6 @@ def retirer_synthese(session: Session, *, actor: Actor, document_id: int) -> Syn
     return _set_synthese_publication(session, actor=actor, document_id=document_id, publier=False)
 
 
-def versions_synthese(session: Session, *, actor: Actor, departement_code: str) -> list[tuple[int, int, str, object]]:
-    """The département's synthèse versions for its readers: (id, numero, nom_fichier, publie_le)."""
-    require_read(session, actor, departement_code)
-    rows = session.exec(
-        select(SyntheseDocument)
-        .where(SyntheseDocument.departement_code == departement_code)
-        .order_by(SyntheseDocument.numero.desc())  # type: ignore[attr-defined]
-    ).all()
-    return [(int(r.id), r.numero, r.nom_fichier, r.publie_le) for r in rows if r.id is not None]
-
-
 def read_published_synthese(session: Session, *, document_id: int) -> tuple[SyntheseDocument, bytes]:
     """The public download of a synthèse version: published only, same refusal otherwise."""
     document = session.get(SyntheseDocument, document_id)

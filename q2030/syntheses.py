@@ -21,7 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from q2030 import audit, clock
-from q2030.access import Actor, departements_lus, region_of, require, require_read_departement
+from q2030.access import (
+    Actor,
+    departements_lus,
+    region_of,
+    require,
+    require_read_departement,
+    versions_de_synthese_lues,
+)
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
@@ -348,6 +355,7 @@ class VersionDocument:
     renvoye_le: dt.date | None
     commentaire_retour: str
     transmis_commission_le: dt.date | None
+    publie_le: dt.datetime | None  # on the public restitution page since
 
     @property
     def etat(self) -> str:
@@ -362,20 +370,6 @@ class VersionDocument:
     @classmethod
     def of(cls, row: SyntheseDocument) -> VersionDocument:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
-
-
-def _readable(actor: Actor, departement_code: str):
-    """Which versions the actor may read: the référent all of its own; the préfecture de
-    région those transmitted to it; the commission (and administrators) those forwarded."""
-    region = region_of(departement_code)
-    if actor.role == Role.REFERENT and actor.departement_code == departement_code:
-        return None
-    if actor.role == Role.PREFET_REGION and actor.region_code == region:
-        return SyntheseDocument.transmis_region_le.is_not(None)  # type: ignore[union-attr]
-    if actor.is_national:
-        return SyntheseDocument.transmis_commission_le.is_not(None)  # type: ignore[union-attr]
-    require(False, "Vous ne pouvez consulter que les synthèses de votre périmètre.")
-    return None
 
 
 def deposer_version(
@@ -425,13 +419,12 @@ def deposer_version(
 def versions(session: Session, *, actor: Actor, departement_code: str) -> list[VersionDocument]:
     """Every version the actor may read, newest first (the history of the document)."""
     region_of(departement_code)  # DepartementInconnu first
-    condition = _readable(actor, departement_code)
     campaign = active_campaign(session)
     query = select(SyntheseDocument).where(
-        SyntheseDocument.campaign_id == campaign.id, SyntheseDocument.departement_code == departement_code
+        SyntheseDocument.campaign_id == campaign.id,
+        SyntheseDocument.departement_code == departement_code,
+        versions_de_synthese_lues(actor, departement_code),
     )
-    if condition is not None:
-        query = query.where(condition)
     rows = session.exec(query.order_by(SyntheseDocument.numero.desc())).all()  # type: ignore[attr-defined]
     return [VersionDocument.of(row) for row in rows]
 
@@ -442,10 +435,9 @@ def lire_version(session: Session, *, actor: Actor, document_id: int) -> tuple[V
     row = session.get(SyntheseDocument, document_id)
     if row is None:
         raise IntrouvableError(f"La version n° {document_id} de la synthèse n'existe pas (ou plus).")
-    condition = _readable(actor, row.departement_code)
-    if condition is not None:
-        allowed = session.exec(select(SyntheseDocument.id).where(SyntheseDocument.id == document_id, condition)).first()
-        require(allowed is not None, "Cette version n'a pas été transmise à votre niveau.")
+    condition = versions_de_synthese_lues(actor, row.departement_code)
+    allowed = session.exec(select(SyntheseDocument.id).where(SyntheseDocument.id == document_id, condition)).first()
+    require(allowed is not None, "Cette version n'a pas été transmise à votre niveau.")
     return VersionDocument.of(row), read_stored(row.sha256, row.nom_fichier)
 
 
@@ -465,10 +457,8 @@ def tableau_syntheses(session: Session, *, actor: Actor, au: dt.date | None = No
     query = select(SyntheseDocument).where(
         SyntheseDocument.campaign_id == campaign.id,
         SyntheseDocument.departement_code.in_(codes),  # type: ignore[attr-defined]
+        versions_de_synthese_lues(actor, codes[0]),  # the same for every département the actor reads
     )
-    condition = _readable(actor, codes[0]) if codes else None
-    if condition is not None:
-        query = query.where(condition)
     latest: dict[str, SyntheseDocument] = {}
     counts: dict[str, int] = {}
     for row in session.exec(query.order_by(SyntheseDocument.numero)).all():  # type: ignore[arg-type]

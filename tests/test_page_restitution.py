@@ -282,3 +282,44 @@ def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict
     assert _download_labels(served) == ["Télécharger « synthese-93.pdf » (0 Ko)"]
     page = _public({"dep": "93"})
     assert any(label.startswith("Télécharger la synthèse (version 1)") for label in _download_labels(page))
+
+
+def _version_lines(at: AppTest) -> list[str]:
+    return [t.value for t in at.text if str(t.value).startswith("Version ")]
+
+
+def test_untransmitted_synthese_draft_is_invisible_above_the_referent(data: dict[str, int], engine: Engine) -> None:
+    """Issue 21 #7: « Ma région » and « Vue nationale » list only the versions transmitted to their level."""
+    from q2030.syntheses import enregistrer_etape
+    from tests.test_restitution import _synthese_version
+
+    with session_scope(engine) as session:
+        version_id = _synthese_version(session)
+    referent = open_app(role="referent", departement="93")
+    referent.switch_page(PAGES["mon_departement"].path).run()
+    assert _version_lines(referent) == ["Version 1 — synthese-93.pdf : non publiée"]
+
+    def seen(role: str, page: str, key: str, **scope: str) -> list[str]:
+        at = open_app(role=role, **scope)
+        at.switch_page(page).run()
+        at.selectbox(key=key).select("93").run()
+        assert not at.exception
+        assert not any(b.key == f"sd_publish_{version_id}" for b in at.button)
+        return _version_lines(at)
+
+    assert seen("prefet_region", "pages/4_Ma_region.py", "region_departement", region="11") == []
+    assert seen("commission", "pages/5_National.py", "national_departement") == []
+    with session_scope(engine) as session:
+        enregistrer_etape(
+            session,
+            actor=REFERENT,
+            departement_code="93",
+            etape="transmise_region",
+            date=TODAY,
+            version=0,
+            document_id=version_id,
+        )
+    assert seen("prefet_region", "pages/4_Ma_region.py", "region_departement", region="11") == [
+        "Version 1 — synthese-93.pdf : non publiée"
+    ]
+    assert seen("commission", "pages/5_National.py", "national_departement") == []

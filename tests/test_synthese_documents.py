@@ -189,3 +189,29 @@ def test_transmission_needs_a_file_of_the_departement_and_not_twice(session: Ses
     session.rollback()
     assert synthese_departementale(session, actor=REFERENT, departement_code="93").version == 1
     assert active_campaign(session).synthese_departementale_echeance == dt.date(2023, 9, 1)
+
+
+def test_one_access_rule_decides_which_versions_each_level_sees(session: Session) -> None:
+    """Issue 21 #7: access.versions_de_synthese_lues is the only rule; drafts stay with the référent."""
+    from q2030 import access, documents
+
+    assert not hasattr(documents, "versions_synthese")  # the second list, with its own rule, is gone
+    draft = deposer_version(session, actor=REFERENT, departement_code="93", filename="brouillon.pdf", content=PDF)
+    session.commit()
+
+    def seen(actor: Actor) -> list[int]:
+        rows = session.exec(
+            select(SyntheseDocument.id).where(
+                SyntheseDocument.departement_code == "93", access.versions_de_synthese_lues(actor, "93")
+            )
+        ).all()
+        assert [v.id for v in versions(session, actor=actor, departement_code="93")] == list(rows)
+        return list(rows)
+
+    assert seen(REFERENT) == [draft.id]
+    assert seen(PREFET) == []
+    assert seen(COMMISSION) == []
+    with pytest.raises(PermissionRefusee):
+        access.versions_de_synthese_lues(OTHER_PREFET, "93")
+    with pytest.raises(PermissionRefusee):
+        access.versions_de_synthese_lues(OTHER_REFERENT, "93")

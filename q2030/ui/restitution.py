@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, documents, engagements, open_data, public
+from q2030 import clock, documents, engagements, open_data, public, syntheses
 from q2030.access import Actor, can_write_engagements, can_write_rencontres
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
@@ -50,18 +50,20 @@ _HELP = {
 
 
 def synthese_publication(actor: Actor, dep: str) -> None:
-    """Mon département: publish a version of the synthèse départementale on the public page."""
+    """A département's detail: publish a version of the synthèse départementale on the public
+    page. Lists only the versions the actor sees (access.versions_de_synthese_lues: no draft
+    above the référent before it is transmitted)."""
     with session_scope(engine()) as session:
-        rows = documents.versions_synthese(session, actor=actor, departement_code=dep)
+        rows = syntheses.versions(session, actor=actor, departement_code=dep)
     if not rows:
         return
     st.subheader("Publication de la synthèse départementale")
     writer = can_write_rencontres(actor, dep)
-    for document_id, numero, name, publie_le in rows:
-        published = publie_le is not None
-        status = f"publiée le {fr_date(publie_le)}" if published else "non publiée"  # type: ignore[arg-type]
+    for version in rows:
+        document_id, published = version.id, version.publie_le is not None
+        status = f"publiée le {fr_date(version.publie_le)}" if published else "non publiée"
         left, right = st.columns([3, 1])
-        left.text(f"Version {numero} — {name} : {status}")
+        left.text(f"Version {version.numero} — {version.nom_fichier} : {status}")
         if not writer:
             continue
         action = "Retirer" if published else "Publier"
