@@ -112,6 +112,7 @@ class Table:
     source: str  # "CSV (UTF-8, séparateur « ; »)", "Excel (.xlsx), feuille « … »"
     text_formulas: bool = False  # some cells were ="…" text formulas
     filled_rows: int = 0  # rows holding at least one value
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (title, new title) of a repeated title
 
 
 @dataclass
@@ -225,26 +226,41 @@ def _read_xlsx(content: bytes, filename: str) -> Table:
 
     from openpyxl.utils.exceptions import InvalidFileException
 
-    from q2030.excel.reading import open_workbook  # sheets read whole, whatever their stored dimension
+    # Sheets read whole whatever their stored dimension; formulas read as their cached value.
+    from q2030.excel.reading import UNCACHED_ADVICE, open_workbook, read_sheet
 
+    unreadable = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError)
     try:
-        workbook = open_workbook(content, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError):
+        workbook = open_workbook(content, data_only=False)
+    except unreadable:
         raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
     try:
-        sheet = workbook.worksheets[0]
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        title = sheet.title
+        title = workbook.worksheets[0].title
+        grid, uncached = read_sheet(content, workbook, title)
+    except unreadable:
+        raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
     finally:
         workbook.close()
+    if uncached:  # read as empty, the answer would vanish without a word
+        header = grid[0] if grid else []
+        messages = []
+        for formula in uncached[:20]:
+            title_cell = header[formula.column] if formula.row and formula.column < len(header) else None
+            column = f" (colonne « {title_cell} »)" if title_cell not in (None, "") else ""
+            messages.append(f"Cellule {formula.cell}{column} : {UNCACHED_ADVICE}")
+        if len(uncached) > 20:
+            messages.append(f"… et {len(uncached) - 20} autre(s) formule(s) sans valeur calculée.")
+        raise ValidationError({"fichier": messages})
+    rows = [["" if v is None else str(v) for v in row] for row in grid]
     return _table(iter(rows), f"Excel (.xlsx), feuille « {title} »")
 
 
 def _table(rows: Iterator[list[str]], source: str) -> Table:
     """Rows (header first) as dicts keyed by the folded header; text formulas unwrapped."""
     first = next(rows, None)
-    header = [fold_header(_unwrap(h)[0]) for h in first or []]
-    table = Table(header, iter(()), source)
+    titles, renamed = _distinct_titles([_unwrap(h)[0] for h in first or []])
+    header = [fold_header(t) for t in titles]
+    table = Table(header, iter(()), source, renamed=renamed)
 
     def dicts() -> Iterator[dict[str, str]]:
         for row in rows:
@@ -259,6 +275,31 @@ def _table(rows: Iterator[list[str]], source: str) -> Table:
 
     table.rows = dicts()
     return table
+
+
+def _distinct_titles(titles: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Titles made distinct once folded: a second « Précisez » becomes « Précisez (2) ».
+
+    Two columns with one title would otherwise share one key and the first one's cells
+    would vanish. Returns the titles and the (title, new title) of each renamed column.
+    """
+    seen = {fold_header(t) for t in titles if fold_header(t)}
+    used: set[str] = set()
+    out: list[str] = []
+    renamed: list[tuple[str, str]] = []
+    for title in titles:
+        key = fold_header(title)
+        if key and key in used:
+            number = 2
+            while fold_header(f"{title} ({number})") in seen:
+                number += 1
+            new = f"{title} ({number})"
+            seen.add(fold_header(new))
+            renamed.append((title, new))
+            title, key = new, fold_header(new)
+        used.add(key)
+        out.append(title)
+    return out, renamed
 
 
 def _unwrap(cell: str) -> tuple[str, bool]:

@@ -130,17 +130,39 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
     return parsed
 
 
-def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
-    """The sheet's values, row by row; a string cell stays a string (even "=HYPERLINK(…)").
+@dataclass(frozen=True)
+class UncachedFormula:
+    """A formula cell with no value computed by a spreadsheet (0-based row and column)."""
 
-    A formula cell takes the value the spreadsheet cached when it last computed it; a
-    formula without one (a workbook written by a program, never opened in a spreadsheet)
-    is refused, naming the cell: reading it as empty would silently blank the field.
+    row: int
+    column: int
+    formula: str
+
+    @property
+    def cell(self) -> str:
+        return f"{get_column_letter(self.column + 1)}{self.row + 1}"
+
+
+UNCACHED_ADVICE = (
+    "formule sans valeur calculée (classeur écrit par un programme). Ouvrez le fichier dans un tableur et "
+    "enregistrez-le, ou remplacez la formule par sa valeur."
+)
+
+
+def read_sheet(
+    content: bytes, wb, name: str, max_rows: int | None = None
+) -> tuple[list[list[Any]], list[UncachedFormula]]:
+    """The sheet's values, row by row, and its formulas without a cached value.
+
+    A string cell stays a string (even "=HYPERLINK(…)"). A formula cell takes the value the
+    spreadsheet cached when it last computed it; a formula without one (a workbook written
+    by a program, never opened in a spreadsheet) is returned apart so that the caller
+    refuses it, naming the cell: reading it as empty would silently blank the field.
     """
     grid: list[list[Any]] = []
     formulas: list[tuple[int, int]] = []
     for r, row in enumerate(wb[name].iter_rows()):
-        if r >= MAX_ROWS + 1:
+        if max_rows is not None and r >= max_rows + 1:
             break
         values = []
         for c, cell in enumerate(row):
@@ -150,6 +172,7 @@ def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> 
             else:
                 values.append(cell.value)
         grid.append(values)
+    uncached: list[UncachedFormula] = []
     if formulas:
         cached = open_workbook(content, data_only=True)
         try:
@@ -157,19 +180,25 @@ def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> 
             computed = {r: list(row) for r, row in enumerate(cached[name].iter_rows(values_only=True)) if r in wanted}
         finally:
             cached.close()
-        header = grid[0] if grid else []
         for r, c in formulas:
             row_values = computed.get(r, [])
             value = row_values[c] if c < len(row_values) else None
             if value is None:
-                column = str(header[c]) if r and c < len(header) and header[c] is not None else ""
-                parsed.issues.append(
-                    ImportIssue(title, r + 1, column, str(grid[r][c]),
-                                f"Cellule {get_column_letter(c + 1)}{r + 1} : formule sans valeur calculée (classeur "
-                                "écrit par un programme). Ouvrez le fichier dans un tableur et enregistrez-le, ou "
-                                "remplacez la formule par sa valeur.")
-                )  # fmt: skip
+                uncached.append(UncachedFormula(r, c, str(grid[r][c])))
             grid[r][c] = value
+    return grid, uncached
+
+
+def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
+    """The sheet's values; each formula without a cached value is an issue naming its cell."""
+    grid, uncached = read_sheet(content, wb, name, MAX_ROWS)
+    header = grid[0] if grid else []
+    for formula in uncached:
+        r, c = formula.row, formula.column
+        column = str(header[c]) if r and c < len(header) and header[c] is not None else ""
+        parsed.issues.append(
+            ImportIssue(title, r + 1, column, formula.formula, f"Cellule {formula.cell} : {UNCACHED_ADVICE}")
+        )
     return grid
 
 

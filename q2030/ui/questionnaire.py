@@ -111,11 +111,13 @@ def render_import(actor: Actor) -> None:
         return
     content = upload.getvalue()
     try:
-        colonnes, premieres, valeurs = q.apercu(content, upload.name)
+        colonnes, premieres, valeurs, doublons = q.apercu(content, upload.name)
     except Q2030Error as error:
         show_error(error)
         return
     st.subheader("Aperçu des premières lignes")
+    for doublon in doublons:
+        st.info(escape_markdown(doublon))
     st.dataframe(pd.DataFrame(premieres, columns=colonnes), hide_index=True, key="questionnaire_apercu")
     personnelles = [c for c in colonnes if q.donnee_personnelle(c)]
     if personnelles:
