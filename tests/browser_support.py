@@ -275,6 +275,13 @@ class AppPage:
         content = grid.evaluate(_GRID_JS)
         return content["header"], content["rows"]
 
+    def open_tab(self, label: str) -> None:
+        """Click the section tab named `label` (Mon département: À faire, Quartiers, Synthèse…)."""
+        self.page.locator('[data-testid="stMain"] [role="tab"]').filter(
+            has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+        ).first.click()
+        self.settle()
+
     def tabs(self) -> list[Locator]:
         return self.page.locator('[data-testid="stMain"] [role="tab"]').all()
 

@@ -243,6 +243,7 @@ def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
     sign_in(app, "referent")
     app.choose("widget_departement", f"{dep} – {DEPARTEMENTS[dep][0]}")
     app.navigate(PAGES["mon_departement"].label, PAGES["mon_departement"].label)
+    app.open_tab("Synthèse")
     app.keyed(f"sy_enseignements_{dep}_0").locator("textarea").fill(lesson)
     app.page.get_by_role("button", name="Enregistrer les textes").click()
     app.settle()

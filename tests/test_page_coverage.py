@@ -87,9 +87,11 @@ def test_national_renders_map_and_burnup(demo: Engine) -> None:
     assert not at.exception
     with demo.connect() as connection:
         deps_with_qpv = connection.execute(text("SELECT COUNT(DISTINCT departement_code) FROM qpv")).scalar_one()
-    carte = _table(at, "Taux de couverture")
+    carte = _table(at, "Couverts")  # the table beside the map of the départements
     assert len(carte) == deps_with_qpv
-    assert carte["Taux de couverture"].between(0, 1).all()
+    assert carte["Taux"].between(0, 1).all()
+    features = next(c for c in at.get("vega_lite_chart") if '"geoshape"' in c.proto.spec)
+    assert '"Guadeloupe"' in features.proto.spec
     assert len(_table(at, "Région")) == 18
 
 

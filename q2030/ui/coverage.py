@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, coverage, questionnaire, rencontres
+from q2030 import clock, coverage, geo, questionnaire, rencontres
 from q2030.access import Actor, can_write_rencontres
 from q2030.bootstrap import active_campaign
 from q2030.csv_export import to_csv
@@ -23,8 +23,8 @@ from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import restitution
-from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart, tile_map_chart
+from q2030.ui import maps, restitution
+from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
 from q2030.ui.tables import auto_height, french_display
@@ -395,6 +395,11 @@ def _action_list(title: str, actions: list[tuple[str, dict[str, str]]], *, key: 
 # --- Pages -------------------------------------------------------------------------------
 
 
+# Mon département in sections reachable from the top (tabs). Stream « organisateurs » adds its
+# « À valider » queue as the first section: DETAIL_SECTIONS is the one list to extend.
+DETAIL_SECTIONS = ("À faire", "Quartiers", "Synthèse", "Engagements")
+
+
 def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     """What a référent watches for one département (also the drill-down of the other pages)."""
     version = data_version()
@@ -402,8 +407,20 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     if counts.empty:
         st.info("Aucun quartier prioritaire de la géographie de la campagne dans ce département.")
         return
-    row = counts.iloc[0]
-    metrics(row)
+    metrics(counts.iloc[0])
+    a_faire, quartiers, synthese, engagements = st.tabs(list(DETAIL_SECTIONS))
+    with a_faire:
+        _a_faire(actor, dep, au, version)
+    with quartiers:
+        _quartiers(actor, dep, au, counts, version)
+    with synthese:
+        synthese_panel(actor, dep)
+        restitution.synthese_publication(actor, dep)
+    with engagements:
+        restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
+
+
+def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
     rencontres_df = _rencontres_quartiers(dep, version)
     names = _quartier_names(au, dep, version)
     writer = can_write_rencontres(actor, dep)
@@ -488,6 +505,46 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
             filename=f"suivi-rencontres-{dep}.csv",
             empty="Aucune rencontre tenue.",
         )
+
+
+QUARTIER_COLUMNS = {  # beside the map: the two columns it shows first, then the rest (scrolls)
+    "qpv_nom": "Quartier",
+    "statut_libelle": "Statut",
+    "communes": "Communes",
+    "qpv_code": "Code QPV",
+    "couverture": "Couverture",
+    "premiere_rencontre": "Première rencontre tenue",
+    "rencontres_tenues": "Rencontres tenues",
+    "reponses_questionnaire": "Réponses questionnaire",
+}
+
+
+def _quartiers(actor: Actor, dep: str, au: dt.date, counts: pd.DataFrame, version: int) -> None:
+    st.subheader("Carte des quartiers")
+    status = _status(actor, au, dep, version)
+    points = geo.map_points(status, maps.quartier_positions(dep, version))
+    meetings = geo.map_meetings(maps.territory_meetings(dep, au, version), points)
+    left, right = st.columns([3, 2])
+    with left:
+        show_chart(
+            cached_chart(maps.quartiers_map, dep, points, meetings, f"Quartiers de {DEPARTEMENTS[dep][0]} par statut")
+        )
+        st.caption(
+            "Chaque point est un quartier, placé sur sa commune ; forme et couleur disent son statut. "
+            "Un losange noir est une rencontre à l'échelle d'une commune ou d'une intercommunalité, "
+            "reliée aux quartiers qu'elle a couverts."
+        )
+    with right:
+        table(points, QUARTIER_COLUMNS, key=f"qpv_{dep}", filename=f"qpv-{dep}.csv", pinned=("Quartier",))
+        if not meetings.empty:
+            st.markdown("**Rencontres à l'échelle d'un territoire**")
+            st.dataframe(
+                meetings.groupby(["rencontre", "libelle"], as_index=False)["qpv_code"]
+                .agg(", ".join)
+                .rename(columns={"rencontre": "N°", "libelle": "Rencontre", "qpv_code": "Quartiers couverts"}),
+                hide_index=True,
+                key=f"territoire_{dep}",
+            )
     st.subheader("Statut des quartiers")
     status_counts = counts.assign(Département=counts["nom"])
     chart_and_table(
@@ -497,25 +554,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         key=f"statuts_{dep}",
         filename=f"statuts-{dep}.csv",
     )
-    with st.expander("Tous les quartiers du département"):
-        table(
-            _status(actor, au, dep, version),
-            {
-                "qpv_code": "Code QPV",
-                "qpv_nom": "Quartier",
-                "statut_libelle": "Statut",
-                "couverture": "Couverture",
-                "premiere_rencontre": "Première rencontre tenue",
-                "rencontres_tenues": "Rencontres tenues",
-                "reponses_questionnaire": "Réponses questionnaire",
-            },
-            key=f"qpv_{dep}",
-            filename=f"qpv-{dep}.csv",
-        )
     burnup_section(actor, au, region=None, dep=dep, key=f"burnup_{dep}")
-    synthese_panel(actor, dep)
-    restitution.synthese_publication(actor, dep)
-    restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
 
 
 def render_mon_departement(actor: Actor) -> None:
@@ -562,6 +601,19 @@ def render_ma_region(actor: Actor) -> None:
         st.info("Aucun quartier prioritaire dans la région.")
         return
     metrics(_counts(actor, au, "region", region, None, version).iloc[0])
+    st.subheader("Carte des départements de la région")
+    chart_and_table(
+        cached_chart(
+            maps.departements_map,
+            by_dep,
+            "Taux de couverture par département",
+            [code for code, (_, reg) in DEPARTEMENTS.items() if reg == region],
+        ),
+        by_dep.sort_values(["taux_couverts", "code"]),
+        {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "QPV couverts", "taux_couverts": "Taux"},
+        key="region_carte",
+        filename=f"couverture-carte-region-{region}.csv",
+    )
     chart_and_table(
         cached_chart(
             status_chart, by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"
@@ -614,35 +666,18 @@ def render_national(actor: Actor) -> None:
     metrics(_counts(actor, au, "national", None, None, version).iloc[0])
     by_region = _counts(actor, au, "region", None, None, version)
     by_dep = _counts(actor, au, "departement", None, None, version)
-    st.subheader("Par région")
-    chart_and_table(
-        cached_chart(status_chart, by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
-        by_region,
-        {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
-        key="national_regions",
-        filename="couverture-par-region.csv",
-    )
     st.subheader("Carte des départements")
-    st.caption("À droite, les départements les moins couverts d'abord.")
+    st.caption(
+        "Rouge : aucun quartier couvert ; bleu France : tous couverts ; gris : pas de QPV. Outre-mer à gauche. "
+        "À droite, les départements les moins couverts d'abord."
+    )
     chart_and_table(
-        cached_chart(tile_map_chart, by_dep),
+        cached_chart(maps.departements_map, by_dep, "Taux de couverture par département"),
         by_dep[by_dep["qpv"] > 0].sort_values(["taux_couverts", "code"]),
-        {
-            "code": "Code",
-            "nom": "Département",
-            "qpv": "QPV",
-            "couverts": "QPV couverts",
-            "taux_couverts": "Taux de couverture",
-        },
+        {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "Couverts", "taux_couverts": "Taux"},
         key="national_carte",
         filename="couverture-carte-departements.csv",
     )
-    st.caption("Chaque case est un département (outre-mer sur la dernière ligne) ; gris : pas de QPV.")
-    burnup_section(actor, au, region=None, dep=None, key="national_burnup")
-    st.subheader("Par département")
-    table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
-    restitution.themes_without_engagement()
-    restitution.open_data_download()
     dep = st.selectbox(
         "Détail d'un département",
         [None, *by_dep["code"]],
@@ -651,5 +686,19 @@ def render_national(actor: Actor) -> None:
         placeholder="Choisir…",
     )
     if dep is not None:
-        st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
-        departement_detail(actor, dep, au)
+        with st.container(border=True, key="national_detail"):
+            st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
+            departement_detail(actor, dep, au)
+    st.subheader("Par région")
+    chart_and_table(
+        cached_chart(status_chart, by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
+        by_region,
+        {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
+        key="national_regions",
+        filename="couverture-par-region.csv",
+    )
+    burnup_section(actor, au, region=None, dep=None, key="national_burnup")
+    st.subheader("Par département")
+    table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
+    restitution.themes_without_engagement()
+    restitution.open_data_download()
