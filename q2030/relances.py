@@ -43,7 +43,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from q2030 import audit, clock
+from q2030 import audit, clock, settings
 from q2030.access import Actor, require, scope_label
 from q2030.bootstrap import active_campaign
 from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
@@ -60,7 +60,7 @@ DELAI_COMPTE_RENDU_JOURS = 15  # compte rendu expected within 15 days of the mee
 JOURS_AVANT_SYNTHESE_DEPARTEMENTALE = 30  # synthèse départementale reminded from 30 days before
 ECHECS_CONNEXION_MAX = 3  # failed SMTP connections in a row before the run stops trying
 JOUR_HEBDOMADAIRE = 0  # the commission's weekly digest goes out on Mondays
-DEFAULT_BASE_URL = "http://localhost:8501"
+DEFAULT_BASE_URL = settings.DEFAULT_BASE_URL
 
 # Kind of reminder -> (role receiving it, French label shown in the opt-out settings).
 TYPES: dict[str, tuple[str, str]] = {
@@ -89,7 +89,7 @@ def types_du_role(role: str) -> dict[str, str]:
 
 
 def base_url() -> str:
-    return os.environ.get("Q2030_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    return settings.base_url()
 
 
 def lien(page: str, **query: str) -> str:

@@ -8,6 +8,7 @@ from q2030.ui.shell import (
     current_actor,
     data_version,
     engine,
+    page_footer,
     page_setup,
     show_error,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "current_actor",
     "data_version",
     "engine",
+    "page_footer",
     "page_setup",
     "show_error",
 ]

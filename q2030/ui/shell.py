@@ -18,7 +18,7 @@ from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
 from q2030.nomenclature import ROLES, Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import french
+from q2030.ui import etat, french
 
 BLEU_FRANCE = "#000091"
 
@@ -98,6 +98,7 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
         initial_sidebar_state="auto",  # open on a laptop, folded on a phone (it would cover the page)
     )
     french.apply()
+    etat.header()
     actor = current_actor()
     if actor is None:
         return None
@@ -118,11 +119,26 @@ def public_page_setup() -> None:
     page = PAGES[PUBLIC_PAGE]
     st.set_page_config(page_title=f"{page.label} · Quartiers 2030", layout="wide", initial_sidebar_state="auto")
     french.apply()
+    etat.header()
     if auth_mode() == "demo":  # residents must know these are not real meetings
         st.info("**Données de démonstration** — les rencontres et les chiffres affichés sont fictifs.")
     with st.sidebar:
         st.page_link(page.path, label=page.label)
         st.page_link(PAGES["accueil"].path, label="Espace agents (connexion)")
+
+
+def info_page_setup(title: str) -> None:
+    """Accessibilité, Mentions légales, Données personnelles: open to everyone, no sign-in."""
+    st.set_page_config(page_title=f"{title} · Quartiers 2030", layout="centered", initial_sidebar_state="auto")
+    french.apply()
+    etat.header()
+    with st.sidebar:
+        st.page_link(PAGES[PUBLIC_PAGE].path, label=PAGES[PUBLIC_PAGE].label)
+        st.page_link(PAGES["accueil"].path, label="Espace agents (connexion)")
+
+
+def page_footer() -> None:
+    etat.footer()
 
 
 def current_actor() -> Actor | None:
