@@ -391,9 +391,20 @@ def cmd_agendas(_args: argparse.Namespace) -> int:
 def _import_questionnaire_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="export du questionnaire en ligne (.csv ou .xlsx)")
     parser.add_argument(
+        "--source",
+        required=True,
+        help="nom de la source des réponses (« Plateforme nationale », « Decidim Lyon »…) : une réponse est "
+        "identifiée par sa source et son identifiant",
+    )
+    parser.add_argument(
         "--correspondance",
         type=Path,
-        help="correspondance des colonnes (JSON) à enregistrer d'abord pour la campagne active",
+        help="correspondance des colonnes (JSON) à enregistrer d'abord pour cette source",
+    )
+    parser.add_argument(
+        "--remplacer",
+        action="store_true",
+        help="le fichier est toute la source : ses réponses absentes du fichier sont retirées",
     )
 
 
@@ -415,16 +426,16 @@ def cmd_import_questionnaire(args: argparse.Namespace) -> int:
     try:
         with session_scope(_engine()) as session:
             if args.correspondance:
-                colonnes, _rows = questionnaire.lire(content, args.file.name)
+                contenu = json.loads(args.correspondance.read_text(encoding="utf-8"))
+                forme = questionnaire.Format.de(questionnaire.valider_correspondance(contenu))
+                colonnes = questionnaire.ouvrir(content, args.file.name, forme).colonnes
                 questionnaire.enregistrer_correspondance(
-                    session,
-                    actor=SYSTEM,
-                    contenu=json.loads(args.correspondance.read_text(encoding="utf-8")),
-                    colonnes_fichier=colonnes,
+                    session, actor=SYSTEM, source=args.source, contenu=contenu, colonnes_fichier=colonnes
                 )
             report = questionnaire.importer(
-                session, actor=SYSTEM, content=content, filename=args.file.name, progress=progress
-            )
+                session, actor=SYSTEM, source=args.source, content=content, filename=args.file.name,
+                remplacer=args.remplacer, progress=progress,
+            )  # fmt: skip
     except questionnaire.ImportRefuse as refused:
         print(file=sys.stderr)
         print("\n".join(refused.rapport.lignes()), file=sys.stderr)

@@ -379,24 +379,36 @@ class AppState(SQLModel, table=True):
 # --- Second channel: the online questionnaire, and the coding of free text --------------------
 
 
+SOURCE_INITIALE = "Source initiale"  # the name given to what was imported before sources existed
+
+
 class QuestionnaireCorrespondance(SQLModel, table=True):
-    """Column mapping of a campaign's questionnaire export (q2030.questionnaire.Correspondance)."""
+    """A source of questionnaire answers of a campaign (the national platform, a city's Decidim, paper
+    typed in a spreadsheet), its column mapping (q2030.questionnaire.Correspondance) and its last import."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "source", name="uq_questionnairecorrespondance_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", unique=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    source: str = Field(default=SOURCE_INITIALE, max_length=100)
     contenu: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = Field(default=1)
     modifie_le: datetime = Field(default_factory=utcnow)
     modifie_par: str = Field(default="", max_length=254)
+    importe_le: datetime | None = None
+    importe_par: str = Field(default="", max_length=254)
+    fichier: str = Field(default="", max_length=255)
 
 
 class QuestionnaireReponse(SQLModel, table=True):
     """One response to the online questionnaire: no personal data, only what the mapping declares."""
 
-    __table_args__ = (UniqueConstraint("campaign_id", "identifiant"),)
+    # A response is the (campaign, source, id): two platforms both numbering 1, 2, 3… never meet.
+    __table_args__ = (UniqueConstraint("campaign_id", "source", "identifiant", name="uq_questionnairereponse_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    source: str = Field(default=SOURCE_INITIALE, max_length=100)
     identifiant: str = Field(max_length=100)  # the platform's response id
     date: dt.date | None = None
     # Localisation: "qpv" (named, or the only QPV of the commune), "commune", "departement", "non_localise".

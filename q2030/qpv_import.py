@@ -113,6 +113,7 @@ class Table:
     text_formulas: bool = False  # some cells were ="…" text formulas
     filled_rows: int = 0  # rows holding at least one value
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (title, new title) of a repeated title
+    titles: list[str] = field(default_factory=list)  # the header as written (`header` is folded)
 
 
 @dataclass
@@ -274,6 +275,7 @@ def _table(rows: Iterator[list[str]], source: str) -> Table:
             yield dict(zip(header, cells, strict=False))
 
     table.rows = dicts()
+    table.titles = titles  # as written, a repeated one suffixed « (2) »
     return table
 
 

@@ -37,9 +37,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     prepare_demo_database(url, QPV_2024_CSV, seed=8)
     engine = make_engine(url)
     with Session(engine) as session:
-        q.enregistrer_correspondance(session, actor=SYSTEM, contenu=data.correspondance())
+        q.enregistrer_correspondance(
+            session, actor=SYSTEM, source="Plateforme nationale", contenu=data.correspondance()
+        )
         q.importer(
-            session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, data.rows(session, 1500)), filename="e.csv"
+            session,
+            actor=SYSTEM,
+            source="Plateforme nationale",
+            content=data.csv_bytes(data.COLONNES, data.rows(session, 1500)),
+            filename="e.csv",
         )
         session.commit()
         session.exec(TexteLibre.__table__.delete())  # type: ignore[attr-defined]
@@ -162,28 +168,31 @@ def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object,
     )
     app = _tab(chromium, server, 1440, "admin")
     app.navigate("Questionnaire en ligne", "Questionnaire en ligne")
+    app.keyed("questionnaire_source").locator("input").fill("Plateforme nationale")
+    app.page.keyboard.press("Enter")
+    app.settle()
     app.keyed("questionnaire_fichier").locator("input[type=file]").set_input_files(str(export))
     app.page.get_by_text("Aperçu des premières lignes").wait_for()
     app.settle()
-    # Guessed from the titles: the response id and the postcode.
-    assert app.keyed("questionnaire_col_identifiant").locator("input").input_value() == "id_reponse"
-    assert app.keyed("questionnaire_col_code_postal").locator("input").input_value() == "code_postal"
-    app.add_to_multiselect("questionnaire_fermees", "priorites")
+    # Guessed from the titles, shown as written: the response id and the postcode.
+    assert app.keyed("questionnaire_col_identifiant").locator("input").input_value() == "ID réponse"
+    assert app.keyed("questionnaire_col_code_postal").locator("input").input_value() == "Code postal"
+    app.add_to_multiselect("questionnaire_fermees", "Priorités")
     app.settle()
-    app.add_to_multiselect("questionnaire_libres", "vos_idees")
+    app.add_to_multiselect("questionnaire_libres", "Vos idées")
     app.settle()
     app.keyed("questionnaire_enregistrer").locator("button").click()
     app.page.get_by_text("Correspondance enregistrée").wait_for()
     app.keyed("questionnaire_importer").locator("button").click()
-    app.page.get_by_text("Réponses lues : 3 ; créées : 3").wait_for()
+    app.page.get_by_text("réponses lues : 3 ; créées : 3").wait_for()
     assert not app.errors_shown()
     app.screenshot("questionnaire-import-admin-1440")
     engine = make_engine(server.database_url)
     with Session(engine) as session:
-        mapping = q.correspondance(session)
+        mapping = q.correspondance(session, source="Plateforme nationale")
         assert mapping is not None
-        assert mapping.identifiant == "id_reponse"
+        assert mapping.identifiant == "ID réponse"
         assert mapping.fermees[0].valeurs == {"Logement": "logement", "Santé": "sante", "Emploi": "emploi"}
-        textes = session.exec(select(TexteLibre.texte).where(TexteLibre.question == "vos_idees")).all()
+        textes = session.exec(select(TexteLibre.texte).where(TexteLibre.question == "Vos idées")).all()
         assert sorted(textes) == ["Plus de médecins", "Un jardin partagé"]
     engine.dispose()

@@ -98,10 +98,10 @@ def test_questionnaire_page_shows_the_counts(app_env: str, session: Session) -> 
     qpv(session, "QN09301X", "93", "Les Tilleuls")
     mapping = {"identifiant": "ID réponse", "qpv": "Quartier prioritaire", "fermees": [
         {"colonne": data.COLONNES[8], "axe": "changements", "valeurs": data.PRIORITES}]}  # fmt: skip
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=mapping)
+    q.enregistrer_correspondance(session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
     content = data.csv_bytes(["ID réponse", "Quartier prioritaire", data.COLONNES[8]],
                              [["1", "QN09301X", "Logement"], ["2", "", "Santé | Emploi"]])  # fmt: skip
-    q.importer(session, actor=SYSTEM, content=content, filename="x.csv")
+    q.importer(session, actor=SYSTEM, source="Plateforme nationale", content=content, filename="x.csv")
     session.commit()
     at = _page(QUESTIONNAIRE, "admin")
     assert at.metric[0].value == "2"
@@ -114,9 +114,9 @@ def test_priorites_canal_filter_shows_the_two_channels(app_env: str, session: Se
     rencontre(session, "93", [("changements", "logement", "Rénover"), ("changements", "securite", "Police")])
     mapping = {"identifiant": "ID réponse", "fermees": [
         {"colonne": data.COLONNES[8], "axe": "changements", "valeurs": data.PRIORITES}]}  # fmt: skip
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=mapping)
+    q.enregistrer_correspondance(session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
     content = data.csv_bytes(["ID réponse", data.COLONNES[8]], [["1", "Logement"], ["2", "Santé | Logement"]])
-    q.importer(session, actor=SYSTEM, content=content, filename="x.csv")
+    q.importer(session, actor=SYSTEM, source="Plateforme nationale", content=content, filename="x.csv")
     session.commit()
     at = _page("pages/6_Priorites.py", "commission")
     assert at.tabs  # rencontres: the page as before

@@ -25,8 +25,20 @@ THEMES = ["securite", "education", "logement", "sante", "emploi", "proprete"]
 @pytest.fixture
 def two_channels(session: Session, qpv_2024_csv: Path) -> Session:
     import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=data.correspondance(), colonnes_fichier=data.COLONNES)
-    q.importer(session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, data.rows(session, 2000)), filename="e.csv")
+    q.enregistrer_correspondance(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        contenu=data.correspondance(),
+        colonnes_fichier=data.COLONNES,
+    )
+    q.importer(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        content=data.csv_bytes(data.COLONNES, data.rows(session, 2000)),
+        filename="e.csv",
+    )
     rng = random.Random(4)
     qpv93 = session.exec(select(Qpv.code).where(Qpv.departement_code == "93")).first()
     for number in range(40):

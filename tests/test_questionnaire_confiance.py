@@ -44,12 +44,18 @@ def _xlsx(header: list[str], rows: list[list[str]]) -> bytes:
 def test_a_formula_without_computed_value_refuses_the_file_naming_the_cell(geo_session: Session) -> None:
     """Main read the never-computed formula as an empty answer and imported the rest."""
     session = geo_session
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=data.correspondance(), colonnes_fichier=data.COLONNES)
+    q.enregistrer_correspondance(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        contenu=data.correspondance(),
+        colonnes_fichier=data.COLONNES,
+    )
     rows = data.rows(session, 5)
     rows[2][10] = '=CONCATENATE("Un city stade", " pour les jeunes")'  # Q3, column K, line 4
     content = _xlsx(data.COLONNES, rows)
     with pytest.raises(ValidationError) as refused:
-        q.importer(session, actor=SYSTEM, content=content, filename="export.xlsx")
+        q.importer(session, actor=SYSTEM, source="Plateforme nationale", content=content, filename="export.xlsx")
     message = str(refused.value)
     assert "Cellule K4" in message
     assert "« Q3 - Vos idées pour le quartier »" in message
@@ -71,19 +77,21 @@ def test_two_columns_sharing_a_title_are_both_kept_and_shown_in_the_preview(geo_
         (_xlsx(header, rows), "export.xlsx"),
         (data.csv_bytes(header, rows, blank_lines=False), "export.csv"),
     ):
-        colonnes, premieres, _valeurs, doublons = q.apercu(content, name)
+        vue = q.apercu(content, name)
+        colonnes, premieres, doublons = vue.colonnes, vue.premieres, vue.doublons
         assert colonnes[-2:] == ["precisez", "precisez_2"]
         assert premieres[0]["precisez"] == "Précision sur Q1 n° 1"
         assert premieres[0]["precisez_2"] == "Précision sur Q2 n° 1"
-        assert doublons == [
-            "Titre répété « Précisez » : la colonne suivante est gardée sous le nom « Précisez (2) » "
-            "(« precisez_2 » dans l'aperçu et la correspondance)."
-        ]
+        assert doublons == ["Titre répété « Précisez » : la colonne suivante est gardée sous le nom « Précisez (2) »."]
     contenu = data.correspondance() | {
         "libres": [{"colonne": "Précisez", "axe": "changements"}, {"colonne": "Précisez (2)", "axe": "ressources"}]
     }
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=contenu, colonnes_fichier=colonnes)
-    rapport = q.importer(session, actor=SYSTEM, content=_xlsx(header, rows), filename="export.xlsx")
+    q.enregistrer_correspondance(
+        session, actor=SYSTEM, source="Plateforme nationale", contenu=contenu, colonnes_fichier=colonnes
+    )
+    rapport = q.importer(
+        session, actor=SYSTEM, source="Plateforme nationale", content=_xlsx(header, rows), filename="export.xlsx"
+    )
     session.commit()
     assert (rapport.creees, rapport.textes) == (4, 8)
     textes = set(session.exec(select(TexteLibre.question, TexteLibre.texte)).all())
@@ -94,7 +102,8 @@ def test_two_columns_sharing_a_title_are_both_kept_and_shown_in_the_preview(geo_
 def test_a_third_repeat_and_an_existing_suffixed_title_stay_distinct() -> None:
     header = ["ID réponse", "Précisez", "Précisez (2)", "Précisez", "Précisez"]
     content = data.csv_bytes(header, [["R1", "a", "b", "c", "d"]], blank_lines=False)
-    colonnes, premieres, _valeurs, doublons = q.apercu(content, "export.csv")
+    vue = q.apercu(content, "export.csv")
+    colonnes, premieres, doublons = vue.colonnes, vue.premieres, vue.doublons
     assert colonnes == ["id_reponse", "precisez", "precisez_2", "precisez_3", "precisez_4"]
     assert [premieres[0][c] for c in colonnes[1:]] == ["a", "b", "c", "d"]
     assert len(doublons) == 2

@@ -19,7 +19,13 @@ from tests import questionnaire_data as data
 @pytest.fixture
 def geo_session(session: Session, qpv_2024_csv: Path) -> Session:
     import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=data.correspondance(), colonnes_fichier=data.COLONNES)
+    q.enregistrer_correspondance(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        contenu=data.correspondance(),
+        colonnes_fichier=data.COLONNES,
+    )
     session.commit()
     return session
 
@@ -43,7 +49,7 @@ def test_sample_export_of_2000_responses_imports_and_reimport_changes_nothing(
         content, name = data.xlsx_bytes(data.COLONNES, rows), "export.xlsx"
     else:
         content, name = data.csv_bytes(data.COLONNES, rows, encoding=encoding, delimiter=delimiter), "export.csv"
-    rapport = q.importer(session, actor=SYSTEM, content=content, filename=name)
+    rapport = q.importer(session, actor=SYSTEM, source="Plateforme nationale", content=content, filename=name)
     session.commit()
     assert (rapport.lues, rapport.creees, rapport.inchangees) == (2000, 2000, 0)
     # Every way of locating a respondent occurs, and the counts add up.
@@ -69,7 +75,7 @@ def test_sample_export_of_2000_responses_imports_and_reimport_changes_nothing(
     assert age == rows[0][6]
     assert "é" in "".join(session.exec(select(TexteLibre.texte).limit(200)).all())
 
-    again = q.importer(session, actor=SYSTEM, content=content, filename=name)
+    again = q.importer(session, actor=SYSTEM, source="Plateforme nationale", content=content, filename=name)
     session.commit()
     assert (again.creees, again.mises_a_jour, again.inchangees, again.textes) == (0, 0, 2000, 0)
     assert _counts(session)[:3] == (reponses, themes, textes)
@@ -79,9 +85,21 @@ def test_changed_response_is_updated_and_its_changed_text_goes_back_to_the_queue
     session = geo_session
     rows = data.rows(session, 50)
     rows[0][10], rows[0][5] = "Un texte de départ", "Oui"
-    q.importer(session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, rows), filename="a.csv")
+    q.importer(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        content=data.csv_bytes(data.COLONNES, rows),
+        filename="a.csv",
+    )
     rows[0][10], rows[0][5] = "Un autre texte", "Non"
-    rapport = q.importer(session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, rows), filename="a.csv")
+    rapport = q.importer(
+        session,
+        actor=SYSTEM,
+        source="Plateforme nationale",
+        content=data.csv_bytes(data.COLONNES, rows),
+        filename="a.csv",
+    )
     assert (rapport.creees, rapport.mises_a_jour, rapport.inchangees, rapport.textes) == (0, 1, 49, 1)
     reponse = session.exec(select(QuestionnaireReponse).where(QuestionnaireReponse.identifiant == "R-000001")).one()
     assert reponse.habite_qpv is False
@@ -90,19 +108,27 @@ def test_changed_response_is_updated_and_its_changed_text_goes_back_to_the_queue
     ).all() == ["Un autre texte"]
 
 
-def test_an_email_column_refuses_the_whole_file_naming_the_column(geo_session: Session) -> None:
+def test_a_mapped_column_of_emails_refuses_the_whole_file_naming_the_column(geo_session: Session) -> None:
     session = geo_session
     header = [*data.COLONNES, "Pour être recontacté"]
     rows = [[*r, ""] for r in data.rows(session, 300)]
-    rows[123][-1] = "jean.dupont@example.org"
+    for i in range(120, 130):
+        rows[i][-1] = f"jean.dupont{i}@example.org"
+    mapping = data.correspondance()
+    mapping["libres"].append({"colonne": "Pour être recontacté", "axe": None})
+    q.enregistrer_correspondance(session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
+    session.commit()
     before = _counts(session)
     with pytest.raises(q.ImportRefuse) as refused:
-        q.importer(session, actor=SYSTEM, content=data.csv_bytes(header, rows), filename="export.csv")
+        q.importer(
+            session, actor=SYSTEM, source="Plateforme nationale", content=data.csv_bytes(header, rows),
+            filename="export.csv",
+        )  # fmt: skip
     session.rollback()
     issue = refused.value.rapport.problemes[0]
-    assert issue.colonne == "pour_etre_recontacte"
+    assert issue.colonne == "Pour être recontacté"
     assert issue.ligne is not None
-    assert "adresse électronique" in issue.message
+    assert "10 cellules de cette colonne sont des adresses électroniques" in issue.message
     assert "example.org" not in issue.valeur
     assert _counts(session) == before
 
@@ -110,11 +136,11 @@ def test_an_email_column_refuses_the_whole_file_naming_the_column(geo_session: S
 def test_a_personal_column_cannot_be_mapped(geo_session: Session) -> None:
     mapping = data.correspondance() | {"genre": "Adresse e-mail"}
     with pytest.raises(ValidationError, match="données personnelles"):
-        q.enregistrer_correspondance(geo_session, actor=SYSTEM, contenu=mapping)
+        q.enregistrer_correspondance(geo_session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
     mapping = data.correspondance()
     mapping["libres"].append({"colonne": "Nom et prénom", "axe": None})
     with pytest.raises(ValidationError, match="« Nom et prénom »"):
-        q.enregistrer_correspondance(geo_session, actor=SYSTEM, contenu=mapping)
+        q.enregistrer_correspondance(geo_session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
     # "Nom de la commune" is a place, not a person.
     assert not q.donnee_personnelle("Nom de la commune")
 
@@ -123,30 +149,34 @@ def test_errors_are_reported_by_row_column_and_value_and_nothing_is_written(geo_
     session = geo_session
     rows = data.rows(session, 100)
     rows[4][1] = "31/02/2023"
-    rows[9][4] = "QN99999X"
+    rows[9][4] = "QN99999X"  # an unknown quartier: « non localisé » at worst, never an error
     rows[19][8] = "Logement | Piscine"
     rows[29][0] = rows[28][0]
     before = _counts(session)
     with pytest.raises(q.ImportRefuse) as refused:
         q.importer(
-            session, actor=SYSTEM, content=data.csv_bytes(data.COLONNES, rows, blank_lines=False), filename="e.csv"
+            session,
+            actor=SYSTEM,
+            source="Plateforme nationale",
+            content=data.csv_bytes(data.COLONNES, rows, blank_lines=False),
+            filename="e.csv",
         )
     session.rollback()
     table = refused.value.rapport.tableau()
     assert [(r["Ligne"], r["Colonne"], r["Valeur"]) for r in table] == [
         (6, "Date de soumission", "31/02/2023"),
-        (11, "Quartier prioritaire", "QN99999X"),
         (21, data.COLONNES[8], "Piscine"),
         (31, "ID réponse", rows[28][0]),
     ]
-    assert "déjà présent ligne 30" in table[3]["Message"]
+    assert "déjà présent ligne 30" in table[2]["Message"]
+    assert "une ligne par réponse" in table[2]["Message"]
     assert _counts(session) == before
 
 
 def test_only_an_administrator_imports(geo_session: Session) -> None:
     referent = Actor(email="ref@x.fr", role="referent", departement_code="93", region_code="11")
     with pytest.raises(PermissionRefusee):
-        q.importer(geo_session, actor=referent, content=b"a;b\n1;2\n", filename="x.csv")
+        q.importer(geo_session, actor=referent, source="Plateforme nationale", content=b"a;b\n1;2\n", filename="x.csv")
 
 
 def test_localisation_rules(geo_session: Session) -> None:
@@ -167,8 +197,10 @@ def test_localisation_rules(geo_session: Session) -> None:
     ]
     mapping = {"identifiant": "ID réponse", "commune": "Commune", "code_postal": "Code postal",
                "fermees": [{"colonne": data.COLONNES[8], "axe": "changements", "valeurs": data.PRIORITES}]}  # fmt: skip
-    q.enregistrer_correspondance(session, actor=SYSTEM, contenu=mapping)
-    rapport = q.importer(session, actor=SYSTEM, content=data.csv_bytes(header, rows), filename="l.csv")
+    q.enregistrer_correspondance(session, actor=SYSTEM, source="Plateforme nationale", contenu=mapping)
+    rapport = q.importer(
+        session, actor=SYSTEM, source="Plateforme nationale", content=data.csv_bytes(header, rows), filename="l.csv"
+    )
     got = dict(session.exec(select(QuestionnaireReponse.identifiant, QuestionnaireReponse.localisation)).all())
     assert got == {"a": "qpv", "b": "commune", "c": "departement", "d": "non_localise"}
     assert dict(rapport.localisation) == {"qpv": 1, "commune": 1, "departement": 1, "non_localise": 1}
@@ -194,10 +226,15 @@ def test_command_line_import_twice(
     mapping.write_text(json.dumps({"identifiant": "ID réponse",
         "fermees": [{"colonne": data.COLONNES[8], "axe": "changements", "valeurs": data.PRIORITES}],
         "libres": [{"colonne": data.COLONNES[10], "axe": "projets"}]}), encoding="utf-8")  # fmt: skip
-    assert main(["import-questionnaire", str(export), "--correspondance", str(mapping)]) == 0
+    assert (
+        main(
+            ["import-questionnaire", str(export), "--source", "Plateforme nationale", "--correspondance", str(mapping)]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "créées : 3" in out
     assert "Textes libres à coder ajoutés ou modifiés : 2." in out
     assert "non localisé : 3" in out
-    assert main(["import-questionnaire", str(export)]) == 0
+    assert main(["import-questionnaire", str(export), "--source", "Plateforme nationale"]) == 0
     assert "inchangées : 3" in capsys.readouterr().out

@@ -9,18 +9,20 @@ column whose title says name, e-mail, telephone or address cannot be mapped.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic import ValidationError as PydanticError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
-from q2030.errors import ValidationError
+from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import QuestionnaireCorrespondance, utcnow
 from q2030.nomenclature import AXES, THEMES
+from q2030.questionnaire.personnel import donnee_personnelle
 from q2030.textnorm import fold_header
 
 IDENTITE: dict[str, str] = {
@@ -28,15 +30,12 @@ IDENTITE: dict[str, str] = {
     "date": "Date de la réponse",
     "qpv": "Quartier (code ou nom du QPV)",
     "commune": "Commune (code INSEE ou nom)",
+    "departement": "Département (code ou nom)",
     "code_postal": "Code postal",
     "habite_qpv": "Habite un QPV (oui / non)",
     "tranche_age": "Tranche d'âge",
     "genre": "Genre",
 }
-# Words of a column title that announce personal data (folded, compared word by word).
-PERSONNEL = {"nom", "prenom", "email", "mail", "courriel", "telephone", "tel", "portable", "mobile", "adresse"}
-# ... unless the title is about a place ("nom de la commune", "nom du quartier").
-LIEU = {"commune", "ville", "quartier", "qpv", "lieu"}
 
 
 class QuestionFermee(BaseModel):
@@ -55,12 +54,20 @@ class Correspondance(BaseModel):
     date: str | None = None
     qpv: str | None = None
     commune: str | None = None
+    departement: str | None = None
     code_postal: str | None = None
     habite_qpv: str | None = None
     tranche_age: str | None = None
     genre: str | None = None
     fermees: list[QuestionFermee] = Field(default_factory=list)
     libres: list[QuestionLibre] = Field(default_factory=list)
+    # Cell values meaning "no answer", beside the usual ones (lecture.MARQUEURS_ABSENCE).
+    marqueurs: list[str] = Field(default_factory=list)
+    # "large": one row per respondent; "long": one row per answer (respondent, question, answer),
+    # pivoted to one row per respondent before anything else.
+    format: Literal["large", "long"] = "large"
+    colonne_question: str | None = None
+    colonne_reponse: str | None = None
 
     @field_validator("identifiant")
     @classmethod
@@ -75,12 +82,6 @@ class Correspondance(BaseModel):
         out += [(f"Question fermée ({AXES.get(q.axe, q.axe)})", q.colonne) for q in self.fermees]
         out += [("Texte libre", q.colonne) for q in self.libres]
         return out
-
-
-def donnee_personnelle(colonne: str) -> bool:
-    """True when a column title announces a name, an e-mail, a telephone or an address."""
-    words = set(fold_header(colonne).split("_"))
-    return bool(words & PERSONNEL) and not words & LIEU
 
 
 def valider_correspondance(contenu: dict[str, Any], colonnes_fichier: list[str] | None = None) -> Correspondance:
@@ -124,37 +125,89 @@ def _axes_et_themes(mapping: Correspondance) -> list[str]:
     for libre in mapping.libres:
         if libre.axe is not None and libre.axe not in AXES:
             messages.append(f"Texte libre « {libre.colonne} » : axe inconnu « {libre.axe} ».")
+    if mapping.format == "long":
+        for role, colonne_long in (("question", mapping.colonne_question), ("réponse", mapping.colonne_reponse)):
+            if not colonne_long:
+                messages.append(f"Format « une ligne par réponse » : choisissez la colonne de la {role}.")
     return messages
 
 
-def correspondance(session: Session, *, campaign_id: int | None = None) -> Correspondance | None:
+def nom_source(source: str) -> str:
+    """The source's name, checked: every import says where its answers come from."""
+    nom = " ".join((source or "").split())
+    if not nom:
+        raise ValidationError({"source": ["Nommez la source des réponses (par exemple « Decidim Lyon »)."]})
+    if len(nom) > 100:
+        raise ValidationError({"source": [f"Nom de source trop long (100 caractères au plus) : « {nom[:40]}… »."]})
+    return nom
+
+
+def ligne_source(
+    session: Session, *, source: str, campaign_id: int | None = None
+) -> QuestionnaireCorrespondance | None:
     campaign_id = campaign_id or active_campaign(session).id
-    row = session.exec(
-        select(QuestionnaireCorrespondance).where(QuestionnaireCorrespondance.campaign_id == campaign_id)
+    return session.exec(
+        select(QuestionnaireCorrespondance).where(
+            QuestionnaireCorrespondance.campaign_id == campaign_id, QuestionnaireCorrespondance.source == source
+        )
     ).first()
+
+
+def correspondance(session: Session, *, source: str, campaign_id: int | None = None) -> Correspondance | None:
+    """The column mapping remembered for this source of the campaign (None before its first save)."""
+    row = ligne_source(session, source=nom_source(source), campaign_id=campaign_id)
     return Correspondance.model_validate(row.contenu) if row else None
 
 
 def enregistrer_correspondance(
-    session: Session, *, actor: Actor, contenu: dict[str, Any], colonnes_fichier: list[str] | None = None
-) -> Correspondance:
-    """Save the active campaign's mapping (administrators), audited."""
+    session: Session,
+    *,
+    actor: Actor,
+    source: str,
+    contenu: dict[str, Any],
+    colonnes_fichier: list[str] | None = None,
+    version: int | None = None,
+) -> int:
+    """Save a source's mapping (administrators), audited; the new version.
+
+    `version` is the one the editor was opened on (0: no mapping yet): a compare-and-set, so
+    that a second administrator's save is not silently overwritten. None (the command line)
+    saves whatever is there.
+    """
     require(actor.is_admin, "Seul un administrateur peut définir la correspondance du questionnaire.")
+    source = nom_source(source)
     mapping = valider_correspondance(contenu, colonnes_fichier)
     campaign = active_campaign(session)
-    row = session.exec(
-        select(QuestionnaireCorrespondance).where(QuestionnaireCorrespondance.campaign_id == campaign.id)
-    ).first()
-    avant = row.contenu if row else None
+    row = ligne_source(session, source=source, campaign_id=campaign.id)
     data = mapping.model_dump()
     if row is None:
-        row = QuestionnaireCorrespondance(campaign_id=campaign.id or 0, contenu=data, modifie_par=actor.email)
+        if version:
+            raise ConflitDeVersion(f"La correspondance de la source « {source} » a été supprimée entre-temps.")
+        row = QuestionnaireCorrespondance(
+            campaign_id=campaign.id or 0, source=source, contenu=data, modifie_par=actor.email
+        )
         session.add(row)
+        session.flush()
+        nouvelle = 1
+        avant = None
     else:
-        row.contenu, row.version, row.modifie_le, row.modifie_par = data, row.version + 1, utcnow(), actor.email
-    session.flush()
+        avant = row.contenu
+        attendue = row.version if version is None else version
+        result = session.execute(
+            update(QuestionnaireCorrespondance)
+            .where(col(QuestionnaireCorrespondance.id) == row.id, col(QuestionnaireCorrespondance.version) == attendue)
+            .values(contenu=data, version=attendue + 1, modifie_le=utcnow(), modifie_par=actor.email)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            raise ConflitDeVersion(
+                f"La correspondance de la source « {source} » a été modifiée par quelqu'un d'autre depuis son "
+                "ouverture : rechargez la page pour partir de la version enregistrée."
+            )
+        session.expire(row)
+        nouvelle = attendue + 1
     audit.record(
         session, actor=actor, action="modification" if avant else "creation",
-        entite="correspondance_questionnaire", entite_id=row.id or "", avant=avant, apres=data,
+        entite="correspondance_questionnaire", entite_id=row.id or "", avant=avant, apres={"source": source} | data,
     )  # fmt: skip
-    return mapping
+    return nouvelle

@@ -1,4 +1,11 @@
-"""The rows of an export checked against the correspondance: one `Ligne` per response, or problems."""
+"""The rows of an export checked against the correspondance: one `Ligne` per response, or problems.
+
+Tolerant cells, strict file: a cell that cannot be read (a date, a "oui / non", an answer
+absent from the correspondance) is a problem naming its row, column and value; a place
+that cannot be found is « non localisé », never a problem. Free texts are masked here
+(`personnel.masquer`), before anything is stored; mapped columns are watched for cells that
+are wholly personal.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,19 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from q2030.nomenclature import THEMES, code_from_label
 from q2030.questionnaire.correspondance import Correspondance, QuestionFermee
-from q2030.questionnaire.lecture import SEPARATEURS
+from q2030.questionnaire.lecture import SEPARATEURS, trop_personnelle
 from q2030.questionnaire.localisation import Geo, localiser
+from q2030.questionnaire.personnel import MASQUE_NOM, masquer, nature_personnelle
 from q2030.questionnaire.rapport import Probleme
 from q2030.textnorm import fold_header, normalize
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 OUI = {"oui", "o", "yes", "y", "vrai", "true", "1", "x"}
 NON = {"non", "n", "no", "faux", "false", "0"}
 MAX_TEXTE = 5_000
@@ -46,30 +55,25 @@ def date_reponse(value: str) -> dt.date:
     raise ValueError
 
 
-def _courriels(rows: list[dict[str, str]], colonnes: list[str]) -> list[Probleme]:
-    """No personal data: any e-mail-like value refuses the file, naming the column."""
-    problemes: list[Probleme] = []
-    for colonne in colonnes:
-        for index, row in enumerate(rows, start=2):
-            value = row.get(colonne, "")
-            if value and "@" in value and EMAIL.search(value):
-                problemes.append(
-                    Probleme(index, colonne, "(adresse masquée)",
-                             "une adresse électronique figure dans cette colonne : les données personnelles ne sont "
-                             "pas importées ; retirez-la du fichier.")
-                )  # fmt: skip
-                break
-    return problemes
-
-
-def _identifiant(row: dict[str, str], index: int, colonne: str, seen: dict[str, int], problemes: list[Probleme]) -> str:
+def _identifiant(
+    row: dict[str, str], index: int, mapping: Correspondance, seen: dict[str, int], problemes: list[Probleme]
+) -> str:
+    colonne = mapping.identifiant
     identifiant = row.get(fold_header(colonne), "").strip()
     if not identifiant:
         problemes.append(Probleme(index, colonne, "", "identifiant de la réponse manquant."))
     elif len(identifiant) > 100:
         problemes.append(Probleme(index, colonne, identifiant[:40], "identifiant trop long (100 caractères au plus)."))
     elif identifiant in seen:
-        problemes.append(Probleme(index, colonne, identifiant, f"identifiant déjà présent ligne {seen[identifiant]}."))
+        conseil = (
+            " Si le fichier a une ligne par réponse (répondant, question, réponse), choisissez le format « une ligne "
+            "par réponse » dans la correspondance."
+            if mapping.format == "large"
+            else ""
+        )
+        problemes.append(
+            Probleme(index, colonne, identifiant, f"identifiant déjà présent ligne {seen[identifiant]}.{conseil}")
+        )
     else:
         seen[identifiant] = index
     return identifiant
@@ -122,47 +126,95 @@ def _themes(
     return themes
 
 
-def _textes(
-    row: dict[str, str], index: int, mapping: Correspondance, problemes: list[Probleme]
-) -> dict[str, tuple[str, str | None]]:
-    textes: dict[str, tuple[str, str | None]] = {}
-    for question in mapping.libres:
-        raw = row.get(fold_header(question.colonne), "")
-        if raw:
+@lru_cache(maxsize=8192)
+def _nature(value: str) -> str | None:
+    return nature_personnelle(value)
+
+
+NATURES = {
+    "courriel": "des adresses électroniques",
+    "telephone": "des numéros de téléphone",
+    "nom": "des noms de personnes",
+    "adresse": "des adresses postales",
+}
+
+
+@dataclass
+class Controle:
+    """Checks the rows one by one (a stream), keeping only what the report and the duplicate check need."""
+
+    mapping: Correspondance
+    geo: Geo
+    problemes: list[Probleme] = field(default_factory=list)
+    vus: dict[str, int] = field(default_factory=dict)  # response id -> file line
+    masques: Counter[str] = field(default_factory=Counter)
+    localisation: Counter[str] = field(default_factory=Counter)
+    personnelles: dict[str, Counter[str]] = field(default_factory=dict)  # mapped column -> wholly personal cells
+    premiere_personnelle: dict[str, int] = field(default_factory=dict)
+    remplies: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.fermees = [(q, {normalize(k): v for k, v in q.valeurs.items()}) for q in self.mapping.fermees]
+        self.surveillees = {fold_header(c): c for _role, c in self.mapping.colonnes()}
+
+    def ligne(self, index: int, row: dict[str, str]) -> Ligne | None:
+        """The response of a file line, or None (an empty row, or problems recorded)."""
+        if not any(row.values()):
+            return None
+        before = len(self.problemes)
+        self._personnelles(index, row)
+        identifiant = _identifiant(row, index, self.mapping, self.vus, self.problemes)
+        valeurs = _profil(row, index, self.mapping, self.problemes)
+        valeurs |= localiser(row, self.mapping, self.geo)
+        self.localisation[valeurs["localisation"]] += 1
+        themes = _themes(row, index, self.fermees, self.problemes)
+        textes = self._textes(row, index)
+        if len(self.problemes) > before:
+            return None
+        ligne = Ligne(index, identifiant, valeurs, sorted(themes), textes)
+        ligne.empreinte = hashlib.sha256(
+            json.dumps([valeurs, ligne.themes, sorted(textes.items())], default=str, sort_keys=True).encode()
+        ).hexdigest()
+        return ligne
+
+    def _personnelles(self, index: int, row: dict[str, str]) -> None:
+        for key in self.surveillees:
+            value = row.get(key, "")
+            if not value:
+                continue
+            self.remplies[key] += 1
+            if nature := _nature(value):
+                self.personnelles.setdefault(key, Counter())[nature] += 1
+                self.premiere_personnelle.setdefault(key, index)
+
+    def _textes(self, row: dict[str, str], index: int) -> dict[str, tuple[str, str | None]]:
+        textes: dict[str, tuple[str, str | None]] = {}
+        for question in self.mapping.libres:
+            raw = row.get(fold_header(question.colonne), "")
+            if not raw:
+                continue
             if len(raw) > MAX_TEXTE:
                 message = f"texte trop long ({MAX_TEXTE} caractères au plus)."
-                problemes.append(Probleme(index, question.colonne, raw[:40] + "…", message))
-            textes[question.colonne] = (raw, question.axe)
-    return textes
+                self.problemes.append(Probleme(index, question.colonne, raw[:40] + "…", message))
+            if _nature(raw) == "nom":
+                texte, masques = MASQUE_NOM, Counter({"nom": 1})
+            else:
+                texte, masques = masquer(raw)
+            self.masques.update(masques)
+            textes[question.colonne] = (texte, question.axe)
+        return textes
 
-
-def lire_lignes(
-    rows: list[dict[str, str]], colonnes: list[str], mapping: Correspondance, geo: Geo
-) -> tuple[list[Ligne], list[Probleme]]:
-    problemes = _courriels(rows, colonnes)
-    if problemes:
-        return [], problemes
-    fermees = [(q, {normalize(k): v for k, v in q.valeurs.items()}) for q in mapping.fermees]
-    seen: dict[str, int] = {}
-    lignes: list[Ligne] = []
-    for index, row in enumerate(rows, start=2):
-        if not any(row.values()):
-            continue
-        before = len(problemes)
-        identifiant = _identifiant(row, index, mapping.identifiant, seen, problemes)
-        valeurs = _profil(row, index, mapping, problemes)
-        valeurs |= localiser(row, mapping, geo, index, problemes)
-        themes = _themes(row, index, fermees, problemes)
-        textes = _textes(row, index, mapping, problemes)
-        if len(problemes) == before:
-            ligne = Ligne(index, identifiant, valeurs, sorted(themes), textes)
-            ligne.empreinte = hashlib.sha256(
-                json.dumps([valeurs, ligne.themes, sorted(textes.items())], default=str, sort_keys=True).encode()
-            ).hexdigest()
-            lignes.append(ligne)
-        if len(problemes) >= MAX_ERREURS:
-            problemes.append(Probleme(None, "", "", f"plus de {MAX_ERREURS} erreurs : lecture arrêtée."))
-            break
-    if not lignes and not problemes:
-        problemes.append(Probleme(None, "", "", "aucune réponse dans le fichier."))
-    return lignes, problemes
+    def fin(self) -> list[Probleme]:
+        """The problems of the whole file: mapped columns holding personal data, no response at all."""
+        for key, natures in self.personnelles.items():
+            cellules = sum(natures.values())
+            if trop_personnelle(cellules, self.remplies[key]):
+                nature = NATURES[natures.most_common(1)[0][0]]
+                self.problemes.append(
+                    Probleme(self.premiere_personnelle[key], self.surveillees[key], "[valeur masquée]",
+                             f"{cellules} cellules de cette colonne sont {nature} : données personnelles, la colonne "
+                             "ne peut pas être importée ; retirez-la de la correspondance.")
+                )  # fmt: skip
+        if not self.vus and not self.problemes:
+            self.problemes.append(Probleme(None, "", "", "aucune réponse dans le fichier."))
+        return self.problemes

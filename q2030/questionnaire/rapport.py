@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from q2030.errors import Q2030Error
+from q2030.formatting import fr_number, fr_percent
 
 LOCALISATIONS: dict[str, str] = {
     "qpv": "Quartier (QPV)",
@@ -24,15 +25,37 @@ class Probleme:
     message: str
 
 
+MASQUES: dict[str, str] = {
+    "courriel": "adresses électroniques",
+    "telephone": "numéros de téléphone",
+    "adresse": "adresses postales",
+    "nom": "noms seuls",
+}
+SEUIL_NON_LOCALISE = 0.20
+
+
 @dataclass
 class RapportImport:
+    source: str = ""
     problemes: list[Probleme] = field(default_factory=list)
     lues: int = 0
     creees: int = 0
     mises_a_jour: int = 0
     inchangees: int = 0
+    retirees: int = 0  # responses of the source absent from a replacing file
     textes: int = 0
     localisation: Counter[str] = field(default_factory=Counter)
+    masques: Counter[str] = field(default_factory=Counter)  # what was masked in free texts
+    vides: int = 0  # cells read as empty ("?", "NSP"…)
+    codes_postaux_hors: int = 0
+    non_resolues: list[tuple[str, int]] = field(default_factory=list)  # the ten most frequent, when warned
+
+    def part(self, niveau: str) -> float:
+        return self.localisation[niveau] / self.lues if self.lues else 0.0
+
+    @property
+    def alerte_localisation(self) -> bool:
+        return self.part("non_localise") > SEUIL_NON_LOCALISE
 
     def lignes(self) -> list[str]:
         if self.problemes:
@@ -43,13 +66,33 @@ class RapportImport:
                 value = f" (valeur « {p.valeur} »)" if p.valeur else ""
                 out.append(f"- {where}{column}{value} : {p.message}")
             return out
-        loc = ", ".join(f"{LOCALISATIONS[k].lower()} : {self.localisation[k]}" for k in LOCALISATIONS)
-        return [
-            f"Réponses lues : {self.lues} ; créées : {self.creees}, mises à jour : {self.mises_a_jour}, "
-            f"inchangées : {self.inchangees}.",
-            f"Textes libres à coder ajoutés ou modifiés : {self.textes}.",
+        loc = ", ".join(
+            f"{LOCALISATIONS[k].lower()} : {fr_number(self.localisation[k])} ({fr_percent(self.part(k))})"
+            for k in LOCALISATIONS
+        )
+        masques = ", ".join(f"{MASQUES[k]} : {fr_number(n)}" for k, n in self.masques.items()) or "aucune"
+        out = [
+            f"Source « {self.source} » — réponses lues : {fr_number(self.lues)} ; créées : {fr_number(self.creees)}, "
+            f"mises à jour : {fr_number(self.mises_a_jour)}, inchangées : {fr_number(self.inchangees)}"
+            + (f", retirées : {fr_number(self.retirees)}" if self.retirees else "")
+            + ".",
+            f"Textes libres à coder ajoutés ou modifiés : {fr_number(self.textes)}.",
+            f"Données personnelles masquées dans les textes libres — {masques}.",
+            f"Cellules lues comme sans réponse (?, NSP, NA…) : {fr_number(self.vides)}.",
             f"Localisation des réponses lues — {loc}.",
         ]
+        if self.codes_postaux_hors:
+            out.append(
+                f"Codes postaux sans département de la campagne (étranger, Polynésie, Nouvelle-Calédonie…) : "
+                f"{fr_number(self.codes_postaux_hors)} réponse(s), comptées « non localisé »."
+            )
+        if self.alerte_localisation:
+            valeurs = ", ".join(f"« {v} » ({fr_number(n)})" for v, n in self.non_resolues)
+            out.append(
+                f"Attention : {fr_percent(self.part('non_localise'))} des réponses ne sont pas localisées. "
+                f"Valeurs les plus fréquentes non reconnues : {valeurs}."
+            )
+        return out
 
     def tableau(self) -> list[dict[str, Any]]:
         return [

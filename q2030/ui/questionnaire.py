@@ -7,6 +7,7 @@ calls `codage.coder` and the next text is claimed at once.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,7 @@ THEME_KEYS = dict(zip(THEMES, "abdefgijklmnoqtuwxy56", strict=False))  # c, r: S
 
 
 @st.cache_data(show_spinner=False)
-def _etat(version: int) -> tuple[int, pd.DataFrame, dict | None, int, int]:
+def _etat(version: int) -> tuple[int, pd.DataFrame, list[q.SourceQuestionnaire], int, int]:
     with session_scope(engine()) as session:
         campaign = active_campaign(session)
         rows = session.exec(
@@ -49,27 +50,35 @@ def _etat(version: int) -> tuple[int, pd.DataFrame, dict | None, int, int]:
             .where(QuestionnaireReponse.campaign_id == campaign.id)
             .group_by(QuestionnaireReponse.localisation)
         ).all()
-        mapping = q.correspondance(session, campaign_id=campaign.id)
+        sources = q.sources(session, campaign_id=campaign.id)
         faits, total = codage.progression(session)
     frame = pd.DataFrame(rows, columns=["localisation", "reponses"])
     frame["Localisation"] = frame["localisation"].map(q.LOCALISATIONS)
-    return int(frame["reponses"].sum()), frame, mapping.model_dump() if mapping else None, faits, total
+    return int(frame["reponses"].sum()), frame, sources, faits, total
 
 
-def _guess(colonnes: list[str], key: str) -> str | None:
+@st.cache_data(show_spinner=False)
+def _mapping(version: int, source: str) -> dict[str, Any] | None:
+    with session_scope(engine()) as session:
+        mapping = q.correspondance(session, source=source)
+    return mapping.model_dump() if mapping else None
+
+
+def _guess(colonnes: list[str], key: str, personnelles: dict[str, str]) -> str | None:
     words = {
         "identifiant": ("id", "identifiant", "reponse_id", "numero"),
-        "date": ("date",),
+        "date": ("date", "created"),
         "qpv": ("quartier", "qpv"),
-        "commune": ("commune", "ville"),
-        "code_postal": ("code_postal", "cp", "postal"),
+        "commune": ("commune", "ville", "city"),
+        "departement": ("departement", "dep"),
+        "code_postal": ("code_postal", "cp", "postal", "zipcode", "zip"),
         "habite_qpv": ("habitez", "habite"),
         "tranche_age": ("age",),
-        "genre": ("genre", "sexe"),
+        "genre": ("genre", "sexe", "gender"),
     }[key]
     for colonne in colonnes:
         parts = set(colonne.split("_"))
-        if any(w in parts or colonne.startswith(w) for w in words) and not q.donnee_personnelle(colonne):
+        if any(w in parts or colonne.startswith(w) for w in words) and colonne not in personnelles:
             return colonne
     return None
 
@@ -86,13 +95,56 @@ def _theme_guess(answer: str) -> str | None:
     return None
 
 
+def _date_heure(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return f"{fr_date(aware.astimezone(PARIS).date())} {aware.astimezone(PARIS):%H:%M}"
+
+
+def _sources(actor: Actor, sources: list[q.SourceQuestionnaire]) -> None:
+    st.subheader("Sources des réponses")
+    if not sources:
+        st.info("Aucune source encore : nommez la source du premier fichier ci-dessous.")
+        return
+    table = pd.DataFrame(
+        [
+            {"Source": s.source, "Réponses": s.reponses, "Textes libres": s.textes, "Textes codés": s.codes,
+             "Dernier import": _date_heure(s.importe_le), "Par": s.importe_par or "—", "Fichier": s.fichier or "—",
+             "Format": "une ligne par réponse" if s.format == "long" else "une ligne par répondant",
+             "Correspondance": " ; ".join(f"{role} : {col}" for role, col in s.colonnes) or "—"}
+            for s in sources
+        ]
+    )  # fmt: skip
+    show_table(table, key="questionnaire_sources", empty="Aucune source.")
+    for s in sources:
+        with st.expander(f"Retirer la source « {s.source} »"):
+            st.write(
+                f"Retirer « {s.source} » supprime {fr_number(s.reponses)} réponse(s), {fr_number(s.textes)} texte(s) "
+                f"libre(s) dont {fr_number(s.codes)} codé(s), et sa correspondance. L'opération est journalisée."
+            )
+            ok = st.checkbox(
+                f"Je confirme le retrait de {fr_number(s.reponses)} réponse(s)",
+                key=f"questionnaire_retrait_ok_{s.source}",
+            )
+            if st.button("Retirer la source", key=f"questionnaire_retirer_{s.source}", disabled=not ok):
+                try:
+                    with session_scope(engine()) as session:
+                        q.retirer_source(session, actor=actor, source=s.source, reponses_attendues=s.reponses)
+                    st.success(f"Source « {s.source} » retirée ({fr_number(s.reponses)} réponse(s)).")
+                except Q2030Error as error:
+                    show_error(error)
+
+
 def render_import(actor: Actor) -> None:
     st.title("Questionnaire en ligne")
     st.caption(
-        "Deuxième canal de la concertation : les réponses au questionnaire en ligne, importées depuis l'export de "
-        "la plateforme. Aucune donnée personnelle : les colonnes de nom, courriel, téléphone ou adresse sont refusées."
+        "Deuxième canal de la concertation : les réponses au questionnaire en ligne, importées depuis les exports "
+        "de chaque source (plateforme nationale, plateforme d'une ville, questionnaires papier saisis). Aucune "
+        "donnée personnelle : les colonnes de nom, courriel, téléphone ou adresse sont refusées, et les courriels, "
+        "téléphones et adresses écrits dans les textes libres sont masqués."
     )
-    total, par_localisation, saved, faits, textes = _etat(data_version())
+    total, par_localisation, sources, faits, textes = _etat(data_version())
     left, middle, right = st.columns(3)
     left.metric("Réponses importées", fr_number(total))
     middle.metric("Textes libres", fr_number(textes))
@@ -103,131 +155,201 @@ def render_import(actor: Actor) -> None:
             key="questionnaire_localisation",
             empty="Aucune réponse.",
         )
+    _sources(actor, sources)
+    st.subheader("Importer un fichier")
+    noms = [s.source for s in sources]
+    source = st.text_input(
+        "Source des réponses (son nom)",
+        value=noms[0] if len(noms) == 1 else "",
+        key="questionnaire_source",
+        help="Une réponse est identifiée par sa source et son identifiant : deux plateformes qui numérotent toutes "
+        "deux 1, 2, 3… ne se mélangent pas. Sources existantes : " + (", ".join(noms) or "aucune") + ".",
+    ).strip()
     upload = st.file_uploader(
         "Export du questionnaire (CSV ou XLSX)", type=["csv", "xlsx"], key="questionnaire_fichier"
     )
-    if upload is None:
-        st.info("Déposez un export pour voir ses colonnes, définir la correspondance et importer les réponses.")
+    if not source or upload is None:
+        st.info("Nommez la source et déposez un export pour voir ses colonnes, définir la correspondance et importer.")
         return
-    content = upload.getvalue()
+    _fichier(actor, source, sources, upload.getvalue(), upload.name)
+
+
+def _format(brut: q.Apercu, saved: dict[str, Any]) -> q.Format:
+    """The layout of the file: one row per respondent, or one per answer (pivoted)."""
+    options = {"large": "Une ligne par répondant", "long": "Une ligne par réponse (répondant, question, réponse)"}
+    choix = st.radio(
+        "Format du fichier", list(options), format_func=options.__getitem__, horizontal=True,
+        index=1 if saved.get("format") == "long" else 0, key="questionnaire_format",
+    )  # fmt: skip
+    if choix == "large":
+        return q.Format()
+    cols = st.columns(3)
+    choisies = []
+    for column, (role, label) in zip(
+        cols,
+        (("identifiant", "Répondant"), ("colonne_question", "Question"), ("colonne_reponse", "Réponse")),
+        strict=True,
+    ):
+        before = _fold(saved.get(role) or "")
+        choisies.append(
+            column.selectbox(
+                f"Colonne « {label} »", brut.colonnes,
+                index=brut.colonnes.index(before) if before in brut.colonnes else 0,
+                format_func=brut.titres.get, key=f"questionnaire_long_{role}",
+            )
+        )  # fmt: skip
+    ident, question, reponse = (brut.titres[c] for c in choisies)
+    return q.Format("long", ident, question, reponse)
+
+
+def _fichier(actor: Actor, source: str, sources: list[q.SourceQuestionnaire], content: bytes, name: str) -> None:
+    saved = _mapping(data_version(), source) or {}
+    version = next((s.version for s in sources if s.source == source), 0)
     try:
-        colonnes, premieres, valeurs, doublons = q.apercu(content, upload.name)
+        brut = q.apercu(content, name)
+        forme = _format(brut, saved)
+        vue = brut if forme.format == "large" else q.apercu(content, name, forme)
     except Q2030Error as error:
         show_error(error)
         return
-    st.subheader("Aperçu des premières lignes")
-    for doublon in doublons:
+    st.subheader("Aperçu des premières lignes" + (" (tableau pivoté)" if forme.format == "long" else ""))
+    st.caption(f"{fr_number(vue.lignes)} réponse(s) dans le fichier.")
+    for doublon in vue.doublons:
         st.info(escape_markdown(doublon))
-    st.dataframe(pd.DataFrame(premieres, columns=colonnes), hide_index=True, key="questionnaire_apercu")
-    personnelles = [c for c in colonnes if q.donnee_personnelle(c)]
-    if personnelles:
+    apercu = pd.DataFrame(vue.premieres, columns=vue.colonnes).rename(columns=vue.titres)
+    st.dataframe(apercu, hide_index=True, key="questionnaire_apercu")
+    if vue.personnelles:
+        raisons = {"titre": "titre", "courriel": "courriels", "telephone": "téléphones", "nom": "noms",
+                   "adresse": "adresses"}  # fmt: skip
         st.warning(
             "Colonnes écartées (données personnelles probables) : "
-            + ", ".join(escape_markdown(c) for c in personnelles)
+            + ", ".join(f"{escape_markdown(vue.titres[c])} ({raisons[r]})" for c, r in vue.personnelles.items())
             + ". Elles ne peuvent pas être associées."
         )
-    mappable = [c for c in colonnes if c not in personnelles]
-    contenu = _editeur(mappable, valeurs, saved)
+    mappable = [c for c in vue.colonnes if c not in vue.personnelles]
+    contenu = _editeur(mappable, vue, saved) | {
+        "format": forme.format, "colonne_question": forme.question, "colonne_reponse": forme.reponse,
+    }  # fmt: skip
+    if forme.format == "long":
+        contenu["identifiant"] = forme.identifiant
     if st.button("Enregistrer la correspondance", type="primary", key="questionnaire_enregistrer"):
         try:
             with session_scope(engine()) as session:
-                q.enregistrer_correspondance(session, actor=actor, contenu=contenu, colonnes_fichier=colonnes)
-            st.success("Correspondance enregistrée pour la campagne active.")
+                q.enregistrer_correspondance(
+                    session, actor=actor, source=source, contenu=contenu, colonnes_fichier=vue.colonnes,
+                    version=version,
+                )  # fmt: skip
+            st.success(f"Correspondance enregistrée pour la source « {source} ».")
             saved = contenu
         except Q2030Error as error:
             show_error(error)
     st.subheader("Import")
-    if saved is None:
+    if not saved:
         st.info("Enregistrez d'abord la correspondance.")
         return
+    existante = next((s for s in sources if s.source == source), None)
+    remplacer = st.checkbox(
+        "Ce fichier est toute la source : retirer ses réponses absentes du fichier"
+        + (f" (la source compte {fr_number(existante.reponses)} réponse(s))" if existante else ""),
+        key="questionnaire_remplacer",
+    )
     if st.button("Importer les réponses", key="questionnaire_importer"):
-        _importer(actor, content, upload.name)
+        _importer(actor, source, content, name, remplacer)
 
 
-def _editeur(colonnes: list[str], valeurs: dict[str, list[str]], saved: dict | None) -> dict[str, Any]:
+def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, Any]) -> dict[str, Any]:
     st.subheader("Correspondance des colonnes")
-    saved = saved or {}
+    titre = vue.titres.get
     options = [None, *colonnes]
     contenu: dict[str, Any] = {}
     grid = st.columns(2)
-    for position, (key, label) in enumerate(q.IDENTITE.items()):
+    roles = [k for k in q.IDENTITE if not (k == "identifiant" and saved.get("format") == "long")]
+    for position, key in enumerate(roles):
         previous = saved.get(key)
-        default = _fold(previous) if previous and _fold(previous) in colonnes else _guess(colonnes, key)
-        contenu[key] = grid[position % 2].selectbox(
-            label,
+        default = (
+            _fold(previous) if previous and _fold(previous) in colonnes else _guess(colonnes, key, vue.personnelles)
+        )
+        choisie = grid[position % 2].selectbox(
+            q.IDENTITE[key],
             options,
             index=options.index(default) if default in options else 0,
-            format_func=lambda c: "—" if c is None else c,
+            format_func=lambda c: "—" if c is None else titre(c, c),
             key=f"questionnaire_col_{key}",
         )
-    used = {v for v in contenu.values() if v}
+        contenu[key] = titre(choisie, choisie) if choisie else None
+    used = {_fold(v) for v in contenu.values() if v}
     rest = [c for c in colonnes if c not in used]
     saved_fermees = {_fold(x["colonne"]): x for x in saved.get("fermees", [])}
     saved_libres = {_fold(x["colonne"]): x for x in saved.get("libres", [])}
     fermees = st.multiselect(
-        "Questions fermées (réponses associées à des thèmes)",
-        rest,
-        default=[c for c in rest if c in saved_fermees],
-        key="questionnaire_fermees",
-        placeholder="Choisir…",
-    )
-    contenu["fermees"] = []
-    for colonne in fermees:
-        with st.expander(f"Question « {colonne} »", expanded=colonne not in saved_fermees):
-            before = saved_fermees.get(colonne, {})
-            axe = st.selectbox(
-                "Axe", list(AXES), index=list(AXES).index(before.get("axe", "changements")),
-                format_func=AXES.__getitem__, key=f"questionnaire_axe_{colonne}",
-            )  # fmt: skip
-            known = before.get("valeurs", {})
-            rows = []
-            for answer in valeurs.get(colonne, []):
-                code = known.get(answer)
-                if code is None:
-                    code = _theme_guess(answer)
-                rows.append(
-                    {"Réponse": answer, "Thème": IGNORER if code == "" else theme_label(code) if code else None}
-                )
-            edited = st.data_editor(
-                pd.DataFrame(rows, columns=["Réponse", "Thème"]),
-                column_config={
-                    "Réponse": st.column_config.TextColumn("Réponse", disabled=True),
-                    "Thème": st.column_config.SelectboxColumn("Thème", options=[IGNORER, *THEME_LABELS]),
-                },
-                hide_index=True,
-                key=f"questionnaire_valeurs_{colonne}",
-            )
-            mapping = {
-                str(r["Réponse"]): "" if r["Thème"] == IGNORER else THEME_LABELS.get(str(r["Thème"]), "")
-                for r in edited.to_dict("records")
-                if r["Thème"]
-            }
-            contenu["fermees"].append({"colonne": colonne, "axe": axe, "valeurs": mapping})
+        "Questions fermées (réponses associées à des thèmes)", rest, default=[c for c in rest if c in saved_fermees],
+        format_func=lambda c: titre(c, c), key="questionnaire_fermees", placeholder="Choisir…",
+    )  # fmt: skip
+    contenu["fermees"] = [_question_fermee(c, titre(c, c), vue.valeurs, saved_fermees) for c in fermees]
     libres = st.multiselect(
-        "Questions à réponse libre (textes à coder)",
-        [c for c in rest if c not in fermees],
+        "Questions à réponse libre (textes à coder)", [c for c in rest if c not in fermees],
         default=[c for c in rest if c in saved_libres and c not in fermees],
-        key="questionnaire_libres",
-        placeholder="Choisir…",
-    )
+        format_func=lambda c: titre(c, c), key="questionnaire_libres", placeholder="Choisir…",
+    )  # fmt: skip
     contenu["libres"] = []
     axes_libres: dict[str | None, str] = {None: "Non précisé (l'analyste le choisit)", **AXES}
     for colonne in libres:
         before = saved_libres.get(colonne, {})
         axe_libre = st.selectbox(
-            f"Axe des réponses à « {colonne} »", list(axes_libres), index=list(axes_libres).index(before.get("axe")),
+            f"Axe des réponses à « {titre(colonne, colonne)} »", list(axes_libres),
+            index=list(axes_libres).index(before.get("axe")),
             format_func=axes_libres.__getitem__, key=f"questionnaire_axe_libre_{colonne}",
         )  # fmt: skip
-        contenu["libres"].append({"colonne": colonne, "axe": axe_libre})
+        contenu["libres"].append({"colonne": titre(colonne, colonne), "axe": axe_libre})
+    marqueurs = st.text_input(
+        "Autres valeurs signifiant « sans réponse » (séparées par « ; »)",
+        value=" ; ".join(saved.get("marqueurs", [])),
+        help="Toujours lues comme vides : " + ", ".join(sorted(q.MARQUEURS_ABSENCE)) + ".",
+        key="questionnaire_marqueurs",
+    )
+    contenu["marqueurs"] = [m.strip() for m in marqueurs.split(";") if m.strip()]
     return contenu
 
 
-def _importer(actor: Actor, content: bytes, name: str) -> None:
+def _question_fermee(
+    colonne: str, titre: str, valeurs: dict[str, list[str]], saved_fermees: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    with st.expander(f"Question « {titre} »", expanded=colonne not in saved_fermees):
+        before = saved_fermees.get(colonne, {})
+        axe = st.selectbox(
+            "Axe", list(AXES), index=list(AXES).index(before.get("axe", "changements")),
+            format_func=AXES.__getitem__, key=f"questionnaire_axe_{colonne}",
+        )  # fmt: skip
+        known = before.get("valeurs", {})
+        rows = []
+        for answer in valeurs.get(colonne, []):
+            code = known.get(answer)
+            if code is None:
+                code = _theme_guess(answer)
+            rows.append({"Réponse": answer, "Thème": IGNORER if code == "" else theme_label(code) if code else None})
+        edited = st.data_editor(
+            pd.DataFrame(rows, columns=["Réponse", "Thème"]),
+            column_config={
+                "Réponse": st.column_config.TextColumn("Réponse", disabled=True),
+                "Thème": st.column_config.SelectboxColumn("Thème", options=[IGNORER, *THEME_LABELS]),
+            },
+            hide_index=True,
+            key=f"questionnaire_valeurs_{colonne}",
+        )
+        mapping = {
+            str(r["Réponse"]): "" if r["Thème"] == IGNORER else THEME_LABELS.get(str(r["Thème"]), "")
+            for r in edited.to_dict("records")
+            if r["Thème"]
+        }
+    return {"colonne": titre, "axe": axe, "valeurs": mapping}
+
+
+def _importer(actor: Actor, source: str, content: bytes, name: str, remplacer: bool) -> None:
     bar = st.progress(0.0, text="Lecture du fichier…")
     try:
         with session_scope(engine()) as session:
             rapport = q.importer(
-                session, actor=actor, content=content, filename=name,
+                session, actor=actor, source=source, content=content, filename=name, remplacer=remplacer,
                 progress=lambda f, m: bar.progress(min(1.0, f), text=m),
             )  # fmt: skip
     except q.ImportRefuse as refused:
@@ -241,7 +363,7 @@ def _importer(actor: Actor, content: bytes, name: str) -> None:
         return
     bar.progress(1.0, text="Import terminé.")
     for line in rapport.lignes():
-        st.success(escape_markdown(line))
+        (st.warning if line.startswith("Attention") else st.success)(escape_markdown(line))
 
 
 # --- Page "Codage des textes libres" -------------------------------------------------------------
