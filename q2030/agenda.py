@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from q2030 import clock
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.errors import IntrouvableError
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, Perimetre, StatutRencontre, label
-from q2030.rencontres import find_rencontre
 
 # TZID, standard offset, name; overseas zones have no daylight saving time.
 OVERSEAS_ZONES: dict[str, tuple[str, str, str]] = {
@@ -142,10 +142,11 @@ def ics(
 ) -> bytes:
     """One rencontre (any status; cancelled ones say so) or every upcoming one."""
     if rencontre_id is not None:
-        find_rencontre(session, rencontre_id)
         frame = pd.DataFrame(
             [tuple(r) for r in session.exec(_query().where(Rencontre.id == rencontre_id))], columns=AGENDA_COLUMNS
         )
+        if frame.empty:
+            raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")
     else:
         frame = upcoming_rencontres(session, actor=actor, departement_code=departement_code, today=today)
     return calendar(frame.to_dict("records"))

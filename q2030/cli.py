@@ -319,7 +319,7 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
 
 @command("rebuild-agregats", "recalcule les agrégats des priorités (tables cube_*) à partir des contributions")
 def cmd_rebuild_agregats(_args: argparse.Namespace) -> int:
-    from q2030.audit import bump_data_version
+    from q2030.apres_ecriture import bump_data_version
     from q2030.cube import reconstruire
 
     started = time.perf_counter()

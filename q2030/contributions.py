@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from q2030 import audit, cleaning, cube
+from q2030 import audit, cleaning
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
@@ -98,7 +98,6 @@ def replace_contributions(
     session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[arg-type]
     created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
     session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
-    cube.actualiser(session, [rencontre_id])
     audit.record(
         session,
         actor=actor,

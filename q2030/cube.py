@@ -10,10 +10,10 @@ weighting) are sums over held meetings. Three tables keep those sums up to date:
   (contributions, meetings citing the theme, score, weight per meeting);
 - `cube_groupe`: campaign × axis × département, the held meetings with contributions.
 
-Every service that changes what a ranking counts (contributions saved, a rencontre's
-status or département changed, cancelled, deleted; the Excel import goes through the same
-services) calls `actualiser` in its own transaction: the meeting's old rows are
-subtracted and its new rows added, so a saved contribution shows at once. `reconstruire`
+Every write of a rencontre or its contributions is audited as a write of the rencontre;
+the transaction's after-write step (`q2030.apres_ecriture`) then calls `actualiser` on the
+rencontres written, before the commit: the meeting's old rows are subtracted and its new
+rows added, so a saved contribution shows at once (the Excel import: once for the file). `reconstruire`
 recomputes everything from the raw rows (`python -m q2030 rebuild-agregats`, the demo
 loader, the migration that created the tables); both compute a meeting's rows with the
 same query (`_lignes_rencontres`).
@@ -26,8 +26,7 @@ already queue on the meeting itself (lock or compare-and-set).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, delete, func, insert, literal, select
@@ -37,7 +36,6 @@ from q2030.models import Contribution, CubeGroupe, CubeRencontre, CubeTheme, Ren
 from q2030.nomenclature import StatutRencontre
 
 TOUS_AXES = "*"
-_DIFFERE = "q2030_cube_differe"  # session.info key: rencontre ids waiting for `differe` to end
 CHUNK = 500  # rencontre ids per IN (...) list
 
 _RENCONTRE_COLUMNS = [
@@ -103,29 +101,9 @@ def reconstruire(session: Session) -> dict[str, int]:
     }
 
 
-@contextmanager
-def differe(session: Session) -> Iterator[None]:
-    """Bulk writes (the Excel import): the rencontres written inside are refreshed once, at the
-    end, in the same transaction (one query per 500 rencontres instead of one per rencontre).
-    Nothing is refreshed when the block raises: the caller's transaction rolls back."""
-    if _DIFFERE in session.info:  # nested: the outer block refreshes
-        yield
-        return
-    session.info[_DIFFERE] = set()
-    try:
-        yield
-    except BaseException:
-        session.info.pop(_DIFFERE, None)
-        raise
-    actualiser(session, session.info.pop(_DIFFERE))
-
-
 def actualiser(session: Session, rencontre_ids: Iterable[int | None]) -> None:
-    """Bring the cube in line with the raw rows of these rencontres (call after the write)."""
-    pending = session.info.get(_DIFFERE)
-    if pending is not None:
-        pending.update(i for i in rencontre_ids if i is not None)
-        return
+    """Bring the cube in line with the raw rows of these rencontres (the after-write step of the
+    transaction calls it, `q2030.apres_ecriture`)."""
     session.flush()
     ids = sorted({i for i in rencontre_ids if i is not None})
     for start in range(0, len(ids), CHUNK):

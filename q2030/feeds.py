@@ -7,10 +7,10 @@ type from its extension (`text/calendar` for `.ics`), `nosniff`, outside the web
 without a session, so a calendar app can poll it. The feeds are written there as
 `static/agenda/<département>.ics` (git-ignored):
 
-- after every committed write of a rencontre, the campaign or the QPV, in a process that
-  installed the feeds (`install(engine)`: the app does): `audit.record` notes the entities
-  written in the session, and an `after_commit` listener rewrites the files, so the feed
-  never lags behind the database (72 ms for the 101 files of the 531-rencontre demo);
+- by every write of a rencontre, the campaign or the QPV, in a process that installed the
+  feeds (`install(engine)`: the app does): the transaction's after-write step
+  (`q2030.apres_ecriture`) rewrites the files before its commit, so the feed never lags
+  behind the database (72 ms for the 101 files of the 531-rencontre demo);
 - at start-up and with `python -m q2030 agendas`, for a database changed elsewhere.
 
 A file is replaced atomically (`os.replace`), and only when its content changed. It holds
@@ -28,9 +28,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from q2030 import agenda
@@ -40,7 +38,6 @@ from q2030.models import Rencontre
 from q2030.referentiel import DEPARTEMENTS
 
 _LOG = logging.getLogger(__name__)
-WRITTEN = "q2030_written"  # session.info: the entities audit.record saw written
 # Audited entities whose writes can change a calendar: rencontres, the campaign (and the demo
 # load, audited as one), the QPV names.
 AGENDA_ENTITIES = frozenset({"rencontre", "campagne", "qpv"})
@@ -109,27 +106,6 @@ def install(engine: Engine, folder: Path | None = None) -> Path:
     return target
 
 
-def _engine_of(session: OrmSession) -> Engine | None:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else getattr(bind, "engine", None)
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _after_commit(session: OrmSession) -> None:
-    written = session.info.pop(WRITTEN, set())
-    if not written & AGENDA_ENTITIES:
-        return  # nothing the calendars show changed (contributions, users, engagements…)
-    engine = _engine_of(session)
-    folder = _installed.get(engine) if engine is not None else None
-    if folder is None:
-        return
-    try:
-        with Session(engine) as fresh:
-            write_feeds(fresh, folder)
-    except Exception:  # the write is committed: a feed failure must not undo or hide it
-        _LOG.exception("Agenda public : les fichiers .ics n'ont pas pu être régénérés")
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(WRITTEN, None)
+def installed_folder(engine: Engine) -> Path | None:
+    """Where this engine's feeds are kept up to date, if `install` was called for it."""
+    return _installed.get(engine)

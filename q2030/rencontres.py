@@ -20,7 +20,7 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from q2030 import audit, cleaning, clock, cube
+from q2030 import audit, cleaning, clock
 from q2030.access import Actor, can_write_rencontres, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
@@ -441,7 +441,6 @@ def update_rencontre(
         setattr(rencontre, key, value)
     session.exec(delete(RencontreQpv).where(col(RencontreQpv.rencontre_id) == rencontre_id))
     _write_links(session, rencontre, qpv_codes)
-    cube.actualiser(session, [rencontre_id])  # status or département may have changed
     audit.record(
         session,
         actor=actor,
@@ -478,7 +477,6 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     _bump_version(session, rencontre, version, actor)
     rencontre.statut, rencontre.motif_annulation = StatutRencontre.ANNULEE, motif
-    cube.actualiser(session, [rencontre_id])
     audit.record(
         session,
         actor=actor,
@@ -507,7 +505,6 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
     for table in (Contribution, Document, RencontreQpv):
         session.exec(delete(table).where(col(table.rencontre_id) == rencontre_id))
     session.delete(rencontre)
-    cube.actualiser(session, [rencontre_id])
     audit.record(session, actor=actor, action="suppression", entite="rencontre", entite_id=rencontre_id, avant=before)
     session.flush()
 

@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from q2030 import audit
+from q2030 import apres_ecriture
 from q2030.access import Actor
 from q2030.contributions import replace_contributions
 from q2030.db import make_engine, session_scope
@@ -184,7 +184,7 @@ def run_all(request: pytest.FixtureRequest, engine: Engine, database_url: str) -
 
 def _data_version(engine: Engine) -> int:
     with Session(engine) as session:
-        return audit.data_version(session)
+        return apres_ecriture.data_version(session)
 
 
 def _audits(engine: Engine, action: str) -> list[AuditEvent]:

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from q2030 import apres_ecriture
 from q2030.access import SYSTEM, Actor
 from q2030.db import session_scope
 from q2030.demo import load_demo
@@ -262,13 +263,13 @@ def test_unknown_existing_number_is_refused(demo: Engine) -> None:
 def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_exact(demo: Engine) -> None:
     """A file of many rencontres: one data version bump, the ranking shows its contributions at
     once, and the maintained read model equals a rebuild from the raw rows."""
-    from q2030 import audit, cube
+    from q2030 import cube
     from q2030.priorities import Filtres, classement
     from tests.test_cube import contents
 
     qpv = _qpv(demo)
     with Session(demo) as s:
-        version = audit.data_version(s)
+        version = apres_ecriture.data_version(s)
         before = classement(s, actor=REFERENT, filtres=Filtres(departement=DEP), groupe="aucun")
     logement_before = (
         int(before.set_index("theme").loc["logement", "contributions"]) if "logement" in set(before["theme"]) else 0
@@ -297,7 +298,7 @@ def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_
     assert report.ok, report.lines()
     assert report.created == 12
     with Session(demo) as s:
-        assert audit.data_version(s) == version + 1
+        assert apres_ecriture.data_version(s) == version + 1
         after = classement(s, actor=REFERENT, filtres=Filtres(departement=DEP), groupe="aucun")
         assert int(after.set_index("theme").loc["logement", "contributions"]) == logement_before + 12
         maintained = contents(s)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from q2030 import audit
+from q2030 import apres_ecriture
 from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Rencontre, RencontreQpv
 from q2030.rencontres import (
@@ -62,7 +62,7 @@ def _count(session: Session, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_create_writes_rencontre_direct_links_and_audit_in_one_transaction(session: Session) -> None:
-    version_before = audit.data_version(session)
+    version_before = apres_ecriture.data_version(session)
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     session.commit()
     assert rencontre.id is not None
@@ -75,7 +75,7 @@ def test_create_writes_rencontre_direct_links_and_audit_in_one_transaction(sessi
     assert event.avant is None
     assert event.apres["qpv"] == ["QN09301A", "QN09302A"]
     assert event.apres["participants"] == 40
-    assert audit.data_version(session) == version_before + 1
+    assert apres_ecriture.data_version(session) == version_before + 1
 
 
 def test_labels_and_spreadsheet_text_are_accepted(session: Session) -> None:
@@ -178,7 +178,7 @@ def test_nomenclature_codes_are_checked(session: Session) -> None:
 
 
 def test_every_error_is_reported_at_once_and_nothing_is_written(session: Session) -> None:
-    before = (_count(session, Rencontre), _count(session, AuditEvent), audit.data_version(session))
+    before = (_count(session, Rencontre), _count(session, AuditEvent), apres_ecriture.data_version(session))
     with pytest.raises(ValidationError) as caught:
         create_rencontre(
             session,
@@ -188,7 +188,7 @@ def test_every_error_is_reported_at_once_and_nothing_is_written(session: Session
     assert {"date", "participants", "heure_debut", "qpv_codes", "statut", ""} <= set(caught.value.errors)
     assert all(message for messages in caught.value.errors.values() for message in messages)
     session.rollback()
-    assert (_count(session, Rencontre), _count(session, AuditEvent), audit.data_version(session)) == before
+    assert (_count(session, Rencontre), _count(session, AuditEvent), apres_ecriture.data_version(session)) == before
 
 
 def test_qpv_must_belong_to_the_referent_departement_and_campaign_geography(session: Session) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030.access import Actor
-from q2030.audit import data_version
+from q2030.apres_ecriture import data_version
 from q2030.bootstrap import active_campaign
 from q2030.coverage import coverage_counts
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError

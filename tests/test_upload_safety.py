@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from q2030 import audit
+from q2030 import apres_ecriture
 from q2030.documents import MAX_BYTES, add_document, detect_type, read_document
 from q2030.errors import IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Document
@@ -111,7 +111,7 @@ def _state(session: Session, uploads: Path) -> tuple[int, int, int, list[str]]:
     documents = session.exec(select(func.count()).select_from(Document)).one()
     events = session.exec(select(func.count()).select_from(AuditEvent)).one()
     files = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
-    return documents, events, audit.data_version(session), files
+    return documents, events, apres_ecriture.data_version(session), files
 
 
 REFUSED = [

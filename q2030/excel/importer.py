@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from q2030 import audit, cube
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
@@ -198,54 +197,54 @@ def import_workbook(
         notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
     if report.issues:
         raise ImportRefuse(report)
-    # One data version bump and one read-model refresh for the whole file, in this transaction.
-    with audit.une_version(session), cube.differe(session):
-        for position, item in enumerate(parsed.rencontres):
-            key = item.identifiant.casefold()
-            data = {**item.data, "departement_code": departement_code}
-            created = False
-            try:
-                if item.row not in target:
-                    rencontre = service.create_rencontre(
-                        session, actor=actor, data=data, allow_duplicate=item.doublon_confirme, reference_import=key
-                    )
-                    report.created += 1
-                    created = True
-                else:
-                    rencontre, version = target[item.row]
-                    if same[item.row]:
-                        report.unchanged += 1
-                    else:
-                        rencontre = service.update_rencontre(
-                            session, actor=actor, rencontre_id=rencontre.id, version=version, data=data,
-                            allow_duplicate=item.doublon_confirme,
-                        )  # fmt: skip
-                        report.updated += 1
-                if key in wanted and (created or not same_contributions[item.row]):
-                    contribution_service.replace_contributions(
-                        session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
-                        version=None if created else rencontre.version, bump=not created,
-                    )  # fmt: skip
-                    report.contributions_replaced += 1
-            except ConflitDeVersion:  # saved by someone else since the check above
-                stored = session.get(Rencontre, target[item.row][0].id, populate_existing=True)
-                report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))  # type: ignore[arg-type]
-            except service.DoublonProbable as error:
-                hint = f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} »."
-                report.issues.append(
-                    ImportIssue(
-                        SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(error.errors["doublons"]) + hint
-                    )
+    # One data version bump and one read-model refresh for the whole file: the after-write step
+    # of this transaction (q2030.apres_ecriture), before its commit.
+    for position, item in enumerate(parsed.rencontres):
+        key = item.identifiant.casefold()
+        data = {**item.data, "departement_code": departement_code}
+        created = False
+        try:
+            if item.row not in target:
+                rencontre = service.create_rencontre(
+                    session, actor=actor, data=data, allow_duplicate=item.doublon_confirme, reference_import=key
                 )
-            except ValidationError as error:
-                if any(k == "contributions" for k in error.errors):
-                    report.issues.extend(_contribution_issues(by_identifiant[key], error))
+                report.created += 1
+                created = True
+            else:
+                rencontre, version = target[item.row]
+                if same[item.row]:
+                    report.unchanged += 1
                 else:
-                    report.issues.extend(_rencontre_issues(item, error))
-            notify(0.5 + 0.5 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
-        if report.issues:
-            raise ImportRefuse(report)
-        session.flush()
+                    rencontre = service.update_rencontre(
+                        session, actor=actor, rencontre_id=rencontre.id, version=version, data=data,
+                        allow_duplicate=item.doublon_confirme,
+                    )  # fmt: skip
+                    report.updated += 1
+            if key in wanted and (created or not same_contributions[item.row]):
+                contribution_service.replace_contributions(
+                    session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
+                    version=None if created else rencontre.version, bump=not created,
+                )  # fmt: skip
+                report.contributions_replaced += 1
+        except ConflitDeVersion:  # saved by someone else since the check above
+            stored = session.get(Rencontre, target[item.row][0].id, populate_existing=True)
+            report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))  # type: ignore[arg-type]
+        except service.DoublonProbable as error:
+            hint = f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} »."
+            report.issues.append(
+                ImportIssue(
+                    SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(error.errors["doublons"]) + hint
+                )
+            )
+        except ValidationError as error:
+            if any(k == "contributions" for k in error.errors):
+                report.issues.extend(_contribution_issues(by_identifiant[key], error))
+            else:
+                report.issues.extend(_rencontre_issues(item, error))
+        notify(0.5 + 0.5 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
+    if report.issues:
+        raise ImportRefuse(report)
+    session.flush()
     notify(1.0, "Import terminé.")
     return report
 

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.auth_util import is_authlib_installed
 
-from q2030 import audit, auth, feeds, proconnect
+from q2030 import apres_ecriture, auth, feeds, proconnect
 from q2030.access import Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
@@ -86,7 +86,7 @@ def scope_reader(actor: Actor) -> Actor:
 def data_version() -> int:
     """Bumped by every audited write: pass it to cached loaders as a key."""
     with session_scope(engine()) as session:
-        return audit.data_version(session)
+        return apres_ecriture.data_version(session)
 
 
 def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
