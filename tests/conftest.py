@@ -135,3 +135,17 @@ def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("Q2030_AGENDA_DIR", str(tmp_path / "agenda"))  # public .ics feeds (q2030.feeds)
     monkeypatch.chdir(ROOT)
     return database_url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks that follow from what a test uses, so no file can forget them: a test driving
+    Chromium or in a browser file (which starts the real app server) is `browser` and `slow`;
+    a test running the app's pages (AppTest, `app_env`) is `page`. Loops: `-m "not slow"`
+    (quick), `-m "not slow and not page"` (services)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "chromium" in fixtures or item.path.name.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+        if "app_env" in fixtures:
+            item.add_marker(pytest.mark.page)
