@@ -13,15 +13,18 @@ Every query here returns only public information, for any visitor:
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import pandas as pd
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from q2030 import agenda, clock
+from q2030 import agenda, clock, coverage, feeds, geo
+from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError
+from q2030.formatting import fr_date, fr_date_long
 from q2030.models import (
     Contribution,
     Departement,
@@ -32,7 +35,7 @@ from q2030.models import (
     SyntheseDepartementale,
     SyntheseDocument,
 )
-from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, StatutRencontre, label, theme_label
+from q2030.nomenclature import ACCESSIBILITE, FORMATS, TYPES_LIEU, Role, StatutRencontre, label, theme_label
 
 # A theme's count is shown only from this many contributions in the territory (département
 # or quartier). Stated on the public page and in the README.
@@ -219,3 +222,60 @@ def syntheses_publiees(session: Session, *, departement_code: str) -> list[tuple
 def restitution_window(session: Session) -> tuple[dt.date, dt.date]:
     campaign = active_campaign(session)
     return campaign.restitution_debut, campaign.restitution_fin
+
+
+_LECTEUR_PUBLIC = Actor(email="public@q2030", role=Role.COMMISSION)  # coverage reads: public facts only
+CARTE_COLUMNS = ["qpv_code", "qpv_nom", "communes", "statut", "statut_libelle", "detail", "x", "y"]
+
+
+def carte_quartiers(session: Session, *, departement_code: str, au: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The public map of a département: each quartier (name, communes, status, its first held or
+    next planned meeting, position) and the meetings held at commune or EPCI scale with the
+    quartiers they covered (q2030.geo). Public facts only: no attendance, no author."""
+    status = coverage.qpv_status(session, actor=_LECTEUR_PUBLIC, au=au, departement_code=departement_code)
+    points = geo.map_points(status, geo.quartier_positions(session, departement_code=departement_code))
+    meetings = geo.map_meetings(geo.rencontres_de_territoire(session, departement_code=departement_code, au=au), points)
+    return points[CARTE_COLUMNS], meetings
+
+
+# --- Wording that follows the date, and the addresses to share ------------------------------
+
+
+def restitution_sentence(day: dt.date | None, window: tuple[dt.date, dt.date], today: dt.date) -> str:
+    """The restitution publique in words, in the tense the date calls for."""
+    start, end = (fr_date_long(d) for d in window)
+    if day is not None:
+        if day < today:
+            return f"La restitution publique des propositions a eu lieu le {fr_date_long(day)}."
+        if day == today:
+            return f"La restitution publique des propositions a lieu aujourd'hui, {fr_date_long(day)}."
+        return f"La restitution publique des propositions aura lieu le {fr_date_long(day)}."
+    if today > window[1]:
+        return (
+            f"La restitution publique devait avoir lieu entre le {start} et le {end} ; aucune date n'a été "
+            "enregistrée pour ce département."
+        )
+    if today >= window[0]:
+        return f"La restitution publique a lieu entre le {start} et le {end} ; sa date et son lieu seront annoncés ici."
+    return f"La restitution publique aura lieu entre le {start} et le {end} ; sa date et son lieu seront annoncés ici."
+
+
+def meeting_sentence(day: dt.date, today: dt.date) -> str:
+    """« a eu lieu le … », « a lieu aujourd'hui », « aura lieu le … »."""
+    if day < today:
+        return f"a eu lieu le {fr_date(day)}"
+    if day == today:
+        return "a lieu aujourd'hui"
+    return f"aura lieu le {fr_date(day)}"
+
+
+def share_address(base: str, **query: str) -> str:
+    """The public page's full address: `https://hôte/Restitution?dep=93`."""
+    params = "&".join(f"{key}={quote(value)}" for key, value in query.items())
+    return f"{base.rstrip('/')}/Restitution" + (f"?{params}" if params else "")
+
+
+def agenda_addresses(base: str, departement_code: str) -> tuple[str, str]:
+    """(webcal:// subscription address, https:// address to copy) of the département's feed."""
+    https = f"{base.rstrip('/')}/{feeds.url_path(departement_code)}"
+    return "webcal://" + https.split("://", 1)[-1], https

@@ -124,12 +124,20 @@ def _no_secret(text: str) -> None:
     assert "brouillon-interne" not in text, "an unpublished document is never named"
 
 
-def test_departement_page_without_sign_in(data: dict[str, int], anonymous: None) -> None:
+def _table_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(t for t in _tables(at) if column in t.columns)
+
+
+def test_departement_page_without_sign_in(
+    data: dict[str, int], anonymous: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("Q2030_BASE_URL", "https://q2030.exemple.gouv.fr/")
     at = _public({"dep": "93"})
     assert not at.exception
     assert [t.value for t in at.title] == ["Restitution publique de la concertation Quartiers 2030"]
     assert [h.value for h in at.header] == [
         "Rencontres à venir — département Seine-Saint-Denis (93)",
+        "Les quartiers du département et leurs rencontres",
         "Rencontres tenues et leurs conclusions",
         "Priorités exprimées par les habitants",
         "Restitution publique dans le département",
@@ -139,11 +147,23 @@ def test_departement_page_without_sign_in(data: dict[str, int], anonymous: None)
     upcoming = _tables(at)[0]
     assert upcoming["Accessibilité"].tolist() == ["Accès PMR"]
     assert upcoming["Horaires"].tolist() == ["de 18 h 00 à 20 h 00"]
-    assert any(label.startswith("Ajouter ces rencontres à mon agenda") for label in _download_labels(at))
-    assert any('/app/static/agenda/93.ics" ' in h.value for h in at.get("html"))
+    assert any(label.startswith("Ajouter toutes ces rencontres à mon agenda") for label in _download_labels(at))
+    assert len([label for label in _download_labels(at) if label.startswith("Ajouter à mon agenda :")]) == 1
+    # Subscribe (webcal://) and the address to copy, both absolute, from Q2030_BASE_URL.
+    assert any('href="webcal://q2030.exemple.gouv.fr/app/static/agenda/93.ics"' in h.value for h in at.get("html"))
+    codes = [c.value for c in at.code]
+    assert "https://q2030.exemple.gouv.fr/app/static/agenda/93.ics" in codes
+    assert "https://q2030.exemple.gouv.fr/Restitution?dep=93" in codes
+    # The map of the quartiers, and its data beside it (status as a badge).
+    assert any('"geoshape"' in c.proto.spec for c in at.get("vega_lite_chart"))
+    carte = _table_with(at, "Communes")
+    assert sorted(carte["Quartier"]) == ["Cité des Fleurs", "Les Tilleuls"]
+    assert carte["Statut"].tolist() == ["Couvert en retard", "Rencontre prévue"]  # held a month ago; planned
+    held = _table_with(at, "Participants")
+    assert held["Date"].str.fullmatch(r"A eu lieu le \d\d/\d\d/\d{4}").all()
     assert any("« cr-public.pdf »" in label for label in _download_labels(at))
     assert any(f"à partir de {SEUIL_CONTRIBUTIONS} contributions" in c.value for c in at.caption)
-    assert "Tranquillité publique et sécurité" in _tables(at)[2]["Thème"].tolist()
+    assert "Tranquillité publique et sécurité" in _table_with(at, "Thème")["Thème"].tolist()
     assert "Médiateurs de nuit" in [s.value for s in at.subheader]
     assert not at.sidebar.selectbox, "no role picker on the public page"
     _no_secret(_rendered(at))

@@ -19,14 +19,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import agenda, clock, documents, engagements, feeds, public
+from q2030 import agenda, clock, documents, engagements, public, settings
 from q2030.access import ANONYME
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_date, fr_date_long, fr_number
+from q2030.formatting import fr_date, fr_number
 from q2030.nomenclature import STATUTS_ENGAGEMENT, label, theme_label
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui.charts import bar_height, show_chart
+from q2030.ui import maps
+from q2030.ui.charts import bar_height, cached_chart, show_chart
+from q2030.ui.etat import BADGE_LEVELS, badge_html
 from q2030.ui.shell import BLEU_FRANCE, PAGES, PUBLIC_PAGE, data_version, engine, escape_markdown
 
 # --- Cached public reads (plain values, keyed by the data version) -----------------------
@@ -61,6 +63,20 @@ def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> dict[
             "window": public.restitution_window(session),
             "engagements": engagements.list_engagements(session, departement_code=dep, qpv_code=qpv),
         }
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _carte(dep: str, today: dt.date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with session_scope(engine()) as session:
+        return public.carte_quartiers(session, departement_code=dep, au=today)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _meeting_ics(dep: str, rencontre_id: int, today: dt.date, version: int) -> bytes:
+    with session_scope(engine()) as session:
+        rows = agenda.upcoming_rencontres(session, actor=ANONYME, departement_code=dep, today=today)
+    rows = rows[rows["id"] == rencontre_id]
+    return agenda.calendar(rows.to_dict("records"), name="Rencontre Quartiers 2030")
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -181,19 +197,81 @@ def _territory_sections(dep: str, qpv_code: str | None, qpv_name: str | None, ve
     where = f"quartier {qpv_name} ({qpv_code})" if qpv_code else f"département {DEPARTEMENTS[dep][0]} ({dep})"
     st.header(f"Rencontres à venir — {where}")
     _upcoming(data["upcoming"], dep, qpv_code, today, version)
+    st.header("Les quartiers du département et leurs rencontres")
+    _carte_section(dep, today, version)
     st.header("Rencontres tenues et leurs conclusions")
-    _held(data["held"])
+    _held(data["held"], today)
     st.header("Priorités exprimées par les habitants")
     _priorities(data["priorities"], data["total"])
     st.header("Restitution publique dans le département")
-    _restitution(data["restitution"], data["window"], data["syntheses"])
+    _restitution(data["restitution"], data["window"], data["syntheses"], today)
     st.header("Ce que nous avons fait de votre parole")
     _engagements(data["engagements"], qpv_code, _quartiers(dep, version))
     st.header("Partager cette page")
     share = {"qpv": qpv_code} if qpv_code else {"dep": dep}
-    st.page_link(PAGES[PUBLIC_PAGE].path, label=f"Lien vers cette page ({where})", query_params=share)
-    key, value = next(iter(share.items()))
-    st.caption(f"Adresse à partager : Restitution?{key}={value}")
+    address = public.share_address(_base_url(), **share)
+    st.markdown(f"Adresse à partager ({escape_markdown(where)}) :")
+    st.code(address, language=None, wrap_lines=True)
+    st.page_link(PAGES[PUBLIC_PAGE].path, label=f"Ouvrir cette page ({where})", query_params=share)
+
+
+def _carte_section(dep: str, today: dt.date, version: int) -> None:
+    points, meetings = _carte(dep, today, version)
+    if points.empty:
+        st.info("Aucun quartier prioritaire dans ce département.")
+        return
+    map_column, table_column = st.columns([3, 2])
+    with map_column:
+        show_chart(cached_chart(maps.quartiers_map, dep, points, meetings, f"Quartiers de {DEPARTEMENTS[dep][0]}"))
+        st.caption(
+            "Chaque point est un quartier, placé sur sa commune ; sa forme et sa couleur disent s'il a eu sa "
+            "rencontre. Un losange noir est une rencontre organisée pour toute une commune ou une "
+            "intercommunalité, reliée aux quartiers qu'elle concernait."
+        )
+    with table_column:
+        html_table(
+            pd.DataFrame(
+                {
+                    "Quartier": points["qpv_nom"],
+                    "Communes": points["communes"],
+                    "Statut": points["statut_libelle"],
+                    "Rencontre": points["detail"],
+                }
+            ),
+            "Les quartiers et leurs rencontres (données de la carte)",
+            scroll=True,
+            badges={"Statut": dict(zip(points["statut_libelle"], points["statut"], strict=False))},
+        )
+    if not meetings.empty:
+        territoire = meetings.groupby(["rencontre", "libelle"], as_index=False)["qpv_code"].agg(
+            lambda codes: ", ".join(codes)
+        )
+        names = dict(zip(points["qpv_code"], points["qpv_nom"], strict=True))
+        html_table(
+            pd.DataFrame(
+                {
+                    "Rencontre": territoire["libelle"],
+                    "Quartiers concernés": [
+                        ", ".join(names.get(c, c) for c in codes.split(", ")) for codes in territoire["qpv_code"]
+                    ],
+                }
+            ),
+            "Rencontres pour toute une commune ou une intercommunalité",
+        )
+
+
+def _base_url() -> str:
+    """The configured public address (Q2030_BASE_URL); else the address the visitor used."""
+    if settings.base_url_configured():
+        return settings.base_url()
+    try:
+        url = str(st.context.url or "")
+    except Exception:  # AppTest has no request
+        url = ""
+    if "://" not in url:
+        return settings.base_url()
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.date, version: int) -> None:
@@ -202,7 +280,7 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
     else:
         shown = pd.DataFrame(
             {
-                "Date": frame["date"].map(fr_date),
+                "Date": [public.meeting_sentence(d, today).capitalize() for d in frame["date"]],
                 "Horaires": [_hours(a, b) for a, b in zip(frame["heure_debut"], frame["heure_fin"], strict=True)],
                 "Pour": frame["pour"],
                 "Lieu": [
@@ -213,59 +291,92 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
             }
         )
         html_table(shown, "Rencontres à venir")
+        st.markdown("**Ajouter une rencontre à mon agenda**")
+        for row in frame.itertuples():
+            st.download_button(
+                f"Ajouter à mon agenda : {fr_date(row.date)}, {escape_markdown(str(row.lieu or row.pour))}",
+                _meeting_ics(dep, int(row.id), today, version),
+                file_name=f"rencontre-quartiers-2030-{row.id}.ics",
+                mime="text/calendar",
+                key=f"pub_ics_{row.id}",
+                on_click="ignore",
+            )
         st.download_button(
-            "Ajouter ces rencontres à mon agenda (.ics)",
+            "Ajouter toutes ces rencontres à mon agenda (.ics)",
             _upcoming_ics(dep, qpv_code, today, version),
             file_name=f"rencontres-quartiers-2030-{qpv_code or dep}.ics",
             mime="text/calendar",
             key="pub_ics",
+            on_click="ignore",
         )
     st.subheader("S'abonner à l'agenda du département")
     st.write(
-        "Votre application d'agenda peut s'abonner à cette adresse : les rencontres du département s'y "
-        "ajoutent et s'y mettent à jour d'elles-mêmes."
+        "Votre application d'agenda (téléphone, messagerie) s'abonne à l'agenda du département : les "
+        "rencontres s'y ajoutent et s'y mettent à jour d'elles-mêmes."
     )
-    url = html.escape(_absolute(feeds.url_path(dep)))
-    # A link, wrapped on narrow screens (a <pre> would scroll without keyboard access).
-    st.html(f'<p class="q2030-feed"><a href="{url}" style="word-break:break-all">{url}</a></p>')
+    webcal, https = public.agenda_addresses(_base_url(), dep)
+    st.html(
+        f'<p class="q2030-feed"><a class="q2030-lien" href="{html.escape(webcal)}">S\'abonner à l\'agenda '
+        f"de {html.escape(DEPARTEMENTS[dep][0])}</a></p>"
+    )
+    st.markdown("Ou copiez cette adresse dans votre application d'agenda (« Ajouter un agenda par adresse ») :")
+    st.code(https, language=None, wrap_lines=True)
 
 
-def _absolute(path: str) -> str:
-    """The feed's full address, from the address the visitor used to reach the app."""
-    try:
-        base = str(st.context.url or "")
-    except Exception:  # AppTest has no request
-        base = ""
-    if "://" not in base:
-        return "/" + path
-    scheme, rest = base.split("://", 1)
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/{path}"
+def table_html(
+    frame: pd.DataFrame, caption: str, badges: dict[str, dict[str, str]] | None = None, *, scroll: bool = False
+) -> str:
+    """An accessible table: caption, column headers, every cell escaped (user text). On a phone
+    (under 600 px) each row becomes a card, each cell preceded by its column's name (data-label);
+    explicit roles keep the table's semantics once CSS changes its display. `scroll`: a long
+    table scrolls inside its (keyboard-focusable) region instead of lengthening the page.
 
+    `badges`: column -> {cell text -> status code}; those cells are drawn as DSFR badges."""
+    badges = badges or {}
+    head = "".join(f'<th scope="col" role="columnheader">{html.escape(str(c))}</th>' for c in frame.columns)
 
-def table_html(frame: pd.DataFrame, caption: str) -> str:
-    """An accessible table: caption, column headers, every cell escaped (user text)."""
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    def cell(column: str, value: object) -> str:
+        text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        level = BADGE_LEVELS.get(badges.get(column, {}).get(text, ""), "")
+        inner = badge_html(text, level) if level else html.escape(text)
+        return f'<td role="cell" data-label="{html.escape(column)}">{inner}</td>'
+
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+        '<tr role="row">' + "".join(cell(column, v) for column, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False)
     )
     return (
-        f'<div class="q2030-table" role="region" tabindex="0" aria-label="{html.escape(caption)}" '
-        'style="overflow-x:auto;max-width:100%">'
-        f'<table style="border-collapse:collapse;width:100%"><caption style="text-align:left;font-weight:600">'
-        f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        f'<div class="q2030-table{" q2030-table-defile" if scroll else ""}" role="region" tabindex="0" '
+        f'aria-label="{html.escape(caption)}">'
+        f'<table role="table"><caption>{html.escape(caption)}</caption>'
+        f'<thead><tr role="row">{head}</tr></thead><tbody>{body}</tbody></table></div>'
     )
 
 
-def html_table(frame: pd.DataFrame, caption: str) -> None:
-    st.html(table_html(frame, caption) + _TABLE_STYLE)
+def html_table(
+    frame: pd.DataFrame, caption: str, badges: dict[str, dict[str, str]] | None = None, *, scroll: bool = False
+) -> None:
+    st.html(table_html(frame, caption, badges, scroll=scroll) + _TABLE_STYLE)
 
 
-_TABLE_STYLE = (
-    "<style>.q2030-table th,.q2030-table td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;"
-    "vertical-align:top}.q2030-table:focus{outline:2px solid #000091}</style>"
-)
+_TABLE_STYLE = """<style>
+.q2030-table{overflow-x:auto;max-width:100%;margin-bottom:1rem}
+.q2030-table table{border-collapse:collapse;width:100%}
+.q2030-table caption{text-align:left;font-weight:700;padding-bottom:.25rem}
+.q2030-table th,.q2030-table td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.q2030-table th{background:#f6f6f6}
+.q2030-table:focus{outline:2px solid #000091}
+.q2030-table-defile{max-height:32rem;overflow-y:auto}
+.q2030-lien{color:#000091;font-weight:700;text-decoration:underline}
+@media (max-width:600px){
+.q2030-table table,.q2030-table tbody,.q2030-table tr,.q2030-table td{display:block;width:100%}
+.q2030-table caption{display:block;width:100%}
+.q2030-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+.q2030-table tr{border:1px solid #ddd;border-radius:.25rem;margin-bottom:.75rem;padding:.5rem .75rem}
+.q2030-table td{border:none;padding:.1rem 0}
+.q2030-table td::before{content:attr(data-label) " : ";font-weight:700}
+}
+</style>"""
 
 
 def _hours(start: dt.time | None, end: dt.time | None) -> str:
@@ -275,13 +386,13 @@ def _hours(start: dt.time | None, end: dt.time | None) -> str:
     return f"de {text} à {end:%H:%M}".replace(":", " h ") if end else f"à partir de {text}"
 
 
-def _held(frame: pd.DataFrame) -> None:
+def _held(frame: pd.DataFrame, today: dt.date) -> None:
     if frame.empty:
         st.info("Aucune rencontre tenue pour le moment.")
         return
     shown = pd.DataFrame(
         {
-            "Date": frame["date"].map(fr_date),
+            "Date": [public.meeting_sentence(d, today).capitalize() for d in frame["date"]],
             "Pour": frame["pour"],
             "Lieu": frame["lieu"],
             "Format": frame["format"],
@@ -289,7 +400,7 @@ def _held(frame: pd.DataFrame) -> None:
             "Comptes rendus publiés": frame["documents"].map(len),
         }
     )
-    html_table(shown, "Rencontres tenues")
+    html_table(shown, "Rencontres qui ont eu lieu")
     with_documents = frame[frame["documents"].map(len) > 0]
     st.subheader("Comptes rendus publiés")
     if with_documents.empty:
@@ -345,15 +456,12 @@ def _priorities(frame: pd.DataFrame, total: int) -> None:
 
 
 def _restitution(
-    day: dt.date | None, window: tuple[dt.date, dt.date], syntheses: list[tuple[int, int, str, str, int]]
+    day: dt.date | None,
+    window: tuple[dt.date, dt.date],
+    syntheses: list[tuple[int, int, str, str, int]],
+    today: dt.date,
 ) -> None:
-    if day is not None:
-        st.write(f"La restitution publique des propositions s'est tenue le {fr_date_long(day)}.")
-    else:
-        st.write(
-            f"La restitution publique est prévue entre le {fr_date_long(window[0])} et le "
-            f"{fr_date_long(window[1])} ; sa date et son lieu seront annoncés ici."
-        )
+    st.write(public.restitution_sentence(day, window, today))
     if not syntheses:
         return
     st.subheader("Synthèse départementale publiée")
