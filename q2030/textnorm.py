@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def normalize(text: str) -> str:
@@ -16,6 +17,7 @@ def normalize(text: str) -> str:
     return " ".join(stripped.replace("œ", "oe").replace("æ", "ae").split())
 
 
+@lru_cache(maxsize=4096)  # column titles: few, looked up for every row
 def fold_header(name: str) -> str:
     """A column title as a key: lower case, no accents, runs of anything else as "_" ("Code postal" -> code_postal)."""
     return re.sub(r"[^a-z0-9]+", "_", normalize(name.strip())).strip("_")

@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from q2030 import audit
 from q2030.access import Actor, require
@@ -24,6 +23,7 @@ from q2030.models import QuestionnaireCorrespondance, utcnow
 from q2030.nomenclature import AXES, THEMES
 from q2030.questionnaire.personnel import donnee_personnelle
 from q2030.textnorm import fold_header
+from q2030.versioning import compare_and_set
 
 IDENTITE: dict[str, str] = {
     "identifiant": "Identifiant de la réponse",
@@ -192,20 +192,14 @@ def enregistrer_correspondance(
         avant = None
     else:
         avant = row.contenu
-        attendue = row.version if version is None else version
-        result = session.execute(
-            update(QuestionnaireCorrespondance)
-            .where(col(QuestionnaireCorrespondance.id) == row.id, col(QuestionnaireCorrespondance.version) == attendue)
-            .values(contenu=data, version=attendue + 1, modifie_le=utcnow(), modifie_par=actor.email)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-            raise ConflitDeVersion(
-                f"La correspondance de la source « {source} » a été modifiée par quelqu'un d'autre depuis son "
-                "ouverture : rechargez la page pour partir de la version enregistrée."
-            )
+        nouvelle = compare_and_set(
+            session, QuestionnaireCorrespondance, row_id=row.id or 0,
+            version=row.version if version is None else version, entite="correspondance_questionnaire",
+            conflit=f"La correspondance de la source « {source} » a été modifiée depuis l'ouverture de la page : "
+            "rechargez-la pour partir de la version enregistrée.",
+            values={"contenu": data, "modifie_le": utcnow(), "modifie_par": actor.email},
+        )  # fmt: skip
         session.expire(row)
-        nouvelle = attendue + 1
     audit.record(
         session, actor=actor, action="modification" if avant else "creation",
         entite="correspondance_questionnaire", entite_id=row.id or "", avant=avant, apres={"source": source} | data,

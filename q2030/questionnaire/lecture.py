@@ -70,10 +70,18 @@ def ouvrir(content: bytes, filename: str, forme: Format | None = None) -> Fichie
     titres = dict(zip(table.header, table.titles or table.header, strict=False))
     fichier = Fichier(list(table.header), titres, iter(()), renommees=table.renamed)
 
+    bas = {m for m in forme.marqueurs if m.isascii()}
+
+    def absent(value: str) -> bool:
+        if len(value) > 20 or value[0].isdigit():
+            return False
+        low = value.lower()
+        return low in bas or (not low.isascii() and normalize(low) in forme.marqueurs)
+
     def cleaned() -> Iterator[tuple[int, dict[str, str]]]:
         for index, row in enumerate(table.rows, start=2):
             for key, value in row.items():
-                if value and (len(value) <= 20 and normalize(value) in forme.marqueurs):
+                if value and absent(value):
                     row[key] = ""
                     fichier.marques_absentes[key] += 1
             yield index, row

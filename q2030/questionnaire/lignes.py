@@ -113,7 +113,7 @@ def _themes(
         for part in SEPARATEURS.split(raw) if raw else []:
             if not part:
                 continue
-            theme = answers.get(normalize(part))
+            theme = answers.get(_normalise(part))
             if theme is None:
                 theme = code_from_label(THEMES, part)  # an answer that is a theme's own name
             if theme is None:
@@ -124,6 +124,11 @@ def _themes(
             elif theme and (question.axe, theme) not in themes:
                 themes.append((question.axe, theme))
     return themes
+
+
+@lru_cache(maxsize=8192)
+def _normalise(answer: str) -> str:
+    return normalize(answer)  # closed answers repeat: folded once
 
 
 @lru_cache(maxsize=8192)

@@ -104,6 +104,8 @@ def nature_personnelle(valeur: str) -> str | None:
     text = valeur.strip()
     if not text or len(text) > 120:
         return None
+    if " " not in text and "@" not in text and "＠" not in text and sum(c.isdigit() for c in text) < 8:
+        return None  # an id, a code, one word: neither an e-mail, a phone, a name nor an address
     if _INDICE_COURRIEL.search(text) and (m := COURRIEL.search(text)) and len(m.group(0)) >= len(text) - 2:
         return "courriel"
     if _CHIFFRES.search(text) and _telephones(text) and sum(e - s for s, e in _telephones(text)) >= len(text) - 4:
