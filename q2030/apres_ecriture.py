@@ -44,12 +44,12 @@ class Ecritures:
     rencontres: set[int] = field(default_factory=set)
 
 
-def noter(session: Session, *, entite: str, entite_id: str | int = "") -> None:
+def noter(session: Session, *, entite: str, entite_id: str | int | None = "") -> None:
     """Record that this transaction wrote `entite` (`audit.record` calls it for every write)."""
     ecrites: Ecritures = session.info.setdefault(_CLE, Ecritures())
     ecrites.entites.add(entite)
     if entite == "rencontre" and str(entite_id).isdigit():
-        ecrites.rencontres.add(int(entite_id))
+        ecrites.rencontres.add(int(str(entite_id)))
 
 
 def terminer(session: OrmSession) -> None:

@@ -42,7 +42,7 @@ def record(
     actor: Actor,
     action: str,
     entite: str,
-    entite_id: str | int = "",
+    entite_id: str | int | None = "",
     avant: dict[str, Any] | None = None,
     apres: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -50,7 +50,7 @@ def record(
         acteur=actor.email,
         action=action,
         entite=entite,
-        entite_id=str(entite_id),
+        entite_id="" if entite_id is None else str(entite_id),
         avant=avant,
         apres=apres,
     )

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from q2030 import audit
 from q2030.access import Actor, can_write_rencontres, require
-from q2030.db import PROJECT_ROOT
+from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
 from q2030.rencontres import find_rencontre, require_read
@@ -175,7 +175,7 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
         actor=actor,
         action="depot_document",
         entite="document",
-        entite_id=document.id,  # type: ignore[arg-type]
+        entite_id=document.id,
         apres=audit.snapshot(document),
     )
     session.flush()
@@ -295,7 +295,7 @@ def _switch_publication(session: Session, *, actor: Actor, document: _Stored, pu
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
     require_read(session, actor, find_rencontre(session, rencontre_id).departement_code)
     rows = session.exec(
-        select(
+        select_columns(
             Document.id,
             Document.nom_fichier,
             Document.type_mime,
@@ -304,7 +304,7 @@ def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.D
             Document.publie_le,
         )
         .where(Document.rencontre_id == rencontre_id)
-        .order_by(Document.id)
+        .order_by(col(Document.id))
     ).all()
     return pd.DataFrame(
         [tuple(r) for r in rows], columns=["id", "nom_fichier", "type_mime", "taille", "depose_le", "publie_le"]

@@ -208,7 +208,7 @@ def create_engagement(session: Session, *, actor: Actor, departement_code: str, 
         actor=actor,
         action="creation_engagement",
         entite="engagement",
-        entite_id=engagement.id,  # type: ignore[arg-type]
+        entite_id=engagement.id,
         apres=_snapshot(session, engagement),
     )
     session.flush()

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from q2030 import audit
 from q2030.access import Actor, require
+from q2030.db import select_columns
 from q2030.errors import ValidationError
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
 from q2030.referentiel import DEPARTEMENTS
@@ -459,7 +460,7 @@ def import_qpv(
     existing: dict[str, tuple[str, str, str, str]] = {
         code: (nom, geo, dep, label)
         for code, nom, geo, dep, label in session.exec(
-            select(Qpv.code, Qpv.nom, Qpv.geographie, Qpv.departement_code, Qpv.communes_label)
+            select_columns(Qpv.code, Qpv.nom, Qpv.geographie, Qpv.departement_code, Qpv.communes_label)
         )
         if code in codes
     }
@@ -513,9 +514,9 @@ def import_qpv(
     for chunk in _chunks(changed_qpv):
         session.execute(update(Qpv), chunk)
     stale = [row.code for row in relink if row.code in existing]
-    for chunk in _chunks(stale):
-        session.execute(delete(QpvCommune).where(QpvCommune.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
-        session.execute(delete(QpvEpci).where(QpvEpci.qpv_code.in_(chunk)))  # type: ignore[attr-defined]
+    for stale_codes in _chunks(stale):
+        session.execute(delete(QpvCommune).where(col(QpvCommune.qpv_code).in_(stale_codes)))
+        session.execute(delete(QpvEpci).where(col(QpvEpci.qpv_code).in_(stale_codes)))
     commune_links = ({"qpv_code": r.code, "insee": c, "nom": n} for r in relink for c, n in r.communes)
     epci_links = ({"qpv_code": r.code, "epci_siren": s} for r in relink for s, _ in r.epci)
     for chunk in _chunks(commune_links):

@@ -399,7 +399,7 @@ def create_rencontre(
         actor=actor,
         action="creation",
         entite="rencontre",
-        entite_id=rencontre.id,  # type: ignore[arg-type]
+        entite_id=rencontre.id,
         apres=_snapshot(rencontre, qpv_codes),
     )
     session.flush()

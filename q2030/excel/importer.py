@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor, can_write_rencontres, require
 from q2030.bootstrap import active_campaign
+from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
 from q2030.excel.columns import (
     CONTRIBUTION_COLUMNS,
@@ -216,7 +217,7 @@ def import_workbook(
                     report.unchanged += 1
                 else:
                     rencontre = service.update_rencontre(
-                        session, actor=actor, rencontre_id=rencontre.id, version=version, data=data,
+                        session, actor=actor, rencontre_id=rencontre.id or 0, version=version, data=data,
                         allow_duplicate=item.doublon_confirme,
                     )  # fmt: skip
                     report.updated += 1
@@ -287,7 +288,9 @@ def _by_reference(
     }
 
 
-def _existing(session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]):
+def _existing(
+    session: Session, campaign_id: int | None, departement_code: str, ids: list[int | None]
+) -> dict[int | None, Rencontre]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
@@ -331,9 +334,9 @@ def _contributions_differ(session: Session, rencontre_id: int, wanted: list[dict
     """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
     fields = ("axe", "theme", "texte", "rang", "public")
     stored = session.exec(
-        select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public).where(
-            Contribution.rencontre_id == rencontre_id
-        )
+        select_columns(
+            Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public
+        ).where(Contribution.rencontre_id == rencontre_id)
     ).all()
     return sorted(map(repr, map(tuple, stored))) != sorted(repr(tuple(row[f] for f in fields)) for row in wanted)
 

@@ -127,15 +127,21 @@ class NationalJob:
         return self.data is None and not self.error
 
 
+@dataclass
+class _NationalJobs:
+    job: NationalJob | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 @st.cache_resource
-def _national_jobs() -> dict[str, Any]:
-    """One job per server process, shared by every session: {"job": NationalJob | None, "lock": Lock}."""
-    return {"job": None, "lock": threading.Lock()}
+def _national_jobs() -> _NationalJobs:
+    """One job per server process, shared by every session."""
+    return _NationalJobs()
 
 
 def national_job() -> NationalJob | None:
     """The last national workbook job (any data version)."""
-    return _national_jobs()["job"]
+    return _national_jobs().job
 
 
 def start_national_workbook(actor: Actor) -> NationalJob:
@@ -143,12 +149,12 @@ def start_national_workbook(actor: Actor) -> NationalJob:
     require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
     version = data_version()
     jobs = _national_jobs()
-    with jobs["lock"]:
-        job: NationalJob | None = jobs["job"]
+    with jobs.lock:
+        job = jobs.job
         if job is not None and job.version == version and not job.error:
             return job
         job = NationalJob(version=version)
-        jobs["job"] = job
+        jobs.job = job
     threading.Thread(target=_build_national, args=(job, engine()), daemon=True, name="export-national").start()
     return job
 
@@ -224,6 +230,10 @@ def _national_progress() -> None:
 def run_import(actor: Actor, content: bytes) -> ImportReport:
     """Import in one transaction; the report carries the errors when the file is refused."""
     bar = st.progress(0.0, text="Lecture du fichier…")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, fraction), text=message)
+
     try:
         with session_scope(engine()) as session:
             report = import_workbook(
@@ -231,7 +241,7 @@ def run_import(actor: Actor, content: bytes) -> ImportReport:
                 actor=actor,
                 departement_code=actor.departement_code or "",
                 content=content,
-                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+                progress=progress,
             )
     except ImportRefuse as refused:  # session_scope rolled back: nothing was written
         bar.empty()

@@ -85,7 +85,7 @@ def _select(container: Any, label: str, name: str, options: dict[str, str], none
 
 def current() -> Filtres:
     """The shared filters as stored (without drawing anything)."""
-    values = {name: st.session_state.get(store_key(name)) for name in NAMES}
+    values: dict[str, Any] = {name: st.session_state.get(store_key(name)) for name in NAMES}
     return Filtres(**values)
 
 

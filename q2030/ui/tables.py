@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -60,7 +61,7 @@ def show_table(
     *,
     key: str,
     empty: str,
-    **dataframe_args: object,
+    **dataframe_args: Any,  # st.dataframe's own keywords (a boundary: Streamlit's overloads)
 ) -> object | None:
     """st.dataframe, or `empty` (a French sentence) in an info box when there is no row."""
     data = frame.data if isinstance(frame, Styler) else frame
@@ -69,7 +70,8 @@ def show_table(
         return None
     dataframe_args.setdefault("hide_index", True)
     dataframe_args.setdefault("width", "stretch")
-    return st.dataframe(frame, key=key, **dataframe_args)
+    shown: object = st.dataframe(frame, key=key, **dataframe_args)
+    return shown
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
