@@ -14,20 +14,23 @@ from q2030.db import session_scope, upgrade
 from q2030.models import Campaign, Departement, Region
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 
-QUARTIERS_2030 = {
-    "nom": "Quartiers 2030",
-    # The 2023 consultation ran on the 2015 geography; the file published today is the
-    # 2024 one. The administrator sets it per campaign; coverage counts only its QPV.
-    "geographie": "2024",
-    "lancement": dt.date(2023, 5, 15),
-    "rencontres_echeance": dt.date(2023, 7, 31),
-    "synthese_participants_delai_mois": 1,
-    "synthese_departementale_echeance": dt.date(2023, 9, 1),
-    "restitution_debut": dt.date(2023, 9, 23),
-    "restitution_fin": dt.date(2023, 12, 21),
-    "questionnaire_ouverture": dt.date(2023, 9, 19),
-    "questionnaire_fermeture": dt.date(2023, 10, 31),
-}
+
+def quartiers_2030() -> Campaign:
+    """The campaign created on an empty database."""
+    return Campaign(
+        nom="Quartiers 2030",
+        # The 2023 consultation ran on the 2015 geography; the file published today is the
+        # 2024 one. The administrator sets it per campaign; coverage counts only its QPV.
+        geographie="2024",
+        lancement=dt.date(2023, 5, 15),
+        rencontres_echeance=dt.date(2023, 7, 31),
+        synthese_participants_delai_mois=1,
+        synthese_departementale_echeance=dt.date(2023, 9, 1),
+        restitution_debut=dt.date(2023, 9, 23),
+        restitution_fin=dt.date(2023, 12, 21),
+        questionnaire_ouverture=dt.date(2023, 9, 19),
+        questionnaire_fermeture=dt.date(2023, 10, 31),
+    )
 
 
 def prepare_database(engine: Engine) -> None:
@@ -57,7 +60,7 @@ def ensure_reference_geography(session: Session) -> None:
 def ensure_campaign(session: Session) -> Campaign:
     campaign = session.exec(select(Campaign).where(Campaign.active)).first()
     if campaign is None:
-        campaign = Campaign(**QUARTIERS_2030)
+        campaign = quartiers_2030()
         session.add(campaign)
         session.flush()
     return campaign

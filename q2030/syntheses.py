@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func
@@ -161,7 +162,7 @@ def enregistrer_etape(
     row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
     _check_version(session, row, version)
     column, previous, previous_label = ETAPES[etape]
-    dates = {name: getattr(row, name) if row else None for name in ORDRE}
+    dates: dict[str, dt.date | None] = {name: getattr(row, name) if row else None for name in ORDRE}
     errors: list[str] = []
     if date is None:
         errors.append("La date est obligatoire.")
@@ -173,7 +174,7 @@ def enregistrer_etape(
         if previous is not None and dates[previous] is None:
             errors.append(f"Enregistrez d'abord {previous_label}.")
         dates[column] = date
-        known = [dates[name] for name in ORDRE if dates[name] is not None]
+        known = [known_date for name in ORDRE if (known_date := dates[name]) is not None]
         if any(earlier > later for earlier, later in itertools.pairwise(known)):
             errors.append("Les dates des étapes doivent se suivre : préfecture de région, commission, restitution.")
     document = _document_for_step(session, campaign.id, departement_code, etape, document_id, row)  # type: ignore[arg-type]
@@ -574,7 +575,7 @@ def enregistrer_textes(
     conflict = "Le texte de la synthèse a été modifié entre-temps : rechargez la page avant d'enregistrer."
     row = _texte_row(session, campaign.id, departement_code)  # type: ignore[arg-type]
     before = audit.snapshot(row)
-    values = {"enseignements": enseignements, "vigilance": vigilance, "motifs": cleaned}
+    values: dict[str, Any] = {"enseignements": enseignements, "vigilance": vigilance, "motifs": cleaned}
     if row is None:
         check_version(session, None, version, entite="synthese_texte", conflit=conflict)
         row = SyntheseTexte(campaign_id=campaign.id, departement_code=departement_code, version=1,  # type: ignore[arg-type]
