@@ -3,7 +3,7 @@ rencontre, the synthesis to its participants. Both are editable DOCX or ODT file
 
 Every figure comes from the services the pages and the Excel synthèse use:
 - quartiers: `coverage.coverage_counts` and `coverage.qpv_status` (same date `au`);
-- participants: `excel.exports.participant_sums` (the Excel cover's sums), for the
+- participants: `participation.participant_sums` (the Excel cover's sums too), for the
   département and for France;
 - themes: `priorities.classement` (groupe "axe", raw counts: the Excel "Priorités" sheet)
   and `priorities.comparaison` per axis (the index against France of the Priorités page);
@@ -116,7 +116,7 @@ def donnees_synthese(
     session: Session, *, actor: Actor, departement_code: str, au: dt.date | None = None
 ) -> DonneesSynthese:
     from q2030 import coverage
-    from q2030.excel.exports import participant_sums
+    from q2030.participation import participant_sums
     from q2030.priorities import Filtres, classement, comparaison, contributions
     from q2030.syntheses import textes_synthese
 

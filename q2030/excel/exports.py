@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pandas as pd
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030 import clock, coverage
@@ -25,19 +24,11 @@ from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
-from q2030.models import Departement, Region, Rencontre
-from q2030.nomenclature import StatutRencontre
+from q2030.models import Departement, Region
+from q2030.participation import BREAKDOWN, participant_sums
 from q2030.priorities import Filtres, classement
 
 Progress = Callable[[float, str], None]
-BREAKDOWN = {
-    "participants": "Participants",
-    "femmes": "dont femmes",
-    "jeunes": "dont jeunes",
-    "habitants_qpv": "dont habitants des QPV",
-    "professionnels": "dont professionnels",
-    "elus": "dont élus",
-}
 COVERAGE_EXPORT = [
     Col("Région", 22), Col("Département", 8), Col("Code QPV", 12), Col("Quartier", 36), Col("Communes", 30),
     Col("Statut au", 12, "date"), Col("Statut", 24), Col("Couverture", 12), Col("Première rencontre tenue", 14, "date"),
@@ -160,19 +151,6 @@ def _export(
     book.save(out)
     notify(1.0, "Export terminé.")
     return ExportSummary(sheets=sheets, au=au)
-
-
-def participant_sums(
-    session: Session, *, campaign_id: int, au: dt.date, departements: list[str] | None
-) -> dict[str, int]:
-    """Attendance of the rencontres held at `au` (statut "tenue", dated <= au), summed in SQL."""
-    query = select(*(func.coalesce(func.sum(getattr(Rencontre, k)), 0) for k in BREAKDOWN)).where(
-        Rencontre.campaign_id == campaign_id, Rencontre.statut == StatutRencontre.TENUE, Rencontre.date <= au
-    )
-    if departements is not None:
-        query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
-    values = session.exec(query).one()
-    return {key: int(value) for key, value in zip(BREAKDOWN, values, strict=True)}
 
 
 def _cover_lines(campaign, au, total, counts: pd.DataFrame, sums, chain: pd.DataFrame, dep) -> list[tuple[Any, Any]]:
