@@ -4,6 +4,7 @@ and its SQL floor), the actors and the département it reads as."""
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Measure:
     rows: int | None = None
     peak_mib: float | None = None
     note: str = ""
+    same_as_reference: bool | None = None  # the app's figures equal DuckDB's (checked in the run)
 
     @property
     def ratio(self) -> float | None:
@@ -52,6 +54,8 @@ class Operation:
     command: list[str] | None = None
     runs: int | None = None  # fewer runs for operations that take seconds
     scales: tuple[str, ...] | None = None  # volumes where it is measured (None: all)
+    # Compares the app's result with the reference engine's rows (same figures?).
+    compare: Callable[[Any, list[tuple[Any, ...]]], bool] | None = None
 
 
 def median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -68,3 +72,26 @@ def rows_of(result: Any) -> int | None:
         return len(result)
     except TypeError:
         return None
+
+
+class BaseVide(SystemExit):
+    """Nothing to measure: the benchmark stops with a French message instead of timing nothing."""
+
+
+def refuser_base_vide(engine: Any) -> None:
+    """Stop (a French message, exit status 2) when the database holds no held rencontre with contributions."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        count = connection.execute(
+            text(
+                "SELECT count(*) FROM contribution c JOIN rencontre r ON r.id = c.rencontre_id WHERE r.statut = 'tenue'"
+            )
+        ).scalar_one()
+    if not count:
+        print(
+            "La base ne contient aucune contribution de rencontre tenue : rien à mesurer. Remplissez-la d'abord, "
+            "par exemple : python -m q2030 demo --scale national (Q2030_DATABASE_URL désigne la base).",
+            file=sys.stderr,
+        )
+        raise BaseVide(2)

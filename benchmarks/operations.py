@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from benchmarks.measures import DEPARTEMENT, NATIONAL, REFERENT, Operation
@@ -130,8 +131,69 @@ CONTRIBUTIONS_FLOOR = (
 SEARCH_FLOOR = "SELECT c.theme, count(*)" + _HELD + " AND c.texte_norm LIKE '%securite%' GROUP BY c.theme"
 
 
+JUILLET = (dt.date(2023, 7, 1), dt.date(2023, 7, 31))  # the demo's busiest month
+DIX_JOURS = (dt.date(2023, 7, 10), dt.date(2023, 7, 19))  # a period that cuts months
+
+
 def _params(session: Any) -> dict[str, Any]:
-    return {"campaign": active_campaign(session).id, "region": "11", "dep": DEPARTEMENT, "public": "jeunes"}
+    return {
+        "campaign": active_campaign(session).id, "region": "11", "dep": DEPARTEMENT, "public": "jeunes",
+        "format": "atelier", "debut": JUILLET[0], "fin": JUILLET[1], "debut10": DIX_JOURS[0], "fin10": DIX_JOURS[1],
+        "qpv": _busiest_qpv(session),
+    }  # fmt: skip
+
+
+def _busiest_qpv(session: Any) -> str:
+    """The quartier with the most held rencontres (a quartier filter that selects something)."""
+    row = session.connection().execute(text(
+        "SELECT rq.qpv_code FROM rencontreqpv rq JOIN rencontre r ON r.id = rq.rencontre_id WHERE r.statut = 'tenue' "
+        "GROUP BY rq.qpv_code ORDER BY count(*) DESC, rq.qpv_code LIMIT 1"
+    )).first()  # fmt: skip
+    return str(row[0]) if row else ""
+
+
+def same_ranking(ranking: Any, rows: list[tuple[Any, ...]]) -> bool:
+    """A ranking of all axes equals the reference rows (theme, contributions, meetings, 1/rang sum, weight, deps)."""
+    app = {
+        str(r.theme): (int(r.contributions), int(r.rencontres), round(float(r.score_rang), 6), int(r.departements))
+        for r in ranking.itertuples()
+    }
+    ref = {str(t): (int(n), int(m), round(float(sr), 6), int(deps)) for t, n, m, sr, _w, deps in rows}
+    return app == ref
+
+
+def _filtered(name: str, filtres: p.Filtres, extra: str, national: Actor) -> Operation:
+    return Operation(
+        f"Priorités : classement tous axes, {name} (France)",
+        lambda s: p.classement(s, actor=national, filtres=filtres, groupe="aucun"),
+        RANKING_FLOOR.format(extra=extra),
+        _params,
+        reference=True,
+        compare=same_ranking,
+    )
+
+
+def filtered_operations(national: Actor) -> list[Operation]:
+    """Every filter of the Priorités page beside the unfiltered ranking, each against DuckDB."""
+    quartier = "AND EXISTS (SELECT 1 FROM rencontreqpv q WHERE q.rencontre_id = r.id AND q.qpv_code = :qpv)"
+    ops = [
+        _filtered("public « jeunes »", p.Filtres(public="jeunes"), "AND c.public = :public", national),
+        _filtered("format « atelier »", p.Filtres(format="atelier"), "AND r.format = :format", national),
+        _filtered("juillet 2023", p.Filtres(debut=JUILLET[0], fin=JUILLET[1]),
+                  "AND r.date BETWEEN :debut AND :fin", national),
+        _filtered("du 10 au 19/07/2023", p.Filtres(debut=DIX_JOURS[0], fin=DIX_JOURS[1]),
+                  "AND r.date BETWEEN :debut10 AND :fin10", national),
+        _filtered("« atelier » en juillet 2023, public « jeunes »",
+                  p.Filtres(format="atelier", debut=JUILLET[0], fin=JUILLET[1], public="jeunes"),
+                  "AND r.format = :format AND r.date BETWEEN :debut AND :fin AND c.public = :public", national),
+        _filtered("recherche « securite »", p.Filtres(recherche="securite"),
+                  "AND c.texte_norm LIKE '%securite%'", national),
+    ]  # fmt: skip
+    quartier_op = _filtered("le quartier le plus rencontré", p.Filtres(), quartier, national)
+    quartier_op.app = lambda s: p.classement(
+        s, actor=national, filtres=p.Filtres(qpv=_busiest_qpv(s), departement=None), groupe="aucun"
+    )
+    return [*ops, quartier_op]
 
 
 def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
@@ -172,13 +234,7 @@ def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
             _params,
             reference=True,
         ),
-        Operation(
-            "Priorités : classement tous axes, public « jeunes » (France, lignes brutes)",
-            lambda s: p.classement(s, actor=national, filtres=p.Filtres(public="jeunes"), groupe="aucun"),
-            RANKING_FLOOR.format(extra="AND c.public = :public"),
-            _params,
-            reference=True,
-        ),
+        *filtered_operations(national),
         Operation(
             "Priorités : contributions (500 premières, France)",
             lambda s: p.contributions(s, actor=national, filtres=everything),

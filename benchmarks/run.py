@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from benchmarks import reference
-from benchmarks.measures import Measure, median_time, rows_of
+from benchmarks.measures import Measure, median_time, refuser_base_vide, rows_of
 from benchmarks.operations import operations
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
@@ -96,6 +96,7 @@ def populate(engine: Engine, scale: str, qpv_file: Path | None, log: Callable[[s
 def measure_operations(
     engine: Engine, database: str, scale: str, runs: int, log: Callable[[str], None], only: str | None = None
 ) -> list[Measure]:
+    refuser_base_vide(engine)
     results = []
     started = time.perf_counter()
     reference_db = reference.load(engine)
@@ -120,15 +121,19 @@ def measure_operations(
                 if op.reference:
                     sql = reference.duckdb_sql(op.floor_sql)
                     reference.run(reference_db, sql, params)  # warm, as for the app
-                    measure.reference_s, _ = median_time(
+                    measure.reference_s, reference_rows = median_time(
                         lambda sql=sql, p=params: reference.run(reference_db, sql, p), runs
                     )
+                    if op.compare is not None:
+                        measure.same_as_reference = op.compare(result, reference_rows)
             if op.command:
                 measure.peak_mib = _child_peak_mib(op.command, engine)
         results.append(measure)
         ratio = f"  ratio {measure.ratio:.2f}" if measure.ratio else ""
         if measure.ratio_reference:
             ratio += f"  app / DuckDB {measure.ratio_reference:.2f}"
+        if measure.same_as_reference is not None:
+            ratio += "  mêmes chiffres que DuckDB" if measure.same_as_reference else "  CHIFFRES DIFFÉRENTS DE DUCKDB"
         log(f"  {op.name:<60} {app_s * 1000:9.1f} ms{ratio}")
     reference_db.close()
     return results
@@ -201,6 +206,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         ratio = f"{m['ratio']:.2f}" if m["ratio"] else "—"
         ref = f"{m['reference_s'] * 1000:.1f}" if m.get("reference_s") else "—"
         ratio_ref = f"{m['ratio_reference']:.2f}" if m.get("ratio_reference") else "—"
+        if m.get("same_as_reference") is not None:
+            ratio_ref += " (mêmes chiffres)" if m["same_as_reference"] else " (CHIFFRES DIFFÉRENTS)"
         peak = f"{m['peak_mib']:.0f}" if m["peak_mib"] else "—"
         note = f" ({m['note']})" if m["note"] else ""
         app = f"{m['app_s'] * 1000:.1f}"

@@ -8,14 +8,22 @@ weighting) are sums over held meetings. Three tables keep those sums up to date:
   (contributions / the meeting's contributions in the axis);
 - `cube_theme`: campaign × axis × département × theme, the sums of `cube_rencontre`
   (contributions, meetings citing the theme, score, weight per meeting);
-- `cube_groupe`: campaign × axis × département, the held meetings with contributions.
+- `cube_groupe`: campaign × axis × département, the held meetings with contributions;
+- `cube_filtre`: campaign × public ("*" = all) × (dimension, value) × axis × département ×
+  theme, where the dimension is "tout" (value "*"), "format" (the meeting's format) or "mois"
+  ("2023-07"): the same sums per public, per format and per month, and theme "*" rows counting
+  a cell's meetings. Every Priorités filter but the text search reads it or `cube_rencontre`
+  (per meeting, joined to the small meeting table): see `q2030.priorities.cube_filtres`.
+
+`cube_rencontre` holds a row per meeting × public ("*" = all) × axis × theme, with the
+meeting's format and month copied (the meeting's rows are rewritten whenever it is saved).
 
 Every write of a rencontre or its contributions is audited as a write of the rencontre;
 the transaction's after-write step (`q2030.apres_ecriture`) then calls `actualiser` on the
 rencontres written, before the commit: the meeting's old rows are subtracted and its new
 rows added, so a saved contribution shows at once (the Excel import: once for the file). `reconstruire`
 recomputes everything from the raw rows (`python -m q2030 rebuild-agregats`, the demo
-loader, the migration that created the tables); both compute a meeting's rows with the
+loader, the migrations that created the tables); both compute a meeting's rows with the
 same query (`_lignes_rencontres`).
 
 On PostgreSQL the cube rows are updated in key order (no deadlock between two writers);
@@ -29,75 +37,107 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Float, Select, case, cast, delete, func, insert, literal, select
-from sqlmodel import Session
+from sqlalchemy import Float, Select, String, case, cast, delete, func, insert, literal, select, union_all
+from sqlmodel import Session, col
 
-from q2030.models import Contribution, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
+from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
 from q2030.nomenclature import StatutRencontre
 
 TOUS_AXES = "*"
+TOUS_PUBLICS = "*"
+TOUS_THEMES = "*"  # cube_filtre rows holding a cell's meeting count (group totals)
 CHUNK = 500  # rencontre ids per IN (...) list
 
 _RENCONTRE_COLUMNS = [
-    "rencontre_id", "axe", "theme", "campaign_id", "departement_code", "contributions", "score_rang", "poids",
+    "rencontre_id", "public", "axe", "theme", "campaign_id", "departement_code", "format", "mois",
+    "contributions", "score_rang", "poids",
 ]  # fmt: skip
+_FILTRE_KEYS = ["campaign_id", "public", "dimension", "valeur", "axe", "departement_code", "theme"]
+_SUMS = ["contributions", "rencontres", "score_rang", "poids_rencontre"]
 
 
-def _lignes_rencontres(ids: list[int] | None = None) -> Select:
+def _lignes_rencontres(ids: list[int] | None = None) -> Select[Any]:
     """Rows of `cube_rencontre` computed from the raw rows (all held meetings, or `ids`)."""
-    reciprocal = case((Contribution.rang > 0, 1.0 / cast(Contribution.rang, Float)), else_=0.0)  # type: ignore[operator]
+    reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     n = func.count()
+    month = func.substr(cast(col(Rencontre.date), String), 1, 7)
 
-    def part(per_axis: bool) -> Select:
-        partition = [Contribution.rencontre_id, *([Contribution.axe] if per_axis else [])]
+    def part(per_public: bool, per_axis: bool) -> Select[Any]:
+        partition: list[Any] = [col(Contribution.rencontre_id)]
+        partition += [col(Contribution.public)] if per_public else []
+        partition += [col(Contribution.axe)] if per_axis else []
         query = (
             select(
-                Contribution.rencontre_id,
-                (Contribution.axe if per_axis else literal(TOUS_AXES)).label("axe"),
-                Contribution.theme,
+                col(Contribution.rencontre_id),
+                (col(Contribution.public) if per_public else literal(TOUS_PUBLICS)).label("public"),
+                (col(Contribution.axe) if per_axis else literal(TOUS_AXES)).label("axe"),
+                col(Contribution.theme),
                 func.min(Rencontre.campaign_id).label("campaign_id"),
                 func.min(Rencontre.departement_code).label("departement_code"),
+                func.min(Rencontre.format).label("format"),
+                func.min(month).label("mois"),
                 n.label("contributions"),
                 cast(func.sum(reciprocal), Float).label("score_rang"),
                 (cast(n, Float) / cast(func.sum(n).over(partition_by=partition), Float)).label("poids"),
             )
             .select_from(Contribution)
-            .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
-            .where(Rencontre.statut == StatutRencontre.TENUE)
-            .group_by(*partition, Contribution.theme)
+            .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
+            .where(col(Rencontre.statut) == StatutRencontre.TENUE)
+            .group_by(*partition, col(Contribution.theme))
         )
         if ids is not None:
-            query = query.where(Contribution.rencontre_id.in_(ids))  # type: ignore[attr-defined]
+            query = query.where(col(Contribution.rencontre_id).in_(ids))
         return query
 
-    return part(True).union_all(part(False))  # type: ignore[return-value]
+    parts = [part(per_public, per_axis) for per_public in (False, True) for per_axis in (False, True)]
+    return union_all(*parts)  # type: ignore[return-value]  # a CompoundSelect runs like a Select
 
 
 def reconstruire(session: Session) -> dict[str, int]:
-    """Recompute the three tables from the raw rows; return their row counts."""
-    for table in (CubeRencontre, CubeTheme, CubeGroupe):
+    """Recompute the four tables from the raw rows; return their row counts."""
+    for table in (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre):
         session.exec(delete(table))
     session.exec(insert(CubeRencontre).from_select(_RENCONTRE_COLUMNS, _lignes_rencontres()))
     cr = CubeRencontre
-    keys = [cr.campaign_id, cr.axe, cr.departement_code]
+    everyone = col(cr.public) == TOUS_PUBLICS
+    keys = [col(cr.campaign_id), col(cr.axe), col(cr.departement_code)]
     sums = [func.sum(cr.contributions), func.count(), func.sum(cr.score_rang), func.sum(cr.poids)]
-    theme_columns = ["contributions", "rencontres", "score_rang", "poids_rencontre"]
     session.exec(
         insert(CubeTheme).from_select(
-            ["campaign_id", "axe", "departement_code", "theme", *theme_columns],
-            select(*keys, cr.theme, *sums).group_by(*keys, cr.theme),
+            ["campaign_id", "axe", "departement_code", "theme", *_SUMS],
+            select(*keys, col(cr.theme), *sums).where(everyone).group_by(*keys, col(cr.theme)),
         )
     )
     session.exec(
         insert(CubeGroupe).from_select(
             ["campaign_id", "axe", "departement_code", "rencontres"],
-            select(*keys, func.count(func.distinct(cr.rencontre_id))).group_by(*keys),
+            select(*keys, func.count(func.distinct(cr.rencontre_id))).where(everyone).group_by(*keys),
         )
     )
+    for dimension, value in (("tout", literal(TOUS_PUBLICS)), ("format", col(cr.format)), ("mois", col(cr.mois))):
+        cell = [col(cr.campaign_id), col(cr.public), value, col(cr.axe), col(cr.departement_code)]
+        grouped = [c for c in cell if dimension != "tout" or c is not value]  # never GROUP BY a parameter
+        session.exec(
+            insert(CubeFiltre).from_select(
+                [*_FILTRE_KEYS, *_SUMS],
+                select(*cell[:2], literal(dimension), *cell[2:], col(cr.theme), *sums).group_by(
+                    *grouped, col(cr.theme)
+                ),
+            )
+        )
+        session.exec(
+            insert(CubeFiltre).from_select(
+                [*_FILTRE_KEYS, *_SUMS],
+                select(
+                    *cell[:2], literal(dimension), *cell[2:], literal(TOUS_THEMES), func.sum(cr.contributions),
+                    func.count(func.distinct(cr.rencontre_id)), literal(0.0), literal(0.0),
+                ).group_by(*grouped),
+            )
+        )  # fmt: skip
     session.flush()
     return {
-        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[call-overload]
-        for table in (CubeRencontre, CubeTheme, CubeGroupe)
+        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined]
+        for table in (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre)
     }
 
 
@@ -110,27 +150,50 @@ def actualiser(session: Session, rencontre_ids: Iterable[int | None]) -> None:
         _actualiser(session, ids[start : start + CHUNK])
 
 
-def _actualiser(session: Session, ids: list[int]) -> None:
-    cr = CubeRencontre
-    stored = select(*(getattr(cr, c) for c in _RENCONTRE_COLUMNS)).where(cr.rencontre_id.in_(ids))  # type: ignore[attr-defined]
-    old = [tuple(row) for row in session.exec(stored)]  # type: ignore[call-overload]
-    new = [tuple(row) for row in session.exec(_lignes_rencontres(ids))]  # type: ignore[call-overload]
-    if sorted(old) == sorted(new):
-        return
-    themes: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
-    groupes: dict[tuple[Any, ...], int] = defaultdict(int)
+Row = tuple[Any, ...]
+
+
+def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dict[Row, int], dict[Row, list[float]]]:
+    """What the meetings' old rows take away and their new rows add, per cube row."""
+    themes: dict[Row, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    groupes: dict[Row, int] = defaultdict(int)
+    filtres: dict[Row, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for rows, sign in ((old, -1), (new, 1)):
-        meetings: set[tuple[Any, ...]] = set()
-        for rid, axe, theme, campaign_id, dep, n, score, poids in rows:
-            delta = themes[(campaign_id, axe, dep, theme)]
-            delta[0] += sign * n
-            delta[1] += sign
-            delta[2] += sign * score
-            delta[3] += sign * poids
-            meetings.add((rid, campaign_id, axe, dep))
+        meetings: set[Row] = set()
+        cells: set[Row] = set()
+        for rid, public, axe, theme, campaign_id, dep, fmt, mois, n, score, poids in rows:
+            if public == TOUS_PUBLICS:
+                delta = themes[(campaign_id, axe, dep, theme)]
+                delta[0] += sign * n
+                delta[1] += sign
+                delta[2] += sign * score
+                delta[3] += sign * poids
+                meetings.add((rid, campaign_id, axe, dep))
+            for dimension, value in (("tout", TOUS_PUBLICS), ("format", fmt), ("mois", mois)):
+                cell = (campaign_id, public, dimension, value, axe, dep)
+                delta = filtres[(*cell, theme)]
+                delta[0] += sign * n
+                delta[1] += sign
+                delta[2] += sign * score
+                delta[3] += sign * poids
+                filtres[(*cell, TOUS_THEMES)][0] += sign * n
+                cells.add((rid, *cell))
         for _rid, campaign_id, axe, dep in meetings:
             groupes[(campaign_id, axe, dep)] += sign
-    session.exec(delete(cr).where(cr.rencontre_id.in_(ids)))  # type: ignore[attr-defined]
+        for _rid, *cell in cells:
+            filtres[(*cell, TOUS_THEMES)][1] += sign
+    return themes, groupes, filtres
+
+
+def _actualiser(session: Session, ids: list[int]) -> None:
+    cr = CubeRencontre
+    stored = select(*(getattr(cr, c) for c in _RENCONTRE_COLUMNS)).where(col(cr.rencontre_id).in_(ids))
+    old = [tuple(row) for row in session.connection().execute(stored)]
+    new = [tuple(row) for row in session.connection().execute(_lignes_rencontres(ids))]
+    if sorted(old) == sorted(new):
+        return
+    themes, groupes, filtres = _deltas(old, new)
+    session.exec(delete(cr).where(col(cr.rencontre_id).in_(ids)))
     if new:
         session.exec(insert(cr), params=[dict(zip(_RENCONTRE_COLUMNS, row, strict=True)) for row in new])
     theme_rows = [
@@ -144,10 +207,17 @@ def _actualiser(session: Session, ids: list[int]) -> None:
         for k, d in sorted(groupes.items())
         if d
     ]
-    _ajouter(session, CubeTheme, theme_rows, ["contributions", "rencontres", "score_rang", "poids_rencontre"])
+    filtre_rows = [
+        dict(zip([*_FILTRE_KEYS, *_SUMS], [*k, *d], strict=True))
+        for k, d in sorted(filtres.items())
+        if d != [0, 0, 0.0, 0.0]
+    ]
+    _ajouter(session, CubeTheme, theme_rows, _SUMS)
     _ajouter(session, CubeGroupe, groupe_rows, ["rencontres"])
-    session.exec(delete(CubeTheme).where(CubeTheme.contributions <= 0))  # type: ignore[arg-type]
-    session.exec(delete(CubeGroupe).where(CubeGroupe.rencontres <= 0))  # type: ignore[arg-type]
+    _ajouter(session, CubeFiltre, filtre_rows, _SUMS)
+    session.exec(delete(CubeTheme).where(col(CubeTheme.contributions) <= 0))
+    session.exec(delete(CubeGroupe).where(col(CubeGroupe.rencontres) <= 0))
+    session.exec(delete(CubeFiltre).where(col(CubeFiltre.rencontres) <= 0))
 
 
 def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: list[str]) -> None:

@@ -181,18 +181,48 @@ def _fold_text(_mapper, _connection, contribution: Contribution) -> None:  # typ
 
 
 class CubeRencontre(SQLModel, table=True):
-    """Per held rencontre, axis ("*" = all) and theme: what the meeting adds to the cube."""
+    """Per held rencontre, public ("*" = all), axis ("*" = all) and theme: what the meeting adds.
+
+    The meeting's format and month are copied (a meeting's rows are rewritten whenever it
+    changes): `cube_filtre` sums these rows per format and per month.
+    """
 
     __tablename__ = "cube_rencontre"
 
     rencontre_id: int = Field(primary_key=True)
+    public: str = Field(primary_key=True, max_length=20)
     axe: str = Field(primary_key=True, max_length=20)
     theme: str = Field(primary_key=True, max_length=30)
     campaign_id: int
     departement_code: str = Field(max_length=3)
+    format: str = Field(max_length=30)
+    mois: str = Field(max_length=7)  # "2023-07"
     contributions: int
     score_rang: float  # sum of 1 / rang
-    poids: float  # contributions / the meeting's contributions (in the axis)
+    poids: float  # contributions / the meeting's contributions (in the public and axis)
+
+
+class CubeFiltre(SQLModel, table=True):
+    """Campaign × public × axis × département × (dimension, value) × theme: sums of CubeRencontre.
+
+    dimension "tout" (value "*"), "format" (value: the format) or "mois" (value: "2023-07").
+    theme "*" rows count the meetings with contributions in the cell (`rencontres`) and their
+    contributions: the group totals of a ranking.
+    """
+
+    __tablename__ = "cube_filtre"
+
+    campaign_id: int = Field(primary_key=True)
+    public: str = Field(primary_key=True, max_length=20)
+    dimension: str = Field(primary_key=True, max_length=10)
+    valeur: str = Field(primary_key=True, max_length=30)
+    axe: str = Field(primary_key=True, max_length=20)
+    departement_code: str = Field(primary_key=True, max_length=3)
+    theme: str = Field(primary_key=True, max_length=30)
+    contributions: int
+    rencontres: int
+    score_rang: float
+    poids_rencontre: float
 
 
 class CubeTheme(SQLModel, table=True):

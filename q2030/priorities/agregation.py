@@ -28,6 +28,7 @@ from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre
 from q2030.nomenclature import AXES, theme_label
+from q2030.priorities.cube_filtres import AGREGATS_COLUMNS, agregats_filtres
 from q2030.priorities.filtres import (
     GROUPES,
     PONDERATIONS,
@@ -91,6 +92,9 @@ def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = 
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
     if _depuis_cube(filtres):  # national for every role
         return _agregats_cube(session, filtres, groupe)
+    if _depuis_cube_filtre(filtres):  # national for every role
+        valider(filtres)
+        return agregats_filtres(session, filtres, groupe)
     rows, totals = _lignes_brutes(session, filtres, groupe, lecture(actor, filtres))
     return _assembler(rows, totals, groupe)
 
@@ -104,6 +108,11 @@ def _depuis_cube(filtres: Filtres) -> bool:
         filtres.qpv or filtres.theme or filtres.public or filtres.debut or filtres.fin or filtres.format
         or normalize(filtres.recherche)
     )  # fmt: skip
+
+
+def _depuis_cube_filtre(filtres: Filtres) -> bool:
+    """Every filter but the text search reads the read model's filtered shapes (`cube_filtres`)."""
+    return not normalize(filtres.recherche)
 
 
 def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:
@@ -245,10 +254,7 @@ def _lignes_brutes(
     return rows, frame(totals_query, ["rencontres_total"])
 
 
-_AGREGATS_COLUMNS = [
-    "g", "theme", "contributions", "rencontres", "departements", "score_rang", "poids_rencontre",
-    "poids_departement", "rencontres_total", "departements_total", "groupe_type",
-]  # fmt: skip
+_AGREGATS_COLUMNS = AGREGATS_COLUMNS
 
 
 def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.DataFrame:

@@ -1,0 +1,36 @@
+"""The benchmarks refuse to time an empty database, in French, instead of printing figures of nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import __main__ as bench
+from benchmarks import import_excel
+from q2030.bootstrap import prepare_database
+from q2030.db import make_engine
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'vide.db'}"
+    prepare_database(make_engine(url))
+    monkeypatch.setenv("Q2030_DATABASE_URL", url)
+    return url
+
+
+def test_the_benchmark_refuses_an_empty_database(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(["--existing", empty_url, "--databases", "sqlite", "--scales", "national", "--no-pages"])
+    assert stopped.value.code == 2
+    assert "aucune contribution de rencontre tenue : rien à mesurer" in capsys.readouterr().err
+
+
+def test_the_import_benchmark_refuses_an_empty_database(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        import_excel.main(["--rencontres", "10"])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert "rien à mesurer" in captured.err
+    assert "créées" not in captured.out
