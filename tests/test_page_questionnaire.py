@@ -132,3 +132,27 @@ def test_priorites_canal_filter_shows_the_two_channels(app_env: str, session: Se
     # The canal is a shared filter: it survives a page change.
     at.switch_page("pages/6_Priorites.py").run()
     assert at.radio(key="widget_filtre_canal").value == "questionnaire"
+
+
+def test_analyst_corrects_a_coded_text_from_the_list(app_env: str, session: Session) -> None:
+    from q2030 import codage
+    from tests.test_codage import ANA
+
+    truth = seed_texts(session, 3)
+    first = min(truth)
+    codage.coder(session, actor=ANA, texte_id=first, axe="changements", theme="logement")
+    session.commit()
+    at = _page(CODAGE, "commission")
+    assert at.selectbox(key="revision_texte").value == first
+    at.selectbox(key="revision_theme").set_value("logement").run()
+    assert not at.exception, at.exception
+    submit = next(b for b in at.button if b.label == "Corriger la décision")
+    form_theme = next(s for s in at.selectbox if s.label == "Thème" and s.key != "revision_theme")
+    form_theme.set_value("sante")
+    submit.click().run()
+    assert not at.exception, at.exception
+    session.expire_all()
+    texte = session.get(TexteLibre, first)
+    assert texte is not None
+    assert (texte.theme, texte.version) == ("sante", 3)
+    assert "None" not in " ".join(str(e.value) for e in at.markdown)

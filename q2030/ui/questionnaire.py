@@ -17,7 +17,7 @@ import streamlit as st
 from sqlalchemy import func
 from sqlmodel import select
 
-from q2030 import codage
+from q2030 import codage, codage_revision
 from q2030 import questionnaire as q
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
@@ -453,6 +453,7 @@ def render_codage(actor: Actor) -> None:
         )
         if state["exclus"]:
             st.button("Revoir les textes passés", key="codage_revoir", on_click=lambda: state.update(exclus=[]))
+        _revision(actor)
         return
     st.caption(
         f"Question : {texte.question} · réponse {texte.reponse} · réservé pour vous jusqu'à "
@@ -495,6 +496,83 @@ def render_codage(actor: Actor) -> None:
     middle.button("Hors sujet", key="codage_hors_sujet", shortcut="h", width="stretch",
                   on_click=_decider, args=(actor,), kwargs={"hors_sujet": True})  # fmt: skip
     right.button("Passer", key="codage_passer", shortcut="p", width="stretch", on_click=_passer, args=(actor,))
+    _revision(actor)
+
+
+def _revision(actor: Actor) -> None:
+    """The coded texts, filtered, and the correction of one decision (with its history)."""
+    st.subheader("Textes codés : revoir et corriger")
+    cols = st.columns(4)
+    statut = cols[0].selectbox("Statut", [None, "code", "hors_sujet"], key="revision_statut",
+                               format_func=lambda v: "Tous" if v is None else codage.STATUTS[v])  # fmt: skip
+    axe = cols[1].selectbox("Axe", [None, *AXES], key="revision_axe",
+                            format_func=lambda v: "Tous" if v is None else AXES[v])  # fmt: skip
+    theme = cols[2].selectbox("Thème", [None, *THEMES], key="revision_theme",
+                              format_func=lambda v: "Tous" if v is None else theme_label(v))  # fmt: skip
+    recherche = cols[3].text_input("Contient", key="revision_recherche")
+    with session_scope(engine()) as session:
+        textes, total = codage_revision.textes_codes(
+            session, actor=actor, statut=statut, axe=axe, theme=theme, recherche=recherche
+        )
+    if not textes:
+        st.info("Aucun texte codé ne correspond à ces filtres.")
+        return
+    shown = f"{fr_number(len(textes))} plus récents sur {fr_number(total)}" if total > len(textes) else fr_number(total)
+    st.caption(f"Textes codés : {shown}.")
+    table = pd.DataFrame(
+        [
+            {"N°": t.id, "Texte": t.texte, "Question": t.question, "Source": t.source or "—",
+             "Statut": codage.STATUTS[t.statut], "Axe": AXES.get(t.axe or "", "—"),
+             "Thème": theme_label(t.theme) if t.theme else "—", "Public": PUBLICS.get(t.public or "", "—"),
+             "Codé par": t.code_par or "—", "Le": fr_date(t.code_le) if t.code_le else "—"}
+            for t in textes
+        ]
+    )  # fmt: skip
+    show_table(table, key="revision_table", empty="Aucun texte.")
+    par_id = {t.id: t for t in textes}
+    choisi = st.selectbox(
+        "Texte à corriger", list(par_id), key="revision_texte",
+        format_func=lambda i: f"n° {i} · {par_id[i].texte[:80]}",
+    )  # fmt: skip
+    texte = par_id[choisi]
+    with st.form(f"revision_form_{texte.id}_{texte.version}"):
+        hors_sujet = st.checkbox("Hors sujet", value=texte.statut == "hors_sujet")
+        left, middle, right = st.columns(3)
+        axes = list(AXES)
+        new_axe = left.selectbox("Axe", axes, index=axes.index(texte.axe) if texte.axe in AXES else 0,
+                                 format_func=AXES.__getitem__)  # fmt: skip
+        themes = list(THEMES)
+        new_theme = middle.selectbox("Thème", themes, index=themes.index(texte.theme) if texte.theme in THEMES else 0,
+                                     format_func=theme_label)  # fmt: skip
+        publics = list(PUBLICS)
+        new_public = right.selectbox("Public", publics, format_func=PUBLICS.__getitem__,
+                                     index=publics.index(texte.public) if texte.public in PUBLICS else 0)  # fmt: skip
+        if st.form_submit_button("Corriger la décision", type="primary"):
+            try:
+                with session_scope(engine()) as session:
+                    codage_revision.corriger(
+                        session, actor=actor, texte_id=texte.id, version=texte.version, axe=new_axe,
+                        theme=new_theme, public=new_public, hors_sujet=hors_sujet,
+                    )  # fmt: skip
+                st.success("Décision corrigée (journalisée).")
+            except Q2030Error as error:
+                show_error(error)
+    with session_scope(engine()) as session:
+        decisions = codage_revision.historique(session, actor=actor, texte_id=texte.id)
+    st.caption("Historique des décisions sur ce texte")
+    show_table(
+        pd.DataFrame(
+            [
+                {"Le": _date_heure(d.horodatage),
+                 "Par": d.acteur, "Action": "Correction" if d.action == "correction" else "Codage",
+                 "Statut": d.statut, "Axe": AXES.get(d.axe or "", "—"),
+                 "Thème": theme_label(d.theme) if d.theme else "—", "Public": PUBLICS.get(d.public or "", "—")}
+                for d in decisions
+            ]
+        ),
+        key="revision_historique",
+        empty="Aucune décision journalisée.",
+    )  # fmt: skip
 
 
 def _admin_modele(actor: Actor, etat: codage.EtatModele | None, faits: int) -> None:
