@@ -241,7 +241,7 @@ def where(row: dict[str, Any]) -> str:
 
 
 def commune_text(row: dict[str, Any]) -> str:
-    """The commune(s) where the rencontre is, for LOCATION: the rencontre's commune, else
+    """The communes where the rencontre is, for LOCATION: the rencontre's commune, else
     those of its quartiers (each once); "" when the address already names them."""
     names = [row["commune_nom"]] if row.get("commune_nom") else []
     for name in str(row.get("communes") or "").split(", "):

@@ -1,23 +1,60 @@
 """Editable office documents (DOCX with python-docx, ODT with odfdo) from one neutral outline.
 
-A document is a list of blocks (title lines, numbered headings, paragraphs, quotes, bullet
-lists, tables, page breaks). Both renderers walk the same list, so the DOCX and the ODT of
-a synthesis say exactly the same thing. Text is always set through the libraries' text
-APIs (never spliced into XML): `<`, `&`, quotes and a leading `=` stay plain text.
+A document is a list of blocks (the République française block, title lines, headings,
+paragraphs, quotes, bullet lists, tables, charts, a signature, page breaks). Both renderers
+(`bureautique_docx`, `bureautique_odt`) walk the same list, so the DOCX and the ODT say
+exactly the same thing; `q2030.rendu.rendre(plan, "docx" | "odt")` picks one. Text is
+always set through the libraries' text APIs (never spliced into XML): `<`, `&`, quotes and
+a leading `=` stay plain text.
 
-Style: sober State style (sans-serif, headings in bleu France #000091, numbered in their
-text so that numbering survives any editor), page number in the footer.
+What both renderers share is decided here, once:
+- heading numbers (`numeros`): « 1. », « 1.1 », written in the heading's text; neither
+  format adds its own numbering (the ODT template's outline numbering is switched off);
+- column widths of tables (`largeurs`), from the length of their content;
+- the text (`propre`: no character lxml refuses);
+- the font (sans-serif, Arial: LibreOffice draws it with the metric-compatible Liberation
+  Sans), sizes and spacing (`TAILLES`, `ESPACES`), the page (A4, 2.2 cm margins).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+import struct
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 BLEU_FRANCE = "#000091"
+ROUGE_MARIANNE = "#E1000F"
+FOND_ENTETE = "#E3E3FD"  # header row of tables
+BORDURE = "#3A3A3A"
 FONT = "Arial"
+PAGE_CM = (21.0, 29.7)
+MARGE_CM = 2.2
+LARGEUR_UTILE_CM = PAGE_CM[0] - 2 * MARGE_CM
+# Points: body, headings, cover lines, table cells, notes, footer.
+TAILLES = {"normal": 10.5, "titre": 22.0, "sous_titre": 14.0, "ligne": 11.0, "h1": 15.0, "h2": 12.5,
+           "cellule": 9.0, "note": 9.0, "pied": 8.5, "marque": 12.0, "legende": 9.0}  # fmt: skip
+# Points before / after: the same spacing in both formats (their templates differ otherwise).
+ESPACES = {"normal": (0.0, 6.0), "h1": (18.0, 6.0), "h2": (12.0, 4.0), "liste": (0.0, 3.0), "cellule": (1.0, 1.0),
+           "titre": (6.0, 6.0), "ligne": (0.0, 4.0), "legende": (2.0, 10.0)}  # fmt: skip
+INTERLIGNE = 1.15
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_sur(text: str) -> str:
+    """Text lxml accepts: control characters (a form feed pasted from a PDF) become spaces,
+    tabs and line breaks stay. Both renderers pass every text through it."""
+    return _ILLEGAL_XML.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class BlocMarque:
+    """The République française block of the cover: RÉPUBLIQUE FRANÇAISE, the motto, then the
+    issuing service (« Préfecture de la Seine-Saint-Denis »)."""
+
+    service: str
 
 
 @dataclass(frozen=True)
@@ -30,7 +67,7 @@ class Titre:
 
 @dataclass(frozen=True)
 class Intertitre:
-    """Numbered heading ("1. La démarche"), level 1 or 2."""
+    """Heading of level 1 or 2, numbered by the outline (`numeros`), not by its author."""
 
     texte: str
     niveau: int = 1
@@ -39,7 +76,7 @@ class Intertitre:
 @dataclass(frozen=True)
 class Paragraphe:
     texte: str
-    style: Literal["normal", "citation", "source", "note"] = "normal"
+    style: Literal["normal", "citation", "source", "note", "droite"] = "normal"
 
 
 @dataclass(frozen=True)
@@ -54,11 +91,35 @@ class Tableau:
 
 
 @dataclass(frozen=True)
+class Graphique:
+    """A chart as a PNG, its caption (« Figure 1 — … » is added) and a text alternative."""
+
+    png: bytes
+    legende: str
+    alternative: str
+    largeur_cm: float = 15.0
+
+    @property
+    def hauteur_cm(self) -> float:
+        width, height = png_size(self.png)
+        return round(self.largeur_cm * height / width, 2)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The signatory, right-aligned: « À Bobigny, le 21 décembre 2023 », title, name."""
+
+    lieu_date: str
+    titre: str
+    nom: str
+
+
+@dataclass(frozen=True)
 class SautDePage:
     pass
 
 
-Bloc = Titre | Intertitre | Paragraphe | Liste | Tableau | SautDePage
+Bloc = BlocMarque | Titre | Intertitre | Paragraphe | Liste | Tableau | Graphique | Signature | SautDePage
 
 
 @dataclass
@@ -73,216 +134,94 @@ class Plan:
         self.blocs.extend(blocs)
 
 
+def numeros(blocs: list[Bloc]) -> dict[int, str]:
+    """The number of each heading, by its index in `blocs`: « 1. » for level 1, « 1.1 » for
+    level 2 (the one numbering both formats print)."""
+    out: dict[int, str] = {}
+    first = second = 0
+    for index, bloc in enumerate(blocs):
+        if not isinstance(bloc, Intertitre):
+            continue
+        if bloc.niveau <= 1:
+            first, second = first + 1, 0
+            out[index] = f"{first}."
+        else:
+            second += 1
+            out[index] = f"{first}.{second}"
+    return out
+
+
+def intitule(numero: str | None, bloc: Intertitre) -> str:
+    return f"{numero} {bloc.texte}" if numero else bloc.texte
+
+
+def figures(blocs: list[Bloc]) -> dict[int, int]:
+    """The number of each chart (« Figure 2 »), by its index in `blocs`."""
+    charts = [index for index, bloc in enumerate(blocs) if isinstance(bloc, Graphique)]
+    return {index: n for n, index in enumerate(charts, start=1)}
+
+
+CM_PAR_CARACTERE = 0.19  # a 9 pt Arial character, generously (bold headers, wide letters)
+MARGE_CELLULE_CM = 0.19  # padding each side of a cell, both formats (Word's default)
+
+
+def largeurs(bloc: Tableau, total_cm: float = LARGEUR_UTILE_CM) -> list[float]:
+    """Column widths (cm) that fit their content: each column wants the width of its longest
+    cell on one line (and at least its header's longest word). When all fit, the spare width
+    is shared in proportion; otherwise the columns that fit keep their width (a date, a number
+    never wraps) and the others share the rest in proportion to their length (they wrap)."""
+    wanted = []
+    for column, header in enumerate(bloc.entetes):
+        cells = [row[column] for row in bloc.lignes if column < len(row)]
+        longest = max((len(c) for c in cells), default=0)
+        header_word = max((len(w) for w in header.split()), default=1)
+        wanted.append(max(longest, header_word, 2) * CM_PAR_CARACTERE + 2 * MARGE_CELLULE_CM)
+    if sum(wanted) <= total_cm:
+        return [round(w * total_cm / sum(wanted), 2) for w in wanted]
+    widths: list[float | None] = [None] * len(wanted)
+    room = total_cm
+    while True:  # water-filling: a column narrower than an equal share of what is left keeps its width
+        open_columns = [i for i, w in enumerate(widths) if w is None]
+        share = room / len(open_columns)
+        fitting = [i for i in open_columns if wanted[i] <= share]
+        if not fitting or len(fitting) == len(open_columns):
+            break
+        for i in fitting:
+            widths[i] = wanted[i]
+            room -= wanted[i]
+    open_columns = [i for i, w in enumerate(widths) if w is None]
+    weight = sum(wanted[i] for i in open_columns)
+    for i in open_columns:
+        widths[i] = room * wanted[i] / weight
+    return [round(float(w or 0), 2) for w in widths]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, read from the PNG header (IHDR)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("Image PNG attendue.")
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
 FORMATS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "odt": "application/vnd.oasis.opendocument.text",
 }
 
 
-def rendre(plan: Plan, fmt: str) -> bytes:
-    if fmt == "docx":
-        return rendre_docx(plan)
-    if fmt == "odt":
-        return rendre_odt(plan)
-    raise ValueError(f"Format inconnu : {fmt} (attendu : docx ou odt).")
+def _propre(value: object) -> object:
+    if isinstance(value, str):
+        return xml_sur(value)
+    if isinstance(value, list):
+        return [_propre(item) for item in value]
+    return value
 
 
-# --- DOCX ------------------------------------------------------------------------------------
-
-
-def rendre_docx(plan: Plan) -> bytes:
-    from docx import Document
-
-    document = Document()
-    document.core_properties.title = plan.titre
-    document.core_properties.language = "fr-FR"
-    _docx_styles(document)
-    _docx_footer(document, plan.pied)
+def propre(plan: Plan) -> Plan:
+    """The plan with every text made safe for XML (stored text never crashes a renderer)."""
+    blocs: list[Bloc] = []
     for bloc in plan.blocs:
-        _DOCX[type(bloc)](document, bloc)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _docx_styles(document) -> None:  # type: ignore[no-untyped-def]
-    from docx.shared import Cm, Pt, RGBColor
-
-    bleu = RGBColor.from_string(BLEU_FRANCE.lstrip("#").upper())
-    normal = document.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(10.5)
-    for name, size in (("Title", 24), ("Subtitle", 14), ("Heading 1", 15), ("Heading 2", 12.5)):
-        style = document.styles[name]
-        style.font.name = FONT
-        style.font.size = Pt(size)
-        style.font.color.rgb = bleu
-    section = document.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(2.2))
-
-
-def _docx_footer(document, text: str) -> None:  # type: ignore[no-untyped-def]
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    footer = document.sections[0].footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run(f"{text} — page ")
-    # A PAGE field, built with python-docx's element factory (the library has no field API).
-    page_field = OxmlElement("w:fldSimple")
-    page_field.set(qn("w:instr"), "PAGE")
-    page_field.append(footer.add_run("1")._r)
-    footer._p.append(page_field)
-    for run in footer.runs:
-        run.font.size = Pt(8.5)
-
-
-def _docx_titre(document, bloc: Titre) -> None:  # type: ignore[no-untyped-def]
-    document.add_paragraph(bloc.texte, style={0: "Title", 1: "Subtitle"}.get(bloc.niveau))
-
-
-def _docx_intertitre(document, bloc: Intertitre) -> None:  # type: ignore[no-untyped-def]
-    document.add_heading(bloc.texte, level=bloc.niveau)
-
-
-def _docx_paragraphe(document, bloc: Paragraphe) -> None:  # type: ignore[no-untyped-def]
-    from docx.shared import Cm, Pt
-
-    paragraph = document.add_paragraph()
-    run = paragraph.add_run(bloc.texte)
-    if bloc.style in ("citation", "source"):
-        paragraph.paragraph_format.left_indent = Cm(1)
-    if bloc.style in ("source", "note"):
-        run.font.size = Pt(9)
-    run.italic = bloc.style in ("citation", "note") or None
-
-
-def _docx_liste(document, bloc: Liste) -> None:  # type: ignore[no-untyped-def]
-    for element in bloc.elements:
-        document.add_paragraph(element, style="List Bullet")
-
-
-def _docx_tableau(document, bloc: Tableau) -> None:  # type: ignore[no-untyped-def]
-    from docx.shared import Pt
-
-    table = document.add_table(rows=1, cols=len(bloc.entetes))
-    table.style = "Table Grid"
-    for row_index, values in enumerate([bloc.entetes, *bloc.lignes]):
-        cells = table.rows[0].cells if row_index == 0 else table.add_row().cells
-        for cell, text in zip(cells, values, strict=True):
-            run = cell.paragraphs[0].add_run(text)
-            run.font.size = Pt(9)
-            run.bold = row_index == 0 or None
-    document.add_paragraph()
-
-
-def _docx_saut(document, _bloc: SautDePage) -> None:  # type: ignore[no-untyped-def]
-    document.add_page_break()
-
-
-_DOCX: dict[type, Callable[[Any, Any], None]] = {
-    Titre: _docx_titre, Intertitre: _docx_intertitre, Paragraphe: _docx_paragraphe, Liste: _docx_liste,
-    Tableau: _docx_tableau, SautDePage: _docx_saut,
-}  # fmt: skip
-
-
-# --- ODT -------------------------------------------------------------------------------------
-
-ODT_STYLES_PARAGRAPHE = {"normal": "Q_Normal", "citation": "Q_Citation", "source": "Q_Source", "note": "Q_Note"}
-
-
-def rendre_odt(plan: Plan) -> bytes:
-    from odfdo import Document
-
-    document = Document("text")
-    document.meta.title = plan.titre
-    document.meta.language = "fr-FR"
-    document.body.clear()
-    _odt_styles(document, plan.pied)
-    for bloc in plan.blocs:
-        _odt_bloc(document.body, bloc)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _odt_styles(document, footer_text: str) -> None:  # type: ignore[no-untyped-def]
-    from odfdo import Paragraph, Style, VarPageNumber
-
-    for style in (
-        Style("paragraph", "Q_Normal", parent_style="Standard", area="text", font_name=FONT, font_family=FONT),
-        Style("paragraph", "Q_Titre", parent_style="Standard", area="text", color=BLEU_FRANCE, bold=True),
-        Style("paragraph", "Q_SousTitre", parent_style="Standard", area="text", color=BLEU_FRANCE),
-        Style("paragraph", "Q_Citation", parent_style="Standard", area="text", italic=True),
-        Style("paragraph", "Q_Source", parent_style="Standard", area="text"),
-        Style("paragraph", "Q_Note", parent_style="Standard", area="text", italic=True),
-        Style("paragraph", "Q_Pied", parent_style="Standard", area="text"),
-        Style("paragraph", "Q_Saut", parent_style="Standard", break_before="page"),
-        Style("paragraph", "Q_Cellule", parent_style="Standard", area="text"),
-        Style("paragraph", "Q_Entete", parent_style="Standard", area="text", bold=True),
-    ):
-        document.insert_style(style, automatic=False)
-    _odt_sizes(document)
-    for name in ("Heading_20_1", "Heading_20_2"):
-        heading = document.get_style("paragraph", name)
-        if heading is not None:
-            heading.set_properties(area="text", color=BLEU_FRANCE)
-    master = document.get_style("master-page", "Standard")
-    footer = Paragraph(f"{footer_text} — page ", style="Q_Pied")
-    footer.append(VarPageNumber())
-    if master is not None:
-        master.set_page_footer(footer)
-
-
-def _odt_bloc(body, bloc: Bloc) -> None:  # type: ignore[no-untyped-def]
-    from odfdo import Header, List, ListItem, Paragraph
-
-    if isinstance(bloc, Titre):
-        body.append(Paragraph(bloc.texte, style={0: "Q_Titre", 1: "Q_SousTitre"}.get(bloc.niveau, "Q_Normal")))
-    elif isinstance(bloc, Intertitre):
-        body.append(Header(bloc.niveau, bloc.texte, suppress_numbering=True))
-    elif isinstance(bloc, Paragraphe):
-        body.append(Paragraph(bloc.texte, style=ODT_STYLES_PARAGRAPHE[bloc.style]))
-    elif isinstance(bloc, Liste):
-        items = List()
-        for element in bloc.elements:
-            items.append(ListItem(Paragraph(element, style="Q_Normal")))
-        body.append(items)
-    elif isinstance(bloc, Tableau):
-        _odt_tableau(body, bloc)
-    else:
-        body.append(Paragraph("", style="Q_Saut"))
-
-
-def _odt_tableau(body, bloc: Tableau) -> None:  # type: ignore[no-untyped-def]
-    from odfdo import Cell, Column, Paragraph, Row, Table
-
-    # Rows are built then appended (no pre-sized grid: odfdo's set_cell clones cells, slow).
-    table = Table(f"Tableau{len(body.get_tables()) + 1}")
-    table.append(Column(repeated=len(bloc.entetes)))
-    for index, values in enumerate([bloc.entetes, *bloc.lignes]):
-        row = Row()
-        for text in values:
-            cell = Cell()
-            cell.append(Paragraph(text, style="Q_Entete" if index == 0 else "Q_Cellule"))
-            row.append(cell)
-        table.append(row)
-    body.append(table)
-    body.append(Paragraph("", style="Q_Normal"))
-
-
-def _odt_sizes(document) -> None:  # type: ignore[no-untyped-def]
-    sizes = {"Q_Titre": "24pt", "Q_SousTitre": "14pt", "Q_Source": "9pt", "Q_Note": "9pt", "Q_Pied": "8.5pt",
-             "Q_Cellule": "9pt", "Q_Entete": "9pt", "Q_Normal": "10.5pt", "Q_Citation": "10.5pt"}  # fmt: skip
-    for name, size in sizes.items():
-        style = document.get_style("paragraph", name)
-        if style is not None:
-            style.set_properties(area="text", **{"fo:font-size": size, "style:font-name": FONT})
-    for name in ("Q_Citation", "Q_Source"):
-        style = document.get_style("paragraph", name)
-        if style is not None:
-            style.set_properties(area="paragraph", **{"fo:margin-left": "1cm"})
+        changes: dict[str, Any] = {f.name: _propre(getattr(bloc, f.name)) for f in fields(bloc)}
+        blocs.append(replace(bloc, **changes))
+    return Plan(xml_sur(plan.titre), xml_sur(plan.pied), blocs)

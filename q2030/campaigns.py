@@ -19,6 +19,15 @@ from q2030.models import Campaign
 from q2030.versioning import check_version, compare_and_set
 
 ENTITE = "campagne"
+
+
+def situation_par_defaut(restitution_fin: dt.date, today: dt.date) -> dt.date:
+    """The « situation au » date pages and documents open on: today while the campaign runs;
+    once its restitution window is over, the end of that window (a finished campaign opened
+    today would otherwise show every deadline as long past)."""
+    return min(today, restitution_fin)
+
+
 CONFLIT = "La campagne a été modifiée par quelqu'un d'autre depuis l'ouverture du formulaire : rechargez la page."
 
 

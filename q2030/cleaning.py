@@ -134,5 +134,5 @@ def codes(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any)
         elif found not in out:
             out.append(found)
     if unknown:
-        raise ValueError(f"valeur(s) inconnue(s) : {', '.join(unknown)}")
+        raise ValueError(f"{'valeur inconnue' if len(unknown) == 1 else 'valeurs inconnues'} : {', '.join(unknown)}")
     return out

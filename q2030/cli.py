@@ -13,6 +13,7 @@ from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
+from q2030.formatting import fr_count
 from q2030.nomenclature import Role
 
 Command = Callable[[argparse.Namespace], int]
@@ -228,7 +229,25 @@ def _rediger_synthese_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--departement", help="code du département (ex. 93, 2A)")
     parser.add_argument("--tous", action="store_true", help="tous les départements : SORTIE est un dossier")
     parser.add_argument("--format", choices=["docx", "odt"], help="avec --tous (défaut : docx)")
+    _au_arg(parser)
     parser.add_argument("out", type=Path, help="fichier .docx ou .odt à écrire (un dossier avec --tous)")
+
+
+def _au_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--au",
+        type=_jour,
+        help="situation au JJ/MM/AAAA (par défaut, comme les pages : aujourd'hui, ou la fin de la fenêtre de "
+        "restitution d'une campagne terminée)",
+    )
+
+
+def _format_of(out: Path) -> str | None:
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("docx", "odt"):
+        print("Erreur : le fichier de sortie doit se terminer par .docx ou .odt.", file=sys.stderr)
+        return None
+    return fmt
 
 
 @command(
@@ -246,22 +265,45 @@ def cmd_rediger_synthese(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         with session_scope(_engine()) as session:
             for code in DEPARTEMENTS:
-                content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt)
+                content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt, au=args.au)
                 (args.out / f"synthese-{code}.{fmt}").write_bytes(content)
         print(f"{len(DEPARTEMENTS)} synthèses écrites dans {args.out} en {time.perf_counter() - started:.1f} s.")
         return 0
     if not args.departement:
         print("Erreur : indiquez --departement CODE (ou --tous).", file=sys.stderr)
         return 2
-    fmt = args.out.suffix.lower().lstrip(".")
-    if fmt not in ("docx", "odt"):
-        print("Erreur : le fichier de sortie doit se terminer par .docx ou .odt.", file=sys.stderr)
+    fmt = _format_of(args.out)
+    if fmt is None:
         return 2
     code = args.departement.strip().upper()
     with session_scope(_engine()) as session:
-        content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt)
+        content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt, au=args.au)
     args.out.write_bytes(content)
     print(f"{args.out} : {len(content) / 1024:.0f} Kio en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+def _rediger_lettre_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rencontre", type=int, required=True, help="numéro de la rencontre (tenue)")
+    _au_arg(parser)
+    parser.add_argument("out", type=Path, help="fichier .docx ou .odt à écrire")
+
+
+@command(
+    "rediger-lettre",
+    "rédige la synthèse aux participants d'une rencontre tenue, modifiable (.docx ou .odt)",
+    _rediger_lettre_args,
+)
+def cmd_rediger_lettre(args: argparse.Namespace) -> int:
+    from q2030.redaction import rediger_lettre
+
+    fmt = _format_of(args.out)
+    if fmt is None:
+        return 2
+    with session_scope(_engine()) as session:
+        content = rediger_lettre(session, actor=SYSTEM, rencontre_id=args.rencontre, fmt=fmt, au=args.au)
+    args.out.write_bytes(content)
+    print(f"{args.out} : {len(content) / 1024:.0f} Kio.")
     return 0
 
 
@@ -384,7 +426,10 @@ def cmd_agendas(_args: argparse.Namespace) -> int:
 
     with session_scope(_engine()) as session:
         changed = feeds.write_feeds(session)
-    print(f"Agendas publics à jour dans {feeds.default_dir()} ({changed} fichier(s) modifié(s)).")
+    print(
+        f"Agendas publics à jour dans {feeds.default_dir()} "
+        f"({fr_count(changed, 'fichier modifié', 'fichiers modifiés')})."
+    )
     return 0
 
 
@@ -466,22 +511,26 @@ def _relances_args(parser: argparse.ArgumentParser) -> None:
 
 @command("relances", "relances par courriel de ce que chacun doit faire (tâche quotidienne)", _relances_args)
 def cmd_relances(args: argparse.Namespace) -> int:
-    from q2030.relances import digests, envoyer
+    from q2030.relances import digests
+    from q2030.relances_courriel import sujet, texte
+    from q2030.relances_envoi import envoyer
 
     started = time.perf_counter()
     with session_scope(_engine()) as session:
         if args.envoyer:
             bilan = envoyer(session, actor=SYSTEM, au=args.au)
             print(
-                f"{bilan.messages} message(s) envoyé(s) sur {bilan.destinataires}, {bilan.echecs} échec(s) "
+                f"{fr_count(bilan.messages, 'message envoyé', 'messages envoyés')} sur {bilan.destinataires}, "
+                f"{fr_count(bilan.echecs, 'échec')} "
                 f"en {time.perf_counter() - started:.2f} s."
             )
             return 1 if bilan.echecs else 0
         found = digests(session, actor=SYSTEM, au=args.au)
     for digest in found:
-        print(f"À : {digest.email}\nObjet : {digest.sujet}\n\n{digest.texte()}\n{'-' * 72}")
+        print(f"À : {digest.email}\nObjet : {sujet(digest)}\n\n{texte(digest)}\n{'-' * 72}")
     print(
-        f"{len(found)} relance(s) à envoyer (simulation, rien n'est envoyé) en {time.perf_counter() - started:.2f} s."
+        f"{fr_count(len(found), 'relance')} à envoyer (simulation, rien n'est envoyé) "
+        f"en {time.perf_counter() - started:.2f} s."
     )
     return 0
 

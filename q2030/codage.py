@@ -28,6 +28,7 @@ from q2030 import audit
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
+from q2030.formatting import fr_count
 from q2030.models import ModeleCodage, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES, Role
 from q2030.stopwords import STOP_WORDS
@@ -292,7 +293,8 @@ def entrainer(session: Session, *, actor: Actor) -> ModeleCodage:
     ).all()
     if len(rows) < SEUIL_SUGGESTIONS:
         raise ValidationError(
-            f"{len(rows)} texte(s) codé(s) : il en faut au moins {SEUIL_SUGGESTIONS} pour proposer des suggestions."
+            f"{fr_count(len(rows), 'texte codé', 'textes codés')} : il en faut au moins {SEUIL_SUGGESTIONS} "
+            "pour proposer des suggestions."
         )
     from threadpoolctl import threadpool_limits
 

@@ -31,6 +31,17 @@ def fr_number(value: float | None, decimals: int = 0) -> str:
     return text.replace(",", NBSP).replace(".", ",")
 
 
+def fr_count(count: float, singular: str, plural: str | None = None, *, decimals: int = 0) -> str:
+    """A number and its noun, agreed: « 0 rencontre », « 1 rencontre », « 23 rencontres »
+    (French uses the singular below 2). `plural` defaults to `singular` + "s" on each word
+    (« rencontre tenue » -> « rencontres tenues »): pass it for the others (« 2 QPV »,
+    « 3 journaux »). The one plural helper of the documents, pages and e-mails."""
+    if plural is None:
+        plural = " ".join(word if word.endswith(("s", "x")) else f"{word}s" for word in singular.split(" "))
+    word = singular if abs(count) < 2 else plural
+    return f"{fr_number(count, decimals)} {word}"
+
+
 def fr_percent(value: float | None, decimals: int = 0) -> str:
     """`value` is a ratio (0.42 -> "42 %")."""
     if value is None:
@@ -72,5 +83,5 @@ def countdown(due: dt.date | None, au: dt.date, *, done_on: dt.date | None = Non
     if days == 0:
         return "aujourd'hui"
     if days > 0:
-        return f"dans {fr_number(days)} jour{'s' if days > 1 else ''}"
-    return f"échue depuis {fr_number(-days)} jour{'s' if days < -1 else ''}"
+        return f"dans {fr_count(days, 'jour')}"
+    return f"échue depuis {fr_count(-days, 'jour')}"

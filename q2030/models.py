@@ -543,6 +543,9 @@ class RelanceEnvoi(SQLModel, table=True):
     email: str = Field(max_length=254)
     type: str = Field(max_length=30)  # q2030.relances.TYPES
     cle: str = Field(max_length=80)  # e.g. "qpv:QN09301M", "compte_rendu:12"
+    # The item's state when sent ("prevu:2023-07-10", "en_retard"): the next digest marks the
+    # item new (no earlier row) or changed (another state).
+    etat: str = Field(default="", max_length=120)
     envoye_le: datetime = Field(default_factory=utcnow)
 
 
@@ -554,3 +557,15 @@ class RelanceDesabonnement(SQLModel, table=True):
     email: str = Field(primary_key=True, max_length=254)
     type: str = Field(primary_key=True, max_length=30)
     cree_le: datetime = Field(default_factory=utcnow)
+
+
+class Signataire(SQLModel, table=True):
+    """Who signs the documents of a département (the synthèse, the letters to participants):
+    a name and a title, set by its référent; absent until then."""
+
+    departement_code: str = Field(foreign_key="departement.code", primary_key=True, max_length=3)
+    nom: str = Field(default="", max_length=120)
+    titre: str = Field(default="", max_length=200)
+    version: int = Field(default=1)
+    modifie_le: datetime = Field(default_factory=utcnow)
+    modifie_par: str = Field(default="", max_length=254)

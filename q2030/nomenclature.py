@@ -5,6 +5,7 @@ Codes are stored in the database (short, stable); labels are shown to users.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -50,7 +51,7 @@ class Perimetre(StrEnum):
 
 
 PERIMETRES: dict[str, str] = {
-    Perimetre.QUARTIER: "Quartier(s)",
+    Perimetre.QUARTIER: "Quartiers",
     Perimetre.COMMUNE: "Commune",
     Perimetre.EPCI: "Intercommunalité (EPCI)",
 }
@@ -191,7 +192,8 @@ def code_from_label(nomenclature: dict[str, str] | dict[str, tuple[str, str]], t
     """
     if not nomenclature:
         return None
-    wanted = " ".join(str(text).split()).casefold()
+    # Files filled before the labels lost their bracketed plural mark (an old « Quartier » list value) still read.
+    wanted = re.sub(r"\(s\)", "s", " ".join(str(text).split()).casefold())
     items = tuple(nomenclature.items())
     cached = _LOOKUPS.get(id(nomenclature))
     if cached is None or cached[0] is not nomenclature or cached[1] != items:

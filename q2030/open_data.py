@@ -59,7 +59,7 @@ RESOURCES: dict[str, tuple[str, list[Field]]] = {
             ("format", "string", "Format de la rencontre"),
             ("type_lieu", "string", "Type de lieu"),
             ("lieu", "string", "Lieu"),
-            ("perimetre", "string", "Quartier(s), commune ou intercommunalité"),
+            ("perimetre", "string", "Quartiers, commune ou intercommunalité"),
             ("pour", "string", "Quartiers, commune ou intercommunalité concernés"),
             ("qpv_codes", "string", "Codes des QPV couverts, séparés par « | »"),
             ("participants", "integer", "Nombre de participants"),

@@ -26,6 +26,7 @@ from q2030 import audit
 from q2030.access import Actor, require
 from q2030.db import select_columns
 from q2030.errors import ValidationError
+from q2030.formatting import fr_count
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
 from q2030.referentiel import DEPARTEMENTS
 from q2030.textnorm import fold_header
@@ -251,7 +252,9 @@ def _read_xlsx(content: bytes, filename: str) -> Table:
             column = f" (colonne « {title_cell} »)" if title_cell not in (None, "") else ""
             messages.append(f"Cellule {formula.cell}{column} : {UNCACHED_ADVICE}")
         if len(uncached) > 20:
-            messages.append(f"… et {len(uncached) - 20} autre(s) formule(s) sans valeur calculée.")
+            messages.append(
+                f"… et {fr_count(len(uncached) - 20, 'autre formule', 'autres formules')} sans valeur calculée."
+            )
         raise ValidationError({"fichier": messages})
     rows = [["" if v is None else str(v) for v in row] for row in grid]
     return _table(iter(rows), f"Excel (.xlsx), feuille « {title} »")
@@ -375,11 +378,10 @@ def parse_rows(table: Table, geographie: str) -> list[QpvRow]:
     if errors:
         shown = errors[:MAX_ERRORS_LISTED]
         more = len(errors) - len(shown)
-        tail = [f"… et {more} autre(s) erreur(s)"] if more else []
-        plural = "s" if len(errors) > 1 else ""
+        tail = [f"… et {fr_count(more, 'autre erreur', 'autres erreurs')}"] if more else []
         raise ValidationError(
             {
-                "": [f"Fichier refusé, rien n'a été importé ({len(errors)} erreur{plural})"],
+                "": [f"Fichier refusé, rien n'a été importé ({fr_count(len(errors), 'erreur')})"],
                 "fichier": [*shown, *tail],
             }
         )

@@ -28,13 +28,29 @@ from sqlmodel import Session, select
 
 from q2030 import clock
 from q2030.access import Actor, can_read_departement, require
+from q2030.adresses import page_publique
 from q2030.bootstrap import active_campaign
-from q2030.bureautique import Intertitre, Liste, Paragraphe, Plan, SautDePage, Tableau, Titre, rendre
+from q2030.bureautique import (
+    BlocMarque,
+    Graphique,
+    Intertitre,
+    Liste,
+    Paragraphe,
+    Plan,
+    SautDePage,
+    Signature,
+    Tableau,
+    Titre,
+)
+from q2030.campaigns import situation_par_defaut
 from q2030.errors import IntrouvableError, ValidationError
-from q2030.formatting import fr_date, fr_date_long, fr_number, fr_percent
+from q2030.formatting import fr_count, fr_date, fr_date_long, fr_number, fr_percent
+from q2030.graphiques import PUBLICS
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import ACCESSIBILITE, AXES, FORMATS, TYPES_LIEU, StatutRencontre, theme_label
-from q2030.referentiel import DEPARTEMENTS
+from q2030.referentiel import nom_avec_de
+from q2030.rendu import rendre
+from q2030.signataires import SignataireView, lire_signataire
 
 THEMES_PAR_AXE = 3  # themes quoted per axis
 CITATIONS_PAR_THEME = 3
@@ -47,13 +63,7 @@ REGLE_CITATIONS = (
     "anciennes, une seule par rencontre, trois au plus. Les textes sont reproduits tels qu'ils ont "
     "été saisis."
 )
-PUBLICS_PARTICIPANTS = {
-    "femmes": "Femmes",
-    "jeunes": "Jeunes",
-    "habitants_qpv": "Habitants des QPV",
-    "professionnels": "Professionnels",
-    "elus": "Élus",
-}
+PUBLICS_PARTICIPANTS = PUBLICS
 FORMATS_FICHIER = ("docx", "odt")
 
 
@@ -98,6 +108,9 @@ class DonneesSynthese:
     au: dt.date
     echeance: dt.date
     compteurs: dict[str, float]  # coverage_counts row of the département
+    compteurs_frame: pd.DataFrame  # the same row as a frame (the page's status chart reads it)
+    classement: pd.DataFrame  # priorities.classement rows, groupe "axe" (the Priorités page's bars)
+    signataire: SignataireView
     participants: dict[str, int]  # participant_sums of the département
     participants_france: dict[str, int]
     rencontres: pd.DataFrame  # held rencontres at `au` (annex)
@@ -129,7 +142,7 @@ def donnees_synthese(
     )
     campaign = active_campaign(session)
     today = clock.today()
-    au = au or today
+    au = au or situation_par_defaut(campaign.restitution_fin, today)
     counts = coverage.coverage_counts(
         session, actor=actor, au=au, niveau="departement", departement_code=departement.code
     )
@@ -185,6 +198,9 @@ def donnees_synthese(
         au=au,
         echeance=campaign.synthese_departementale_echeance,
         compteurs=compteurs,
+        compteurs_frame=counts,
+        classement=ranking,
+        signataire=lire_signataire(session, departement_code=departement.code),
         participants=sums,
         participants_france=sums_fr,
         rencontres=rencontres_tenues(session, departement_code=departement.code, campaign_id=campaign.id, au=au),  # type: ignore[arg-type]
@@ -280,6 +296,23 @@ def _user_text(text: str, missing: str) -> list[Paragraphe]:
     return [Paragraphe(block.strip()) for block in text.strip().split("\n\n") if block.strip()]
 
 
+def _names(names: list[str]) -> str:
+    """« A », « A et B », « A, B et C »."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+
+
+def prefecture(code: str) -> str:
+    return f"Préfecture {nom_avec_de(code)}"
+
+
+def _signature(code: str, signataire: SignataireView, day: dt.date) -> Signature:
+    return Signature(
+        f"Le {fr_date_long(day)}",
+        signataire.titre_imprime,
+        signataire.nom or "(nom du signataire, à choisir sur l'écran de la synthèse)",
+    )
+
+
 def plan_synthese(data: DonneesSynthese) -> Plan:
     nom, code = data.departement_nom, data.departement_code
     plan = Plan(
@@ -287,35 +320,34 @@ def plan_synthese(data: DonneesSynthese) -> Plan:
         pied=f"Quartiers 2030 — Synthèse départementale — {nom} ({code}) — situation au {fr_date(data.au)}",
     )
     plan.add(
-        Titre("Quartiers 2030", 1),
-        Titre("Synthèse départementale de la concertation des habitants"),
+        BlocMarque(prefecture(code)),
+        Titre("Quartiers 2030 — concertation des habitants des quartiers prioritaires", 2),
+        Titre("Synthèse départementale"),
         Titre(f"{nom} ({code})", 1),
-        Titre(f"Préfecture du département : {nom}", 2),
         Titre(f"Campagne : {data.campagne}", 2),
         Titre(f"Situation au {fr_date_long(data.au)}", 2),
         Titre(
-            f"À transmettre à la commission « participation citoyenne » et à l'ANCT, par la préfecture de région, "
+            "À transmettre par la préfecture de région à la commission « participation citoyenne » et à l'ANCT "
             f"au plus tard le {fr_date_long(data.echeance)}.",
             2,
         ),
         Paragraphe(
-            "Projet rédigé automatiquement à partir des données de l'application Quartiers 2030, à relire et "
-            "compléter avant transmission. Les chiffres sont ceux des pages Couverture et Priorités et du classeur "
-            "Excel de synthèse à la même date.",
+            "Projet rédigé à partir des données de l'application Quartiers 2030, à relire et compléter avant "
+            "transmission. Les chiffres et les graphiques sont ceux des pages Mon département et Priorités et du "
+            f"classeur Excel de synthèse, situation au {fr_date(data.au)}.",
             "note",
         ),
         SautDePage(),
     )
     _demarche(plan, data)
-    # 2. Enseignements principaux
-    plan.add(Intertitre("2. Enseignements principaux"))
+    plan.add(Intertitre("Enseignements principaux"))
     plan.add(
         *_user_text(data.enseignements, "À rédiger par le référent (page Mon département, « Rédiger la synthèse »).")
     )
     _axes(plan, data)
-    # 4. Vigilance
-    plan.add(Intertitre("4. Spécificités et points de vigilance"))
+    plan.add(Intertitre("Spécificités et points de vigilance"))
     plan.add(*_user_text(data.vigilance, "À rédiger par le référent (page Mon département, « Rédiger la synthèse »)."))
+    plan.add(_signature(code, data.signataire, data.au))
     _annexes(plan, data)
     return plan
 
@@ -324,74 +356,133 @@ def _demarche(plan: Plan, data: DonneesSynthese) -> None:
     c = data.compteurs
     held = data.rencontres
     n_held = int(c.get("rencontres_tenues", 0))
-    plan.add(Intertitre("1. La démarche"), Intertitre("1.1 Les rencontres", 2))
+    plan.add(Intertitre("La démarche"), Intertitre("Les rencontres", 2))
     if n_held:
         measures = _counted([m for ms in held["accessibilite"] for m in (ms or [])], ACCESSIBILITE)
         first, last = min(held["date"]), max(held["date"])
         span = f"le {fr_date(first)}" if first == last else f"entre le {fr_date(first)} et le {fr_date(last)}"
+        planned = int(c.get("rencontres_prevues", 0))
         plan.add(
             Paragraphe(
-                f"{fr_number(n_held)} rencontre(s) tenue(s) {span} ; {fr_number(int(c.get('rencontres_prevues', 0)))} "
-                "autre(s) prévue(s)."
+                f"{fr_count(n_held, 'rencontre tenue', 'rencontres tenues')} {span}"
+                + (f" ; {fr_count(planned, 'autre prévue', 'autres prévues')}." if planned else ".")
             ),
             Liste([
                 f"Formats : {_counted(list(held['format']), FORMATS)}.",
                 f"Lieux : {_counted(list(held['type_lieu']), TYPES_LIEU)}.",
-                f"Présence d'élus : {fr_number(int(held['elu_present'].sum()))} rencontre(s) sur {fr_number(n_held)}.",
+                f"Présence d'élus : {fr_count(int(held['elu_present'].sum()), 'rencontre')} sur {fr_number(n_held)}.",
                 f"Présence de l'État (préfecture, sous-préfecture, délégué du préfet) : "
-                f"{fr_number(int(held['representant_etat_present'].sum()))} rencontre(s) sur {fr_number(n_held)}.",
-                f"Présence d'un membre de la commission : {fr_number(int(held['membre_commission_present'].sum()))} "
-                "rencontre(s).",
+                f"{fr_count(int(held['representant_etat_present'].sum()), 'rencontre')} sur {fr_number(n_held)}.",
+                "Présence d'un membre de la commission : "
+                f"{fr_count(int(held['membre_commission_present'].sum()), 'rencontre')}.",
                 f"Mesures d'accessibilité : {measures or 'aucune déclarée'}.",
             ]),
         )  # fmt: skip
     else:
         plan.add(Paragraphe("Aucune rencontre tenue à cette date."))
-    plan.add(Intertitre("1.2 Les participants", 2))
+    _participants(plan, data)
+    _quartiers(plan, data)
+
+
+def _participants(plan: Plan, data: DonneesSynthese) -> None:
+    from q2030.graphiques import en_png, participation_chart, parts_publics
+
+    plan.add(Intertitre("Les participants", 2))
     total, total_fr = data.participants["participants"], data.participants_france["participants"]
     plan.add(
         Paragraphe(
-            f"{fr_number(total)} participant(s) aux rencontres tenues. Part de chaque public parmi les participants, "
-            "comparée à l'ensemble des rencontres tenues en France :"
-        ),
-        Tableau(
-            ["Public", "Participants", "Part", "Part en France"],
-            [
-                [
-                    label,
-                    fr_number(data.participants[key]),
-                    _share(data.participants[key], total),
-                    _share(data.participants_france[key], total_fr),
-                ]
-                for key, label in PUBLICS_PARTICIPANTS.items()
-            ],
-        ),
-    )
-    plan.add(Intertitre("1.3 Les quartiers", 2))
-    qpv = int(c.get("qpv", 0))
-    plan.add(
-        Paragraphe(
-            f"{fr_number(qpv)} quartier(s) prioritaire(s) : {fr_number(int(c.get('couvert_delais', 0)))} couvert(s) "
-            f"dans les délais, {fr_number(int(c.get('couvert_retard', 0)))} couvert(s) en retard, "
-            f"{fr_number(int(c.get('prevu', 0)))} avec une rencontre prévue, "
-            f"{fr_number(int(c.get('non_couvert', 0)))} non couvert(s). Taux de couverture : "
-            f"{fr_percent(float(c.get('taux_couverts', 0.0)))}."
+            f"{fr_count(total, 'participant')} aux rencontres tenues. Part de chaque public parmi les participants, "
+            "comparée à l'ensemble des rencontres tenues en France (figure et tableau) :"
         )
     )
-    uncovered = data.quartiers[data.quartiers["statut"].isin(["prevu", "non_couvert"])]
-    if len(uncovered):
+    rows = [
+        [label, fr_number(data.participants[key]), _share(data.participants[key], total),
+         _share(data.participants_france[key], total_fr)]
+        for key, label in PUBLICS_PARTICIPANTS.items()
+    ]  # fmt: skip
+    if total:
+        parts = parts_publics(data.departement_nom, data.participants, data.participants_france)
         plan.add(
-            Paragraphe("Quartiers sans rencontre tenue, et la raison donnée par le référent :"),
+            Graphique(
+                en_png(participation_chart(parts, "Part de chaque public parmi les participants")),
+                f"Part de chaque public parmi les participants, {data.departement_nom} et France",
+                "Barres groupées par public : " + " ; ".join(f"{r[0]} {r[2]} ici, {r[3]} en France" for r in rows),
+                largeur_cm=14.0,
+            )
+        )
+    plan.add(Tableau(["Public", "Participants", "Part", "Part en France"], rows))
+
+
+STATUTS_QUARTIERS = [
+    ("couvert_delais", "Couverts dans les délais"),
+    ("couvert_retard", "Couverts en retard"),
+    ("prevu", "Rencontre prévue"),
+    ("non_couvert", "Sans rencontre"),
+]
+
+
+def _quartiers(plan: Plan, data: DonneesSynthese) -> None:
+    from q2030.graphiques import en_png, status_chart
+
+    c = data.compteurs
+    qpv = int(c.get("qpv", 0))
+    plan.add(Intertitre("Les quartiers", 2))
+    figures = [(label, int(c.get(key, 0))) for key, label in STATUTS_QUARTIERS]
+    plan.add(
+        Paragraphe(
+            f"{fr_count(qpv, 'quartier prioritaire', 'quartiers prioritaires')} : "
+            f"{fr_count(figures[0][1], 'couvert', 'couverts')} dans les délais, "
+            f"{fr_count(figures[1][1], 'couvert', 'couverts')} en retard, "
+            f"{fr_count(figures[2][1], 'quartier', 'quartiers')} avec une rencontre prévue, "
+            f"{fr_count(figures[3][1], 'quartier', 'quartiers')} sans rencontre. "
+            f"Taux de couverture : {fr_percent(float(c.get('taux_couverts', 0.0)))}."
+        )
+    )
+    if qpv and len(data.compteurs_frame):
+        counts = data.compteurs_frame.assign(Département=data.compteurs_frame["nom"])
+        plan.add(
+            Graphique(
+                en_png(status_chart(counts, "Département", "Répartition des QPV par statut")),
+                f"Répartition des {fr_number(qpv)} quartiers prioritaires du département par statut",
+                "Barre empilée : " + " ; ".join(f"{label} {fr_number(n)} ({_share(n, qpv)})" for label, n in figures),
+                largeur_cm=15.0,
+            ),
+            Tableau(["Statut", "Quartiers", "Part"], [[label, fr_number(n), _share(n, qpv)] for label, n in figures]),
+        )
+    _raisons(plan, data)
+
+
+def _raisons(plan: Plan, data: DonneesSynthese) -> None:
+    """The quartiers without a held rencontre, grouped by the reason the référent gave; those
+    without a reason in one sentence naming them."""
+    uncovered = data.quartiers[data.quartiers["statut"].isin(["prevu", "non_couvert"])]
+    if not len(uncovered):
+        return
+    groups: dict[str, list[str]] = {}
+    silent: list[str] = []
+    for r in uncovered.itertuples():
+        reason = (data.motifs.get(r.qpv_code) or "").strip()
+        if not reason and r.statut == "prevu":
+            reason = "Rencontre prévue, pas encore tenue"
+        (groups.setdefault(reason, []) if reason else silent).append(str(r.qpv_nom))
+    if groups:
+        plan.add(
+            Paragraphe("Quartiers sans rencontre tenue, regroupés selon la raison donnée par le référent :"),
             Liste([
-                f"{r.qpv_nom} ({r.qpv_code}) — {r.statut_libelle} : "
-                + (data.motifs.get(r.qpv_code) or "raison non renseignée")
-                for r in uncovered.itertuples()
+                f"{reason} ({fr_count(len(names), 'quartier')}) : {_names(sorted(names))}."
+                for reason, names in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
             ]),
         )  # fmt: skip
+    if silent:
+        plan.add(
+            Paragraphe(f"Raison non renseignée pour {fr_count(len(silent), 'quartier')} : {_names(sorted(silent))}.")
+        )
 
 
 def _axes(plan: Plan, data: DonneesSynthese) -> None:
-    plan.add(Intertitre("3. Ce que disent les habitants, axe par axe"))
+    from q2030.graphiques import barres_themes, en_png
+
+    plan.add(Intertitre("Ce que disent les habitants, axe par axe"))
     plan.add(
         Paragraphe(
             "Pour chacune des quatre questions posées, les thèmes les plus cités dans le département (nombre de "
@@ -400,18 +491,26 @@ def _axes(plan: Plan, data: DonneesSynthese) -> None:
         ),
         Paragraphe(REGLE_CITATIONS, "note"),
     )
-    for number, axe in enumerate(AXES, start=1):
+    for axe in AXES:
         themes = data.axes.get(axe, [])
-        plan.add(Intertitre(f"3.{number} {axe_titre(axe)}", 2))
+        plan.add(Intertitre(axe_titre(axe), 2))
         if not themes:
             plan.add(Paragraphe("Aucune contribution sur cet axe."))
             continue
+        shown = themes[:THEMES_AFFICHES]
+        rows = data.classement[data.classement["groupe"] == axe].sort_values("rang").head(THEMES_AFFICHES)
         plan.add(
+            Graphique(
+                en_png(barres_themes(rows, "part", "Part des contributions de l'axe", etiquettes=True)),
+                f"{axe_titre(axe)} : les {fr_number(len(shown))} thèmes les plus cités (part des contributions)",
+                "Barres classées : " + " ; ".join(f"{t.theme_libelle} {fr_percent(t.part)}" for t in shown),
+                largeur_cm=15.0,
+            ),
             Tableau(
                 ["Rang", "Thème", "Contributions", "Part de l'axe", "Indice / France"],
                 [[fr_number(t.rang), t.theme_libelle, fr_number(t.contributions), fr_percent(t.part),
-                  "—" if t.indice is None else fr_number(t.indice, 2)] for t in themes[:THEMES_AFFICHES]],
-            )
+                  "—" if t.indice is None else fr_number(t.indice, 2)] for t in shown],
+            ),
         )  # fmt: skip
         standout = data.saillants.get(axe, [])
         if standout:
@@ -433,7 +532,7 @@ def _axes(plan: Plan, data: DonneesSynthese) -> None:
 def _annexes(plan: Plan, data: DonneesSynthese) -> None:
     held = data.rencontres
     uncovered = data.quartiers[data.quartiers["statut"].isin(["prevu", "non_couvert"])]
-    plan.add(SautDePage(), Intertitre("5. Annexes"), Intertitre("5.1 Rencontres tenues", 2))
+    plan.add(SautDePage(), Intertitre("Annexes"), Intertitre("Rencontres tenues", 2))
     if len(held):
         plan.add(
             Tableau(
@@ -445,7 +544,7 @@ def _annexes(plan: Plan, data: DonneesSynthese) -> None:
         )  # fmt: skip
     else:
         plan.add(Paragraphe("Aucune rencontre tenue à cette date."))
-    plan.add(Intertitre("5.2 Quartiers non couverts", 2))
+    plan.add(Intertitre("Quartiers sans rencontre tenue", 2))
     if len(uncovered):
         plan.add(
             Tableau(
@@ -470,9 +569,19 @@ def rediger_synthese(
 # --- The synthesis to the participants of one rencontre ----------------------------------------
 
 CONTRIBUTIONS_PAR_AXE_LETTRE = 8  # keeps the letter within two pages
+# The four questions as residents were asked them.
+QUESTIONS_HABITANTS = {
+    "changements": "Ce qui devrait changer dans le quartier d'ici 2030",
+    "ressources": "Les forces du quartier et les acteurs sur qui compter",
+    "projets": "Les projets qui pourraient porter ces changements",
+    "solutions": "Les solutions à mettre en place en priorité",
+}
 
 
-def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int) -> Plan:
+def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int, au: dt.date | None = None) -> Plan:
+    """The letter to the participants of a held rencontre: written for residents (what was
+    said, what comes next, where to follow it), quartier names without codes, no internal
+    deadline, signed by the département's signatory. Dated `au` (default: the pages' date)."""
     from q2030.rencontres import find_rencontre, require_read
 
     rencontre = find_rencontre(session, rencontre_id)
@@ -480,82 +589,98 @@ def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int) -> Plan:
     if rencontre.statut != StatutRencontre.TENUE:
         raise ValidationError("La synthèse aux participants ne se rédige qu'après une rencontre tenue.")
     campaign = active_campaign(session)
-    nom = DEPARTEMENTS[rencontre.departement_code][0]
-    quartiers = [
-        f"{q_nom} ({code})"
-        for code, q_nom in session.exec(
-            select(Qpv.code, Qpv.nom)
+    au = au or situation_par_defaut(campaign.restitution_fin, clock.today())
+    code = rencontre.departement_code
+    quartiers = list(
+        session.exec(
+            select(Qpv.nom)
             .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
             .where(RencontreQpv.rencontre_id == rencontre_id)
-            .order_by(Qpv.code)
+            .order_by(Qpv.nom)
         ).all()
-    ]
+    )
     contributions = session.exec(
         select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang)
         .where(Contribution.rencontre_id == rencontre_id)
         .order_by(Contribution.axe, func.coalesce(Contribution.rang, 1_000_000), Contribution.id)  # type: ignore[arg-type]
     ).all()
-    from q2030.formatting import add_months
-
-    due = add_months(rencontre.date, campaign.synthese_participants_delai_mois)
     place = ", ".join(x for x in (rencontre.lieu, rencontre.adresse, rencontre.commune_nom or "") if x)
+    where = quartiers and (
+        f"le quartier {quartiers[0]}" if len(quartiers) == 1 else f"les quartiers {_names(quartiers)}"
+    )
+    where = where or rencontre.quartier_hors_qpv or ""
     plan = Plan(
-        titre=f"Synthèse de la rencontre du {fr_date(rencontre.date)}",
-        pied=f"Quartiers 2030 — {nom} — rencontre n° {rencontre.id} du {fr_date(rencontre.date)}",
+        titre=f"Ce que vous avez dit lors de la rencontre du {fr_date(rencontre.date)}",
+        pied=f"Quartiers 2030 — {prefecture(code)} — rencontre du {fr_date(rencontre.date)}",
     )
     plan.add(
-        Titre(f"Quartiers 2030 — préfecture du département : {nom}", 2),
-        Titre(f"Synthèse de la rencontre du {fr_date_long(rencontre.date)}", 1),
+        BlocMarque(prefecture(code)),
+        Titre(f"Le {fr_date_long(au)}", 2),
+        Titre("Concertation Quartiers 2030", 1),
+        Titre(f"Ce que vous avez dit lors de la rencontre du {fr_date_long(rencontre.date)}", 0),
         Paragraphe("Madame, Monsieur,"),
         Paragraphe(
-            "Vous avez participé à une rencontre de la concertation Quartiers 2030, qui prépare les nouveaux contrats "
-            "de ville. Merci pour votre participation. Voici ce qui s'y est dit et ce qui va suivre."
+            f"Le {fr_date_long(rencontre.date)}, vous avez participé à une rencontre de la concertation Quartiers 2030"
+            + (f" pour {where}" if where else "")
+            + ". Cette concertation prépare les nouveaux contrats de ville, qui fixent pour les années à venir ce que "
+            "l'État, les communes et leurs partenaires feront dans les quartiers. Merci d'être venu donner votre avis. "
+            "Voici ce qui s'est dit, ce qui va suivre et comment le suivre."
         ),
-        Intertitre("1. La rencontre"),
+        Intertitre("La rencontre"),
         Liste([
             f"Date : {fr_date_long(rencontre.date)}" + (f", à {hour:%H:%M}" if (hour := rencontre.heure_debut) else ""),
             f"Lieu : {place or 'non précisé'}",
-            f"Format : {FORMATS.get(rencontre.format, rencontre.format)}",
-            "Quartiers concernés : " + (", ".join(quartiers) or rencontre.quartier_hors_qpv or "non précisés"),
+            f"Format : {FORMATS.get(rencontre.format, rencontre.format).lower()}",
+            ("Quartiers : " if len(quartiers) > 1 else "Quartier : ")
+            + (", ".join(quartiers) or rencontre.quartier_hors_qpv or "non précisé"),
         ]),
-        Intertitre("2. Qui est venu"),
+        Intertitre("Qui est venu"),
     )  # fmt: skip
     counts = [
-        ("participants", "participants"), ("femmes", "femmes"), ("jeunes", "jeunes"),
-        ("habitants_qpv", "habitants des quartiers prioritaires"), ("professionnels", "professionnels"),
-        ("elus", "élus"),
+        ("participants", "participant", "participants"), ("femmes", "femme", "femmes"),
+        ("jeunes", "jeune", "jeunes"), ("habitants_qpv", "habitant du quartier", "habitants des quartiers"),
+        ("professionnels", "professionnel", "professionnels"), ("elus", "élu", "élus"),
     ]  # fmt: skip
-    said = [f"{fr_number(getattr(rencontre, key))} {label}" for key, label in counts if getattr(rencontre, key)]
+    said = [fr_count(getattr(rencontre, key), one, many) for key, one, many in counts if getattr(rencontre, key)]
     plan.add(Paragraphe((", dont ".join([said[0], ", ".join(said[1:])]) if len(said) > 1 else said[0]) + "."
                         if said else "Le nombre de participants n'a pas été relevé."))  # fmt: skip
-    plan.add(Intertitre("3. Ce qui a été dit"))
+    plan.add(Intertitre("Ce qui a été dit"))
     if not contributions:
-        plan.add(Paragraphe("Les contributions de cette rencontre n'ont pas encore été saisies."))
+        plan.add(Paragraphe("Les propositions de cette rencontre n'ont pas encore été enregistrées."))
     for axe in AXES:
         items = [(theme, texte) for a, theme, texte, _rang in contributions if a == axe]
         if not items:
             continue
         shown = [f"{texte} ({theme_label(theme)})" for theme, texte in items[:CONTRIBUTIONS_PAR_AXE_LETTRE]]
         if len(items) > CONTRIBUTIONS_PAR_AXE_LETTRE:
-            shown.append(f"et {fr_number(len(items) - CONTRIBUTIONS_PAR_AXE_LETTRE)} autre(s) contribution(s).")
-        plan.add(Paragraphe(axe_titre(axe) + " :"), Liste(shown))
+            rest = len(items) - CONTRIBUTIONS_PAR_AXE_LETTRE
+            shown.append(f"et {fr_count(rest, 'autre proposition', 'autres propositions')}.")
+        plan.add(Paragraphe(QUESTIONS_HABITANTS[axe] + " :"), Liste(shown))
     plan.add(
-        Intertitre("4. La suite"),
+        Intertitre("La suite"),
         Liste([
-            f"Les propositions de toutes les rencontres du département sont rassemblées dans une synthèse "
-            f"départementale, transmise à la commission « participation citoyenne » et à l'ANCT au plus tard le "
-            f"{fr_date_long(campaign.synthese_departementale_echeance)}.",
-            f"Une restitution publique présentera les principales propositions entre le "
+            "Vos propositions et celles des autres rencontres du département sont rassemblées dans une synthèse "
+            "départementale, remise à la commission nationale « participation citoyenne » et à l'Agence nationale de "
+            "la cohésion des territoires.",
+            f"Une réunion publique de restitution présentera les principales propositions entre le "
             f"{fr_date_long(campaign.restitution_debut)} et le {fr_date_long(campaign.restitution_fin)} ; "
             "elles seront reprises dans les nouveaux contrats de ville.",
         ]),
-        Paragraphe(f"Synthèse à adresser aux participants au plus tard le {fr_date(due)}.", "note"),
-        Paragraphe(f"Le référent Quartiers 2030 de la préfecture du département : {nom}"),
+        Intertitre("Pour suivre la concertation"),
+        Paragraphe(
+            "Les prochaines rencontres, la synthèse du département et ce que deviennent les propositions sont "
+            f"publiés sur la page publique de la concertation, département {nom_avec_de(code)} : {page_publique(code)}"
+        ),
+        Paragraphe(
+            "Nous vous remercions de votre participation et vous prions d'agréer, Madame, Monsieur, l'expression "
+            "de nos salutations distinguées."
+        ),
+        _signature(code, lire_signataire(session, departement_code=code), au),
     )  # fmt: skip
     return plan
 
 
-def rediger_lettre(session: Session, *, actor: Actor, rencontre_id: int, fmt: str) -> bytes:
+def rediger_lettre(session: Session, *, actor: Actor, rencontre_id: int, fmt: str, au: dt.date | None = None) -> bytes:
     if fmt not in FORMATS_FICHIER:
         raise ValidationError({"format": [f"Format inconnu « {fmt} » : docx ou odt."]})
-    return rendre(plan_lettre(session, actor=actor, rencontre_id=rencontre_id), fmt)
+    return rendre(plan_lettre(session, actor=actor, rencontre_id=rencontre_id, au=au), fmt)

@@ -16,51 +16,35 @@ the commission the country. Nothing here reads a contribution text.
 - commission (weekly, on Mondays): the syntheses that arrived in the last 7 days, what is
   late nationally.
 
-`envoyer(...)` sends one message per person (plain text and HTML) through SMTP
-(`Q2030_SMTP_URL`, `Q2030_MAIL_FROM`), skips the kinds a user opted out of, and records
-each item sent (`RelanceEnvoi`, unique per day, person and item): a second run the same
-day sends nothing twice. Items are claimed (inserted and committed) before the message
-goes out and released if it fails, so two concurrent runs cannot both send one. A failure
-for one recipient is logged and recorded in the run; the others still go out.
+Each item carries a state (`Ligne.etat`); compared with the person's last digest, an item
+is marked new or changed (`Ligne.marque`). How a digest reads is `relances_courriel`; the
+SMTP sending and what is recorded of each run, `relances_envoi`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import html
-import logging
-import os
-import smtplib
-import ssl
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from urllib.parse import unquote, urlencode, urlsplit
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from q2030 import audit, clock, settings
+from q2030 import audit, clock
 from q2030.access import Actor, require, scope_label
+from q2030.adresses import adresse
 from q2030.bootstrap import active_campaign
 from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
-from q2030.errors import IntrouvableError, Q2030Error, ValidationError
+from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_date, fr_number, fr_percent
-from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, RelanceExecution, User
+from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
-
-log = logging.getLogger("q2030.relances")
 
 JOURS_AVANT_SYNTHESE = 7  # synthesis to participants reminded from 7 days before its due date
 DELAI_COMPTE_RENDU_JOURS = 15  # compte rendu expected within 15 days of the meeting
 JOURS_AVANT_SYNTHESE_DEPARTEMENTALE = 30  # synthèse départementale reminded from 30 days before
-ECHECS_CONNEXION_MAX = 3  # failed SMTP connections in a row before the run stops trying
 JOUR_HEBDOMADAIRE = 0  # the commission's weekly digest goes out on Mondays
-DEFAULT_BASE_URL = settings.DEFAULT_BASE_URL
 
 # Kind of reminder -> (role receiving it, French label shown in the opt-out settings).
 TYPES: dict[str, tuple[str, str]] = {
@@ -88,14 +72,21 @@ def types_du_role(role: str) -> dict[str, str]:
     return {code: label for code, (owner, label) in TYPES.items() if owner == role}
 
 
-def base_url() -> str:
-    return settings.base_url()
-
-
 def lien(page: str, **query: str) -> str:
     """The address of a page, with what it opens on (`?rencontre=12`, `?planifier=QN09301M`, `?departement=93`)."""
-    address = f"{base_url()}/{PAGES_URL[page]}"
-    return f"{address}?{urlencode(query)}" if query else address
+    return adresse(PAGES_URL[page], **query)
+
+
+# The page with the full list of each kind (a digest shows at most 10 items per kind).
+LISTES: dict[str, str] = {
+    "quartiers": "mon_departement", "syntheses_participants": "rencontres", "comptes_rendus": "rencontres",
+    "synthese_departementale": "mon_departement", "departements_a_risque": "ma_region",
+    "syntheses_attendues": "syntheses", "documents_a_transmettre": "syntheses", "bilan_hebdomadaire": "national",
+}  # fmt: skip
+
+
+def lien_liste(type_: str) -> str:
+    return lien(LISTES[type_])
 
 
 @dataclass(frozen=True)
@@ -104,6 +95,12 @@ class Ligne:
     cle: str  # the item, unique within a person's day ("qpv:QN09301M")
     texte: str  # French, plain text
     lien: str  # the page where to act
+    etat: str = ""  # what, when it changes, makes the item "changed" ("prevu:2023-07-10", "en_retard")
+    marque: str = ""  # "nouveau" or "modifie" since the person's last digest; "" otherwise
+
+    @property
+    def en_retard(self) -> bool:
+        return self.etat == "en_retard"
 
 
 @dataclass
@@ -115,55 +112,13 @@ class Digest:
     au: dt.date
     lignes: list[Ligne] = field(default_factory=list)
 
-    @property
-    def sujet(self) -> str:
-        if self.role == Role.COMMISSION:
-            return f"Quartiers 2030 : bilan hebdomadaire du {fr_date(self.au)}"
-        count = len(self.lignes)
-        return f"Quartiers 2030 : {count} point{'s' if count > 1 else ''} à suivre au {fr_date(self.au)}"
-
     def sections(self) -> list[tuple[str, list[Ligne]]]:
+        """(kind, its items), in the order of TYPES."""
         return [
-            (label, [ligne for ligne in self.lignes if ligne.type == code])
-            for code, (_role, label) in TYPES.items()
+            (code, [ligne for ligne in self.lignes if ligne.type == code])
+            for code in TYPES
             if any(ligne.type == code for ligne in self.lignes)
         ]
-
-    def texte(self) -> str:
-        out = [f"Bonjour {self.nom or self.email},", "", f"Périmètre : {self.perimetre}.", ""]
-        for label, lignes in self.sections():
-            out.append(f"{label} ({len(lignes)})")
-            for ligne in lignes:
-                out.append(f"- {ligne.texte}")
-                out.append(f"  {ligne.lien}")
-            out.append("")
-        out.append(
-            "Vous pouvez choisir les relances que vous recevez dans l'application (page d'accueil, « Mes relances »)."
-        )
-        out.append(f"Message automatique de Quartiers 2030 : {base_url()}/")
-        return "\n".join(out)
-
-    def html(self) -> str:
-        esc = html.escape
-        parts = [
-            '<div style="font-family: Marianne, Arial, sans-serif; color: #161616">',
-            f"<p>Bonjour {esc(self.nom or self.email)},</p>",
-            f"<p>Périmètre : {esc(self.perimetre)}.</p>",
-        ]
-        for label, lignes in self.sections():
-            parts.append(f'<h2 style="color: #000091; font-size: 1.1em">{esc(label)} ({len(lignes)})</h2><ul>')
-            for ligne in lignes:
-                parts.append(
-                    f'<li>{esc(ligne.texte)} : <a href="{esc(ligne.lien, quote=True)}" '
-                    'style="color: #000091">ouvrir la page</a></li>'
-                )
-            parts.append("</ul>")
-        parts.append(
-            "<p>Vous pouvez choisir les relances que vous recevez dans l'application "
-            "(page d'accueil, « Mes relances »).</p>"
-            f'<p>Message automatique de <a href="{esc(base_url(), quote=True)}/">Quartiers 2030</a>.</p></div>'
-        )
-        return "\n".join(parts)
 
 
 def _delai(jours: int) -> str:
@@ -204,6 +159,7 @@ def _lignes_referent(session: Session, who: Actor, campaign: Campaign, au: dt.da
                     lien("rencontres", departement=dep)
                     if row.statut == "prevu"
                     else lien("rencontres", planifier=row.qpv_code, departement=dep),
+                    etat=f"{row.statut}:{row.prochaine_prevue or ''}",
                 )
             )
     lines += _lignes_rencontres(session, who, dep, au)
@@ -226,6 +182,7 @@ def _lignes_rencontres(session: Session, who: Actor, dep: str, au: dt.date) -> l
                     f"Rencontre du {fr_date(row.date)}{lieu} : synthèse aux participants à envoyer au plus tard le "
                     f"{fr_date(row.synthese_due_le)} ({_delai(row.jours_restants)})",
                     lien("rencontres", rencontre=str(row.id), departement=dep),
+                    etat=str(row.etat_synthese),
                 )
             )
         age = (au - row.date).days
@@ -237,6 +194,7 @@ def _lignes_rencontres(session: Session, who: Actor, dep: str, au: dt.date) -> l
                     f"Rencontre du {fr_date(row.date)}{lieu} : tenue il y a {age} jours, compte rendu non déposé "
                     f"(attendu sous {DELAI_COMPTE_RENDU_JOURS} jours)",
                     lien("rencontres", rencontre=str(row.id), departement=dep),
+                    etat="manquant",
                 )
             )
     return lines
@@ -267,7 +225,9 @@ def _ligne_synthese_departementale(session: Session, campaign: Campaign, dep: st
             )
     if texte is None:
         return None
-    return Ligne("synthese_departementale", f"synthese_departementale:{dep}:{statut}", texte, lien("mon_departement"))
+    return Ligne(
+        "synthese_departementale", f"synthese_departementale:{dep}:{statut}", texte, lien("mon_departement"), statut
+    )
 
 
 def _lignes_region(session: Session, who: Actor, campaign: Campaign, au: dt.date) -> list[Ligne]:
@@ -292,6 +252,7 @@ def _lignes_region(session: Session, who: Actor, campaign: Campaign, au: dt.date
                     f"{fr_percent(projection.taux_projete)} le {fr_date(campaign.rencontres_echeance)} ; "
                     f"il faudrait {fr_number(besoin, 1)} QPV par semaine ({_delai(jours)})",
                     lien("ma_region", departement=code),
+                    etat=f"{projection.couverts_au}/{projection.qpv}",
                 )
             )
     jours = (campaign.synthese_departementale_echeance - au).days
@@ -306,6 +267,7 @@ def _lignes_region(session: Session, who: Actor, campaign: Campaign, au: dt.date
                     f"synthese_attendue:{row.code}",
                     f"{_dep(row.code)} : synthèse départementale {etat} ; échéance le {echeance}",
                     lien("syntheses"),
+                    etat=str(row.synthese_statut),
                 )
             )
         elif row.synthese_statut == "transmise_region":
@@ -413,6 +375,7 @@ def digests(session: Session, *, actor: Actor, au: dt.date | None = None) -> lis
     ).all()
     desabonnes = _desabonnements(session)
     envoyes = _deja_envoyes(session, au)
+    precedents = derniers_etats(session, au)
     out = []
     for user in users:
         digest = digest_utilisateur(
@@ -420,7 +383,8 @@ def digests(session: Session, *, actor: Actor, au: dt.date | None = None) -> lis
         )
         exclus = desabonnes.get(user.email, set())
         deja = envoyes.get(user.email, set())
-        digest.lignes = [ligne for ligne in digest.lignes if ligne.type not in exclus and ligne.cle not in deja]
+        lignes = [ligne for ligne in digest.lignes if ligne.type not in exclus and ligne.cle not in deja]
+        digest.lignes = marquer(lignes, precedents.get(user.email))
         if digest.lignes:
             out.append(digest)
     return out
@@ -432,7 +396,43 @@ def apercu(session: Session, *, actor: Actor, user_id: int, au: dt.date | None =
     user = session.get(User, user_id)
     if user is None:
         raise IntrouvableError("Ce compte n'existe pas.")
-    return digest_utilisateur(session, user, au=au or clock.today(), campaign=active_campaign(session))
+    au = au or clock.today()
+    digest = digest_utilisateur(session, user, au=au, campaign=active_campaign(session))
+    digest.lignes = marquer(digest.lignes, derniers_etats(session, au, email=user.email).get(user.email))
+    return digest
+
+
+def marquer(lignes: list[Ligne], precedent: dict[str, str] | None) -> list[Ligne]:
+    """Mark each item new (absent from the person's last digest) or changed (another state).
+    Nothing is marked in a person's first digest: everything would be."""
+    if precedent is None:
+        return lignes
+    out = []
+    for ligne in lignes:
+        if ligne.cle not in precedent:
+            ligne = replace(ligne, marque="nouveau")
+        elif ligne.etat and precedent[ligne.cle] != ligne.etat:
+            ligne = replace(ligne, marque="modifie")
+        out.append(ligne)
+    return out
+
+
+def derniers_etats(session: Session, au: dt.date, *, email: str | None = None) -> dict[str, dict[str, str]]:
+    """Per person, the items of the last digest sent before `au` and their state then."""
+    last = select(RelanceEnvoi.email, func.max(RelanceEnvoi.jour).label("jour")).where(RelanceEnvoi.jour < au)
+    if email is not None:
+        last = last.where(RelanceEnvoi.email == email)
+    latest = last.group_by(RelanceEnvoi.email).subquery()
+    rows = session.exec(
+        select(RelanceEnvoi.email, RelanceEnvoi.cle, RelanceEnvoi.etat).join(
+            latest,
+            (col(RelanceEnvoi.email) == latest.c.email) & (col(RelanceEnvoi.jour) == latest.c.jour),
+        )
+    ).all()
+    out: dict[str, dict[str, str]] = {}
+    for person, cle, etat in rows:
+        out.setdefault(person, {})[cle] = etat
+    return out
 
 
 def _desabonnements(session: Session) -> dict[str, set[str]]:
@@ -482,187 +482,3 @@ def enregistrer_desabonnements(session: Session, *, actor: Actor, desabonnes: It
     )
     session.flush()
     return wanted
-
-
-# --- Sending ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    ssl: bool  # smtps:// (implicit TLS); smtp:// uses STARTTLS when offered
-    user: str
-    password: str
-    expediteur: str
-
-
-def smtp_config() -> SmtpConfig:
-    """Read Q2030_SMTP_URL (smtp://user:pass@host:587 or smtps://...) and Q2030_MAIL_FROM."""
-    raw = os.environ.get("Q2030_SMTP_URL", "")
-    sender = os.environ.get("Q2030_MAIL_FROM", "")
-    if not raw:
-        raise Q2030Error(
-            "Q2030_SMTP_URL n'est pas défini : par exemple smtp://utilisateur:motdepasse@smtp.exemple.fr:587."
-        )
-    if not sender:
-        raise Q2030Error("Q2030_MAIL_FROM n'est pas défini : l'adresse d'expédition des relances.")
-    parts = urlsplit(raw)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise Q2030Error("Q2030_SMTP_URL doit être de la forme smtp://hôte:587 ou smtps://hôte:465.")
-    secure = parts.scheme == "smtps"
-    return SmtpConfig(
-        host=parts.hostname,
-        port=parts.port or (465 if secure else 587),
-        ssl=secure,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        expediteur=sender,
-    )
-
-
-class ServeurInjoignable(Q2030Error):
-    """The SMTP server could not be reached (or refused the session) several times in a row."""
-
-
-class Expediteur:
-    """One SMTP connection, reopened after a failure. After `ECHECS_CONNEXION_MAX` failed
-    connections in a row the server is deemed down: the remaining recipients are not tried
-    (each attempt could wait the 30 s timeout), they fail at once and go out at the next run."""
-
-    def __init__(self, config: SmtpConfig) -> None:
-        self.config = config
-        self.smtp: smtplib.SMTP | None = None
-        self.connexions_ratees = 0
-
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config
-        context = ssl.create_default_context()
-        if c.ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=30, context=context)
-        else:
-            smtp = smtplib.SMTP(c.host, c.port, timeout=30)
-            smtp.ehlo()
-            if smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            elif c.user:
-                smtp.quit()
-                raise Q2030Error(f"Le serveur {c.host} ne propose pas STARTTLS : identifiants non envoyés en clair.")
-        if c.user:
-            smtp.login(c.user, c.password)
-        return smtp
-
-    def envoyer(self, message: EmailMessage) -> None:
-        if self.smtp is None:
-            if self.connexions_ratees >= ECHECS_CONNEXION_MAX:
-                raise ServeurInjoignable(
-                    f"Non tenté : {self.connexions_ratees} connexions au serveur {self.config.host} ont échoué."
-                )
-            try:
-                self.smtp = self._connect()
-            except Exception:
-                self.connexions_ratees += 1
-                raise
-            self.connexions_ratees = 0
-        try:
-            self.smtp.send_message(message)
-        except Exception:
-            self.fermer()
-            raise
-
-    def fermer(self) -> None:
-        if self.smtp is not None:
-            with contextlib.suppress(Exception):  # closing a broken connection
-                self.smtp.quit()
-            self.smtp = None
-
-
-def message(digest: Digest, expediteur: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = expediteur
-    msg["To"] = digest.email
-    msg["Subject"] = digest.sujet
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=expediteur.rpartition("@")[2] or None)
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no automatic replies
-    msg.set_content(digest.texte())
-    msg.add_alternative(digest.html(), subtype="html")
-    return msg
-
-
-@dataclass(frozen=True)
-class Bilan:
-    execution_id: int
-    destinataires: int
-    messages: int
-    echecs: int
-
-
-def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bilan:
-    """Send the day's digests; one commit per recipient (what went out stays recorded)."""
-    require(actor.is_admin, "Seul un administrateur peut envoyer les relances.")
-    config = smtp_config()
-    au = au or clock.today()
-    run = RelanceExecution(au=au, envoi=True)
-    session.add(run)
-    session.commit()
-    to_send = digests(session, actor=actor, au=au)
-    # End the read transaction: each claim below starts its own (on SQLite, a read snapshot
-    # upgraded to a write after another process committed fails at once instead of waiting).
-    session.commit()
-    sender = Expediteur(config)
-    sent = 0
-    errors: list[dict[str, str]] = []
-    try:
-        for digest in to_send:
-            claimed = _reserver(session, run.id, digest)  # type: ignore[arg-type]
-            if not claimed:
-                continue
-            try:
-                sender.envoyer(message(digest, config.expediteur))
-            except Exception as error:  # one recipient's failure must not stop the others
-                log.error("Relance non envoyée à %s : %s", digest.email, error)
-                errors.append({"email": digest.email, "erreur": str(error)[:500]})
-                session.exec(delete(RelanceEnvoi).where(col(RelanceEnvoi.id).in_(claimed)))
-                session.commit()
-            else:
-                sent += 1
-    finally:
-        sender.fermer()
-        run.fin = dt.datetime.now(dt.UTC)
-        run.destinataires = len(to_send)
-        run.messages = sent
-        run.echecs = len(errors)
-        run.erreurs = errors
-        session.add(run)
-        audit.record(
-            session,
-            actor=actor,
-            action="envoi",
-            entite="relances",
-            entite_id=run.id or "",
-            apres={"au": au.isoformat(), "messages": sent, "echecs": len(errors)},
-        )
-        session.commit()
-    return Bilan(run.id, len(to_send), sent, len(errors))  # type: ignore[arg-type]
-
-
-def _reserver(session: Session, run_id: int, digest: Digest) -> list[int]:
-    """Claim the digest's items for the day (committed); [] if another run took them first."""
-    rows = [
-        RelanceEnvoi(execution_id=run_id, jour=digest.au, email=digest.email, type=ligne.type, cle=ligne.cle)
-        for ligne in digest.lignes
-    ]
-    try:
-        session.add_all(rows)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return []
-    return [row.id for row in rows]  # type: ignore[misc]
-
-
-def dernieres_executions(session: Session, *, actor: Actor, limite: int = 20) -> list[RelanceExecution]:
-    require(actor.is_admin, "Seul un administrateur peut consulter les relances.")
-    return list(session.exec(select(RelanceExecution).order_by(col(RelanceExecution.debut).desc()).limit(limite)).all())

@@ -157,7 +157,7 @@ def validate_rencontre(
     errors: dict[str, list[str]] = defaultdict(list)
     unknown = sorted(set(data) - set(LABELS) - set(EDITABLE) - IGNORED)
     if unknown:
-        errors[""].append(f"Champ(s) inconnu(s) : {', '.join(unknown)}.")
+        errors[""].append(f"{'Champ inconnu' if len(unknown) == 1 else 'Champs inconnus'} : {', '.join(unknown)}.")
     if existing is not None:
         raw: dict[str, Any] = {key: getattr(existing, key) for key in EDITABLE}
         raw["qpv_codes"] = _direct_qpv(session, existing.id)  # type: ignore[arg-type]

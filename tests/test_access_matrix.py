@@ -46,6 +46,7 @@ from q2030.errors import PermissionRefusee
 from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale, SyntheseDocument
 from q2030.qpv_import import import_qpv
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.signataires import enregistrer_signataire
 from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_textes, lire_version, renvoyer
 from q2030.users import add_user, set_user_active, update_user
 from tests import factories
@@ -370,6 +371,13 @@ OPERATIONS: list[Operation] = [
         referent_of("93"),
         lambda s, a, _c: enregistrer_textes(
             s, actor=a, departement_code="93", enseignements="Texte", vigilance="", motifs={}, version=0
+        ),
+    ),
+    Operation(
+        "signataire",
+        referent_of("93"),
+        lambda s, a, _c: enregistrer_signataire(
+            s, actor=a, departement_code="93", nom="Jacques Witkowski", titre="Le préfet", version=0
         ),
     ),
     Operation(

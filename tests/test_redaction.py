@@ -15,12 +15,14 @@ from pathlib import Path
 import docx
 import pytest
 from odfdo import Document as OdfDocument
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from q2030.access import Actor
+from q2030.access import SYSTEM, Actor
 from q2030.coverage import coverage_counts
+from q2030.demo import load_demo
 from q2030.errors import PermissionRefusee, ValidationError
-from q2030.formatting import fr_number, fr_percent
+from q2030.formatting import fr_count, fr_number, fr_percent
+from q2030.models import Rencontre
 from q2030.priorities import Filtres, classement
 from q2030.redaction import REGLE_CITATIONS, axe_titre, donnees_synthese, rediger_lettre, rediger_synthese
 from q2030.syntheses import enregistrer_textes
@@ -96,15 +98,18 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
         "4. Spécificités et points de vigilance", "5. Annexes",
     ]  # fmt: skip
     coverage_sentence = (
-        f"{fr_number(int(counts['qpv']))} quartier(s) prioritaire(s) : {fr_number(int(counts['couvert_delais']))} "
-        f"couvert(s) dans les délais, {fr_number(int(counts['couvert_retard']))} couvert(s) en retard, "
-        f"{fr_number(int(counts['prevu']))} avec une rencontre prévue, {fr_number(int(counts['non_couvert']))} "
-        f"non couvert(s). Taux de couverture : {fr_percent(float(counts['taux_couverts']))}."
+        f"{fr_count(int(counts['qpv']), 'quartier prioritaire', 'quartiers prioritaires')} : "
+        f"{fr_count(int(counts['couvert_delais']), 'couvert', 'couverts')} dans les délais, "
+        f"{fr_count(int(counts['couvert_retard']), 'couvert', 'couverts')} en retard, "
+        f"{fr_count(int(counts['prevu']), 'quartier')} avec une rencontre prévue, "
+        f"{fr_count(int(counts['non_couvert']), 'quartier')} sans rencontre. "
+        f"Taux de couverture : {fr_percent(float(counts['taux_couverts']))}."
     )
-    assert coverage_sentence.startswith("4 quartier(s) prioritaire(s) : 1 couvert(s) dans les délais, 1 couvert(s)")
+    assert coverage_sentence.startswith("4 quartiers prioritaires : 1 couvert dans les délais, 1 couvert en retard")
     assert coverage_sentence in paragraphs
     assert coverage_sentence in odt_text
-    held = f"{fr_number(int(counts['rencontres_tenues']))} rencontre(s) tenue(s) entre le 10/06/2023 et le 20/08/2023"
+    held = f"{fr_count(int(counts['rencontres_tenues']), 'rencontre tenue')} entre le 10/06/2023 et le 20/08/2023"
+    assert held.startswith("2 rencontres tenues")
     assert any(p.startswith(held) for p in paragraphs)
     assert held in odt_text
     # Each axis' table: rang, theme, contributions, part — the classement rows.
@@ -126,7 +131,21 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
     for text in ("La sécurité d'abord.", TRICKY, "Mobiliser davantage les jeunes."):
         assert text in paragraphs
         assert text in odt_text
-    assert any(p == "Cité 3 (QN09303M) — Non couvert : Travaux dans la salle" for p in paragraphs)
+    # Quartiers without a held rencontre: grouped by reason; those without one named in one sentence.
+    assert "Travaux dans la salle (1 quartier) : Cité 3." in paragraphs
+    assert "Raison non renseignée pour 1 quartier : Cité 4." in paragraphs
+    assert "Raison non renseignée pour 1 quartier : Cité 4." in odt_text
+    # Charts: one per axis with contributions, the participants and the quartiers, in both files.
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("word/media/")]) >= 4
+    with zipfile.ZipFile(io.BytesIO(odt_bytes)) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("Pictures/")]) >= 4
+    assert "Figure 1 — Part de chaque public parmi les participants, Seine-Saint-Denis et France" in paragraphs
+    # The cover: the République française block and the préfecture; the date of the situation.
+    for text in ("Préfecture de la Seine-Saint-Denis", "Situation au 31 décembre 2023"):
+        assert text in paragraphs
+        assert text in odt_text
+    assert "(s)" not in "\n".join(paragraphs) + odt_text
     assert ["QN09303M", "Cité 3", "", "Non couvert", "Travaux dans la salle"] in cells
     with zipfile.ZipFile(io.BytesIO(docx_bytes)) as archive:
         xml = archive.read("word/document.xml").decode()
@@ -157,46 +176,92 @@ def test_drafting_respects_scope_and_format(session: Session, departement: dict)
     assert rediger_synthese(session, actor=COMMISSION, departement_code="93", fmt="odt").startswith(b"PK")
 
 
-def test_letter_to_participants(session: Session, departement: dict) -> None:
+def test_letter_to_participants(session: Session, departement: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("Q2030_BASE_URL", "https://quartiers2030.exemple.gouv.fr/")
     for fmt in ("docx", "odt"):
         content = rediger_lettre(session, actor=REFERENT, rencontre_id=departement["first"], fmt=fmt)
         text = "\n".join(_texts_docx(content)[1]) if fmt == "docx" else _texts_odt(content)[1]
-        assert "Synthèse de la rencontre du 10 juin 2023" in text
+        assert "Ce que vous avez dit lors de la rencontre du 10 juin 2023" in text
         assert "40 participants, dont 25 femmes, 10 jeunes." in text
         assert "Plus de médiateurs le soir (Tranquillité publique et sécurité)" in text
         assert TRICKY in text
-        assert "au plus tard le 1er septembre 2023" in text
+        # Written for residents: quartier names, no codes, no internal deadline; where to follow it.
+        assert "Cité 1" in text
+        assert not re.search(r"Q[NP]0\d{2}", text)
+        assert "au plus tard" not in text
+        assert "https://quartiers2030.exemple.gouv.fr/Restitution?dep=93" in text
+        assert "Le préfet de la Seine-Saint-Denis" in text
         # The meeting's own order: ranked 1 before ranked 2.
         assert text.index("Plus de médiateurs le soir") < text.index("Éclairer les halls")
     with pytest.raises(PermissionRefusee):
         rediger_lettre(session, actor=OTHER_REFERENT, rencontre_id=departement["first"], fmt="docx")
 
 
-def _pages(pdf: bytes) -> int:
-    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def _headings(text: str) -> list[str]:
+    """Numbered heading lines of a PDF's text (« 1. La démarche », « 3.2 Ressources… »)."""
+    return [" ".join(line.split()) for line in text.splitlines() if re.match(r"^\s*\d+\.(\d+)?\s+[A-ZÀ-Ý]", line)]
+
+
+def _images(pdf: Path) -> int:
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return len([line for line in listing.splitlines()[2:] if " image " in line])
 
 
 @pytest.mark.slow
-def test_libreoffice_converts_both_formats_to_a_plausible_pdf(
-    session: Session, departement: dict, tmp_path: Path
-) -> None:
+def test_libreoffice_prints_both_formats_alike(session: Session, tmp_path: Path) -> None:
+    """The 93 of the demo campaign and one of its letters, DOCX and ODT, printed to PDF by
+    LibreOffice and read back: the same numbered headings, none numbered twice, the charts,
+    agreed plurals, the date of the pages; the letter without QPV codes or internal deadline."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice absent (paquet Debian libreoffice-writer-nogui, installé par .ci/run)")
-    pages = {}
+    if soffice is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or poppler-utils absent (Debian libreoffice-writer-nogui, poppler-utils: .ci/run)")
+    load_demo(session, actor=SYSTEM, seed=2023)
+    session.commit()
+    letter_id = session.exec(
+        select(Rencontre.id)
+        .where(Rencontre.departement_code == "93", Rencontre.statut == "tenue")
+        .order_by(Rencontre.id)  # type: ignore[arg-type]
+    ).first()
+    assert letter_id is not None
+    texts: dict[str, dict[str, str]] = {}
+    pages: dict[str, dict[str, int]] = {}
     for fmt in ("docx", "odt"):
-        source = tmp_path / f"synthese.{fmt}"
-        source.write_bytes(rediger_synthese(session, actor=REFERENT, departement_code="93", fmt=fmt, au=AU))
-        letter = tmp_path / f"lettre.{fmt}"
-        letter.write_bytes(rediger_lettre(session, actor=REFERENT, rencontre_id=departement["first"], fmt=fmt))
+        (tmp_path / f"synthese.{fmt}").write_bytes(
+            rediger_synthese(session, actor=SYSTEM, departement_code="93", fmt=fmt)
+        )
+        (tmp_path / f"lettre.{fmt}").write_bytes(rediger_lettre(session, actor=SYSTEM, rencontre_id=letter_id, fmt=fmt))
         out = tmp_path / fmt
-        for path in (source, letter):
-            subprocess.run(
-                [soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
-                 "--outdir", str(out), str(path)],
-                check=True, capture_output=True, timeout=180,
-            )  # fmt: skip
-        pages[fmt] = (_pages((out / "synthese.pdf").read_bytes()), _pages((out / "lettre.pdf").read_bytes()))
-    for synthese, lettre in pages.values():
-        assert 3 <= synthese <= 12  # cover, démarche and axes, annexes
-        assert 1 <= lettre <= 2
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
+             "--outdir", str(out), str(tmp_path / f"synthese.{fmt}"), str(tmp_path / f"lettre.{fmt}")],
+            check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        texts[fmt] = {name: _pdf_text(out / f"{name}.pdf") for name in ("synthese", "lettre")}
+        assert _images(out / "synthese.pdf") >= 6  # participants, quartiers, one per axis
+        pages[fmt] = {name: len(re.findall(r"\f", texts[fmt][name])) for name in ("synthese", "lettre")}
+    for name in ("synthese", "lettre"):
+        docx_headings, odt_headings = _headings(texts["docx"][name]), _headings(texts["odt"][name])
+        assert docx_headings == odt_headings
+        assert docx_headings[0].startswith("1. ")
+        for heading in docx_headings:  # one number each: no « 1.1.1.1 », no « 3.3. »
+            assert not re.match(r"^\d+(\.\d+)*\.?\s+\d", heading), heading
+            assert not re.match(r"^(\d+)\.\1\.", heading), heading
+    for name in ("synthese", "lettre"):
+        assert abs(pages["docx"][name] - pages["odt"][name]) <= 2, pages
+    assert 1 <= pages["docx"]["lettre"] <= 2
+    for fmt in ("docx", "odt"):
+        synthese, lettre = (" ".join(texts[fmt][n].split()) for n in ("synthese", "lettre"))
+        assert "(s)" not in synthese + lettre
+        assert "RÉPUBLIQUE FRANÇAISE" in synthese
+        assert "Préfecture de la Seine-Saint-Denis" in synthese
+        # The demo campaign is over: dated like the pages, the end of its restitution window.
+        assert "Situation au 21 décembre 2023" in synthese
+        assert "Figure 1 — Part de chaque public" in synthese
+        assert "Le 21 décembre 2023" in lettre
+        assert not re.search(r"Q[NP]\d{3}", lettre)
+        assert "au plus tard" not in lettre
+        assert "Restitution?dep=93" in lettre

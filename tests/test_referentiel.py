@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from q2030.referentiel import DEPARTEMENTS, DROM, REGIONS
+from q2030.referentiel import DEPARTEMENTS, DROM, LIAISONS, REGIONS, nom_avec_de
 from tests.conftest import SHARED_DATA
 
 COG = SHARED_DATA / "cog"
@@ -34,3 +34,12 @@ def test_matches_cog(cog: tuple[list[dict], list[dict]]) -> None:
     expected_regions = {r["code"]: r["nom"] for r in regions if r["zone"] != "com"}
     assert expected_deps == DEPARTEMENTS
     assert expected_regions == REGIONS
+    assert {d["code"]: d["typeLiaison"] for d in departements if d["zone"] != "com"} == LIAISONS
+
+
+def test_prefecture_names_take_their_article() -> None:
+    assert nom_avec_de("93") == "de la Seine-Saint-Denis"
+    assert nom_avec_de("69") == "du Rhône"
+    assert nom_avec_de("01") == "de l'Ain"
+    assert nom_avec_de("13") == "des Bouches-du-Rhône"
+    assert nom_avec_de("75") == "de Paris"

@@ -29,7 +29,9 @@ from q2030.access import SYSTEM, Actor
 from q2030.bootstrap import active_campaign
 from q2030.cli import main
 from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User
-from q2030.relances import digests, enregistrer_desabonnements, envoyer
+from q2030.relances import digests, enregistrer_desabonnements
+from q2030.relances_courriel import texte as texte_digest
+from q2030.relances_envoi import envoyer
 from tests import factories
 from tests.helpers import open_app
 
@@ -249,8 +251,10 @@ def test_preparation_and_end_of_campaign(campagne: Session) -> None:
     attendue = (
         "Seine-Saint-Denis (93) : synthèse départementale pas encore reçue ; échéance le 01/09/2023 (dans 17 jours)"
     )
-    assert attendue in late[PREF_IDF].texte()
-    assert "Synthèse départementale : prochaine étape, la transmettre à la préfecture de région" in late[REF93].texte()
+    assert attendue in texte_digest(late[PREF_IDF])
+    assert "Synthèse départementale : prochaine étape, la transmettre à la préfecture de région" in texte_digest(
+        late[REF93]
+    )
     assert digests(campagne, actor=SYSTEM, au=dt.date(2024, 1, 15)) == []  # campaign over
 
 
@@ -265,7 +269,7 @@ def test_dry_run_prints_and_sends_nothing(
     out = capsys.readouterr().out
     assert f"À : {REF93}" in out
     assert f"À : {COMMISSION}" in out
-    assert "4 relance(s) à envoyer (simulation" in out
+    assert "4 relances à envoyer (simulation" in out
     campagne.expire_all()
     assert not campagne.exec(select(RelanceEnvoi)).all()
     assert main(["relances", "--au", "31/07/2023", "--envoyer"]) == 2  # no SMTP configured: a French message
@@ -355,3 +359,57 @@ def test_an_unreachable_server_is_not_tried_for_every_recipient(
     assert run is not None
     assert [e["erreur"].startswith("Non tenté") for e in run.erreurs] == [False, False, False, True]
     assert not campagne.exec(select(RelanceEnvoi)).all()
+
+
+def _section(body: str, title: str) -> list[str]:
+    """The item lines of one section of the plain-text digest."""
+    lines = body.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    out = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        if line.startswith("- "):
+            out.append(line)
+    return out
+
+
+def test_digest_reads_summary_first_groups_caps_and_marks_what_changed(campagne: Session, boite: Boite) -> None:
+    for n in range(3, 15):  # 13 quartiers of the 93 without a rencontre
+        factories.qpv(campagne, f"QN093{n:02d}M", "93")
+    campagne.commit()
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 29))
+    first = texte(boite.par_destinataire()[REF93])
+    lines = first.splitlines()
+    assert lines[2] == "13 quartiers sans rencontre, 1 synthèse aux participants à envoyer, 1 compte rendu à déposer."
+    quartiers = _section(first, "Quartiers sans rencontre (13)")
+    assert len(quartiers) == 11  # ten items, then the way to the full list
+    assert quartiers[-1] == "- … et 3 autres : liste complète sur https://q2030.example.gouv.fr/Mon_departement"
+    assert "[Nouveau]" not in first  # a first digest marks nothing: everything would be new
+    html = html_part(boite.par_destinataire()[REF93])
+    assert "<strong>13 quartiers sans rencontre, 1 synthèse aux participants à envoyer, 1 compte" in html
+    assert "ouvrir la page" not in html
+    assert "voir la liste complète" in html
+
+    # The next day: one new quartier, one that now has a rencontre planned, the rest as before.
+    factories.qpv(campagne, "QN09399M", "93")
+    factories.rencontre(campagne, departement="93", date=dt.date(2023, 8, 20), qpv=["QN09314M"], statut="prevue")
+    campagne.commit()
+    boite.recus.clear()
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
+    second = texte(boite.par_destinataire()[REF93])
+    assert second.splitlines()[2] == (
+        "14 quartiers sans rencontre, 1 synthèse aux participants à envoyer, 2 comptes rendus à déposer ; "
+        "3 nouveautés depuis le dernier message."
+    )
+    quartiers = _section(second, "Quartiers sans rencontre (14)")
+    assert quartiers[0].startswith("- [Nouveau] Quartier QN09399M (QN09399M) : aucune rencontre prévue")
+    assert quartiers[1].startswith("- [Modifié] Quartier QN09314M (QN09314M) : rencontre prévue le 20/08/2023")
+    assert not any("[" in line for line in quartiers[2:])
+    assert quartiers[-1] == "- … et 4 autres : liste complète sur https://q2030.example.gouv.fr/Mon_departement"
+    # The day after the due date, the synthesis to participants is late: changed, and said so first.
+    boite.recus.clear()
+    envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 31))
+    third = texte(boite.par_destinataire()[REF93])
+    assert third.splitlines()[2].startswith("14 quartiers sans rencontre, 1 synthèse aux participants en retard")
+    assert "- [Modifié] Rencontre du 30/06/2023 (Salle 30/06) : synthèse aux participants" in third

@@ -40,6 +40,7 @@ from q2030.excel.columns import (
     VERSION_HEADER,
 )
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
+from q2030.formatting import fr_count
 from q2030.models import Contribution, Rencontre, RencontreQpv
 from q2030.nomenclature import Perimetre
 from q2030.versioning import last_change
@@ -77,7 +78,7 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         if self.issues:
-            out = [f"{len(self.issues)} erreur(s) : rien n'a été importé."]
+            out = [f"{fr_count(len(self.issues), 'erreur')} : rien n'a été importé."]
             for issue in self.issues:
                 where = f"{issue.sheet}, ligne {issue.row}" if issue.row else issue.sheet or "Fichier"
                 column = f", colonne « {issue.column} »" if issue.column else ""
@@ -103,7 +104,7 @@ class ImportRefuse(Q2030Error):
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
-        super().__init__(f"{len(report.issues)} erreur(s) dans le fichier : rien n'a été importé.")
+        super().__init__(f"{fr_count(len(report.issues), 'erreur')} dans le fichier : rien n'a été importé.")
 
 
 def import_workbook(

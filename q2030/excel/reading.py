@@ -219,7 +219,12 @@ def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed
         unknown = [
             str(h).strip() for h in header if h is not None and str(h).strip() and normalize(str(h)) not in known
         ]
-        hint = f" Colonne(s) inconnue(s) : {', '.join(f'« {u} »' for u in unknown)}." if unknown else ""
+        hint = (
+            f" {'Colonne inconnue' if len(unknown) == 1 else 'Colonnes inconnues'} : "
+            f"{', '.join(f'« {u} »' for u in unknown)}."
+            if unknown
+            else ""
+        )
         for column in missing:
             advice = (
                 "téléchargez un nouveau modèle (cette colonne protège des modifications faites depuis)"

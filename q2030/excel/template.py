@@ -248,7 +248,7 @@ def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: 
         "   leur « Identifiant » est leur numéro dans l'application ; ne le modifiez pas, la ligne sera mise à jour.",
         "2. Pour une nouvelle rencontre, inscrivez dans « Identifiant » une référence de votre choix (R1, R2…),",
         "   unique dans le fichier : elle sert à rattacher les contributions.",
-        "3. Périmètre « Quartier(s) » : choisissez le QPV principal dans la liste, les autres dans « Autres QPV »",
+        "3. Périmètre « Quartiers » : choisissez le QPV principal dans la liste, les autres dans « Autres QPV »",
         "   (codes séparés par « ; »). Périmètre « Commune » : code INSEE ; « Intercommunalité » : SIREN de l'EPCI.",
         "4. Dates au format JJ/MM/AAAA, heures HH:MM ; effectifs en nombres entiers (femmes, jeunes… ≤ participants).",
         "5. Feuille « Contributions » : une ligne par contribution, avec l'identifiant de sa rencontre (n° ou R1…).",

@@ -21,6 +21,7 @@ from q2030 import audit
 from q2030.access import Actor, require
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
+from q2030.formatting import fr_count
 from q2030.models import QuestionnaireCorrespondance, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
 from q2030.questionnaire.correspondance import Correspondance, ligne_source, nom_source, valider_correspondance
 from q2030.questionnaire.lecture import Fichier, Format, ouvrir
@@ -287,7 +288,7 @@ def retirer_source(session: Session, *, actor: Actor, source: str, reponses_atte
         raise ValidationError(f"Aucune source « {source} » dans la campagne active.")
     if comptes[0] != reponses_attendues:
         raise ConflitDeVersion(
-            f"La source « {source} » compte maintenant {comptes[0]} réponse(s), pas {reponses_attendues} : "
+            f"La source « {source} » compte maintenant {fr_count(comptes[0], 'réponse')}, pas {reponses_attendues} : "
             "rien n'a été retiré ; vérifiez puis confirmez à nouveau."
         )
     ids = [

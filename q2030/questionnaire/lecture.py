@@ -97,7 +97,9 @@ def _pivoter(fichier: Fichier, forme: Format) -> Fichier:
     absentes = [fichier.titres.get(k, k) for k in cles.values() if k not in fichier.colonnes]
     if absentes or not all(cles.values()):
         raise ValidationError(
-            "Format « une ligne par réponse » : colonne(s) absente(s) du fichier : "
+            "Format « une ligne par réponse » : "
+            + ("colonne absente" if len(absentes or [""]) == 1 else "colonnes absentes")
+            + " du fichier : "
             + ", ".join(f"« {a} »" for a in absentes or ["(à choisir)"])
             + "."
         )

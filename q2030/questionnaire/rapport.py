@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_number, fr_percent
+from q2030.formatting import fr_count, fr_number, fr_percent
 
 LOCALISATIONS: dict[str, str] = {
     "qpv": "Quartier (QPV)",
@@ -59,7 +59,7 @@ class RapportImport:
 
     def lignes(self) -> list[str]:
         if self.problemes:
-            out = [f"{len(self.problemes)} erreur(s) : rien n'a été importé."]
+            out = [f"{fr_count(len(self.problemes), 'erreur')} : rien n'a été importé."]
             for p in self.problemes:
                 where = f"ligne {p.ligne}" if p.ligne else "fichier"
                 column = f", colonne « {p.colonne} »" if p.colonne else ""
@@ -84,7 +84,7 @@ class RapportImport:
         if self.codes_postaux_hors:
             out.append(
                 f"Codes postaux sans département de la campagne (étranger, Polynésie, Nouvelle-Calédonie…) : "
-                f"{fr_number(self.codes_postaux_hors)} réponse(s), comptées « non localisé »."
+                f"{fr_count(self.codes_postaux_hors, 'réponse comptée', 'réponses comptées')} « non localisé »."
             )
         if self.alerte_localisation:
             valeurs = ", ".join(f"« {v} » ({fr_number(n)})" for v, n in self.non_resolues)
@@ -105,4 +105,4 @@ class ImportRefuse(Q2030Error):
 
     def __init__(self, rapport: RapportImport) -> None:
         self.rapport = rapport
-        super().__init__(f"{len(rapport.problemes)} erreur(s) dans le fichier : rien n'a été importé.")
+        super().__init__(f"{fr_count(len(rapport.problemes), 'erreur')} dans le fichier : rien n'a été importé.")

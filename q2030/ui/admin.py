@@ -17,7 +17,7 @@ from q2030.bootstrap import active_campaign
 from q2030.campaigns import update_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_number
+from q2030.formatting import fr_count, fr_number
 from q2030.nomenclature import GEOGRAPHIES, ROLES, Role
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -110,7 +110,7 @@ def _users(actor: Actor) -> None:
         st.success(flash)
     frame = _users_frame(actor, data_version())
     st.subheader("Comptes")
-    st.caption(f"{fr_number(len(frame))} compte(s). Seuls les comptes actifs peuvent se connecter.")
+    st.caption(f"{fr_count(len(frame), 'compte')}. Seuls les comptes actifs peuvent se connecter.")
     show_table(frame.drop(columns=["id"]), key="admin_users_table", empty="Aucun compte.")
 
     st.subheader("Ajouter un utilisateur")
@@ -335,7 +335,7 @@ def _journal(actor: Actor) -> None:
     with session_scope(engine()) as session:
         page = query_audit(session, actor=actor, filters=filters, page=int(page_number))
     st.caption(
-        f"{fr_number(page.total)} événement(s) — page {page.page} sur {page.pages}, du plus récent au plus ancien."
+        f"{fr_count(page.total, 'événement')} — page {page.page} sur {page.pages}, du plus récent au plus ancien."
     )
     show_table(page.frame, key="admin_a_table", empty="Aucun événement pour ces filtres.")
 

@@ -22,46 +22,38 @@ import pandas as pd
 import streamlit as st
 
 from q2030.formatting import fr_date, fr_number
+from q2030.graphiques import (  # the pages' chart vocabulary, shared with the documents
+    BAR_STEP as BAR_STEP,
+)  # fmt: skip
+from q2030.graphiques import (
+    FR_LOCALE as FR_LOCALE,
+)
+from q2030.graphiques import (
+    STATUS_COLORS as STATUS_COLORS,
+)
+from q2030.graphiques import (
+    bar_height as bar_height,
+)
+from q2030.graphiques import (
+    barres_themes as barres_themes,
+)
+from q2030.graphiques import (
+    bottom_legend as bottom_legend,
+)
+from q2030.graphiques import (
+    long_status as long_status,
+)
+from q2030.graphiques import (
+    participation_chart as participation_chart,
+)
+from q2030.graphiques import (
+    status_chart as status_chart,
+)
 from q2030.referentiel import DEPARTEMENTS
 from q2030.tilemap import TILES
 from q2030.ui.shell import BLEU_FRANCE
 
-BAR_STEP = 28  # pixels per bar of a horizontal bar chart
 _NO_FIT_X = ("hconcat", "facet", "repeat", "concat")
-
-
-def bar_height(bars: int, *, minimum: int = 60) -> int:
-    """Plot height of a horizontal bar chart: BAR_STEP pixels per bar."""
-    return max(minimum, BAR_STEP * bars)
-
-
-def bottom_legend(**kwargs: object) -> alt.Legend:
-    """Legend under the chart, two columns, labels long enough for French status names."""
-    return alt.Legend(orient="bottom", direction="vertical", columns=2, title=None, labelLimit=260, **kwargs)
-
-
-# d3's fr-FR locale, as Vega reads it (config.locale): axes and tooltips write "1 600",
-# "32,5" and "32 %" (narrow no-break spaces), months and days in French.
-FR_LOCALE: dict[str, Any] = {
-    "number": {
-        "decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"], "percent": "\u202f%",
-    },
-    "time": {
-        "dateTime": "%A %e %B %Y à %X",
-        "date": "%d/%m/%Y",
-        "time": "%H:%M:%S",
-        "periods": ["AM", "PM"],
-        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
-        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-        "months": [
-            "janvier", "février", "mars", "avril", "mai", "juin",
-            "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-        ],
-        "shortMonths": [
-            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.",
-        ],
-    },
-}  # fmt: skip
 
 
 def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict:
@@ -95,57 +87,6 @@ def show_chart(chart: alt.TopLevelMixin | dict, *, stretch: bool = True) -> None
         st.vega_lite_chart(spec, width="stretch")
     else:
         st.vega_lite_chart(spec)
-
-
-# --- Coverage charts (Mon département, Ma région, Vue nationale) -----------------------------
-
-STATUS_COLORS = {
-    "Couvert dans les délais": BLEU_FRANCE,
-    "Couvert en retard": "#6a6af4",
-    "Rencontre prévue": "#cacafb",
-    "Non couvert": "#ce0500",
-}
-
-
-def long_status(counts: pd.DataFrame, label_column: str) -> pd.DataFrame:
-    """One row per (territory, status) for the stacked bars (a reshape of an aggregate)."""
-    labels = dict(zip(["couvert_delais", "couvert_retard", "prevu", "non_couvert"], STATUS_COLORS, strict=True))
-    long = counts.melt(id_vars=[label_column, "qpv"], value_vars=list(labels), var_name="code", value_name="QPV")
-    long["Statut"] = long["code"].map(labels)
-    long["Part"] = long["QPV"] / long["qpv"]
-    long["taux_part"] = long["Part"]  # same figure, shown as a percentage in tables
-    long["Ordre"] = long["code"].map({code: i for i, code in enumerate(labels)})
-    return long
-
-
-def status_chart(counts: pd.DataFrame, label_column: str, title: str) -> alt.Chart:
-    data = long_status(counts, label_column)
-    return (
-        alt.Chart(data, title=title)
-        .mark_bar(size=18)
-        .encode(
-            y=alt.Y(
-                f"{label_column}:N",
-                title=None,
-                sort=alt.SortField(label_column),
-                axis=alt.Axis(labelOverlap=False, labelLimit=200),
-            ),
-            x=alt.X("Part:Q", title="Part des QPV", axis=alt.Axis(format="%"), stack="normalize"),
-            color=alt.Color(
-                "Statut:N",
-                scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
-                legend=bottom_legend(),
-            ),
-            order=alt.Order("Ordre:Q"),
-            tooltip=[
-                alt.Tooltip(f"{label_column}:N", title="Territoire"),
-                alt.Tooltip("Statut:N"),
-                alt.Tooltip("QPV:Q", title="QPV"),
-                alt.Tooltip("Part:Q", title="Part", format=".1%"),
-            ],
-        )
-        .properties(height=bar_height(counts[label_column].nunique()))
-    )
 
 
 def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:

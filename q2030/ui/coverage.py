@@ -18,6 +18,7 @@ import streamlit as st
 from q2030 import clock, coverage, geo, questionnaire, rencontres
 from q2030.access import Actor, can_write_rencontres
 from q2030.bootstrap import active_campaign
+from q2030.campaigns import situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent
@@ -51,8 +52,9 @@ def default_au(campaign: dict, today: dt.date) -> tuple[dt.date, str]:
     Today while the campaign runs; once its restitution window is over, the end of that
     window (a finished campaign opened today would otherwise show every deadline as long past)."""
     end = campaign["restitution_fin"]
-    if today > end:
-        return end, (
+    shown = situation_par_defaut(end, today)
+    if shown != today:
+        return shown, (
             f"Campagne terminée : la situation est affichée au {fr_date(end)}, fin de la fenêtre de "
             "restitution publique. Choisissez une autre date pour revoir la campagne à ce jour-là."
         )

@@ -24,6 +24,7 @@ from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
 from q2030.excel.template import build_template
+from q2030.formatting import fr_count
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui.shell import data_version, engine
@@ -288,7 +289,10 @@ def render(actor: Actor) -> None:
             if report.ok:
                 st.success("\n\n".join(report.lines()))
             else:
-                st.error(f"{len(report.issues)} erreur(s) : rien n'a été importé. Corrigez le fichier et recommencez.")
+                st.error(
+                    f"{fr_count(len(report.issues), 'erreur')} : rien n'a été importé. "
+                    "Corrigez le fichier et recommencez."
+                )
                 st.dataframe(report_frame(report), hide_index=True, width="stretch", key="excel_errors")
 
         st.subheader("3. Synthèse départementale")

@@ -14,9 +14,10 @@ import streamlit as st
 from q2030 import clock, relances
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.campaigns import situation_par_defaut
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
 from q2030.ui.admin import report_frame
@@ -58,7 +59,7 @@ def render(actor: Actor) -> None:
     columns[2].metric(
         "Rencontres tenues",
         fr_number(figures["rencontres_tenues"]),
-        f"{fr_number(figures['rencontres_prevues'])} prévue(s)",
+        fr_count(figures["rencontres_prevues"], "prévue"),
         delta_color="off",
         delta_arrow="off",
         help="En dessous, les rencontres prévues (pas encore tenues).",
@@ -118,7 +119,7 @@ def a_faire_panel(actor: Actor) -> None:
     with session_scope(engine()) as session:
         campaign = active_campaign(session)
     today = clock.today()
-    au = min(today, campaign.restitution_fin)
+    au = situation_par_defaut(campaign.restitution_fin, today)
     st.subheader("À faire")
     if au < today:
         st.caption(f"Campagne terminée : situation au {fr_date(au)}, fin de la fenêtre de restitution publique.")

@@ -18,11 +18,11 @@ from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.excel.priorites import export_excel
-from q2030.formatting import fr_number, fr_percent
+from q2030.formatting import fr_count, fr_number, fr_percent
 from q2030.nomenclature import AXES, Role, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import canaux, filters, restitution
-from q2030.ui.charts import bar_height, show_chart
+from q2030.ui.charts import bar_height, barres_themes, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
 from q2030.ui.tables import csv_bytes, show_table
 
@@ -143,10 +143,10 @@ def _show_contributions(actor: Actor, filtres: p.Filtres, key: str) -> None:
     if total == 0:
         st.info("Aucune contribution ne correspond.")
         return
-    caption = f"{fr_number(total)} contribution(s)"
+    caption = fr_count(total, "contribution")
     if lisibles < total:
         caption += (
-            f", dont {fr_number(lisibles)} consultable(s) dans votre périmètre ({p.perimetre_lecture(actor)}) ; "
+            f", dont {fr_count(lisibles, 'consultable')} dans votre périmètre ({p.perimetre_lecture(actor)}) ; "
             "les autres sont comptées dans les agrégats mais leur texte n'est pas affiché"
         )
     if len(rows) < lisibles:
@@ -168,31 +168,6 @@ def _drill_theme(actor: Actor, filtres: p.Filtres, themes: list[str], key: str, 
     )
     if theme is not None:
         _show_contributions(actor, replace(filtres, theme=theme, **fixed), f"{key}_rows")
-
-
-def _bars(df: pd.DataFrame, value: str, title: str, percent: bool = True) -> alt.Chart:
-    return (
-        alt.Chart(df)
-        .mark_bar(color=BLEU_FRANCE)
-        .encode(
-            x=alt.X(
-                f"{value}:Q",
-                title=title,
-                # Counts tick on whole numbers only (a small search read "0 0 0 1 1 1").
-                axis=alt.Axis(format=".0%") if percent else alt.Axis(format=",d", tickMinStep=1),
-            ),
-            y=alt.Y("theme_libelle:N", title="Thème", sort="-x", axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-            tooltip=[
-                alt.Tooltip("theme_libelle:N", title="Thème"),
-                alt.Tooltip("contributions:Q", title="Contributions", format=",d"),
-                alt.Tooltip("rencontres:Q", title="Rencontres citant le thème", format=",d"),
-                alt.Tooltip("part_rencontres:Q", title="Part des rencontres", format=".1%"),
-                alt.Tooltip("part:Q", title="Part pondérée", format=".1%"),
-                alt.Tooltip("score_rang:Q", title="Score de rang", format=".1f"),
-            ],
-        )
-        .properties(height=bar_height(df["theme_libelle"].nunique()))
-    )
 
 
 # --- Tabs -----------------------------------------------------------------------------------
@@ -259,7 +234,7 @@ def _tab_classement(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str
     if df.empty:
         st.info("Aucune contribution pour ces filtres.")
         return
-    show_chart(_bars(df, "part", "Part pondérée"))
+    show_chart(barres_themes(df, "part", "Part pondérée"))
     _table(p.table_classement(df), "classement", "prio_classement")
     _drill_theme(actor, filtres, df["theme"].tolist(), "prio_drill_classement", axe=axe or filtres.axe)
     restitution.engagements_by_theme(filtres.departement)
@@ -406,7 +381,7 @@ def _tab_recherche(actor: Actor, filtres: p.Filtres) -> None:
     if df.empty:
         st.info("Aucune contribution ne contient ces mots.")
         return
-    show_chart(_bars(df, "contributions", "Contributions trouvées", percent=False))
+    show_chart(barres_themes(df, "contributions", "Contributions trouvées", percent=False))
     _table(df[["theme_libelle", "contributions", "rencontres"]].rename(
         columns={"theme_libelle": "Thème", "contributions": "Contributions", "rencontres": "Rencontres"}
     ), "recherche-par-theme", "prio_recherche_themes")  # fmt: skip
@@ -454,7 +429,10 @@ def _tab_mots(actor: Actor, filtres: p.Filtres) -> None:
     )
     if terme is not None:
         rows, total = _terme(actor, filtres, terme, data_version())
-        st.caption(f"{fr_number(total)} contribution(s) ; {fr_number(len(rows))} consultable(s) affichée(s).")
+        st.caption(
+            f"{fr_count(total, 'contribution')} ; "
+            f"{fr_count(len(rows), 'consultable affichée', 'consultables affichées')}."
+        )
         _table(p.table_contributions(rows), "contributions-terme", "prio_mot_rows")
 
 

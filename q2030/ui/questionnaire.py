@@ -23,7 +23,7 @@ from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error, ValidationError
-from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.models import QuestionnaireReponse
 from q2030.nomenclature import AXES, PUBLICS, THEMES, theme_label
 from q2030.textnorm import fold_header as _fold
@@ -120,18 +120,19 @@ def _sources(actor: Actor, sources: list[q.SourceQuestionnaire]) -> None:
     for s in sources:
         with st.expander(f"Retirer la source « {s.source} »"):
             st.write(
-                f"Retirer « {s.source} » supprime {fr_number(s.reponses)} réponse(s), {fr_number(s.textes)} texte(s) "
-                f"libre(s) dont {fr_number(s.codes)} codé(s), et sa correspondance. L'opération est journalisée."
+                f"Retirer « {s.source} » supprime {fr_count(s.reponses, 'réponse')}, "
+                f"{fr_count(s.textes, 'texte libre', 'textes libres')} dont {fr_count(s.codes, 'codé', 'codés')}, "
+                "et sa correspondance. L'opération est journalisée."
             )
             ok = st.checkbox(
-                f"Je confirme le retrait de {fr_number(s.reponses)} réponse(s)",
+                f"Je confirme le retrait de {fr_count(s.reponses, 'réponse')}",
                 key=f"questionnaire_retrait_ok_{s.source}",
             )
             if st.button("Retirer la source", key=f"questionnaire_retirer_{s.source}", disabled=not ok):
                 try:
                     with session_scope(engine()) as session:
                         q.retirer_source(session, actor=actor, source=s.source, reponses_attendues=s.reponses)
-                    st.success(f"Source « {s.source} » retirée ({fr_number(s.reponses)} réponse(s)).")
+                    st.success(f"Source « {s.source} » retirée ({fr_count(s.reponses, 'réponse')}).")
                 except Q2030Error as error:
                     show_error(error)
 
@@ -213,7 +214,7 @@ def _fichier(actor: Actor, source: str, sources: list[q.SourceQuestionnaire], co
         show_error(error)
         return
     st.subheader("Aperçu des premières lignes" + (" (tableau pivoté)" if forme.format == "long" else ""))
-    st.caption(f"{fr_number(vue.lignes)} réponse(s) dans le fichier.")
+    st.caption(f"{fr_count(vue.lignes, 'réponse')} dans le fichier.")
     for doublon in vue.doublons:
         st.info(escape_markdown(doublon))
     apercu = pd.DataFrame(vue.premieres, columns=vue.colonnes).rename(columns=vue.titres)
@@ -250,7 +251,7 @@ def _fichier(actor: Actor, source: str, sources: list[q.SourceQuestionnaire], co
     existante = next((s for s in sources if s.source == source), None)
     remplacer = st.checkbox(
         "Ce fichier est toute la source : retirer ses réponses absentes du fichier"
-        + (f" (la source compte {fr_number(existante.reponses)} réponse(s))" if existante else ""),
+        + (f" (la source compte {fr_count(existante.reponses, 'réponse')})" if existante else ""),
         key="questionnaire_remplacer",
     )
     if st.button("Importer les réponses", key="questionnaire_importer"):
@@ -354,7 +355,7 @@ def _importer(actor: Actor, source: str, content: bytes, name: str, remplacer: b
             )  # fmt: skip
     except q.ImportRefuse as refused:
         bar.empty()
-        st.error(f"{len(refused.rapport.problemes)} erreur(s) : rien n'a été importé.")
+        st.error(f"{fr_count(len(refused.rapport.problemes), 'erreur')} : rien n'a été importé.")
         show_table(pd.DataFrame(refused.rapport.tableau()), key="questionnaire_erreurs", empty="Aucune erreur.")
         return
     except Q2030Error as error:

@@ -20,11 +20,12 @@ from q2030.formatting import fr_date, fr_number
 from q2030.relances import (
     DELAI_COMPTE_RENDU_JOURS,
     apercu,
-    dernieres_executions,
     enregistrer_desabonnements,
     mes_desabonnements,
     types_du_role,
 )
+from q2030.relances_courriel import sujet, texte
+from q2030.relances_envoi import dernieres_executions
 from q2030.ui.shell import engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
 from q2030.users import list_users
@@ -98,9 +99,9 @@ def render_admin(actor: Actor) -> None:
     if not digest.lignes:
         st.info("Rien à signaler pour ce compte à cette date : aucun message ne partirait.")
         return
-    st.markdown(f"**Objet :** {escape_markdown(digest.sujet)}")
+    st.markdown(f"**Objet :** {escape_markdown(sujet(digest))}")
     st.caption("Aperçu complet (bilan hebdomadaire inclus quel que soit le jour, désabonnements non appliqués).")
-    st.code(digest.texte(), language=None, wrap_lines=True)
+    st.code(texte(digest), language=None, wrap_lines=True)
 
 
 def render_mes_relances(actor: Actor) -> None:

@@ -19,7 +19,7 @@ from q2030.access import Actor, can_write_rencontres, departements_lus
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
-from q2030.formatting import fr_date, fr_number
+from q2030.formatting import fr_count, fr_date, fr_number
 from q2030.nomenclature import (
     ACCESSIBILITE,
     AXES,
@@ -218,7 +218,7 @@ def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
     frame = _list(actor, dep, qpv, statut, month, version) if (qpv or statut or month) else everything
     complete = int(frame["chaine_complete"].sum())
     st.caption(
-        f"{fr_number(len(frame))} rencontre(s) ; chaîne de compte rendu complète pour {fr_number(complete)} "
+        f"{fr_count(len(frame), 'rencontre')} ; chaîne de compte rendu complète pour {fr_number(complete)} "
         "(tenue, compte rendu déposé, synthèse envoyée, contributions saisies)."
     )
     shown = listing_table(frame, for_csv=False)
@@ -636,7 +636,9 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             # The form open on the rencontre follows the version this save wrote (a colleague's
             # save in between still makes the form's next save a conflict).
             st.session_state["rf_version"] = saved.version
-        st.session_state[CONTRIB_NOTICE] = f"{fr_number(count)} contribution(s) enregistrée(s)."
+        st.session_state[CONTRIB_NOTICE] = (
+            f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}."
+        )
         st.rerun()
     if notice := st.session_state.pop(CONTRIB_NOTICE, None):  # where the user clicked, not atop the form
         st.success(notice)

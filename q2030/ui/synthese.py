@@ -18,11 +18,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, redaction, syntheses
+from q2030 import clock, redaction, signataires, syntheses
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_date, fr_number
+from q2030.formatting import fr_count, fr_date, fr_number
 from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
@@ -40,9 +40,9 @@ ETAPES = {
 # --- Loaders (documents are built on click) ----------------------------------------------------
 
 
-def _draft(actor: Actor, dep: str, fmt: str) -> bytes:
+def _draft(actor: Actor, dep: str, au: dt.date | None, fmt: str) -> bytes:
     with session_scope(engine()) as session:
-        return redaction.rediger_synthese(session, actor=actor, departement_code=dep, fmt=fmt)
+        return redaction.rediger_synthese(session, actor=actor, departement_code=dep, fmt=fmt, au=au)
 
 
 def _letter(actor: Actor, rencontre_id: int, fmt: str) -> bytes:
@@ -97,7 +97,8 @@ def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
 # --- The panel of one département ------------------------------------------------------------------
 
 
-def synthese_panel(actor: Actor, dep: str) -> None:
+def synthese_panel(actor: Actor, dep: str, au: dt.date | None = None) -> None:
+    """`au`: the « situation au » date chosen on the page; the draft is dated like the page."""
     st.subheader("Synthèse départementale")
     _notice()
     view, history = _state(actor, dep)
@@ -127,22 +128,31 @@ def synthese_panel(actor: Actor, dep: str) -> None:
         st.warning(f"Renvoyée le {fr_date(returned.renvoye_le)} par la préfecture de région. Commentaire :")
         st.text(returned.commentaire_retour)
     if actor.role == Role.REFERENT and actor.departement_code == dep:
-        _referent(actor, dep, view, history)
+        _referent(actor, dep, view, history, au)
     elif actor.role == Role.PREFET_REGION and actor.region_code == DEPARTEMENTS[dep][1]:
         _prefecture_region(actor, dep, view, history)
     _history(actor, dep, history)
 
 
-def _referent(actor: Actor, dep: str, view: syntheses.SyntheseView, history: list) -> None:  # type: ignore[type-arg]
+def _referent(
+    actor: Actor,
+    dep: str,
+    view: syntheses.SyntheseView,
+    history: list,  # type: ignore[type-arg]
+    au: dt.date | None,
+) -> None:
     with st.expander("Rédiger la synthèse", expanded=view.statut in ("brouillon", "a_reprendre")):
         _free_text(actor, dep)
+        _signataire(actor, dep)
         st.caption(
-            "Le projet est rédigé à partir des données de l'application (mêmes chiffres que les pages et le "
-            "classeur Excel), avec vos textes ; ouvrez-le dans votre traitement de texte pour le finaliser."
+            "Le projet est rédigé à partir des données de l'application (mêmes chiffres et mêmes graphiques que "
+            "les pages et le classeur Excel"
+            + (f", situation au {fr_date(au)}" if au else "")
+            + "), avec vos textes ; ouvrez-le dans votre traitement de texte pour le finaliser."
         )
         _docx_odt_buttons(
             ("Télécharger le projet (DOCX, Word)", "Télécharger le projet (ODT, LibreOffice)"),
-            partial(_draft, actor, dep),
+            partial(_draft, actor, dep, au),
             stem=f"synthese-departementale-{dep}",
             keys=(f"sy_docx_{dep}", f"sy_odt_{dep}"),
         )
@@ -271,6 +281,35 @@ def _free_text(actor: Actor, dep: str) -> None:
         )
 
 
+def _signataire(actor: Actor, dep: str) -> None:
+    """Name and title printed in the signature block of the synthèse and the letters."""
+    with session_scope(engine()) as session:
+        current = signataires.signataire(session, actor=actor, departement_code=dep)
+    with st.form(key=f"sy_signataire_{dep}"):
+        st.markdown("**Signataire des documents** (synthèse départementale, synthèses aux participants)")
+        left, right = st.columns(2)
+        nom = left.text_input(
+            "Nom du signataire", value=current.nom, max_chars=signataires.MAX_NOM,
+            key=f"sy_sig_nom_{dep}_{current.version}",
+        )  # fmt: skip
+        titre = right.text_input(
+            "Titre du signataire",
+            value=current.titre or signataires.titre_par_defaut(dep),
+            max_chars=signataires.MAX_TITRE,
+            key=f"sy_sig_titre_{dep}_{current.version}",
+        )
+        saved = st.form_submit_button("Enregistrer le signataire")
+    if current.version:
+        st.caption(f"Enregistré le {fr_date(current.modifie_le)} par {current.modifie_par}.")
+    if saved:
+        _run(
+            lambda s: signataires.enregistrer_signataire(
+                s, actor=actor, departement_code=dep, nom=nom, titre=titre, version=current.version
+            ),
+            "Signataire enregistré.",
+        )
+
+
 def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, history: list) -> None:  # type: ignore[type-arg]
     if view.statut != "transmise_region":
         st.caption("Rien à traiter : la synthèse n'est pas en attente à la préfecture de région.")
@@ -365,7 +404,7 @@ def render_syntheses(actor: Actor) -> None:
     frame = _tableau(actor, data_version())
     available = frame[frame["document_id"].notna()]
     st.caption(
-        f"{scope} : {fr_number(len(frame))} départements ; {fr_number(len(available))} document(s) de synthèse "
+        f"{scope} : {fr_number(len(frame))} départements ; {fr_count(len(available), 'document')} de synthèse "
         + ("transmis à la commission." if actor.is_national else "transmis à la préfecture de région.")
         + " Les étapes enregistrées sans document (avant l'application) apparaissent dans le statut."
     )
@@ -385,7 +424,7 @@ def render_syntheses(actor: Actor) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", key="sy_liste")
     if len(available):
         st.download_button(
-            f"Télécharger toutes les synthèses (ZIP, {fr_number(len(available))} fichier(s))",
+            f"Télécharger toutes les synthèses (ZIP, {fr_count(len(available), 'fichier')})",
             partial(_zip, actor),
             file_name="syntheses-departementales.zip",
             mime="application/zip",
