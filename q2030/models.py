@@ -563,7 +563,10 @@ class Signataire(SQLModel, table=True):
     """Who signs the documents of a département (the synthèse, the letters to participants):
     a name and a title, set by its référent; absent until then."""
 
-    departement_code: str = Field(foreign_key="departement.code", primary_key=True, max_length=3)
+    __table_args__ = (UniqueConstraint("departement_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    departement_code: str = Field(foreign_key="departement.code", max_length=3)
     nom: str = Field(default="", max_length=120)
     titre: str = Field(default="", max_length=200)
     version: int = Field(default=1)

@@ -36,7 +36,7 @@ from q2030.adresses import adresse
 from q2030.bootstrap import active_campaign
 from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
 from q2030.errors import IntrouvableError, ValidationError
-from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
@@ -124,10 +124,10 @@ class Digest:
 def _delai(jours: int) -> str:
     """Days left in French: « dans 3 jours », « aujourd'hui », « en retard de 2 jours »."""
     if jours > 0:
-        return f"dans {jours} jour{'s' if jours > 1 else ''}"
+        return f"dans {fr_count(jours, 'jour')}"
     if jours == 0:
         return "aujourd'hui"
-    return f"en retard de {-jours} jour{'s' if jours < -1 else ''}"
+    return f"en retard de {fr_count(-jours, 'jour')}"
 
 
 def _dep(code: str) -> str:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, select
 
 from q2030 import audit
 from q2030.access import Actor, can_write_rencontres, region_of, require, require_read_departement
@@ -21,9 +20,11 @@ from q2030.bureautique import xml_sur
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import Signataire, utcnow
 from q2030.referentiel import nom_avec_de
+from q2030.versioning import check_version, compare_and_set
 
 MAX_NOM = 120
 MAX_TITRE = 200
+ENTITE = "signataire"
 CONFLIT = "Le signataire a été modifié entre-temps : rechargez la page avant d'enregistrer."
 
 
@@ -42,6 +43,10 @@ class SignataireView:
         return self.titre or f"Le préfet {nom_avec_de(self.departement_code)}"
 
 
+def _row(session: Session, departement_code: str) -> Signataire | None:
+    return session.exec(select(Signataire).where(Signataire.departement_code == departement_code)).first()
+
+
 def titre_par_defaut(departement_code: str) -> str:
     return f"Le préfet {nom_avec_de(departement_code)}"
 
@@ -49,7 +54,7 @@ def titre_par_defaut(departement_code: str) -> str:
 def lire_signataire(session: Session, *, departement_code: str) -> SignataireView:
     """The signatory printed on the département's documents (no access rule: the caller drafting
     a document already checked the reader's scope)."""
-    row = session.get(Signataire, departement_code)
+    row = _row(session, departement_code)
     if row is None:
         return SignataireView(departement_code, "", "", 0, None, "")
     return SignataireView(departement_code, row.nom, row.titre, row.version, row.modifie_le, row.modifie_par)
@@ -81,34 +86,29 @@ def enregistrer_signataire(
         errors["titre"] = [f"Le titre dépasse {MAX_TITRE} caractères ({len(titre)})."]
     if errors:
         raise ValidationError(errors)
-    row = session.get(Signataire, departement_code)
+    row = _row(session, departement_code)
+    check_version(session, row, version, entite=ENTITE, conflit=CONFLIT)
     before = audit.snapshot(row)
     if row is None:
-        if version != 0:
-            raise ConflitDeVersion(CONFLIT)
         row = Signataire(departement_code=departement_code, nom=nom, titre=titre, version=1, modifie_par=actor.email)
         try:
             with session.begin_nested():
                 session.add(row)
                 session.flush()
-        except IntegrityError:
+        except IntegrityError:  # created by someone else meanwhile
             raise ConflitDeVersion(CONFLIT) from None
     else:
-        claimed = session.exec(
-            update(Signataire)
-            .where(col(Signataire.departement_code) == departement_code, col(Signataire.version) == version)
-            .values(version=version + 1, nom=nom, titre=titre, modifie_le=utcnow(), modifie_par=actor.email)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise ConflitDeVersion(CONFLIT)
+        compare_and_set(
+            session, Signataire, row_id=row.id or 0, version=version, entite=ENTITE, conflit=CONFLIT,
+            values={"nom": nom, "titre": titre, "modifie_le": utcnow(), "modifie_par": actor.email},
+        )  # fmt: skip
         session.refresh(row)
     audit.record(
         session,
         actor=actor,
         action="creation" if before is None else "modification",
-        entite="signataire",
-        entite_id=departement_code,
+        entite=ENTITE,
+        entite_id=row.id or "",
         avant=before,
         apres=audit.snapshot(row),
     )

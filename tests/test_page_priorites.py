@@ -171,7 +171,7 @@ def test_referent_sees_national_ranking_but_only_own_texts(donnees: str) -> None
     assert len(at.dataframe[0].value) == 3  # aggregates are national
     at.selectbox(key="prio_drill_classement").select("securite").run()
     assert _texts(at) == {"Une police de proximité"}
-    assert any("consultables dans votre périmètre" in caption.value for caption in at.caption)
+    assert any("dans votre périmètre" in caption.value for caption in at.caption)
 
 
 def test_rankings_computed_once_for_every_role(donnees: str, monkeypatch: pytest.MonkeyPatch) -> None:

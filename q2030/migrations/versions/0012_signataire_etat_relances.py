@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "signataire",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("departement_code", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("nom", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("titre", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -26,7 +27,8 @@ def upgrade() -> None:
         sa.Column("modifie_le", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("modifie_par", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.ForeignKeyConstraint(["departement_code"], ["departement.code"]),
-        sa.PrimaryKeyConstraint("departement_code"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("departement_code"),
     )
     with op.batch_alter_table("relance_envoi", schema=None) as batch_op:
         batch_op.add_column(
