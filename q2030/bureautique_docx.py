@@ -204,10 +204,12 @@ def _tableau(document: Docx, bloc: Tableau) -> None:
         column.width = Cm(width)
     for row_index, values in enumerate([bloc.entetes, *bloc.lignes]):
         row = table.rows[0] if row_index == 0 else table.add_row()
+        properties = row._tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))  # a row never splits across two pages
         if row_index == 0:  # repeated at the top of each page
             header = OxmlElement("w:tblHeader")
             header.set(qn("w:val"), "true")
-            row._tr.get_or_add_trPr().append(header)
+            properties.append(header)
         for cell, text, width in zip(row.cells, values, widths, strict=True):
             cell.width = Cm(width)
             paragraph = cell.paragraphs[0]

@@ -185,6 +185,12 @@ def _bullets(document: Any) -> None:
 
 
 def _table_styles(document: Any) -> None:
+    # A row never splits across two pages (a split row left an empty-looking stub under the repeated header).
+    row = Element.from_tag(
+        '<style:style style:name="Q_Rangee" style:family="table-row">'
+        '<style:table-row-properties fo:keep-together="always"/></style:style>'
+    )
+    document.insert_style(row, automatic=True)
     border = f"0.5pt solid {BORDURE}"
     for name, fill in (("Q_Case", None), ("Q_CaseEntete", FOND_ENTETE)):
         cell = Style(
@@ -216,6 +222,15 @@ def _page(document: Any, footer_text: str) -> None:
             **{"fo:page-width": f"{PAGE_CM[0]}cm", "fo:page-height": f"{PAGE_CM[1]}cm", "fo:margin-top": margin,
                "fo:margin-bottom": margin, "fo:margin-left": margin, "fo:margin-right": margin},
         )  # fmt: skip
+        # Room between the text and the footer (a table ran into it).
+        for old in layout.get_elements("style:footer-style"):
+            layout.delete(old)
+        layout.append(
+            Element.from_tag(
+                '<style:footer-style><style:header-footer-properties fo:min-height="0cm" fo:margin-top="0.4cm"/>'
+                "</style:footer-style>"
+            )
+        )
 
 
 def _bloc(document: Any, bloc: Bloc, numero: str | None, figure: int | None) -> None:
@@ -278,7 +293,7 @@ def _tableau(document: Any, bloc: Tableau) -> None:
 
 
 def _row(values: list[str], cell_style: str, paragraph_style: str) -> Any:
-    row = Row()
+    row = Row(style="Q_Rangee")
     for text in values:
         cell = Cell(style=cell_style)
         cell.append(Paragraph(text, style=paragraph_style))

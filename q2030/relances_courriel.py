@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import html as html_lib
 
-from q2030.adresses import base_url
 from q2030.formatting import fr_count, fr_date
 from q2030.nomenclature import Role
 from q2030.relances import TYPES, Digest, Ligne, lien_liste
+from q2030.settings import base_url
 
 MAX_PAR_TYPE = 10
 MARQUES = {"nouveau": "Nouveau", "modifie": "Modifié"}

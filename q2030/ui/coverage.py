@@ -22,6 +22,7 @@ from q2030.campaigns import situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent
+from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import maps, restitution
@@ -311,6 +312,36 @@ def chart_and_table(
         table(frame, columns, key=key, filename=filename)
 
 
+@st.cache_data(show_spinner=False)
+def _parts_publics(dep: str, au: dt.date, version: int) -> pd.DataFrame:
+    """Share of each public among the participants, the département against France (the
+    figures and chart of the synthèse départementale, at the same date)."""
+    from q2030.excel.exports import participant_sums
+
+    with session_scope(engine()) as session:
+        campaign_id = active_campaign(session).id or 0
+        here = participant_sums(session, campaign_id=campaign_id, au=au, departements=[dep])
+        france = participant_sums(session, campaign_id=campaign_id, au=au, departements=None)
+    return parts_publics(DEPARTEMENTS[dep][0], here, france)
+
+
+def participation_section(dep: str, au: dt.date, version: int) -> None:
+    """Who came, here and in France (participants are counts, never people: any reader of the
+    département sees them, as in the Excel synthèse)."""
+    st.subheader("Participants : part de chaque public, comparée à la France")
+    parts = _parts_publics(dep, au, version)
+    if not parts["Participants"].sum():
+        st.info("Aucun participant relevé dans les rencontres tenues à cette date.")
+        return
+    chart_and_table(
+        cached_chart(participation_chart, parts, "Part de chaque public parmi les participants"),
+        parts.assign(taux_part=parts["Part"]),  # taux*: shown as a percentage
+        {"Public": "Public", "Territoire": "Territoire", "Participants": "Participants", "taux_part": "Part"},
+        key=f"participation_{dep}",
+        filename=f"participants-{dep}.csv",
+    )
+
+
 def burnup_section(actor: Actor, au: dt.date, *, region: str | None, dep: str | None, key: str) -> None:
     st.subheader("Progression de la couverture")
     frame, projection = _burnup(actor, au, region, dep, data_version())
@@ -416,7 +447,8 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
     with quartiers:
         _quartiers(actor, dep, au, counts, version)
     with synthese:
-        synthese_panel(actor, dep)
+        participation_section(dep, au, version)
+        synthese_panel(actor, dep, au)
         restitution.synthese_publication(actor, dep)
     with engagements:
         restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
