@@ -316,7 +316,7 @@ def chart_and_table(
 def _parts_publics(dep: str, au: dt.date, version: int) -> pd.DataFrame:
     """Share of each public among the participants, the département against France (the
     figures and chart of the synthèse départementale, at the same date)."""
-    from q2030.excel.exports import participant_sums
+    from q2030.participation import participant_sums
 
     with session_scope(engine()) as session:
         campaign_id = active_campaign(session).id or 0

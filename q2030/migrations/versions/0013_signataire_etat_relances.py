@@ -1,7 +1,7 @@
 """Signataire des documents d'un département ; état de chaque élément relancé (nouveau / modifié).
 
-Revision ID: 0012_signataire_etat_relances
-Revises: 0011_questionnaire_sources
+Revision ID: 0013_signataire_etat_relances
+Revises: 0012_cube_filtres
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0012_signataire_etat_relances"
-down_revision: str | None = "0011_questionnaire_sources"
+revision: str = "0013_signataire_etat_relances"
+down_revision: str | None = "0012_cube_filtres"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
