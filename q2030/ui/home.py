@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -29,7 +30,7 @@ DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-
 
 
 @st.cache_data(show_spinner=False)
-def _key_figures(actor: Actor, version: int) -> dict:
+def _key_figures(actor: Actor, version: int) -> dict[str, Any]:
     with session_scope(engine()) as session:
         return dataclasses.asdict(key_figures(session, actor=actor))
 
@@ -84,7 +85,7 @@ def render(actor: Actor) -> None:
 _PAGE_OF_URL = {Path(page.path).stem.split("_", 1)[-1]: page.path for page in PAGES.values()}
 
 
-def line_target(ligne: dict, actor: Actor) -> tuple[str, dict[str, str]]:
+def line_target(ligne: dict[str, Any], actor: Actor) -> tuple[str, dict[str, str]]:
     """The page (and query) where a « À faire » line is acted on, in one click."""
     kind, _, item = ligne["cle"].partition(":")
     dep = actor.departement_code or ""
@@ -102,7 +103,7 @@ def line_target(ligne: dict, actor: Actor) -> tuple[str, dict[str, str]]:
 
 
 @st.cache_data(show_spinner=False)
-def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict]:
+def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict[str, Any]]:
     compute = relances.LIGNES.get(actor.role)
     if compute is None:
         return []
@@ -127,7 +128,7 @@ def a_faire_panel(actor: Actor) -> None:
     if not lines:
         st.success("Rien en attente pour votre périmètre.")
         return
-    sections: dict[str, list[dict]] = {}
+    sections: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
         sections.setdefault(line["section"], []).append(line)
     for number, (section, items) in enumerate(sections.items()):
@@ -207,9 +208,11 @@ def _welcome(actor: Actor) -> None:
                     if upload is not None:
                         qpv_file = Path(folder) / Path(upload.name).name
                         qpv_file.write_bytes(upload.getvalue())
-                    load_demo(
-                        session, actor=setup_actor, qpv_file=qpv_file, progress=lambda f, m: bar.progress(f, text=m)
-                    )
+
+                    def progress(fraction: float, message: str) -> None:
+                        bar.progress(fraction, text=message)
+
+                    load_demo(session, actor=setup_actor, qpv_file=qpv_file, progress=progress)
             except Q2030Error as error:
                 show_error(error)
             else:

@@ -8,11 +8,13 @@ while every widget keeps what the user typed (widget state is never reset on err
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from q2030 import clock, contributions, documents, rencontres
 from q2030.access import Actor, can_write_rencontres, departements_lus
@@ -420,7 +422,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         st.text_input(LABELS["quartier_hors_qpv"], key="rf_quartier_hors_qpv", help="Facultatif.")
         _field_errors("quartier_hors_qpv")
 
-        columns = st.columns(4)
+        columns: Sequence[DeltaGenerator] = st.columns(4)
         with columns[0]:
             _select("statut", STATUTS_RENCONTRE)
         with columns[1]:
