@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -32,6 +31,7 @@ from q2030.referentiel import DEPARTEMENTS
 from q2030.textnorm import fold_header
 
 T = TypeVar("T")
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 # Accepted column names (compared lower-case, accents and spaces folded to "_").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -212,7 +212,10 @@ def _read_csv(content: bytes, filename: str) -> Table:
             text,
             flags=re.MULTILINE,
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Lines read lazily from the decoded text (\r\n, \n or a lone \r end a line): a StringIO
+    # copy of a 36 MiB export would hold it again, four bytes per character.
+    lines = (m.group(0) for m in LINE.finditer(text) if m.group(0))
+    reader = csv.reader(lines, delimiter=delimiter)
     shown = {";": "« ; »", ",": "« , »", "\t": "tabulation"}[delimiter]
 
     def checked() -> Iterator[list[str]]:
