@@ -404,7 +404,7 @@ def _participants(plan: Plan, data: DonneesSynthese) -> None:
         parts = parts_publics(data.departement_nom, data.participants, data.participants_france)
         plan.add(
             Graphique(
-                en_png(participation_chart(parts, "Part de chaque public parmi les participants")),
+                en_png(participation_chart(parts, "Part parmi les participants")),
                 f"Part de chaque public parmi les participants, {data.departement_nom} et France",
                 "Barres groupées par public : " + " ; ".join(f"{r[0]} {r[2]} ici, {r[3]} en France" for r in rows),
                 largeur_cm=14.0,

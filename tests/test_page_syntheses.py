@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from q2030.access import Actor
+from q2030.signataires import signataire
 from q2030.syntheses import deposer_version, textes_synthese
 from tests import factories as f
 from tests.helpers import open_app
@@ -110,3 +111,20 @@ def test_syntheses_page_for_every_role(dep93: Engine, role: str, scope: dict[str
         assert [e.value for e in at.error] == ["Cette page n'est pas accessible avec votre rôle."]
     else:
         assert not at.error
+
+
+def test_referent_sets_the_signatory_printed_on_the_documents(dep93: Engine) -> None:
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert not at.exception
+    assert at.text_input(key="sy_sig_titre_93_0").value == "Le préfet de la Seine-Saint-Denis"
+    _button(at, "Enregistrer le signataire").click().run()  # no name: refused, in French
+    assert at.error, "a missing name must be refused"
+    at.text_input(key="sy_sig_nom_93_0").input("Jacques Witkowski")
+    _button(at, "Enregistrer le signataire").click().run()
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
+    assert "Signataire enregistré." in [s.value for s in at.success]
+    with Session(dep93) as session:
+        view = signataire(session, actor=REFERENT, departement_code="93")
+    assert (view.nom, view.titre, view.version) == ("Jacques Witkowski", "Le préfet de la Seine-Saint-Denis", 1)

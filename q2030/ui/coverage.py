@@ -325,6 +325,21 @@ def _parts_publics(dep: str, au: dt.date, version: int) -> pd.DataFrame:
     return parts_publics(DEPARTEMENTS[dep][0], here, france)
 
 
+def _parts_table(parts: pd.DataFrame) -> pd.DataFrame:
+    """One row per public: the département's participants and share, and the share in France
+    (the synthèse's table); taux* columns show as percentages."""
+    here = parts[parts["Territoire"] != "France"].set_index("Public")
+    france = parts[parts["Territoire"] == "France"].set_index("Public")
+    return pd.DataFrame(
+        {
+            "Public": here.index,
+            "Participants": here["Participants"].to_numpy(),
+            "taux_part": here["Part"].to_numpy(),
+            "taux_france": france.loc[here.index, "Part"].to_numpy(),
+        }
+    )
+
+
 def participation_section(dep: str, au: dt.date, version: int) -> None:
     """Who came, here and in France (participants are counts, never people: any reader of the
     département sees them, as in the Excel synthèse)."""
@@ -334,9 +349,9 @@ def participation_section(dep: str, au: dt.date, version: int) -> None:
         st.info("Aucun participant relevé dans les rencontres tenues à cette date.")
         return
     chart_and_table(
-        cached_chart(participation_chart, parts, "Part de chaque public parmi les participants"),
-        parts.assign(taux_part=parts["Part"]),  # taux*: shown as a percentage
-        {"Public": "Public", "Territoire": "Territoire", "Participants": "Participants", "taux_part": "Part"},
+        cached_chart(participation_chart, parts, "Part parmi les participants"),
+        _parts_table(parts),
+        {"Public": "Public", "Participants": "Participants", "taux_part": "Part", "taux_france": "Part en France"},
         key=f"participation_{dep}",
         filename=f"participants-{dep}.csv",
     )
