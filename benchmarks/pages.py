@@ -55,3 +55,98 @@ def measure_pages(database_url: str, database: str, scale: str, runs: int, log: 
             else:
                 os.environ[key] = value
     return results
+
+
+# --- In Chromium: what a person waits for --------------------------------------------------------
+
+_COUNTS_JS = """() => ({
+  elements: document.querySelectorAll('[data-testid="stApp"] *').length,
+  widgets: document.querySelectorAll('[data-testid="stApp"] [class*="st-key-"]').length,
+  tables: document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]').length,
+  charts: document.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stDeckGlJsonChart"]').length,
+})"""
+
+
+def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], None] = print) -> list[dict[str, object]]:
+    """Each page for each role that may see it, in Chromium: the time from a click on its sidebar
+    link to the app at rest (script run and drawing), warm (the page was opened once before),
+    with the page's element, widget, table and chart counts. Uses the browser tests' machinery
+    (a real `streamlit run` server on a free port, Debian's Chromium)."""
+    import tempfile
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from q2030.nomenclature import ROLES
+    from q2030.ui.shell import PAGES
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, start_app
+
+    results: list[dict[str, object]] = []
+    roles = {"referent": "93 – Seine-Saint-Denis", "prefet_region": None, "commission": None, "admin": None}
+    with tempfile.TemporaryDirectory() as workdir:
+        server = start_app(database_url, Path(workdir))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                for role, departement in roles.items():
+                    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+                    app = AppPage(context.new_page(), server.url)
+                    app.open("/")
+                    app.choose("widget_role", ROLES[role])
+                    if departement:
+                        app.choose("widget_departement", departement)
+                    links = app.page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
+                    labels = [text.strip() for text in links.all_inner_texts()]
+                    for page in PAGES.values():
+                        if page.label not in labels or page.path == "streamlit_app.py":
+                            continue
+                        times = []
+                        for attempt in range(runs + 1):  # the first visit fills the caches
+                            app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
+                            started = time.perf_counter()
+                            app.page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').filter(
+                                has_text=page.label
+                            ).first.click()
+                            app.settle()
+                            if attempt:
+                                times.append(time.perf_counter() - started - 0.1)  # settle's 100 ms pause
+                        counts = app.page.evaluate(_COUNTS_JS)
+                        row = {"role": role, "page": page.label, "navigateur_s": statistics.median(times), **counts}
+                        results.append(row)
+                        log(
+                            f"  {role:<14} {page.label:<32} {row['navigateur_s'] * 1000:8.0f} ms  "
+                            f"{counts['elements']} éléments, {counts['widgets']} widgets, {counts['tables']} tableaux, "
+                            f"{counts['charts']} graphiques"
+                        )
+                    context.close()
+                browser.close()
+        finally:
+            server.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.pages URL`: page times in Chromium (warm) beside the script times (AppTest)."""
+    import argparse
+
+    from benchmarks.measures import refuser_base_vide
+    from q2030.db import make_engine
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=main.__doc__)
+    parser.add_argument("url", help="base remplie (python -m q2030 demo --scale national)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    refuser_base_vide(make_engine(args.url))
+    print(f"charge moyenne au début : {os.getloadavg()}")
+    print("Navigateur (Chromium, clic sur le lien jusqu'à l'application au repos, cache chaud) :")
+    measure_in_browser(args.url, args.runs)
+    print("Script seul (AppTest, cache chaud) :")
+    measure_pages(args.url, "", "", args.runs, print)
+    print(f"charge moyenne à la fin : {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
