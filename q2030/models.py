@@ -188,6 +188,7 @@ class CubeRencontre(SQLModel, table=True):
     """
 
     __tablename__ = "cube_rencontre"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: rows stored in key order (a covering key)
 
     rencontre_id: int = Field(primary_key=True)
     public: str = Field(primary_key=True, max_length=20)
@@ -211,6 +212,7 @@ class CubeFiltre(SQLModel, table=True):
     """
 
     __tablename__ = "cube_filtre"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: rows stored in key order (a covering key)
 
     campaign_id: int = Field(primary_key=True)
     public: str = Field(primary_key=True, max_length=20)

@@ -18,7 +18,7 @@ import calendar
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, cast, exists, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select
 from sqlmodel import Session, col
 
 from q2030.bootstrap import active_campaign
@@ -92,7 +92,7 @@ def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.Data
             *values,
             _axes(filtres, groupe, col(f.axe)),
         ]
-        base: Select[Any] = select().select_from(f).join(Departement, col(Departement.code) == dep)
+        base: Select[Any] = select().select_from(f)
         theme, axe = col(f.theme), col(f.axe)
         n, meetings, score, weight = (
             col(f.contributions),
@@ -116,21 +116,16 @@ def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.Data
         if filtres.fin:
             conds.append(col(Rencontre.date) <= filtres.fin)
         if filtres.qpv:
-            conds.append(
-                exists().where(
-                    col(RencontreQpv.rencontre_id) == col(Rencontre.id), col(RencontreQpv.qpv_code) == filtres.qpv
-                )
-            )
-        base = (
-            select()
-            .select_from(Rencontre)
-            .join(r, col(r.rencontre_id) == col(Rencontre.id))
-            .join(Departement, col(Departement.code) == dep)
-        )
+            # The quartier's few meetings drive the query (an IN list on the meeting's key).
+            linked = select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == filtres.qpv)
+            conds.append(col(Rencontre.id).in_(linked))
+        base = select().select_from(Rencontre).join(r, col(r.rencontre_id) == col(Rencontre.id))
         theme, axe = col(r.theme), col(r.axe)
         n, score, weight = col(r.contributions), col(r.score_rang), col(r.poids)
         meetings = func.count()
         total_meetings = func.count(func.distinct(col(r.rencontre_id)))
+    if filtres.region or groupe == "region":  # the région is the département's: joined only when needed
+        base = base.join(Departement, col(Departement.code) == dep)
     if filtres.departement:
         territory.append(dep == filtres.departement)
     if filtres.region:

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("score_rang", sa.Float(), nullable=False),
         sa.Column("poids", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("rencontre_id", "public", "axe", "theme"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "cube_filtre",
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.Column("score_rang", sa.Float(), nullable=False),
         sa.Column("poids_rencontre", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", "public", "dimension", "valeur", "axe", "departement_code", "theme"),
+        sqlite_with_rowid=False,
     )
     from q2030 import cube  # the one definition of the sums (same as the demo and the CLI)
 
