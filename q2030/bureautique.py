@@ -18,10 +18,11 @@ What both renderers share is decided here, once:
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
+
+from q2030.control_chars import clean_text
 
 BLEU_FRANCE = "#000091"
 ROUGE_MARIANNE = "#E1000F"
@@ -40,13 +41,11 @@ ESPACES = {"normal": (0.0, 6.0), "h1": (18.0, 6.0), "h2": (12.0, 4.0), "liste": 
 INTERLIGNE = 1.15
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def xml_sur(text: str) -> str:
-    """Text lxml accepts: control characters (a form feed pasted from a PDF) become spaces,
-    tabs and line breaks stay. Both renderers pass every text through it."""
-    return _ILLEGAL_XML.sub(" ", text)
+    """Text lxml accepts, by the rule every stored text follows (`q2030.control_chars`): a form
+    feed or vertical tab becomes a line break, other control characters go, tabs and line
+    breaks stay. Both renderers pass every text through it."""
+    return clean_text(text)
 
 
 @dataclass(frozen=True)

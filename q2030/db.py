@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 from sqlmodel.sql.expression import Select
 
+from q2030.control_chars import clean_json, clean_parameters
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'q2030.db'}"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -27,15 +29,29 @@ def database_url() -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
+    """The engine; every text it writes is cleaned of what no document format can hold.
+
+    This is the one place every write passes (ORM flushes, bulk inserts, raw SQL): each
+    string parameter and each JSON value loses the control characters XML refuses
+    (`q2030.control_chars`), so a form feed pasted from a PDF never reaches a document.
+    """
     url = url or database_url()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=clean_json
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_serializer=clean_json)
+    event.listen(engine, "before_cursor_execute", _clean_parameters, retval=True)
+    return engine
+
+
+def _clean_parameters(_conn, _cursor, statement, parameters, _context, _executemany):  # type: ignore[no-untyped-def]
+    return statement, clean_parameters(parameters)
 
 
 def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:

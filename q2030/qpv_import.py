@@ -235,7 +235,8 @@ def _read_xlsx(content: bytes, filename: str) -> Table:
     # Sheets read whole whatever their stored dimension; formulas read as their cached value.
     from q2030.excel.reading import UNCACHED_ADVICE, open_workbook, read_sheet
 
-    unreadable = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError)
+    unreadable = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError,
+                  SyntaxError)  # fmt: skip  # SyntaxError: XML not well formed (a raw control character)
     try:
         workbook = open_workbook(content, data_only=False)
     except unreadable:

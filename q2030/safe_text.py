@@ -1,7 +1,8 @@
 """User text leaving the app in a spreadsheet never runs as a formula (OWASP "CSV injection").
 
 One place for the rule: CSV cells starting with = + - @ tab or CR get a leading quote;
-XLSX cells holding a string are typed as strings, so the text comes back unchanged on import.
+XLSX cells holding a string are typed as strings, so the text comes back unchanged on import,
+and lose the control characters XML cannot hold (`q2030.control_chars`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 import pandas as pd
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.worksheet.worksheet import Worksheet
+
+from q2030.control_chars import clean_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -40,6 +43,8 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 def text_cell(ws: Any, value: Any) -> WriteOnlyCell:
     """A write-only cell; a string is stored as a string, never as a formula."""
+    if isinstance(value, str):
+        value = clean_text(value)  # openpyxl refuses what XML cannot hold
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
@@ -49,6 +54,8 @@ def text_cell(ws: Any, value: Any) -> WriteOnlyCell:
 def set_text(ws: Worksheet, coordinate: str, value: Any) -> Cell:
     """Assign a value in a normal worksheet; a string stays a string, never a formula."""
     cell = ws[coordinate]
+    if isinstance(value, str):
+        value = clean_text(value)  # openpyxl refuses what XML cannot hold
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

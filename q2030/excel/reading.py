@@ -92,14 +92,18 @@ def open_workbook(content: bytes, *, data_only: bool):
     return wb
 
 
+# What a file that is not a well-formed workbook raises in openpyxl (SyntaxError: an XML
+# ParseError, e.g. a raw control character written into a sheet by a program).
+UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError)
+NOT_A_WORKBOOK = "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle."
+
+
 def read_workbook(content: bytes) -> ParsedWorkbook:
     parsed = ParsedWorkbook()
     try:
         wb = open_workbook(content, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        parsed.issues.append(
-            ImportIssue("", None, "", "", "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle.")
-        )
+    except UNREADABLE:
+        parsed.issues.append(ImportIssue("", None, "", "", NOT_A_WORKBOOK))
         return parsed
     try:
         sheets = {normalize(name): name for name in wb.sheetnames}
@@ -112,6 +116,8 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
                 grids[title] = _grid(content, wb, name, title, parsed)
         if parsed.issues:
             return parsed
+    except UNREADABLE:
+        return ParsedWorkbook(issues=[ImportIssue("", None, "", "", NOT_A_WORKBOOK)])
     finally:
         wb.close()
     rencontres_ok = True
