@@ -137,9 +137,10 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
     csv = "".join([f"{';'.join(header)}\r\n", "Q-1;QUESTIONNAIRE\x0csuite\x0bfin\x1fok\x01\r\n", *answers]).encode()
     with session_scope(engine) as session:  # the questionnaire
         q.enregistrer_correspondance(
-            session, actor=ADMIN, contenu={"identifiant": header[0], "libres": [{"colonne": header[1], "axe": None}]}
-        )
-        q.importer(session, actor=ADMIN, content=csv, filename="export.csv")
+            session, actor=ADMIN, source="Plateforme nationale",
+            contenu={"identifiant": header[0], "libres": [{"colonne": header[1], "axe": None}]},
+        )  # fmt: skip
+        q.importer(session, actor=ADMIN, source="Plateforme nationale", content=csv, filename="export.csv")
     return target
 
 
