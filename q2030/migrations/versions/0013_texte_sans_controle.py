@@ -6,8 +6,8 @@ le moteur (`q2030.db`) ; cette migration nettoie ce qui est déjà stocké : cha
 texte et chaque colonne JSON de chaque table, sauf le journal d'audit (trace inchangée,
 jamais rendue dans un document). Même règle que `q2030.control_chars.clean_text`.
 
-Revision ID: 0012_texte_sans_controle
-Revises: 0011_questionnaire_sources
+Revision ID: 0013_texte_sans_controle
+Revises: 0012_cube_filtres
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from alembic import op
 
 from q2030.control_chars import clean_value
 
-revision: str = "0012_texte_sans_controle"
-down_revision: str | None = "0011_questionnaire_sources"
+revision: str = "0013_texte_sans_controle"
+down_revision: str | None = "0012_cube_filtres"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
