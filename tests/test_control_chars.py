@@ -4,7 +4,7 @@ A form feed pasted from a PDF or a vertical tab from Excel, stored in one contri
 made « Télécharger le projet (DOCX) », `rediger-synthese`, the ODT and the letter fail
 (lxml refuses them). Every write path is fed with them here, then every document and
 export is produced. Writes are cleaned by the engine (`q2030.db`), stored rows by the
-migration 0013, and rendering cleans again whatever it is given.
+migration 0014, and rendering cleans again whatever it is given.
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ def _raw_write(engine: Engine, statement: str, *params: Any) -> None:
 
 
 def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) -> None:
-    """Rows stored by main keep their characters until the migration 0013 cleans them."""
+    """Rows stored by main keep their characters until the migration 0014 cleans them."""
     target = _held(demo)
     with session_scope(demo) as session:
         enregistrer_textes(session, actor=REFERENT, departement_code=DEP, enseignements="x", vigilance="",
@@ -270,7 +270,7 @@ def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) 
     with session_scope(demo) as session:  # rendering already survives them
         assert rediger_synthese(session, actor=REFERENT, departement_code=DEP, fmt="docx", au=AU)
         assert rediger_lettre(session, actor=REFERENT, rencontre_id=target.id, fmt="odt")  # type: ignore[arg-type]
-    command.downgrade(alembic_config(demo), "0012_cube_filtres")
+    command.downgrade(alembic_config(demo), "0013_signataire_etat_relances")
     upgrade(demo)
     assert _stored_dirt(demo) == []
     with Session(demo) as s:

@@ -6,8 +6,8 @@ le moteur (`q2030.db`) ; cette migration nettoie ce qui est déjà stocké : cha
 texte et chaque colonne JSON de chaque table, sauf le journal d'audit (trace inchangée,
 jamais rendue dans un document). Même règle que `q2030.control_chars.clean_text`.
 
-Revision ID: 0013_texte_sans_controle
-Revises: 0012_cube_filtres
+Revision ID: 0014_texte_sans_controle
+Revises: 0013_signataire_etat_relances
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from alembic import op
 
 from q2030.control_chars import clean_value
 
-revision: str = "0013_texte_sans_controle"
-down_revision: str | None = "0012_cube_filtres"
+revision: str = "0014_texte_sans_controle"
+down_revision: str | None = "0013_signataire_etat_relances"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
