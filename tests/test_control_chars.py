@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from q2030 import open_data
 from q2030 import questionnaire as q
 from q2030.access import SYSTEM, Actor
-from q2030.bureautique import Paragraphe, Plan, Tableau, rendre
+from q2030.bureautique import Paragraphe, Plan, Tableau
 from q2030.contributions import replace_contributions
 from q2030.control_chars import ILLEGAL, clean_text
 from q2030.db import alembic_config, session_scope, upgrade
@@ -41,6 +41,7 @@ from q2030.priorities import Filtres
 from q2030.priorities.exports import export_csv
 from q2030.redaction import rediger_lettre, rediger_synthese
 from q2030.rencontres import cancel_rencontre, update_rencontre
+from q2030.rendu import rendre
 from q2030.syntheses import enregistrer_textes
 
 DEP = "93"
