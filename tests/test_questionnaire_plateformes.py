@@ -211,3 +211,29 @@ def test_the_mapping_save_is_a_compare_and_set(geo_session: Session) -> None:
         q.enregistrer_correspondance(session, actor=SYSTEM, source="S", contenu=COMMENTAIRES, version=1)
     row = session.exec(select(QuestionnaireCorrespondance)).one()
     assert row.version == 2
+
+
+def test_representativeness_of_the_questionnaire_respondents(geo_session: Session) -> None:
+    import datetime as dt
+
+    from q2030.priorities import Filtres
+    from q2030.questionnaire.representativite import femme, jeune, representativite
+
+    assert (femme("Femme"), femme("F"), femme("Homme"), femme("Autre / ne souhaite pas répondre")) == (
+        True, True, False, None,
+    )  # fmt: skip
+    assert (jeune("Moins de 18 ans"), jeune("18-24 ans"), jeune("25-39 ans"), jeune("60 ans et plus")) == (
+        True, True, False, False,
+    )  # fmt: skip
+    session = geo_session
+    _import(session, "Plateforme nationale", NATIONAL, data.national([
+        ["A", "", "93200", "", "", "18-24 ans", "Femme", "Santé", ""],
+        ["B", "", "93200", "", "", "40-59 ans", "Homme", "Santé", ""],
+        ["C", "", "93200", "", "", "", "Femme", "Santé", ""],
+        ["D", "", "75019", "", "", "Moins de 18 ans", "", "Santé", ""],
+    ]))  # fmt: skip
+    table = representativite(session, filtres=Filtres(departement="93"), au=dt.date(2023, 12, 31)).set_index("Public")
+    assert table.loc["Femmes", "Questionnaire (répondants)"] == 2
+    assert table.loc["Femmes", "Part questionnaire"] == pytest.approx(2 / 3)
+    assert table.loc["Jeunes (moins de 25 ans)", "Part questionnaire"] == pytest.approx(1 / 2)
+    assert table.loc["Femmes", "France"] == pytest.approx(0.516)

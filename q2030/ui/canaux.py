@@ -12,12 +12,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from q2030 import clock
 from q2030 import priorities as p
 from q2030 import questionnaire as q
 from q2030.access import Actor
 from q2030.db import session_scope
-from q2030.formatting import fr_number
+from q2030.formatting import fr_number, fr_percent
 from q2030.nomenclature import Role
+from q2030.questionnaire.representativite import representativite
 from q2030.ui.charts import bar_height, bottom_legend, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine
 from q2030.ui.tables import csv_bytes, french_display, show_table
@@ -147,6 +149,29 @@ def _vue_deux(filtres: p.Filtres, ponderation: str, version: int) -> None:
         f"davantage le thème). Rencontres pondérées : {p.PONDERATIONS[ponderation].lower()}."
     )
     _chart_and_table(chart, table, ["Part rencontres", "Part questionnaire"], "priorites-deux-canaux", "canal_2")
+    _representativite(filtres, version)
+
+
+@st.cache_data(show_spinner=False)
+def _publics(filtres: p.Filtres, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return representativite(session, filtres=filtres, au=filtres.fin or clock.today())
+
+
+def _representativite(filtres: p.Filtres, version: int) -> None:
+    st.subheader("Qui s'est exprimé : représentativité des deux canaux")
+    table = _publics(filtres, version)
+    shown = table.copy()
+    for column in ("Part rencontres", "Part questionnaire", "France"):
+        shown[column] = shown[column].map(lambda v: "—" if v is None or v != v else fr_percent(v, 1))
+    for column in ("Rencontres (participants)", "Questionnaire (répondants)", "Réponses renseignées"):
+        shown[column] = shown[column].map(fr_number)
+    show_table(shown, key="canal_representativite", empty="Aucune donnée.")
+    st.caption(
+        "Rencontres : effectifs saisis par les référents (rencontres tenues). Questionnaire : tranche d'âge, genre et "
+        "« habite un QPV » déclarés, parts calculées sur les répondants qui ont répondu à la question. France : "
+        "INSEE 2023 (femmes 51,6 %, moins de 25 ans 29,5 %, habitants des QPV 8 %)."
+    )
 
 
 def _chart_and_table(chart: alt.Chart, table: pd.DataFrame, percents: list[str], name: str, key: str) -> None:
