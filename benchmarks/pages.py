@@ -79,7 +79,10 @@ def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], No
 
     from q2030.nomenclature import ROLES
     from q2030.ui.shell import PAGES
+    from tests import browser_support
     from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, start_app
+
+    browser_support.WAIT_MS = 300_000  # a first, cold page at national volume on a loaded machine
 
     results: list[dict[str, object]] = []
     roles = {"referent": "93 – Seine-Saint-Denis", "prefet_region": None, "commission": None, "admin": None}
@@ -91,6 +94,7 @@ def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], No
                 for role, departement in roles.items():
                     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
                     app = AppPage(context.new_page(), server.url)
+                    app.page.set_default_timeout(browser_support.WAIT_MS)
                     app.open("/")
                     app.choose("widget_role", ROLES[role])
                     if departement:
