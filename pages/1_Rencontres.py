@@ -1,9 +1,6 @@
 """Rencontres : liste et chaîne des comptes rendus, saisie, documents, contributions."""
 
-from q2030.ui import page_footer, page_setup
+from q2030.ui import run_page
 from q2030.ui.rencontres import render_rencontres
 
-actor = page_setup("rencontres")
-if actor is not None:
-    render_rencontres(actor)
-page_footer()
+run_page("rencontres", render_rencontres)

@@ -1,9 +1,6 @@
 """Priorités des habitants : classement des thèmes, carte de chaleur, régions, comparaison, recherche, exports."""
 
-from q2030.ui import page_footer, page_setup
+from q2030.ui import run_page
 from q2030.ui.priorities import render
 
-actor = page_setup("priorites")
-if actor is not None:
-    render(actor)
-page_footer()
+run_page("priorites", render)

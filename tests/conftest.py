@@ -126,6 +126,18 @@ def _clear_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_hidden_incident(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The page boundary turns an unexpected error into a French message (no `at.exception`):
+    a test fails if any page it drove hit one, unless it provokes one on purpose."""
+    from q2030.ui.incidents import INCIDENTS
+
+    INCIDENTS.clear()
+    yield
+    if request.node.get_closest_marker("incident_attendu") is None:
+        assert not INCIDENTS, f"erreur inattendue sur une page (journal du serveur) : {list(INCIDENTS)}"
+
+
 @pytest.fixture
 def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """Environment for AppTest: the app points at the test database, demo auth."""

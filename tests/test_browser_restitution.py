@@ -236,3 +236,26 @@ def test_every_agent_page_refused(visitor: AppPage, key: str) -> None:
     assert "configuration incomplète" in text  # OIDC without secrets: nothing but the explanation
     assert not visitor.page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').count()
     _nothing_internal(text)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/Restitution?document=99999999999999999999",
+        "/Restitution?document=2147483648",
+        "/Restitution?synthese=-1",
+        "/Restitution?synthese=1'%20OR%20'1'='1",
+        "/Restitution?qpv=" + "9" * 3000,
+        "/Rencontres?rencontre=99999999999999999999",
+    ],
+)
+def test_hostile_addresses_show_no_traceback(visitor: AppPage, address: str) -> None:
+    """Issue 21 #5: in a real browser, no exception box, path or SQL; the French refusal."""
+    visitor.open(address)
+    text = _text(visitor)
+    assert visitor.page.locator('[data-testid="stException"]').count() == 0
+    for leak in ("Traceback", 'File "', ".py", "SELECT", "sqlalchemy", "psycopg", "/work/", "/root/"):
+        assert leak not in text, (address, leak)
+    if "document=" in address or "synthese=" in address:
+        assert "Ce document n'existe pas ou n'est pas publié." in text
+    _nothing_internal(text)

@@ -1,6 +1,7 @@
 """Streamlit layer: the only part of q2030 that imports streamlit.
 
-Pages call `page_setup(...)` first, then services through the cached loaders here.
+Pages call `run_page(key, render)` (page_setup, then the page, inside the error boundary);
+the page calls services through the cached loaders here.
 """
 
 from q2030.ui.shell import (
@@ -10,6 +11,8 @@ from q2030.ui.shell import (
     engine,
     page_footer,
     page_setup,
+    run_page,
+    run_public_page,
     show_error,
 )
 
@@ -20,5 +23,7 @@ __all__ = [
     "engine",
     "page_footer",
     "page_setup",
+    "run_page",
+    "run_public_page",
     "show_error",
 ]

@@ -25,7 +25,7 @@ from q2030.formatting import countdown, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import Role, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import maps, restitution
+from q2030.ui import maps, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
@@ -687,9 +687,9 @@ def render_ma_region(actor: Actor) -> None:
         pinned=("Département",),
     )
     codes = list(ranked["code"])
-    asked = st.query_params.get("departement")  # a line of the home « À faire » panel
-    if asked:
-        del st.query_params["departement"]
+    asked = params.code("departement")  # a line of the home « À faire » panel
+    if params.present("departement"):
+        params.retirer("departement")
         if asked in codes:
             st.session_state["region_departement"] = asked
     dep = st.selectbox(

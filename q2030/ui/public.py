@@ -22,11 +22,11 @@ import streamlit as st
 from q2030 import agenda, clock, documents, engagements, public, settings
 from q2030.access import ANONYME
 from q2030.db import session_scope
-from q2030.errors import Q2030Error
+from q2030.errors import IntrouvableError, Q2030Error
 from q2030.formatting import fr_date, fr_number
 from q2030.nomenclature import STATUTS_ENGAGEMENT, label, theme_label
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui import maps
+from q2030.ui import maps, params
 from q2030.ui.charts import bar_height, cached_chart, show_chart
 from q2030.ui.etat import BADGE_LEVELS, badge_html
 from q2030.ui.shell import BLEU_FRANCE, PAGES, PUBLIC_PAGE, data_version, engine, escape_markdown
@@ -109,11 +109,6 @@ def _published(document_id: int) -> Callable[[], bytes]:
 # --- Page ----------------------------------------------------------------------------------
 
 
-def _param(name: str) -> str | None:
-    value = st.query_params.get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
 def _on_dep() -> None:
     st.query_params.clear()
     if st.session_state.get("pub_dep"):
@@ -137,27 +132,20 @@ def render() -> None:
         "conclusions des rencontres tenues, les priorités exprimées et ce que l'État et ses partenaires en "
         "ont fait. Aucune connexion n'est nécessaire."
     )
-    document_id = _param("document")
-    if document_id is not None:
-        _document(document_id)
-        return
-    synthese_id = _param("synthese")
-    if synthese_id is not None:
-        _document(synthese_id, synthese=True)
-        return
+    for name, synthese in (("document", False), ("synthese", True)):
+        if params.present(name):  # a bad or huge number is answered like an unknown one
+            _document(params.entier(name), synthese=synthese)
+            return
     version = data_version()
-    qpv_code = (_param("qpv") or "").upper() or None
-    dep = _param("dep")
+    qpv_code, dep = params.code("qpv"), params.code("dep")
     qpv_name = None
-    if qpv_code:
-        found = _qpv(qpv_code, version)
-        if found is None:
-            st.error(f"Quartier inconnu : {escape_markdown(qpv_code)}. Choisissez votre département ci-dessous.")
-            qpv_code = None
-        else:
-            qpv_name, dep = found
-    if dep not in DEPARTEMENTS:
-        dep = None
+    found = _qpv(qpv_code, version) if qpv_code else None
+    if found is not None:
+        qpv_name, dep = found
+    else:
+        qpv_code = None
+        if params.present("qpv"):  # unknown, malformed or empty: the same answer
+            st.error("Quartier introuvable. Choisissez votre département ci-dessous.")
     _selectors(dep, qpv_code, version)
     if dep is None:
         st.info("Choisissez un département pour voir ses rencontres, ses priorités et ses engagements.")
@@ -503,14 +491,17 @@ def _engagements(frame: pd.DataFrame, qpv_code: str | None, names: dict[str, str
             )
 
 
-def _document(raw_id: str, *, synthese: bool = False) -> None:
-    """The direct download path: published documents only, the same refusal otherwise."""
+def _document(document_id: int | None, *, synthese: bool = False) -> None:
+    """The direct download path: published documents only, the same refusal otherwise
+    (an identifier rejected by q2030.parametres included)."""
     st.header("Synthèse départementale" if synthese else "Compte rendu")
     read = documents.read_published_synthese if synthese else documents.read_published_document
     try:
+        if document_id is None:
+            raise IntrouvableError(documents.NON_PUBLIE)
         with session_scope(engine()) as session:
-            document, content = read(session, document_id=int(raw_id))
-    except (ValueError, Q2030Error):
+            document, content = read(session, document_id=document_id)
+    except Q2030Error:
         st.error(documents.NON_PUBLIE)
         st.page_link(PAGES[PUBLIC_PAGE].path, label="Retour à la restitution publique")
         return

@@ -37,7 +37,7 @@ from q2030.nomenclature import (
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui import restitution
+from q2030.ui import params, restitution
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.synthese import render_lettre_participants
 from q2030.ui.tables import show_table
@@ -153,38 +153,37 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
     `?rencontre=12` selects that rencontre in the form; `?planifier=QN09301M` starts a new
     planned rencontre on that quartier; `?departement=93` picks the département (Mon
     département, Ma région and the home page link here)."""
-    params = {name: st.query_params.get(name) for name in ("rencontre", "planifier", "departement")}
-    if not any(params.values()):
+    names = ("rencontre", "planifier", "departement")
+    if not any(params.present(name) for name in names):
         return
-    for name in params:
-        if name in st.query_params:
-            del st.query_params[name]
-    dep = params["departement"]
+    asked = params.entier("rencontre") if params.present("rencontre") else None
+    bad_rencontre = params.present("rencontre") and asked is None
+    planifier, dep = params.code("planifier"), params.code("departement")
+    params.retirer(*names)
     if dep in deps:
         st.session_state["rl_departement"] = dep
     dep = st.session_state.get("rl_departement") or deps[0]
     for name in ("rl_qpv", "rl_statut", "rl_mois"):  # a filter could hide the rencontre asked for
         st.session_state[name] = None
     version = data_version()
-    if params["rencontre"] and params["rencontre"].isdigit():
-        rencontre_id = int(params["rencontre"])
-        if rencontre_id in {int(i) for i in _list(actor, dep, None, None, None, version)["id"]}:
-            st.session_state["rf_choice"] = rencontre_id
-            _load(actor, rencontre_id, version)
-            st.session_state[LINK_NOTICE] = f"Rencontre n° {rencontre_id} ouverte ci-dessous."
-        else:
-            st.session_state[LINK_NOTICE] = f"La rencontre n° {rencontre_id} n'existe pas dans ce département."
-    elif params["planifier"] and can_write_rencontres(actor, dep):
-        code = params["planifier"]
-        names = dict(_choices(dep, version)["qpv"])
-        if code in names:
+    if asked is not None or bad_rencontre:
+        if asked is not None and asked in {int(i) for i in _list(actor, dep, None, None, None, version)["id"]}:
+            st.session_state["rf_choice"] = asked
+            _load(actor, asked, version)
+            st.session_state[LINK_NOTICE] = f"Rencontre n° {asked} ouverte ci-dessous."
+        else:  # unknown, out of scope or malformed: the same answer
+            st.session_state[LINK_NOTICE] = "La rencontre demandée est introuvable dans ce département."
+    elif planifier and can_write_rencontres(actor, dep):
+        quartiers = dict(_choices(dep, version)["qpv"])
+        if planifier in quartiers:
             st.session_state["rf_choice"] = NEW
             _load(actor, NEW, version)
             st.session_state.update(
-                rf_statut=StatutRencontre.PREVUE, rf_perimetre=Perimetre.QUARTIER, rf_qpv_codes=[code]
+                rf_statut=StatutRencontre.PREVUE, rf_perimetre=Perimetre.QUARTIER, rf_qpv_codes=[planifier]
             )
             st.session_state[LINK_NOTICE] = (
-                f"Nouvelle rencontre prévue pour {names[code]} : complétez la date et le lieu, puis enregistrez."
+                f"Nouvelle rencontre prévue pour {quartiers[planifier]} : complétez la date et le lieu, puis "
+                "enregistrez."
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
 from q2030.nomenclature import ROLES, Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import etat, french
+from q2030.ui import etat, french, incidents
 
 BLEU_FRANCE = "#000091"
 
@@ -108,6 +109,24 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
         st.error("Cette page n'est pas accessible avec votre rôle.")
         return None
     return actor
+
+
+def run_page(page_key: str, render: Callable[[Actor], None]) -> None:
+    """A signed-in page: set up, then draw it for the actor, inside the page boundary
+    (q2030.ui.incidents: an unexpected error is a French message and an incident reference)."""
+    with incidents.page_boundary(page_key):
+        actor = page_setup(page_key)
+        if actor is not None:
+            render(actor)
+    page_footer()
+
+
+def run_public_page(render: Callable[[], None]) -> None:
+    """The residents' page, inside the same page boundary."""
+    with incidents.page_boundary(PUBLIC_PAGE):
+        public_page_setup()
+        render()
+    page_footer()
 
 
 def public_page_setup() -> None:
