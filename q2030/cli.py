@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import logging
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
-from q2030.errors import Q2030Error, ValidationError
+from q2030.errors import DepartementInconnu, Q2030Error, ValidationError
 from q2030.formatting import fr_count
 from q2030.nomenclature import Role
 
@@ -33,15 +40,74 @@ def command(
 
 
 def _engine():
-    engine = make_engine(database_url())
+    engine = connect(database_url())
     prepare_database(engine)
     return engine
 
 
+def connect(url: str, *, role: str = "Base de données (Q2030_DATABASE_URL)", must_exist: bool = False) -> Engine:
+    """An engine that answered: a malformed or unreachable address is a French error, and a
+    SQLite source that must exist is never created (make_engine and SQLite create files)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Q2030Error(
+            f"{role} : adresse invalide. Exemples : sqlite:///data/q2030.db, postgresql+psycopg://utilisateur@hôte/base."
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    if must_exist and parsed.get_backend_name() == "sqlite":
+        file = parsed.database or ""
+        if file in ("", ":memory:") or not Path(file).is_file():
+            raise Q2030Error(f"{role} : fichier SQLite introuvable ({file or 'aucun chemin'}) ; rien n'a été créé.")
+    try:
+        engine = make_engine(url)
+        with engine.connect():
+            pass
+    except (ArgumentError, ImportError):
+        raise Q2030Error(f"{role} : type de base non pris en charge ({shown}).") from None
+    except (DBAPIError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        raise Q2030Error(f"{role} injoignable : {shown} ({reason}).") from None
+    return engine
+
+
+def output_file(path: Path) -> Path:
+    """A file to write: checked before any work, so that a bad path writes nothing."""
+    if path.is_dir():
+        raise Q2030Error(f"{path} est un dossier : indiquez un nom de fichier.")
+    if not path.parent.is_dir():
+        raise Q2030Error(f"Dossier introuvable : {path.parent} (créez-le d'abord) ; rien n'a été écrit.")
+    return path
+
+
+def output_folder(path: Path) -> Path:
+    """A folder to write into (created if missing, inside an existing parent)."""
+    if path.exists() and not path.is_dir():
+        raise Q2030Error(f"{path} est un fichier existant : indiquez un dossier ; rien n'a été écrit.")
+    if not path.parent.is_dir():
+        raise Q2030Error(f"Dossier introuvable : {path.parent} (créez-le d'abord) ; rien n'a été écrit.")
+    return path
+
+
+def read_json(path: Path) -> Any:
+    """A UTF-8 JSON file named on the command line; French errors otherwise."""
+    raw = read_input(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Q2030Error(f"{path} n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 puis recommencez.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Q2030Error(
+            f"{path} n'est pas un JSON valide (ligne {error.lineno}, colonne {error.colno} : {error.msg})."
+        ) from None
+
+
 @command("upgrade", "met le schéma de la base à jour (Alembic) et charge le référentiel")
 def cmd_upgrade(_args: argparse.Namespace) -> int:
-    _engine()
-    print(f"Base à jour : {make_engine().url.render_as_string(hide_password=True)}")
+    engine = _engine()
+    print(f"Base à jour : {engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
@@ -100,6 +166,8 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from q2030.demo import load_demo
 
+    if args.qpv is not None:
+        read_input(args.qpv)  # a missing list: a French error before anything is written
     started = time.perf_counter()
 
     def progress(fraction: float, message: str) -> None:
@@ -138,7 +206,7 @@ def _departement_referent(departement_code: str):
 
     code = departement_code.strip().upper()
     if code not in DEPARTEMENTS:
-        raise SystemExit(f"Département inconnu : « {departement_code} ».")
+        raise DepartementInconnu(departement_code)
     nom, region = DEPARTEMENTS[code]
     return Actor(
         email=f"cli.referent.{code.lower()}@q2030",
@@ -163,9 +231,7 @@ def cmd_import_rencontres(args: argparse.Namespace) -> int:
     from q2030.excel.importer import ImportRefuse, import_workbook
 
     actor = _departement_referent(args.departement)
-    if not args.file.is_file():
-        print(f"Erreur : fichier introuvable : {args.file}", file=sys.stderr)
-        return 2
+    content = read_input(args.file)
 
     def progress(fraction: float, message: str) -> None:
         print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
@@ -176,7 +242,7 @@ def cmd_import_rencontres(args: argparse.Namespace) -> int:
                 session,
                 actor=actor,
                 departement_code=actor.departement_code,
-                content=args.file.read_bytes(),
+                content=content,
                 progress=progress,
             )
     except ImportRefuse as refused:
@@ -202,6 +268,7 @@ def cmd_export_modele(args: argparse.Namespace) -> int:
     from q2030.excel.template import build_template
 
     actor = _departement_referent(args.departement)
+    output_file(args.out)
     with session_scope(_engine()) as session:
         content = build_template(session, actor=actor, departement_code=actor.departement_code)
     args.out.write_bytes(content)
@@ -218,7 +285,8 @@ def _export_synthese_args(parser: argparse.ArgumentParser) -> None:
 def cmd_export_synthese(args: argparse.Namespace) -> int:
     from q2030.excel.exports import export_departement
 
-    code = args.departement.strip().upper()
+    code = _departement_referent(args.departement).departement_code
+    output_file(args.out)
     with session_scope(_engine()) as session:  # reading: the national SYSTEM actor may
         summary = export_departement(session, actor=SYSTEM, departement_code=code, out=str(args.out))
     print(f"{args.out} : " + ", ".join(f"{name} {count}" for name, count in summary.sheets.items()) + " lignes.")
@@ -262,7 +330,7 @@ def cmd_rediger_synthese(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.tous:
         fmt = args.format or "docx"
-        args.out.mkdir(parents=True, exist_ok=True)
+        output_folder(args.out).mkdir(exist_ok=True)
         with session_scope(_engine()) as session:
             for code in DEPARTEMENTS:
                 content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt, au=args.au)
@@ -275,7 +343,8 @@ def cmd_rediger_synthese(args: argparse.Namespace) -> int:
     fmt = _format_of(args.out)
     if fmt is None:
         return 2
-    code = args.departement.strip().upper()
+    code = _departement_referent(args.departement).departement_code
+    output_file(args.out)
     with session_scope(_engine()) as session:
         content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt, au=args.au)
     args.out.write_bytes(content)
@@ -325,6 +394,7 @@ def cmd_export_national(args: argparse.Namespace) -> int:
     def progress(fraction: float, message: str) -> None:
         print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
 
+    output_file(args.out)
     engine = _engine()
     if args.tracemalloc:
         tracemalloc.start()
@@ -352,9 +422,9 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
     from q2030.copydb import copy_database
 
     started = time.perf_counter()
-    counts = copy_database(
-        make_engine(args.source), make_engine(args.target), progress=lambda table, n: print(f"{table:<24} {n:>10}")
-    )
+    source = connect(args.source, role="Base source", must_exist=True)
+    target = connect(args.target, role="Base cible")
+    counts = copy_database(source, target, progress=lambda table, n: print(f"{table:<24} {n:>10}"))
     print(f"{sum(counts.values())} lignes copiées en {time.perf_counter() - started:.1f} s.")
     return 0
 
@@ -413,6 +483,7 @@ def _open_data_args(parser: argparse.ArgumentParser) -> None:
 def cmd_export_open_data(args: argparse.Namespace) -> int:
     from q2030 import open_data
 
+    output_folder(args.folder)
     with session_scope(_engine()) as session:
         written = open_data.write(session, args.folder)
     for path in written:
@@ -459,23 +530,23 @@ def _import_questionnaire_args(parser: argparse.ArgumentParser) -> None:
     _import_questionnaire_args,
 )
 def cmd_import_questionnaire(args: argparse.Namespace) -> int:
-    import json
-
     from q2030 import questionnaire
 
     def progress(fraction: float, message: str) -> None:
         print(f"\r{fraction:>4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    content = args.file.read_bytes()
+    content = read_input(args.file)
+    mapping = read_json(args.correspondance) if args.correspondance else None
+    if mapping is not None and not isinstance(mapping, dict):
+        raise Q2030Error(f"{args.correspondance} : la correspondance doit être un objet JSON ({{...}}).")
     try:
-        with session_scope(_engine()) as session:
-            if args.correspondance:
-                contenu = json.loads(args.correspondance.read_text(encoding="utf-8"))
-                forme = questionnaire.Format.de(questionnaire.valider_correspondance(contenu))
+        with session_scope(_engine()) as session:  # the mapping and the answers: all or nothing
+            if mapping is not None:
+                forme = questionnaire.Format.de(questionnaire.valider_correspondance(mapping))
                 colonnes = questionnaire.ouvrir(content, args.file.name, forme).colonnes
                 questionnaire.enregistrer_correspondance(
-                    session, actor=SYSTEM, source=args.source, contenu=contenu, colonnes_fichier=colonnes
+                    session, actor=SYSTEM, source=args.source, contenu=mapping, colonnes_fichier=colonnes
                 )
             report = questionnaire.importer(
                 session, actor=SYSTEM, source=args.source, content=content, filename=args.file.name,
@@ -551,3 +622,41 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("Erreur : " + "\n  ".join(messages), file=sys.stderr)
         return 2
+    except OSError as error:  # a file that vanished, a full disk, refused rights
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"Erreur : lecture ou écriture impossible{where} : {error.strerror or error}.", file=sys.stderr)
+        return 2
+    except DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0][:200]
+        print(
+            f"Erreur : la base de données a refusé l'opération ({reason}) ; rien n'a été enregistré.", file=sys.stderr
+        )
+        return 2
+    except Exception:
+        return _incident(args.command)
+
+
+def _incident(command_name: str) -> int:
+    """An unexpected error: a French message and a reference; the traceback goes to the
+    incident log (Q2030_INCIDENT_LOG, by default q2030-incidents.log in the system's temporary folder)."""
+    import tempfile
+
+    from q2030.incident import reference
+
+    ref = reference()
+    log = Path(os.environ.get("Q2030_INCIDENT_LOG") or Path(tempfile.gettempdir()) / "q2030-incidents.log")
+    logger = logging.getLogger("q2030.cli")
+    try:
+        handler: logging.Handler = logging.FileHandler(log, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.exception("Incident %s : commande %s", ref, command_name)
+    logger.removeHandler(handler)
+    handler.close()
+    print(
+        f"Erreur inattendue (référence d'incident {ref}, détail dans {log}) ; rien n'a été enregistré.",
+        file=sys.stderr,
+    )
+    return 1
