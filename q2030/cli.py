@@ -353,7 +353,7 @@ def cmd_rediger_synthese(args: argparse.Namespace) -> int:
 
 
 def _rediger_lettre_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rencontre", type=int, required=True, help="numéro de la rencontre (tenue)")
+    parser.add_argument("--rencontre", required=True, help="numéro de la rencontre (tenue)")
     _au_arg(parser)
     parser.add_argument("out", type=Path, help="fichier .docx ou .odt à écrire")
 
@@ -364,13 +364,18 @@ def _rediger_lettre_args(parser: argparse.ArgumentParser) -> None:
     _rediger_lettre_args,
 )
 def cmd_rediger_lettre(args: argparse.Namespace) -> int:
+    from q2030.parametres import identifiant
     from q2030.redaction import rediger_lettre
 
     fmt = _format_of(args.out)
     if fmt is None:
         return 2
+    rencontre_id = identifiant(args.rencontre)  # bounded: the same answer as an unknown number
+    if rencontre_id is None:
+        raise Q2030Error(f"Rencontre introuvable : n° {args.rencontre[:20]}.")
+    output_file(args.out)
     with session_scope(_engine()) as session:
-        content = rediger_lettre(session, actor=SYSTEM, rencontre_id=args.rencontre, fmt=fmt, au=args.au)
+        content = rediger_lettre(session, actor=SYSTEM, rencontre_id=rencontre_id, fmt=fmt, au=args.au)
     args.out.write_bytes(content)
     print(f"{args.out} : {len(content) / 1024:.0f} Kio.")
     return 0

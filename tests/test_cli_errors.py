@@ -67,6 +67,10 @@ CASES: dict[str, list[tuple[list[str], str | None, str]]] = {
         (["--tous", f"{{w}}/{MISSING}"], None, "Dossier introuvable"),
         (["--tous", "{w}/existant.txt"], None, "fichier existant"),
     ],
+    "rediger-lettre": [
+        (["--rencontre", "1", f"{{w}}/{MISSING}.docx"], None, "Dossier introuvable"),
+        (["--rencontre", "99999999999999999999", "{w}/lettre.docx"], None, "introuvable"),
+    ],
     "export-national": [([f"{{w}}/{MISSING}.xlsx"], None, "Dossier introuvable")],
     "copy-db": [
         (["sqlite:///{w}/absente.db", "{db}"], None, "fichier SQLite introuvable"),
