@@ -348,8 +348,9 @@ def participation_section(dep: str, au: dt.date, version: int) -> None:
     if not parts["Participants"].sum():
         st.info("Aucun participant relevé dans les rencontres tenues à cette date.")
         return
-    chart_and_table(
-        cached_chart(participation_chart, parts, "Part parmi les participants"),
+    # Chart then table, each full width: the table's four columns would be cut beside the chart.
+    show_chart(cached_chart(participation_chart, parts, "Part parmi les participants"))
+    table(
         _parts_table(parts),
         {"Public": "Public", "Participants": "Participants", "taux_part": "Part", "taux_france": "Part en France"},
         key=f"participation_{dep}",
