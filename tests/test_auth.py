@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from q2030 import auth
 from q2030.access import SYSTEM
 from q2030.db import session_scope
+from q2030.ui.etat import FOOTER_LINKS
 from q2030.users import add_user, set_user_active
 from tests.helpers import APP
 
@@ -132,8 +133,9 @@ def _links(at: AppTest) -> list[str]:
 
 
 def _no_app_content(at: AppTest) -> None:
-    # No navigation for someone not let in: at most the residents' public page (no sign-in).
-    assert set(_links(at)) <= {PUBLIC_LINK}, _links(at)
+    # No navigation for someone not let in: at most the pages open without sign-in (the
+    # residents' public page and the footer's legal pages).
+    assert set(_links(at)) <= {PUBLIC_LINK} | {link.label for link in FOOTER_LINKS}, _links(at)
     assert not at.metric
     assert not at.tabs
     assert not at.dataframe
