@@ -136,6 +136,7 @@ def _random_filtres(rng: random.Random) -> Filtres:
     return Filtres(**{name: choices[name] for name in chosen})
 
 
+@pytest.mark.slow  # random writes then every filter combination, against the raw rows
 def test_rankings_from_the_read_model_equal_the_raw_rows(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every filter (public, format, period, quartier, theme and their combinations) on the read
     model gives the ranking of the raw rows, for every grouping and weighting."""

@@ -63,6 +63,7 @@ def test_demo_on_real_qpv(session: Session, qpv_2024_csv: Path) -> None:
     assert [theme for theme, _ in ranking[:3]] == ["securite", "education", "logement"]
 
 
+@pytest.mark.slow  # two whole demo campaigns loaded
 def test_demo_is_deterministic_for_a_seed(engine: Engine, tmp_path: Path) -> None:
     other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
     prepare_database(other)

@@ -146,6 +146,7 @@ def test_priorities_sheet_equals_the_priorities_ranking(demo: Engine) -> None:
     assert list(sheet["Part des contributions de l'axe"]) == pytest.approx(list(ranking["part"]))
 
 
+@pytest.mark.slow  # the whole national demo written three times (XLSX, CSV, Parquet)
 def test_national_csv_and_parquet_hold_the_workbook_rows(demo: Engine) -> None:
     """CSV and Parquet beside the workbook: same sheets and rows; user text never runs as a formula."""
     import zipfile

@@ -39,6 +39,7 @@ def _counts(session: Session) -> tuple[int, int, int, int]:
     )
 
 
+@pytest.mark.slow  # 2 000 responses imported twice, in four encodings
 @pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8-sig", ";"), ("cp1252", ";"), ("utf-8", ","), ("xlsx", "")])
 def test_sample_export_of_2000_responses_imports_and_reimport_changes_nothing(
     geo_session: Session, encoding: str, delimiter: str
