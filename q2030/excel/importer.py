@@ -11,7 +11,11 @@ Nothing typed online is overwritten by an older file: each row carries the renco
 version (hidden column); a row that would change a rencontre saved since is refused,
 naming who saved it and when (audit log), and every write is the service's
 compare-and-set. A new row's reference (R1) is stored with the rencontre it creates, so a
-re-import finds it again (whatever its status) instead of creating it twice; a new
+re-import of the same row finds it again (whatever its status) instead of creating it
+twice; a reference is typed by a person, not an identity: a row with a reference already
+used whose values differ (another file weeks later, another meeting) never rewrites the
+earlier rencontre, it is refused naming it (« R1 a déjà servi le … pour la rencontre n° … »).
+Only the number and hidden version the template wrote designate a stored rencontre. A new
 reference never merges into another rencontre: it is created, or refused as a probable
 duplicate unless "Doublon confirmé" says Oui. The whole import holds the département's
 write lock (`rencontres.lock_departement`): concurrent imports queue instead of racing.
@@ -194,7 +198,11 @@ def import_workbook(
                 rencontre.id,  # type: ignore[arg-type]
                 wanted[key],
             )
-            if not (same[item.row] and same_contributions[item.row]) and version != rencontre.version:
+            if item.rencontre_id is None and not (same[item.row] and same_contributions[item.row]):
+                # A typed reference is not an identity: only the same row of the same file finds
+                # its rencontre again (re-import); anything else would rewrite another meeting.
+                report.issues.append(_reference_used_issue(item, rencontre))
+            elif not (same[item.row] and same_contributions[item.row]) and version != rencontre.version:
                 report.issues.append(_stale_issue(session, item, rencontre, version))
         notify(0.5 * (position + 1) / total, f"Contrôle des rencontres : {position + 1} / {total}")
     if report.issues:
@@ -249,6 +257,21 @@ def import_workbook(
     session.flush()
     notify(1.0, "Import terminé.")
     return report
+
+
+def _reference_used_issue(item: RencontreRow, rencontre: Rencontre) -> ImportIssue:
+    """A new row whose reference (R1) already created another rencontre, from another file or before an edit."""
+    return ImportIssue(
+        SHEET_RENCONTRES,
+        item.row,
+        "Identifiant",
+        item.identifiant,
+        f"{item.identifiant} a déjà servi le {rencontre.cree_le:%d/%m/%Y} pour la rencontre n° {rencontre.id} "
+        f"(du {rencontre.date:%d/%m/%Y}, {rencontre.lieu or 'lieu non précisé'}), créée par un import : une "
+        "référence ne désigne pas une rencontre déjà enregistrée. Pour une nouvelle rencontre, choisissez une "
+        "autre référence ; pour modifier la rencontre n° "
+        f"{rencontre.id}, téléchargez un nouveau modèle (elle y porte son numéro).",
+    )
 
 
 def _stale_issue(session: Session, item: RencontreRow, rencontre: Rencontre, version: int) -> ImportIssue:
