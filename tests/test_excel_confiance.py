@@ -434,7 +434,7 @@ def test_cli_export_modele_then_import_rencontres_round_trip(
     # The file is now stale for nothing (same values): re-import changes nothing; a missing file is a French error.
     assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
     assert main(["import-rencontres", "--departement", DEP, str(tmp_path / "absent.xlsx")]) == 2
-    assert "fichier introuvable" in capsys.readouterr().err
+    assert "fichier introuvable" in capsys.readouterr().err.lower()
 
 
 def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set(

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from q2030.access import SYSTEM
+from q2030.db import session_scope
+from q2030.demo import load_demo
 from q2030.models import Contribution, Rencontre, RencontreQpv
-from tests.test_excel_confiance import DEP, _edit, _import, _refused, _state, _template, demo  # noqa: F401
+from tests.test_excel_confiance import DEP, _edit, _import, _refused, _state, _template
+
+
+@pytest.fixture
+def demo(engine: Engine) -> Engine:
+    with session_scope(engine) as session:
+        load_demo(session, actor=SYSTEM, seed=11)
+    return engine
 
 
 def _qpvs(engine: Engine) -> list[str]:
