@@ -55,6 +55,7 @@ ACTIONS = {
     "transmise_region": "Transmission à la préfecture de région",
     "transmise_commission": "Transmission à la commission et à l'ANCT",
     "restituee": "Restitution publique",
+    "fichier_indisponible": "Fichier publié indisponible (absent ou altéré sur le disque)",
 }
 ENTITES = {
     "rencontre": "Rencontre",

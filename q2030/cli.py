@@ -40,8 +40,13 @@ def command(
 
 
 def _engine():
+    from q2030 import feeds
+
     engine = connect(database_url())
     prepare_database(engine)
+    # The public .ics feeds exist as soon as a command ran (`upgrade` at deployment, imports):
+    # written now, and rewritten after each write of the command (q2030.apres_ecriture).
+    feeds.install(engine)
     return engine
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlmodel import Session, col
 
 from q2030 import audit
-from q2030.access import Actor, can_write_rencontres, require
+from q2030.access import SYSTEM, Actor, can_write_rencontres, require
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
@@ -203,16 +203,38 @@ def check_and_store(filename: str, content: bytes) -> tuple[str, str]:
     return kind, digest
 
 
+class FichierIndisponible(IntrouvableError):
+    """A stored file is missing or altered on disk (its content no longer matches its digest)."""
+
+
+INDISPONIBLE = "Ce document n'est plus disponible."
+
+
 def read_stored(digest: str, nom_fichier: str) -> bytes:
     """The stored bytes of a document, checked against their digest."""
     path = upload_dir() / digest
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise IntrouvableError(f"Le fichier de « {nom_fichier} » est introuvable sur le serveur.") from None
+        raise FichierIndisponible(f"Le fichier de « {nom_fichier} » est introuvable sur le serveur.") from None
     if hashlib.sha256(content).hexdigest() != digest:
-        raise IntrouvableError(f"Le fichier de « {nom_fichier} » est altéré sur le serveur.")
+        raise FichierIndisponible(f"Le fichier de « {nom_fichier} » est altéré sur le serveur.")
     return content
+
+
+def _public_content(session: Session, document: _Stored, entite: str) -> tuple[_Stored, bytes]:
+    """A published file for a visitor; missing or altered on disk: « Ce document n'est plus
+    disponible » for the visitor, and an audit row for the administrators (Administration,
+    journal: « Fichier publié indisponible »), committed even though the visitor's read fails."""
+    try:
+        return _content(document)
+    except FichierIndisponible as error:
+        audit.record(
+            session, actor=SYSTEM, action="fichier_indisponible", entite=entite, entite_id=document.id,
+            apres={"nom_fichier": document.nom_fichier, "sha256": document.sha256, "motif": str(error)},
+        )  # fmt: skip
+        session.commit()
+        raise IntrouvableError(INDISPONIBLE) from None
 
 
 def _store(digest: str, content: bytes) -> None:
@@ -260,7 +282,7 @@ def read_published_synthese(session: Session, *, document_id: int) -> tuple[Synt
     document = session.get(SyntheseDocument, document_id)
     if document is None or document.publie_le is None:
         raise IntrouvableError(NON_PUBLIE)
-    return _content(document)
+    return _public_content(session, document, "synthese_document")
 
 
 _Stored = TypeVar("_Stored", Document, SyntheseDocument)
@@ -343,4 +365,4 @@ def read_published_document(session: Session, *, document_id: int) -> tuple[Docu
     document = session.get(Document, document_id)
     if document is None or document.publie_le is None:
         raise IntrouvableError(NON_PUBLIE)
-    return _content(document)
+    return _public_content(session, document, "document")

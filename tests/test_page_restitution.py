@@ -347,3 +347,48 @@ def test_untransmitted_synthese_draft_is_invisible_above_the_referent(data: dict
         "Version 1 — synthese-93.pdf : non publiée"
     ]
     assert seen("commission", "pages/5_National.py", "national_departement") == []
+
+
+@pytest.mark.parametrize("damage", ["absent", "altéré"])
+def test_published_file_missing_or_altered_on_disk_said_and_recorded(
+    data: dict[str, int], anonymous: None, engine: Engine, damage: str
+) -> None:
+    """Issue 21 #13: the visitor reads « Ce document n'est plus disponible », administrators find it in the journal."""
+    import hashlib
+
+    from sqlmodel import Session, select
+
+    from q2030.audit_log import action_label
+    from q2030.documents import INDISPONIBLE, upload_dir
+    from q2030.models import AuditEvent
+
+    stored = upload_dir() / hashlib.sha256(PDF).hexdigest()
+    if damage == "absent":
+        stored.unlink()
+    else:
+        stored.write_bytes(PDF + b"% ajout\n")
+    at = _public({"document": str(data["published"])})
+    assert not at.exception
+    assert [e.value for e in at.error] == [INDISPONIBLE]
+    assert _download_labels(at) == []
+    with Session(engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "fichier_indisponible")).all()
+    assert [(e.entite, str(e.entite_id)) for e in events] == [("document", str(data["published"]))]
+    assert "indisponible" in action_label("fichier_indisponible")
+    assert ("introuvable" if damage == "absent" else "altéré") in str(events[0].apres)
+
+
+def test_public_feeds_written_by_the_command_line_before_any_page(
+    data: dict[str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 21 #13: after `upgrade` (deployment) the .ics feeds exist; no page was opened."""
+    from q2030.cli import main
+
+    folder = tmp_path / "agenda-frais"
+    monkeypatch.setenv("Q2030_AGENDA_DIR", str(folder))
+    assert not folder.exists()
+    assert main(["upgrade"]) == 0
+    feed = (folder / "93.ics").read_text(encoding="utf-8")
+    assert "BEGIN:VCALENDAR" in feed
+    assert feed.count("BEGIN:VEVENT") == 2  # the held and the planned rencontre of the 93
+    assert (folder / "75.ics").exists()

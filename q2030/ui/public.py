@@ -501,8 +501,8 @@ def _document(document_id: int | None, *, synthese: bool = False) -> None:
             raise IntrouvableError(documents.NON_PUBLIE)
         with session_scope(engine()) as session:
             document, content = read(session, document_id=document_id)
-    except Q2030Error:
-        st.error(documents.NON_PUBLIE)
+    except Q2030Error as error:
+        st.error(documents.INDISPONIBLE if str(error) == documents.INDISPONIBLE else documents.NON_PUBLIE)
         st.page_link(PAGES[PUBLIC_PAGE].path, label="Retour à la restitution publique")
         return
     st.download_button(
