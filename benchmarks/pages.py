@@ -105,15 +105,19 @@ def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], No
                         if page.label not in labels or page.path == "streamlit_app.py":
                             continue
                         times = []
-                        for attempt in range(runs + 1):  # the first visit fills the caches
-                            app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
-                            started = time.perf_counter()
-                            app.page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').filter(
-                                has_text=page.label
-                            ).first.click()
-                            app.settle()
-                            if attempt:
-                                times.append(time.perf_counter() - started - 0.1)  # settle's 100 ms pause
+                        try:
+                            for attempt in range(runs + 1):  # the first visit fills the caches
+                                app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
+                                started = time.perf_counter()
+                                app.page.locator(
+                                    '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]'
+                                ).filter(has_text=page.label).first.click()
+                                app.settle()
+                                if attempt:
+                                    times.append(time.perf_counter() - started - 0.1)  # settle's 100 ms pause
+                        except Exception as error:  # one page that never settles: say so, go on
+                            log(f"  {role:<14} {page.label:<32} non mesurée ({type(error).__name__})")
+                            continue
                         counts = app.page.evaluate(_COUNTS_JS)
                         row = {"role": role, "page": page.label, "navigateur_s": statistics.median(times), **counts}
                         results.append(row)
