@@ -165,9 +165,9 @@ def test_errors_are_reported_by_row_column_and_value_and_nothing_is_written(geo_
     session.rollback()
     table = refused.value.rapport.tableau()
     assert [(r["Ligne"], r["Colonne"], r["Valeur"]) for r in table] == [
-        (6, "Date de soumission", "31/02/2023"),
-        (21, data.COLONNES[8], "Piscine"),
-        (31, "ID réponse", rows[28][0]),
+        ("6", "Date de soumission", "31/02/2023"),
+        ("21", data.COLONNES[8], "Piscine"),
+        ("31", "ID réponse", rows[28][0]),
     ]
     assert "déjà présent ligne 30" in table[2]["Message"]
     assert "une ligne par réponse" in table[2]["Message"]

@@ -96,7 +96,13 @@ class RapportImport:
 
     def tableau(self) -> list[dict[str, Any]]:
         return [
-            {"Ligne": p.ligne, "Colonne": p.colonne, "Valeur": p.valeur, "Message": p.message} for p in self.problemes
+            {
+                "Ligne": str(p.ligne) if p.ligne else "fichier",
+                "Colonne": p.colonne or "—",
+                "Valeur": p.valeur or "—",
+                "Message": p.message,
+            }
+            for p in self.problemes
         ]
 
 
