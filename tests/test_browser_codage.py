@@ -196,3 +196,20 @@ def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object,
         textes = session.exec(select(TexteLibre.texte).where(TexteLibre.question == "Vos idées")).all()
         assert sorted(textes) == ["Plus de médecins", "Un jardin partagé"]
     engine.dispose()
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_questionnaire_and_codage_pages_on_a_desktop_and_a_phone(
+    chromium: object, server: AppServer, width: int
+) -> None:
+    admin = _tab(chromium, server, width, "admin")
+    _go(admin, "Questionnaire en ligne", width)
+    admin.page.get_by_text("Sources des réponses").wait_for()
+    assert not admin.errors_shown()
+    assert "None" not in admin.page.locator('[data-testid="stMain"]').inner_text()
+    admin.screenshot(f"questionnaire-sources-admin-{width}")
+    analyste = _tab(chromium, server, width, "commission")
+    _go(analyste, "Codage des textes libres", width)
+    analyste.page.get_by_text("Textes codés : revoir et corriger").wait_for()
+    assert not analyste.errors_shown()
+    analyste.screenshot(f"codage-revision-commission-{width}")
