@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from benchmarks.measures import DEPARTEMENT, Measure
+from q2030.access import ECRANS
 from q2030.db import PROJECT_ROOT
 
 
@@ -32,7 +33,7 @@ def measure_pages(database_url: str, database: str, scale: str, runs: int, log: 
     results = []
     try:
         for key, page in PAGES.items():
-            role = role_for.get(key, "admin" if "admin" in page.roles else sorted(page.roles)[0])
+            role = role_for.get(key, "admin" if "admin" in ECRANS[key] else sorted(ECRANS[key])[0])
             at = AppTest.from_file(app, default_timeout=300)
             at.session_state["shared_role"] = role
             at.session_state["shared_departement"] = DEPARTEMENT

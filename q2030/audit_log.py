@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.formatting import fr_date
 from q2030.models import AuditEvent
 from q2030.nomenclature import (
@@ -217,7 +217,7 @@ def _rows(events: list[AuditEvent], *, readable: bool = True) -> pd.DataFrame:
 
 def filter_options(session: Session, *, actor: Actor) -> tuple[list[str], list[str]]:
     """Distinct users and entities present in the log, for the filter pickers."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     acteurs = session.exec(select(AuditEvent.acteur).distinct().order_by(AuditEvent.acteur)).all()
     entites = session.exec(select(AuditEvent.entite).distinct().order_by(AuditEvent.entite)).all()
     return list(acteurs), list(entites)
@@ -232,7 +232,7 @@ def query_audit(
     page_size: int = PAGE_SIZE,
 ) -> AuditPage:
     """One page of events, newest first, and the number of matching events."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     total = session.exec(_filtered(select(func.count()).select_from(AuditEvent), filters)).one()
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
@@ -253,7 +253,7 @@ def export_audit_csv(
     batch: int = 5000,
 ) -> bytes:
     """Every matching event as CSV (`;`, UTF-8 with BOM: opens as is in French Excel)."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)

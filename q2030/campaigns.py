@@ -12,7 +12,7 @@ import datetime as dt
 from sqlmodel import Session
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import Campaign
@@ -47,7 +47,7 @@ def update_campaign(
     questionnaire_ouverture: dt.date | None = None,
     questionnaire_fermeture: dt.date | None = None,
 ) -> Campaign:
-    require(actor.is_admin, "Seul un administrateur peut modifier la campagne.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut modifier la campagne.")
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise IntrouvableError("Campagne introuvable.")

@@ -25,19 +25,18 @@ from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, select
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
 from q2030.models import ModeleCodage, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
-from q2030.nomenclature import AXES, PUBLICS, THEMES, Role
+from q2030.nomenclature import AXES, PUBLICS, THEMES
 from q2030.stopwords import STOP_WORDS
 from q2030.textnorm import normalize
 
 DUREE_RESERVATION = dt.timedelta(minutes=10)
 SEUIL_SUGGESTIONS = 200
 PLIS = 5
-ROLES_CODAGE = frozenset({Role.COMMISSION, Role.ADMIN})
 STATUTS: dict[str, str] = {"a_coder": "À coder", "code": "Codé", "hors_sujet": "Hors sujet"}
 
 
@@ -62,7 +61,9 @@ class Suggestion:
 
 
 def _require_analyste(actor: Actor) -> None:
-    require(actor.role in ROLES_CODAGE, "Le codage des textes est réservé à la commission et aux administrateurs.")
+    exiger(
+        actor, Action.CODER_TEXTES, NATIONAL, "Le codage des textes est réservé à la commission et aux administrateurs."
+    )
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -284,7 +285,7 @@ def _exactitude(textes: list[str], cibles: list[str]) -> float:
 
 def entrainer(session: Session, *, actor: Actor) -> ModeleCodage:
     """Train (or retrain) the suggestion model on the coded texts; accuracy by cross-validation."""
-    require(actor.is_admin, "Seul un administrateur peut entraîner le modèle de suggestion.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut entraîner le modèle de suggestion.")
     campaign = active_campaign(session)
     rows = session.exec(
         select(TexteLibre.texte, TexteLibre.axe, TexteLibre.theme)

@@ -12,11 +12,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from q2030 import audit, cleaning
-from q2030.access import Actor, can_write_rencontres, require
+from q2030.access import Action, Actor, exiger
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
-from q2030.rencontres import find_rencontre, lock_rencontre, require_read
+from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -86,8 +86,10 @@ def replace_contributions(
     Saving bumps the rencontre's version; with `version` it is a compare-and-set (the Excel
     import: ConflitDeVersion if the rencontre changed since the template was downloaded).
     """
-    require(  # before the lock: a refused actor changes nothing, not even the version
-        can_write_rencontres(actor, find_rencontre(session, rencontre_id).departement_code),
+    exiger(  # before the lock: a refused actor changes nothing, not even the version
+        actor,
+        Action.ECRIRE_RENCONTRE,
+        cible(find_rencontre(session, rencontre_id)),
         "Seul le référent du département peut saisir les contributions de ses rencontres.",
     )
     rencontre = lock_rencontre(session, rencontre_id, actor=actor, version=version, bump=bump)

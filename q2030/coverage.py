@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from q2030 import clock
-from q2030.access import Actor, Column, Scope, resolve_scope
+from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.bootstrap import active_campaign
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
@@ -109,7 +109,7 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
 def qpv_status(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     au: dt.date | None = None,
     departement_code: str | None = None,
     region_code: str | None = None,
@@ -134,7 +134,7 @@ def qpv_status(
 
 
 def qpv_non_couverts(
-    session: Session, *, actor: Actor, au: dt.date | None = None, departement_code: str | None = None
+    session: Session, *, actor: Lecteur, au: dt.date | None = None, departement_code: str | None = None
 ) -> pd.DataFrame:
     """QPV without any held rencontre at `au`: those with nothing planned first, then by next planned date."""
     frame = qpv_status(session, actor=actor, au=au, departement_code=departement_code)
@@ -181,7 +181,7 @@ def _earliest_meeting_not_overdue(au: dt.date, months: int) -> dt.date:
 def coverage_counts(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     au: dt.date | None = None,
     niveau: Niveau = "departement",
     region_code: str | None = None,
@@ -290,7 +290,7 @@ def etat_synthese_participants(
 def suivi_rencontres(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     au: dt.date | None = None,
     departement_code: str | None = None,
     region_code: str | None = None,
@@ -447,7 +447,7 @@ class Projection:
 def burnup(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     au: dt.date | None = None,
     departement_code: str | None = None,
     region_code: str | None = None,

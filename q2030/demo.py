@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from q2030 import audit, clock, cube
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.bootstrap import active_campaign
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
 from q2030.errors import ValidationError
@@ -80,8 +80,10 @@ def load_demo(
     progress: Progress | None = None,
 ) -> DemoReport:
     """Fill an empty database with a campaign. Refuses a database that has rencontres."""
-    require(
-        actor.is_admin,
+    exiger(
+        actor,
+        Action.ADMINISTRER,
+        NATIONAL,
         "Seul un administrateur peut charger les données de démonstration.",
     )
     if scale not in SCALES:

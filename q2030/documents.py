@@ -22,11 +22,11 @@ import pandas as pd
 from sqlmodel import Session, col
 
 from q2030 import audit
-from q2030.access import SYSTEM, Actor, can_write_rencontres, require
+from q2030.access import SYSTEM, Action, Actor, DepartementCible, exiger
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
-from q2030.rencontres import find_rencontre, require_read
+from q2030.rencontres import cible, find_rencontre, require_read
 
 MAX_BYTES = 10 * 1024 * 1024
 TYPES: dict[str, tuple[str, str]] = {
@@ -155,8 +155,10 @@ def sanitize_filename(filename: str, kind: str) -> str:
 
 def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename: str, content: bytes) -> Document:
     rencontre = find_rencontre(session, rencontre_id)
-    require(
-        can_write_rencontres(actor, rencontre.departement_code),
+    exiger(
+        actor,
+        Action.ECRIRE_RENCONTRE,
+        cible(rencontre),
         "Seul le référent du département peut déposer les comptes rendus de ses rencontres.",
     )
     kind, digest = check_and_store(filename, content)
@@ -261,8 +263,10 @@ def _set_synthese_publication(session: Session, *, actor: Actor, document_id: in
     document = session.get(SyntheseDocument, document_id)
     if document is None:
         raise IntrouvableError(f"La version de synthèse n° {document_id} n'existe pas (ou plus).")
-    require(
-        can_write_rencontres(actor, document.departement_code),
+    exiger(
+        actor,
+        Action.REDIGER_SYNTHESE,
+        DepartementCible(document.departement_code),
         "Seul le référent du département peut publier ou retirer sa synthèse départementale.",
     )
     return _switch_publication(session, actor=actor, document=document, publier=publier, entite="synthese")
@@ -342,8 +346,10 @@ def _set_publication(session: Session, *, actor: Actor, document_id: int, publie
     document = session.get(Document, document_id)
     if document is None:
         raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
-    require(
-        can_write_rencontres(actor, find_rencontre(session, document.rencontre_id).departement_code),
+    exiger(
+        actor,
+        Action.PUBLIER_DOCUMENT,
+        cible(find_rencontre(session, document.rencontre_id)),
         "Seul le référent du département peut publier ou retirer les comptes rendus de ses rencontres.",
     )
     return _switch_publication(session, actor=actor, document=document, publier=publier, entite="document")

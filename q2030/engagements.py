@@ -21,7 +21,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from q2030 import audit
-from q2030.access import Actor, can_write_engagements, require
+from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.bootstrap import active_campaign
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow
@@ -129,8 +129,11 @@ def _region_of(session: Session, departement_code: str) -> str:
 
 
 def _require_write(session: Session, actor: Actor, departement_code: str) -> None:
-    require(
-        can_write_engagements(actor, departement_code, _region_of(session, departement_code)),
+    _region_of(session, departement_code)  # DepartementInconnu first
+    exiger(
+        actor,
+        Action.ECRIRE_ENGAGEMENTS,
+        DepartementCible(departement_code),
         "Seuls le référent du département et la préfecture de région enregistrent ses engagements.",
     )
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
     PREFET_REGION = "prefet_region"
     COMMISSION = "commission"
     ADMIN = "admin"
+    ORGANISATEUR = "organisateur"
 
 
 ROLES: dict[str, str] = {
@@ -24,6 +25,7 @@ ROLES: dict[str, str] = {
     Role.PREFET_REGION: "Préfecture de région",
     Role.COMMISSION: "Commission participation citoyenne / ANCT",
     Role.ADMIN: "Administrateur",
+    Role.ORGANISATEUR: "Organisateur local (commune, association…)",
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, distinct, func
 from sqlmodel import Session, select
 
-from q2030.access import Actor, scope_clause, scope_label
+from q2030.access import Actor, Lecteur, lit_tout, scope_clause, scope_label
 from q2030.bootstrap import active_campaign
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
@@ -36,12 +36,12 @@ def database_is_empty(session: Session) -> bool:
 
 
 def _scoped(query: Select, actor: Actor, departement_column) -> Select:
-    if actor.is_national:
+    if lit_tout(actor):
         return query
     return query.where(scope_clause(actor, departement_column))
 
 
-def key_figures(session: Session, *, actor: Actor) -> KeyFigures:
+def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
     campaign = active_campaign(session)
     qpv_count = session.exec(
         _scoped(

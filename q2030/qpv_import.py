@@ -22,7 +22,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, select
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.db import select_columns
 from q2030.errors import ValidationError
 from q2030.formatting import fr_count
@@ -456,7 +456,7 @@ def import_qpv(
     Written in batches of BATCH rows (a national file of any size stays within the
     databases' limits on bound variables per statement).
     """
-    require(actor.is_admin, "Seul un administrateur peut importer la liste des quartiers.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut importer la liste des quartiers.")
     table = read_table(content, filename)
     rows = parse_rows(table, geographie)
     report = ImportReport(layout=_layout(table, rows))

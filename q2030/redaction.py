@@ -27,7 +27,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030 import clock
-from q2030.access import Actor, can_read_departement, require
+from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.adresses import page_publique
 from q2030.bootstrap import active_campaign
 from q2030.bureautique import (
@@ -136,8 +136,10 @@ def donnees_synthese(
     departement = session.get(Departement, departement_code)
     if departement is None:
         raise IntrouvableError(f"Département inconnu : « {departement_code} ».")
-    require(
-        can_read_departement(actor, departement.code, departement.region_code),
+    exiger(
+        actor,
+        Action.LIRE,
+        DepartementCible(departement.code),
         "Vous ne pouvez rédiger que les synthèses de votre périmètre.",
     )
     campaign = active_campaign(session)

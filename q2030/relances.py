@@ -31,7 +31,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from q2030 import audit, clock
-from q2030.access import Actor, require, scope_label
+from q2030.access import NATIONAL, Action, Actor, exiger, scope_label
 from q2030.adresses import adresse
 from q2030.bootstrap import active_campaign
 from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
@@ -358,7 +358,7 @@ def digest_utilisateur(
     compute = LIGNES.get(user.role)
     if compute is None or not (campaign.lancement <= au <= campaign.restitution_fin):
         return digest
-    if user.role == Role.COMMISSION and not hebdomadaire:
+    if user.role == Role.COMMISSION and not hebdomadaire:  # contenu selon le rôle
         return digest
     digest.lignes = compute(session, who, campaign, au)
     return digest
@@ -367,7 +367,7 @@ def digest_utilisateur(
 def digests(session: Session, *, actor: Actor, au: dt.date | None = None) -> list[Digest]:
     """Every active user's digest as it would go out at `au`: opt-outs and items already sent
     that day removed, empty digests left out. The commission's only on Mondays."""
-    require(actor.is_admin, "Seul un administrateur peut calculer les relances.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut calculer les relances.")
     au = au or clock.today()
     campaign = active_campaign(session)
     users = session.exec(
@@ -392,7 +392,7 @@ def digests(session: Session, *, actor: Actor, au: dt.date | None = None) -> lis
 
 def apercu(session: Session, *, actor: Actor, user_id: int, au: dt.date | None = None) -> Digest:
     """An administrator's preview of any user's full digest (weekly one included, whatever the day)."""
-    require(actor.is_admin, "Seul un administrateur peut prévisualiser les relances.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut prévisualiser les relances.")
     user = session.get(User, user_id)
     if user is None:
         raise IntrouvableError("Ce compte n'existe pas.")

@@ -37,7 +37,7 @@ RESUME_EN_RETARD: dict[str, tuple[str, str]] = {
 
 
 def sujet(digest: Digest) -> str:
-    if digest.role == Role.COMMISSION:
+    if digest.role == Role.COMMISSION:  # contenu selon le rôle
         return f"Quartiers 2030 : bilan hebdomadaire du {fr_date(digest.au)}"
     return f"Quartiers 2030 : {fr_count(len(digest.lignes), 'point')} à suivre au {fr_date(digest.au)}"
 

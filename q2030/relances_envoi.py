@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from q2030 import audit, clock
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.errors import Q2030Error
 from q2030.models import RelanceEnvoi, RelanceExecution
 from q2030.relances import Digest, digests
@@ -155,7 +155,7 @@ class Bilan:
 
 def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bilan:
     """Send the day's digests; one commit per recipient (what went out stays recorded)."""
-    require(actor.is_admin, "Seul un administrateur peut envoyer les relances.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut envoyer les relances.")
     config = smtp_config()
     au = au or clock.today()
     run = RelanceExecution(au=au, envoi=True)
@@ -220,5 +220,5 @@ def _reserver(session: Session, run_id: int, digest: Digest) -> list[int]:
 
 
 def dernieres_executions(session: Session, *, actor: Actor, limite: int = 20) -> list[RelanceExecution]:
-    require(actor.is_admin, "Seul un administrateur peut consulter les relances.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut consulter les relances.")
     return list(session.exec(select(RelanceExecution).order_by(col(RelanceExecution.debut).desc()).limit(limite)).all())

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning, clock
-from q2030.access import Actor, can_write_rencontres, require, require_read_departement
+from q2030.access import Action, Actor, Lecteur, RencontreCible, allowed, exiger, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
@@ -151,7 +151,8 @@ def validate_rencontre(
     existing = find_rencontre(session, rencontre_id) if rencontre_id is not None else None
     departement = existing.departement_code if existing else (data.get("departement_code") or actor.departement_code)
     require(
-        departement is not None and can_write_rencontres(actor, str(departement)),
+        departement is not None
+        and allowed(actor, Action.ECRIRE_RENCONTRE, cible(existing) if existing else RencontreCible(str(departement))),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
     errors: dict[str, list[str]] = defaultdict(list)
@@ -417,8 +418,10 @@ def update_rencontre(
 ) -> Rencontre:
     """Apply `data` (absent keys keep their value) if `version` is still the stored one."""
     rencontre = find_rencontre(session, rencontre_id)
-    require(
-        can_write_rencontres(actor, rencontre.departement_code),
+    exiger(
+        actor,
+        Action.ECRIRE_RENCONTRE,
+        cible(rencontre),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
     _check_version(session, rencontre, version)
@@ -457,8 +460,10 @@ def update_rencontre(
 def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, version: int, motif: str) -> Rencontre:
     """Status "annulee" with its reason; the rencontre and its history stay."""
     rencontre = find_rencontre(session, rencontre_id)
-    require(
-        can_write_rencontres(actor, rencontre.departement_code),
+    exiger(
+        actor,
+        Action.ECRIRE_RENCONTRE,
+        cible(rencontre),
         "Seul le référent du département peut annuler ses rencontres.",
     )
     _check_version(session, rencontre, version)
@@ -492,8 +497,8 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
 
 def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> None:
     """Administrators only; the audit row keeps the whole rencontre and its contributions."""
-    require(actor.is_admin, "Seul un administrateur peut supprimer une rencontre.")
     rencontre = find_rencontre(session, rencontre_id)
+    exiger(actor, Action.SUPPRIMER_RENCONTRE, cible(rencontre), "Seul un administrateur peut supprimer une rencontre.")
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     before["contributions"] = [
         {"axe": c.axe, "theme": c.theme, "texte": c.texte, "rang": c.rang, "public": c.public}
@@ -507,6 +512,11 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
     session.delete(rencontre)
     audit.record(session, actor=actor, action="suppression", entite="rencontre", entite_id=rencontre_id, avant=before)
     session.flush()
+
+
+def cible(rencontre: Rencontre) -> RencontreCible:
+    """The rencontre as the access rule sees it."""
+    return RencontreCible(rencontre.departement_code, getattr(rencontre, "organisation", None))
 
 
 def find_rencontre(session: Session, rencontre_id: int | None) -> Rencontre:
@@ -659,7 +669,7 @@ def _snapshot(rencontre: Rencontre, qpv_codes: list[str]) -> dict[str, Any]:
 # --- Reads -------------------------------------------------------------------------------
 
 
-def require_read(session: Session, actor: Actor, departement_code: str) -> None:
+def require_read(session: Session, actor: Lecteur, departement_code: str) -> None:
     """The actor reads the rencontres of this département (access.require_read_departement)."""
     require_read_departement(actor, departement_code, "Vous n'avez pas accès aux rencontres de ce département.")
 
@@ -695,7 +705,7 @@ LIST_COLUMNS = [
 def list_rencontres(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     departement_code: str,
     qpv_code: str | None = None,
     statut: str | None = None,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from q2030 import audit
-from q2030.access import Actor, can_write_rencontres, region_of, require, require_read_departement
+from q2030.access import Action, Actor, DepartementCible, exiger, region_of, require_read_departement
 from q2030.bureautique import xml_sur
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import Signataire, utcnow
@@ -70,8 +70,10 @@ def enregistrer_signataire(
 ) -> SignataireView:
     """Set the signatory (the référent of the département only); `version` is the one shown (0 if none)."""
     region_of(departement_code)  # DepartementInconnu first
-    require(
-        can_write_rencontres(actor, departement_code),
+    exiger(
+        actor,
+        Action.REDIGER_SYNTHESE,
+        DepartementCible(departement_code),
         "Seul le référent du département choisit le signataire de ses documents.",
     )
     nom, titre = xml_sur(nom or "").strip(), xml_sur(titre or "").strip()

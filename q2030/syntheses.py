@@ -23,8 +23,12 @@ from sqlmodel import Session, select
 
 from q2030 import audit, clock
 from q2030.access import (
+    Action,
     Actor,
+    DepartementCible,
+    allowed,
     departements_lus,
+    exiger,
     region_of,
     require,
     require_read_departement,
@@ -33,7 +37,7 @@ from q2030.access import (
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
-from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE, Role
+from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE
 from q2030.referentiel import DEPARTEMENTS
 from q2030.versioning import check_version, compare_and_set
 
@@ -81,10 +85,14 @@ class SyntheseView:
         return self.restitution_debut <= self.restitution_le <= self.restitution_fin
 
 
+def action_de_l_etape(etape: str) -> Action:
+    """Who records a step: the préfecture de région forwards to the commission; the
+    référent records every other step."""
+    return Action.INSTRUIRE_SYNTHESE if etape == "transmise_commission" else Action.REDIGER_SYNTHESE
+
+
 def peut_enregistrer(actor: Actor, departement_code: str, etape: str) -> bool:
-    if etape == "transmise_commission":
-        return actor.role == Role.PREFET_REGION and actor.region_code == region_of(departement_code)
-    return actor.role == Role.REFERENT and actor.departement_code == departement_code
+    return allowed(actor, action_de_l_etape(etape), DepartementCible(departement_code))
 
 
 def _row(session: Session, campaign_id: int, departement_code: str) -> SyntheseDepartementale | None:
@@ -153,9 +161,7 @@ def enregistrer_etape(
     require(
         peut_enregistrer(actor, departement_code, etape),
         "La transmission à la commission est enregistrée par la préfecture de région ; "
-        "les autres étapes par le référent du département."
-        if etape == "transmise_commission" or actor.role != Role.REFERENT
-        else "Vous ne pouvez enregistrer que les étapes de votre département.",
+        "les autres étapes par le référent du département.",
     )
     campaign = active_campaign(session)
     today = aujourd_hui or clock.today()
@@ -290,8 +296,10 @@ def renvoyer(
     the status becomes "a_reprendre" and the référent transmits a new version.
     """
     region_of(departement_code)  # DepartementInconnu first
-    require(
-        actor.role == Role.PREFET_REGION and actor.region_code == region_of(departement_code),
+    exiger(
+        actor,
+        Action.INSTRUIRE_SYNTHESE,
+        DepartementCible(departement_code),
         "Seule la préfecture de région du département peut renvoyer sa synthèse.",
     )
     campaign = active_campaign(session)
@@ -380,8 +388,10 @@ def deposer_version(
     from q2030.documents import TYPES, check_and_store, sanitize_filename
 
     region_of(departement_code)  # DepartementInconnu first
-    require(
-        actor.role == Role.REFERENT and actor.departement_code == departement_code,
+    exiger(
+        actor,
+        Action.REDIGER_SYNTHESE,
+        DepartementCible(departement_code),
         "Seul le référent du département peut déposer la synthèse départementale.",
     )
     kind, digest = check_and_store(filename, content)
@@ -437,8 +447,8 @@ def lire_version(session: Session, *, actor: Actor, document_id: int) -> tuple[V
     if row is None:
         raise IntrouvableError(f"La version n° {document_id} de la synthèse n'existe pas (ou plus).")
     condition = versions_de_synthese_lues(actor, row.departement_code)
-    allowed = session.exec(select(SyntheseDocument.id).where(SyntheseDocument.id == document_id, condition)).first()
-    require(allowed is not None, "Cette version n'a pas été transmise à votre niveau.")
+    lisible = session.exec(select(SyntheseDocument.id).where(SyntheseDocument.id == document_id, condition)).first()
+    require(lisible is not None, "Cette version n'a pas été transmise à votre niveau.")
     return VersionDocument.of(row), read_stored(row.sha256, row.nom_fichier)
 
 
@@ -544,8 +554,10 @@ def enregistrer_textes(
 ) -> TextesView:
     """Save the free-text parts (compare-and-set on `version`, the one the user saw; 0 if none)."""
     region_of(departement_code)  # DepartementInconnu first
-    require(
-        actor.role == Role.REFERENT and actor.departement_code == departement_code,
+    exiger(
+        actor,
+        Action.REDIGER_SYNTHESE,
+        DepartementCible(departement_code),
         "Seul le référent du département rédige la synthèse départementale.",
     )
     campaign = active_campaign(session)

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Region, User
 from q2030.nomenclature import ROLES, Role
@@ -26,7 +26,7 @@ REFUS = "Seul un administrateur peut gérer les utilisateurs."
 
 def list_users(session: Session, *, actor: Actor) -> pd.DataFrame:
     """Every user, with French labels (admin only: emails are personal data)."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     rows = session.exec(select(User).order_by(User.email)).all()
     return pd.DataFrame(
         [
@@ -92,7 +92,7 @@ def add_user(
     departement_code: str | None = None,
     region_code: str | None = None,
 ) -> User:
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     email = (email or "").strip().lower()
     nom = (nom or "").strip()
     departement_code = (departement_code or "").strip().upper() or None
@@ -125,7 +125,7 @@ def update_user(
     region_code: str | None = None,
 ) -> User:
     """Change role and scope (and name). An administrator cannot demote themself."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     user = _get(session, user_id)
     departement_code = (departement_code or "").strip().upper() or None
     region_code = (region_code or "").strip() or None
@@ -156,7 +156,7 @@ def update_user(
 
 def set_user_active(session: Session, *, actor: Actor, user_id: int, actif: bool) -> User:
     """Disable (or re-enable) sign-in; the account and its history stay."""
-    require(actor.is_admin, REFUS)
+    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
     user = _get(session, user_id)
     if not actif and _is_self(actor, user):
         raise ValidationError({"actif": ["Vous ne pouvez pas désactiver votre propre compte."]})

@@ -1,13 +1,20 @@
-"""Every service write, tried by every role and scope.
+"""The access matrix: every action × every role × every kind of resource, from the API.
 
-Allowed: it succeeds and leaves audit events signed by the actor. Refused: it raises
-PermissionRefusee and nothing changes, not even if the caller commits afterwards (every
-row of every table, and the data version, compared before and after).
+Two halves:
+- `test_rule`: `access.allowed(actor, action, resource)` for every `Action`, every actor
+  of `ACTORS` (each role, in and out of scope, organisers of two organisations, the
+  anonymous visitor) and every resource of `RESOURCES`, against `EXPECTED`, the rights
+  table written out by hand. A pair not listed there is refused.
+- `test_service_asks_the_rule`: every service write (and each read with a rule of its own),
+  tried by every actor. Each operation names the action and resource it needs; the service
+  must succeed (and leave audit events signed by the actor) exactly when `allowed` says so,
+  and otherwise raise PermissionRefusee with nothing changed, not even if the caller commits
+  afterwards (every row of every table, and the data version, compared before and after).
 
 Add a write to OPERATIONS when a service gains one: `prepare` writes what the operation
-needs (rows written directly, committed), `run` performs it as the actor, `allowed` is the
-rule. A read with a rule of its own (downloading a compte rendu) is in the table too, marked
-`write=False`: allowed, it returns the content and leaves no trace; refused, nothing changes.
+needs (rows written directly, committed), `run` performs it as the actor. A read with a rule
+of its own (downloading a compte rendu) is marked `write=False`: allowed, it returns the
+content and leaves no trace; refused, nothing changes.
 
 The rencontres, documents and synthèse rows all sit in Seine-Saint-Denis (93, région
 Île-de-France 11): the référent of the 13 and the préfet of PACA (93) are the outsiders.
@@ -27,7 +34,24 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from q2030.access import ANONYME, SYSTEM, Actor
+from q2030.access import (
+    ANONYME,
+    AUCUN,
+    ECRANS,
+    FRANCE,
+    NATIONAL,
+    SYSTEM,
+    Action,
+    Actor,
+    DepartementCible,
+    EcranCible,
+    RencontreCible,
+    Resource,
+    Scope,
+    VersionCible,
+    allowed,
+    lecture,
+)
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import update_campaign
 from q2030.contributions import replace_contributions
@@ -48,9 +72,11 @@ from q2030.qpv_import import import_qpv
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from q2030.signataires import enregistrer_signataire
 from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_textes, lire_version, renvoyer
+from q2030.ui.shell import PAGES
 from q2030.users import add_user, set_user_active, update_user
 from tests import factories
 
+TILLEULS = "Centre social Les Tilleuls"
 ACTORS: dict[str, Actor] = {
     "referent_93": Actor(
         email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11"
@@ -62,9 +88,135 @@ ACTORS: dict[str, Actor] = {
     "prefet_93": Actor(email="sgar@paca.gouv.fr", role="prefet_region", region_code="93"),
     "commission": Actor(email="commission@anct.gouv.fr", role="commission"),
     "admin": Actor(email="admin@anct.gouv.fr", role="admin"),
+    # Local organisers: one of the 93 (its organisation's meetings only), one of another
+    # organisation of the 93, one of the 13 with the same organisation name.
+    "organisateur_93": Actor(
+        email="accueil@tilleuls.example.org", role="organisateur", departement_code="93", organisation=TILLEULS
+    ),
+    "organisateur_93_autre": Actor(
+        email="contact@voisins.example.org",
+        role="organisateur",
+        departement_code="93",
+        organisation="Voisins solidaires",
+    ),
+    "organisateur_13": Actor(
+        email="accueil@tilleuls-marseille.example.org",
+        role="organisateur",
+        departement_code="13",
+        organisation=TILLEULS,
+    ),
     # A resident on the public pages (q2030.public): every agent read and every write refused.
     "anonyme": ANONYME,
 }
+
+RESOURCES: dict[str, Resource] = {
+    "national": NATIONAL,
+    "dep_93": DepartementCible("93"),
+    "dep_13": DepartementCible("13"),
+    "rencontre_93": RencontreCible("93"),  # the préfecture's own
+    "rencontre_93_tilleuls": RencontreCible("93", TILLEULS),  # filed by an organiser
+    "rencontre_13": RencontreCible("13"),
+    "version_93_deposee": VersionCible("93"),
+    "version_93_region": VersionCible("93", transmise_region=True),
+    "version_93_commission": VersionCible("93", transmise_region=True, transmise_commission=True),
+    **{f"ecran_{name}": EcranCible(name) for name in ECRANS},
+    "ecran_inconnu": EcranCible("inconnu"),
+}
+
+_READERS_93 = {"referent_93", "prefet_11", "commission", "admin"}
+_READERS_13 = {"referent_13", "prefet_93", "commission", "admin"}
+_AGENTS = {"referent_93", "referent_13", "prefet_11", "prefet_93", "commission", "admin"}
+_ORGANISERS = {"organisateur_93", "organisateur_93_autre", "organisateur_13"}
+_EVERYONE = _AGENTS | _ORGANISERS
+# (action, resource) -> who is allowed. Every other triple is refused.
+EXPECTED: dict[tuple[Action, str], set[str]] = {
+    (Action.LIRE, "dep_93"): _READERS_93,
+    (Action.LIRE, "dep_13"): _READERS_13,
+    (Action.LIRE, "rencontre_93"): _READERS_93,
+    (Action.LIRE, "rencontre_93_tilleuls"): _READERS_93 | {"organisateur_93"},
+    (Action.LIRE, "rencontre_13"): _READERS_13,
+    (Action.LIRE, "version_93_deposee"): {"referent_93"},
+    (Action.LIRE, "version_93_region"): {"referent_93", "prefet_11"},
+    (Action.LIRE, "version_93_commission"): {"referent_93", "prefet_11", "commission", "admin"},
+    (Action.ECRIRE_RENCONTRE, "rencontre_93"): {"referent_93"},
+    (Action.ECRIRE_RENCONTRE, "rencontre_93_tilleuls"): {"referent_93", "organisateur_93"},
+    (Action.ECRIRE_RENCONTRE, "rencontre_13"): {"referent_13"},
+    (Action.VALIDER_RENCONTRE, "rencontre_93"): {"referent_93"},
+    (Action.VALIDER_RENCONTRE, "rencontre_93_tilleuls"): {"referent_93"},
+    (Action.VALIDER_RENCONTRE, "rencontre_13"): {"referent_13"},
+    (Action.PUBLIER_DOCUMENT, "rencontre_93"): {"referent_93"},
+    (Action.PUBLIER_DOCUMENT, "rencontre_93_tilleuls"): {"referent_93"},
+    (Action.PUBLIER_DOCUMENT, "rencontre_13"): {"referent_13"},
+    (Action.SUPPRIMER_RENCONTRE, "rencontre_93"): {"admin"},
+    (Action.SUPPRIMER_RENCONTRE, "rencontre_93_tilleuls"): {"admin"},
+    (Action.SUPPRIMER_RENCONTRE, "rencontre_13"): {"admin"},
+    (Action.INVITER_ORGANISATEUR, "dep_93"): {"referent_93", "admin"},
+    (Action.INVITER_ORGANISATEUR, "dep_13"): {"referent_13", "admin"},
+    (Action.ECRIRE_ENGAGEMENTS, "dep_93"): {"referent_93", "prefet_11"},
+    (Action.ECRIRE_ENGAGEMENTS, "dep_13"): {"referent_13", "prefet_93"},
+    (Action.REDIGER_SYNTHESE, "dep_93"): {"referent_93"},
+    (Action.REDIGER_SYNTHESE, "dep_13"): {"referent_13"},
+    (Action.INSTRUIRE_SYNTHESE, "dep_93"): {"prefet_11"},
+    (Action.INSTRUIRE_SYNTHESE, "dep_13"): {"prefet_93"},
+    (Action.CODER_TEXTES, "national"): {"commission", "admin"},
+    (Action.ADMINISTRER, "national"): {"admin"},
+    (Action.OUVRIR_ECRAN, "ecran_accueil"): _EVERYONE,
+    (Action.OUVRIR_ECRAN, "ecran_rencontres"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_agenda"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_mon_departement"): {"referent_93", "referent_13"},
+    (Action.OUVRIR_ECRAN, "ecran_ma_region"): {"prefet_11", "prefet_93"},
+    (Action.OUVRIR_ECRAN, "ecran_national"): {"commission", "admin"},
+    (Action.OUVRIR_ECRAN, "ecran_priorites"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_excel"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_administration"): {"admin"},
+    (Action.OUVRIR_ECRAN, "ecran_syntheses"): {"prefet_11", "prefet_93", "commission", "admin"},
+    (Action.OUVRIR_ECRAN, "ecran_questionnaire"): {"admin"},
+    (Action.OUVRIR_ECRAN, "ecran_codage"): {"commission", "admin"},
+    (Action.OUVRIR_ECRAN, "ecran_restitution"): _EVERYONE,
+}
+SCOPES: dict[str, Scope] = {
+    "referent_93": Scope(departement_code="93"),
+    "referent_13": Scope(departement_code="13"),
+    "prefet_11": Scope(region_code="11"),
+    "prefet_93": Scope(region_code="93"),
+    "commission": FRANCE,
+    "admin": FRANCE,
+    "organisateur_93": Scope(departement_code="93", organisation=TILLEULS),
+    "organisateur_93_autre": Scope(departement_code="93", organisation="Voisins solidaires"),
+    "organisateur_13": Scope(departement_code="13", organisation=TILLEULS),
+    "anonyme": AUCUN,
+}
+
+
+def test_expected_names_real_actors_and_resources() -> None:
+    assert {name for _action, name in EXPECTED} <= set(RESOURCES)
+    assert set().union(*EXPECTED.values()) <= set(ACTORS)
+    assert set(ECRANS) == set(PAGES), "every screen of the shell has a rule"
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("resource", list(RESOURCES))
+def test_rule(action: Action, resource: str) -> None:
+    granted = {who for who, actor in ACTORS.items() if allowed(actor, action, RESOURCES[resource])}
+    assert granted == EXPECTED.get((action, resource), set())
+
+
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_reading_scope_is_a_value(who: str) -> None:
+    """`lecture` gives a plain value, the same for two users of the same scope (cache key)."""
+    actor = ACTORS[who]
+    assert lecture(actor) == SCOPES[who]
+    twin = Actor(email="autre@exemple.fr", role=actor.role, **{k: getattr(actor, k) for k in _SCOPE_FIELDS})
+    assert lecture(twin) == lecture(actor)
+    assert hash(lecture(twin)) == hash(lecture(actor))
+    assert lecture(lecture(actor)) == lecture(actor)
+    readable = {code for code in ("93", "13") if lecture(actor).lit(code)}
+    assert readable == {code for code in ("93", "13") if allowed(actor, Action.LIRE, DepartementCible(code))}
+
+
+_SCOPE_FIELDS = ("departement_code", "region_code", "organisation")
+
+
 QPV_CSV = "code_qp;lib_qp;insee_com;lib_com\nQN09301M;Cité A;93001;Aubervilliers\nQN01301M;Cité B;13055;Marseille\n"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 TODAY = dt.date.today()
@@ -77,23 +229,6 @@ def _uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def admin_only(actor: Actor) -> bool:
-    return actor.role == "admin"
-
-
-def referent_of(departement: str) -> Callable[[Actor], bool]:
-    return lambda actor: actor.role == "referent" and actor.departement_code == departement
-
-
-def prefet_of(region: str) -> Callable[[Actor], bool]:
-    return lambda actor: actor.role == "prefet_region" and actor.region_code == region
-
-
-def reader_of_93(actor: Actor) -> bool:
-    """Reads of the 93: its référent, the préfet of Île-de-France, national roles."""
-    return referent_of("93")(actor) or prefet_of("11")(actor) or actor.is_national
-
-
 def _nothing(_session: Session) -> dict[str, Any]:
     return {}
 
@@ -101,7 +236,8 @@ def _nothing(_session: Session) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Operation:
     name: str
-    allowed: Callable[[Actor], bool]
+    action: Action
+    resource: Resource
     run: Callable[[Session, Actor, dict[str, Any]], object]
     prepare: Callable[[Session], dict[str, Any]] = field(default=_nothing)
     write: bool = True  # False: a read, allowed ones return `expected` and leave no trace
@@ -178,10 +314,6 @@ def _synthese_version_93(session: Session) -> dict[str, Any]:
     return {"synthese_id": _synthese_version(session, PDF)}
 
 
-def referent_or_prefet_of_93(actor: Actor) -> bool:
-    return referent_of("93")(actor) or prefet_of("11")(actor)
-
-
 def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
     """The synthèse of the 93 with the steps before the one tried already recorded."""
 
@@ -245,32 +377,39 @@ def _step(etape: str, day: dt.date) -> Callable[[Session, Actor, dict[str, Any]]
 OPERATIONS: list[Operation] = [
     Operation(
         "import_qpv",
-        admin_only,
+        Action.ADMINISTRER,
+        NATIONAL,
         lambda s, a, _c: import_qpv(s, actor=a, content=QPV_CSV.encode(), filename="qpv.csv", geographie="2024"),
     ),
-    Operation("load_demo", admin_only, lambda s, a, _c: load_demo(s, actor=a, seed=7)),
+    Operation("load_demo", Action.ADMINISTRER, NATIONAL, lambda s, a, _c: load_demo(s, actor=a, seed=7)),
     Operation(
         "add_user",
-        admin_only,
+        Action.ADMINISTRER,
+        NATIONAL,
         lambda s, a, _c: add_user(s, actor=a, email="nouveau@anct.gouv.fr", role="commission"),
     ),
     Operation(
         "update_user",
-        admin_only,
+        Action.ADMINISTRER,
+        NATIONAL,
         lambda s, a, c: update_user(s, actor=a, user_id=c["user_id"], role="prefet_region", region_code="32"),
         _a_user,
     ),
     Operation(
         "disable_user",
-        admin_only,
+        Action.ADMINISTRER,
+        NATIONAL,
         lambda s, a, c: set_user_active(s, actor=a, user_id=c["user_id"], actif=False),
         _a_user,
     ),
-    Operation("update_campaign", admin_only, _campaign_edit),
-    Operation("create_rencontre", referent_of("93"), _create_rencontre, lambda s: _qpv(s) or {}),
+    Operation("update_campaign", Action.ADMINISTRER, NATIONAL, _campaign_edit),
+    Operation(
+        "create_rencontre", Action.ECRIRE_RENCONTRE, RencontreCible("93"), _create_rencontre, lambda s: _qpv(s) or {}
+    ),
     Operation(
         "update_rencontre",
-        referent_of("93"),
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93"),
         lambda s, a, c: update_rencontre(
             s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], data={"participants": 25}
         ),
@@ -278,7 +417,8 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "cancel_rencontre",
-        referent_of("93"),
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93"),
         lambda s, a, c: cancel_rencontre(
             s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], motif="Salle indisponible"
         ),
@@ -287,13 +427,15 @@ OPERATIONS: list[Operation] = [
     # Deletion belongs to the administrator (rights table); the référent cancels instead.
     Operation(
         "delete_rencontre",
-        admin_only,
+        Action.SUPPRIMER_RENCONTRE,
+        RencontreCible("93"),
         lambda s, a, c: delete_rencontre(s, actor=a, rencontre_id=c["rencontre_id"]),
         _rencontre_93("tenue"),
     ),
     Operation(
         "replace_contributions",
-        referent_of("93"),
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93"),
         lambda s, a, c: replace_contributions(
             s,
             actor=a,
@@ -304,13 +446,15 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "add_document",
-        referent_of("93"),
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93"),
         lambda s, a, c: add_document(s, actor=a, rencontre_id=c["rencontre_id"], filename="cr.pdf", content=PDF),
         _rencontre_93("tenue"),
     ),
     Operation(
         "read_document",
-        reader_of_93,
+        Action.LIRE,
+        RencontreCible("93"),
         lambda s, a, c: read_document(s, actor=a, document_id=c["document_id"]),
         _document_93,
         write=False,
@@ -318,77 +462,94 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "publier_document",
-        referent_of("93"),
+        Action.PUBLIER_DOCUMENT,
+        RencontreCible("93"),
         lambda s, a, c: publier_document(s, actor=a, document_id=c["document_id"]),
         _document_93,
     ),
     Operation(
         "retirer_document",
-        referent_of("93"),
+        Action.PUBLIER_DOCUMENT,
+        RencontreCible("93"),
         lambda s, a, c: retirer_document(s, actor=a, document_id=c["document_id"]),
         _published_document_93,
     ),
     Operation(
         "publier_synthese",
-        referent_of("93"),
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
         lambda s, a, c: publier_synthese(s, actor=a, document_id=c["synthese_id"]),
         _synthese_version_93,
     ),
     Operation(
         "create_engagement",
-        referent_or_prefet_of_93,
+        Action.ECRIRE_ENGAGEMENTS,
+        DepartementCible("93"),
         lambda s, a, _c: create_engagement(s, actor=a, departement_code="93", data=ENGAGEMENT),
         lambda s: _qpv(s) or {},
     ),
     Operation(
         "update_engagement",
-        referent_or_prefet_of_93,
+        Action.ECRIRE_ENGAGEMENTS,
+        DepartementCible("93"),
         lambda s, a, c: update_engagement(
             s, actor=a, engagement_id=c["engagement_id"], version=1, data={**ENGAGEMENT, "statut": "engage"}
         ),
         _engagement_93,
     ),
-    Operation("synthese_transmise_region", referent_of("93"), _step("transmise_region", dt.date(2023, 8, 20))),
+    Operation(
+        "synthese_transmise_region",
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
+        _step("transmise_region", dt.date(2023, 8, 20)),
+    ),
     Operation(
         "synthese_transmise_commission",
-        prefet_of("11"),
+        Action.INSTRUIRE_SYNTHESE,
+        DepartementCible("93"),
         _step("transmise_commission", dt.date(2023, 8, 30)),
         _synthese_93(transmise_region_le=dt.date(2023, 8, 20)),
     ),
     Operation(
         "synthese_restituee",
-        referent_of("93"),
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
         _step("restituee", dt.date(2023, 10, 15)),
         _synthese_93(transmise_region_le=dt.date(2023, 8, 20), transmise_commission_le=dt.date(2023, 8, 30)),
     ),
     Operation(
         "synthese_depot_version",
-        referent_of("93"),
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
         lambda s, a, _c: deposer_version(s, actor=a, departement_code="93", filename="synthese.pdf", content=PDF),
     ),
     Operation(
         "synthese_textes",
-        referent_of("93"),
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
         lambda s, a, _c: enregistrer_textes(
             s, actor=a, departement_code="93", enseignements="Texte", vigilance="", motifs={}, version=0
         ),
     ),
     Operation(
         "signataire",
-        referent_of("93"),
+        Action.REDIGER_SYNTHESE,
+        DepartementCible("93"),
         lambda s, a, _c: enregistrer_signataire(
             s, actor=a, departement_code="93", nom="Jacques Witkowski", titre="Le préfet", version=0
         ),
     ),
     Operation(
         "synthese_renvoyee",
-        prefet_of("11"),
+        Action.INSTRUIRE_SYNTHESE,
+        DepartementCible("93"),
         lambda s, a, c: renvoyer(s, actor=a, departement_code="93", commentaire="À reprendre", version=c["version"]),
         _synthese_93(transmise_region_le=dt.date(2023, 8, 20)),
     ),
     Operation(
         "synthese_lire_version_transmise_a_la_region",
-        lambda actor: referent_of("93")(actor) or prefet_of("11")(actor),
+        Action.LIRE,
+        VersionCible("93", transmise_region=True),
         lambda s, a, c: lire_version(s, actor=a, document_id=c["document_id"]),
         _synthese_document_93,
         write=False,
@@ -419,20 +580,20 @@ def _events_by(engine: Engine, email: str) -> int:
 
 @pytest.mark.parametrize("who", list(ACTORS))
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
-def test_write_allowed_or_refused(engine: Engine, operation: Operation, who: str) -> None:
+def test_service_asks_the_rule(engine: Engine, operation: Operation, who: str) -> None:
     actor = ACTORS[who]
     with session_scope(engine) as session:
         context = operation.prepare(session)
     events_before = _events_by(engine, actor.email)
     with Session(engine, expire_on_commit=False) as session:
-        if operation.allowed(actor) and not operation.write:
+        if allowed(actor, operation.action, operation.resource) and not operation.write:
             before = _fingerprint(engine)
             result = operation.run(session, actor, context)
             session.commit()
             assert operation.expected(result), f"{operation.name} by {who}: wrong result"
             assert _fingerprint(engine) == before, f"{operation.name} by {who}: a read changed something"
             return
-        if operation.allowed(actor):
+        if allowed(actor, operation.action, operation.resource):
             result = operation.run(session, actor, context)
             session.commit()
             assert operation.expected(result)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from q2030.ui.shell import PAGES
+from q2030.access import Actor
+from q2030.ui.shell import PAGES, opens
 from tests.helpers import open_app
 
 ROLES = ["referent", "prefet_region", "commission", "admin"]
@@ -41,4 +42,4 @@ def test_every_page_renders_for_every_role(app_env: str, role: str) -> None:
         at.switch_page(page.path).run()
         assert not at.exception, (role, page.path, at.exception)
         refused = any("pas accessible avec votre rôle" in error.value for error in at.error)
-        assert refused == (role not in page.roles), (role, page.path)
+        assert refused == (not opens(Actor(email="", role=role), key)), (role, page.path)

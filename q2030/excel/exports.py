@@ -18,7 +18,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from q2030 import clock, coverage
-from q2030.access import Actor, require, require_read_departement
+from q2030.access import Actor, Lecteur, lit_tout, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
@@ -52,7 +52,7 @@ class ExportSummary:
 
 
 def export_departement(
-    session: Session, *, actor: Actor, departement_code: str, out: str | BinaryIO, au: dt.date | None = None
+    session: Session, *, actor: Lecteur, departement_code: str, out: str | BinaryIO, au: dt.date | None = None
 ) -> ExportSummary:
     """The synthèse départementale workbook of one département, written to `out`."""
     require_read_departement(
@@ -68,7 +68,7 @@ def export_departement(
 def export_national(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     out: str | BinaryIO,
     au: dt.date | None = None,
     progress: Progress | None = None,
@@ -79,7 +79,7 @@ def export_national(
     `format`: "xlsx" (one workbook), "csv" or "parquet" (a ZIP with one file per sheet,
     the same columns and rows, written in seconds).
     """
-    require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
+    require(lit_tout(actor), "L'export national est réservé à la commission et aux administrateurs.")
     if format not in FORMATS:
         raise ValidationError({"format": [f"Format inconnu : « {format} » ({', '.join(FORMATS)})."]})
     return _export(

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from q2030.access import Actor, can_write_rencontres, require
+from q2030.access import Action, Actor, RencontreCible, exiger
 from q2030.bootstrap import active_campaign
 from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
@@ -123,8 +123,10 @@ def import_workbook(
     from q2030 import contributions as contribution_service  # the form's rules, never copied here
     from q2030 import rencontres as service
 
-    require(
-        can_write_rencontres(actor, departement_code),
+    exiger(
+        actor,
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible(departement_code, actor.organisation),
         "Seul le référent du département peut importer ses rencontres.",
     )
     notify = progress or (lambda _f, _m: None)

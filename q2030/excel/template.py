@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
 from q2030 import clock
-from q2030.access import Actor, require_read_departement
+from q2030.access import Lecteur, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import DepartementInconnu
 from q2030.excel.columns import (
@@ -66,7 +66,7 @@ def style_header(ws: Worksheet, columns: Iterable[Column]) -> None:
     ws.freeze_panes = "B2"
 
 
-def build_template(session: Session, *, actor: Actor, departement_code: str) -> bytes:
+def build_template(session: Session, *, actor: Lecteur, departement_code: str) -> bytes:
     """The .xlsx entry template of a département, pre-filled with its rencontres."""
     require_read_departement(actor, departement_code, "Vous ne pouvez pas télécharger le modèle de ce département.")
     departement = session.get(Departement, departement_code)

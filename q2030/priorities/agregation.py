@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
 from sqlmodel import Session, col
 
-from q2030.access import Actor
+from q2030.access import Lecteur
 from q2030.bootstrap import active_campaign
 from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
@@ -63,7 +63,7 @@ def _libelle_groupe(groupe: str, code: str) -> str:
 def classement(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     filtres: Filtres,
     ponderation: str = "contribution",
     groupe: str = "axe",
@@ -83,7 +83,7 @@ CLASSEMENT_COLUMNS = [
 ]  # fmt: skip
 
 
-def agregats(session: Session, *, actor: Actor, filtres: Filtres, groupe: str = "axe") -> pd.DataFrame:
+def agregats(session: Session, *, actor: Lecteur, filtres: Filtres, groupe: str = "axe") -> pd.DataFrame:
     """The SQL part of a ranking: every count and weight per (group, theme), unranked.
 
     Cheap to cache: `classer` turns it into a ranking for any weighting and order.
@@ -325,21 +325,23 @@ def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "
 
 
 def carte_de_chaleur(
-    session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution"
+    session: Session, *, actor: Lecteur, filtres: Filtres, ponderation: str = "contribution"
 ) -> pd.DataFrame:
     """Axe × thème: one row per cell that has contributions (long form, for a heatmap)."""
     return classement(session, actor=actor, filtres=filtres, ponderation=ponderation, groupe="axe")
 
 
 def par_region(
-    session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution", top: int = 5
+    session: Session, *, actor: Lecteur, filtres: Filtres, ponderation: str = "contribution", top: int = 5
 ) -> pd.DataFrame:
     """The `top` first themes of each région (small multiples)."""
     df = classement(session, actor=actor, filtres=filtres, ponderation=ponderation, groupe="region")
     return df[df["rang"] <= top].reset_index(drop=True)
 
 
-def comparaison(session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution") -> pd.DataFrame:
+def comparaison(
+    session: Session, *, actor: Lecteur, filtres: Filtres, ponderation: str = "contribution"
+) -> pd.DataFrame:
     """Each theme in the territory of `filtres` against the same filters nationally.
 
     indice = part in the territory / part nationally (> 1: over-represented). Themes

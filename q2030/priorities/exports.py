@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlmodel import Session
 
-from q2030.access import Actor
+from q2030.access import Lecteur
 from q2030.csv_export import to_csv
 from q2030.errors import ValidationError
 from q2030.priorities.agregation import classement
@@ -40,7 +40,7 @@ def table_contributions(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_csv(
-    session: Session, *, actor: Actor, filtres: Filtres, quoi: str, ponderation: str = "contribution"
+    session: Session, *, actor: Lecteur, filtres: Filtres, quoi: str, ponderation: str = "contribution"
 ) -> bytes:
     """ "contributions" (all readable ones of the view) or "classement" (per axis); shares keep 4 decimals."""
     if quoi == "contributions":

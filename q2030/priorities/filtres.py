@@ -15,12 +15,13 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, Select, exists
 from sqlmodel import Session, col, select
 
-from q2030.access import Actor, scope_clause
+from q2030.access import Lecteur, scope_clause
+from q2030.access import lecture as lecture_de
 from q2030.bootstrap import active_campaign
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
-from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, Role, StatutRencontre, theme_label
+from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.textnorm import normalize
 
@@ -144,7 +145,7 @@ def jointures(query: AnySelect) -> AnySelect:
     )
 
 
-def perimetre(actor: Actor) -> ColumnElement[bool]:
+def perimetre(actor: Lecteur) -> ColumnElement[bool]:
     """Which contributions' texts the actor may read (the query joins Departement)."""
     return scope_clause(actor, col(Rencontre.departement_code), col(Departement.region_code))
 
@@ -154,19 +155,20 @@ def cherche_du_texte(filtres: Filtres) -> bool:
     return bool(normalize(filtres.recherche))
 
 
-def lecture(actor: Actor, filtres: Filtres) -> list[ColumnElement[bool]]:
+def lecture(actor: Lecteur, filtres: Filtres) -> list[ColumnElement[bool]]:
     """The reading-scope condition that the aggregates of `filtres` need (none without a text search)."""
     return [perimetre(actor)] if cherche_du_texte(filtres) else []
 
 
-def perimetre_lecture(actor: Actor) -> str:
-    if actor.is_national:
-        return "France entière"
-    if actor.role == Role.PREFET_REGION and actor.region_code:
-        return f"région {REGIONS.get(actor.region_code, actor.region_code)}"
-    if actor.role == Role.REFERENT and actor.departement_code:
-        return f"département {actor.departement_code} – {DEPARTEMENTS[actor.departement_code][0]}"
-    return "aucun"
+def perimetre_lecture(actor: Lecteur) -> str:
+    scope = lecture_de(actor)
+    if scope.aucun or scope.organisation is not None:
+        return "aucun"
+    if scope.departement_code:
+        return f"département {scope.departement_code} – {DEPARTEMENTS[scope.departement_code][0]}"
+    if scope.region_code:
+        return f"région {REGIONS.get(scope.region_code, scope.region_code)}"
+    return "France entière"
 
 
 def quartiers(session: Session, *, departement: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from q2030.access import Actor
+from q2030.access import Lecteur
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, theme_label
@@ -36,7 +36,7 @@ CONTRIBUTION_COLUMNS = [
 ]  # fmt: skip
 
 
-def compter_contributions(session: Session, *, actor: Actor, filtres: Filtres) -> tuple[int, int]:
+def compter_contributions(session: Session, *, actor: Lecteur, filtres: Filtres) -> tuple[int, int]:
     """(contributions readable by the actor, contributions in the filtered view).
 
     Under a text search both are counted within the reading scope (the search is text).
@@ -49,7 +49,7 @@ def compter_contributions(session: Session, *, actor: Actor, filtres: Filtres) -
 
 
 def contributions(
-    session: Session, *, actor: Actor, filtres: Filtres, limite: int | None = MAX_LIGNES, ids: list[int] | None = None
+    session: Session, *, actor: Lecteur, filtres: Filtres, limite: int | None = MAX_LIGNES, ids: list[int] | None = None
 ) -> pd.DataFrame:
     """The contributions behind a figure, with their rencontre (date, place, QPV, département).
 
@@ -112,7 +112,7 @@ def _qpv_des_rencontres(session: Session, rencontre_ids: list[int]) -> dict[int,
 # --- Search ----------------------------------------------------------------------------------
 
 
-def recherche_par_theme(session: Session, *, actor: Actor, filtres: Filtres, texte: str) -> pd.DataFrame:
+def recherche_par_theme(session: Session, *, actor: Lecteur, filtres: Filtres, texte: str) -> pd.DataFrame:
     """Contributions whose text holds every word of `texte` (accents, case ignored), by theme."""
     if not normalize(texte):
         raise ValidationError({"recherche": ["Saisissez au moins un mot à rechercher."]})
@@ -149,7 +149,7 @@ def _terms(texte: str) -> tuple[set[str], set[str], dict[str, str]]:
     return set(kept), phrases, shown
 
 
-def mots_frequents(session: Session, *, actor: Actor, filtres: Filtres, n: int = 20) -> pd.DataFrame:
+def mots_frequents(session: Session, *, actor: Lecteur, filtres: Filtres, n: int = 20) -> pd.DataFrame:
     """Most frequent words and two-word phrases of the filtered texts.
 
     `contributions` counts the contributions holding the term (once each), so that it
@@ -186,7 +186,7 @@ def _top(counter: Counter[str], n: int) -> list[tuple[str, int]]:
 
 
 def contributions_du_terme(
-    session: Session, *, actor: Actor, filtres: Filtres, terme: str, limite: int | None = MAX_LIGNES
+    session: Session, *, actor: Lecteur, filtres: Filtres, terme: str, limite: int | None = MAX_LIGNES
 ) -> tuple[pd.DataFrame, int]:
     """The contributions holding a word or two-word phrase exactly as `mots_frequents` counts it.
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticError
 from sqlmodel import Session, select
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import QuestionnaireCorrespondance, utcnow
@@ -174,7 +174,9 @@ def enregistrer_correspondance(
     that a second administrator's save is not silently overwritten. None (the command line)
     saves whatever is there.
     """
-    require(actor.is_admin, "Seul un administrateur peut définir la correspondance du questionnaire.")
+    exiger(
+        actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut définir la correspondance du questionnaire."
+    )
     source = nom_source(source)
     mapping = valider_correspondance(contenu, colonnes_fichier)
     campaign = active_campaign(session)

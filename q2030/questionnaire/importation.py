@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, func, select
 
 from q2030 import audit
-from q2030.access import Actor, require
+from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.bootstrap import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
@@ -48,7 +48,7 @@ def importer(
 
     `remplacer`: the file is the whole source: its responses absent from the file are withdrawn.
     """
-    require(actor.is_admin, "Seul un administrateur peut importer les réponses au questionnaire.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut importer les réponses au questionnaire.")
     notify = progress or (lambda _f, _m: None)
     source = nom_source(source)
     campaign = active_campaign(session)
@@ -279,7 +279,7 @@ def retirer_source(session: Session, *, actor: Actor, source: str, reponses_atte
     `reponses_attendues` is the count the administrator confirmed: if the source changed
     since (another import), nothing is withdrawn.
     """
-    require(actor.is_admin, "Seul un administrateur peut retirer une source du questionnaire.")
+    exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut retirer une source du questionnaire.")
     source = nom_source(source)
     campaign_id = active_campaign(session).id or 0
     row = ligne_source(session, source=source, campaign_id=campaign_id)

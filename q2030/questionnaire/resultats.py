@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
-from q2030.access import Actor
+from q2030.access import Lecteur
 from q2030.bootstrap import active_campaign
 from q2030.models import Departement, QuestionnaireReponse, QuestionnaireTheme
 from q2030.nomenclature import theme_label
@@ -112,7 +112,9 @@ def classement(session: Session, *, filtres: Filtres) -> pd.DataFrame:
     return df[columns].reset_index(drop=True)
 
 
-def deux_canaux(session: Session, *, actor: Actor, filtres: Filtres, ponderation: str = "contribution") -> pd.DataFrame:
+def deux_canaux(
+    session: Session, *, actor: Lecteur, filtres: Filtres, ponderation: str = "contribution"
+) -> pd.DataFrame:
     """Per theme, the rencontres (with their weighting) and the questionnaire (each response counts for one).
 
     indice = part questionnaire / part rencontres (> 1: the questionnaire cites the theme more).

@@ -15,10 +15,9 @@ import streamlit as st
 from q2030 import clock
 from q2030 import priorities as p
 from q2030 import questionnaire as q
-from q2030.access import Actor
+from q2030.access import FRANCE
 from q2030.db import session_scope
 from q2030.formatting import fr_number, fr_percent
-from q2030.nomenclature import Role
 from q2030.questionnaire.representativite import representativite
 from q2030.ui.charts import bar_height, bottom_legend, show_chart
 from q2030.ui.shell import BLEU_FRANCE, data_version, engine
@@ -26,8 +25,7 @@ from q2030.ui.tables import csv_bytes, french_display, show_table
 
 STORE = "filtre_canal"
 WIDGET = "widget_filtre_canal"
-# Aggregates are national for every role: one cache entry shared by all.
-_LECTEUR = Actor(email="lecture@q2030", role=Role.COMMISSION)
+# Aggregates are national for every role (the FRANCE scope): one cache entry shared by all.
 ROUGE_MARIANNE = "#E1000F"
 
 
@@ -55,7 +53,7 @@ def _questionnaire(filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, tupl
 @st.cache_data(show_spinner="Calcul des agrégats…")
 def _deux(filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return q.deux_canaux(session, actor=_LECTEUR, filtres=filtres, ponderation=ponderation)
+        return q.deux_canaux(session, actor=FRANCE, filtres=filtres, ponderation=ponderation)
 
 
 def render(filtres: p.Filtres, canal: str, ponderation: str) -> None:

@@ -16,14 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, coverage, geo, questionnaire, rencontres
-from q2030.access import Actor, can_write_rencontres
+from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
-from q2030.nomenclature import Role, StatutRencontre
+from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import maps, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
@@ -63,25 +63,27 @@ def default_au(campaign: dict, today: dt.date) -> tuple[dt.date, str]:
 
 
 # Coverage depends on the territory, not on who asks: the actor's right to read it is
-# checked outside the cache (resolve_scope), then one cached result serves every role.
-_LECTEUR = Actor(email="lecture@q2030", role=Role.COMMISSION)
-
-
-def _portee(actor: Actor, region: str | None, dep: str | None) -> tuple[str | None, str | None]:
-    scope = coverage.resolve_scope(actor, departement_code=dep, region_code=region)
-    return scope.region_code, scope.departement_code
+# checked outside the cache (resolve_scope gives the territory as a Scope value), then one
+# cached result, keyed on that Scope, serves every reader of the territory.
+def _portee(actor: Actor, region: str | None, dep: str | None) -> Scope:
+    return resolve_scope(actor, departement_code=dep, region_code=region)
 
 
 @st.cache_data(show_spinner=False)
-def _counts_shared(au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
+def _counts_shared(au: dt.date, niveau: str, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return coverage.coverage_counts(
-            session, actor=_LECTEUR, au=au, niveau=niveau, region_code=region, departement_code=dep
+            session,
+            actor=scope,
+            au=au,
+            niveau=niveau,
+            region_code=scope.region_code,
+            departement_code=scope.departement_code,
         )
 
 
 def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
-    counts = _counts_shared(au, niveau, *_portee(actor, region, dep), version)
+    counts = _counts_shared(au, niveau, _portee(actor, region, dep), version)
     if niveau != "departement":
         return counts
     # The second channel beside the meetings: questionnaire responses located in the département.
@@ -104,26 +106,28 @@ def _reponses_qpv(dep: str | None, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def _status_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+def _status_shared(au: dt.date, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return coverage.qpv_status(session, actor=_LECTEUR, au=au, departement_code=dep, region_code=region)
+        return coverage.qpv_status(
+            session, actor=scope, au=au, departement_code=scope.departement_code, region_code=scope.region_code
+        )
 
 
 def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
-    region, dep = _portee(actor, None, dep)
-    return _with_responses(_status_shared(au, dep, region, version), dep, version)
+    scope = _portee(actor, None, dep)
+    return _with_responses(_status_shared(au, scope, version), scope.departement_code, version)
 
 
 @st.cache_data(show_spinner=False)
-def _non_couverts_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+def _non_couverts_shared(au: dt.date, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return coverage.qpv_non_couverts(session, actor=_LECTEUR, au=au, departement_code=dep)
+        return coverage.qpv_non_couverts(session, actor=scope, au=au, departement_code=scope.departement_code)
 
 
 def _non_couverts(actor: Actor, au: dt.date, dep: str, version: int) -> pd.DataFrame:
     """QPV without a held rencontre (coverage.qpv_non_couverts), with their questionnaire responses."""
-    region, dep_code = _portee(actor, None, dep)
-    return _with_responses(_non_couverts_shared(au, dep_code, region, version), dep_code, version)
+    scope = _portee(actor, None, dep)
+    return _with_responses(_non_couverts_shared(au, scope, version), scope.departement_code, version)
 
 
 def _with_responses(status: pd.DataFrame, dep: str | None, version: int) -> pd.DataFrame:
@@ -133,25 +137,28 @@ def _with_responses(status: pd.DataFrame, dep: str | None, version: int) -> pd.D
 
 
 @st.cache_data(show_spinner=False)
-def _suivi_shared(au: dt.date, dep: str | None, region: str | None, version: int) -> pd.DataFrame:
+def _suivi_shared(au: dt.date, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return coverage.suivi_rencontres(session, actor=_LECTEUR, au=au, departement_code=dep, region_code=region)
+        return coverage.suivi_rencontres(
+            session, actor=scope, au=au, departement_code=scope.departement_code, region_code=scope.region_code
+        )
 
 
 def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
-    region, dep = _portee(actor, None, dep)
-    return _suivi_shared(au, dep, region, version)
+    return _suivi_shared(au, _portee(actor, None, dep), version)
 
 
 @st.cache_data(show_spinner=False)
-def _burnup_shared(au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
+def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFrame, dict]:
     with session_scope(engine()) as session:
-        frame, projection = coverage.burnup(session, actor=_LECTEUR, au=au, region_code=region, departement_code=dep)
+        frame, projection = coverage.burnup(
+            session, actor=scope, au=au, region_code=scope.region_code, departement_code=scope.departement_code
+        )
         return frame, {**dataclasses.asdict(projection), "taux_projete": projection.taux_projete}
 
 
 def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
-    return _burnup_shared(au, *_portee(actor, region, dep), version)
+    return _burnup_shared(au, _portee(actor, region, dep), version)
 
 
 # --- Building blocks ---------------------------------------------------------------------
@@ -377,8 +384,9 @@ ACTIONS_VISIBLE = 8  # beyond this many lines an action list scrolls in its bloc
 
 @st.cache_data(show_spinner=False)
 def _rencontres_frame(dep: str, version: int) -> pd.DataFrame:
+    """Callers checked the reader reads `dep` (the département's own scope is the key)."""
     with session_scope(engine()) as session:
-        return rencontres.list_rencontres(session, actor=_LECTEUR, departement_code=dep)
+        return rencontres.list_rencontres(session, actor=Scope(departement_code=dep), departement_code=dep)
 
 
 def _rencontres_quartiers(dep: str, version: int) -> dict[int, str]:
@@ -401,7 +409,7 @@ def _planned_by_qpv(dep: str, au: dt.date, version: int) -> dict[str, int]:
 
 def _quartier_names(au: dt.date, dep: str, version: int) -> dict[str, str]:
     """QPV code -> "Nom du quartier (Commune)"."""
-    frame = _status_shared(au, dep, None, version)
+    frame = _status_shared(au, Scope(departement_code=dep), version)
     return {
         code: f"{nom} ({communes})" if communes else str(nom)
         for code, nom, communes in zip(frame["qpv_code"], frame["qpv_nom"], frame["communes"], strict=True)
@@ -473,7 +481,7 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
 def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
     rencontres_df = _rencontres_quartiers(dep, version)
     names = _quartier_names(au, dep, version)
-    writer = can_write_rencontres(actor, dep)
+    writer = allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep))
     suivi = _suivi(actor, au, dep, version).copy()
     suivi["quartiers_noms"] = [_quartiers_text(rencontres_df.get(int(rid), ""), names) for rid in suivi["id"]]
     suivi["ou_en_est"] = [

@@ -19,57 +19,60 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock
-from q2030.access import Actor, departements_lus, require
+from q2030.access import (
+    FRANCE,
+    Action,
+    Actor,
+    RencontreCible,
+    Scope,
+    allowed,
+    departements_lus,
+    lecture,
+    lit_departement,
+    lit_tout,
+    require,
+)
 from q2030.db import session_scope
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
 from q2030.excel.template import build_template
 from q2030.formatting import fr_count
-from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui.shell import data_version, engine
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _actor(role: str, email: str, departement: str | None, region: str | None) -> Actor:
-    return Actor(email=email, role=role, departement_code=departement, region_code=region)
-
-
+# Workbooks depend on what the asker reads, not on who asks: cached per reading scope.
 @st.cache_data(show_spinner="Préparation du modèle…", max_entries=32)
-def _template(role: str, email: str, departement: str | None, region: str | None, dep: str, version: int) -> bytes:
+def _template(scope: Scope, dep: str, version: int) -> bytes:
     # `version` (the data version) is a plain name: st.cache_data ignores parameters named _x.
     with session_scope(engine()) as session:
-        return build_template(session, actor=_actor(role, email, departement, region), departement_code=dep)
+        return build_template(session, actor=scope, departement_code=dep)
 
 
 @st.cache_data(show_spinner="Préparation de la synthèse départementale…", max_entries=32)
-def _synthese(role: str, email: str, departement: str | None, region: str | None, dep: str, version: int) -> bytes:
-    actor = _actor(role, email, departement, region)
+def _synthese(scope: Scope, dep: str, version: int) -> bytes:
     with session_scope(engine()) as session:
-        return workbook_bytes(export_departement, session, actor=actor, departement_code=dep)
+        return workbook_bytes(export_departement, session, actor=scope, departement_code=dep)
 
 
 def template_bytes(actor: Actor, departement_code: str) -> bytes:
-    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
-    return _template(*key, departement_code, data_version())
+    return _template(lecture(actor), departement_code, data_version())
 
 
 def synthese_bytes(actor: Actor, departement_code: str) -> bytes:
-    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
-    return _synthese(*key, departement_code, data_version())
+    return _synthese(lecture(actor), departement_code, data_version())
 
 
 def template_data(actor: Actor, departement_code: str) -> Callable[[], bytes]:
     """The entry template, built when the button is clicked (not when the page is drawn)."""
-    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
-    return partial(_template, *key, departement_code, data_version())
+    return partial(_template, lecture(actor), departement_code, data_version())
 
 
 def synthese_data(actor: Actor, departement_code: str) -> Callable[[], bytes]:
     """The synthèse départementale, built when the button is clicked."""
-    key = (actor.role, actor.email, actor.departement_code, actor.region_code)
-    return partial(_synthese, *key, departement_code, data_version())
+    return partial(_synthese, lecture(actor), departement_code, data_version())
 
 
 def template_download(actor: Actor, departement_code: str) -> None:
@@ -97,18 +100,17 @@ def synthese_download(actor: Actor, departement_code: str) -> None:
 # --- National export: CSV / Parquet on click, the workbook in the background ----------------
 
 ZIP_MIME = "application/zip"
-_NATIONAL = Actor(email="export@q2030", role=Role.COMMISSION)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _national_flat(format: str, version: int) -> bytes:
     with session_scope(engine()) as session:
-        return workbook_bytes(export_national, session, actor=_NATIONAL, format=format)
+        return workbook_bytes(export_national, session, actor=FRANCE, format=format)
 
 
 def national_flat_data(actor: Actor, format: str) -> Callable[[], bytes]:
     """The national export as a ZIP of CSV or Parquet files (seconds), built on click."""
-    require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
+    require(lit_tout(actor), "L'export national est réservé à la commission et aux administrateurs.")
     return partial(_national_flat, format, data_version())
 
 
@@ -147,7 +149,7 @@ def national_job() -> NationalJob | None:
 
 def start_national_workbook(actor: Actor) -> NationalJob:
     """Start building the workbook of the current data version, unless it is built or being built."""
-    require(actor.is_national, "L'export national est réservé à la commission et aux administrateurs.")
+    require(lit_tout(actor), "L'export national est réservé à la commission et aux administrateurs.")
     version = data_version()
     jobs = _national_jobs()
     with jobs.lock:
@@ -168,7 +170,7 @@ def _build_national(job: NationalJob, bound: Any) -> None:
 
     try:
         with session_scope(bound) as session:
-            job.data = workbook_bytes(export_national, session, actor=_NATIONAL, progress=progress)
+            job.data = workbook_bytes(export_national, session, actor=FRANCE, progress=progress)
     except Exception as error:
         job.error = f"L'export national a échoué : {error}"
 
@@ -270,8 +272,9 @@ def render(actor: Actor) -> None:
     """The page « Échanges Excel »: what each role may download, and the import for a référent."""
     st.title("Échanges Excel")
 
-    if actor.role == Role.REFERENT:
-        dep = actor.departement_code or ""
+    own = actor.departement_code or ""
+    if own and allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(own, actor.organisation)):
+        dep = own
         st.subheader("1. Modèle de saisie")
         st.write(
             "Le classeur reprend vos rencontres et contributions ; ajoutez-en hors ligne (identifiants R1, R2…) "
@@ -295,14 +298,15 @@ def render(actor: Actor) -> None:
                 )
                 st.dataframe(report_frame(report), hide_index=True, width="stretch", key="excel_errors")
 
-        st.subheader("3. Synthèse départementale")
-        st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
-        synthese_download(actor, dep)
+        if lit_departement(actor, dep):
+            st.subheader("3. Synthèse départementale")
+            st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
+            synthese_download(actor, dep)
     else:
         st.subheader("Synthèse d'un département")
         choices = departements_lus(actor)
         dep = st.selectbox("Département", choices, format_func=departement_label, key="excel_departement")
         synthese_download(actor, dep)
-        if actor.is_national:
+        if lit_tout(actor):
             st.subheader("Export national pour la commission")
             national_export(actor)

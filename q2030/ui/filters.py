@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from q2030.access import Actor
+from q2030.access import Actor, lecture, region_of
 from q2030.db import session_scope
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES
 from q2030.priorities import Filtres, quartiers
@@ -56,8 +56,10 @@ def open_on_scope(actor: Actor) -> None:
     (France stays the comparison); the filters then keep whatever the user picks."""
     if store_key("region") in st.session_state:
         return
-    st.session_state[store_key("region")] = actor.region_code if actor.role in ("referent", "prefet_region") else None
-    st.session_state[store_key("departement")] = actor.departement_code if actor.role == "referent" else None
+    scope = lecture(actor)
+    region = region_of(scope.departement_code) if scope.departement_code else scope.region_code
+    st.session_state[store_key("region")] = None if scope.aucun else region
+    st.session_state[store_key("departement")] = None if scope.organisation else scope.departement_code
 
 
 def reset() -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, relances
-from q2030.access import Actor
+from q2030.access import NATIONAL, Action, Actor, Scope, allowed, lecture
 from q2030.bootstrap import active_campaign
 from q2030.campaigns import situation_par_defaut
 from q2030.db import session_scope
@@ -23,16 +23,16 @@ from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
 from q2030.ui.admin import report_frame
 from q2030.ui.relances import render_mes_relances
-from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, scope_reader, show_error
+from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
 
 DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-la-politique-de-la-ville-qpv/"
 
 
 @st.cache_data(show_spinner=False)
-def _key_figures(actor: Actor, version: int) -> dict[str, Any]:
+def _key_figures(scope: Scope, version: int) -> dict[str, Any]:
     with session_scope(engine()) as session:
-        return dataclasses.asdict(key_figures(session, actor=actor))
+        return dataclasses.asdict(key_figures(session, actor=scope))
 
 
 def render(actor: Actor) -> None:
@@ -43,7 +43,7 @@ def render(actor: Actor) -> None:
         _welcome(actor)
         return
     _import_report()
-    figures = _key_figures(scope_reader(actor), data_version())
+    figures = _key_figures(lecture(actor), data_version())
     st.caption(f"Périmètre : {figures['perimetre']}")
     rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
     columns = st.columns(4)
@@ -115,7 +115,7 @@ def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict[str, Any]]:
 
 def a_faire_panel(actor: Actor) -> None:
     """What the user has to do now, per role; each line opens the place to act."""
-    if actor.role not in relances.LIGNES:
+    if actor.role not in relances.LIGNES:  # contenu selon le rôle
         return
     with session_scope(engine()) as session:
         campaign = active_campaign(session)
@@ -162,7 +162,7 @@ def _welcome(actor: Actor) -> None:
         if auth_mode() == "demo"
         else actor
     )
-    if not setup_actor.is_admin:
+    if not allowed(setup_actor, Action.ADMINISTRER, NATIONAL):
         st.warning("Seul un administrateur peut initialiser la base. Contactez l'administrateur national.")
         return
     left, right = st.columns(2)

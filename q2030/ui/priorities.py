@@ -14,16 +14,16 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import priorities as p
-from q2030.access import Actor
+from q2030.access import FRANCE, Actor, Scope, lecture
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.excel.priorites import export_excel
 from q2030.formatting import fr_count, fr_number, fr_percent
-from q2030.nomenclature import AXES, Role, theme_label
+from q2030.nomenclature import AXES, theme_label
 from q2030.referentiel import REGIONS
 from q2030.ui import canaux, filters, restitution
 from q2030.ui.charts import bar_height, barres_themes, show_chart
-from q2030.ui.shell import BLEU_FRANCE, data_version, engine, scope_reader, show_error
+from q2030.ui.shell import BLEU_FRANCE, data_version, engine, show_error
 from q2030.ui.tables import csv_bytes, show_table
 
 LABEL_LIMIT = 360  # pixels: theme names such as « Tranquillité publique et sécurité » are never cut
@@ -36,19 +36,17 @@ PERCENT_COLUMNS = {"Part des rencontres", "Part pondérée", "Part dans le terri
 # Aggregates are national for every role: cached by filters and data version only, so a
 # new user or role reads what another computed. Lists of contributions and their words
 # depend on the actor's reading scope: cached per scope (national, région, département).
-_LECTEUR = scope_reader(Actor(email="", role=Role.COMMISSION))
-_lecteur = scope_reader
 
 
 @st.cache_data(show_spinner="Calcul des agrégats…")
-def _agregats_shared(lecteur: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
+def _agregats_shared(lecteur: Scope, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return p.agregats(session, actor=lecteur, filtres=filtres, groupe=groupe)
 
 
 def _agregats(actor: Actor, filtres: p.Filtres, groupe: str, version: int) -> pd.DataFrame:
     # National for every role, except the counts of a text search (within the reading scope).
-    lecteur = _lecteur(actor) if p.cherche_du_texte(filtres) else _LECTEUR
+    lecteur = lecture(actor) if p.cherche_du_texte(filtres) else FRANCE
     return _agregats_shared(lecteur, filtres, groupe, version)
 
 
@@ -57,20 +55,20 @@ def _classement(actor: Actor, filtres: p.Filtres, groupe: str, ponderation: str,
 
 
 @st.cache_data(show_spinner=False)
-def _contributions_shared(lecteur: Actor, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
+def _contributions_shared(lecteur: Scope, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
     with session_scope(engine()) as session:
         lisibles, total = p.compter_contributions(session, actor=lecteur, filtres=filtres)
         return p.contributions(session, actor=lecteur, filtres=filtres), lisibles, total
 
 
 def _contributions(actor: Actor, filtres: p.Filtres, version: int) -> tuple[pd.DataFrame, int, int]:
-    return _contributions_shared(_lecteur(actor), filtres, version)
+    return _contributions_shared(lecture(actor), filtres, version)
 
 
 @st.cache_data(show_spinner=False)
 def _comparaison_shared(filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return p.comparaison(session, actor=_LECTEUR, filtres=filtres, ponderation=ponderation)
+        return p.comparaison(session, actor=FRANCE, filtres=filtres, ponderation=ponderation)
 
 
 def _comparaison(actor: Actor, filtres: p.Filtres, ponderation: str, version: int) -> pd.DataFrame:
@@ -79,23 +77,23 @@ def _comparaison(actor: Actor, filtres: p.Filtres, ponderation: str, version: in
 
 
 @st.cache_data(show_spinner="Comptage des mots…")
-def _mots_shared(lecteur: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
+def _mots_shared(lecteur: Scope, filtres: p.Filtres, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return p.mots_frequents(session, actor=lecteur, filtres=filtres, n=25)
 
 
 def _mots(actor: Actor, filtres: p.Filtres, version: int) -> pd.DataFrame:
-    return _mots_shared(_lecteur(actor), filtres, version)  # words are text: the reading scope
+    return _mots_shared(lecture(actor), filtres, version)  # words are text: the reading scope
 
 
 @st.cache_data(show_spinner=False)
-def _terme_shared(lecteur: Actor, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
+def _terme_shared(lecteur: Scope, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
     with session_scope(engine()) as session:
         return p.contributions_du_terme(session, actor=lecteur, filtres=filtres, terme=terme)
 
 
 def _terme(actor: Actor, filtres: p.Filtres, terme: str, version: int) -> tuple[pd.DataFrame, int]:
-    return _terme_shared(_lecteur(actor), filtres, terme, version)
+    return _terme_shared(lecture(actor), filtres, terme, version)
 
 
 def _exports(actor: Actor, filtres: p.Filtres, ponderation: str) -> dict[str, bytes]:

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from q2030 import codage, codage_revision
 from q2030 import questionnaire as q
-from q2030.access import Actor
+from q2030.access import NATIONAL, Action, Actor, allowed
 from q2030.bootstrap import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error, ValidationError
@@ -438,7 +438,7 @@ def render_codage(actor: Actor) -> None:
         faits, total = codage.progression(session)
         etat = codage.etat_modele(session)
     st.progress(faits / total if total else 0.0, text=f"{fr_number(faits)} / {fr_number(total)} codés")
-    if actor.is_admin:
+    if allowed(actor, Action.ADMINISTRER, NATIONAL):
         _admin_modele(actor, etat, faits)
     if state["texte"] is None or state["texte"].id in state["exclus"]:
         _suivant(actor)

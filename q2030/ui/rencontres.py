@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from q2030 import clock, contributions, documents, rencontres
-from q2030.access import Actor, can_write_rencontres, departements_lus
+from q2030.access import Action, Actor, RencontreCible, allowed, departements_lus
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
@@ -122,7 +122,7 @@ def render_rencontres(actor: Actor) -> None:
         key="rl_departement",
         placeholder="Choisir…",
     )
-    writer = can_write_rencontres(actor, dep)
+    writer = allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep))
     if not writer:
         st.info("Consultation seule : seul le référent du département saisit ses rencontres.")
     version = data_version()
@@ -143,7 +143,7 @@ def render_rencontres(actor: Actor) -> None:
         render_lettre_participants(actor, rencontre_id, details.get("statut", ""), details.get("synthese_envoyee_le"))
         if writer:
             _render_cancel(actor, rencontre_id, version)
-        if actor.is_admin:
+        if allowed(actor, Action.SUPPRIMER_RENCONTRE, RencontreCible(dep)):
             _render_delete(actor, rencontre_id)
 
 
@@ -173,7 +173,7 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
             st.session_state[LINK_NOTICE] = f"Rencontre n° {asked} ouverte ci-dessous."
         else:  # unknown, out of scope or malformed: the same answer
             st.session_state[LINK_NOTICE] = "La rencontre demandée est introuvable dans ce département."
-    elif planifier and can_write_rencontres(actor, dep):
+    elif planifier and allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep)):
         quartiers = dict(_choices(dep, version)["qpv"])
         if planifier in quartiers:
             st.session_state["rf_choice"] = NEW

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, documents, engagements, open_data, public, syntheses
-from q2030.access import Actor, can_write_engagements, can_write_rencontres
+from q2030.access import Action, Actor, DepartementCible, allowed
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, parse_fr_date
@@ -58,7 +58,7 @@ def synthese_publication(actor: Actor, dep: str) -> None:
     if not rows:
         return
     st.subheader("Publication de la synthèse départementale")
-    writer = can_write_rencontres(actor, dep)
+    writer = allowed(actor, Action.REDIGER_SYNTHESE, DepartementCible(dep))
     for version in rows:
         document_id, published = version.id, version.publie_le is not None
         status = f"publiée le {fr_date(version.publie_le)}" if published else "non publiée"
@@ -144,7 +144,7 @@ def engagements_section(actor: Actor, dep: str, region_of_dep: str) -> None:
             width="stretch",
             key="eg_list",
         )
-    if not can_write_engagements(actor, dep, region_of_dep):
+    if not allowed(actor, Action.ECRIRE_ENGAGEMENTS, DepartementCible(dep)):
         return
     choices = {0: "Nouvel engagement", **{int(r.id): f"n° {r.id} – {r.titre}" for r in frame.itertuples()}}
     chosen = st.selectbox("Engagement à saisir", list(choices), format_func=choices.__getitem__, key="eg_choice")

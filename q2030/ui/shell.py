@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from streamlit.auth_util import is_authlib_installed
 
 from q2030 import apres_ecriture, auth, feeds, proconnect
-from q2030.access import Actor
+from q2030.access import Action, Actor, EcranCible, allowed
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
@@ -28,30 +28,32 @@ BLEU_FRANCE = "#000091"
 class Page:
     path: str
     label: str
-    roles: frozenset[str]
 
 
-ALL_ROLES = frozenset(ROLES)
+# Who opens which screen is the access rule's (access.ECRANS, Action.OUVRIR_ECRAN).
 PAGES: dict[str, Page] = {
-    "accueil": Page("streamlit_app.py", "Accueil", ALL_ROLES),
-    "rencontres": Page("pages/1_Rencontres.py", "Rencontres", ALL_ROLES),
-    "agenda": Page("pages/2_Agenda.py", "Agenda des rencontres", ALL_ROLES),
-    "mon_departement": Page("pages/3_Mon_departement.py", "Mon département", frozenset({Role.REFERENT})),
-    "ma_region": Page("pages/4_Ma_region.py", "Ma région", frozenset({Role.PREFET_REGION})),
-    "national": Page("pages/5_National.py", "Vue nationale", frozenset({Role.COMMISSION, Role.ADMIN})),
-    "priorites": Page("pages/6_Priorites.py", "Priorités des habitants", ALL_ROLES),
-    "excel": Page("pages/7_Excel.py", "Échanges Excel", ALL_ROLES),
-    "administration": Page("pages/8_Administration.py", "Administration", frozenset({Role.ADMIN})),
-    "syntheses": Page(
-        "pages/9_Syntheses.py",
-        "Synthèses départementales",
-        frozenset({Role.COMMISSION, Role.ADMIN, Role.PREFET_REGION}),
-    ),
-    "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne", frozenset({Role.ADMIN})),
-    "codage": Page("pages/12_Codage.py", "Codage des textes libres", frozenset({Role.COMMISSION, Role.ADMIN})),
+    "accueil": Page("streamlit_app.py", "Accueil"),
+    "rencontres": Page("pages/1_Rencontres.py", "Rencontres"),
+    "agenda": Page("pages/2_Agenda.py", "Agenda des rencontres"),
+    "mon_departement": Page("pages/3_Mon_departement.py", "Mon département"),
+    "ma_region": Page("pages/4_Ma_region.py", "Ma région"),
+    "national": Page("pages/5_National.py", "Vue nationale"),
+    "priorites": Page("pages/6_Priorites.py", "Priorités des habitants"),
+    "excel": Page("pages/7_Excel.py", "Échanges Excel"),
+    "administration": Page("pages/8_Administration.py", "Administration"),
+    "syntheses": Page("pages/9_Syntheses.py", "Synthèses départementales"),
+    "questionnaire": Page("pages/11_Questionnaire.py", "Questionnaire en ligne"),
+    "codage": Page("pages/12_Codage.py", "Codage des textes libres"),
     # The residents' page: no sign-in (public_page_setup), also linked for every agent.
-    "restitution": Page("pages/10_Restitution.py", "Restitution publique", ALL_ROLES),
+    "restitution": Page("pages/10_Restitution.py", "Restitution publique"),
 }
+
+
+def opens(actor: Actor, page_key: str) -> bool:
+    return allowed(actor, Action.OUVRIR_ECRAN, EcranCible(page_key))
+
+
+DEMO_ORGANISATION = "Centre social Les Tilleuls"  # the demo sign-in's organisation
 PUBLIC_PAGE = "restitution"  # the only page an anonymous visitor may open
 
 
@@ -70,18 +72,6 @@ def _engine(url: str) -> Engine:
 
 def engine() -> Engine:
     return _engine(database_url())
-
-
-def scope_reader(actor: Actor) -> Actor:
-    """The actor's reading scope as a cache key: the same for every user of the same scope
-    (national, one région, one département), so cached results are shared, not per user."""
-    if actor.is_national:
-        return Actor(email="lecture@q2030", role=Role.COMMISSION)
-    if actor.role == Role.PREFET_REGION:
-        return Actor(email="lecture@q2030", role=Role.PREFET_REGION, region_code=actor.region_code)
-    if actor.role == Role.REFERENT:
-        return Actor(email="lecture@q2030", role=Role.REFERENT, departement_code=actor.departement_code)
-    return Actor(email="lecture@q2030", role=actor.role)
 
 
 def data_version() -> int:
@@ -104,7 +94,7 @@ def page_setup(page_key: str, *, wide: bool = True) -> Actor | None:
     if actor is None:
         return None
     _navigation(actor)
-    if actor.role not in page.roles:
+    if not opens(actor, page_key):
         st.title(page.label)
         st.error("Cette page n'est pas accessible avec votre rôle.")
         return None
@@ -278,7 +268,7 @@ def _demo_actor() -> Actor:
         args=("role",),
         placeholder="Choisir…",
     )
-    if role == Role.REFERENT:
+    if role in (Role.REFERENT, Role.ORGANISATEUR):
         dep = sidebar.selectbox(
             "Département",
             list(DEPARTEMENTS),
@@ -288,6 +278,15 @@ def _demo_actor() -> Actor:
             args=("departement",),
             placeholder="Choisir…",
         )
+        if role == Role.ORGANISATEUR:
+            return Actor(
+                email=f"organisateur.{dep.lower()}@demo.example.org",
+                role=role,
+                departement_code=dep,
+                region_code=DEPARTEMENTS[dep][1],
+                nom=f"Organisateur {DEPARTEMENTS[dep][0]} (démo)",
+                organisation=DEMO_ORGANISATION,
+            )
         return Actor(
             email=f"referent.{dep.lower()}@demo.gouv.fr",
             role=role,
@@ -319,8 +318,8 @@ def _navigation(actor: Actor) -> None:
         # The name is typed by an administrator: shown as text, never as Markdown.
         st.text(actor.nom or actor.email)
         st.caption(ROLES[actor.role])
-        for page in PAGES.values():
-            if actor.role in page.roles:
+        for key, page in PAGES.items():
+            if opens(actor, key):
                 st.page_link(page.path, label=page.label)
         if auth_mode() == "oidc":
             st.button("Se déconnecter", on_click=st.logout, key="auth_logout")

@@ -19,11 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, redaction, signataires, syntheses
-from q2030.access import Actor
+from q2030.access import Action, Actor, DepartementCible, allowed, lit_tout
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date, fr_number
-from q2030.nomenclature import Role, StatutRencontre
+from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 
@@ -127,9 +127,9 @@ def synthese_panel(actor: Actor, dep: str, au: dt.date | None = None) -> None:
     if view.statut == "a_reprendre" and returned is not None:
         st.warning(f"Renvoyée le {fr_date(returned.renvoye_le)} par la préfecture de région. Commentaire :")
         st.text(returned.commentaire_retour)
-    if actor.role == Role.REFERENT and actor.departement_code == dep:
+    if allowed(actor, Action.REDIGER_SYNTHESE, DepartementCible(dep)):
         _referent(actor, dep, view, history, au)
-    elif actor.role == Role.PREFET_REGION and actor.region_code == DEPARTEMENTS[dep][1]:
+    elif allowed(actor, Action.INSTRUIRE_SYNTHESE, DepartementCible(dep)):
         _prefecture_region(actor, dep, view, history)
     _history(actor, dep, history)
 
@@ -400,12 +400,13 @@ def _history(actor: Actor, dep: str, history: list) -> None:  # type: ignore[typ
 def render_syntheses(actor: Actor) -> None:
     st.title("Synthèses départementales")
     _notice()
-    scope = "France entière" if actor.is_national else f"région {REGIONS.get(actor.region_code or '', '')}"
+    national = lit_tout(actor)
+    scope = "France entière" if national else f"région {REGIONS.get(actor.region_code or '', '')}"
     frame = _tableau(actor, data_version())
     available = frame[frame["document_id"].notna()]
     st.caption(
         f"{scope} : {fr_number(len(frame))} départements ; {fr_count(len(available), 'document')} de synthèse "
-        + ("transmis à la commission." if actor.is_national else "transmis à la préfecture de région.")
+        + ("transmis à la commission." if national else "transmis à la préfecture de région.")
         + " Les étapes enregistrées sans document (avant l'application) apparaissent dans le statut."
     )
     shown = pd.DataFrame(
@@ -447,7 +448,7 @@ def render_syntheses(actor: Actor) -> None:
         )
     else:
         st.info("Aucun document de synthèse n'a encore été transmis à votre niveau.")
-    if actor.role == Role.PREFET_REGION:
+    if any(allowed(actor, Action.INSTRUIRE_SYNTHESE, DepartementCible(code)) for code in frame["code"]):
         st.divider()
         dep = st.selectbox(
             "Traiter la synthèse d'un département",
