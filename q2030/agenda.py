@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from q2030 import clock
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.errors import IntrouvableError
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, Perimetre, StatutRencontre, label
@@ -107,6 +108,7 @@ def _query():
         )
         .join(Departement, Departement.code == Rencontre.departement_code)
         .outerjoin(Epci, Epci.siren == Rencontre.epci_siren)
+        .where(compte())  # a meeting awaiting validation is not announced
     )
 
 

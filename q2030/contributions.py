@@ -12,7 +12,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from q2030 import audit, cleaning
-from q2030.access import Action, Actor, exiger
+from q2030.access import Action, Actor, allowed, exiger
+from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
@@ -100,6 +101,9 @@ def replace_contributions(
     session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[arg-type]
     created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
     session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
+    after = [_plain(c) for c in created]
+    if after != before and not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):  # an organiser's
+        soumettre(rencontre, avant={"contributions": len(before)})
     audit.record(
         session,
         actor=actor,

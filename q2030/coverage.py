@@ -26,6 +26,7 @@ from sqlmodel.sql.expression import Select
 from q2030 import clock
 from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
 from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE, StatutRencontre
@@ -98,6 +99,7 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
                 r_id == col(RencontreQpv.rencontre_id),
                 col(Rencontre.campaign_id) == campaign.id,
                 r_statut != StatutRencontre.ANNULEE,
+                compte(),
             ),
         )
         .where(Qpv.geographie == campaign.geographie)
@@ -267,7 +269,7 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
         )
         .select_from(Rencontre)
         .join(Departement, col(Departement.code) == r_dep)
-        .where(col(Rencontre.campaign_id) == campaign.id, r_statut != StatutRencontre.ANNULEE)
+        .where(col(Rencontre.campaign_id) == campaign.id, r_statut != StatutRencontre.ANNULEE, compte())
         .group_by(key)
     )
     rows = session.exec(_where_scope(query, scope, r_dep)).all()
@@ -320,7 +322,7 @@ def suivi_rencontres(
         )
         .join(Departement, col(Departement.code) == col(r.departement_code))
         .outerjoin(reports, reports.c.rencontre_id == col(r.id))
-        .where(col(r.campaign_id) == campaign.id, col(r.statut) == StatutRencontre.TENUE, col(r.date) <= au)
+        .where(col(r.campaign_id) == campaign.id, col(r.statut) == StatutRencontre.TENUE, col(r.date) <= au, compte(r))
         .order_by(col(r.date), col(r.id))
     )
     rows = session.exec(_where_scope(query, scope, col(r.departement_code))).all()

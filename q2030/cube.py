@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import Float, Select, String, case, cast, delete, func, insert, literal, select, union_all
 from sqlmodel import Session, col
 
+from q2030.comptage import compte
 from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
 from q2030.nomenclature import StatutRencontre
 
@@ -82,7 +83,7 @@ def _lignes_rencontres(ids: list[int] | None = None) -> Select[Any]:
             )
             .select_from(Contribution)
             .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
-            .where(col(Rencontre.statut) == StatutRencontre.TENUE)
+            .where(col(Rencontre.statut) == StatutRencontre.TENUE, compte())
             .group_by(*partition, col(Contribution.theme))
         )
         if ids is not None:

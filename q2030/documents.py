@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-from sqlmodel import Session, col
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from q2030 import audit
-from q2030.access import SYSTEM, Action, Actor, DepartementCible, exiger
+from q2030 import apres_ecriture, audit
+from q2030.access import SYSTEM, Action, Actor, DepartementCible, allowed, exiger
+from q2030.comptage import compte_valeur, soumettre
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
-from q2030.rencontres import cible, find_rencontre, require_read
+from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read
 
 MAX_BYTES = 10 * 1024 * 1024
 TYPES: dict[str, tuple[str, str]] = {
@@ -170,6 +172,11 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
         sha256=digest,
         depose_par=actor.email,
     )
+    if not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):  # an organiser's compte rendu
+        deposes = session.exec(select(func.count()).where(Document.rencontre_id == rencontre_id)).one()
+        rencontre = lock_rencontre(session, rencontre_id, actor=actor)
+        soumettre(rencontre, avant={"comptes_rendus": int(deposes)})
+        apres_ecriture.noter(session, entite="rencontre", entite_id=rencontre_id)  # it stops counting
     session.add(document)
     session.flush()
     audit.record(
@@ -371,4 +378,6 @@ def read_published_document(session: Session, *, document_id: int) -> tuple[Docu
     document = session.get(Document, document_id)
     if document is None or document.publie_le is None:
         raise IntrouvableError(NON_PUBLIE)
+    if not compte_valeur(find_rencontre(session, document.rencontre_id).validation):
+        raise IntrouvableError(NON_PUBLIE)  # its meeting awaits validation again
     return _public_content(session, document, "document")

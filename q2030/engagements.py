@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit
 from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, StatutRencontre, theme_label
@@ -347,7 +348,7 @@ def themes_sans_engagement(session: Session, *, minimum: int = 1) -> pd.DataFram
     query = (
         select(Contribution.theme, func.count(col(Contribution.id)))
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
         .where(Contribution.theme.not_in(answered))  # type: ignore[attr-defined]
         .group_by(Contribution.theme)
         .having(func.count(col(Contribution.id)) >= minimum)

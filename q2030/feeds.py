@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from q2030 import agenda
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.db import PROJECT_ROOT
 from q2030.models import Rencontre
 from q2030.referentiel import DEPARTEMENTS
@@ -58,7 +59,7 @@ def feeds(session: Session, departement_code: str | None = None) -> dict[str, by
     """Each département's calendar (every one, or one): all rencontres of the active
     campaign, in date order. One query for the whole country."""
     campaign = active_campaign(session)
-    query = agenda.public_query().where(Rencontre.campaign_id == campaign.id)
+    query = agenda.public_query().where(Rencontre.campaign_id == campaign.id, compte())
     if departement_code:
         query = query.where(Rencontre.departement_code == departement_code)
     query = query.order_by(Rencontre.departement_code, Rencontre.date, Rencontre.heure_debut, Rencontre.id)

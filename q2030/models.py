@@ -92,6 +92,7 @@ class Rencontre(SQLModel, table=True):
         Index("ix_rencontre_campaign_dep_date", "campaign_id", "departement_code", "date"),
         # A new row of the Excel template ("R1") is the same rencontre at every re-import.
         Index("ux_rencontre_reference_import", "campaign_id", "departement_code", "reference_import", unique=True),
+        Index("ux_rencontre_source", "campaign_id", "source", "source_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -137,6 +138,22 @@ class Rencontre(SQLModel, table=True):
     cree_par: str = Field(default="", max_length=254)
     modifie_le: datetime = Field(default_factory=utcnow)
     modifie_par: str = Field(default="", max_length=254)
+    # Validation (nomenclature.ValidationRencontre): a meeting declared by a local organiser or
+    # imported from a platform's event list counts nowhere until the référent validates it
+    # (the one predicate: q2030.comptage.compte). The préfecture's own meetings are validated.
+    validation: str = Field(default="validee", max_length=10, index=True)
+    organisation: str | None = Field(default=None, max_length=200, index=True)  # the organiser's, None: préfecture
+    soumise_le: datetime | None = None  # when it (last) entered the référent's queue
+    validee_le: datetime | None = None
+    validee_par: str = Field(default="", max_length=254)
+    commentaire_validation: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The validated values of the fields an organiser changed since, {field: value}: the
+    # référent sees before / after; cleared at validation.
+    avant_modification: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    doublon_de: int | None = Field(default=None, foreign_key="rencontre.id")
+    # A platform's event (import-evenements): (source, id) is the same meeting at every import.
+    source: str | None = Field(default=None, max_length=50)
+    source_id: str | None = Field(default=None, max_length=100)
 
 
 class RencontreQpv(SQLModel, table=True):
@@ -386,6 +403,11 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)  # ROLES
     departement_code: str | None = Field(default=None, foreign_key="departement.code", max_length=3)
     region_code: str | None = Field(default=None, foreign_key="region.code", max_length=3)
+    # An organisateur: its organisation (name and type) and the quartiers (QPV codes) or
+    # communes (INSEE codes) it works in.
+    organisation: str | None = Field(default=None, max_length=200)
+    organisation_type: str = Field(default="", max_length=30)
+    territoires: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
     actif: bool = True
     cree_le: datetime = Field(default_factory=utcnow)
 

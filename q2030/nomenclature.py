@@ -44,6 +44,23 @@ STATUTS_RENCONTRE: dict[str, str] = {
 }
 
 
+class ValidationRencontre(StrEnum):
+    """Whether a rencontre counts: stored in `Rencontre.validation`. Only « validée » counts."""
+
+    A_VALIDER = "a_valider"  # declared by an organiser or imported from a platform
+    VALIDEE = "validee"
+    RENVOYEE = "renvoyee"  # returned to the organiser with a comment
+    REFUSEE = "refusee"  # refused as a duplicate of an existing meeting (merging nothing)
+
+
+VALIDATIONS_RENCONTRE: dict[str, str] = {
+    ValidationRencontre.A_VALIDER: "Déclarée, à valider",
+    ValidationRencontre.VALIDEE: "Validée",
+    ValidationRencontre.RENVOYEE: "Renvoyée à l'organisateur",
+    ValidationRencontre.REFUSEE: "Refusée (doublon)",
+}
+
+
 class Perimetre(StrEnum):
     """What a rencontre covers: chosen quartiers, a whole commune or a whole EPCI (`Rencontre.perimetre`)."""
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from q2030 import agenda, clock, coverage, engagements
 from q2030.access import SYSTEM
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv
 from q2030.nomenclature import (
     FORMATS,
@@ -143,7 +144,7 @@ def _rencontres(session: Session) -> list[list[Any]]:
     query = (
         agenda.public_query()
         .add_columns(codes.label("qpv_codes"), Rencontre.participants, published.label("publies"))
-        .where(Rencontre.campaign_id == campaign.id)
+        .where(Rencontre.campaign_id == campaign.id, compte())
         .order_by(Rencontre.departement_code, Rencontre.date, Rencontre.id)
     )
     out = []
@@ -185,7 +186,7 @@ def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
         select(key, Contribution.theme, func.count(col(Contribution.id)), func.count(func.distinct(Rencontre.id)))
         .select_from(Contribution)
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     )
     if by_qpv:
         query = query.join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor, Lecteur, lit_tout, scope_clause, scope_label
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -50,7 +51,7 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
             Qpv.departement_code,
         )
     ).one()
-    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
+    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     covered = session.exec(
         _scoped(
             select(func.count(distinct(RencontreQpv.qpv_code)))
@@ -66,7 +67,7 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
             func.count(),
             func.coalesce(func.sum(Rencontre.participants), 0),
         )
-        .where(Rencontre.campaign_id == campaign.id)
+        .where(Rencontre.campaign_id == campaign.id, compte())
         .group_by(Rencontre.statut)
     )
     by_status = {
@@ -78,7 +79,7 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
             select(func.count())
             .select_from(Contribution)
             .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
-            .where(Rencontre.campaign_id == campaign.id),
+            .where(Rencontre.campaign_id == campaign.id, compte()),
             actor,
             Rencontre.departement_code,
         )

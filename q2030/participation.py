@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col
 
+from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.models import Rencontre
 from q2030.nomenclature import StatutRencontre
@@ -35,6 +36,7 @@ def participant_sums(
         col(Rencontre.campaign_id) == campaign_id,
         col(Rencontre.statut) == StatutRencontre.TENUE,
         col(Rencontre.date) <= au,
+        compte(),
     )
     if departements is not None:
         query = query.where(col(Rencontre.departement_code).in_(departements))

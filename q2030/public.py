@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from q2030 import agenda, clock, coverage, feeds, geo
 from q2030.access import Actor
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.errors import IntrouvableError
 from q2030.formatting import fr_date, fr_date_long
 from q2030.models import (
@@ -87,6 +88,7 @@ def rencontres_a_venir(
     query = query.where(
         Rencontre.campaign_id == campaign.id,
         Rencontre.statut == StatutRencontre.PREVUE,
+        compte(),
         Rencontre.date >= (today or clock.today()),
     )
     query = _in_territory(query, departement_code, qpv_code)
@@ -119,7 +121,7 @@ def rencontres_tenues(
     as (id, nom_fichier, type_mime, taille)."""
     campaign = active_campaign(session)
     query = agenda.public_query().add_columns(Rencontre.participants)
-    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
+    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     query = _in_territory(query, departement_code, qpv_code).order_by(Rencontre.date.desc(), Rencontre.id)  # type: ignore[attr-defined]
     rows = [dict(zip([*agenda.AGENDA_COLUMNS, "participants"], r, strict=True)) for r in session.exec(query)]
     published = published_documents(session, [row["id"] for row in rows])
@@ -177,7 +179,7 @@ def priorites(
             func.count(func.distinct(Contribution.rencontre_id)),
         )
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
-        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE)
+        .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     )
     base = _in_territory(base, departement_code, qpv_code)
     rows = [tuple(r) for r in session.exec(base.group_by(Contribution.theme))]

@@ -43,6 +43,7 @@ from q2030.bureautique import (
     Titre,
 )
 from q2030.campaigns import situation_par_defaut
+from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_date_long, fr_number, fr_percent
 from q2030.graphiques import PUBLICS
@@ -259,6 +260,7 @@ def rencontres_tenues(session: Session, *, departement_code: str, campaign_id: i
             r.departement_code == departement_code,
             r.statut == StatutRencontre.TENUE,
             r.date <= au,
+            compte(r),
         )
         .order_by(r.date, r.id)
     ).all()

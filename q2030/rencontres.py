@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit, cleaning, clock
 from q2030.access import Action, Actor, Lecteur, RencontreCible, allowed, exiger, require, require_read_departement
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte, compte_valeur, soumettre
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import (
@@ -152,7 +153,11 @@ def validate_rencontre(
     departement = existing.departement_code if existing else (data.get("departement_code") or actor.departement_code)
     require(
         departement is not None
-        and allowed(actor, Action.ECRIRE_RENCONTRE, cible(existing) if existing else RencontreCible(str(departement))),
+        and allowed(
+            actor,
+            Action.ECRIRE_RENCONTRE,
+            cible(existing) if existing else RencontreCible(str(departement), actor.organisation),
+        ),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
     errors: dict[str, list[str]] = defaultdict(list)
@@ -370,11 +375,14 @@ def create_rencontre(
     data: dict[str, Any],
     allow_duplicate: bool = False,
     reference_import: str | None = None,
+    source: tuple[str, str] | None = None,
 ) -> Rencontre:
     """Validate, check for a probable duplicate and insert, atomically per département.
 
     `reference_import`: the Excel template's reference of a new row ("R1"), kept so that a
     re-import of the same file finds this rencontre again instead of creating another.
+    A meeting declared by a local organiser, or imported from a platform's event list
+    (`source`: the platform's name and the event's id), awaits the référent's validation.
     """
     clean = validate_rencontre(session, actor=actor, data=data)
     qpv_codes = clean.pop("qpv_codes")
@@ -391,7 +399,12 @@ def create_rencontre(
         cree_par=actor.email,
         modifie_par=actor.email,
         reference_import=reference_import,
+        organisation=actor.organisation,
+        source=source[0] if source else None,
+        source_id=source[1] if source else None,
     )
+    if source or not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
+        soumettre(rencontre)
     session.add(rencontre)
     session.flush()
     _write_links(session, rencontre, qpv_codes)
@@ -444,6 +457,7 @@ def update_rencontre(
         setattr(rencontre, key, value)
     session.exec(delete(RencontreQpv).where(col(RencontreQpv.rencontre_id) == rencontre_id))
     _write_links(session, rencontre, qpv_codes)
+    _soumettre_si_organisateur(actor, rencontre, before, _snapshot(rencontre, qpv_codes))
     audit.record(
         session,
         actor=actor,
@@ -482,6 +496,7 @@ def cancel_rencontre(session: Session, *, actor: Actor, rencontre_id: int, versi
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     _bump_version(session, rencontre, version, actor)
     rencontre.statut, rencontre.motif_annulation = StatutRencontre.ANNULEE, motif
+    _soumettre_si_organisateur(actor, rencontre, before, _snapshot(rencontre, _all_qpv(session, rencontre_id)))
     audit.record(
         session,
         actor=actor,
@@ -517,6 +532,18 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
 def cible(rencontre: Rencontre) -> RencontreCible:
     """The rencontre as the access rule sees it."""
     return RencontreCible(rencontre.departement_code, getattr(rencontre, "organisation", None))
+
+
+def _soumettre_si_organisateur(
+    actor: Actor, rencontre: Rencontre, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """A write by someone who may not validate it (a local organiser) sends the meeting
+    back to the référent, with the validated values of what changed."""
+    if allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
+        return
+    changed = {k: before.get(k) for k in (*LABELS, "qpv") if k in after and before.get(k) != after.get(k)}
+    if changed or not compte_valeur(rencontre.validation):
+        soumettre(rencontre, avant=changed)
 
 
 def find_rencontre(session: Session, rencontre_id: int | None) -> Rencontre:
@@ -698,6 +725,8 @@ LIST_COLUMNS = [
     "comptes_rendus",
     "synthese_envoyee_le",
     "contributions",
+    "validation",
+    "organisation",
     "chaine_complete",
 ]
 
@@ -710,9 +739,12 @@ def list_rencontres(
     qpv_code: str | None = None,
     statut: str | None = None,
     month: str | dt.date | None = None,
+    comptees: bool = False,
 ) -> pd.DataFrame:
     """The département's rencontres with their report chain, one SQL query.
 
+    Declared meetings awaiting validation are listed too (column `validation`) unless
+    `comptees` (only those that count, comptage.compte).
     `month` is "AAAA-MM" (or any date in the month). Counts are correlated subqueries
     over indexed foreign keys, so the cost follows the département, not the country.
     """
@@ -726,7 +758,7 @@ def list_rencontres(
         .where(RencontreQpv.rencontre_id == Rencontre.id)
         .scalar_subquery()
     )
-    query = select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+    query = select(  # type: ignore[call-overload, misc]  # sqlmodel.select is typed for 4 columns at most
         Rencontre.id,
         Rencontre.version,
         Rencontre.date,
@@ -740,7 +772,11 @@ def list_rencontres(
         n_docs.label("comptes_rendus"),
         Rencontre.synthese_envoyee_le,
         n_contrib.label("contributions"),
+        Rencontre.validation,
+        Rencontre.organisation,
     ).where(Rencontre.departement_code == departement_code, Rencontre.campaign_id == campaign.id)
+    if comptees:
+        query = query.where(compte())
     if qpv_code:
         query = query.where(
             col(Rencontre.id).in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))

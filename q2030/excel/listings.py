@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from q2030 import nomenclature as nom
+from q2030.comptage import compte
 from q2030.excel.writer import Col
 from q2030.models import Contribution, Departement, Region, Rencontre, RencontreQpv
 
@@ -43,7 +44,7 @@ def _oui(value: bool) -> str:
 def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Any]]:
     """One row per rencontre; `departements` None = all of them."""
     links = select(RencontreQpv.rencontre_id, RencontreQpv.qpv_code).join(Rencontre).where(
-        Rencontre.campaign_id == campaign_id, RencontreQpv.direct
+        Rencontre.campaign_id == campaign_id, RencontreQpv.direct, compte()
     )  # fmt: skip
     if departements is not None:
         links = links.where(col(Rencontre.departement_code).in_(departements))
@@ -54,7 +55,7 @@ def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str
         select(Rencontre, Region.nom, Departement.nom)
         .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
         .join(Region, col(Region.code) == col(Departement.region_code))
-        .where(Rencontre.campaign_id == campaign_id)
+        .where(Rencontre.campaign_id == campaign_id, compte())
         .order_by(col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.id))
         .execution_options(yield_per=CHUNK)
     )
@@ -85,7 +86,7 @@ def contribution_rows(session: Session, *, campaign_id: int, departements: list[
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
         .join(Departement, Departement.code == Rencontre.departement_code)
         .join(Region, Region.code == Departement.region_code)
-        .where(Rencontre.campaign_id == campaign_id)
+        .where(Rencontre.campaign_id == campaign_id, compte())
         .order_by(Rencontre.departement_code, Contribution.rencontre_id, Contribution.rang, Contribution.id)
         .execution_options(yield_per=CHUNK, stream_results=True)
     )

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from q2030.access import Lecteur, scope_clause
 from q2030.access import lecture as lecture_de
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
@@ -110,6 +111,7 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [
         Rencontre.campaign_id == campaign.id,  # type: ignore[list-item]
         Rencontre.statut == StatutRencontre.TENUE,  # type: ignore[list-item]
+        compte(),
     ]
     if filtres.region:
         conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]

@@ -386,7 +386,9 @@ ACTIONS_VISIBLE = 8  # beyond this many lines an action list scrolls in its bloc
 def _rencontres_frame(dep: str, version: int) -> pd.DataFrame:
     """Callers checked the reader reads `dep` (the département's own scope is the key)."""
     with session_scope(engine()) as session:
-        return rencontres.list_rencontres(session, actor=Scope(departement_code=dep), departement_code=dep)
+        return rencontres.list_rencontres(
+            session, actor=Scope(departement_code=dep), departement_code=dep, comptees=True
+        )
 
 
 def _rencontres_quartiers(dep: str, version: int) -> dict[int, str]:
