@@ -134,13 +134,13 @@ _AGENTS = frozenset({Role.REFERENT, Role.PREFET_REGION, Role.COMMISSION, Role.AD
 _NATIONAUX = frozenset({Role.COMMISSION, Role.ADMIN})
 ECRANS: dict[str, frozenset[str]] = {
     "accueil": _TOUS,
-    "rencontres": _AGENTS,
+    "rencontres": _TOUS,
     "agenda": _AGENTS,
     "mon_departement": frozenset({Role.REFERENT}),
     "ma_region": frozenset({Role.PREFET_REGION}),
     "national": _NATIONAUX,
     "priorites": _AGENTS,
-    "excel": _AGENTS,
+    "excel": _TOUS,
     "administration": frozenset({Role.ADMIN}),
     "syntheses": frozenset({Role.COMMISSION, Role.ADMIN, Role.PREFET_REGION}),
     "questionnaire": frozenset({Role.ADMIN}),

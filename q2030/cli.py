@@ -170,6 +170,7 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
 @command("demo", "remplit une base vide avec une campagne de démonstration", _demo_args)
 def cmd_demo(args: argparse.Namespace) -> int:
     from q2030.demo import load_demo
+    from q2030.demo_comptes import load_comptes
 
     if args.qpv is not None:
         read_input(args.qpv)  # a missing list: a French error before anything is written
@@ -192,7 +193,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             scale=args.scale,
             progress=progress,
         )
+        comptes = load_comptes(session, actor=SYSTEM)
     print(file=sys.stderr)
+    print(
+        f"{comptes.comptes} comptes de démonstration (tous les rôles), {comptes.declarees} rencontres déclarées "
+        f"par des organisateurs locaux dont {comptes.validees} validées."
+    )
     print(
         f"{report.qpv} QPV, {report.rencontres} rencontres ({report.by_statut}), "
         f"{report.contributions} contributions en {time.perf_counter() - started:.1f} s."
@@ -459,7 +465,10 @@ def _add_user_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("email", help="adresse électronique ProConnect")
     parser.add_argument("--role", choices=list(ROLES), default=Role.ADMIN, help="rôle (défaut : admin)")
     parser.add_argument("--nom", default="", help="nom affiché")
-    parser.add_argument("--departement", help="département d'un référent (ex. 93, 2A)")
+    parser.add_argument("--departement", help="département d'un référent ou d'un organisateur (ex. 93, 2A)")
+    parser.add_argument("--organisation", default="", help="organisation d'un organisateur local (ex. Centre social)")
+    parser.add_argument("--type-organisation", default="", help="commune, epci, centre_social, association…")
+    parser.add_argument("--territoires", default="", help="quartiers (codes QPV) ou communes (INSEE), séparés par ,")
     parser.add_argument("--region", help="région d'une préfecture de région (code INSEE, ex. 11)")
 
 
@@ -476,8 +485,12 @@ def cmd_add_user(args: argparse.Namespace) -> int:
             nom=args.nom,
             departement_code=args.departement,
             region_code=args.region,
+            organisation=args.organisation,
+            organisation_type=args.type_organisation,
+            territoires=[t for t in args.territoires.split(",") if t.strip()],
         )
-        print(f"Compte créé : {user.email} ({user.role}).")
+        suffix = f", {user.organisation}" if user.organisation else ""
+        print(f"Compte créé : {user.email} ({user.role}{suffix}).")
     return 0
 
 

@@ -17,7 +17,7 @@ from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
-from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read
+from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read_rencontre
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -132,7 +132,7 @@ def _plain(contribution: Contribution) -> dict[str, Any]:
 def list_contributions(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
     """The rencontre's contributions with French labels, in the editor's column order."""
     rencontre: Rencontre = find_rencontre(session, rencontre_id)
-    require_read(session, actor, rencontre.departement_code)
+    require_read_rencontre(actor, rencontre)
     rows = [
         {
             "axe": label(AXES, c.axe),

@@ -28,7 +28,7 @@ from q2030.comptage import compte_valeur, soumettre
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
-from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read
+from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read_rencontre
 
 MAX_BYTES = 10 * 1024 * 1024
 TYPES: dict[str, tuple[str, str]] = {
@@ -262,7 +262,7 @@ def read_document(session: Session, *, actor: Actor, document_id: int) -> tuple[
     document = session.get(Document, document_id)
     if document is None:
         raise IntrouvableError(f"Le document n° {document_id} n'existe pas (ou plus).")
-    require_read(session, actor, find_rencontre(session, document.rencontre_id).departement_code)
+    require_read_rencontre(actor, find_rencontre(session, document.rencontre_id))
     return _content(document)
 
 
@@ -326,7 +326,7 @@ def _switch_publication(session: Session, *, actor: Actor, document: _Stored, pu
 
 
 def list_documents(session: Session, *, actor: Actor, rencontre_id: int) -> pd.DataFrame:
-    require_read(session, actor, find_rencontre(session, rencontre_id).departement_code)
+    require_read_rencontre(actor, find_rencontre(session, rencontre_id))
     rows = session.exec(
         select_columns(
             Document.id,

@@ -38,11 +38,11 @@ from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_renc
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.models import Campaign, RelanceDesabonnement, RelanceEnvoi, User
-from q2030.nomenclature import Role
+from q2030.nomenclature import Role, ValidationRencontre
+from q2030.organisateurs import DELAI_COMPTE_RENDU_JOURS, mes_rencontres
 from q2030.referentiel import DEPARTEMENTS
 
 JOURS_AVANT_SYNTHESE = 7  # synthesis to participants reminded from 7 days before its due date
-DELAI_COMPTE_RENDU_JOURS = 15  # compte rendu expected within 15 days of the meeting
 JOURS_AVANT_SYNTHESE_DEPARTEMENTALE = 30  # synthèse départementale reminded from 30 days before
 JOUR_HEBDOMADAIRE = 0  # the commission's weekly digest goes out on Mondays
 
@@ -56,6 +56,9 @@ TYPES: dict[str, tuple[str, str]] = {
     "syntheses_attendues": (Role.PREFET_REGION, "Synthèses départementales attendues"),
     "documents_a_transmettre": (Role.PREFET_REGION, "Synthèses à transmettre à la commission"),
     "bilan_hebdomadaire": (Role.COMMISSION, "Bilan hebdomadaire national"),
+    "organisateur_comptes_rendus": (Role.ORGANISATEUR, "Comptes rendus de vos rencontres à déposer"),
+    "organisateur_syntheses": (Role.ORGANISATEUR, "Synthèses aux participants à envoyer"),
+    "organisateur_renvois": (Role.ORGANISATEUR, "Déclarations renvoyées par le référent"),
 }
 # Where to act: the Streamlit URL path of each page (pages/3_Mon_departement.py -> /Mon_departement).
 PAGES_URL: dict[str, str] = {
@@ -337,7 +340,53 @@ def _lignes_commission(session: Session, who: Actor, campaign: Campaign, au: dt.
     return lines
 
 
+def _lignes_organisateur(session: Session, who: Actor, campaign: Campaign, au: dt.date) -> list[Ligne]:
+    """What a local organiser owes on its own meetings, by the référent's rules (same delays)."""
+    lines: list[Ligne] = []
+    for row in mes_rencontres(session, actor=who, au=au):
+        if row.date > au:
+            continue
+        lieu = f" ({row.lieu})" if row.lieu else ""
+        page = lien("rencontres", rencontre=str(row.id))
+        if row.validation == ValidationRencontre.RENVOYEE:
+            lines.append(
+                Ligne(
+                    "organisateur_renvois",
+                    f"renvoi:{row.id}",
+                    f"Rencontre du {fr_date(row.date)}{lieu} : renvoyée par le référent, à reprendre",
+                    page,
+                )
+            )
+        if not row.tenue or row.validation == ValidationRencontre.REFUSEE:
+            continue
+        age = (au - row.date).days
+        if not row.compte_rendu and age >= DELAI_COMPTE_RENDU_JOURS:
+            lines.append(
+                Ligne(
+                    "organisateur_comptes_rendus",
+                    f"compte_rendu:{row.id}",
+                    f"Rencontre du {fr_date(row.date)}{lieu} : tenue il y a {age} jours, compte rendu non déposé "
+                    f"(attendu sous {DELAI_COMPTE_RENDU_JOURS} jours)",
+                    page,
+                )
+            )
+        if row.synthese_envoyee_le is None and row.synthese_due_le is not None:
+            jours = (row.synthese_due_le - au).days
+            if jours <= JOURS_AVANT_SYNTHESE:
+                lines.append(
+                    Ligne(
+                        "organisateur_syntheses",
+                        f"synthese_participants:{row.id}",
+                        f"Rencontre du {fr_date(row.date)}{lieu} : synthèse aux participants à envoyer au plus tard "
+                        f"le {fr_date(row.synthese_due_le)} ({_delai(jours)})",
+                        page,
+                    )
+                )
+    return lines
+
+
 LIGNES: dict[str, Callable[[Session, Actor, Campaign, dt.date], list[Ligne]]] = {
+    Role.ORGANISATEUR: _lignes_organisateur,
     Role.REFERENT: _lignes_referent,
     Role.PREFET_REGION: _lignes_region,
     Role.COMMISSION: _lignes_commission,

@@ -21,7 +21,17 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning, clock
-from q2030.access import Action, Actor, Lecteur, RencontreCible, allowed, exiger, require, require_read_departement
+from q2030.access import (
+    Action,
+    Actor,
+    Lecteur,
+    RencontreCible,
+    allowed,
+    exiger,
+    lecture,
+    require,
+    require_read_departement,
+)
 from q2030.bootstrap import active_campaign
 from q2030.comptage import compte, compte_valeur, soumettre
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
@@ -160,6 +170,8 @@ def validate_rencontre(
         ),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
+    if not allowed(actor, Action.VALIDER_RENCONTRE, RencontreCible(str(departement))):
+        data = {k: v for k, v in data.items() if k != "notes"}  # the référent's internal notes
     errors: dict[str, list[str]] = defaultdict(list)
     unknown = sorted(set(data) - set(LABELS) - set(EDITABLE) - IGNORED)
     if unknown:
@@ -701,11 +713,19 @@ def require_read(session: Session, actor: Lecteur, departement_code: str) -> Non
     require_read_departement(actor, departement_code, "Vous n'avez pas accès aux rencontres de ce département.")
 
 
+def require_read_rencontre(actor: Actor, rencontre: Rencontre) -> None:
+    """The actor reads this rencontre: a reader of its département, or its own organiser."""
+    exiger(actor, Action.LIRE, cible(rencontre), "Vous n'avez pas accès à cette rencontre.")
+
+
 def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[str, Any]:
-    """Plain values of one rencontre for a form: columns + `qpv_codes` (direct QPV)."""
+    """Plain values of one rencontre for a form: columns + `qpv_codes` (direct QPV). An
+    organiser does not read the référent's internal notes."""
     rencontre = find_rencontre(session, rencontre_id)
-    require_read(session, actor, rencontre.departement_code)
+    require_read_rencontre(actor, rencontre)
     values = rencontre.model_dump()
+    if not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
+        values["notes"] = ""
     values["qpv_codes"] = _direct_qpv(session, rencontre_id)
     values["qpv_couverts"] = _all_qpv(session, rencontre_id)
     return values
@@ -748,7 +768,11 @@ def list_rencontres(
     `month` is "AAAA-MM" (or any date in the month). Counts are correlated subqueries
     over indexed foreign keys, so the cost follows the département, not the country.
     """
-    require_read(session, actor, departement_code)
+    scope = lecture(actor)
+    if scope.organisation is not None:  # an organiser: its organisation's meetings only
+        require(scope.departement_code == departement_code, "Vous n'avez pas accès aux rencontres de ce département.")
+    else:
+        require_read(session, actor, departement_code)
     campaign = active_campaign(session)
     n_docs = select(func.count()).where(Document.rencontre_id == Rencontre.id).scalar_subquery()
     n_contrib = select(func.count()).where(Contribution.rencontre_id == Rencontre.id).scalar_subquery()
@@ -777,6 +801,8 @@ def list_rencontres(
     ).where(Rencontre.departement_code == departement_code, Rencontre.campaign_id == campaign.id)
     if comptees:
         query = query.where(compte())
+    if scope.organisation is not None:
+        query = query.where(Rencontre.organisation == scope.organisation)
     if qpv_code:
         query = query.where(
             col(Rencontre.id).in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030 import audit
-from q2030.access import NATIONAL, Action, Actor, exiger
+from q2030.access import NATIONAL, Action, Actor, DepartementCible, exiger
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Region, User
 from q2030.nomenclature import ROLES, Role
@@ -22,6 +22,17 @@ from q2030.nomenclature import ROLES, Role
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 ENTITE = "utilisateur"
 REFUS = "Seul un administrateur peut gérer les utilisateurs."
+REFUS_INVITATION = "Seuls le référent du département et un administrateur invitent ses organisateurs locaux."
+TYPES_ORGANISATION: dict[str, str] = {
+    "commune": "Commune",
+    "epci": "Intercommunalité (EPCI)",
+    "centre_social": "Centre social",
+    "association": "Association",
+    "conseil_citoyen": "Conseil citoyen",
+    "table_de_quartier": "Table de quartier",
+    "bailleur": "Bailleur social",
+    "autre": "Autre",
+}
 
 
 def list_users(session: Session, *, actor: Actor) -> pd.DataFrame:
@@ -66,9 +77,36 @@ def _validate_scope(
             errors["region_code"] = [f"Région inconnue « {region_code} »."]
         if departement_code:
             errors["departement_code"] = ["Une préfecture de région n'a pas de département."]
+    elif role == Role.ORGANISATEUR:
+        if not departement_code:
+            errors["departement_code"] = ["Un organisateur local est rattaché à un département."]
+        elif session.get(Departement, departement_code) is None:
+            errors["departement_code"] = [f"Département inconnu « {departement_code} »."]
+        if region_code:
+            errors["region_code"] = ["La région d'un organisateur découle de son département : ne la saisissez pas."]
     elif departement_code or region_code:
         errors["role"] = [f"Le rôle « {ROLES[role]} » est national : ni département ni région."]
     return errors
+
+
+def _validate_organisation(role: str, organisation: str, organisation_type: str) -> dict[str, list[str]]:
+    if role != Role.ORGANISATEUR:
+        return {"organisation": ["Seul un organisateur local a une organisation."]} if organisation else {}
+    if not organisation:
+        return {"organisation": ["Indiquez l'organisation de l'organisateur (commune, centre social, association…)."]}
+    if len(organisation) > 200:
+        return {"organisation": ["Le nom de l'organisation ne doit pas dépasser 200 caractères."]}
+    if organisation_type and organisation_type not in TYPES_ORGANISATION:
+        return {"organisation_type": [f"Type d'organisation inconnu « {organisation_type} »."]}
+    return {}
+
+
+def _require_manage(actor: Actor, role: str, departement_code: str | None) -> None:
+    """Administrators manage every account; a référent invites the organisers of its département."""
+    if role == Role.ORGANISATEUR and departement_code:
+        exiger(actor, Action.INVITER_ORGANISATEUR, DepartementCible(departement_code), REFUS_INVITATION)
+    else:
+        exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
 
 
 def _get(session: Session, user_id: int) -> User:
@@ -91,12 +129,18 @@ def add_user(
     nom: str = "",
     departement_code: str | None = None,
     region_code: str | None = None,
+    organisation: str = "",
+    organisation_type: str = "",
+    territoires: list[str] | None = None,
 ) -> User:
-    exiger(actor, Action.ADMINISTRER, NATIONAL, REFUS)
+    """Create an account. An organisateur (invited by the référent of its département or an
+    administrator) has a département, an organisation and the quartiers or communes it works in."""
     email = (email or "").strip().lower()
     nom = (nom or "").strip()
     departement_code = (departement_code or "").strip().upper() or None
     region_code = (region_code or "").strip() or None
+    organisation, organisation_type = (organisation or "").strip(), (organisation_type or "").strip()
+    _require_manage(actor, role, departement_code)
     errors: dict[str, list[str]] = {}
     if not EMAIL.match(email) or len(email) > 254:
         errors["email"] = ["Adresse électronique invalide (exemple : prenom.nom@interieur.gouv.fr)."]
@@ -105,9 +149,19 @@ def add_user(
     if len(nom) > 200:
         errors["nom"] = ["Le nom ne doit pas dépasser 200 caractères."]
     errors |= _validate_scope(session, role, departement_code, region_code)
+    errors |= _validate_organisation(role, organisation, organisation_type)
     if errors:
         raise ValidationError(errors)
-    user = User(email=email, nom=nom, role=role, departement_code=departement_code, region_code=region_code)
+    user = User(
+        email=email,
+        nom=nom,
+        role=role,
+        departement_code=departement_code,
+        region_code=region_code,
+        organisation=organisation or None,
+        organisation_type=organisation_type,
+        territoires=sorted({t.strip().upper() for t in territoires or [] if t.strip()}),
+    )
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, action="creation", entite=ENTITE, entite_id=user.id, apres=audit.snapshot(user))

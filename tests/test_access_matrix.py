@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from q2030 import validation
 from q2030.access import (
     ANONYME,
     AUCUN,
@@ -161,13 +162,13 @@ EXPECTED: dict[tuple[Action, str], set[str]] = {
     (Action.CODER_TEXTES, "national"): {"commission", "admin"},
     (Action.ADMINISTRER, "national"): {"admin"},
     (Action.OUVRIR_ECRAN, "ecran_accueil"): _EVERYONE,
-    (Action.OUVRIR_ECRAN, "ecran_rencontres"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_rencontres"): _EVERYONE,
     (Action.OUVRIR_ECRAN, "ecran_agenda"): _AGENTS,
     (Action.OUVRIR_ECRAN, "ecran_mon_departement"): {"referent_93", "referent_13"},
     (Action.OUVRIR_ECRAN, "ecran_ma_region"): {"prefet_11", "prefet_93"},
     (Action.OUVRIR_ECRAN, "ecran_national"): {"commission", "admin"},
     (Action.OUVRIR_ECRAN, "ecran_priorites"): _AGENTS,
-    (Action.OUVRIR_ECRAN, "ecran_excel"): _AGENTS,
+    (Action.OUVRIR_ECRAN, "ecran_excel"): _EVERYONE,
     (Action.OUVRIR_ECRAN, "ecran_administration"): {"admin"},
     (Action.OUVRIR_ECRAN, "ecran_syntheses"): {"prefet_11", "prefet_93", "commission", "admin"},
     (Action.OUVRIR_ECRAN, "ecran_questionnaire"): {"admin"},
@@ -267,6 +268,20 @@ def _rencontre_93(statut: str) -> Callable[[Session], dict[str, Any]]:
         day = TODAY - dt.timedelta(days=10) if statut == "tenue" else TODAY + dt.timedelta(days=10)
         row = factories.rencontre(session, departement="93", date=day, qpv=["QN09301A"], statut=statut)
         return {"rencontre_id": row.id, "version": row.version}
+
+    return prepare
+
+
+def _rencontre_tilleuls(etat: str) -> Callable[[Session], dict[str, Any]]:
+    """A held meeting of the 93 filed by the organisation of `organisateur_93`."""
+
+    def prepare(session: Session) -> dict[str, Any]:
+        context = _rencontre_93("tenue")(session)
+        row = session.get(Rencontre, context["rencontre_id"])
+        assert row is not None
+        row.organisation, row.validation = TILLEULS, etat
+        session.add(row)
+        return context
 
     return prepare
 
@@ -443,6 +458,63 @@ OPERATIONS: list[Operation] = [
             rows=[{"axe": "changements", "theme": "education", "texte": "Plus de soutien scolaire", "rang": 1}],
         ),
         _rencontre_93("tenue"),
+    ),
+    Operation(
+        "update_rencontre_declaree",
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93", TILLEULS),
+        lambda s, a, c: update_rencontre(
+            s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], data={"participants": 25}
+        ),
+        _rencontre_tilleuls("validee"),
+    ),
+    Operation(
+        "replace_contributions_declaree",
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93", TILLEULS),
+        lambda s, a, c: replace_contributions(
+            s,
+            actor=a,
+            rencontre_id=c["rencontre_id"],
+            rows=[{"axe": "changements", "theme": "education", "texte": "Soutien scolaire", "rang": 1}],
+        ),
+        _rencontre_tilleuls("a_valider"),
+    ),
+    Operation(
+        "add_document_declaree",
+        Action.ECRIRE_RENCONTRE,
+        RencontreCible("93", TILLEULS),
+        lambda s, a, c: add_document(s, actor=a, rencontre_id=c["rencontre_id"], filename="cr.pdf", content=PDF),
+        _rencontre_tilleuls("a_valider"),
+    ),
+    Operation(
+        "valider_declaration",
+        Action.VALIDER_RENCONTRE,
+        RencontreCible("93", TILLEULS),
+        lambda s, a, c: validation.valider(s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"]),
+        _rencontre_tilleuls("a_valider"),
+    ),
+    Operation(
+        "renvoyer_declaration",
+        Action.VALIDER_RENCONTRE,
+        RencontreCible("93", TILLEULS),
+        lambda s, a, c: validation.renvoyer(
+            s, actor=a, rencontre_id=c["rencontre_id"], version=c["version"], commentaire="Heure ?"
+        ),
+        _rencontre_tilleuls("a_valider"),
+    ),
+    Operation(
+        "inviter_organisateur",
+        Action.INVITER_ORGANISATEUR,
+        DepartementCible("93"),
+        lambda s, a, _c: add_user(
+            s,
+            actor=a,
+            email="accueil@maison.example.org",
+            role="organisateur",
+            departement_code="93",
+            organisation="Maison de quartier",
+        ),
     ),
     Operation(
         "add_document",

@@ -30,6 +30,7 @@ from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart,
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
 from q2030.ui.tables import auto_height, french_display
+from q2030.ui.validation import render_file
 
 # --- Cached read models (plain values only) ----------------------------------------------
 
@@ -620,6 +621,7 @@ def _quartiers(actor: Actor, dep: str, au: dt.date, counts: pd.DataFrame, versio
 def render_mon_departement(actor: Actor) -> None:
     dep = actor.departement_code or ""
     st.title(f"Mon département — {DEPARTEMENTS[dep][0]} ({dep})")
+    render_file(actor, dep)  # the queue « À valider » first
     au = au_input("couverture_au_departement")
     departement_detail(actor, dep, au)
 

@@ -22,6 +22,7 @@ from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
 from q2030.ui.admin import report_frame
+from q2030.ui.organisateur import render_mes_rencontres
 from q2030.ui.relances import render_mes_relances
 from q2030.ui.shell import PAGES, auth_mode, data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
@@ -43,6 +44,11 @@ def render(actor: Actor) -> None:
         _welcome(actor)
         return
     _import_report()
+    if lecture(actor).organisation is not None:  # a local organiser: its own meetings only
+        render_mes_rencontres(actor)
+        a_faire_panel(actor)
+        render_mes_relances(actor)
+        return
     figures = _key_figures(lecture(actor), data_version())
     st.caption(f"Périmètre : {figures['perimetre']}")
     rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
@@ -200,6 +206,7 @@ def _welcome(actor: Actor) -> None:
         )
         if st.button("Charger la démonstration", key="welcome_demo"):
             from q2030.demo import load_demo
+            from q2030.demo_comptes import load_comptes
 
             bar = st.progress(0.0, text="Préparation…")
             try:
@@ -213,6 +220,7 @@ def _welcome(actor: Actor) -> None:
                         bar.progress(fraction, text=message)
 
                     load_demo(session, actor=setup_actor, qpv_file=qpv_file, progress=progress)
+                    load_comptes(session, actor=setup_actor)  # every role's account, organisers' meetings
             except Q2030Error as error:
                 show_error(error)
             else:

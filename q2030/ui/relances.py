@@ -17,8 +17,8 @@ from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number
+from q2030.organisateurs import DELAI_COMPTE_RENDU_JOURS
 from q2030.relances import (
-    DELAI_COMPTE_RENDU_JOURS,
     apercu,
     enregistrer_desabonnements,
     mes_desabonnements,

@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from q2030 import clock, contributions, documents, rencontres
-from q2030.access import Action, Actor, RencontreCible, allowed, departements_lus
+from q2030.access import Action, Actor, RencontreCible, allowed, departements_lus, lecture
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
@@ -32,6 +32,7 @@ from q2030.nomenclature import (
     STATUTS_RENCONTRE,
     THEMES,
     TYPES_LIEU,
+    VALIDATIONS_RENCONTRE,
     Perimetre,
     StatutRencontre,
     label,
@@ -110,7 +111,9 @@ def _document_bytes(actor: Actor, document_id: int) -> bytes:
 
 def render_rencontres(actor: Actor) -> None:
     st.title("Rencontres")
-    deps = departements_lus(actor)
+    scope = lecture(actor)
+    # An organiser works in its département, on its organisation's meetings only.
+    deps = [scope.departement_code] if scope.organisation and scope.departement_code else departements_lus(actor)
     if not deps:
         st.error("Aucun département n'est associé à votre compte.")
         return
@@ -122,7 +125,12 @@ def render_rencontres(actor: Actor) -> None:
         key="rl_departement",
         placeholder="Choisir…",
     )
-    writer = allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep))
+    writer = allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep, actor.organisation))
+    if scope.organisation:
+        st.caption(
+            f"Rencontres de {scope.organisation}. Chaque rencontre que vous déclarez ou modifiez est validée par le "
+            "référent du département avant de compter dans le suivi de la concertation."
+        )
     if not writer:
         st.info("Consultation seule : seul le référent du département saisit ses rencontres.")
     version = data_version()
@@ -173,7 +181,7 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
             st.session_state[LINK_NOTICE] = f"Rencontre n° {asked} ouverte ci-dessous."
         else:  # unknown, out of scope or malformed: the same answer
             st.session_state[LINK_NOTICE] = "La rencontre demandée est introuvable dans ce département."
-    elif planifier and allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep)):
+    elif planifier and allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep, actor.organisation)):
         quartiers = dict(_choices(dep, version)["qpv"])
         if planifier in quartiers:
             st.session_state["rf_choice"] = NEW
@@ -251,6 +259,8 @@ def listing_table(frame: pd.DataFrame, *, for_csv: bool) -> pd.DataFrame:
             if for_csv
             else frame["synthese_envoyee_le"].map(lambda d: fr_date(d) if pd.notna(d) else ""),
             "Contributions": frame["contributions"],
+            "Validation": frame["validation"].map(lambda v: label(VALIDATIONS_RENCONTRE, v)),
+            "Organisation": frame["organisation"].fillna(""),
             "Chaîne complète": frame["chaine_complete"],
         }
     )
