@@ -26,6 +26,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from q2030.bootstrap import active_campaign
+from q2030.comptage import compte
 from q2030.formatting import fr_date
 from q2030.models import Epci, Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
@@ -151,6 +152,7 @@ def rencontres_de_territoire(session: Session, *, departement_code: str, au: dt.
         .where(
             col(Rencontre.campaign_id) == campaign_id,
             col(Rencontre.statut) != StatutRencontre.ANNULEE,
+            compte(),
             col(Rencontre.perimetre) != "quartier",
             col(RencontreQpv.direct) == False,  # noqa: E712
             col(RencontreQpv.qpv_code).in_(select(Qpv.code).where(Qpv.departement_code == departement_code)),
