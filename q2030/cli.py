@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from q2030.access import SYSTEM
+from q2030.access import SYSTEM, Actor
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import DepartementInconnu, Q2030Error, ValidationError
@@ -491,6 +491,58 @@ def cmd_add_user(args: argparse.Namespace) -> int:
         )
         suffix = f", {user.organisation}" if user.organisation else ""
         print(f"Compte créé : {user.email} ({user.role}{suffix}).")
+    return 0
+
+
+def _evenements_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("fichier", type=Path, help="export CSV des événements (Decidim, Cap Collectif, OpenAgenda…)")
+    parser.add_argument("--source", required=True, help="nom de la plateforme, ex. decidim-saint-denis")
+    parser.add_argument("--departement", required=True, help="département des rencontres (ex. 93)")
+    parser.add_argument("--correspondance", type=Path, help="JSON {rôle: titre de colonne} qui remplace la devinette")
+    parser.add_argument("--apercu", action="store_true", help="affiche ce qui serait fait, sans rien écrire")
+
+
+@command(
+    "import-evenements",
+    "importe la liste des rencontres d'une plateforme (à valider par le référent)",
+    _evenements_args,
+)
+def cmd_import_evenements(args: argparse.Namespace) -> int:
+    import json
+
+    from q2030.access import region_of
+    from q2030.evenements import importer_evenements
+
+    if not args.fichier.is_file():
+        raise ValidationError({"fichier": [f"Fichier introuvable : {args.fichier}."]})
+    correspondance = None
+    if args.correspondance is not None:
+        try:
+            correspondance = json.loads(args.correspondance.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValidationError({"correspondance": [f"Correspondance illisible ({error})."]}) from None
+    dep = (args.departement or "").strip().upper()
+    # The command line acts for the référent of the département (like `import-qpv` for the administrator).
+    actor = Actor(
+        email="import-evenements@q2030",
+        role=Role.REFERENT,
+        departement_code=dep,
+        region_code=region_of(dep),
+        nom="Import d'événements (ligne de commande)",
+    )
+    with session_scope(_engine()) as session:
+        report = importer_evenements(
+            session,
+            actor=actor,
+            content=args.fichier.read_bytes(),
+            source=args.source,
+            departement_code=dep,
+            correspondance=correspondance,
+            apercu=args.apercu,
+        )
+        if args.apercu:
+            session.rollback()
+    print(("Aperçu (rien n'est écrit). " if args.apercu else "") + report.texte())
     return 0
 
 

@@ -150,8 +150,12 @@ def validate_rencontre(
     data: dict[str, Any],
     rencontre_id: int | None = None,
     today: dt.date | None = None,
+    a_preciser: bool = False,
 ) -> dict[str, Any]:
     """Cleaned values (column names + `qpv_codes`: every QPV covered) or ValidationError.
+
+    `a_preciser`: a platform's event whose quartier could not be found is kept without one
+    (« à préciser »); the référent sets it before validating.
 
     `today` (the server's day by default) bounds the dates: a held rencontre or a synthèse
     sent cannot be in the future.
@@ -257,7 +261,9 @@ def validate_rencontre(
     clean["commune_insee"] = clean["commune_nom"] = clean["epci_siren"] = None
     clean["qpv_codes"] = []
     if clean["perimetre"]:
-        _perimeter(session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024")
+        _perimeter(
+            session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024", a_preciser
+        )
     if errors:
         raise ValidationError(dict(errors))
     return clean
@@ -270,6 +276,7 @@ def _perimeter(
     errors: dict[str, list[str]],
     departement: str,
     geographie: str,
+    a_preciser: bool = False,
 ) -> None:
     """Fill `qpv_codes` with every QPV covered, checking they belong to the département."""
     perimetre = clean["perimetre"]
@@ -279,6 +286,9 @@ def _perimeter(
             wanted = [c for c in wanted.replace(";", ",").split(",")]
         wanted = list(dict.fromkeys(str(c).strip().upper() for c in wanted if not cleaning.is_blank(c)))
         if not wanted:
+            if a_preciser:
+                clean["qpv_codes"] = []
+                return
             errors["qpv_codes"].append("Quartiers prioritaires : choisissez au moins un quartier.")
             return
         found = {
@@ -388,6 +398,7 @@ def create_rencontre(
     allow_duplicate: bool = False,
     reference_import: str | None = None,
     source: tuple[str, str] | None = None,
+    a_preciser: bool = False,
 ) -> Rencontre:
     """Validate, check for a probable duplicate and insert, atomically per département.
 
@@ -396,7 +407,7 @@ def create_rencontre(
     A meeting declared by a local organiser, or imported from a platform's event list
     (`source`: the platform's name and the event's id), awaits the référent's validation.
     """
-    clean = validate_rencontre(session, actor=actor, data=data)
+    clean = validate_rencontre(session, actor=actor, data=data, a_preciser=a_preciser)
     qpv_codes = clean.pop("qpv_codes")
     lock_departement(session, clean["departement_code"])
     if not allow_duplicate and clean["statut"] != StatutRencontre.ANNULEE:

@@ -160,6 +160,11 @@ def _decider(
 
 def valider(session: Session, *, actor: Actor, rencontre_id: int, version: int) -> Rencontre:
     """The meeting counts from now on (coverage, rankings, exports, public pages…)."""
+    exiger(actor, Action.VALIDER_RENCONTRE, cible(find_rencontre(session, rencontre_id)), REFUS)
+    if not session.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre_id)).first():
+        raise ValidationError(
+            {"qpv_codes": [f"Rencontre n° {rencontre_id} : précisez son quartier ou sa commune avant de la valider."]}
+        )
     return _decider(
         session, actor=actor, rencontre_id=rencontre_id, version=version, validation=ValidationRencontre.VALIDEE
     )

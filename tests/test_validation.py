@@ -279,8 +279,10 @@ def test_decisions_are_compare_and_set_and_organisers_stay_in_their_organisation
     with session_scope(engine) as session:
         with pytest.raises(PermissionRefusee):
             update_rencontre(session, actor=AUTRE_ORGANISATEUR, rencontre_id=rid, version=version, data={"lieu": "X"})
+        assert list(list_rencontres(session, actor=ORGANISATEUR, departement_code="93")["id"]) == [rid]
+        assert list_rencontres(session, actor=AUTRE_ORGANISATEUR, departement_code="93").empty
         with pytest.raises(PermissionRefusee):
-            list_rencontres(session, actor=ORGANISATEUR, departement_code="93")
+            list_rencontres(session, actor=ORGANISATEUR, departement_code="13")
         valider(session, actor=REFERENT, rencontre_id=rid, version=version)
     with session_scope(engine) as session:
         with pytest.raises(ValidationError, match="n'est pas à valider"):
