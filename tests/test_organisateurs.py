@@ -132,3 +132,20 @@ def demo_app(app_env: str) -> None:
         load_demo(session, actor=SYSTEM, seed=7)
         load_comptes(session, actor=SYSTEM)
     engine.dispose()
+
+
+def test_the_excel_template_of_an_organiser_holds_its_meetings_only(demo: Engine) -> None:
+    import io
+
+    import openpyxl
+
+    from q2030.excel.template import build_template
+
+    with Session(demo) as session:
+        mine = {row.id for row in organisateurs.mes_rencontres(session, actor=TILLEULS)}
+        book = openpyxl.load_workbook(io.BytesIO(build_template(session, actor=TILLEULS, departement_code="93")))
+        sheet = book.worksheets[0] if book.worksheets[0].title != "À lire" else book.worksheets[1]
+        ids = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if isinstance(row[0], int)}
+        assert ids == mine
+        with pytest.raises(PermissionRefusee):
+            build_template(session, actor=TILLEULS, departement_code="13")

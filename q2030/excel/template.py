@@ -16,10 +16,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import clock
-from q2030.access import Lecteur, require_read_departement
+from q2030.access import Lecteur, lecture, require, require_read_departement
 from q2030.bootstrap import active_campaign
 from q2030.errors import DepartementInconnu
 from q2030.excel.columns import (
@@ -67,8 +67,15 @@ def style_header(ws: Worksheet, columns: Iterable[Column]) -> None:
 
 
 def build_template(session: Session, *, actor: Lecteur, departement_code: str) -> bytes:
-    """The .xlsx entry template of a département, pre-filled with its rencontres."""
-    require_read_departement(actor, departement_code, "Vous ne pouvez pas télécharger le modèle de ce département.")
+    """The .xlsx entry template of a département, pre-filled with its rencontres (a local
+    organiser's: its organisation's rencontres only)."""
+    scope = lecture(actor)
+    if scope.organisation is not None:
+        require(
+            scope.departement_code == departement_code, "Vous ne pouvez pas télécharger le modèle de ce département."
+        )
+    else:
+        require_read_departement(actor, departement_code, "Vous ne pouvez pas télécharger le modèle de ce département.")
     departement = session.get(Departement, departement_code)
     if departement is None:  # the referentiel is seeded in every database: never true
         raise DepartementInconnu(departement_code)
@@ -81,6 +88,7 @@ def build_template(session: Session, *, actor: Lecteur, departement_code: str) -
     rencontres = session.exec(
         select(Rencontre)
         .where(Rencontre.campaign_id == campaign.id, Rencontre.departement_code == departement.code)
+        .where(scope.clause(col(Rencontre.departement_code), None, col(Rencontre.organisation)))
         .order_by(Rencontre.date, Rencontre.id)
     ).all()
     ids = [r.id for r in rencontres]
