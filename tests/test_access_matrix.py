@@ -238,7 +238,7 @@ def _nothing(_session: Session) -> dict[str, Any]:
 class Operation:
     name: str
     action: Action
-    resource: Resource
+    resource: Resource | Callable[[Actor], Resource]  # a callable: the resource depends on who acts
     run: Callable[[Session, Actor, dict[str, Any]], object]
     prepare: Callable[[Session], dict[str, Any]] = field(default=_nothing)
     write: bool = True  # False: a read, allowed ones return `expected` and leave no trace
@@ -419,7 +419,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("update_campaign", Action.ADMINISTRER, NATIONAL, _campaign_edit),
     Operation(
-        "create_rencontre", Action.ECRIRE_RENCONTRE, RencontreCible("93"), _create_rencontre, lambda s: _qpv(s) or {}
+        "create_rencontre",
+        Action.ECRIRE_RENCONTRE,
+        lambda actor: RencontreCible("93", actor.organisation),  # a new meeting of the 93, filed by whoever acts
+        _create_rencontre,
+        lambda s: _qpv(s) or {},
     ),
     Operation(
         "update_rencontre",
@@ -630,6 +634,10 @@ OPERATIONS: list[Operation] = [
 ]
 
 
+def _resource(operation: Operation, actor: Actor) -> Resource:
+    return operation.resource(actor) if callable(operation.resource) else operation.resource
+
+
 def _fingerprint(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table, ordered by primary key (the matrix databases are small),
     and every stored upload."""
@@ -658,14 +666,14 @@ def test_service_asks_the_rule(engine: Engine, operation: Operation, who: str) -
         context = operation.prepare(session)
     events_before = _events_by(engine, actor.email)
     with Session(engine, expire_on_commit=False) as session:
-        if allowed(actor, operation.action, operation.resource) and not operation.write:
+        if allowed(actor, operation.action, _resource(operation, actor)) and not operation.write:
             before = _fingerprint(engine)
             result = operation.run(session, actor, context)
             session.commit()
             assert operation.expected(result), f"{operation.name} by {who}: wrong result"
             assert _fingerprint(engine) == before, f"{operation.name} by {who}: a read changed something"
             return
-        if allowed(actor, operation.action, operation.resource):
+        if allowed(actor, operation.action, _resource(operation, actor)):
             result = operation.run(session, actor, context)
             session.commit()
             assert operation.expected(result)
