@@ -59,9 +59,12 @@ def upgrade() -> None:
     )
     from q2030 import cube  # the one definition of the sums (same as the demo and the CLI)
 
-    session = Session(bind=op.get_bind())
-    cube.reconstruire(session)
-    session.flush()
+    # cube.reconstruire counts validated rencontres only (rencontre.validation, added by
+    # 0015_organisateurs): a database migrated from before that column is refilled by 0015.
+    if "validation" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("rencontre")}:
+        session = Session(bind=op.get_bind())
+        cube.reconstruire(session)
+        session.flush()
 
 
 def downgrade() -> None:

@@ -3,8 +3,8 @@
 Existing rencontres are validated (they were entered by the référent); a declared or
 imported meeting counts nowhere until the référent validates it.
 
-Revision ID: 0012_organisateurs
-Revises: 0011_questionnaire_sources
+Revision ID: 0015_organisateurs
+Revises: 0014_texte_sans_controle
 """
 
 from collections.abc import Sequence
@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlmodel import Session
 
-revision: str = "0012_organisateurs"
-down_revision: str | None = "0011_questionnaire_sources"
+revision: str = "0015_organisateurs"
+down_revision: str | None = "0014_texte_sans_controle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -41,6 +42,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("organisation", _STR(length=200), nullable=True))
         batch_op.add_column(sa.Column("organisation_type", _STR(length=30), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("territoires", sa.JSON(), nullable=False, server_default="[]"))
+    from q2030 import cube  # the read model counts validated rencontres: refilled once the column exists
+
+    session = Session(bind=op.get_bind())
+    cube.reconstruire(session)
+    session.flush()
 
 
 def downgrade() -> None:
