@@ -166,26 +166,81 @@ def published_documents(session: Session, rencontre_ids: list[int]) -> dict[int,
 PRIORITY_COLUMNS = ["theme", "libelle", "contributions", "rencontres"]
 
 
+TOUS_THEMES = "*"  # the territory's total, suppressed like a theme
+
+
+def _comptes(session: Session, campaign_id: int, departement_code: str) -> dict[tuple[str | None, str], int]:
+    """Held contributions per (quartier or None for the département, theme or TOUS_THEMES)."""
+    held = (Rencontre.campaign_id == campaign_id, Rencontre.statut == StatutRencontre.TENUE)
+    counts: dict[tuple[str | None, str], int] = {}
+    per_dep = (
+        select(Contribution.theme, func.count(col(Contribution.id)))
+        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .where(*held, Rencontre.departement_code == departement_code)
+        .group_by(Contribution.theme)
+    )
+    for theme, n in session.exec(per_dep):
+        counts[(None, theme)] = int(n)
+    per_qpv = (
+        select(RencontreQpv.qpv_code, Contribution.theme, func.count(col(Contribution.id)))
+        .join(Rencontre, Rencontre.id == RencontreQpv.rencontre_id)  # type: ignore[arg-type]
+        .join(Contribution, Contribution.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+        .where(*held, Rencontre.departement_code == departement_code)
+        .group_by(RencontreQpv.qpv_code, Contribution.theme)
+    )
+    for code, theme, n in session.exec(per_qpv):
+        counts[(code, theme)] = int(n)
+    for (where, _theme), n in list(counts.items()):
+        counts[(where, TOUS_THEMES)] = counts.get((where, TOUS_THEMES), 0) + n
+    return counts
+
+
+def publiables(counts: dict[tuple[str | None, str], int]) -> dict[tuple[str | None, str], int]:
+    """The cells that may be published, as statistical offices do:
+    - primary suppression: no figure under SEUIL_CONTRIBUTIONS;
+    - secondary suppression: for each theme (and the total), the département's figure minus
+      the published quartier figures must be 0 or at least SEUIL_CONTRIBUTIONS, otherwise a
+      hidden figure could be derived by subtraction: the smallest published quartier figure
+      is hidden until it holds. If the département's own figure is hidden, the quartiers'
+      figures are checked against each other the same way (their sum is never published)."""
+    shown = {cell: n for cell, n in counts.items() if n >= SEUIL_CONTRIBUTIONS}
+    for theme in {theme for _where, theme in counts}:
+        departement = counts.get((None, theme), 0)
+        if (None, theme) not in shown:
+            continue  # nothing to subtract from
+        quartiers = sorted((n, code) for (code, t), n in shown.items() if t == theme and code is not None)
+        while quartiers and 0 < departement - sum(n for n, _code in quartiers) < SEUIL_CONTRIBUTIONS:
+            _n, code = quartiers.pop(0)
+            del shown[(code, theme)]
+    return shown
+
+
 def priorites(
     session: Session, *, departement_code: str | None = None, qpv_code: str | None = None
-) -> tuple[pd.DataFrame, int]:
-    """Themes cited by at least SEUIL_CONTRIBUTIONS contributions of the territory's held
-    rencontres (most cited first), and the territory's total number of contributions."""
+) -> tuple[pd.DataFrame, int | None]:
+    """Themes whose count may be published in the territory (`publiables`: at least
+    SEUIL_CONTRIBUTIONS contributions, and no hidden figure derivable by subtraction from
+    the département's), most cited first; and the territory's total number of contributions,
+    None when it may not be published."""
     campaign = active_campaign(session)
-    base = (
-        select(
-            Contribution.theme,
-            func.count(col(Contribution.id)),
-            func.count(func.distinct(Contribution.rencontre_id)),
-        )
+    if qpv_code and not departement_code:
+        departement_code = session.exec(select(Qpv.departement_code).where(Qpv.code == qpv_code)).first()
+    meetings = (
+        select(Contribution.theme, func.count(func.distinct(Contribution.rencontre_id)))
         .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     )
-    base = _in_territory(base, departement_code, qpv_code)
-    rows = [tuple(r) for r in session.exec(base.group_by(Contribution.theme))]
-    total = sum(int(r[1]) for r in rows)
-    kept = [(t, theme_label(t), int(n), int(m)) for t, n, m in rows if int(n) >= SEUIL_CONTRIBUTIONS]
+    query = _in_territory(meetings, departement_code, qpv_code).group_by(Contribution.theme)
+    rencontres = {theme: int(n) for theme, n in session.exec(query)}
+    shown = publiables(_comptes(session, campaign.id or 0, departement_code or "")) if departement_code else {}
+    where = qpv_code or None
+    kept = [
+        (theme, theme_label(theme), n, int(rencontres.get(theme, 0)))
+        for (code, theme), n in shown.items()
+        if code == where and theme != TOUS_THEMES
+    ]
     frame = pd.DataFrame(kept, columns=PRIORITY_COLUMNS)
+    total = shown.get((where, TOUS_THEMES))
     return frame.sort_values(["contributions", "theme"], ascending=[False, True]).reset_index(drop=True), total
 
 

@@ -162,7 +162,7 @@ def test_departement_page_without_sign_in(
     held = _table_with(at, "Participants")
     assert held["Date"].str.fullmatch(r"A eu lieu le \d\d/\d\d/\d{4}").all()
     assert any("« cr-public.pdf »" in label for label in _download_labels(at))
-    assert any(f"à partir de {SEUIL_CONTRIBUTIONS} contributions" in c.value for c in at.caption)
+    assert any(f"qu'à partir de {SEUIL_CONTRIBUTIONS} contributions" in c.value for c in at.caption)
     assert "Tranquillité publique et sécurité" in _table_with(at, "Thème")["Thème"].tolist()
     assert "Médiateurs de nuit" in [s.value for s in at.subheader]
     assert not at.sidebar.selectbox, "no role picker on the public page"

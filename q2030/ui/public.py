@@ -407,11 +407,16 @@ def _held(frame: pd.DataFrame, today: dt.date) -> None:
             )
 
 
-def _priorities(frame: pd.DataFrame, total: int) -> None:
+def _priorities(frame: pd.DataFrame, total: int | None) -> None:
+    recueillies = (
+        f"Contributions recueillies ici : {fr_number(total)}."
+        if total is not None
+        else "Le nombre de contributions recueillies ici n'est pas publié (trop peu nombreuses)."
+    )
     st.caption(
-        f"Nombre de contributions des rencontres tenues, par thème. Un thème n'apparaît qu'à partir de "
-        f"{public.SEUIL_CONTRIBUTIONS} contributions dans le territoire, pour que personne ne puisse être "
-        f"reconnu. Contributions recueillies ici : {fr_number(total)}."
+        f"Nombre de contributions des rencontres tenues, par thème. Un chiffre n'est publié qu'à partir de "
+        f"{public.SEUIL_CONTRIBUTIONS} contributions, et jamais s'il permettait d'en déduire un chiffre caché par "
+        f"soustraction (par exemple du total du département), pour que personne ne puisse être reconnu. {recueillies}"
     )
     if frame.empty:
         st.info(f"Pas encore assez de contributions (au moins {public.SEUIL_CONTRIBUTIONS} par thème) pour publier.")
