@@ -141,9 +141,17 @@ def structure_problem(content: bytes, kind: str) -> str | None:
     return None
 
 
+# Unicode categories removed from file names: controls, format characters (bidi overrides and
+# isolates, zero-width), surrogates, private use, unassigned, line and paragraph separators.
+_INVISIBLES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def sanitize_filename(filename: str, kind: str) -> str:
-    """Base name only, no control or path characters, the extension of the real type."""
+    """Base name only, no control, bidirectional or invisible characters (U+202E « right-to-left
+    override » makes « facture<RLO>fdp.exe » read as « factureexe.pdf »), no path
+    characters, the extension of the real type."""
     name = unicodedata.normalize("NFC", str(filename)).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLES)
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().lstrip(".").strip()
     stem, dot, extension = name.rpartition(".")
     if not dot:

@@ -275,3 +275,13 @@ def test_a_tampered_stored_file_is_not_served(session: Session, rencontre_id: in
     with pytest.raises(IntrouvableError) as caught:
         read_document(session, actor=REFERENT_93, document_id=document.id)  # type: ignore[arg-type]
     assert "altéré" in str(caught.value)
+
+
+def test_file_names_lose_control_and_bidirectional_characters() -> None:
+    """Issue 21 #10 (names): a right-to-left override (U+202E) shows « facture<RLO>fdp.exe » as « factureexe.pdf »."""
+    from q2030.documents import sanitize_filename
+
+    hostile = "facture\u202efdp.exe\u200b\u2066x\u2069\u00ad\u2028.pdf"
+    cleaned = sanitize_filename(hostile, "pdf")
+    assert cleaned == "facturefdp.exex.pdf"
+    assert all(ord(ch) >= 0x20 and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for ch in cleaned)
