@@ -256,8 +256,18 @@ def _document_for_step(
             )
         return document
     if etape == "transmise_commission":
-        return en_cours_region(session, campaign_id, departement_code)
+        document = en_cours_region(session, campaign_id, departement_code)
+        if document is None:  # the commission would read « 0 document(s) »
+            raise ValidationError({"document": [MANQUE_DOCUMENT]})
+        return document
     return None
+
+
+MANQUE_DOCUMENT = (
+    "Aucune version du document de synthèse n'est transmise à la préfecture de région : la synthèse ne peut pas "
+    "être transmise à la commission sans document. Le référent départemental dépose une version (PDF, DOCX ou "
+    "ODT) et la transmet à la préfecture de région."
+)
 
 
 def en_cours_region(session: Session, campaign_id: int, departement_code: str) -> SyntheseDocument | None:

@@ -342,6 +342,13 @@ def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
             **dates,
         )
         session.add(row)
+        if dates.get("transmise_region_le"):  # the file the département transmitted (forwarding carries it)
+            session.add(SyntheseDocument(
+                campaign_id=row.campaign_id, departement_code="93", numero=1, nom_fichier="synthese.pdf",
+                type_mime="application/pdf", taille=10, sha256="0" * 64,
+                transmis_region_le=dates["transmise_region_le"],
+                transmis_commission_le=dates.get("transmise_commission_le"),
+            ))  # fmt: skip
         session.flush()
         return {"version": row.version}
 

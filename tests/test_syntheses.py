@@ -12,8 +12,8 @@ from q2030.access import Actor
 from q2030.bootstrap import active_campaign
 from q2030.coverage import coverage_counts
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, SyntheseDepartementale
-from q2030.syntheses import enregistrer_etape, synthese_departementale
+from q2030.models import AuditEvent, SyntheseDepartementale, SyntheseDocument
+from q2030.syntheses import en_cours_region, enregistrer_etape, synthese_departementale
 from tests import factories as f
 
 REFERENT = Actor(email="r93@x.fr", role="referent", departement_code="93", region_code="11")
@@ -24,9 +24,34 @@ TODAY = dt.date(2023, 12, 31)
 
 
 def _record(session: Session, actor: Actor, etape: str, date: dt.date | None, version: int):  # type: ignore[no-untyped-def]
+    if etape == "transmise_commission":  # forwarding carries the version the département transmitted
+        _version_transmise(session, date)
     return enregistrer_etape(
         session, actor=actor, departement_code="93", etape=etape, date=date, version=version, aujourd_hui=TODAY
     )
+
+
+def _version_transmise(session: Session, date: dt.date | None) -> None:
+    campaign_id = active_campaign(session).id
+    if en_cours_region(session, campaign_id, "93") is None:  # type: ignore[arg-type]
+        session.add(SyntheseDocument(
+            campaign_id=campaign_id, departement_code="93", numero=1, nom_fichier="synthese.pdf",
+            type_mime="application/pdf", taille=10, sha256="0" * 64, transmis_region_le=date,
+        ))  # fmt: skip
+        session.flush()
+
+
+def test_forwarding_without_a_transmitted_document_is_refused_saying_what_is_missing(session: Session) -> None:
+    """Main let the préfecture de région forward a synthèse with no file: the commission read « 0 document(s) »."""
+    enregistrer_etape(session, actor=REFERENT, departement_code="93", etape="transmise_region",
+                      date=dt.date(2023, 8, 20), version=0, aujourd_hui=TODAY)  # fmt: skip
+    session.commit()
+    with pytest.raises(ValidationError, match="sans document") as refused:
+        enregistrer_etape(session, actor=PREFET, departement_code="93", etape="transmise_commission",
+                          date=dt.date(2023, 8, 25), version=1, aujourd_hui=TODAY)  # fmt: skip
+    assert "dépose une version" in str(refused.value)
+    session.rollback()
+    assert synthese_departementale(session, actor=PREFET, departement_code="93").statut == "transmise_region"
 
 
 def _audits(session: Session) -> int:
