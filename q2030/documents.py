@@ -103,6 +103,25 @@ def detect_type(content: bytes) -> str | None:
     return None
 
 
+# Image parts of a DOCX or ODT: they must be images by their content (signatures below).
+MEDIA = re.compile(rf"(?:word/media/|Pictures/|docProps/thumbnail\.|Thumbnails/)[^/]*\.?{_IMAGE}", re.IGNORECASE)
+IMAGE_SIGNATURES = (
+    b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*",  # PNG, JPEG, GIF, BMP, TIFF
+    b"\xd7\xcd", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00", b"\x01\x00\x00\x00",  # WMF, EMF
+    b"\x1f\x8b", b"II\xbc", b"<", b"\xef\xbb\xbf<",  # EMZ / WMZ (gzip), JPEG XR, SVG
+)  # fmt: skip
+
+
+def _is_image(content: bytes, info: zipfile.ZipInfo) -> bool:
+    """Whether an archive part starts like an image (an executable renamed photo.png does not)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open(info) as part:
+            head = part.read(16).lstrip(b" \t\r\n")
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return False
+    return head.startswith(IMAGE_SIGNATURES)
+
+
 def structure_problem(content: bytes, kind: str) -> str | None:
     """Why a file of the detected type must still be refused (French, after its name), or None.
 
@@ -128,6 +147,13 @@ def structure_problem(content: bytes, kind: str) -> str | None:
     except (zipfile.BadZipFile, OSError, RuntimeError):
         return "est une archive illisible."
     allowed = MEMBERS[kind]
+    for info in infos:
+        if MEDIA.fullmatch(info.filename) and not _is_image(content, info):
+            shown = info.filename if len(info.filename) <= 80 else info.filename[:77] + "…"
+            return (
+                f"contient « {shown} », qui porte un nom d'image mais n'en est pas une : fichier refusé. "
+                "Enregistrez-le de nouveau depuis son logiciel, ou exportez-le en PDF."
+            )
     for info in infos:
         name = info.filename
         unsafe = name.startswith("/") or "\\" in name or ".." in name.split("/")

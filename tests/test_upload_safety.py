@@ -285,3 +285,16 @@ def test_file_names_lose_control_and_bidirectional_characters() -> None:
     cleaned = sanitize_filename(hostile, "pdf")
     assert cleaned == "facturefdp.exex.pdf"
     assert all(ord(ch) >= 0x20 and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for ch in cleaned)
+
+
+def test_docx_media_must_be_images_by_their_content() -> None:
+    """Issue 21 #10 (media): an executable named word/media/photo.png is refused."""
+    from q2030.documents import structure_problem
+
+    assert structure_problem(_zip(WORD_PARTS), "docx") is None
+    hostile = _zip({**WORD_PARTS, "word/media/photo.png": b"MZ\x90\x00" + b"\x00" * 60})
+    problem = structure_problem(hostile, "docx")
+    assert problem is not None
+    assert "word/media/photo.png" in problem
+    odt = _zip({**ODT_PARTS, "Pictures/photo.jpg": b"#!/bin/sh\nrm -rf /\n"})
+    assert "Pictures/photo.jpg" in (structure_problem(odt, "odt") or "")
