@@ -209,7 +209,13 @@ def test_anonymous_is_refused_every_agent_page(data: dict[str, int], anonymous: 
     assert not at.dataframe
     # Only what every page draws (q2030.ui.french: style sheet, Enter key script): no HTML content.
     # and the State's header and footer (q2030.ui.etat).
-    every_page = (french.FRENCH_CSS, french.ENTER_APPLIES_JS, etat.ETAT_CSS + etat.HEADER_HTML, etat.FOOTER_HTML)
+    every_page = (
+        french.FRENCH_CSS,
+        french.ENTER_APPLIES_JS,
+        french.FRENCH_DOM_JS,
+        etat.ETAT_CSS + etat.HEADER_HTML,
+        etat.FOOTER_HTML,
+    )
     assert not [h for h in at.get("html") if h.value not in every_page]
     assert not at.metric
     assert not at.tabs

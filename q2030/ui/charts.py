@@ -59,9 +59,28 @@ _NO_FIT_X = ("hconcat", "facet", "repeat", "concat")
 def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict:
     spec = chart.to_dict(validate=False)
     spec.setdefault("config", {})["locale"] = FR_LOCALE
+    # Vega writes English ARIA descriptions of every axis, legend and mark ("X-axis titled …",
+    # "Vega visualization"): off. Screen readers get the chart's French title (description) and
+    # the data table drawn beside every chart.
+    for part in ("mark", "axis", "legend", "title"):
+        spec["config"].setdefault(part, {})["aria"] = False
+    spec.setdefault("description", _title_text(spec) or "Graphique")
     if stretch and not any(key in spec for key in _NO_FIT_X):
         spec.setdefault("autosize", {"type": "fit-x", "contains": "padding"})
     return spec
+
+
+def _title_text(spec: dict) -> str:
+    """The chart's title, or the first layer's, as plain text."""
+    for candidate in (spec, *spec.get("layer", []), *spec.get("vconcat", []), *spec.get("hconcat", [])):
+        title = candidate.get("title") if isinstance(candidate, dict) else None
+        if isinstance(title, dict):
+            title = title.get("text")
+        if isinstance(title, list):
+            title = " ".join(str(t) for t in title)
+        if title:
+            return str(title)
+    return ""
 
 
 _BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {}

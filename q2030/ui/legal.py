@@ -46,7 +46,8 @@ def render_accessibilite() -> None:
         "clavier (jour, mois, année), puis validée par Entrée ;\n"
         "- certains composants de Streamlit (menus déroulants, bouton de dépôt de fichier) ont un comportement "
         "au clavier et des annonces que l'application ne maîtrise pas entièrement ;\n"
-        "- l'ordre de lecture place la barre latérale (navigation) avant le contenu, sans lien d'évitement."
+        "- l'ordre de lecture place la barre latérale (navigation) avant le contenu ; un lien d'évitement "
+        "« Aller au contenu principal » permet de la passer."
     )
     st.header("Établissement de cette déclaration")
     st.write(

@@ -1,0 +1,167 @@
+"""The State's face in a real browser (Chromium, 1 440 and 390 px), for every role and for the
+anonymous visitor: the République française block and the three footer links, a map with its
+table beside it on the national, regional, departmental and public pages, the public page's
+webcal:// subscription and absolute address, axe-core (nothing serious or critical) and no
+English in the visible text nor in the accessibility tree (what a screen reader says)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from q2030.ui.etat import FOOTER_LINKS
+from tests.browser_support import AppPage, AppServer, axe_violations
+from tests.test_browser import (  # noqa: F401 - the server and browser fixtures of the browser suite
+    app_database,
+    app_server,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+WIDTHS = (1440, 390)
+# English a screen reader would say (Streamlit's, react-aria's or Vega's own names).
+ENGLISH = re.compile(
+    r"Help for|Choose date|Choose an option|Choose options|\bUpload\b|Collapse sidebar|Expand sidebar|"
+    r"Skip to main content|Link to heading|Increment|Decrement|Copy to clipboard|Vega visualization|"
+    r"[XY]-axis|legend titled|\"Open\"|\"(day|month|year), |Drag and drop|MB per file|No results|Browse files|"
+    r"Download as|Fullscreen|Show/hide columns|Press Enter|\"Sidebar\""
+)
+MAP_PAGES = {  # role -> (sidebar link, heading, section tab to open)
+    "commission": ("Vue nationale", "Vue nationale", None),
+    "prefet_region": ("Ma région", "Ma région", None),
+    "referent": ("Mon département", "Mon département", "Quartiers"),
+}
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+def browser_page(request: pytest.FixtureRequest, chromium, app_server: AppServer) -> Iterator[AppPage]:  # noqa: F811
+    width = request.param
+    context = chromium.new_context(
+        viewport={"width": width, "height": 900 if width > 600 else 844},
+        locale="fr-FR",
+        is_mobile=width < 600,
+        has_touch=width < 600,
+    )
+    yield AppPage(context.new_page(), app_server.url)
+    context.close()
+
+
+def _open_sidebar_if_folded(app: AppPage) -> None:
+    expand = app.page.locator('[data-testid="stExpandSidebarButton"]')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+        app.settle()
+
+
+def _fold_sidebar_on_phone(app: AppPage) -> None:
+    phone = (app.page.viewport_size or {"width": 1440})["width"] < 600
+    if phone and app.page.locator('[data-testid="stSidebar"][data-collapsed="false"]').count():
+        app.page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
+        app.settle()
+
+
+def _sign_in(app: AppPage, role: str) -> None:
+    app.open("/")
+    _open_sidebar_if_folded(app)
+    sign_in(app, role)
+
+
+def _navigate(app: AppPage, label: str, heading: str) -> None:
+    _open_sidebar_if_folded(app)
+    app.navigate(label, heading)
+    _fold_sidebar_on_phone(app)
+
+
+def assert_state_face(app: AppPage) -> None:
+    """République française block and service name at the top, the three footer links."""
+    block = app.page.locator(".q2030-entete")
+    assert block.count() == 1
+    assert re.sub(r"\s+", " ", block.locator(".q2030-rf").inner_text()).upper() == "RÉPUBLIQUE FRANÇAISE"
+    assert "Liberté" in block.inner_text()
+    assert "Quartiers 2030" in block.inner_text()
+    footer = app.page.locator(".st-key-q2030_pied")
+    for link in FOOTER_LINKS:
+        assert footer.get_by_role("link", name=link.label).count() == 1, link.label
+
+
+def assert_french_for_eyes_and_ears(app: AppPage) -> None:
+    tree = app.page.locator("body").aria_snapshot()
+    assert not ENGLISH.findall(tree), [line for line in tree.splitlines() if ENGLISH.search(line)]
+    shown = app.page.locator('[data-testid="stApp"]').inner_text()
+    assert not ENGLISH.findall(shown)
+
+
+def assert_map_with_table_beside(app: AppPage) -> None:
+    """A geoshape map (Vega draws its outlines as `path.mark-shape`…) and, in the next column, its table."""
+    maps = app.page.locator('[data-testid="stVegaLiteChart"]').filter(has=app.page.locator("g.mark-shape"))
+    maps.first.wait_for()
+    row = maps.first.locator('xpath=ancestor::*[@data-testid="stHorizontalBlock"][1]')
+    assert row.count() == 1
+    assert row.locator('[data-testid="stDataFrame"], .q2030-table').count() >= 1
+
+
+@pytest.mark.parametrize("role", list(MAP_PAGES))
+def test_map_and_state_face_on_each_coverage_page(browser_page: AppPage, app_server: AppServer, role: str) -> None:  # noqa: F811
+    app = browser_page
+    _sign_in(app, role)
+    label, heading, tab = MAP_PAGES[role]
+    _navigate(app, label, heading)
+    if tab:
+        app.open_tab(tab)
+    assert_map_with_table_beside(app)
+    assert_state_face(app)
+    assert_french_for_eyes_and_ears(app)
+    assert axe_violations(app.page) == []
+    assert not app.errors_shown()
+    width = (app.page.viewport_size or {"width": 0})["width"]
+    app.screenshot(f"facade-{role}-{width}")
+
+
+def test_national_map_opens_a_departement_from_its_select(browser_page: AppPage, app_server: AppServer) -> None:  # noqa: F811
+    app = browser_page
+    _sign_in(app, "commission")
+    _navigate(app, "Vue nationale", "Vue nationale")
+    app.choose("national_departement", "93 – Seine-Saint-Denis")
+    detail = app.keyed("national_detail")
+    detail.locator("h2").filter(has_text="Seine-Saint-Denis (93)").wait_for()
+    assert [t.inner_text().strip() for t in detail.locator('[role="tab"]').all()][:4] == [
+        "À faire",
+        "Quartiers",
+        "Synthèse",
+        "Engagements",
+    ]
+
+
+def test_public_page_for_an_anonymous_visitor(browser_page: AppPage, app_server: AppServer) -> None:  # noqa: F811
+    app = browser_page
+    app.open("/Restitution?dep=93")
+    assert_state_face(app)
+    subscribe = app.page.get_by_role("link", name=re.compile("S'abonner à l'agenda"))
+    assert (subscribe.get_attribute("href") or "").startswith("webcal://")
+    assert (subscribe.get_attribute("href") or "").endswith("/app/static/agenda/93.ics")
+    codes = [c.inner_text().strip() for c in app.page.locator('[data-testid="stCode"] code').all()]
+    assert any(re.fullmatch(r"https?://[^/\s]+/Restitution\?dep=93", c) for c in codes), codes
+    assert any(re.fullmatch(r"https?://[^/\s]+/app/static/agenda/93\.ics", c) for c in codes), codes
+    assert_map_with_table_beside(app)
+    assert_french_for_eyes_and_ears(app)
+    assert axe_violations(app.page) == []
+    width = (app.page.viewport_size or {"width": 0})["width"]
+    if width < 600:  # tables become cards: nothing sticks out on the right
+        overflow = app.page.evaluate(
+            "() => Array.from(document.querySelectorAll('.q2030-table table'))"
+            ".filter(t => t.getBoundingClientRect().right > window.innerWidth + 1).length"
+        )
+        assert overflow == 0
+    app.screenshot(f"facade-public-{width}")
+
+
+@pytest.mark.parametrize("path", [link.path for link in FOOTER_LINKS])
+def test_footer_pages_open_without_sign_in(browser_page: AppPage, app_server: AppServer, path: str) -> None:  # noqa: F811
+    app = browser_page
+    app.open("/" + path.split("_", 1)[1].removesuffix(".py"))
+    assert_state_face(app)
+    assert_french_for_eyes_and_ears(app)
+    assert axe_violations(app.page) == []
