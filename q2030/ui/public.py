@@ -303,10 +303,8 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
         "rencontres s'y ajoutent et s'y mettent à jour d'elles-mêmes."
     )
     webcal, https = public.agenda_addresses(_base_url(), dep)
-    st.html(
-        f'<p class="q2030-feed"><a class="q2030-lien" href="{html.escape(webcal)}">S\'abonner à l\'agenda '
-        f"de {html.escape(DEPARTEMENTS[dep][0])}</a></p>"
-    )
+    # A link button: st.html and Markdown drop the webcal: scheme (HTML sanitising), this does not.
+    st.link_button(f"S'abonner à l'agenda de {DEPARTEMENTS[dep][0]}", webcal, icon=":material/event:")
     st.markdown("Ou copiez cette adresse dans votre application d'agenda (« Ajouter un agenda par adresse ») :")
     st.code(https, language=None, wrap_lines=True)
 
