@@ -569,6 +569,21 @@ def _soumettre_si_organisateur(
         soumettre(rencontre, avant=changed)
 
 
+def avertissements(rencontre: Rencontre, today: dt.date | None = None) -> list[str]:
+    """What a saved rencontre still asks of its author (saved all the same, not an error).
+
+    A rencontre « prévue » whose date is past is either held or cancelled: it counts as
+    neither until the référent says which.
+    """
+    today = today or clock.today()
+    if rencontre.statut == StatutRencontre.PREVUE and rencontre.date < today:
+        return [
+            f"Cette rencontre est « prévue » le {rencontre.date:%d/%m/%Y}, une date passée : indiquez si elle "
+            "a été tenue (statut « Tenue », avec sa participation et ses contributions) ou annulée (avec son motif)."
+        ]
+    return []
+
+
 def find_rencontre(session: Session, rencontre_id: int | None) -> Rencontre:
     """The rencontre's row, or IntrouvableError (no right is checked: callers do)."""
     rencontre = session.get(Rencontre, rencontre_id) if rencontre_id is not None else None

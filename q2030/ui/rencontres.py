@@ -45,7 +45,7 @@ from q2030.ui.tables import show_table
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
-ERRORS, NOTICE, FORCE = "rf_errors", "rf_notice", "rf_force_pending"
+ERRORS, NOTICE, FORCE, WARNINGS = "rf_errors", "rf_notice", "rf_force_pending", "rf_warnings"
 LINK_NOTICE = "rf_link_notice"
 CONTRIB_NOTICE = "rc_notice"  # shown under the contributions' save button  # what a link from another page opened
 FORM_FIELDS = [
@@ -342,6 +342,7 @@ def _submit(actor: Actor, force: bool = False) -> None:
             else:
                 saved = rencontres.create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
             saved_id = int(saved.id)  # type: ignore[arg-type]
+            warnings = rencontres.avertissements(saved)
     except rencontres.DoublonProbable as error:
         st.session_state[ERRORS], st.session_state[FORCE] = error.errors, True
         return
@@ -357,6 +358,7 @@ def _submit(actor: Actor, force: bool = False) -> None:
     st.session_state["rf_choice"] = saved_id
     _load(actor, saved_id, data_version())
     st.session_state[NOTICE] = f"Rencontre n° {saved_id} enregistrée."
+    st.session_state[WARNINGS] = warnings
 
 
 def _field_errors(name: str) -> None:
@@ -373,6 +375,8 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.success(escape_markdown(notice))  # may name an uploaded file
+    for warning in st.session_state.pop(WARNINGS, []):  # saved, but something is still asked (a past « prévue »)
+        st.warning(warning)
     errors = st.session_state.get(ERRORS, {})
     if errors:
         st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
