@@ -325,6 +325,8 @@ def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, his
             mime=current.type_mime,
             key=f"sy_region_download_{dep}",
         )
+    else:  # forwarding would be refused: say what is missing before anyone tries
+        st.warning(syntheses.MANQUE_DOCUMENT)
     forward, back = st.columns(2)
     with forward.form(key=f"sy_commission_{dep}"):
         day = st.date_input(
