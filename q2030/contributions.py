@@ -34,8 +34,10 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     messages: list[str] = []
     out: list[dict[str, Any]] = []
     for number, row in enumerate(rows, start=1):
-        if all(cleaning.is_blank(row.get(key)) for key in COLUMNS):
-            continue  # an empty line left in the editor or the sheet
+        if all(cleaning.is_blank(row.get(key)) for key in COLUMNS if key != "public"):
+            # An empty line left in the editor or the sheet; a new editor row carries the
+            # public's default (« Tous »): with nothing else typed it is still blank.
+            continue
 
         def cell(key: str, convert: Callable[[Any], Any], row: dict[str, Any] = row, number: int = number) -> Any:
             try:

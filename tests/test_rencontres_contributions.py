@@ -58,6 +58,17 @@ def test_replace_replaces_and_skips_blank_rows(session: Session, rencontre_id: i
     assert texts == ["Plus de médiateurs le soir"]
 
 
+def test_rows_added_by_enter_in_the_grid_holding_only_the_default_public_are_ignored(
+    session: Session, rencontre_id: int
+) -> None:
+    """Issue 21, item 2: Enter on the last row adds rows with « Tous » as public; main refused the
+    whole save (« à remplir » on each) instead of ignoring them."""
+    added = [{"axe": None, "theme": None, "texte": None, "rang": None, "public": "Tous"}] * 2
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=[ROWS[0], *added])
+    texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
+    assert texts == ["Plus de médiateurs le soir"]
+
+
 def test_errors_name_row_and_column_and_change_nothing(session: Session, rencontre_id: int) -> None:
     replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
     session.commit()
