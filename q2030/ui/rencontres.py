@@ -615,12 +615,14 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
         # Short pickers first so « Public concerné » is on screen; the long text last.
         column_order=("axe", "theme", "public", "rang", "texte"),
         placeholder="",  # an empty cell stays empty (Streamlit writes "None")
+        # No `required=True`: the grid would answer in English (« Please fill out this cell. »); the
+        # service checks every row and names it in French (« Ligne 5, colonne « Axe » : à remplir. »).
         column_config={
-            "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), required=True, width="medium"),
+            "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), width="medium"),
             "theme": st.column_config.SelectboxColumn(
-                "Thème", options=[value[0] for value in THEMES.values()], required=True, width="medium"
+                "Thème", options=[value[0] for value in THEMES.values()], width="medium"
             ),
-            "texte": st.column_config.TextColumn("Contribution", required=True, width="large", max_chars=5000),
+            "texte": st.column_config.TextColumn("Contribution", width="large", max_chars=5000),
             "rang": st.column_config.NumberColumn("Rang de priorité", min_value=1, step=1, format="%d"),
             "public": st.column_config.SelectboxColumn(
                 "Public concerné", options=list(PUBLICS.values()), default=PUBLICS["tous"]
