@@ -171,7 +171,7 @@ TOUS_THEMES = "*"  # the territory's total, suppressed like a theme
 
 def _comptes(session: Session, campaign_id: int, departement_code: str) -> dict[tuple[str | None, str], int]:
     """Held contributions per (quartier or None for the département, theme or TOUS_THEMES)."""
-    held = (Rencontre.campaign_id == campaign_id, Rencontre.statut == StatutRencontre.TENUE)
+    held = (Rencontre.campaign_id == campaign_id, Rencontre.statut == StatutRencontre.TENUE, compte())
     counts: dict[tuple[str | None, str], int] = {}
     per_dep = (
         select(Contribution.theme, func.count(col(Contribution.id)))
