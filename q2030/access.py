@@ -72,6 +72,7 @@ class Action(StrEnum):
     LIRE = "lire"  # a département's details [DepartementCible], a rencontre [RencontreCible], a version [VersionCible]
     ECRIRE_RENCONTRE = "ecrire_rencontre"  # declare, edit, cancel; its contributions and documents [RencontreCible]
     VALIDER_RENCONTRE = "valider_rencontre"  # validate, return or refuse a declaration [RencontreCible]
+    LIRE_NOTES = "lire_notes"  # the State's internal notes on a rencontre, never an organiser's [RencontreCible]
     PUBLIER_DOCUMENT = "publier_document"  # put a compte rendu online, withdraw it [RencontreCible]
     SUPPRIMER_RENCONTRE = "supprimer_rencontre"  # [RencontreCible]
     INVITER_ORGANISATEUR = "inviter_organisateur"  # [DepartementCible]
@@ -207,6 +208,7 @@ _RULES: dict[Action, Callable[[Actor, Resource], bool]] = {
     Action.LIRE: _lire,
     Action.ECRIRE_RENCONTRE: _ecrire_rencontre,
     Action.VALIDER_RENCONTRE: lambda a, r: isinstance(r, RencontreCible) and _referent(a, r),
+    Action.LIRE_NOTES: lambda a, r: isinstance(r, RencontreCible) and lecture(a).lit(r.departement_code),
     Action.PUBLIER_DOCUMENT: lambda a, r: isinstance(r, RencontreCible) and _referent(a, r),
     Action.SUPPRIMER_RENCONTRE: lambda a, r: isinstance(r, RencontreCible) and _admin(a, r),
     Action.INVITER_ORGANISATEUR: lambda a, r: isinstance(r, DepartementCible) and (_admin(a, r) or _referent(a, r)),

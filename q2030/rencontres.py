@@ -750,7 +750,7 @@ def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[
     rencontre = find_rencontre(session, rencontre_id)
     require_read_rencontre(actor, rencontre)
     values = rencontre.model_dump()
-    if not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
+    if not allowed(actor, Action.LIRE_NOTES, cible(rencontre)):
         values["notes"] = ""
     values["qpv_codes"] = _direct_qpv(session, rencontre_id)
     values["qpv_couverts"] = _all_qpv(session, rencontre_id)
