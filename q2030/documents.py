@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from q2030 import apres_ecriture, audit
+from q2030 import apres_ecriture, audit, pdf_reecriture
 from q2030.access import SYSTEM, Action, Actor, DepartementCible, allowed, exiger
 from q2030.comptage import compte_valeur, soumettre
 from q2030.db import PROJECT_ROOT, select_columns
@@ -241,6 +241,8 @@ def check_and_store(filename: str, content: bytes) -> tuple[str, str]:
     problem = structure_problem(content, kind)
     if problem is not None:
         raise ValidationError({"document": [f"Le fichier « {filename} » {problem}"]})
+    if kind == "pdf":
+        content = pdf_reecriture.rewrite(content, filename)  # only the rewritten file is kept
     digest = hashlib.sha256(content).hexdigest()
     _store(digest, content)
     return kind, digest

@@ -20,3 +20,21 @@ def open_app(role: str | None = None, departement: str | None = None, region: st
     if region:
         at.session_state["shared_region"] = region
     return at.run()
+
+
+def pdf_document(title: str = "Compte rendu") -> bytes:
+    """A real one-page PDF (uploads are parsed and rewritten by qpdf); distinct titles give
+    distinct files."""
+    import io
+
+    import pikepdf
+
+    from q2030.pdf_reecriture import rewrite
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    pdf.docinfo["/Title"] = title
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    # Already in the form the app keeps, so a download gives back exactly these bytes.
+    return rewrite(out.getvalue(), f"{title}.pdf")

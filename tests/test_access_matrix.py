@@ -76,6 +76,7 @@ from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_text
 from q2030.ui.shell import PAGES
 from q2030.users import add_user, set_user_active, update_user
 from tests import factories
+from tests.helpers import pdf_document
 
 TILLEULS = "Centre social Les Tilleuls"
 ACTORS: dict[str, Actor] = {
@@ -145,6 +146,9 @@ EXPECTED: dict[tuple[Action, str], set[str]] = {
     (Action.VALIDER_RENCONTRE, "rencontre_93"): {"referent_93"},
     (Action.VALIDER_RENCONTRE, "rencontre_93_tilleuls"): {"referent_93"},
     (Action.VALIDER_RENCONTRE, "rencontre_13"): {"referent_13"},
+    (Action.LIRE_NOTES, "rencontre_93"): _READERS_93,
+    (Action.LIRE_NOTES, "rencontre_93_tilleuls"): _READERS_93,
+    (Action.LIRE_NOTES, "rencontre_13"): _READERS_13,
     (Action.PUBLIER_DOCUMENT, "rencontre_93"): {"referent_93"},
     (Action.PUBLIER_DOCUMENT, "rencontre_93_tilleuls"): {"referent_93"},
     (Action.PUBLIER_DOCUMENT, "rencontre_13"): {"referent_13"},
@@ -219,7 +223,7 @@ _SCOPE_FIELDS = ("departement_code", "region_code", "organisation")
 
 
 QPV_CSV = "code_qp;lib_qp;insee_com;lib_com\nQN09301M;Cité A;93001;Aubervilliers\nQN01301M;Cité B;13055;Marseille\n"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 TODAY = dt.date.today()
 
 

@@ -38,13 +38,14 @@ from tests.browser_support import (
     temporary_pg_database,
 )
 from tests.conftest import PG_URL, QPV_2024_CSV
+from tests.helpers import pdf_document
 
 REFERENT = Actor(
     email="agent.secret@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11"
 )
 MARKER = "NOTE-INTERNE-7Q2X"
-PDF = b"%PDF-1.4\n% compte rendu public\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-HIDDEN_PDF = b"%PDF-1.4\n% brouillon interne\n%%EOF\n"
+PDF = pdf_document("Compte rendu public")
+HIDDEN_PDF = pdf_document("Brouillon interne")
 LIEU = "Maison des habitants (navigateur)"
 
 

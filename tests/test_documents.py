@@ -13,9 +13,10 @@ from q2030.documents import MAX_BYTES, add_document, detect_type, list_documents
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Document
 from q2030.rencontres import create_rencontre, list_rencontres
+from tests.helpers import pdf_document
 from tests.rencontres_data import COMMISSION, PREFET_ARA, PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -104,7 +105,8 @@ def test_refused_files_write_nothing(
 
 
 def test_exactly_ten_megabytes_is_accepted(session: Session, rencontre_id: int, uploads: Path) -> None:
-    content = b"%PDF-" + b"0" * (MAX_BYTES - 5 - 6) + b"%%EOF\n"
+    real = pdf_document()
+    content = real + b"\n" * (MAX_BYTES - len(real))  # trailing white space: still a whole PDF
     assert len(content) == MAX_BYTES
     assert add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="a.pdf", content=content)
 

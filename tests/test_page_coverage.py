@@ -15,9 +15,9 @@ from q2030.access import SYSTEM, Actor
 from q2030.demo import load_demo
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
-from tests.helpers import open_app
+from tests.helpers import open_app, pdf_document
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from q2030.db import make_engine
 from q2030.errors import PermissionRefusee
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv
 from q2030.rencontres import list_rencontres, update_rencontre
-from tests.helpers import open_app
+from tests.helpers import open_app, pdf_document
 from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 MEETING = dt.date.today() - dt.timedelta(days=12)
 PAGE = "pages/1_Rencontres.py"
 

@@ -26,7 +26,7 @@ from q2030.public import SEUIL_CONTRIBUTIONS
 from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests import factories
-from tests.helpers import APP, open_app
+from tests.helpers import APP, open_app, pdf_document
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -34,8 +34,8 @@ REFERENT = Actor(
 )
 MARKER = "NOTE-INTERNE-7Q2X"
 PAGE = PAGES[PUBLIC_PAGE].path
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-DOCX_LIKE = b"%PDF-1.4\n% autre contenu\n%%EOF\n"
+PDF = pdf_document()
+DOCX_LIKE = pdf_document("Autre contenu")
 TODAY = dt.date.today()
 
 
@@ -187,7 +187,7 @@ def test_document_address_serves_published_and_refuses_the_rest(data: dict[str, 
     at = _public({"document": str(data["published"])})
     assert not at.exception
     assert not at.error
-    assert _download_labels(at) == ["Télécharger « cr-public.pdf » (0 Ko)"]
+    assert _download_labels(at) == ["Télécharger « cr-public.pdf » (1 Ko)"]
     for value in (str(data["hidden"]), "999999", "abc"):
         refused = _public({"document": value})
         assert not refused.exception
@@ -254,7 +254,7 @@ def test_referent_publishes_then_withdraws_a_compte_rendu(data: dict[str, int], 
     at.button(key=f"rd_publish_{data['hidden']}").click().run()
     assert not at.exception
     public_page = _public({"document": str(data["hidden"])})
-    assert _download_labels(public_page) == ["Télécharger « brouillon-interne.pdf » (0 Ko)"]
+    assert _download_labels(public_page) == ["Télécharger « brouillon-interne.pdf » (1 Ko)"]
     assert at.button(key=f"rd_publish_{data['hidden']}").label == "Retirer"
     at.button(key=f"rd_publish_{data['hidden']}").click().run()
     assert [e.value for e in _public({"document": str(data["hidden"])}).error] == [NON_PUBLIE]
@@ -309,7 +309,7 @@ def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict
     at.button(key=f"sd_publish_{version_id}").click().run()
     assert not at.exception
     served = _public({"synthese": str(version_id)})
-    assert _download_labels(served) == ["Télécharger « synthese-93.pdf » (0 Ko)"]
+    assert _download_labels(served) == ["Télécharger « synthese-93.pdf » (1 Ko)"]
     page = _public({"dep": "93"})
     assert any(label.startswith("Télécharger la synthèse (version 1)") for label in _download_labels(page))
 

@@ -14,10 +14,10 @@ from q2030.access import Actor
 from q2030.signataires import signataire
 from q2030.syntheses import deposer_version, textes_synthese
 from tests import factories as f
-from tests.helpers import open_app
+from tests.helpers import open_app, pdf_document
 
 REFERENT = Actor(email="r93@x.fr", role="referent", departement_code="93", region_code="11")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 TRICKY = "=1+1 <b>gras</b> & **pas du markdown**"
 
 
@@ -77,7 +77,7 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
     assert "Ajouter les <quartiers> non couverts" in [t.value for t in at.text]
     with Session(dep93) as session:
         deposer_version(session, actor=REFERENT, departement_code="93", filename="v2.pdf",
-                        content=PDF.replace(b"1 0 obj", b"2 0 obj"))  # fmt: skip
+                        content=pdf_document("Version 2"))  # fmt: skip
         session.commit()
     at.run()
     _button(at, "Transmettre à la préfecture de région").click().run()

@@ -22,7 +22,7 @@ from q2030.contributions import replace_contributions
 from q2030.db import make_engine
 from q2030.documents import add_document
 from q2030.rencontres import create_rencontre
-from tests.helpers import open_app
+from tests.helpers import open_app, pdf_document
 from tests.rencontres_data import REFERENT_93, held, load_geography
 
 IMAGE = "![x](http://example.invalid/x.png)"
@@ -30,7 +30,7 @@ SCRIPT = "<script>alert(1)</script>"
 PAYLOAD = f"{IMAGE} {SCRIPT}"
 # Markdown an escape has not defused: an image or link bracket, an HTML tag.
 UNESCAPED = re.compile(r"(?<!\\)(!\[|\]\(|</?script|</?b>)")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 MEETING = dt.date.today() - dt.timedelta(days=12)
 # Strings Streamlit renders as Markdown, by element type; "label" and "help" of any element too.
 MARKDOWN_BODIES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success"}
@@ -147,7 +147,7 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
     # A compte rendu whose name is Markdown: the notice and the button quote it escaped.
     at.selectbox(key="rf_choice").select(ids["past"]).run()
     at.file_uploader[0].set_value(
-        ("![y](http://example.invalid/y.png).pdf", PDF.replace(b"1 0 obj", b"2 0 obj"), "application/pdf")
+        ("![y](http://example.invalid/y.png).pdf", pdf_document("Version 2"), "application/pdf")
     ).run()
     at.button(key="rd_save").click().run()
     assert_nothing_interpreted(at)

@@ -30,13 +30,14 @@ from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, 
 from q2030.models import AuditEvent, Rencontre
 from q2030.rencontres import create_rencontre, update_rencontre
 from tests import factories
+from tests.helpers import pdf_document
 
 REFERENT = Actor(
     email="agent.secret@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11"
 )
 PREFET = Actor(email="sgar@ile-de-france.gouv.fr", role="prefet_region", region_code="11")
 OUTSIDER = Actor(email="referent@nord.gouv.fr", role="referent", departement_code="59", region_code="32")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 MARKER = "NOTE-INTERNE-7Q2X"  # placed in notes: must never appear on the public side
 TODAY = dt.date.today()
 

@@ -32,14 +32,15 @@ from q2030.syntheses import (
     versions,
 )
 from tests import factories as f
+from tests.helpers import pdf_document
 
 REFERENT = Actor(email="r93@x.fr", role="referent", departement_code="93", region_code="11")
 OTHER_REFERENT = Actor(email="r69@x.fr", role="referent", departement_code="69", region_code="84")
 PREFET = Actor(email="p11@x.fr", role="prefet_region", region_code="11")
 OTHER_PREFET = Actor(email="p84@x.fr", role="prefet_region", region_code="84")
 COMMISSION = Actor(email="c@x.fr", role="commission")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PDF2 = PDF.replace(b"1 0 obj", b"2 0 obj")
+PDF = pdf_document()
+PDF2 = pdf_document("Version 2")
 TODAY = dt.date(2023, 12, 31)
 
 

@@ -11,6 +11,7 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,7 +20,9 @@ from q2030 import apres_ecriture
 from q2030.documents import MAX_BYTES, add_document, detect_type, read_document
 from q2030.errors import IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Document
+from q2030.pdf_reecriture import rewrite
 from q2030.rencontres import create_rencontre
+from tests.helpers import pdf_document
 from tests.rencontres_data import (
     ADMIN,
     COMMISSION,
@@ -31,7 +34,7 @@ from tests.rencontres_data import (
     load_geography,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x90" * 200
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"PE\x00\x00" + b"\x90" * 200
 
@@ -199,7 +202,8 @@ def test_refused_upload_leaves_nothing(
 )
 def test_real_documents_are_accepted(session: Session, rencontre_id: int, uploads: Path, content: bytes) -> None:
     document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr", content=content)
-    assert (uploads / document.sha256).read_bytes() == content
+    kept = rewrite(content, "cr") if content.startswith(b"%PDF") else content
+    assert (uploads / document.sha256).read_bytes() == kept
 
 
 def test_oversized_file_is_exactly_one_byte_too_many() -> None:
@@ -214,10 +218,11 @@ def test_valid_pdf_with_traversal_name_is_stored_under_its_hash(
         session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="../../etc/passwd.pdf", content=PDF
     )
     session.commit()
-    digest = hashlib.sha256(PDF).hexdigest()
+    stored = rewrite(PDF, "passwd.pdf")  # what is kept is qpdf's rewrite of the upload
+    digest = hashlib.sha256(stored).hexdigest()
     assert (document.sha256, document.nom_fichier) == (digest, "passwd.pdf")
     assert [p.name for p in uploads.iterdir()] == [digest]
-    assert (uploads / digest).read_bytes() == PDF
+    assert (uploads / digest).read_bytes() == stored
     assert not any(p.name.startswith("passwd") for p in tmp_path.rglob("*")), "the name stays in the database"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "depot_document")).one()
     assert event.acteur == REFERENT_93.email
@@ -298,3 +303,66 @@ def test_docx_media_must_be_images_by_their_content() -> None:
     assert "word/media/photo.png" in problem
     odt = _zip({**ODT_PARTS, "Pictures/photo.jpg": b"#!/bin/sh\nrm -rf /\n"})
     assert "Pictures/photo.jpg" in (structure_problem(odt, "odt") or "")
+
+
+# --- PDFs are rewritten by qpdf: only the rewritten file is kept -------------------------------
+
+
+def _hostile_pdf(kind: str) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(PDF))
+    script = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")))
+    if kind == "openaction-javascript":
+        pdf.Root.OpenAction = script
+    elif kind == "document-javascript":
+        pdf.Root.Names = pikepdf.Dictionary(JavaScript=pikepdf.Dictionary(Names=pikepdf.Array(["x", script])))
+    elif kind == "launch-link":
+        launch = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
+        link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 100, 100], A=launch)
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link)]))
+    elif kind == "page-javascript":
+        pdf.pages[0].obj.AA = pikepdf.Dictionary(O=script)
+    elif kind == "embedded-file":
+        pdf.attachments["setup.exe"] = pikepdf.AttachedFileSpec(pdf, MZ)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "kind", ["openaction-javascript", "document-javascript", "launch-link", "page-javascript", "embedded-file"]
+)
+def test_pdf_is_rewritten_without_scripts_actions_or_attachments(
+    session: Session, rencontre_id: int, uploads: Path, kind: str
+) -> None:
+    hostile = _hostile_pdf(kind)
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.pdf", content=hostile)
+    session.commit()
+    _document, served = read_document(session, actor=REFERENT_93, document_id=document.id or 0)
+    assert served != hostile, "the upload itself is never kept"
+    for marker in (b"/JavaScript", b"/OpenAction", b"/Launch", b"/EmbeddedFile", b"cmd.exe", b"app.alert"):
+        assert marker not in served, marker
+    with pikepdf.open(io.BytesIO(served)) as kept:
+        assert len(kept.pages) == 1, "the pages stay"
+        assert not kept.attachments
+
+
+def test_bytes_hidden_before_the_last_end_marker_do_not_survive(
+    session: Session, rencontre_id: int, uploads: Path
+) -> None:
+    # An executable slipped between the real end and a final %%EOF: the text checks pass, qpdf drops it.
+    smuggled = PDF + b"% " + MZ.replace(b"\n", b"") + b"\n%%EOF\n"
+    document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.pdf", content=smuggled)
+    session.commit()
+    _document, served = read_document(session, actor=REFERENT_93, document_id=document.id or 0)
+    assert b"PE\x00\x00" not in served
+
+
+def test_a_pdf_qpdf_cannot_parse_is_refused_in_french(session: Session, rencontre_id: int, uploads: Path) -> None:
+    with pytest.raises(ValidationError, match="PDF illisible ou endommagé"):
+        add_document(
+            session,
+            actor=REFERENT_93,
+            rencontre_id=rencontre_id,
+            filename="cr.pdf",
+            content=b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+        )

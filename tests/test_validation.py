@@ -36,6 +36,7 @@ from q2030.excel.exports import export_departement
 from q2030.models import AuditEvent, CubeGroupe, CubeRencontre, CubeTheme, Qpv, Rencontre
 from q2030.rencontres import create_rencontre, list_rencontres, update_rencontre
 from q2030.validation import file_a_valider, refuser_doublon, renvoyer, valider, valider_plusieurs
+from tests.helpers import pdf_document
 
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
 ORGANISATEUR = Actor(
@@ -48,7 +49,7 @@ AUTRE_ORGANISATEUR = Actor(
     email="contact@voisins.example.org", role="organisateur", departement_code="93", organisation="Voisins solidaires"
 )
 AU = dt.date(2023, 7, 20)
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_document()
 CONTRIBUTIONS = [
     {"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage le soir", "rang": 1},
     {"axe": "changements", "theme": "education", "texte": "Soutien scolaire", "rang": 2},
