@@ -57,7 +57,9 @@ def _strip(pdf: pikepdf.Pdf) -> None:
     for page in pdf.pages:
         _drop(page.obj, "/AA", "/AF")
         _clean_annotations(page)
-    fields = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
+    fields: object = acroform.get("/Fields", []) if isinstance(acroform, pikepdf.Dictionary) else []
+    if not isinstance(fields, pikepdf.Array):
+        return
     for field in fields:
         _drop(field, "/AA")
 
