@@ -32,6 +32,7 @@ from q2030.access import Action, Actor, RencontreCible, exiger, region_of
 from q2030.bootstrap import active_campaign
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
+from q2030.formatting import fr_count
 from q2030.models import Rencontre, RencontreQpv
 from q2030.questionnaire.localisation import Geo, commune, departement_du_code_postal, geo
 from q2030.rencontres import create_rencontre, update_rencontre
@@ -77,8 +78,9 @@ class RapportEvenements:
         verbe = "seraient" if self.apercu else "ont été"
         return (
             f"Colonnes reconnues : {guess}.\n"
-            f"{self.crees} rencontre(s) créée(s), {self.mis_a_jour} mise(s) à jour, {self.inchanges} inchangée(s) "
-            f"({verbe} traitées) ; {self.a_preciser} à localiser (quartier « à préciser »). "
+            f"{fr_count(self.crees, 'rencontre créée')}, {fr_count(self.mis_a_jour, 'mise à jour', 'mises à jour')}, "
+            f"{fr_count(self.inchanges, 'inchangée')} ({verbe} traitées) ; "
+            f"{self.a_preciser} à localiser (quartier « à préciser »). "
             "Toutes attendent la validation du référent."
         )
 

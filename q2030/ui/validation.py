@@ -9,7 +9,7 @@ from q2030 import rencontres, validation
 from q2030.access import Action, Actor, RencontreCible, allowed
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
-from q2030.formatting import fr_date
+from q2030.formatting import fr_count, fr_date
 from q2030.nomenclature import STATUTS_RENCONTRE
 from q2030.ui.shell import data_version, engine, show_error
 from q2030.ui.tables import show_table
@@ -64,7 +64,10 @@ def _validate_all(actor: Actor, items: list[validation.Declaration]) -> None:
     except Q2030Error as error:
         st.session_state[NOTICE] = ("error", error)
         return
-    st.session_state[NOTICE] = ("success", f"{count} rencontre(s) validée(s) : elles comptent désormais.")
+    st.session_state[NOTICE] = (
+        "success",
+        f"{fr_count(count, 'rencontre validée')} : {'elle compte' if count < 2 else 'elles comptent'} désormais.",
+    )
 
 
 def _title(d: validation.Declaration) -> str:
