@@ -101,6 +101,15 @@ CASES: dict[str, list[tuple[list[str], str | None, str]]] = {
         (["{w}/export.csv", "--source", "Plateforme", "--correspondance", "{w}/incomplete.json"], None, "question"),
     ],
     "relances": [([], UNREACHABLE, "injoignable")],
+    "import-evenements": [
+        (["{w}/absent.csv", "--source", "decidim", "--departement", "93"], None, "Fichier introuvable"),
+        (["{w}/existant.txt", "--source", "decidim", "--departement", "999"], None, "Département inconnu"),
+        (
+            ["{w}/existant.txt", "--source", "decidim", "--departement", "93", "--correspondance", "{w}/latin1.json"],
+            None,
+            "Correspondance illisible",
+        ),
+    ],
 }
 
 

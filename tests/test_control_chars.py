@@ -20,7 +20,7 @@ from alembic import command
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import open_data
 from q2030 import questionnaire as q
@@ -69,7 +69,11 @@ def _held(engine: Engine) -> Rencontre:
     with Session(engine) as s:
         return s.exec(
             select(Rencontre)
-            .where(Rencontre.departement_code == DEP, Rencontre.statut == "tenue")
+            .where(
+                Rencontre.departement_code == DEP,
+                Rencontre.statut == "tenue",
+                col(Rencontre.id).in_(select(Contribution.rencontre_id)),  # one with contributions
+            )
             .order_by(Rencontre.date, Rencontre.id)
         ).first()  # type: ignore[return-value]
 

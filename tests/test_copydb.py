@@ -58,15 +58,20 @@ def test_cli_copy_sqlite_to_target(database_url: str, tmp_path: Path, monkeypatc
     source_url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("Q2030_DATABASE_URL", source_url)
     assert main(["demo", "--seed", "5"]) == 0
+    source = make_engine(source_url)
+    with Session(source) as session:
+        demo_rencontres = session.exec(select(func.count()).select_from(Rencontre)).one()
+    source.dispose()
+    assert demo_rencontres > 500  # the demo campaign, organisers' declarations included
     assert main(["copy-db", source_url, database_url]) == 0
     target = make_engine(database_url)
     with Session(target) as session:
-        assert session.exec(select(func.count()).select_from(Rencontre)).one() == 531
+        assert session.exec(select(func.count()).select_from(Rencontre)).one() == demo_rencontres
         # New rows get fresh ids after the copied ones (sequences moved on PostgreSQL).
         template = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
         assert template is not None
         clone = Rencontre.model_validate(template.model_dump(exclude={"id"}))
         session.add(clone)
         session.commit()
-        assert clone.id == 532
+        assert clone.id == demo_rencontres + 1
     target.dispose()

@@ -725,7 +725,11 @@ def render_national(actor: Actor) -> None:
     st.title("Vue nationale")
     au = au_input("couverture_au_national")
     version = data_version()
-    metrics(_counts(actor, au, "national", None, None, version).iloc[0])
+    national = _counts(actor, au, "national", None, None, version)
+    if national.empty:  # no QPV imported yet: nothing to cover
+        st.info("Aucun quartier prioritaire n'est encore importé : la couverture s'affichera après l'import des QPV.")
+        return
+    metrics(national.iloc[0])
     by_region = _counts(actor, au, "region", None, None, version)
     by_dep = _counts(actor, au, "departement", None, None, version)
     st.subheader("Carte des départements")
