@@ -76,7 +76,8 @@ def enregistrer_signataire(
         DepartementCible(departement_code),
         "Seul le référent du département choisit le signataire de ses documents.",
     )
-    nom, titre = xml_sur(nom or "").strip(), xml_sur(titre or "").strip()
+    # One line each on the signature block: any run of white space (a pasted page break) is one space.
+    nom, titre = " ".join(xml_sur(nom or "").split()), " ".join(xml_sur(titre or "").split())
     errors: dict[str, list[str]] = {}
     if not nom:
         errors["nom"] = ["Indiquez le nom du signataire (par exemple « Jacques Witkowski »)."]
