@@ -13,7 +13,7 @@ from benchmarks.measures import DEPARTEMENT, NATIONAL, REFERENT, Operation
 from q2030 import clock, coverage
 from q2030 import priorities as p
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 
 # --- Coverage ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from q2030 import clock
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv

@@ -10,6 +10,8 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+# Re-exported only for branches still in flight: import it from q2030.campaigns.
+from q2030.campaigns import active_campaign as active_campaign
 from q2030.db import session_scope, upgrade
 from q2030.models import Campaign, Departement, Region
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -63,11 +65,4 @@ def ensure_campaign(session: Session) -> Campaign:
         campaign = quartiers_2030()
         session.add(campaign)
         session.flush()
-    return campaign
-
-
-def active_campaign(session: Session) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.active).order_by(Campaign.id.desc())).first()  # type: ignore[union-attr]
-    if campaign is None:
-        raise LookupError("Aucune campagne active : lancez l'application ou `python -m q2030 upgrade`.")
     return campaign

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from q2030 import audit
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.codage import STATUTS, _require_analyste
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import AuditEvent, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow

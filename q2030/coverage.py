@@ -25,7 +25,7 @@ from sqlmodel.sql.expression import Select
 
 from q2030 import clock
 from q2030.access import Column, Lecteur, Scope, resolve_scope
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from q2030 import audit, clock, cube
 from q2030.access import NATIONAL, Action, Actor, exiger
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
 from q2030.errors import ValidationError
 from q2030.formatting import add_months

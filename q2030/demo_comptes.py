@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import clock
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.contributions import replace_contributions
 from q2030.models import Qpv, User
 from q2030.nomenclature import Role

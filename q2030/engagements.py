@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.access import Action, Actor, DepartementCible, exiger
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow

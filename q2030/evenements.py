@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 
 from q2030 import clock
 from q2030.access import Action, Actor, RencontreCible, exiger, region_of
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.formatting import fr_count

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from q2030 import agenda
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.db import PROJECT_ROOT
 from q2030.models import Rencontre

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.formatting import fr_date
 from q2030.models import Epci, Qpv, QpvCommune, Rencontre, RencontreQpv

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import agenda, clock, coverage, engagements
 from q2030.access import SYSTEM
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv
 from q2030.nomenclature import (

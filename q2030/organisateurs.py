@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from q2030 import clock
 from q2030.access import Actor, lecture, require
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.coverage import etat_synthese_participants
 from q2030.formatting import countdown, fr_date
 from q2030.models import Rencontre

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, distinct, func
 from sqlmodel import Session, select
 
 from q2030.access import Actor, Lecteur, lit_tout, scope_clause, scope_label
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre

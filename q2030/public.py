@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import agenda, clock, coverage, feeds, geo
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError
 from q2030.formatting import fr_date, fr_date_long

@@ -29,7 +29,6 @@ from sqlmodel import Session, select
 from q2030 import clock
 from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.adresses import page_publique
-from q2030.bootstrap import active_campaign
 from q2030.bureautique import (
     BlocMarque,
     Graphique,
@@ -42,7 +41,7 @@ from q2030.bureautique import (
     Tableau,
     Titre,
 )
-from q2030.campaigns import situation_par_defaut
+from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_date_long, fr_number, fr_percent

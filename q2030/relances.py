@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit, clock
 from q2030.access import NATIONAL, Action, Actor, exiger, scope_label
 from q2030.adresses import adresse
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.coverage import burnup, coverage_counts, qpv_non_couverts, suivi_rencontres, synthese_departementale_status
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent

@@ -32,7 +32,7 @@ from q2030.access import (
     require,
     require_read_departement,
 )
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte, compte_valeur, soumettre
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date

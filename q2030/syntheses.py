@@ -34,7 +34,7 @@ from q2030.access import (
     require_read_departement,
     versions_de_synthese_lues,
 )
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
 from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE

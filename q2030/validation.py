@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning
 from q2030.access import Action, Actor, RencontreCible, exiger, region_of
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import ValidationError
 from q2030.models import Document, Rencontre, RencontreQpv
 from q2030.nomenclature import VALIDATIONS_RENCONTRE, ValidationRencontre

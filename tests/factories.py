@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import Document, Qpv, Rencontre, RencontreQpv
 
 

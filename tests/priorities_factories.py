@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel import Session
 
 from q2030 import cube
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 
 

@@ -53,8 +53,8 @@ from q2030.access import (
     allowed,
     lecture,
 )
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import update_campaign
+from q2030.campaign_admin import update_campaign
+from q2030.campaigns import active_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from q2030 import apres_ecriture, cube, feeds
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import update_campaign
+from q2030.campaign_admin import update_campaign
+from q2030.campaigns import active_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from q2030 import audit
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import Campaign
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from q2030 import coverage
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import make_engine
 from q2030.formatting import fr_date
 from q2030.nomenclature import ROLES

@@ -10,8 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import update_campaign
+from q2030.campaign_admin import update_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent
 

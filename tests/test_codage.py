@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from q2030 import codage
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import make_engine, session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, QuestionnaireReponse, QuestionnaireTheme, TexteLibre

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import update_campaign
+from q2030.campaign_admin import update_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion
 from q2030.models import AuditEvent, Campaign, SyntheseDepartementale
 from q2030.syntheses import enregistrer_etape, synthese_departementale

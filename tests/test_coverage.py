@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.coverage import (
     _earliest_meeting_not_overdue,
     burnup,

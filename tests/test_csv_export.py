@@ -10,7 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.coverage import coverage_counts
 from q2030.csv_export import to_csv
 from q2030.ui.coverage import COUNTS_COLUMNS, table_csv

@@ -25,7 +25,7 @@ from q2030 import audit, coverage, open_data
 from q2030 import priorities as p
 from q2030.access import Actor
 from q2030.audit_log import export_audit_csv
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.csv_export import to_csv
 from q2030.engagements import create_engagement
 from q2030.excel.exports import export_departement, export_national, workbook_bytes

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from q2030 import organisateurs, relances
 from q2030.access import SYSTEM, Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.cli import main
 from q2030.db import session_scope
 from q2030.demo import load_demo

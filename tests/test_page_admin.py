@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from q2030.access import SYSTEM, Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import session_scope
 from q2030.models import AuditEvent, Qpv, User
 from q2030.ui import etat

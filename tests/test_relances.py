@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from q2030.access import SYSTEM, Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.cli import main
 from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User
 from q2030.relances import digests, enregistrer_desabonnements

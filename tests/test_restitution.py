@@ -325,7 +325,7 @@ def test_open_data_package_validates_and_holds_nothing_internal(
 def _synthese_version(session: Session, content: bytes = PDF) -> int:
     import hashlib
 
-    from q2030.bootstrap import active_campaign
+    from q2030.campaigns import active_campaign
     from q2030.documents import upload_dir
     from q2030.models import SyntheseDocument
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor
 from q2030.apres_ecriture import data_version
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.coverage import coverage_counts
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, SyntheseDocument

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from q2030 import agenda, coverage, open_data, overview, priorities, public, redaction, relances
 from q2030.access import FRANCE, SYSTEM, Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo

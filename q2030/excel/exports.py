@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from q2030 import clock, coverage
 from q2030.access import Actor, Lecteur, lit_tout, require, require_read_departement
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows

@@ -32,7 +32,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from q2030.access import Action, Actor, RencontreCible, exiger
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
 from q2030.excel.columns import (

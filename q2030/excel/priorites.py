@@ -15,7 +15,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from q2030.access import Actor
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.excel.writer import Col, StreamingWorkbook
 from q2030.priorities import (
     PONDERATIONS,

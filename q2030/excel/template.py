@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import clock
 from q2030.access import Lecteur, lecture, require, require_read_departement
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import DepartementInconnu
 from q2030.excel.columns import (
     BLEU_FRANCE,

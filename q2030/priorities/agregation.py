@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, 
 from sqlmodel import Session, col
 
 from q2030.access import Lecteur
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select
 from sqlmodel import Session, col
 
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.cube import TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
 from q2030.models import CubeFiltre, CubeRencontre, Departement, Rencontre, RencontreQpv
 from q2030.priorities.filtres import TOUS, Filtres

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur, scope_clause
 from q2030.access import lecture as lecture_de
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date

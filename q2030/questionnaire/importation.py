@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from q2030 import audit
 from q2030.access import NATIONAL, Action, Actor, exiger
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
 from q2030.models import QuestionnaireCorrespondance, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow

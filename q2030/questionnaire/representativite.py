@@ -17,7 +17,7 @@ from collections import Counter
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import QuestionnaireReponse
 from q2030.participation import participant_sums
 from q2030.priorities import Filtres

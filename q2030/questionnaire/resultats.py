@@ -9,7 +9,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import Departement, QuestionnaireReponse, QuestionnaireTheme
 from q2030.nomenclature import theme_label
 from q2030.priorities import Filtres

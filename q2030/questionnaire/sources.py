@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.models import QuestionnaireCorrespondance, QuestionnaireReponse, TexteLibre
 from q2030.questionnaire.correspondance import Correspondance
 

@@ -13,8 +13,8 @@ import streamlit as st
 from q2030 import clock
 from q2030.access import Actor
 from q2030.audit_log import AuditFilters, entite_label, export_audit_csv, filter_options, query_audit
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import update_campaign
+from q2030.campaign_admin import update_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_number

@@ -17,8 +17,7 @@ import streamlit as st
 
 from q2030 import clock, coverage, geo, questionnaire, rencontres
 from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import situation_par_defaut
+from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_date, fr_number, fr_percent

@@ -14,8 +14,7 @@ import streamlit as st
 
 from q2030 import clock, relances
 from q2030.access import NATIONAL, Action, Actor, Scope, allowed, lecture
-from q2030.bootstrap import active_campaign
-from q2030.campaigns import situation_par_defaut
+from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent

@@ -20,7 +20,7 @@ from sqlmodel import select
 from q2030 import codage, codage_revision
 from q2030 import questionnaire as q
 from q2030.access import NATIONAL, Action, Actor, allowed
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
