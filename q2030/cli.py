@@ -539,6 +539,7 @@ def cmd_import_evenements(args: argparse.Namespace) -> int:
             departement_code=dep,
             correspondance=correspondance,
             apercu=args.apercu,
+            filename=args.fichier.name,
         )
         if args.apercu:
             session.rollback()

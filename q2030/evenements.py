@@ -18,10 +18,9 @@ validated, goes back to the référent with what changed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,8 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.formatting import fr_count
-from q2030.models import Rencontre, RencontreQpv
+from q2030.models import Qpv, QpvCommune, Rencontre, RencontreQpv
+from q2030.qpv_import import read_table
 from q2030.questionnaire.localisation import Geo, commune, departement_du_code_postal, geo
 from q2030.rencontres import create_rencontre, update_rencontre
 from q2030.textnorm import fold_header
@@ -41,26 +41,44 @@ from q2030.textnorm import fold_header
 # Role -> usual column titles (folded: lower case, no accents, "_" between words).
 ROLES: dict[str, list[str]] = {
     "id": ["id", "identifiant", "uid", "event_id", "id_evenement", "reference"],
-    "titre": ["title", "titre", "title_fr", "nom", "name", "intitule"],
+    "titre": ["title", "titre", "title_fr", "titre_fr", "nom", "name", "intitule"],
     "debut": ["startat", "start_at", "start_time", "starttime", "date_de_debut", "date_debut", "debut", "firstdate",
+              "premiere_date_debut",
               "first_date", "start", "date"],
-    "fin": ["endat", "end_at", "end_time", "endtime", "date_de_fin", "date_fin", "fin", "lastdate", "last_date", "end"],
-    "lieu": ["location_name", "locationname", "location", "nom_du_lieu", "lieu", "location_title_fr"],
+    "fin": ["endat", "end_at", "end_time", "endtime", "date_de_fin", "date_fin", "fin", "lastdate", "last_date", "end",
+            "derniere_date_fin"],
+    "lieu": ["location_name", "locationname", "location", "location_fr", "nom_du_lieu", "lieu", "location_title_fr"],
     "adresse": ["fulladdress", "full_address", "address", "adresse", "location_address", "adresse_complete"],
     "code_postal": ["zipcode", "zip_code", "postalcode", "postal_code", "code_postal", "cp", "postcode"],
     "ville": ["city", "ville", "commune", "locality", "location_city"],
     "url": ["url", "link", "lien", "canonicalurl"],
     "description": ["body", "description", "description_fr", "longdescription", "resume"],
-    "organisateur": ["organizer", "organiser", "organisateur", "organization", "organisation", "structure"],
+    "organisateur": ["organizer", "organiser", "organisateur", "organization", "organisation", "organizations",
+                     "organisations", "structure"],
 }  # fmt: skip
 LIBELLES = {
     "id": "identifiant", "titre": "titre", "debut": "début", "fin": "fin", "lieu": "lieu", "adresse": "adresse",
     "code_postal": "code postal", "ville": "ville", "url": "adresse web", "description": "description",
     "organisateur": "organisateur",
 }  # fmt: skip
-_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
+_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z",
+                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
                  "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")  # fmt: skip
+OBLIGATOIRES = ("id", "titre", "debut")
 CHAMPS_COMPARES = ("statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "perimetre", "commune_insee")
+
+
+@dataclass
+class LigneEvenement:
+    """One event of the file as the import sees it: what it becomes and where (the page's preview)."""
+
+    ligne: int
+    identifiant: str
+    titre: str
+    date: dt.date
+    statut: str  # "tenue" | "prevue"
+    action: str  # "creee" | "mise_a_jour" | "inchangee"
+    localisation: str  # the quartier, « commune de … » or « à préciser »
 
 
 @dataclass
@@ -72,6 +90,7 @@ class RapportEvenements:
     a_preciser: int = 0
     apercu: bool = False
     lignes: list[str] = field(default_factory=list)
+    evenements: list[LigneEvenement] = field(default_factory=list)
 
     def texte(self) -> str:
         guess = ", ".join(f"{LIBELLES[r]} ← « {c} »" for r, c in self.correspondance.items())
@@ -85,43 +104,65 @@ class RapportEvenements:
         )
 
 
-def lire_csv(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The file's titles and rows (UTF-8 with or without BOM, else Latin-1; ; , or tab)."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
+def lire_csv(content: bytes, filename: str = "evenements.csv") -> tuple[list[str], list[dict[str, str]]]:
+    """The file's titles (as written) and rows keyed by them.
+
+    CSV (UTF-8 with or without BOM, UTF-16, else Windows-1252; `;`, `,` or tab; any line end)
+    or an Excel workbook's first sheet: the QPV import's reader."""
+    table = read_table(content, filename)
+    titles = [t.strip() for t in (table.titles or table.header)]
+    if not any(titles):
         raise ValidationError({"fichier": ["Le fichier est vide."]})
-    titles = [t.strip() for t in rows[0]]
-    return titles, [dict(zip(titles, (c.strip() for c in row), strict=False)) for row in rows[1:]]
+    rows = [
+        {title: (row.get(key) or "").strip() for key, title in zip(table.header, titles, strict=False)}
+        for row in table.rows
+        if any((value or "").strip() for value in row.values())
+    ]
+    return titles, rows
 
 
-def deviner(titres: list[str], correspondance: dict[str, str] | None = None) -> dict[str, str]:
-    """Role -> column title: the correspondance's, then the first usual name found."""
+def colonnes(content: bytes, filename: str) -> tuple[list[str], dict[str, str]]:
+    """The file's titles and the guessed role -> title, without refusing a missing role (the page
+    lets the user choose it)."""
+    titres, _rows = lire_csv(content, filename)
+    return titres, _devine(titres, None)
+
+
+def _devine(titres: list[str], correspondance: dict[str, str] | None) -> dict[str, str]:
     by_fold = {fold_header(t): t for t in reversed(titres)}
     out: dict[str, str] = {}
+    chosen = {c for c in (correspondance or {}).values() if c}
     for role, names in ROLES.items():
-        if correspondance and role in correspondance:
+        if correspondance is not None and role in correspondance:
             wanted = correspondance[role]
+            if not wanted:  # the user said: no such column
+                continue
             if wanted not in titres:
                 raise ValidationError({"correspondance": [f"La colonne « {wanted} » ({LIBELLES[role]}) est absente."]})
             out[role] = wanted
             continue
-        found = next((by_fold[n] for n in names if n in by_fold and by_fold[n] not in out.values()), None)
+        found = next(
+            (by_fold[n] for n in names if n in by_fold and by_fold[n] not in out.values() and by_fold[n] not in chosen),
+            None,
+        )
         if found is not None:
             out[role] = found
-    for role in ("id", "titre", "debut"):
+    return out
+
+
+def deviner(titres: list[str], correspondance: dict[str, str] | None = None) -> dict[str, str]:
+    """Role -> column title: the correspondance's (an empty title: no such column), then the first
+    usual name found."""
+    out = _devine(titres, correspondance)
+    for role in OBLIGATOIRES:
         if role not in out:
             raise ValidationError(
-                {"correspondance": [f"Aucune colonne « {LIBELLES[role]} » reconnue : précisez-la (--correspondance)."]}
+                {
+                    "correspondance": [
+                        f"Aucune colonne « {LIBELLES[role]} » reconnue : choisissez-la dans la correspondance des "
+                        "colonnes (--correspondance en ligne de commande)."
+                    ]
+                }
             )
     return out
 
@@ -194,8 +235,13 @@ def importer_evenements(
     departement_code: str,
     correspondance: dict[str, str] | None = None,
     apercu: bool = False,
+    filename: str = "evenements.csv",
+    progress: Callable[[float, str], None] | None = None,
 ) -> RapportEvenements:
-    """Import a platform's events as meetings awaiting validation (see the module's docstring)."""
+    """Import a platform's events as meetings awaiting validation (see the module's docstring).
+
+    `apercu`: nothing is written, the report says what would be; `progress(fraction, message)`
+    is called as the events are written."""
     region_of(departement_code)  # DepartementInconnu first
     exiger(
         actor,
@@ -206,53 +252,99 @@ def importer_evenements(
     source = (source or "").strip()
     if not source or len(source) > 50:
         raise ValidationError({"source": ["Nommez la source (50 caractères au plus), par exemple « decidim-93 »."]})
-    titres, rows = lire_csv(content)
+    titres, rows = lire_csv(content, filename)
     mapping = deviner(titres, correspondance)
     campaign = active_campaign(session)
     plan = _planifier(rows, mapping, geo(session, campaign.geographie), departement_code)
+    noms = _noms(session, campaign.geographie, departement_code)
     report = RapportEvenements(correspondance=mapping, apercu=apercu)
-    for event_id, data in plan:
-        report.a_preciser += not data.get("qpv_codes") and not data.get("commune_insee")
+    for rang, (numero, event_id, titre, data) in enumerate(plan):
+        if progress is not None and rang % 20 == 0:
+            progress(rang / max(1, len(plan)), f"Événement {rang + 1} sur {len(plan)}…")
+        a_preciser = not data.get("qpv_codes") and not data.get("commune_insee")
+        report.a_preciser += a_preciser
         existing = session.exec(
             select(Rencontre).where(
                 Rencontre.campaign_id == campaign.id, Rencontre.source == source, Rencontre.source_id == event_id
             )
         ).first()
         if existing is None:
-            report.crees += 1
-            if not apercu:
-                create_rencontre(
-                    session,
-                    actor=actor,
-                    data={**data, "departement_code": departement_code},
-                    allow_duplicate=True,
-                    source=(source, event_id),
-                    a_preciser=True,
-                )
-            continue
-        if _inchange(session, existing, data):
-            report.inchanges += 1
-            continue
-        report.mis_a_jour += 1
-        if not apercu:
-            avant = {k: _plain(getattr(existing, k)) for k in CHAMPS_COMPARES}
-            rencontre = update_rencontre(
-                session, actor=actor, rencontre_id=existing.id or 0, version=existing.version, data=data,
-                allow_duplicate=True,
-            )  # fmt: skip
-            changed = {k: v for k, v in avant.items() if v != _plain(getattr(rencontre, k))}
-            soumettre(rencontre, avant=changed)
-            session.add(rencontre)
+            action = "creee"
+        elif _inchange(session, existing, data):
+            action = "inchangee"
+        else:
+            action = "mise_a_jour"
+        report.evenements.append(
+            LigneEvenement(numero, event_id, titre, data["date"], data["statut"], action, _lieu(data, noms))
+        )
+        report.crees += action == "creee"
+        report.inchanges += action == "inchangee"
+        report.mis_a_jour += action == "mise_a_jour"
+        if not apercu and action != "inchangee":
+            _ecrire(session, actor, existing, data, (source, event_id), departement_code)
     session.flush()
+    if progress is not None:
+        progress(1.0, "Import terminé." if not apercu else "Aperçu prêt.")
     return report
+
+
+def _ecrire(
+    session: Session,
+    actor: Actor,
+    existing: Rencontre | None,
+    data: dict[str, Any],
+    source: tuple[str, str],
+    departement_code: str,
+) -> None:
+    """Create the event's meeting, or update it and send it back to the référent with what changed."""
+    if existing is None:
+        create_rencontre(
+            session,
+            actor=actor,
+            data={**data, "departement_code": departement_code},
+            allow_duplicate=True,
+            source=source,
+            a_preciser=True,
+        )
+        return
+    avant = {k: _plain(getattr(existing, k)) for k in CHAMPS_COMPARES}
+    rencontre = update_rencontre(
+        session, actor=actor, rencontre_id=existing.id or 0, version=existing.version, data=data, allow_duplicate=True
+    )
+    changed = {k: v for k, v in avant.items() if v != _plain(getattr(rencontre, k))}
+    soumettre(rencontre, avant=changed)
+    session.add(rencontre)
+
+
+def _noms(session: Session, geographie: str, departement_code: str) -> dict[str, str]:
+    """QPV code or commune INSEE code -> its name, in the département."""
+    noms = {
+        code: nom
+        for code, nom in session.exec(
+            select(Qpv.code, Qpv.nom).where(Qpv.geographie == geographie, Qpv.departement_code == departement_code)
+        )
+    }
+    for insee, nom in session.exec(
+        select(QpvCommune.insee, QpvCommune.nom).where(QpvCommune.qpv_code.in_(list(noms)))  # type: ignore[attr-defined]
+    ):
+        if nom:
+            noms.setdefault(insee, nom)
+    return noms
+
+
+def _lieu(data: dict[str, Any], noms: dict[str, str]) -> str:
+    if data.get("commune_insee"):
+        return f"commune de {noms.get(data['commune_insee'], data['commune_insee'])}"
+    codes = data.get("qpv_codes") or []
+    return ", ".join(noms.get(c, c) for c in codes) if codes else "à préciser"
 
 
 def _planifier(
     rows: list[dict[str, str]], mapping: dict[str, str], geographie: Geo, departement_code: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """(event id, the meeting's values) for every row, or ValidationError naming every bad row."""
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(file line, event id, title, the meeting's values) for every row, or ValidationError naming every bad row."""
     today = clock.today()
-    plan: list[tuple[str, dict[str, Any]]] = []
+    plan: list[tuple[int, str, str, dict[str, Any]]] = []
     errors: list[str] = []
     seen: set[str] = set()
     colonne = mapping["id"]
@@ -268,7 +360,8 @@ def _planifier(
         except ValidationError as error:
             errors.extend(m for messages in error.errors.values() for m in messages)
             continue
-        plan.append((event_id, {**data, **_localiser(row, mapping, geographie, departement_code)}))
+        titre = row.get(mapping["titre"], "").strip()
+        plan.append((numero, event_id, titre, {**data, **_localiser(row, mapping, geographie, departement_code)}))
     if errors:
         raise ValidationError({"fichier": errors[:50]})
     return plan

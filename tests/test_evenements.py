@@ -134,3 +134,48 @@ def test_command_line_prints_the_guess_and_the_preview_writes_nothing(
     assert "3 rencontres créées" in capsys.readouterr().out
     assert main(args) == 0
     assert "3 inchangées" in capsys.readouterr().out
+
+
+def test_real_exports_decidim_csv_openagenda_windows_1252_and_cap_collectif_workbook(quartiers: Engine) -> None:
+    from tests.evenements_data import cap_collectif_xlsx, decidim_csv, openagenda_cp1252
+
+    with session_scope(quartiers) as session:
+        decidim = importer_evenements(
+            session, actor=REFERENT, content=decidim_csv(), source="decidim-93", departement_code="93"
+        )
+    assert {k: decidim.correspondance[k] for k in ("id", "titre", "debut", "lieu", "organisateur")} == {
+        "id": "id", "titre": "title/fr", "debut": "start_time", "lieu": "location/fr", "organisateur": "organizations",
+    }  # fmt: skip
+    assert (decidim.crees, decidim.a_preciser) == (3, 1)
+    assert [(e.identifiant, e.statut, e.localisation) for e in decidim.evenements] == [
+        ("101", "tenue", "Cité A"),
+        ("102", "tenue", "commune de Saint-Denis"),
+        ("103", "prevue", "à préciser"),
+    ]
+    with session_scope(quartiers) as session:
+        agenda = importer_evenements(
+            session, actor=REFERENT, content=openagenda_cp1252(), source="openagenda-93", departement_code="93",
+            filename="export-openagenda.csv",
+        )  # fmt: skip
+    assert agenda.correspondance["debut"] == "Première date - Début"
+    assert [(e.titre, e.date, e.localisation) for e in agenda.evenements] == [
+        ("Cœur de quartier : l’atelier", dt.date(2023, 6, 22), "Cité A"),
+        ("Fête des voisins", dt.date(2099, 7, 1), "à préciser"),
+    ]
+    with session_scope(quartiers) as session:
+        cap = importer_evenements(
+            session, actor=REFERENT, content=cap_collectif_xlsx(), source="cap-collectif", departement_code="93",
+            filename="evenements.xlsx",
+        )  # fmt: skip
+    assert [(e.titre, e.date, e.localisation) for e in cap.evenements] == [
+        ("Débat « Quartiers 2030 »", dt.date(2023, 6, 28), "commune de Saint-Denis")
+    ]
+    with Session(quartiers) as session:
+        cafe = session.exec(select(Rencontre).where(Rencontre.source_id == "58213")).one()
+        assert cafe.lieu == "Maison de quartier"
+        assert "Cœur de quartier : l’atelier" in cafe.notes
+        assert str(cafe.heure_debut)[:5] == "18:00"
+        debat = session.exec(select(Rencontre).where(Rencontre.source == "cap-collectif")).one()
+        assert str(debat.heure_debut)[:5] == "18:00"
+        assert "organisatrice93" not in (debat.notes or "")  # the author column is not read
+        assert session.exec(select(func.count()).select_from(Rencontre)).one() == 6

@@ -38,6 +38,7 @@ from q2030.excel.importer import ImportRefuse, ImportReport, import_workbook
 from q2030.excel.template import build_template
 from q2030.formatting import fr_count
 from q2030.referentiel import DEPARTEMENTS
+from q2030.ui import evenements
 from q2030.ui.shell import data_version, engine
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -302,6 +303,8 @@ def render(actor: Actor) -> None:
             st.subheader("3. Synthèse départementale")
             st.write("Chiffres clés, couverture de chaque QPV, rencontres, contributions et priorités, à transmettre.")
             synthese_download(actor, dep)
+        if allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep)):  # the référent, not an organiser
+            evenements.section(actor, dep)
     else:
         st.subheader("Synthèse d'un département")
         choices = departements_lus(actor)
