@@ -25,6 +25,12 @@ def compte(rencontre: Any = Rencontre) -> ColumnElement[bool]:
     return col(rencontre.validation) == ValidationRencontre.VALIDEE
 
 
+def en_attente(rencontre: Any = Rencontre) -> ColumnElement[bool]:
+    """SQL: the rencontre is declared and awaits the référent's validation (the pipeline figures
+    of q2030.declarations; it never counts: see `compte`)."""
+    return col(rencontre.validation) == ValidationRencontre.A_VALIDER
+
+
 def compte_valeur(validation: str) -> bool:
     """The same rule for a row already loaded."""
     return validation == ValidationRencontre.VALIDEE

@@ -15,12 +15,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, coverage, geo, questionnaire, rencontres
+from q2030 import clock, coverage, declarations, geo, questionnaire, rencontres
 from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
 from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
-from q2030.formatting import countdown, fr_date, fr_number, fr_percent
+from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -82,8 +82,37 @@ def _counts_shared(au: dt.date, niveau: str, scope: Scope, version: int) -> pd.D
         )
 
 
+@st.cache_data(show_spinner=False)
+def _declarations_shared(niveau: str, scope: Scope, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return declarations.par_territoire(
+            session,
+            actor=scope,
+            niveau=niveau,  # type: ignore[arg-type]
+            region_code=scope.region_code,
+            departement_code=scope.departement_code,
+        )
+
+
+@st.cache_data(show_spinner=False)
+def _declarations_qpv(scope: Scope, version: int) -> pd.DataFrame:
+    with session_scope(engine()) as session:
+        return declarations.quartiers(session, actor=scope, departement_code=scope.departement_code)
+
+
+@st.cache_data(show_spinner=False)
+def _chaine(scope: Scope, version: int) -> declarations.Chaine:
+    with session_scope(engine()) as session:
+        return declarations.chaine(session, actor=scope, region_code=scope.region_code)
+
+
 def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
-    counts = _counts_shared(au, niveau, _portee(actor, region, dep), version)
+    scope = _portee(actor, region, dep)
+    counts = _counts_shared(au, niveau, scope, version)
+    # The organisers' pipeline beside the counts (current state of the declarations).
+    counts = counts.merge(_declarations_shared(niveau, scope, version), on="code", how="left")
+    for column in ("declarees", "validees", "validees_organisateurs", "qpv_declares"):
+        counts[column] = pd.to_numeric(counts[column]).fillna(0).astype(int)
     if niveau != "departement":
         return counts
     # The second channel beside the meetings: questionnaire responses located in the département.
@@ -115,7 +144,13 @@ def _status_shared(au: dt.date, scope: Scope, version: int) -> pd.DataFrame:
 
 def _status(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
     scope = _portee(actor, None, dep)
-    return _with_responses(_status_shared(au, scope, version), scope.departement_code, version)
+    status = _with_responses(_status_shared(au, scope, version), scope.departement_code, version)
+    # Per quartier, the organisers' declarations: awaiting validation / validated.
+    status = status.merge(_declarations_qpv(scope, version), on="qpv_code", how="left")
+    status["declarees"] = pd.to_numeric(status["declarees"]).fillna(0).astype(int)
+    status["validees"] = pd.to_numeric(status["validees"]).fillna(0).astype(int)
+    status["etape"] = status["etape"].fillna("—")
+    return status
 
 
 @st.cache_data(show_spinner=False)
@@ -256,6 +291,8 @@ COUNTS_COLUMNS = {
     "rencontres_tenues": "Rencontres tenues",
     "syntheses_en_retard": "Synthèses en retard",
     "comptes_rendus_manquants": "CR manquants",
+    "declarees": "À valider",
+    "validees_organisateurs": "Validées (organisateurs)",
 }
 DEP_COLUMNS = {
     "code": "Code",
@@ -277,6 +314,9 @@ HEADER_HELP = {
     "CR manquants": "Rencontres tenues sans compte rendu déposé",
     "Synthèse dép.": "Statut de la synthèse départementale",
     "Synthèse dép. en retard": "Synthèse départementale transmise (ou à transmettre) après l'échéance",
+    "À valider": "Rencontres déclarées par des organisateurs locaux, à valider : elles ne comptent pas encore",
+    "Validées (organisateurs)": "Rencontres déclarées par des organisateurs locaux et validées par le référent",
+    "Déclarations": "Rencontres des organisateurs locaux sur ce quartier : validées, et déclarées à valider",
 }
 
 
@@ -307,6 +347,45 @@ def metrics(row: pd.Series) -> None:
         delta_color="off",
         delta_arrow="off",
     )
+
+
+def chaine_section(actor: Actor, version: int) -> None:
+    """The organisers' pipeline at national level: share filed by them, awaiting validation,
+    median delay from a meeting to its validated compte rendu."""
+    chaine = _chaine(_portee(actor, None, None), version)
+    st.subheader("Rencontres des organisateurs locaux")
+    columns = st.columns(4)
+    columns[0].metric(
+        "Déposées par des organisateurs",
+        fr_percent(chaine.part_organisateurs) or "—",
+        fr_count(chaine.par_organisateurs, "rencontre") + " sur " + fr_number(chaine.rencontres),
+        delta_color="off",
+        delta_arrow="off",
+        help="Part des rencontres comptées (validées) qui ont été déclarées par un organisateur local",
+    )
+    columns[1].metric(
+        "À valider", fr_number(chaine.en_attente), help="Déclarations en attente de validation par les référents"
+    )
+    columns[2].metric(
+        "Délai médian du compte rendu",
+        _jours(chaine.delai_median_jours),
+        help="Médiane des jours entre la date d'une rencontre et son compte rendu validé",
+    )
+    columns[3].metric(
+        "Dont organisateurs",
+        _jours(chaine.delai_median_organisateurs_jours),
+        help="La même médiane, pour les rencontres déclarées par des organisateurs locaux",
+    )
+    st.caption(
+        "État actuel des déclarations (campagne en cours, rencontres annulées exclues). Le délai va de la date "
+        "de la rencontre au jour où son premier compte rendu compte : "
+        f"{fr_count(chaine.comptes_rendus, 'rencontre tenue')} avec compte rendu validé. "
+        "Une déclaration à valider ne compte dans aucun chiffre de couverture."
+    )
+
+
+def _jours(value: float | None) -> str:
+    return "—" if value is None else fr_count(value, "jour", decimals=0 if value == int(value) else 1)
 
 
 def chart_and_table(
@@ -570,6 +649,7 @@ def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
 QUARTIER_COLUMNS = {  # beside the map: the two columns it shows first, then the rest (scrolls)
     "qpv_nom": "Quartier",
     "statut_libelle": "Statut",
+    "etape": "Déclarations",
     "communes": "Communes",
     "qpv_code": "Code QPV",
     "couverture": "Couverture",
@@ -592,7 +672,8 @@ def _quartiers(actor: Actor, dep: str, au: dt.date, counts: pd.DataFrame, versio
         st.caption(
             "Chaque point est un quartier, placé sur sa commune ; forme et couleur disent son statut. "
             "Un losange noir est une rencontre à l'échelle d'une commune ou d'une intercommunalité, "
-            "reliée aux quartiers qu'elle a couverts."
+            "reliée aux quartiers qu'elle a couverts. Un cercle bleu entoure un quartier où une rencontre "
+            "déclarée par un organisateur local attend votre validation (elle ne compte pas encore)."
         )
     with right:
         table(points, QUARTIER_COLUMNS, key=f"qpv_{dep}", filename=f"qpv-{dep}.csv", pinned=("Quartier",))
@@ -637,6 +718,8 @@ REGION_COLUMNS = {
     "qpv": "QPV",
     "couvert_indirect": "Couverts indirect.",
     "rencontres_tenues": "Rencontres tenues",
+    "declarees": "À valider",
+    "validees_organisateurs": "Validées (organisateurs)",
     "synthese_statut_libelle": "Synthèse dép.",
     "reponses_questionnaire": "Réponses questionnaire",
 }
@@ -729,6 +812,7 @@ def render_national(actor: Actor) -> None:
         st.info("Aucun quartier prioritaire n'est encore importé : la couverture s'affichera après l'import des QPV.")
         return
     metrics(national.iloc[0])
+    chaine_section(actor, version)
     by_region = _counts(actor, au, "region", None, None, version)
     by_dep = _counts(actor, au, "departement", None, None, version)
     st.subheader("Carte des départements")

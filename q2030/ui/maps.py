@@ -132,6 +132,14 @@ def quartiers_map(dep: str, points: pd.DataFrame, meetings: pd.DataFrame, title:
             .project(**PROJECTION)
         )
     placed = points.dropna(subset=["x", "y"])
+    tooltip = [
+        alt.Tooltip("qpv_nom:N", title="Quartier"),
+        alt.Tooltip("communes:N", title="Communes"),
+        alt.Tooltip("statut_libelle:N", title="Statut"),
+        alt.Tooltip("detail:N", title="Rencontre"),
+    ]
+    if "etape" in placed.columns:
+        tooltip.append(alt.Tooltip("etape:N", title="Déclarations des organisateurs"))
     layers.append(
         alt.Chart(placed)
         .mark_point(filled=True, size=90, opacity=1, stroke="#161616", strokeWidth=0.6)
@@ -157,15 +165,17 @@ def quartiers_map(dep: str, points: pd.DataFrame, meetings: pd.DataFrame, title:
                 title="Statut du quartier",
                 scale=alt.Scale(domain=list(STATUS_SHAPES), range=list(STATUS_SHAPES.values())),
             ),
-            tooltip=[
-                alt.Tooltip("qpv_nom:N", title="Quartier"),
-                alt.Tooltip("communes:N", title="Communes"),
-                alt.Tooltip("statut_libelle:N", title="Statut"),
-                alt.Tooltip("detail:N", title="Rencontre"),
-            ],
+            tooltip=tooltip,
         )
         .project(**PROJECTION)
     )
+    if "declarees" in placed.columns:  # the référents' map: a ring marks a declaration awaiting validation
+        layers.append(
+            alt.Chart(placed[placed["declarees"] > 0])
+            .mark_point(shape="circle", filled=False, size=380, stroke="#000091", strokeWidth=2.5, opacity=1)
+            .encode(longitude="x:Q", latitude="y:Q", tooltip=tooltip)
+            .project(**PROJECTION)
+        )
     if not meetings.empty:
         centres = meetings.drop_duplicates("rencontre")
         layers.append(
