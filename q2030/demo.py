@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit, clock, cube
 from q2030.access import NATIONAL, Action, Actor, exiger
@@ -23,6 +24,7 @@ from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
 from q2030.errors import ValidationError
 from q2030.formatting import add_months
 from q2030.models import (
+    Campaign,
     Contribution,
     Epci,
     Qpv,
@@ -119,14 +121,14 @@ def load_demo(
         qpv_by_dep[dep].append(code)
     communes: dict[str, list[tuple[str, str]]] = defaultdict(list)  # qpv -> communes
     qpv_by_commune: dict[str, set[str]] = defaultdict(set)
-    for link in session.exec(select(QpvCommune).order_by(QpvCommune.qpv_code, QpvCommune.insee)):
+    for link in session.exec(select(QpvCommune).order_by(col(QpvCommune.qpv_code), col(QpvCommune.insee))):
         communes[link.qpv_code].append((link.insee, link.nom))
         qpv_by_commune[link.insee].add(link.qpv_code)
     qpv_by_epci: dict[str, set[str]] = defaultdict(set)
     epci_of_qpv: dict[str, list[str]] = defaultdict(list)
-    for link in session.exec(select(QpvEpci).order_by(QpvEpci.qpv_code, QpvEpci.epci_siren)):
-        qpv_by_epci[link.epci_siren].add(link.qpv_code)
-        epci_of_qpv[link.qpv_code].append(link.epci_siren)
+    for epci_link in session.exec(select(QpvEpci).order_by(col(QpvEpci.qpv_code), col(QpvEpci.epci_siren))):
+        qpv_by_epci[epci_link.epci_siren].add(epci_link.qpv_code)
+        epci_of_qpv[epci_link.qpv_code].append(epci_link.epci_siren)
     known_epci = set(session.exec(select(Epci.siren)))
 
     n_rencontres, n_contributions = SCALES[scale]
@@ -134,8 +136,8 @@ def load_demo(
     weights = [len(qpv_by_dep[d]) for d in deps]
     today = clock.today()
     report = DemoReport(qpv=sum(weights))
-    rencontre_rows: list[dict] = []
-    links: list[dict] = []
+    rencontre_rows: list[dict[str, Any]] = []  # bulk insert parameters
+    links: list[dict[str, Any]] = []
     next_id = (session.exec(select(func.max(Rencontre.id))).one() or 0) + 1
     for index in range(n_rencontres):
         dep = rng.choices(deps, weights)[0]
@@ -170,7 +172,7 @@ def load_demo(
 
     held = [r for r in rencontre_rows if r["statut"] == StatutRencontre.TENUE]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())
-    batch: list[dict] = []
+    batch: list[dict[str, Any]] = []
     total_expected = n_contributions
     per_meeting = n_contributions / max(1, len(held))
     for position, rencontre in enumerate(held):
@@ -207,7 +209,7 @@ def load_demo(
                 f"Contributions : {report.contributions:,}".replace(",", " "),
             )
 
-    _syntheses(session, rng, campaign.id, deps, campaign)  # type: ignore[arg-type]
+    _syntheses(session, rng, campaign.id or 0, deps, campaign)
     notify(0.97, "Agrégats des priorités…")
     cube.reconstruire(session)
     audit.record(session, actor=actor, action="demo", entite="campagne", entite_id=campaign.id or "", apres={
@@ -218,17 +220,17 @@ def load_demo(
 
 
 def _rencontre(
-    rng,
-    campaign,
-    dep,
-    dep_qpv,
-    communes,
-    epci_of_qpv,
-    qpv_by_commune,
-    qpv_by_epci,
-    known_epci,
-    today,
-):
+    rng: random.Random,
+    campaign: Campaign,
+    dep: str,
+    dep_qpv: list[str],
+    communes: dict[str, list[tuple[str, str]]],
+    epci_of_qpv: dict[str, list[str]],
+    qpv_by_commune: dict[str, set[str]],
+    qpv_by_epci: dict[str, set[str]],
+    known_epci: set[str],
+    today: dt.date,
+) -> tuple[dict[str, Any], dict[str, bool]]:
     roll = rng.random()
     if roll < 0.06:
         statut, date = StatutRencontre.PREVUE, today + dt.timedelta(days=rng.randint(1, 60))
@@ -323,12 +325,14 @@ def _rencontre(
     }, covered
 
 
-def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: list[str], campaign) -> None:
-    rows = []
+def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: list[str], campaign: Campaign) -> None:
+    rows: list[dict[str, Any]] = []
     for dep in deps:
         roll = rng.random()
-        row = {"campaign_id": campaign_id, "departement_code": dep, "statut": "brouillon", "notes": "", "version": 1,
-               "modifie_le": dt.datetime.now(dt.UTC), "modifie_par": "demo@q2030"}  # fmt: skip
+        row: dict[str, Any] = {
+            "campaign_id": campaign_id, "departement_code": dep, "statut": "brouillon", "notes": "", "version": 1,
+            "modifie_le": dt.datetime.now(dt.UTC), "modifie_par": "demo@q2030",
+        }  # fmt: skip
         due = campaign.synthese_departementale_echeance
         if roll > 0.25:
             row["statut"] = "transmise_region"

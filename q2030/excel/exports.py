@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -18,13 +18,13 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from q2030 import clock, coverage
-from q2030.access import Actor, Lecteur, lit_tout, require, require_read_departement
+from q2030.access import Lecteur, lit_tout, require, require_read_departement
 from q2030.campaigns import active_campaign
 from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
-from q2030.models import Departement, Region
+from q2030.models import Campaign, Departement, Region
 from q2030.participation import BREAKDOWN, participant_sums
 from q2030.priorities import Filtres, classement
 
@@ -82,10 +82,12 @@ def export_national(
     require(lit_tout(actor), "L'export national est réservé à la commission et aux administrateurs.")
     if format not in FORMATS:
         raise ValidationError({"format": [f"Format inconnu : « {format} » ({', '.join(FORMATS)})."]})
+    book: StreamingWorkbook | CsvZipBook | ParquetZipBook = (
+        StreamingWorkbook() if format == "xlsx" else CsvZipBook() if format == "csv" else ParquetZipBook()
+    )
     return _export(
-        session, actor=actor, out=out, au=au, departements=None, title="Export national", progress=progress,
-        book={"xlsx": StreamingWorkbook, "csv": CsvZipBook, "parquet": ParquetZipBook}[format](),
-    )  # fmt: skip
+        session, actor=actor, out=out, au=au, departements=None, title="Export national", progress=progress, book=book
+    )
 
 
 def workbook_bytes(export: Callable[..., ExportSummary], session: Session, **kwargs: Any) -> bytes:
@@ -97,7 +99,7 @@ def workbook_bytes(export: Callable[..., ExportSummary], session: Session, **kwa
 def _export(
     session: Session,
     *,
-    actor: Actor,
+    actor: Lecteur,
     out: str | BinaryIO,
     au: dt.date | None,
     departements: list[str] | None,
@@ -109,13 +111,13 @@ def _export(
     campaign = active_campaign(session)
     au = au or clock.today()
     dep = departements[0] if departements else None
-    level = "departement" if dep else "national"
+    level: coverage.Niveau = "departement" if dep else "national"
     notify(0.02, "Couverture des quartiers…")
     counts = coverage.coverage_counts(session, actor=actor, au=au, niveau=level, departement_code=dep)
     status = coverage.qpv_status(session, actor=actor, au=au, departement_code=dep)
     chain = coverage.suivi_rencontres(session, actor=actor, au=au, departement_code=dep)
     regions = dict(session.exec(select(Region.code, Region.nom)).all())
-    sums = participant_sums(session, campaign_id=campaign.id, au=au, departements=departements)  # type: ignore[arg-type]
+    sums = participant_sums(session, campaign_id=campaign.id or 0, au=au, departements=departements)
     priorities = _priorities(session, actor=actor, departement_code=dep)
 
     book = book or StreamingWorkbook()
@@ -136,24 +138,31 @@ def _export(
         sheets["Départements"] = book.table("Départements", DEPARTEMENT_EXPORT, _departement_rows(by_dep, regions))
     notify(0.1, "Rencontres…")
     sheets["Rencontres"] = book.table(
-        "Rencontres", RENCONTRE_EXPORT, rencontre_rows(session, campaign_id=campaign.id, departements=departements)
+        "Rencontres", RENCONTRE_EXPORT, rencontre_rows(session, campaign_id=campaign.id or 0, departements=departements)
     )
     notify(0.2, "Contributions…")
     sheets["Contributions"] = book.table(
         "Contributions",
         CONTRIBUTION_EXPORT,
-        contribution_rows(session, campaign_id=campaign.id, departements=departements),  # type: ignore[arg-type]
+        contribution_rows(session, campaign_id=campaign.id or 0, departements=departements),
     )
-    if priorities is not None:
-        columns, rows = priorities
-        sheets["Priorités"] = book.table("Priorités", columns, rows)
+    columns, rows = priorities
+    sheets["Priorités"] = book.table("Priorités", columns, rows)
     notify(0.95, "Écriture du fichier…")
     book.save(out)
     notify(1.0, "Export terminé.")
     return ExportSummary(sheets=sheets, au=au)
 
 
-def _cover_lines(campaign, au, total, counts: pd.DataFrame, sums, chain: pd.DataFrame, dep) -> list[tuple[Any, Any]]:
+def _cover_lines(
+    campaign: Campaign,
+    au: dt.date,
+    total: pd.Series | None,
+    counts: pd.DataFrame,
+    sums: dict[str, int],
+    chain: pd.DataFrame,
+    dep: str | None,
+) -> list[tuple[Any, Any]]:
     row = total if total is not None else counts.sum(numeric_only=True)
     qpv = int(row["qpv"])
     states = chain["etat_synthese"].value_counts() if len(chain) else pd.Series(dtype=int)
@@ -202,7 +211,7 @@ def _date_or_dash(value: Any) -> Any:
     return value if isinstance(value, dt.date) else "—"
 
 
-def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]):
+def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]) -> Iterator[list[Any]]:
     for r in frame.itertuples():
         yield [
             regions.get(r.region_code, r.region_code), r.code, r.nom, int(r.qpv), int(r.couvert_delais),
@@ -224,7 +233,9 @@ PRIORITY_EXPORT = [
 ]  # fmt: skip
 
 
-def _priorities(session: Session, *, actor: Actor, departement_code: str | None):
+def _priorities(
+    session: Session, *, actor: Lecteur, departement_code: str | None
+) -> tuple[list[Col], Iterable[list[Any]]]:
     """Themes ranked per axis by q2030.priorities.classement (the Priorités page's ranking).
 
     Raw counts ("contribution" weighting, the page's default), within the exported

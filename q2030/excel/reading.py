@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
@@ -79,7 +79,7 @@ class CellError(ValueError):
     """A cell that cannot be read as its column's type (message in French)."""
 
 
-def open_workbook(content: bytes, *, data_only: bool):
+def open_workbook(content: bytes, *, data_only: bool) -> Workbook:
     """A read-only workbook whose sheets are read whole, whatever their stored `<dimension>`.
 
     openpyxl's read-only mode trusts the `<dimension>` a generator wrote (some write
@@ -156,7 +156,7 @@ UNCACHED_ADVICE = (
 
 
 def read_sheet(
-    content: bytes, wb, name: str, max_rows: int | None = None
+    content: bytes, wb: Workbook, name: str, max_rows: int | None = None
 ) -> tuple[list[list[Any]], list[UncachedFormula]]:
     """The sheet's values, row by row, and its formulas without a cached value.
 
@@ -195,7 +195,7 @@ def read_sheet(
     return grid, uncached
 
 
-def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
+def _grid(content: bytes, wb: Workbook, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
     """The sheet's values; each formula without a cached value is an issue naming its cell."""
     grid, uncached = read_sheet(content, wb, name, MAX_ROWS)
     header = grid[0] if grid else []
@@ -208,7 +208,9 @@ def _grid(content: bytes, wb, name: str, title: str, parsed: ParsedWorkbook) -> 
     return grid
 
 
-def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):
+def _rows(
+    grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
+) -> list[tuple[int, dict[str, Any]]] | None:
     """(row number, {field: raw value}) for non-blank rows, columns matched by header; None if the header is wrong."""
     header = grid[0] if grid else []
     position = {normalize(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
@@ -242,7 +244,7 @@ def _rows(grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed
             )
         return None
     kinds = {c.field: c.kind for c in columns}
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for row_number, row in enumerate(grid[1:], start=2):
         if row_number > MAX_ROWS:
             parsed.issues.append(ImportIssue(sheet, row_number, "", "", f"Plus de {MAX_ROWS} lignes : fichier refusé."))
@@ -348,7 +350,8 @@ def read_date(raw: Any) -> dt.date:
         return raw
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 20_000 < raw < 80_000:  # an Excel serial date left unformatted
-            return from_excel(raw).date()
+            day: dt.date = from_excel(raw).date()  # openpyxl is untyped
+            return day
         raise CellError(f"« {raw} » n'est pas une date (attendu : JJ/MM/AAAA).")
     try:
         return parse_fr_date(str(raw))
@@ -383,7 +386,9 @@ def read_int(raw: Any) -> int:
     raise CellError(f"« {raw} » n'est pas un nombre entier.")
 
 
-def _typed(row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook):
+def _typed(
+    row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
+) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     ok = True
     for column in columns:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -43,7 +44,7 @@ from q2030.excel.columns import (
     Column,
 )
 from q2030.formatting import fr_date
-from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.models import Campaign, Contribution, Departement, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import Perimetre, label
 from q2030.safe_text import set_text
 
@@ -89,7 +90,7 @@ def build_template(session: Session, *, actor: Lecteur, departement_code: str) -
         select(Rencontre)
         .where(Rencontre.campaign_id == campaign.id, Rencontre.departement_code == departement.code)
         .where(scope.clause(col(Rencontre.departement_code), None, col(Rencontre.organisation)))
-        .order_by(Rencontre.date, Rencontre.id)
+        .order_by(col(Rencontre.date), col(Rencontre.id))
     ).all()
     ids = [r.id for r in rencontres]
     qpv_of: dict[int, list[str]] = defaultdict(list)
@@ -97,15 +98,15 @@ def build_template(session: Session, *, actor: Lecteur, departement_code: str) -
     if ids:
         for link in session.exec(
             select(RencontreQpv)
-            .where(RencontreQpv.rencontre_id.in_(ids), RencontreQpv.direct)  # type: ignore[attr-defined]
-            .order_by(RencontreQpv.qpv_code)
+            .where(col(RencontreQpv.rencontre_id).in_(ids), RencontreQpv.direct)
+            .order_by(col(RencontreQpv.qpv_code))
         ):
             qpv_of[link.rencontre_id].append(link.qpv_code)
         contributions = list(
             session.exec(
                 select(Contribution)
-                .where(Contribution.rencontre_id.in_(ids))  # type: ignore[attr-defined]
-                .order_by(Contribution.rencontre_id, Contribution.rang, Contribution.id)
+                .where(col(Contribution.rencontre_id).in_(ids))
+                .order_by(col(Contribution.rencontre_id), col(Contribution.rang), col(Contribution.id))
             )
         )
     names = dict(qpv)
@@ -184,7 +185,7 @@ def _rencontre_value(rencontre: Rencontre, column: Column, codes: list[str], nam
     return value
 
 
-def _number_format(cell, column: Column) -> None:
+def _number_format(cell: Cell, column: Column) -> None:
     if column.kind == "date":
         cell.number_format = DATE_FORMAT
     elif column.kind == "time":
@@ -245,7 +246,7 @@ def _validations(ws: Worksheet, columns: tuple[Column, ...], ranges: dict[str, s
         dv.add(area)
 
 
-def _write_readme(ws: Worksheet, departement: Departement, campaign, qpv_count: int) -> None:
+def _write_readme(ws: Worksheet, departement: Departement, campaign: Campaign, qpv_count: int) -> None:
     lines = [
         f"Modèle de saisie des rencontres — {departement.nom} ({departement.code})",
         f"Campagne « {campaign.nom} » : rencontres à tenir au plus tard le {fr_date(campaign.rencontres_echeance)}.",

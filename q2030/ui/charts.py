@@ -56,7 +56,7 @@ from q2030.ui.shell import BLEU_FRANCE
 _NO_FIT_X = ("hconcat", "facet", "repeat", "concat")
 
 
-def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict:
+def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict[str, Any]:
     spec = chart.to_dict(validate=False)
     spec.setdefault("config", {})["locale"] = FR_LOCALE
     # Vega writes English ARIA descriptions of every axis, legend and mark ("X-axis titled …",
@@ -70,7 +70,7 @@ def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict:
     return spec
 
 
-def _title_text(spec: dict) -> str:
+def _title_text(spec: dict[str, Any]) -> str:
     """The chart's title, or the first layer's, as plain text."""
     for candidate in (spec, *spec.get("layer", []), *spec.get("vconcat", []), *spec.get("hconcat", [])):
         title = candidate.get("title") if isinstance(candidate, dict) else None
@@ -86,7 +86,7 @@ def _title_text(spec: dict) -> str:
 _BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {}
 
 
-def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, stretch: bool = True) -> dict:
+def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, stretch: bool = True) -> dict[str, Any]:
     """The spec of `builder(*args)`, built once per distinct arguments (data frames hashed by
     content) and shared by every session: building an Altair chart validates each encoding,
     tens of milliseconds per chart on every rerun otherwise."""
@@ -96,11 +96,11 @@ def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, stretch:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached_spec(name: str, args: tuple[Any, ...], stretch: bool) -> dict:
+def _cached_spec(name: str, args: tuple[Any, ...], stretch: bool) -> dict[str, Any]:
     return chart_spec(_BUILDERS[name](*args), stretch=stretch)
 
 
-def show_chart(chart: alt.TopLevelMixin | dict, *, stretch: bool = True) -> None:
+def show_chart(chart: alt.TopLevelMixin | dict[str, Any], *, stretch: bool = True) -> None:
     spec = chart if isinstance(chart, dict) else chart_spec(chart, stretch=stretch)
     if stretch:
         st.vega_lite_chart(spec, width="stretch")
@@ -108,7 +108,7 @@ def show_chart(chart: alt.TopLevelMixin | dict, *, stretch: bool = True) -> None
         st.vega_lite_chart(spec)
 
 
-def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
+def tile_map_chart(by_dep: pd.DataFrame) -> alt.LayerChart:
     """The 101 départements as tiles coloured by coverage rate; grey where there is no QPV."""
     tiles = pd.DataFrame(
         [{"code": code, "col": col, "row": row, "nom": DEPARTEMENTS[code][0]} for code, (col, row) in TILES.items()]
@@ -151,10 +151,11 @@ def tile_map_chart(by_dep: pd.DataFrame) -> alt.Chart:
         .mark_text(fontSize=9, dy=7)
         .encode(text=alt.Text("taux_couverts:Q", format=".0%"), color=ink)
     )
-    return (rects + labels + rates).properties(width=13 * 38, height=15 * 38)
+    tiles_chart: alt.LayerChart = rects + labels + rates
+    return tiles_chart.properties(width=13 * 38, height=15 * 38)
 
 
-def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.LayerChart:
+def burnup_chart(frame: pd.DataFrame, projection: dict[str, Any], title: str) -> alt.LayerChart:
     data = frame.assign(date=pd.to_datetime(frame["date"]), serie="Réalisé")
     layers = [
         alt.Chart(data)
@@ -229,4 +230,4 @@ def burnup_chart(frame: pd.DataFrame, projection: dict, title: str) -> alt.Layer
                 ],
             )
         )
-    return alt.layer(*layers, title=title).properties(height=320)
+    return alt.LayerChart(layer=layers, title=title).properties(height=320)

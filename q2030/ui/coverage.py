@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from functools import partial
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -35,7 +36,7 @@ from q2030.ui.validation import render_file
 
 
 @st.cache_data(show_spinner=False)
-def _campaign(version: int) -> dict:
+def _campaign(version: int) -> dict[str, Any]:
     with session_scope(engine()) as session:
         campaign = active_campaign(session)
         return {
@@ -47,7 +48,7 @@ def _campaign(version: int) -> dict:
         }
 
 
-def default_au(campaign: dict, today: dt.date) -> tuple[dt.date, str]:
+def default_au(campaign: dict[str, Any], today: dt.date) -> tuple[dt.date, str]:
     """The "situation au" date a page opens on, and the sentence saying which date it is.
 
     Today while the campaign runs; once its restitution window is over, the end of that
@@ -70,7 +71,7 @@ def _portee(actor: Actor, region: str | None, dep: str | None) -> Scope:
 
 
 @st.cache_data(show_spinner=False)
-def _counts_shared(au: dt.date, niveau: str, scope: Scope, version: int) -> pd.DataFrame:
+def _counts_shared(au: dt.date, niveau: coverage.Niveau, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return coverage.coverage_counts(
             session,
@@ -83,12 +84,12 @@ def _counts_shared(au: dt.date, niveau: str, scope: Scope, version: int) -> pd.D
 
 
 @st.cache_data(show_spinner=False)
-def _declarations_shared(niveau: str, scope: Scope, version: int) -> pd.DataFrame:
+def _declarations_shared(niveau: coverage.Niveau, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return declarations.par_territoire(
             session,
             actor=scope,
-            niveau=niveau,  # type: ignore[arg-type]
+            niveau=niveau,
             region_code=scope.region_code,
             departement_code=scope.departement_code,
         )
@@ -106,7 +107,9 @@ def _chaine(scope: Scope, version: int) -> declarations.Chaine:
         return declarations.chaine(session, actor=scope, region_code=scope.region_code)
 
 
-def _counts(actor: Actor, au: dt.date, niveau: str, region: str | None, dep: str | None, version: int) -> pd.DataFrame:
+def _counts(
+    actor: Actor, au: dt.date, niveau: coverage.Niveau, region: str | None, dep: str | None, version: int
+) -> pd.DataFrame:
     scope = _portee(actor, region, dep)
     counts = _counts_shared(au, niveau, scope, version)
     # The organisers' pipeline beside the counts (current state of the declarations).
@@ -184,7 +187,7 @@ def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False)
-def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFrame, dict]:
+def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     with session_scope(engine()) as session:
         frame, projection = coverage.burnup(
             session, actor=scope, au=au, region_code=scope.region_code, departement_code=scope.departement_code
@@ -192,7 +195,9 @@ def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFram
         return frame, {**dataclasses.asdict(projection), "taux_projete": projection.taux_projete}
 
 
-def _burnup(actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int) -> tuple[pd.DataFrame, dict]:
+def _burnup(
+    actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     return _burnup_shared(au, _portee(actor, region, dep), version)
 
 
@@ -238,7 +243,7 @@ def table(
     filename: str,
     empty: str = "Aucune ligne à afficher.",
     pinned: tuple[str, ...] = (),
-    **dataframe_args,
+    **dataframe_args: Any,
 ) -> object:
     """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value.
 
@@ -270,7 +275,7 @@ def table_csv(frame: pd.DataFrame, columns: dict[str, str]) -> bytes:
     return to_csv(frame[list(columns)].rename(columns=columns), percent_columns=percents, decimals=1)
 
 
-def projection_sentence(projection: dict) -> str:
+def projection_sentence(projection: dict[str, Any]) -> str:
     deadline = fr_date(projection["echeance"])
     if projection["au"] >= projection["echeance"]:
         return f"À l'échéance du {deadline}, {fr_percent(projection['taux_projete'])} des QPV étaient couverts."
@@ -389,7 +394,7 @@ def _jours(value: float | None) -> str:
 
 
 def chart_and_table(
-    chart: alt.TopLevelMixin | dict, frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
+    chart: alt.TopLevelMixin | dict[str, Any], frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
 ) -> None:
     left, right = st.columns([3, 2])
     with left:
@@ -501,13 +506,15 @@ def _quartiers_text(codes: str, names: dict[str, str]) -> str:
     return ", ".join(names.get(code, code) for code in codes.split(", ") if code)
 
 
-def _rencontre_action(row: dict, dep: str, what: str) -> tuple[str, dict[str, str]]:
+def _rencontre_action(row: dict[str, Any], dep: str, what: str) -> tuple[str, dict[str, str]]:
     where = row["quartiers_noms"] or row["perimetre"]
     text = f"Rencontre n° {row['id']} du {fr_date(row['date'])} – {row['lieu']} – {where} : {what}"
     return escape_markdown(text), {"rencontre": str(row["id"]), "departement": dep}
 
 
-def _quartier_action(row: dict, dep: str, writer: bool, planned: dict[str, int]) -> tuple[str, dict[str, str]]:
+def _quartier_action(
+    row: dict[str, Any], dep: str, writer: bool, planned: dict[str, int]
+) -> tuple[str, dict[str, str]]:
     name = f"{row['qpv_nom']} ({row['communes']})" if row.get("communes") else str(row["qpv_nom"])
     planned_id = planned.get(row["qpv_code"])
     if planned_id is not None:
@@ -522,7 +529,7 @@ def _action_list(title: str, actions: list[tuple[str, dict[str, str]]], *, key: 
     """One bordered block per action list: a link per line, opening the Rencontres page on it
     (a long list scrolls inside its block)."""
     st.markdown(f"**{title}**")
-    height = 330 if len(actions) > ACTIONS_VISIBLE else "content"
+    height: int | Literal["content"] = 330 if len(actions) > ACTIONS_VISIBLE else "content"
     with st.container(border=True, key=key, height=height):
         if not actions:
             st.caption(empty)

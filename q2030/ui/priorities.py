@@ -7,6 +7,7 @@ depend on the weighting or the order, so switching them does not query the datab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import altair as alt
@@ -153,7 +154,7 @@ def _show_contributions(actor: Actor, filtres: p.Filtres, key: str) -> None:
     _table(p.table_contributions(rows), "contributions", key)
 
 
-def _drill_theme(actor: Actor, filtres: p.Filtres, themes: list[str], key: str, **fixed: str | None) -> None:
+def _drill_theme(actor: Actor, filtres: p.Filtres, themes: list[str], key: str) -> None:
     """ "Voir les contributions" of one theme of a figure (with the figure's own restrictions)."""
     if not themes:
         return
@@ -165,7 +166,7 @@ def _drill_theme(actor: Actor, filtres: p.Filtres, themes: list[str], key: str, 
         placeholder="Choisir…",
     )
     if theme is not None:
-        _show_contributions(actor, replace(filtres, theme=theme, **fixed), f"{key}_rows")
+        _show_contributions(actor, replace(filtres, theme=theme), f"{key}_rows")
 
 
 # --- Tabs -----------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ def render(actor: Actor) -> None:
         except Q2030Error as error:
             show_error(error)
         return
-    views = [
+    views: list[tuple[str, Callable[[], None]]] = [
         ("Classement", lambda: _tab_classement(actor, filtres, ponderation, tri)),
         ("Carte de chaleur", lambda: _tab_chaleur(actor, filtres, ponderation)),
         ("Par région", lambda: _tab_regions(actor, filtres, ponderation, tri)),
@@ -234,7 +235,7 @@ def _tab_classement(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str
         return
     show_chart(barres_themes(df, "part", "Part pondérée"))
     _table(p.table_classement(df), "classement", "prio_classement")
-    _drill_theme(actor, filtres, df["theme"].tolist(), "prio_drill_classement", axe=axe or filtres.axe)
+    _drill_theme(actor, replace(filtres, axe=axe or filtres.axe), df["theme"].tolist(), "prio_drill_classement")
     restitution.engagements_by_theme(filtres.departement)
 
 
@@ -277,7 +278,7 @@ def _tab_chaleur(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
     )
     if axe is not None:
         themes = df[df["groupe"] == axe]["theme"].tolist()
-        _drill_theme(actor, filtres, themes, "prio_drill_chaleur", axe=axe)
+        _drill_theme(actor, replace(filtres, axe=axe), themes, "prio_drill_chaleur")
 
 
 def _tab_regions(actor: Actor, filtres: p.Filtres, ponderation: str, tri: str) -> None:

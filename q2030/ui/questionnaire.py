@@ -185,7 +185,7 @@ def _format(brut: q.Apercu, saved: dict[str, Any]) -> q.Format:
     if choix == "large":
         return q.Format()
     cols = st.columns(3)
-    choisies = []
+    choisies: list[str] = []
     for column, (role, label) in zip(
         cols,
         (("identifiant", "Répondant"), ("colonne_question", "Question"), ("colonne_reponse", "Réponse")),
@@ -196,7 +196,7 @@ def _format(brut: q.Apercu, saved: dict[str, Any]) -> q.Format:
             column.selectbox(
                 f"Colonne « {label} »", brut.colonnes,
                 index=brut.colonnes.index(before) if before in brut.colonnes else 0,
-                format_func=brut.titres.get, key=f"questionnaire_long_{role}",
+                format_func=lambda c: brut.titres.get(c, c), key=f"questionnaire_long_{role}",
             )
         )  # fmt: skip
     ident, question, reponse = (brut.titres[c] for c in choisies)
@@ -293,7 +293,8 @@ def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, Any]) -> dict[
         format_func=lambda c: titre(c, c), key="questionnaire_libres", placeholder="Choisir…",
     )  # fmt: skip
     contenu["libres"] = []
-    axes_libres: dict[str | None, str] = {None: "Non précisé (l'analyste le choisit)", **AXES}
+    axes_libres: dict[str | None, str] = {None: "Non précisé (l'analyste le choisit)"}
+    axes_libres.update(AXES)
     for colonne in libres:
         before = saved_libres.get(colonne, {})
         axe_libre = st.selectbox(
@@ -347,11 +348,15 @@ def _question_fermee(
 
 def _importer(actor: Actor, source: str, content: bytes, name: str, remplacer: bool) -> None:
     bar = st.progress(0.0, text="Lecture du fichier…")
+
+    def avancer(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, fraction), text=message)
+
     try:
         with session_scope(engine()) as session:
             rapport = q.importer(
                 session, actor=actor, source=source, content=content, filename=name, remplacer=remplacer,
-                progress=lambda f, m: bar.progress(min(1.0, f), text=m),
+                progress=avancer,
             )  # fmt: skip
     except q.ImportRefuse as refused:
         bar.empty()
@@ -371,8 +376,10 @@ def _importer(actor: Actor, source: str, content: bytes, name: str, remplacer: b
 
 
 def _state() -> dict[str, Any]:
-    return st.session_state.setdefault("codage", {"texte": None, "exclus": [], "axe": None, "theme": None,
-                                                  "public": "tous", "message": None})  # fmt: skip
+    state: dict[str, Any] = st.session_state.setdefault(
+        "codage", {"texte": None, "exclus": [], "axe": None, "theme": None, "public": "tous", "message": None}
+    )
+    return state
 
 
 def _suivant(actor: Actor) -> None:
