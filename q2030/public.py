@@ -76,15 +76,21 @@ def _in_territory(query, departement_code: str | None, qpv_code: str | None):  #
     return query.where(Rencontre.departement_code == departement_code)
 
 
-UPCOMING_COLUMNS = ["id", "date", "heure_debut", "heure_fin", "pour", "lieu", "adresse", "format", "accessibilite"]
+UPCOMING_COLUMNS = [
+    "id", "date", "heure_debut", "heure_fin", "pour", "lieu", "adresse", "format", "accessibilite", "organise_par",
+]  # fmt: skip
 
 
 def rencontres_a_venir(
     session: Session, *, departement_code: str | None = None, qpv_code: str | None = None, today: dt.date | None = None
 ) -> pd.DataFrame:
-    """Planned rencontres from `today` on, in date order, with labels ready to show."""
+    """Planned rencontres from `today` on, in date order, with labels ready to show.
+
+    `organise_par`: the local organiser's organisation for a meeting it declared (validated:
+    only counting meetings are public), "" for the préfecture's. An organisation's name,
+    never a person's (the organiser's name and e-mail stay in the accounts)."""
     campaign = active_campaign(session)
-    query = agenda.public_query().add_columns(Rencontre.accessibilite)
+    query = agenda.public_query().add_columns(Rencontre.accessibilite, Rencontre.organisation)
     query = query.where(
         Rencontre.campaign_id == campaign.id,
         Rencontre.statut == StatutRencontre.PREVUE,
@@ -93,7 +99,8 @@ def rencontres_a_venir(
     )
     query = _in_territory(query, departement_code, qpv_code)
     query = query.order_by(Rencontre.date, Rencontre.heure_debut, Rencontre.id)
-    rows = [dict(zip([*agenda.AGENDA_COLUMNS, "accessibilite"], r, strict=True)) for r in session.exec(query)]
+    columns = [*agenda.AGENDA_COLUMNS, "accessibilite", "organisation"]
+    rows = [dict(zip(columns, r, strict=True)) for r in session.exec(query)]
     out = [
         (
             row["id"],
@@ -105,6 +112,7 @@ def rencontres_a_venir(
             row["adresse"],
             label(FORMATS, row["format"]),
             ", ".join(label(ACCESSIBILITE, c) for c in row["accessibilite"] or []) or "Non précisée",
+            row["organisation"] or "",
         )
         for row in rows
     ]

@@ -21,10 +21,12 @@ from q2030.access import Actor
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.documents import NON_PUBLIE, add_document, publier_document
-from q2030.models import Document
+from q2030.models import Document, Rencontre
 from q2030.public import SEUIL_CONTRIBUTIONS
+from q2030.rencontres import create_rencontre
 from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
+from q2030.validation import valider
 from tests import factories
 from tests.helpers import APP, open_app, pdf_document
 from tests.test_auth import COMPLETE
@@ -398,3 +400,43 @@ def test_public_feeds_written_by_the_command_line_before_any_page(
     assert "BEGIN:VCALENDAR" in feed
     assert feed.count("BEGIN:VEVENT") == 2  # the held and the planned rencontre of the 93
     assert (folder / "75.ics").exists()
+
+
+ORGANISATEUR = Actor(
+    email="camille.martin@tilleuls.example.org",
+    role="organisateur",
+    departement_code="93",
+    organisation="Centre social Les Tilleuls",
+    nom="Camille Martin",
+)
+
+
+def test_organisers_validated_upcoming_meeting_shows_the_organisation_never_the_person(
+    data: dict[str, int], anonymous: None, engine: Engine
+) -> None:
+    def declare(lieu: str, days: int) -> int:
+        meeting = {
+            "departement_code": "93", "statut": "prevue", "date": TODAY + dt.timedelta(days=days), "lieu": lieu,
+            "perimetre": "quartier", "qpv_codes": ["QN09302A"], "type_lieu": "centre_social",
+            "format": "reunion_publique",
+        }  # fmt: skip
+        with session_scope(engine) as session:
+            return create_rencontre(session, actor=ORGANISATEUR, data=meeting).id or 0
+
+    validated = declare("Salle des Tilleuls", 10)
+    declare("Salle en attente", 12)
+    with session_scope(engine) as session:
+        version = session.get(Rencontre, validated).version  # type: ignore[union-attr]
+        valider(session, actor=REFERENT, rencontre_id=validated, version=version)
+    at = _public({"dep": "93"})
+    assert not at.exception
+    upcoming = _tables(at)[0]
+    assert upcoming[["Lieu", "Organisée par"]].values.tolist() == [
+        [f"Salle {TODAY + dt.timedelta(days=8):%d/%m}", "—"],  # the préfecture's own meeting
+        ["Salle des Tilleuls", "Centre social Les Tilleuls"],
+    ]
+    text = _rendered(at)
+    assert "Salle en attente" not in text, "a declaration awaiting validation is not public"
+    assert "Camille" not in text
+    assert "Martin" not in text
+    _no_secret(text)

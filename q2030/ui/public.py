@@ -278,6 +278,8 @@ def _upcoming(frame: pd.DataFrame, dep: str, qpv_code: str | None, today: dt.dat
                 "Accessibilité": frame["accessibilite"],
             }
         )
+        if frame["organise_par"].astype(bool).any():  # meetings declared by local organisers
+            shown.insert(3, "Organisée par", [name or "—" for name in frame["organise_par"]])
         html_table(shown, "Rencontres à venir")
         st.markdown("**Ajouter une rencontre à mon agenda**")
         for row in frame.itertuples():
