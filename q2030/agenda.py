@@ -11,12 +11,14 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from q2030 import clock
 from q2030.access import Actor
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
+from q2030.db import select_columns
 from q2030.errors import IntrouvableError
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, Perimetre, StatutRencontre, label
@@ -71,21 +73,21 @@ AGENDA_COLUMNS = [
 ]
 
 
-def _query():
+def _query(*extra: Any) -> Select[*tuple[Any, ...]]:
     names = (
-        select(func.aggregate_strings(Qpv.nom, ", "))
-        .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
-        .where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.direct)
+        select(func.aggregate_strings(col(Qpv.nom), ", "))
+        .join(RencontreQpv, col(RencontreQpv.qpv_code) == col(Qpv.code))
+        .where(col(RencontreQpv.rencontre_id) == col(Rencontre.id), RencontreQpv.direct)
         .scalar_subquery()
     )
     communes = (
-        select(func.aggregate_strings(Qpv.communes_label, ", "))
-        .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
-        .where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.direct)
+        select(func.aggregate_strings(col(Qpv.communes_label), ", "))
+        .join(RencontreQpv, col(RencontreQpv.qpv_code) == col(Qpv.code))
+        .where(col(RencontreQpv.rencontre_id) == col(Rencontre.id), RencontreQpv.direct)
         .scalar_subquery()
     )
     return (
-        select(
+        select_columns(
             Rencontre.id,
             Rencontre.version,
             Rencontre.departement_code,
@@ -105,16 +107,18 @@ def _query():
             Rencontre.statut,
             Rencontre.modifie_le,
             communes.label("communes"),
+            *extra,
         )
-        .join(Departement, Departement.code == Rencontre.departement_code)
-        .outerjoin(Epci, Epci.siren == Rencontre.epci_siren)
+        .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+        .outerjoin(Epci, col(Epci.siren) == col(Rencontre.epci_siren))
         .where(compte())  # a meeting awaiting validation is not announced
     )
 
 
-def public_query() -> Any:
-    """The agenda's select (columns AGENDA_COLUMNS), for the public reads to filter further."""
-    return _query()
+def public_query(*extra: Any) -> Select[*tuple[Any, ...]]:
+    """The agenda's select (columns AGENDA_COLUMNS, then `extra` columns), for the public reads
+    to filter further."""
+    return _query(*extra)
 
 
 def upcoming_rencontres(
@@ -124,13 +128,15 @@ def upcoming_rencontres(
     del actor  # public information: every signed-in role reads the agenda
     campaign = active_campaign(session)
     query = _query().where(
-        Rencontre.statut == StatutRencontre.PREVUE,
-        Rencontre.date >= (today or clock.today()),
-        Rencontre.campaign_id == campaign.id,
+        col(Rencontre.statut) == StatutRencontre.PREVUE,
+        col(Rencontre.date) >= (today or clock.today()),
+        col(Rencontre.campaign_id) == campaign.id,
     )
     if departement_code:
-        query = query.where(Rencontre.departement_code == departement_code)
-    query = query.order_by(Rencontre.departement_code, Rencontre.date, Rencontre.heure_debut, Rencontre.id)
+        query = query.where(col(Rencontre.departement_code) == departement_code)
+    query = query.order_by(
+        col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.heure_debut), col(Rencontre.id)
+    )
     return pd.DataFrame([tuple(r) for r in session.exec(query)], columns=AGENDA_COLUMNS)
 
 
@@ -145,7 +151,7 @@ def ics(
     """One rencontre (any status; cancelled ones say so) or every upcoming one."""
     if rencontre_id is not None:
         frame = pd.DataFrame(
-            [tuple(r) for r in session.exec(_query().where(Rencontre.id == rencontre_id))], columns=AGENDA_COLUMNS
+            [tuple(r) for r in session.exec(_query().where(col(Rencontre.id) == rencontre_id))], columns=AGENDA_COLUMNS
         )
         if frame.empty:
             raise IntrouvableError(f"La rencontre n° {rencontre_id} n'existe pas (ou plus).")

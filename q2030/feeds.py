@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from q2030 import agenda
 from q2030.campaigns import active_campaign
@@ -59,10 +59,12 @@ def feeds(session: Session, departement_code: str | None = None) -> dict[str, by
     """Each département's calendar (every one, or one): all rencontres of the active
     campaign, in date order. One query for the whole country."""
     campaign = active_campaign(session)
-    query = agenda.public_query().where(Rencontre.campaign_id == campaign.id, compte())
+    query = agenda.public_query().where(col(Rencontre.campaign_id) == campaign.id, compte())
     if departement_code:
-        query = query.where(Rencontre.departement_code == departement_code)
-    query = query.order_by(Rencontre.departement_code, Rencontre.date, Rencontre.heure_debut, Rencontre.id)
+        query = query.where(col(Rencontre.departement_code) == departement_code)
+    query = query.order_by(
+        col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.heure_debut), col(Rencontre.id)
+    )
     by_dep: dict[str, list[dict[str, Any]]] = {}
     for r in session.exec(query):
         row = dict(zip(agenda.AGENDA_COLUMNS, r, strict=True))

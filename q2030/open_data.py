@@ -133,19 +133,18 @@ def _rencontres(session: Session) -> list[list[Any]]:
     campaign = active_campaign(session)
     codes = (
         select(func.aggregate_strings(col(RencontreQpv.qpv_code), "|"))
-        .where(RencontreQpv.rencontre_id == Rencontre.id)
+        .where(col(RencontreQpv.rencontre_id) == col(Rencontre.id))
         .scalar_subquery()
     )
     published = (
         select(func.count(col(Document.id)))
-        .where(Document.rencontre_id == Rencontre.id, Document.publie_le.is_not(None))  # type: ignore[union-attr]
+        .where(col(Document.rencontre_id) == col(Rencontre.id), col(Document.publie_le).is_not(None))
         .scalar_subquery()
     )
     query = (
-        agenda.public_query()
-        .add_columns(codes.label("qpv_codes"), Rencontre.participants, published.label("publies"))
-        .where(Rencontre.campaign_id == campaign.id, compte())
-        .order_by(Rencontre.departement_code, Rencontre.date, Rencontre.id)
+        agenda.public_query(codes.label("qpv_codes"), col(Rencontre.participants), published.label("publies"))
+        .where(col(Rencontre.campaign_id) == campaign.id, compte())
+        .order_by(col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.id))
     )
     out = []
     for r in session.exec(query):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, distinct, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from q2030.access import Actor, Lecteur, lit_tout, scope_clause, scope_label
+from q2030.access import Column, Lecteur, lit_tout, scope_clause, scope_label
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
@@ -36,7 +37,10 @@ def database_is_empty(session: Session) -> bool:
     return not session.exec(select(func.count()).select_from(Qpv)).one()
 
 
-def _scoped(query: Select, actor: Actor, departement_column) -> Select:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])  # sqlmodel's selects included
+
+
+def _scoped(query: _Query, actor: Lecteur, departement_column: Column) -> _Query:
     if lit_tout(actor):
         return query
     return query.where(scope_clause(actor, departement_column))
@@ -48,17 +52,17 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
         _scoped(
             select(func.count()).select_from(Qpv).where(Qpv.geographie == campaign.geographie),
             actor,
-            Qpv.departement_code,
+            col(Qpv.departement_code),
         )
     ).one()
-    held = and_(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
+    held = and_(col(Rencontre.campaign_id) == campaign.id, col(Rencontre.statut) == StatutRencontre.TENUE, compte())
     covered = session.exec(
         _scoped(
-            select(func.count(distinct(RencontreQpv.qpv_code)))
-            .join(Rencontre, Rencontre.id == RencontreQpv.rencontre_id)  # type: ignore[arg-type]
+            select(func.count(distinct(col(RencontreQpv.qpv_code))))
+            .join(Rencontre, col(Rencontre.id) == col(RencontreQpv.rencontre_id))
             .where(held),
             actor,
-            Rencontre.departement_code,
+            col(Rencontre.departement_code),
         )
     ).one()
     status_query = (
@@ -72,16 +76,16 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
     )
     by_status = {
         statut: (count, participants)
-        for statut, count, participants in session.exec(_scoped(status_query, actor, Rencontre.departement_code))
+        for statut, count, participants in session.exec(_scoped(status_query, actor, col(Rencontre.departement_code)))
     }
     contributions = session.exec(
         _scoped(
             select(func.count())
             .select_from(Contribution)
-            .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
+            .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
             .where(Rencontre.campaign_id == campaign.id, compte()),
             actor,
-            Rencontre.departement_code,
+            col(Rencontre.departement_code),
         )
     ).one()
     return KeyFigures(
@@ -90,7 +94,7 @@ def key_figures(session: Session, *, actor: Lecteur) -> KeyFigures:
         qpv_couverts=covered,
         rencontres_tenues=by_status.get(StatutRencontre.TENUE, (0, 0))[0],
         rencontres_prevues=by_status.get(StatutRencontre.PREVUE, (0, 0))[0],
-        participants=int(by_status.get(StatutRencontre.TENUE, (0, 0))[1]),
+        participants=int(by_status.get(StatutRencontre.TENUE, (0, 0))[1] or 0),
         contributions=contributions,
         echeance_rencontres=campaign.rencontres_echeance,
         echeance_synthese=campaign.synthese_departementale_echeance,

@@ -90,15 +90,15 @@ def rencontres_a_venir(
     only counting meetings are public), "" for the préfecture's. An organisation's name,
     never a person's (the organiser's name and e-mail stay in the accounts)."""
     campaign = active_campaign(session)
-    query = agenda.public_query().add_columns(Rencontre.accessibilite, Rencontre.organisation)
+    query = agenda.public_query(col(Rencontre.accessibilite), col(Rencontre.organisation))
     query = query.where(
-        Rencontre.campaign_id == campaign.id,
-        Rencontre.statut == StatutRencontre.PREVUE,
+        col(Rencontre.campaign_id) == campaign.id,
+        col(Rencontre.statut) == StatutRencontre.PREVUE,
         compte(),
-        Rencontre.date >= (today or clock.today()),
+        col(Rencontre.date) >= (today or clock.today()),
     )
     query = _in_territory(query, departement_code, qpv_code)
-    query = query.order_by(Rencontre.date, Rencontre.heure_debut, Rencontre.id)
+    query = query.order_by(col(Rencontre.date), col(Rencontre.heure_debut), col(Rencontre.id))
     columns = [*agenda.AGENDA_COLUMNS, "accessibilite", "organisation"]
     rows = [dict(zip(columns, r, strict=True)) for r in session.exec(query)]
     out = [
@@ -128,9 +128,11 @@ def rencontres_tenues(
     """Held rencontres, latest first; `documents` lists the **published** comptes rendus
     as (id, nom_fichier, type_mime, taille)."""
     campaign = active_campaign(session)
-    query = agenda.public_query().add_columns(Rencontre.participants)
-    query = query.where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
-    query = _in_territory(query, departement_code, qpv_code).order_by(Rencontre.date.desc(), Rencontre.id)  # type: ignore[attr-defined]
+    query = agenda.public_query(col(Rencontre.participants))
+    query = query.where(
+        col(Rencontre.campaign_id) == campaign.id, col(Rencontre.statut) == StatutRencontre.TENUE, compte()
+    )
+    query = _in_territory(query, departement_code, qpv_code).order_by(col(Rencontre.date).desc(), col(Rencontre.id))
     rows = [dict(zip([*agenda.AGENDA_COLUMNS, "participants"], r, strict=True)) for r in session.exec(query)]
     published = published_documents(session, [row["id"] for row in rows])
     out = [
