@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from q2030.ui.etat import FOOTER_LINKS
-from tests.browser_support import AppPage, AppServer, axe_violations
+from tests.browser_support import SCREENSHOTS, AppPage, AppServer, axe_violations
 from tests.test_browser import (  # noqa: F401 - the server and browser fixtures of the browser suite
     app_database,
     app_server,
@@ -165,3 +165,38 @@ def test_footer_pages_open_without_sign_in(browser_page: AppPage, app_server: Ap
     assert_state_face(app)
     assert_french_for_eyes_and_ears(app)
     assert axe_violations(app.page) == []
+
+
+def _in_view(app: AppPage, locator) -> bool:  # type: ignore[no-untyped-def]
+    box = locator.bounding_box()
+    height = (app.page.viewport_size or {"height": 900})["height"]
+    return box is not None and box["y"] > -10 and box["y"] + min(box["height"], 40) <= height
+
+
+def test_planifier_from_the_to_do_list_opens_the_prefilled_form_in_view(
+    browser_page: AppPage,
+    app_server: AppServer,  # noqa: F811
+) -> None:
+    app = browser_page
+    _sign_in(app, "referent")
+    _navigate(app, "Mon département", "Mon département")
+    app.open_tab("À faire")
+    link = app.page.locator('[class*="st-key-todo_quartiers"] a').filter(has_text="planifier une rencontre").first
+    quartier = link.inner_text().split(" : ")[0].split(" (")[0].strip()
+    link.click()
+    app.page.locator('[data-testid="stApp"] h1').filter(has_text="Rencontres").first.wait_for()
+    app.settle()
+    form = app.keyed("rf_ouvert")
+    heading = form.locator("h3").filter(has_text="Nouvelle rencontre").first
+    heading.wait_for()
+    app.page.wait_for_function(
+        "() => { const e = document.querySelector('.st-key-rf_ouvert'); const r = e && e.getBoundingClientRect();"
+        " return r && r.top > 40 && r.top < window.innerHeight / 2; }"
+    )
+    notice = form.locator('[data-testid="stAlert"]').filter(has_text="Nouvelle rencontre prévue pour")
+    assert _in_view(app, notice)
+    assert quartier in notice.inner_text()
+    assert _in_view(app, heading)
+    assert quartier in app.keyed("rf_qpv_codes").inner_text()  # the quartier is already chosen
+    width = (app.page.viewport_size or {"width": 0})["width"]
+    app.page.screenshot(path=str(SCREENSHOTS / f"facade-planifier-{width}.png"))  # the viewport, as the user sees it

@@ -37,3 +37,33 @@ def ici(key: str, message: str, kind: str = "success") -> None:
     """Draw a confirmation here, at once (the control just above did not rerun the page)."""
     annoncer(key, message, kind)
     a_cote(key)
+
+
+# Scrolls the element of `key` to the top of the view once the run that drew it is over (the
+# page's own layout settles first); a nonce makes each call a new script, hence run once.
+_SCROLL_JS = """<script>
+(() => {{
+  const started = Date.now();
+  const go = () => {{
+    const app = document.querySelector('[data-testid="stApp"]');
+    const target = document.querySelector('.st-key-{key}');
+    const idle = app && app.getAttribute('data-test-script-state') === 'notRunning';
+    if (target && idle) {{
+      target.style.scrollMarginTop = '4.5rem';  // below Streamlit's fixed header (sidebar button)
+      target.scrollIntoView({{block: 'start'}});
+      const field = target.querySelector('input, textarea, [role="radiogroup"] input');
+      if (field) field.focus({{preventScroll: true}});
+    }} else if (Date.now() - started < 10000) {{
+      setTimeout(go, 100);
+    }}
+  }};
+  setTimeout(go, 50);  // {nonce}
+}})();
+</script>"""
+
+
+def faire_defiler(key: str) -> None:
+    """Bring the element created with `key=` into view (top of the screen) after this run."""
+    import uuid
+
+    st.html(_SCROLL_JS.format(key=key, nonce=uuid.uuid4().hex), unsafe_allow_javascript=True)

@@ -38,7 +38,7 @@ from q2030.nomenclature import (
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui import params, restitution
+from q2030.ui import notices, params, restitution
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.synthese import render_lettre_participants
 from q2030.ui.tables import show_table
@@ -138,12 +138,14 @@ def render_rencontres(actor: Actor) -> None:
     st.divider()
     rencontre_id = _selector(actor, frame, writer, version)
     link_notice = st.session_state.pop(LINK_NOTICE, None)
-    if link_notice:
-        st.info(escape_markdown(link_notice))
-    if writer:
-        _render_form(actor, dep, rencontre_id, version)
-    elif rencontre_id:
-        _render_readonly(actor, rencontre_id, version)
+    with st.container(key="rf_ouvert"):  # what a link opened: brought into view, its notice first
+        if link_notice:
+            st.info(escape_markdown(link_notice))
+            notices.faire_defiler("rf_ouvert")
+        if writer:
+            _render_form(actor, dep, rencontre_id, version)
+        elif rencontre_id:
+            _render_readonly(actor, rencontre_id, version)
     if rencontre_id:
         _render_documents(actor, rencontre_id, writer, version)
         _render_contributions(actor, rencontre_id, writer, version)
