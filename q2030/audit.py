@@ -7,13 +7,15 @@ Recording an event also notes what the transaction wrote for its after-write ste
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from q2030 import apres_ecriture
 from q2030.access import Actor
-from q2030.models import AuditEvent
+from q2030.models import AuditEvent, utcnow
 
 
 def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[str, Any] | None:
@@ -25,11 +27,17 @@ def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[s
     if record is None:
         return None
     skip = exclude or set()
+    fields = type(record).model_fields
+    return snapshot_values(type(record), {key: getattr(record, key) for key in fields if key not in skip})
+
+
+def snapshot_values(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """`snapshot` of a row given as its column values (a bulk insert's), in the model's field order."""
     out: dict[str, Any] = {}
-    for key in type(record).model_fields:
-        if key in skip:
+    for key in model.model_fields:
+        if key not in values:
             continue
-        value = getattr(record, key)
+        value = values[key]
         if isinstance(value, (dt.date, dt.time, dt.datetime)):
             value = value.isoformat()
         out[key] = value
@@ -57,3 +65,36 @@ def record(
     session.add(event)
     apres_ecriture.noter(session, entite=entite, entite_id=entite_id)
     return event
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entite: str,
+    events: Sequence[tuple[str | int | None, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """`record` for many rows of one entity at once (a bulk write): one INSERT, the same events.
+
+    `events`: (entite_id, avant, apres) per row written."""
+    if not events:
+        return
+    now = utcnow()
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "horodatage": now,
+                "acteur": actor.email,
+                "action": action,
+                "entite": entite,
+                "entite_id": "" if entite_id is None else str(entite_id),
+                "avant": avant,
+                "apres": apres,
+            }
+            for entite_id, avant, apres in events
+        ],
+    )
+    for entite_id, _avant, _apres in events:
+        apres_ecriture.noter(session, entite=entite, entite_id=entite_id)

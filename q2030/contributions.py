@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from q2030 import audit, cleaning
 from q2030.access import Action, Actor, allowed, exiger
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
-from q2030.models import Contribution, Rencontre
+from q2030.models import Contribution, Rencontre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
-from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read_rencontre
+from q2030.rencontres import RencontreCreee, cible, find_rencontre, lock_rencontre, require_read_rencontre
+from q2030.textnorm import normalize
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -117,6 +118,47 @@ def replace_contributions(
     )
     session.flush()
     return ContributionsEnregistrees(created, rencontre.version - 1 if bump else rencontre.version, rencontre.version)
+
+
+def insert_first_contributions(
+    session: Session, *, actor: Actor, nouvelles: list[tuple[RencontreCreee, list[dict[str, Any]]]]
+) -> dict[int, ValidationError]:
+    """The first contributions of rencontres created in this transaction (the Excel import's
+    new rows): `replace_contributions(…, bump=False)` for many, with one INSERT for all.
+
+    `nouvelles`: each rencontre with its rows already cleaned by `clean_rows`. Same rules:
+    the access rule, nothing for a cancelled rencontre (its ValidationError is returned by
+    rencontre id, nothing is written for it), one « contributions » audit event per
+    rencontre; `texte_norm` computed as the ORM event does. The version is not bumped
+    (their first contributions are the rencontre's creation)."""
+    refused: dict[int, ValidationError] = {}
+    rows: list[dict[str, Any]] = []
+    events: list[tuple[str | int | None, dict[str, Any] | None, dict[str, Any] | None]] = []
+    now = utcnow()
+    for rencontre, clean in nouvelles:
+        exiger(
+            actor,
+            Action.ECRIRE_RENCONTRE,
+            rencontre.cible,
+            "Seul le référent du département peut saisir les contributions de ses rencontres.",
+        )
+        rencontre_id = rencontre.id
+        if rencontre.statut == StatutRencontre.ANNULEE:
+            refused[rencontre_id] = ValidationError(
+                {"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]}
+            )
+            continue
+        rows.extend(
+            {**row, "rencontre_id": rencontre_id, "texte_norm": normalize(row["texte"] or ""), "cree_le": now}
+            for row in clean
+        )
+        events.append(
+            (rencontre_id, {"contributions": []}, {"contributions": [{k: row[k] for k in COLUMNS} for row in clean]})
+        )
+    if rows:
+        session.execute(insert(Contribution), rows)
+    audit.record_many(session, actor=actor, action="contributions", entite="rencontre", events=events)
+    return refused
 
 
 def _existing(session: Session, rencontre_id: int) -> list[Contribution]:

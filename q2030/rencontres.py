@@ -12,12 +12,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from pydantic_core import PydanticUndefined
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning, clock
@@ -143,6 +144,25 @@ class Doublon:
 # --- Validation ------------------------------------------------------------------------
 
 
+@dataclass
+class Referentiel:
+    """What validating many rows at once reads only once (the Excel import, under the
+    département's lock): the active campaign and the QPV (code -> département, géographie, nom)."""
+
+    campaign: Campaign
+    qpv: dict[str, tuple[str, str, str]]
+
+    @classmethod
+    def charger(cls, session: Session) -> Referentiel:
+        return cls(
+            active_campaign(session),
+            {
+                code: (dep, geo, nom)
+                for code, dep, geo, nom in session.exec(select(Qpv.code, Qpv.departement_code, Qpv.geographie, Qpv.nom))
+            },
+        )
+
+
 def validate_rencontre(
     session: Session,
     *,
@@ -151,6 +171,7 @@ def validate_rencontre(
     rencontre_id: int | None = None,
     today: dt.date | None = None,
     a_preciser: bool = False,
+    referentiel: Referentiel | None = None,
 ) -> dict[str, Any]:
     """Cleaned values (column names + `qpv_codes`: every QPV covered) or ValidationError.
 
@@ -161,7 +182,8 @@ def validate_rencontre(
     sent cannot be in the future.
 
     On update, keys absent from `data` keep the stored value. Raises PermissionRefusee when
-    the actor may not write in the rencontre's département.
+    the actor may not write in the rencontre's département. `referentiel`: the campaign and
+    QPV read once for many rows (same checks, fewer queries).
     """
     existing = find_rencontre(session, rencontre_id) if rencontre_id is not None else None
     departement = existing.departement_code if existing else (data.get("departement_code") or actor.departement_code)
@@ -190,7 +212,7 @@ def validate_rencontre(
             if key in EDITABLE and info.default is not PydanticUndefined:
                 raw[key] = info.default
         raw.update(organisateurs=[], accessibilite=[], qpv_codes=[])
-        campaign = active_campaign(session)
+        campaign = referentiel.campaign if referentiel else active_campaign(session)
     raw.update(data)
     raw["departement_code"] = departement
     clean: dict[str, Any] = {"departement_code": departement}
@@ -262,8 +284,9 @@ def validate_rencontre(
     clean["qpv_codes"] = []
     if clean["perimetre"]:
         _perimeter(
-            session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024", a_preciser
-        )
+            session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024", a_preciser,
+            referentiel,
+        )  # fmt: skip
     if errors:
         raise ValidationError(dict(errors))
     return clean
@@ -277,6 +300,7 @@ def _perimeter(
     departement: str,
     geographie: str,
     a_preciser: bool = False,
+    referentiel: Referentiel | None = None,
 ) -> None:
     """Fill `qpv_codes` with every QPV covered, checking they belong to the département."""
     perimetre = clean["perimetre"]
@@ -291,12 +315,16 @@ def _perimeter(
                 return
             errors["qpv_codes"].append("Quartiers prioritaires : choisissez au moins un quartier.")
             return
-        found = {
-            code: (dep, geo, nom)
-            for code, dep, geo, nom in session.exec(
-                select(Qpv.code, Qpv.departement_code, Qpv.geographie, Qpv.nom).where(Qpv.code.in_(wanted))  # type: ignore[attr-defined]
-            )
-        }
+        found = (
+            {code: referentiel.qpv[code] for code in wanted if code in referentiel.qpv}
+            if referentiel
+            else {
+                code: (dep, geo, nom)
+                for code, dep, geo, nom in session.exec(
+                    select(Qpv.code, Qpv.departement_code, Qpv.geographie, Qpv.nom).where(Qpv.code.in_(wanted))  # type: ignore[attr-defined]
+                )
+            }
+        )
         for code in wanted:
             if code not in found:
                 errors["qpv_codes"].append(f"Quartiers prioritaires : {code} n'est pas un quartier connu.")
@@ -416,18 +444,9 @@ def create_rencontre(
         )
         if doublons:
             raise DoublonProbable(doublons)
-    rencontre = Rencontre(
-        **clean,
-        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
-        cree_par=actor.email,
-        modifie_par=actor.email,
-        reference_import=reference_import,
-        organisation=actor.organisation,
-        source=source[0] if source else None,
-        source_id=source[1] if source else None,
+    rencontre = _nouvelle(
+        actor, clean, campaign_id=active_campaign(session).id, reference_import=reference_import, source=source
     )
-    if source or not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
-        soumettre(rencontre)
     session.add(rencontre)
     session.flush()
     _write_links(session, rencontre, qpv_codes)
@@ -441,6 +460,168 @@ def create_rencontre(
     )
     session.flush()
     return rencontre
+
+
+def _nouvelle(
+    actor: Actor,
+    clean: dict[str, Any],
+    *,
+    campaign_id: int | None,
+    reference_import: str | None = None,
+    source: tuple[str, str] | None = None,
+) -> Rencontre:
+    """The row of a new rencontre from validated values (without `qpv_codes`), not yet added."""
+    rencontre = Rencontre(
+        **clean,
+        campaign_id=campaign_id,  # type: ignore[arg-type]
+        cree_par=actor.email,
+        modifie_par=actor.email,
+        reference_import=reference_import,
+        organisation=actor.organisation,
+        source=source[0] if source else None,
+        source_id=source[1] if source else None,
+    )
+    if source or not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
+        soumettre(rencontre)
+    return rencontre
+
+
+@dataclass(frozen=True)
+class NouvelleRencontre:
+    """A row of a bulk creation: values validated by `validate_rencontre` (with `qpv_codes`)."""
+
+    clean: dict[str, Any]
+    allow_duplicate: bool = False
+    reference_import: str | None = None
+
+
+@dataclass(frozen=True)
+class RencontreCreee:
+    """What a bulk creation returns of each new rencontre (a `Rencontre` costs ~1 ms to build)."""
+
+    id: int
+    statut: str
+    cible: RencontreCible
+
+
+def _valeurs_par_defaut() -> dict[str, Any]:
+    """A new Rencontre's default column values (as the model would fill them)."""
+    out: dict[str, Any] = {}
+    for key, info in Rencontre.model_fields.items():
+        if key == "id":
+            continue
+        if info.default_factory is not None:
+            out[key] = info.default_factory()  # type: ignore[call-arg]
+        elif info.default is not PydanticUndefined:
+            out[key] = info.default
+    return out
+
+
+def create_rencontres(
+    session: Session, *, actor: Actor, nouvelles: list[NouvelleRencontre]
+) -> list[RencontreCreee | DoublonProbable]:
+    """Bulk `create_rencontre` for rows already validated (the Excel import): one INSERT per table.
+
+    Same rules as `create_rencontre`, row by row in the given order: the access rule, the
+    organiser's submission, the probable-duplicate check against the stored rencontres and
+    the rows before it in the list (as if each had been created in turn), the QPV links and
+    one « creation » audit event per rencontre. Returns, per row, its new rencontre or the
+    `DoublonProbable` it raises. The rows are inserted before the duplicate check (it names
+    the earlier rows by their number): a caller given any `DoublonProbable` must refuse the
+    whole batch, so that its transaction rolls back (the import's all-or-nothing).
+    The caller holds the département's lock (`lock_departement`).
+    """
+    if not nouvelles:
+        return []
+    for departement in sorted({str(n.clean["departement_code"]) for n in nouvelles}):
+        exiger(
+            actor,
+            Action.ECRIRE_RENCONTRE,
+            RencontreCible(departement, actor.organisation),
+            "Seul le référent du département peut saisir ou modifier ses rencontres.",
+        )
+    campaign_id = active_campaign(session).id
+    defaults = _valeurs_par_defaut()
+    rows: list[tuple[dict[str, Any], list[str]]] = []
+    for nouvelle in nouvelles:
+        values = {
+            **defaults,
+            **{k: v for k, v in nouvelle.clean.items() if k != "qpv_codes"},
+            "campaign_id": campaign_id,
+            "cree_par": actor.email,
+            "modifie_par": actor.email,
+            "reference_import": nouvelle.reference_import,
+            "organisation": actor.organisation,
+        }
+        values["modifie_le"] = values["cree_le"]
+        if not allowed(actor, Action.VALIDER_RENCONTRE, RencontreCible(values["departement_code"], actor.organisation)):
+            state = SimpleNamespace(validation=values["validation"], avant_modification=None, soumise_le=None)
+            soumettre(state)  # type: ignore[arg-type]  # the one submission rule, on the row's values
+            values.update(vars(state))
+        rows.append((values, list(nouvelle.clean["qpv_codes"])))
+
+    def checked(values: dict[str, Any], codes: list[str], nouvelle: NouvelleRencontre) -> bool:
+        return not nouvelle.allow_duplicate and values["statut"] != StatutRencontre.ANNULEE and bool(codes)
+
+    # Stored rencontres that may be a duplicate, read before the insert: one query for the file.
+    stored: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
+    wanted = [(v, c) for (v, c), n in zip(rows, nouvelles, strict=True) if checked(v, c, n)]
+    if wanted:
+        query = (
+            select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)  # type: ignore[call-overload]
+            .add_columns(RencontreQpv.qpv_code, Rencontre.departement_code)
+            .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
+            .where(
+                col(Rencontre.date).in_(sorted({v["date"] for v, _ in wanted})),
+                Rencontre.statut != StatutRencontre.ANNULEE,
+                col(RencontreQpv.qpv_code).in_(sorted({c for _, cs in wanted for c in cs})),
+            )
+        )
+        for rid, day, start, lieu, statut, qpv, dep in session.exec(query):
+            stored[(day, qpv)].append((rid, day, start, lieu, statut, dep))
+    ids = (
+        session.execute(
+            insert(Rencontre).returning(col(Rencontre.id), sort_by_parameter_order=True), [v for v, _ in rows]
+        )
+        .scalars()
+        .all()
+    )
+    links = [
+        {"rencontre_id": rid, "qpv_code": code, "direct": values["perimetre"] == Perimetre.QUARTIER}
+        for rid, (values, codes) in zip(ids, rows, strict=True)
+        for code in codes
+    ]
+    if links:
+        session.execute(insert(RencontreQpv), links)
+    snapshots = []
+    for rid, (values, codes) in zip(ids, rows, strict=True):
+        values["id"] = rid
+        snapshots.append((rid, None, {**audit.snapshot_values(Rencontre, values), "qpv": list(codes)}))
+    audit.record_many(session, actor=actor, action="creation", entite="rencontre", events=snapshots)
+    # The duplicate check, each row against the stored rows and the earlier rows of the list.
+    earlier: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
+    out: list[RencontreCreee | DoublonProbable] = []
+    for (values, codes), nouvelle in zip(rows, nouvelles, strict=True):
+        if checked(values, codes, nouvelle):
+            found: dict[int, tuple[tuple[Any, ...], list[str]]] = {}
+            for code in codes:
+                for other in (*stored.get((values["date"], code), ()), *earlier.get((values["date"], code), ())):
+                    found.setdefault(other[0], (other, []))[1].append(code)
+            if found:
+                here = values["departement_code"]
+                ordered = sorted(found.values(), key=lambda item: (item[0][5] != here, item[0][0]))
+                doublons = [Doublon(o[0], o[1], o[2], o[3], o[4], tuple(sorted(q))) for o, q in ordered]
+                out.append(DoublonProbable(doublons))
+                continue  # as if refused: later rows do not see it
+        cree = RencontreCible(values["departement_code"], actor.organisation)
+        out.append(RencontreCreee(values["id"], values["statut"], cree))
+        if values["statut"] != StatutRencontre.ANNULEE:
+            for code in codes:
+                earlier[(values["date"], code)].append(
+                    (values["id"], values["date"], values["heure_debut"], values["lieu"], values["statut"],
+                     values["departement_code"])
+                )  # fmt: skip
+    return out
 
 
 def update_rencontre(

@@ -32,7 +32,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from q2030.access import Action, Actor, RencontreCible, exiger
-from q2030.campaigns import active_campaign
 from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, Q2030Error, ValidationError
 from q2030.excel.columns import (
@@ -139,7 +138,8 @@ def import_workbook(
     # One writer per département from here to the commit: two imports of the same file (or
     # an import and a form) cannot both find no duplicate / no reference and both insert.
     service.lock_departement(session, departement_code)
-    campaign = active_campaign(session)
+    referentiel = service.Referentiel.charger(session)
+    campaign = referentiel.campaign
     existing = _existing(session, campaign.id, departement_code, [r.rencontre_id for r in parsed.rencontres])
     imported = _by_reference(session, campaign.id, departement_code, parsed.rencontres)
     by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
@@ -188,7 +188,9 @@ def import_workbook(
         rencontre_id = target[item.row][0].id if item.row in target else None
         data = {**item.data, "departement_code": departement_code}
         try:
-            cleaned[item.row] = service.validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
+            cleaned[item.row] = service.validate_rencontre(
+                session, actor=actor, data=data, rencontre_id=rencontre_id, referentiel=referentiel
+            )
         except ValidationError as error:
             report.issues.extend(_rencontre_issues(item, error))
             continue
@@ -210,55 +212,84 @@ def import_workbook(
     if report.issues:
         raise ImportRefuse(report)
     # One data version bump and one read-model refresh for the whole file: the after-write step
-    # of this transaction (q2030.apres_ecriture), before its commit.
+    # of this transaction (q2030.apres_ecriture), before its commit. Rows of stored rencontres
+    # go through the form's services one by one (compare-and-set each); new rows, validated
+    # above by the same service, are created in bulk after them (one INSERT per table).
+    nouvelles = [item for item in parsed.rencontres if item.row not in target]
     for position, item in enumerate(parsed.rencontres):
+        if item.row not in target:
+            continue
         key = item.identifiant.casefold()
         data = {**item.data, "departement_code": departement_code}
-        created = False
         try:
-            if item.row not in target:
-                rencontre = service.create_rencontre(
-                    session, actor=actor, data=data, allow_duplicate=item.doublon_confirme, reference_import=key
-                )
-                report.created += 1
-                created = True
+            rencontre, version = target[item.row]
+            if same[item.row]:
+                report.unchanged += 1
             else:
-                rencontre, version = target[item.row]
-                if same[item.row]:
-                    report.unchanged += 1
-                else:
-                    rencontre = service.update_rencontre(
-                        session, actor=actor, rencontre_id=rencontre.id or 0, version=version, data=data,
-                        allow_duplicate=item.doublon_confirme,
-                    )  # fmt: skip
-                    report.updated += 1
-            if key in wanted and (created or not same_contributions[item.row]):
+                rencontre = service.update_rencontre(
+                    session, actor=actor, rencontre_id=rencontre.id or 0, version=version, data=data,
+                    allow_duplicate=item.doublon_confirme,
+                )  # fmt: skip
+                report.updated += 1
+            if key in wanted and not same_contributions[item.row]:
                 contribution_service.replace_contributions(
                     session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
-                    version=None if created else rencontre.version, bump=not created,
+                    version=rencontre.version,
                 )  # fmt: skip
                 report.contributions_replaced += 1
         except ConflitDeVersion:  # saved by someone else since the check above
             stored = session.get(Rencontre, target[item.row][0].id, populate_existing=True)
             report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))  # type: ignore[arg-type]
         except service.DoublonProbable as error:
-            hint = f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} »."
-            report.issues.append(
-                ImportIssue(
-                    SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(error.errors["doublons"]) + hint
-                )
-            )
+            report.issues.append(_doublon_issue(item, error))
         except ValidationError as error:
             if any(k == "contributions" for k in error.errors):
                 report.issues.extend(_contribution_issues(by_identifiant[key], error))
             else:
                 report.issues.extend(_rencontre_issues(item, error))
-        notify(0.5 + 0.5 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
+        notify(0.5 + 0.4 * (position + 1) / total, f"Enregistrement : {position + 1} / {total}")
+    if report.issues:
+        raise ImportRefuse(report)
+    notify(0.9, f"Enregistrement des nouvelles rencontres : {len(nouvelles)}")
+    created = service.create_rencontres(
+        session,
+        actor=actor,
+        nouvelles=[
+            service.NouvelleRencontre(
+                cleaned[item.row], allow_duplicate=item.doublon_confirme, reference_import=item.identifiant.casefold()
+            )
+            for item in nouvelles
+        ],
+    )
+    first: list[tuple[service.RencontreCreee, list[dict[str, Any]]]] = []
+    row_of: dict[int, RencontreRow] = {}
+    for item, outcome in zip(nouvelles, created, strict=True):
+        if isinstance(outcome, service.DoublonProbable):
+            report.issues.append(_doublon_issue(item, outcome))
+            continue
+        report.created += 1
+        key = item.identifiant.casefold()
+        row_of[outcome.id] = item
+        if key in wanted:
+            first.append((outcome, wanted[key]))
+            report.contributions_replaced += 1
+    if report.issues:
+        raise ImportRefuse(report)
+    refused = contribution_service.insert_first_contributions(session, actor=actor, nouvelles=first)
+    for rencontre_id, refusal in refused.items():
+        report.issues.extend(_contribution_issues(by_identifiant[row_of[rencontre_id].identifiant.casefold()], refusal))
     if report.issues:
         raise ImportRefuse(report)
     session.flush()
     notify(1.0, "Import terminé.")
     return report
+
+
+def _doublon_issue(item: RencontreRow, error: Exception) -> ImportIssue:
+    """A probable duplicate (`rencontres.DoublonProbable`), with how to import it all the same."""
+    messages = getattr(error, "errors", {}).get("doublons", [])
+    hint = f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} »."
+    return ImportIssue(SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(messages) + hint)
 
 
 def _reference_used_issue(item: RencontreRow, rencontre: Rencontre) -> ImportIssue:
