@@ -31,7 +31,7 @@ def command(
     name: str,
     help_text: str,
     arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None,
-):
+) -> Callable[[Command], Command]:
     def register(function: Command) -> Command:
         COMMANDS[name] = (function, arguments, help_text)
         return function
@@ -39,7 +39,7 @@ def command(
     return register
 
 
-def _engine():
+def _engine() -> Engine:
     from q2030 import feeds
 
     engine = connect(database_url())
@@ -206,18 +206,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _departement_referent(departement_code: str):
+def _departement_code(raw: str) -> str:
+    """The département code typed on the command line (« 2a » → « 2A »), or DepartementInconnu."""
+    from q2030.referentiel import DEPARTEMENTS
+
+    code = raw.strip().upper()
+    if code not in DEPARTEMENTS:
+        raise DepartementInconnu(raw)
+    return code
+
+
+def _departement_referent(departement_code: str) -> Actor:
     """The CLI writes rencontres as the département's référent, never as SYSTEM.
 
     Only a référent may write a département's rencontres (q2030.access): the import keeps
     that rule and records "cli.referent.<dep>@q2030" as the author in the audit log.
     """
-    from q2030.access import Actor
     from q2030.referentiel import DEPARTEMENTS
 
-    code = departement_code.strip().upper()
-    if code not in DEPARTEMENTS:
-        raise DepartementInconnu(departement_code)
+    code = _departement_code(departement_code)
     nom, region = DEPARTEMENTS[code]
     return Actor(
         email=f"cli.referent.{code.lower()}@q2030",
@@ -241,7 +248,8 @@ def _import_rencontres_args(parser: argparse.ArgumentParser) -> None:
 def cmd_import_rencontres(args: argparse.Namespace) -> int:
     from q2030.excel.importer import ImportRefuse, import_workbook
 
-    actor = _departement_referent(args.departement)
+    code = _departement_code(args.departement)
+    actor = _departement_referent(code)
     content = read_input(args.file)
 
     def progress(fraction: float, message: str) -> None:
@@ -252,7 +260,7 @@ def cmd_import_rencontres(args: argparse.Namespace) -> int:
             report = import_workbook(
                 session,
                 actor=actor,
-                departement_code=actor.departement_code,
+                departement_code=code,
                 content=content,
                 progress=progress,
             )
@@ -278,12 +286,13 @@ def _export_modele_args(parser: argparse.ArgumentParser) -> None:
 def cmd_export_modele(args: argparse.Namespace) -> int:
     from q2030.excel.template import build_template
 
-    actor = _departement_referent(args.departement)
+    code = _departement_code(args.departement)
+    actor = _departement_referent(code)
     output_file(args.out)
     with session_scope(_engine()) as session:
-        content = build_template(session, actor=actor, departement_code=actor.departement_code)
+        content = build_template(session, actor=actor, departement_code=code)
     args.out.write_bytes(content)
-    print(f"{args.out} : modèle de saisie du département {actor.departement_code} ({len(content)} octets).")
+    print(f"{args.out} : modèle de saisie du département {code} ({len(content)} octets).")
     return 0
 
 
@@ -296,7 +305,7 @@ def _export_synthese_args(parser: argparse.ArgumentParser) -> None:
 def cmd_export_synthese(args: argparse.Namespace) -> int:
     from q2030.excel.exports import export_departement
 
-    code = _departement_referent(args.departement).departement_code
+    code = _departement_code(args.departement)
     output_file(args.out)
     with session_scope(_engine()) as session:  # reading: the national SYSTEM actor may
         summary = export_departement(session, actor=SYSTEM, departement_code=code, out=str(args.out))
@@ -354,7 +363,7 @@ def cmd_rediger_synthese(args: argparse.Namespace) -> int:
     fmt = _format_of(args.out)
     if fmt is None:
         return 2
-    code = _departement_referent(args.departement).departement_code
+    code = _departement_code(args.departement)
     output_file(args.out)
     with session_scope(_engine()) as session:
         content = rediger_synthese(session, actor=SYSTEM, departement_code=code, fmt=fmt, au=args.au)

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.campaigns import active_campaign
+from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
 from q2030.models import ModeleCodage, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
@@ -74,8 +75,8 @@ def progression(session: Session) -> tuple[int, int]:
     """(texts coded or set aside, texts in the queue) for the active campaign."""
     campaign = active_campaign(session)
     total, faits = session.exec(
-        select(func.count(), func.count().filter(TexteLibre.statut != "a_coder")).where(
-            TexteLibre.campaign_id == campaign.id
+        select(func.count(), func.count().filter(col(TexteLibre.statut) != "a_coder")).where(
+            col(TexteLibre.campaign_id) == campaign.id
         )
     ).one()
     return int(faits or 0), int(total or 0)
@@ -83,9 +84,9 @@ def progression(session: Session) -> tuple[int, int]:
 
 def _texte(session: Session, texte_id: int) -> ATexte:
     row = session.exec(
-        select(TexteLibre, QuestionnaireReponse.identifiant)
-        .outerjoin(QuestionnaireReponse, QuestionnaireReponse.id == TexteLibre.reponse_id)  # type: ignore[arg-type]
-        .where(TexteLibre.id == texte_id)
+        select(TexteLibre, col(QuestionnaireReponse.identifiant))
+        .outerjoin(QuestionnaireReponse, col(QuestionnaireReponse.id) == col(TexteLibre.reponse_id))
+        .where(col(TexteLibre.id) == texte_id)
     ).one()
     texte, identifiant = row
     return ATexte(
@@ -116,48 +117,48 @@ def prochain(
     held = session.exec(
         update(TexteLibre)
         .where(
-            TexteLibre.campaign_id == campaign.id,  # type: ignore[arg-type]
-            TexteLibre.statut == "a_coder",  # type: ignore[arg-type]
-            TexteLibre.reserve_par == actor.email,  # type: ignore[arg-type]
-            TexteLibre.reserve_jusqu_a > now,  # type: ignore[arg-type, operator]
-            TexteLibre.id.not_in(exclure),  # type: ignore[union-attr]
+            col(TexteLibre.campaign_id) == campaign.id,
+            col(TexteLibre.statut) == "a_coder",
+            col(TexteLibre.reserve_par) == actor.email,
+            col(TexteLibre.reserve_jusqu_a) > now,
+            col(TexteLibre.id).not_in(exclure),
         )
         .values(reserve_jusqu_a=until)
-        .returning(TexteLibre.id)
+        .returning(col(TexteLibre.id))
         .execution_options(synchronize_session=False)
     ).all()
     if held:
         return _texte(session, min(r[0] for r in held))
-    libre = or_(TexteLibre.reserve_jusqu_a.is_(None), TexteLibre.reserve_jusqu_a <= now)  # type: ignore[union-attr, operator]
+    libre = or_(col(TexteLibre.reserve_jusqu_a).is_(None), col(TexteLibre.reserve_jusqu_a) <= now)
     for _attempt in range(50):
         candidate = (
-            select(TexteLibre.id)
+            select(col(TexteLibre.id))
             .where(
-                TexteLibre.campaign_id == campaign.id,
-                TexteLibre.statut == "a_coder",
+                col(TexteLibre.campaign_id) == campaign.id,
+                col(TexteLibre.statut) == "a_coder",
                 libre,
-                TexteLibre.id.not_in(exclure),  # type: ignore[union-attr]
+                col(TexteLibre.id).not_in(exclure),
             )
-            .order_by(TexteLibre.id)
+            .order_by(col(TexteLibre.id))
             .limit(1)
             .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite serialises writers anyway
             .scalar_subquery()
         )
         claimed = session.exec(
             update(TexteLibre)
-            .where(TexteLibre.id == candidate, TexteLibre.statut == "a_coder", libre)  # type: ignore[arg-type]
+            .where(col(TexteLibre.id) == candidate, col(TexteLibre.statut) == "a_coder", libre)
             .values(reserve_par=actor.email, reserve_jusqu_a=until)
-            .returning(TexteLibre.id)
+            .returning(col(TexteLibre.id))
             .execution_options(synchronize_session=False)
         ).all()
         if claimed:
             return _texte(session, claimed[0][0])
         remaining = session.exec(
             select(func.count()).where(
-                TexteLibre.campaign_id == campaign.id,
-                TexteLibre.statut == "a_coder",
+                col(TexteLibre.campaign_id) == campaign.id,
+                col(TexteLibre.statut) == "a_coder",
                 libre,
-                TexteLibre.id.not_in(exclure),  # type: ignore[union-attr]
+                col(TexteLibre.id).not_in(exclure),
             )
         ).one()
         if not remaining:
@@ -170,7 +171,7 @@ def passer(session: Session, *, actor: Actor, texte_id: int) -> None:
     _require_analyste(actor)
     session.exec(
         update(TexteLibre)
-        .where(TexteLibre.id == texte_id, TexteLibre.reserve_par == actor.email)  # type: ignore[arg-type]
+        .where(col(TexteLibre.id) == texte_id, col(TexteLibre.reserve_par) == actor.email)
         .values(reserve_par="", reserve_jusqu_a=None)
         .execution_options(synchronize_session=False)
     )
@@ -216,21 +217,21 @@ def coder(
         "code_le": now,
         "reserve_par": "",
         "reserve_jusqu_a": None,
-        "version": TexteLibre.version + 1,
+        "version": col(TexteLibre.version) + 1,
     }
     done = session.exec(
         update(TexteLibre)
         .where(
-            TexteLibre.id == texte_id,  # type: ignore[arg-type]
-            TexteLibre.statut == "a_coder",  # type: ignore[arg-type]
+            col(TexteLibre.id) == texte_id,
+            col(TexteLibre.statut) == "a_coder",
             or_(
-                TexteLibre.reserve_par == actor.email,
-                TexteLibre.reserve_jusqu_a.is_(None),  # type: ignore[union-attr]
-                TexteLibre.reserve_jusqu_a <= now,  # type: ignore[operator]
+                col(TexteLibre.reserve_par) == actor.email,
+                col(TexteLibre.reserve_jusqu_a).is_(None),
+                col(TexteLibre.reserve_jusqu_a) <= now,
             ),
         )
         .values(**values)
-        .returning(TexteLibre.reponse_id)
+        .returning(col(TexteLibre.reponse_id))
         .execution_options(synchronize_session=False)
     ).all()
     if not done:
@@ -288,9 +289,9 @@ def entrainer(session: Session, *, actor: Actor) -> ModeleCodage:
     exiger(actor, Action.ADMINISTRER, NATIONAL, "Seul un administrateur peut entraîner le modèle de suggestion.")
     campaign = active_campaign(session)
     rows = session.exec(
-        select(TexteLibre.texte, TexteLibre.axe, TexteLibre.theme)
-        .where(TexteLibre.campaign_id == campaign.id, TexteLibre.statut == "code")
-        .order_by(TexteLibre.id)
+        select(col(TexteLibre.texte), col(TexteLibre.axe), col(TexteLibre.theme))
+        .where(col(TexteLibre.campaign_id) == campaign.id, col(TexteLibre.statut) == "code")
+        .order_by(col(TexteLibre.id))
     ).all()
     if len(rows) < SEUIL_SUGGESTIONS:
         raise ValidationError(
@@ -303,7 +304,7 @@ def entrainer(session: Session, *, actor: Actor) -> ModeleCodage:
     modeles: dict[str, Any] = {}
     exactitudes: dict[str, float | None] = {}
     for cible, column in (("axe", 1), ("theme", 2)):
-        labels = [r[column] for r in rows]
+        labels = [r[column] or "" for r in rows]  # a coded text has both (never empty)
         if len(set(labels)) < 2:
             exactitudes[cible] = None
             modeles[cible] = labels[0]  # a single class: always that one
@@ -345,10 +346,10 @@ class EtatModele:
 def etat_modele(session: Session) -> EtatModele | None:
     campaign = active_campaign(session)
     row = session.exec(
-        select(ModeleCodage.id, ModeleCodage.entraine_le, ModeleCodage.effectif, ModeleCodage.exactitude_axe,
-               ModeleCodage.exactitude_theme, ModeleCodage.plis)
-        .where(ModeleCodage.campaign_id == campaign.id)
-        .order_by(ModeleCodage.id.desc())  # type: ignore[union-attr]
+        select_columns(ModeleCodage.id, ModeleCodage.entraine_le, ModeleCodage.effectif, ModeleCodage.exactitude_axe,
+                       ModeleCodage.exactitude_theme, ModeleCodage.plis)
+        .where(col(ModeleCodage.campaign_id) == campaign.id)
+        .order_by(col(ModeleCodage.id).desc())
         .limit(1)
     ).first()  # fmt: skip
     return EtatModele(*row) if row else None
@@ -359,9 +360,9 @@ _MODELES: dict[tuple[str, int], dict[str, Any]] = {}
 
 def _modele(session: Session, modele_id: int) -> dict[str, Any]:
     """The unpickled model, kept per process (a retrained model has a new id)."""
-    key = (session.get_bind().url.render_as_string(hide_password=True), modele_id)
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), modele_id)
     if key not in _MODELES:
-        contenu = session.exec(select(ModeleCodage.contenu).where(ModeleCodage.id == modele_id)).one()
+        contenu = session.exec(select(col(ModeleCodage.contenu)).where(col(ModeleCodage.id) == modele_id)).one()
         if len(_MODELES) > 4:
             _MODELES.clear()
         _MODELES[key] = pickle.loads(contenu)

@@ -38,9 +38,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Float, Select, String, case, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from q2030.comptage import compte
+from q2030.db import select_columns
 from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
 from q2030.nomenclature import StatutRencontre
 
@@ -106,7 +108,7 @@ def reconstruire(session: Session) -> dict[str, int]:
     session.exec(
         insert(CubeTheme).from_select(
             ["campaign_id", "axe", "departement_code", "theme", *_SUMS],
-            select(*keys, col(cr.theme), *sums).where(everyone).group_by(*keys, col(cr.theme)),
+            select_columns(*keys, col(cr.theme), *sums).where(everyone).group_by(*keys, col(cr.theme)),
         )
     )
     session.exec(
@@ -121,7 +123,7 @@ def reconstruire(session: Session) -> dict[str, int]:
         session.exec(
             insert(CubeFiltre).from_select(
                 [*_FILTRE_KEYS, *_SUMS],
-                select(*cell[:2], literal(dimension), *cell[2:], col(cr.theme), *sums).group_by(
+                select_columns(*cell[:2], literal(dimension), *cell[2:], col(cr.theme), *sums).group_by(
                     *grouped, col(cr.theme)
                 ),
             )
@@ -129,7 +131,7 @@ def reconstruire(session: Session) -> dict[str, int]:
         session.exec(
             insert(CubeFiltre).from_select(
                 [*_FILTRE_KEYS, *_SUMS],
-                select(
+                select_columns(
                     *cell[:2], literal(dimension), *cell[2:], literal(TOUS_THEMES), func.sum(cr.contributions),
                     func.count(func.distinct(cr.rencontre_id)), literal(0.0), literal(0.0),
                 ).group_by(*grouped),
@@ -137,7 +139,7 @@ def reconstruire(session: Session) -> dict[str, int]:
         )  # fmt: skip
     session.flush()
     return {
-        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined]
+        table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0
         for table in (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre)
     }
 
@@ -181,8 +183,8 @@ def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dic
                 cells.add((rid, *cell))
         for _rid, campaign_id, axe, dep in meetings:
             groupes[(campaign_id, axe, dep)] += sign
-        for _rid, *cell in cells:
-            filtres[(*cell, TOUS_THEMES)][1] += sign
+        for _rid, *key in cells:
+            filtres[(*key, TOUS_THEMES)][1] += sign
     return themes, groupes, filtres
 
 
@@ -226,11 +228,7 @@ def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: 
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(table)
+    statement = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
     keys = [column.name for column in table.primary_key.columns]
     statement = statement.on_conflict_do_update(
         index_elements=keys,
