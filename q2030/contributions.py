@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning
 from q2030.access import Action, Actor, allowed, exiger
@@ -101,7 +101,7 @@ def replace_contributions(
         raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
     clean = clean_rows(rows)
     before = [_plain(c) for c in _existing(session, rencontre_id)]
-    session.exec(delete(Contribution).where(Contribution.rencontre_id == rencontre_id))  # type: ignore[arg-type]
+    session.exec(delete(Contribution).where(col(Contribution.rencontre_id) == rencontre_id))
     created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
     session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
     after = [_plain(c) for c in created]
@@ -164,7 +164,7 @@ def insert_first_contributions(
 def _existing(session: Session, rencontre_id: int) -> list[Contribution]:
     return list(
         session.exec(
-            select(Contribution).where(Contribution.rencontre_id == rencontre_id).order_by(Contribution.id)  # type: ignore[arg-type]  # as entered
+            select(Contribution).where(col(Contribution.rencontre_id) == rencontre_id).order_by(col(Contribution.id))
         )
     )
 

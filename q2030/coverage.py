@@ -353,7 +353,7 @@ def synthese_departementale_status(
     rows = session.exec(
         select(SyntheseDepartementale).where(
             SyntheseDepartementale.campaign_id == campaign.id,
-            SyntheseDepartementale.departement_code.in_(codes),  # type: ignore[attr-defined]
+            col(SyntheseDepartementale.departement_code).in_(codes),
         )
     ).all()
     by_code = {row.departement_code: row for row in rows}

@@ -143,7 +143,9 @@ def _check_qpv(session: Session, departement_code: str, codes: list[str], errors
     if not codes:
         return
     found = set(
-        session.exec(select(Qpv.code).where(Qpv.code.in_(codes), Qpv.departement_code == departement_code))  # type: ignore[attr-defined]
+        session.exec(
+            select(col(Qpv.code)).where(col(Qpv.code).in_(codes), col(Qpv.departement_code) == departement_code)
+        )
     )
     missing = [c for c in codes if c not in found]
     if missing:
@@ -281,9 +283,9 @@ def list_engagements(
         query = query.where(Engagement.departement_code == departement_code)
     if qpv_code:
         query = query.where(
-            Engagement.id.in_(select(EngagementQpv.engagement_id).where(EngagementQpv.qpv_code == qpv_code))  # type: ignore[union-attr]
+            col(Engagement.id).in_(select(EngagementQpv.engagement_id).where(EngagementQpv.qpv_code == qpv_code))
         )
-    rows = session.exec(query.order_by(Engagement.departement_code, Engagement.id)).all()  # type: ignore[arg-type]
+    rows = session.exec(query.order_by(col(Engagement.departement_code), col(Engagement.id))).all()
     ids = [r.id for r in rows]
     themes: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
     quartiers: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
@@ -324,7 +326,7 @@ def engagements_par_theme(session: Session, *, departement_code: str | None = No
     campaign = active_campaign(session)
     query = (
         select(EngagementTheme.theme, func.count(col(EngagementTheme.engagement_id)))
-        .join(Engagement, Engagement.id == EngagementTheme.engagement_id)  # type: ignore[arg-type]
+        .join(Engagement, col(Engagement.id) == EngagementTheme.engagement_id)
         .where(Engagement.campaign_id == campaign.id, Engagement.statut != "abandonne")
         .group_by(EngagementTheme.theme)
     )
@@ -342,14 +344,14 @@ def themes_sans_engagement(session: Session, *, minimum: int = 1) -> pd.DataFram
     campaign = active_campaign(session)
     answered = (
         select(EngagementTheme.theme)
-        .join(Engagement, Engagement.id == EngagementTheme.engagement_id)  # type: ignore[arg-type]
+        .join(Engagement, col(Engagement.id) == EngagementTheme.engagement_id)
         .where(Engagement.campaign_id == campaign.id, Engagement.statut != "abandonne")
     )
     query = (
         select(Contribution.theme, func.count(col(Contribution.id)))
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
-        .where(Contribution.theme.not_in(answered))  # type: ignore[attr-defined]
+        .where(col(Contribution.theme).not_in(answered))
         .group_by(Contribution.theme)
         .having(func.count(col(Contribution.id)) >= minimum)
     )

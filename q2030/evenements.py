@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import clock
 from q2030.access import Action, Actor, RencontreCible, exiger, region_of
@@ -325,7 +325,7 @@ def _noms(session: Session, geographie: str, departement_code: str) -> dict[str,
         )
     }
     for insee, nom in session.exec(
-        select(QpvCommune.insee, QpvCommune.nom).where(QpvCommune.qpv_code.in_(list(noms)))  # type: ignore[attr-defined]
+        select(col(QpvCommune.insee), col(QpvCommune.nom)).where(col(QpvCommune.qpv_code).in_(list(noms)))
     ):
         if nom:
             noms.setdefault(insee, nom)

@@ -184,11 +184,11 @@ def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
     query = (
         select(key, Contribution.theme, func.count(col(Contribution.id)), func.count(func.distinct(Rencontre.id)))
         .select_from(Contribution)
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     )
     if by_qpv:
-        query = query.join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+        query = query.join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
     query = (
         query.group_by(key, Contribution.theme)
         .having(func.count(col(Contribution.id)) >= SEUIL_CONTRIBUTIONS)

@@ -71,7 +71,7 @@ def quartiers(session: Session, *, departement_code: str) -> dict[str, str]:
 def _in_territory(query, departement_code: str | None, qpv_code: str | None):  # type: ignore[no-untyped-def]
     if qpv_code:
         return query.where(
-            Rencontre.id.in_(select(RencontreQpv.rencontre_id).where(RencontreQpv.qpv_code == qpv_code))  # type: ignore[union-attr]
+            col(Rencontre.id).in_(select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == qpv_code))
         )
     return query.where(Rencontre.departement_code == departement_code)
 
@@ -185,7 +185,7 @@ def _comptes(session: Session, campaign_id: int, departement_code: str) -> dict[
     counts: dict[tuple[str | None, str], int] = {}
     per_dep = (
         select(Contribution.theme, func.count(col(Contribution.id)))
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
         .where(*held, Rencontre.departement_code == departement_code)
         .group_by(Contribution.theme)
     )
@@ -193,8 +193,8 @@ def _comptes(session: Session, campaign_id: int, departement_code: str) -> dict[
         counts[(None, theme)] = int(n)
     per_qpv = (
         select(RencontreQpv.qpv_code, Contribution.theme, func.count(col(Contribution.id)))
-        .join(Rencontre, Rencontre.id == RencontreQpv.rencontre_id)  # type: ignore[arg-type]
-        .join(Contribution, Contribution.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+        .join(Rencontre, col(Rencontre.id) == col(RencontreQpv.rencontre_id))
+        .join(Contribution, col(Contribution.rencontre_id) == col(Rencontre.id))
         .where(*held, Rencontre.departement_code == departement_code)
         .group_by(RencontreQpv.qpv_code, Contribution.theme)
     )
@@ -237,7 +237,7 @@ def priorites(
         departement_code = session.exec(select(Qpv.departement_code).where(Qpv.code == qpv_code)).first()
     meetings = (
         select(Contribution.theme, func.count(func.distinct(Contribution.rencontre_id)))
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)  # type: ignore[arg-type]
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
         .where(Rencontre.campaign_id == campaign.id, Rencontre.statut == StatutRencontre.TENUE, compte())
     )
     query = _in_territory(meetings, departement_code, qpv_code).group_by(Contribution.theme)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import clock
 from q2030.access import Action, Actor, DepartementCible, exiger
@@ -270,9 +270,9 @@ def rencontres_tenues(session: Session, *, departement_code: str, campaign_id: i
     for start in range(0, len(ids), 5000):
         for rid, code, nom in session.exec(
             select(RencontreQpv.rencontre_id, Qpv.code, Qpv.nom)
-            .join(Qpv, Qpv.code == RencontreQpv.qpv_code)  # type: ignore[arg-type]
-            .where(RencontreQpv.rencontre_id.in_(ids[start : start + 5000]))  # type: ignore[attr-defined]
-            .order_by(RencontreQpv.rencontre_id, Qpv.code)  # type: ignore[arg-type]
+            .join(Qpv, col(Qpv.code) == col(RencontreQpv.qpv_code))
+            .where(col(RencontreQpv.rencontre_id).in_(ids[start : start + 5000]))
+            .order_by(col(RencontreQpv.rencontre_id), col(Qpv.code))
         ):
             quartiers.setdefault(rid, []).append(f"{nom} ({code})")
     frame["quartiers"] = frame["id"].map(lambda i: ", ".join(quartiers.get(int(i), [])))
@@ -597,7 +597,7 @@ def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int, au: dt.dat
     quartiers = list(
         session.exec(
             select(Qpv.nom)
-            .join(RencontreQpv, RencontreQpv.qpv_code == Qpv.code)  # type: ignore[arg-type]
+            .join(RencontreQpv, col(RencontreQpv.qpv_code) == col(Qpv.code))
             .where(RencontreQpv.rencontre_id == rencontre_id)
             .order_by(Qpv.nom)
         ).all()
@@ -605,7 +605,7 @@ def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int, au: dt.dat
     contributions = session.exec(
         select(Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang)
         .where(Contribution.rencontre_id == rencontre_id)
-        .order_by(Contribution.axe, func.coalesce(Contribution.rang, 1_000_000), Contribution.id)  # type: ignore[arg-type]
+        .order_by(col(Contribution.axe), func.coalesce(col(Contribution.rang), 1_000_000), col(Contribution.id))
     ).all()
     place = ", ".join(x for x in (rencontre.lieu, rencontre.adresse, rencontre.commune_nom or "") if x)
     where = quartiers and (

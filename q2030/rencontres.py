@@ -321,7 +321,9 @@ def _perimeter(
             else {
                 code: (dep, geo, nom)
                 for code, dep, geo, nom in session.exec(
-                    select(Qpv.code, Qpv.departement_code, Qpv.geographie, Qpv.nom).where(Qpv.code.in_(wanted))  # type: ignore[attr-defined]
+                    select(col(Qpv.code), col(Qpv.departement_code), col(Qpv.geographie), col(Qpv.nom)).where(
+                        col(Qpv.code).in_(wanted)
+                    )
                 )
             }
         )
@@ -346,7 +348,7 @@ def _perimeter(
             return
         rows = session.exec(
             select(Qpv.code, Qpv.departement_code, QpvCommune.nom)
-            .join(QpvCommune, QpvCommune.qpv_code == Qpv.code)  # type: ignore[arg-type]
+            .join(QpvCommune, col(QpvCommune.qpv_code) == col(Qpv.code))
             .where(QpvCommune.insee == insee, Qpv.geographie == geographie)
         ).all()
         if not rows:
@@ -402,7 +404,7 @@ def probable_duplicates(
         .where(
             Rencontre.date == date,
             Rencontre.statut != StatutRencontre.ANNULEE,
-            RencontreQpv.qpv_code.in_(qpv_codes),  # type: ignore[attr-defined]
+            col(RencontreQpv.qpv_code).in_(qpv_codes),
         )
         .order_by(Rencontre.id)
     )
@@ -789,7 +791,7 @@ def lock_departement(session: Session, departement_code: str) -> None:
         return
     session.exec(
         update(Departement)
-        .where(Departement.code == departement_code)  # type: ignore[arg-type]
+        .where(col(Departement.code) == departement_code)
         .values(nom=Departement.nom)
         .execution_options(synchronize_session=False)
     )
@@ -1052,15 +1054,15 @@ def form_choices(session: Session, *, departement_code: str) -> dict[str, list[t
     ).all()
     communes = session.exec(
         select(QpvCommune.insee, func.min(QpvCommune.nom))
-        .join(Qpv, Qpv.code == QpvCommune.qpv_code)  # type: ignore[arg-type]
+        .join(Qpv, col(Qpv.code) == col(QpvCommune.qpv_code))
         .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
         .group_by(QpvCommune.insee)
         .order_by(func.min(QpvCommune.nom))
     ).all()
     epci = session.exec(
         select(Epci.siren, Epci.nom)
-        .join(QpvEpci, QpvEpci.epci_siren == Epci.siren)  # type: ignore[arg-type]
-        .join(Qpv, Qpv.code == QpvEpci.qpv_code)  # type: ignore[arg-type]
+        .join(QpvEpci, col(QpvEpci.epci_siren) == col(Epci.siren))
+        .join(Qpv, col(Qpv.code) == col(QpvEpci.qpv_code))
         .where(Qpv.departement_code == departement_code, Qpv.geographie == geographie)
         .group_by(Epci.siren, Epci.nom)
         .order_by(Epci.nom)

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit, clock
 from q2030.access import (
@@ -277,11 +277,11 @@ def en_cours_region(session: Session, campaign_id: int, departement_code: str) -
         .where(
             SyntheseDocument.campaign_id == campaign_id,
             SyntheseDocument.departement_code == departement_code,
-            SyntheseDocument.transmis_region_le.is_not(None),  # type: ignore[union-attr]
-            SyntheseDocument.renvoye_le.is_(None),  # type: ignore[union-attr]
-            SyntheseDocument.transmis_commission_le.is_(None),  # type: ignore[union-attr]
+            col(SyntheseDocument.transmis_region_le).is_not(None),
+            col(SyntheseDocument.renvoye_le).is_(None),
+            col(SyntheseDocument.transmis_commission_le).is_(None),
         )
-        .order_by(SyntheseDocument.numero.desc())  # type: ignore[attr-defined]
+        .order_by(col(SyntheseDocument.numero).desc())
     ).first()
 
 
@@ -446,7 +446,7 @@ def versions(session: Session, *, actor: Actor, departement_code: str) -> list[V
         SyntheseDocument.departement_code == departement_code,
         versions_de_synthese_lues(actor, departement_code),
     )
-    rows = session.exec(query.order_by(SyntheseDocument.numero.desc())).all()  # type: ignore[attr-defined]
+    rows = session.exec(query.order_by(col(SyntheseDocument.numero).desc())).all()
     return [VersionDocument.of(row) for row in rows]
 
 
@@ -477,12 +477,12 @@ def tableau_syntheses(session: Session, *, actor: Actor, au: dt.date | None = No
     frame = synthese_departementale_status(session, campaign=campaign, au=au, codes=codes)
     query = select(SyntheseDocument).where(
         SyntheseDocument.campaign_id == campaign.id,
-        SyntheseDocument.departement_code.in_(codes),  # type: ignore[attr-defined]
+        col(SyntheseDocument.departement_code).in_(codes),
         versions_de_synthese_lues(actor, codes[0]),  # the same for every département the actor reads
     )
     latest: dict[str, SyntheseDocument] = {}
     counts: dict[str, int] = {}
-    for row in session.exec(query.order_by(SyntheseDocument.numero)).all():  # type: ignore[arg-type]
+    for row in session.exec(query.order_by(col(SyntheseDocument.numero))).all():
         latest[row.departement_code] = row
         counts[row.departement_code] = counts.get(row.departement_code, 0) + 1
     frame.insert(1, "nom", frame["code"].map(lambda c: DEPARTEMENTS[c][0]))

@@ -60,7 +60,7 @@ def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str
         .execution_options(yield_per=CHUNK)
     )
     if departements is not None:
-        query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+        query = query.where(col(Rencontre.departement_code).in_(departements))
     for r, region_nom, departement_nom in session.exec(query):
         yield [
             region_nom, r.departement_code, departement_nom, r.id, r.date,
@@ -91,7 +91,7 @@ def contribution_rows(session: Session, *, campaign_id: int, departements: list[
         .execution_options(yield_per=CHUNK, stream_results=True)
     )
     if departements is not None:
-        query = query.where(Rencontre.departement_code.in_(departements))  # type: ignore[attr-defined]
+        query = query.where(col(Rencontre.departement_code).in_(departements))
     axes, publics = nom.AXES, nom.PUBLICS
     for region_nom, dep, rencontre_id, date, axe, theme, texte, rang, public in session.exec(query):
         pilier = nom.PILIERS.get(nom.THEMES[theme][1], "") if theme in nom.THEMES else ""

@@ -132,7 +132,7 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
         if filtres.departement:
             conds.append(model.departement_code == filtres.departement)  # type: ignore[arg-type]
         if filtres.region:
-            conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
+            conds.append(col(Departement.region_code) == filtres.region)
         return conds
 
     def key(model: type[CubeTheme] | type[CubeGroupe]) -> ColumnElement[str]:
@@ -196,7 +196,7 @@ def _lignes_brutes(
     # are the meeting's: taken with min()) lets SQLite read the covering index
     # ix_contribution_agregats (rencontre_id, theme, axe, ...) without touching the texts.
     per_axis = groupe == "axe"
-    inner_keys = [Contribution.axe.label("g")] if per_axis else []  # type: ignore[attr-defined]
+    inner_keys: list[Any] = [col(Contribution.axe).label("g")] if per_axis else []
     meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / col(Contribution.rang)), else_=0.0)
     partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
@@ -205,9 +205,9 @@ def _lignes_brutes(
             select(
                 *inner_keys,
                 *meeting_key,
-                Contribution.rencontre_id.label("rid"),  # type: ignore[attr-defined]
+                col(Contribution.rencontre_id).label("rid"),
                 func.min(Rencontre.departement_code).label("dep"),
-                Contribution.theme.label("theme"),  # type: ignore[attr-defined]
+                col(Contribution.theme).label("theme"),
                 func.count().label("n"),
                 func.sum(reciprocal).label("sr"),
                 func.sum(func.count()).over(partition_by=partition).label("mn"),

@@ -114,12 +114,14 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
         compte(),
     ]
     if filtres.region:
-        conds.append(Departement.region_code == filtres.region)  # type: ignore[arg-type]
+        conds.append(col(Departement.region_code) == filtres.region)
     if filtres.departement:
-        conds.append(Rencontre.departement_code == filtres.departement)  # type: ignore[arg-type]
+        conds.append(col(Rencontre.departement_code) == filtres.departement)
     if filtres.qpv:
         conds.append(
-            exists().where(RencontreQpv.rencontre_id == Rencontre.id, RencontreQpv.qpv_code == filtres.qpv)  # type: ignore[arg-type]
+            exists().where(
+                col(RencontreQpv.rencontre_id) == col(Rencontre.id), col(RencontreQpv.qpv_code) == filtres.qpv
+            )
         )
     for column, value in (
         (Contribution.axe, filtres.axe),
@@ -130,11 +132,11 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
         if value:
             conds.append(column == value)  # type: ignore[arg-type]
     if filtres.debut:
-        conds.append(Rencontre.date >= filtres.debut)  # type: ignore[arg-type]
+        conds.append(col(Rencontre.date) >= filtres.debut)
     if filtres.fin:
-        conds.append(Rencontre.date <= filtres.fin)  # type: ignore[arg-type]
+        conds.append(col(Rencontre.date) <= filtres.fin)
     for term in normalize(filtres.recherche).split():
-        conds.append(Contribution.texte_norm.like(like_pattern(term), escape="\\"))  # type: ignore[attr-defined]
+        conds.append(col(Contribution.texte_norm).like(like_pattern(term), escape="\\"))
     return conds
 
 
