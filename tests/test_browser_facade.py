@@ -200,3 +200,33 @@ def test_planifier_from_the_to_do_list_opens_the_prefilled_form_in_view(
     assert quartier in app.keyed("rf_qpv_codes").inner_text()  # the quartier is already chosen
     width = (app.page.viewport_size or {"width": 0})["width"]
     app.page.screenshot(path=str(SCREENSHOTS / f"facade-planifier-{width}.png"))  # the viewport, as the user sees it
+
+
+def test_a_click_on_the_national_map_opens_that_departement(browser_page: AppPage, app_server: AppServer) -> None:  # noqa: F811
+    from q2030 import geo
+
+    app = browser_page
+    _sign_in(app, "commission")
+    _navigate(app, "Vue nationale", "Vue nationale")
+    carte = app.keyed("national_carte_clic")
+    shapes = carte.locator("g.mark-shape").first.locator("path")
+    shapes.first.wait_for()
+    order = [f["properties"]["code"] for f in geo.departement_features()]  # Vega draws them in data order
+    assert shapes.count() == len(order)
+    shapes.nth(order.index("93")).click()
+    app.settle()
+    detail = app.keyed("national_detail")
+    detail.locator("h2").filter(has_text="Seine-Saint-Denis (93)").wait_for()
+    assert (
+        "93 – Seine-Saint-Denis" in app.keyed("national_departement").locator("input").input_value()
+    )  # select follows
+    app.page.wait_for_function(
+        "() => { const e = document.querySelector('.st-key-national_detail'); const r = e && e.getBoundingClientRect();"
+        " return r && r.top > 40 && r.top < window.innerHeight / 2; }"
+    )
+    width = (app.page.viewport_size or {"width": 0})["width"]
+    app.page.screenshot(path=str(SCREENSHOTS / f"facade-carte-clic-{width}.png"))
+    # The select under the map still chooses another one.
+    app.choose("national_departement", "13 – Bouches-du-Rhône")
+    detail.locator("h2").filter(has_text="Bouches-du-Rhône (13)").wait_for()
+    assert not app.errors_shown()

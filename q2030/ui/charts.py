@@ -100,12 +100,15 @@ def _cached_spec(name: str, args: tuple[Any, ...], stretch: bool) -> dict[str, A
     return chart_spec(_BUILDERS[name](*args), stretch=stretch)
 
 
-def show_chart(chart: alt.TopLevelMixin | dict[str, Any], *, stretch: bool = True) -> None:
+def show_chart(chart: alt.TopLevelMixin | dict[str, Any], *, stretch: bool = True, key: str | None = None) -> Any:
+    """Draw the chart; with `key`, its selection parameters rerun the page and the selection is returned
+    (Streamlit's VegaLiteState: `state.selection[name]` lists the selected values)."""
     spec = chart if isinstance(chart, dict) else chart_spec(chart, stretch=stretch)
+    if key is not None:
+        return st.vega_lite_chart(spec, width="stretch" if stretch else "content", key=key, on_select="rerun")
     if stretch:
-        st.vega_lite_chart(spec, width="stretch")
-    else:
-        st.vega_lite_chart(spec)
+        return st.vega_lite_chart(spec, width="stretch")
+    return st.vega_lite_chart(spec)
 
 
 def tile_map_chart(by_dep: pd.DataFrame) -> alt.LayerChart:

@@ -25,7 +25,7 @@ from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import maps, params, restitution
+from q2030.ui import maps, notices, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
@@ -394,13 +394,21 @@ def _jours(value: float | None) -> str:
 
 
 def chart_and_table(
-    chart: alt.TopLevelMixin | dict[str, Any], frame: pd.DataFrame, columns: dict[str, str], *, key: str, filename: str
-) -> None:
+    chart: alt.TopLevelMixin | dict[str, Any],
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    key: str,
+    filename: str,
+    select_key: str | None = None,
+) -> Any:
+    """The chart and its table side by side; with `select_key`, the chart's selection (see show_chart)."""
     left, right = st.columns([3, 2])
     with left:
-        show_chart(chart)
+        state = show_chart(chart, key=select_key)
     with right:
         table(frame, columns, key=key, filename=filename)
+    return state
 
 
 @st.cache_data(show_spinner=False)
@@ -810,6 +818,23 @@ def render_ma_region(actor: Actor) -> None:
         departement_detail(actor, dep, au)
 
 
+def _clicked_departement(state: Any, codes: list[str]) -> bool:
+    """A click on the map opens that département in the select under it (True when it did).
+
+    Only a new click counts: the map keeps its selection across reruns, so the select stays
+    free to choose another département afterwards."""
+    selected = (getattr(state, "selection", None) or {}).get(maps.CLIC) or []
+    code = str(selected[0].get("code", "")) if selected and isinstance(selected[0], dict) else ""
+    if not code or code == st.session_state.get("national_carte_vu"):
+        st.session_state["national_carte_vu"] = code
+        return False
+    st.session_state["national_carte_vu"] = code
+    if code not in codes:
+        return False
+    st.session_state["national_departement"] = code
+    return True
+
+
 def render_national(actor: Actor) -> None:
     st.title("Vue nationale")
     au = au_input("couverture_au_national")
@@ -825,15 +850,18 @@ def render_national(actor: Actor) -> None:
     st.subheader("Carte des départements")
     st.caption(
         "Rouge : aucun quartier couvert ; bleu France : tous couverts ; gris : pas de QPV. Outre-mer à gauche. "
-        "À droite, les départements les moins couverts d'abord."
+        "À droite, les départements les moins couverts d'abord. Cliquez sur un département de la carte, ou "
+        "choisissez-le sous la carte, pour ouvrir son détail."
     )
-    chart_and_table(
-        cached_chart(maps.departements_map, by_dep, "Taux de couverture par département"),
+    state = chart_and_table(
+        cached_chart(maps.departements_map, by_dep, "Taux de couverture par département", None, True),
         by_dep[by_dep["qpv"] > 0].sort_values(["taux_couverts", "code"]),
         {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "Couverts", "taux_couverts": "Taux"},
         key="national_carte",
         filename="couverture-carte-departements.csv",
+        select_key="national_carte_clic",
     )
+    clicked = _clicked_departement(state, list(by_dep["code"]))
     dep = st.selectbox(
         "Détail d'un département",
         [None, *by_dep["code"]],
@@ -844,6 +872,8 @@ def render_national(actor: Actor) -> None:
     if dep is not None:
         with st.container(border=True, key="national_detail"):
             st.header(f"{DEPARTEMENTS[dep][0]} ({dep})")
+            if clicked:  # opened from the map: brought into view
+                notices.faire_defiler("national_detail")
             departement_detail(actor, dep, au)
     st.subheader("Par région")
     chart_and_table(

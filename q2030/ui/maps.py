@@ -52,12 +52,21 @@ def _features(by_dep: pd.DataFrame, codes: list[str] | None) -> list[dict[str, A
     return features
 
 
-def departements_map(by_dep: pd.DataFrame, title: str, codes: list[str] | None = None) -> alt.TopLevelMixin:
-    """Départements coloured by coverage rate: red for "nothing yet", bleu France when complete."""
+# The national map's click selection: Streamlit returns {CLIC: [{"code": "93"}]} (q2030.ui.coverage).
+CLIC = "departement_clique"
+
+
+def departements_map(
+    by_dep: pd.DataFrame, title: str, codes: list[str] | None = None, selectable: bool = False
+) -> alt.TopLevelMixin:
+    """Départements coloured by coverage rate: red for "nothing yet", bleu France when complete.
+
+    `selectable`: a click on a département selects its code (selection parameter `CLIC`)."""
     features = _features(by_dep, codes)
     shapes = (
         alt.Chart(alt.Data(values=features), title=title)  # type: ignore[no-untyped-call]
-        .mark_geoshape(stroke="white", strokeWidth=0.7)
+        .mark_geoshape(stroke="white", strokeWidth=0.7, cursor="pointer" if selectable else "auto")
+        .transform_calculate(code="datum.properties.code")
         .encode(
             color=alt.condition(
                 "datum.properties.qpv > 0",
@@ -79,6 +88,8 @@ def departements_map(by_dep: pd.DataFrame, title: str, codes: list[str] | None =
         )
         .project(**PROJECTION)
     )
+    if selectable:
+        shapes = shapes.add_params(alt.selection_point(name=CLIC, fields=["code"], on="click", clear=False))
     layers: list[alt.Chart] = [shapes]
     shown = {f["properties"]["code"] for f in features}
     insets = [code for code in DROM_NAMES if code in shown]
