@@ -6,6 +6,7 @@ English in the visible text nor in the accessibility tree (what a screen reader 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -200,6 +201,23 @@ def test_planifier_from_the_to_do_list_opens_the_prefilled_form_in_view(
     assert quartier in app.keyed("rf_qpv_codes").inner_text()  # the quartier is already chosen
     width = (app.page.viewport_size or {"width": 0})["width"]
     app.page.screenshot(path=str(SCREENSHOTS / f"facade-planifier-{width}.png"))  # the viewport, as the user sees it
+    # Saved: the confirmation appears under the save button, on screen, not at the top of the form.
+    day = dt.date.today() + dt.timedelta(days=30)
+    app.type_date("rf_date", f"{day:%d%m%Y}")
+    app.keyed("rf_lieu").locator("input").fill(f"Salle planifiée ({width} px)")
+    button = app.keyed("rf_submit").locator("button")
+    button.click()
+    notice = app.keyed("notice_rf_submit")
+    notice.wait_for()
+    app.settle()
+    assert re.search(r"Rencontre n° \d+ enregistrée", notice.inner_text())
+    notice.scroll_into_view_if_needed()
+    below = notice.bounding_box()
+    above = app.keyed("rf_submit").bounding_box()
+    assert below is not None
+    assert above is not None
+    assert 0 <= below["y"] - (above["y"] + above["height"]) < 60  # right under the button
+    app.page.screenshot(path=str(SCREENSHOTS / f"facade-planifier-enregistree-{width}.png"))
 
 
 def test_a_click_on_the_national_map_opens_that_departement(browser_page: AppPage, app_server: AppServer) -> None:  # noqa: F811

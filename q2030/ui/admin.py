@@ -21,6 +21,7 @@ from q2030.formatting import fr_count, fr_number
 from q2030.nomenclature import GEOGRAPHIES, ROLES, Role
 from q2030.qpv_import import ImportReport, import_qpv
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.ui import notices
 from q2030.ui.relances import render_admin as render_relances
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.tables import show_table
@@ -91,9 +92,9 @@ def _scope_inputs(prefix: str, role: str, dep: str = "", reg: str = "") -> tuple
     return None, None
 
 
-def _done(message: str) -> None:
-    """Show the outcome after the rerun that redraws the table with the change."""
-    st.session_state["admin_users_flash"] = message
+def _done(message: str, key: str = "admin_edit_submit") -> None:
+    """Show the outcome under the buttons (`key`) after the rerun that redraws the table with the change."""
+    notices.annoncer(key, message)
     _users_frame.clear()
     st.rerun()
 
@@ -102,12 +103,10 @@ def _created(email: str) -> None:
     """After an account is added: an empty form for the next one, and who was created."""
     for key in ("admin_new_email", "admin_new_nom"):
         st.session_state.pop(key, None)
-    _done(f"Compte créé pour {escape_markdown(email.strip())} : il peut se connecter avec ProConnect.")
+    _done(f"Compte créé pour {email.strip()} : il peut se connecter avec ProConnect.", "admin_new_submit")
 
 
 def _users(actor: Actor) -> None:
-    if flash := st.session_state.pop("admin_users_flash", None):
-        st.success(flash)
     frame = _users_frame(actor, data_version())
     st.subheader("Comptes")
     st.caption(f"{fr_count(len(frame), 'compte')}. Seuls les comptes actifs peuvent se connecter.")
@@ -130,6 +129,7 @@ def _users(actor: Actor) -> None:
             show_error(error)
         else:
             _created(email)
+    notices.a_cote("admin_new_submit")
 
     if frame.empty:
         return
@@ -174,6 +174,7 @@ def _users(actor: Actor) -> None:
             _done("Compte réactivé.")
     except Q2030Error as error:
         show_error(error)
+    notices.a_cote("admin_edit_submit")
 
 
 # --- Campagne ----------------------------------------------------------------------------

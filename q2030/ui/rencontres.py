@@ -45,9 +45,8 @@ from q2030.ui.tables import show_table
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
 LABELS = rencontres.LABELS
-ERRORS, NOTICE, FORCE, WARNINGS = "rf_errors", "rf_notice", "rf_force_pending", "rf_warnings"
-LINK_NOTICE = "rf_link_notice"
-CONTRIB_NOTICE = "rc_notice"  # shown under the contributions' save button  # what a link from another page opened
+ERRORS, FORCE = "rf_errors", "rf_force_pending"
+LINK_NOTICE = "rf_link_notice"  # what a link from another page opened
 FORM_FIELDS = [
     "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
     "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *rencontres.COUNTS,
@@ -359,8 +358,9 @@ def _submit(actor: Actor, force: bool = False) -> None:
         return
     st.session_state["rf_choice"] = saved_id
     _load(actor, saved_id, data_version())
-    st.session_state[NOTICE] = f"Rencontre n° {saved_id} enregistrée."
-    st.session_state[WARNINGS] = warnings
+    notices.annoncer("rf_submit", f"Rencontre n° {saved_id} enregistrée.")
+    for warning in warnings:  # saved, but something is still asked (a past « prévue »)
+        notices.annoncer("rf_submit", warning, "warning")
 
 
 def _field_errors(name: str) -> None:
@@ -374,11 +374,6 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         _load(actor, rencontre_id, version)
     for key in FORM_FIELDS:  # a widget not drawn last run (perimeter switch) keeps its value
         st.session_state.setdefault(f"rf_{key}", DEFAULTS.get(key))
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.success(escape_markdown(notice))  # may name an uploaded file
-    for warning in st.session_state.pop(WARNINGS, []):  # saved, but something is still asked (a past « prévue »)
-        st.warning(warning)
     errors = st.session_state.get(ERRORS, {})
     if errors:
         st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
@@ -511,6 +506,8 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         st.form_submit_button(
             "Enregistrer la rencontre", type="primary", on_click=_submit, args=(actor,), key="rf_submit"
         )
+        if not notices.a_cote("rf_submit") and errors:  # the outcome where the user clicked
+            st.error("La rencontre n'a pas été enregistrée : voir les champs signalés.")
 
 
 def _select(name: str, nomenclature: dict[str, str]) -> None:
@@ -594,8 +591,9 @@ def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: in
             show_error(error)
             return
         st.session_state["rd_counter"] = counter + 1
-        st.session_state[NOTICE] = f"Compte rendu « {stored_name} » déposé."
+        notices.annoncer("rd_save", f"Compte rendu « {stored_name} » déposé.")
         st.rerun()
+    notices.a_cote("rd_save")
 
 
 def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version: int) -> None:
@@ -655,17 +653,14 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             # The form open on the rencontre follows the version this save wrote (a colleague's
             # save in between still makes the form's next save a conflict).
             st.session_state["rf_version"] = saved.version
-        st.session_state[CONTRIB_NOTICE] = (
-            f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}."
-        )
+        notices.annoncer("rc_save", f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}.")
         st.rerun()
-    if notice := st.session_state.pop(CONTRIB_NOTICE, None):  # where the user clicked, not atop the form
-        st.success(notice)
-        st.toast(notice)
+    notices.a_cote("rc_save")
 
 
 def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
     values = _values(actor, rencontre_id, version)
+    notices.a_cote("rc_cancel")  # where the cancel button was (the meeting is no longer « prévue »)
     if values["statut"] != StatutRencontre.PREVUE:
         return
     with st.expander("Annuler la rencontre"):
@@ -684,7 +679,7 @@ def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
                 show_error(error)
                 return
             _load(actor, rencontre_id, data_version())
-            st.session_state[NOTICE] = f"Rencontre n° {rencontre_id} annulée."
+            notices.annoncer("rc_cancel", f"Rencontre n° {rencontre_id} annulée.")
             st.rerun()
 
 

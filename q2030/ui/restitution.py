@@ -17,7 +17,8 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, parse_fr_date
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, label, theme_label
 from q2030.referentiel import DEPARTEMENTS
-from q2030.ui.shell import data_version, engine, escape_markdown, show_error
+from q2030.ui import notices
+from q2030.ui.shell import data_version, engine, show_error
 
 # --- Publication of a compte rendu (Rencontres page) ---------------------------------------
 
@@ -201,6 +202,7 @@ def engagements_section(actor: Actor, dep: str, region_of_dep: str) -> None:
             key=f"eg_jalons_{suffix}",
         )
         submitted = st.form_submit_button("Enregistrer l'engagement", type="primary", key=f"eg_save_{suffix}")
+        notices.a_cote(f"eg_save_{dep}")
     if not submitted:
         return
     data = {
@@ -224,7 +226,7 @@ def engagements_section(actor: Actor, dep: str, region_of_dep: str) -> None:
     except Q2030Error as error:
         show_error(error)
         return
-    st.success(f"Engagement « {escape_markdown(titre.strip())} » enregistré.")
+    notices.annoncer(f"eg_save_{dep}", f"Engagement « {titre.strip()} » enregistré.")  # shown under the button
     st.rerun()
 
 

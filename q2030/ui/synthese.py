@@ -25,9 +25,9 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date, fr_number
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.ui import notices
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 
-NOTICE = "synthese_notice"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
 ETAPES = {
@@ -76,21 +76,16 @@ def _state(actor: Actor, dep: str) -> tuple[syntheses.SyntheseView, list[synthes
     return view, history
 
 
-def _notice() -> None:
-    message = st.session_state.pop(NOTICE, None)
-    if message:
-        st.success(escape_markdown(message))
-
-
-def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
-    """Run a service call in its own transaction; on success rerun with a notice."""
+def _run(action, message: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Run a service call in its own transaction; on success rerun with a notice for `key`, drawn by
+    `notices.a_cote(key)` where the control is (or was: a step's form goes once the step is done)."""
     try:
         with session_scope(engine()) as session:
             action(session)
     except Q2030Error as error:
         show_error(error)
         return
-    st.session_state[NOTICE] = message
+    notices.annoncer(key, message)
     st.rerun()
 
 
@@ -100,7 +95,6 @@ def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
 def synthese_panel(actor: Actor, dep: str, au: dt.date | None = None) -> None:
     """`au`: the « situation au » date chosen on the page; the draft is dated like the page."""
     st.subheader("Synthèse départementale")
-    _notice()
     view, history = _state(actor, dep)
     st.markdown(
         f"Statut : **{escape_markdown(view.statut_libelle)}** — à transmettre à la commission au plus tard le "
@@ -170,7 +164,10 @@ def _referent(
                 s, actor=actor, departement_code=dep, filename=uploaded.name, content=uploaded.getvalue()
             ),
             f"Version « {uploaded.name} » déposée.",
+            f"sy_deposer_{dep}",
         )
+    notices.a_cote(f"sy_deposer_{dep}")
+    notices.a_cote(f"sy_etape_{dep}")  # where the step's form was
     pending = [v for v in history if v.transmis_region_le is None]
     if view.statut in ("brouillon", "a_reprendre"):
         if not pending:
@@ -199,6 +196,7 @@ def _referent(
                         document_id=int(chosen),
                     ),
                     "Synthèse transmise à la préfecture de région.",
+                    f"sy_etape_{dep}",
                 )
     if view.statut == "transmise_commission":
         with st.form(key=f"sy_restitution_{dep}"):
@@ -215,6 +213,7 @@ def _referent(
                     s, actor=actor, departement_code=dep, etape="restituee", date=day, version=view.version
                 ),
                 "Restitution publique enregistrée.",
+                f"sy_etape_{dep}",
             )
 
 
@@ -278,7 +277,9 @@ def _free_text(actor: Actor, dep: str) -> None:
                 version=texts.version,
             ),
             "Textes de la synthèse enregistrés.",
+            f"sy_textes_{dep}",
         )
+    notices.a_cote(f"sy_textes_{dep}")
 
 
 def _signataire(actor: Actor, dep: str) -> None:
@@ -307,10 +308,13 @@ def _signataire(actor: Actor, dep: str) -> None:
                 s, actor=actor, departement_code=dep, nom=nom, titre=titre, version=current.version
             ),
             "Signataire enregistré.",
+            f"sy_signataire_{dep}",
         )
+    notices.a_cote(f"sy_signataire_{dep}")
 
 
 def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, history: list) -> None:  # type: ignore[type-arg]
+    notices.a_cote(f"sy_region_{dep}")  # where the forms were (they go once the synthèse moves on)
     if view.statut != "transmise_region":
         st.caption("Rien à traiter : la synthèse n'est pas en attente à la préfecture de région.")
         return
@@ -345,6 +349,7 @@ def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, his
                 s, actor=actor, departement_code=dep, etape="transmise_commission", date=day, version=view.version
             ),
             "Synthèse transmise à la commission et à l'ANCT.",
+            f"sy_region_{dep}",
         )
     if returned:
         _run(
@@ -352,6 +357,7 @@ def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, his
                 s, actor=actor, departement_code=dep, commentaire=comment, version=view.version
             ),
             "Synthèse renvoyée au département.",
+            f"sy_region_{dep}",
         )
 
 
@@ -401,7 +407,6 @@ def _history(actor: Actor, dep: str, history: list) -> None:  # type: ignore[typ
 
 def render_syntheses(actor: Actor) -> None:
     st.title("Synthèses départementales")
-    _notice()
     national = lit_tout(actor)
     scope = "France entière" if national else f"région {REGIONS.get(actor.region_code or '', '')}"
     frame = _tableau(actor, data_version())
