@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists
+from sqlalchemy import ColumnElement, Select, exists, literal_column, table
 from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur, scope_clause
@@ -135,8 +135,31 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
         conds.append(col(Rencontre.date) >= filtres.debut)
     if filtres.fin:
         conds.append(col(Rencontre.date) <= filtres.fin)
-    for term in normalize(filtres.recherche).split():
-        conds.append(col(Contribution.texte_norm).like(like_pattern(term), escape="\\"))
+    conds.extend(conditions_recherche(session, filtres.recherche))
+    return conds
+
+
+SQLITE_FTS = "contribution_fts"  # migration 0016: FTS5, trigram tokenizer, over contribution.texte_norm
+TRIGRAMME = 3  # a trigram index answers words of 3 characters or more
+
+
+def conditions_recherche(session: Session, recherche: str) -> list[ColumnElement[bool]]:
+    """Each word must appear in the folded text (a substring: « secur » finds « sécurité »).
+
+    The question is `texte_norm LIKE '%mot%'`. PostgreSQL answers it with its trigram index
+    (pg_trgm, migration 0016) as written; SQLite looks a word of 3 characters or more up in
+    the FTS5 trigram table (a phrase there is a substring match: the same rows), a shorter
+    word stays a LIKE."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conds: list[ColumnElement[bool]] = []
+    for term in normalize(recherche).split():
+        if sqlite and len(term) >= TRIGRAMME:
+            phrase = '"' + term.replace('"', '""') + '"'
+            matches = literal_column(SQLITE_FTS).op("MATCH")(phrase)
+            found: Select[Any] = select(literal_column("rowid")).select_from(table(SQLITE_FTS)).where(matches)
+            conds.append(col(Contribution.id).in_(found))
+        else:
+            conds.append(col(Contribution.texte_norm).like(like_pattern(term), escape="\\"))
     return conds
 
 

@@ -1,0 +1,89 @@
+"""The text search's index (migration 0016: SQLite FTS5 trigram, PostgreSQL pg_trgm) gives the
+rows the scan gives (`texte_norm LIKE '%mot%'`), on random words, before and after writes."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from q2030.access import SYSTEM, Actor
+from q2030.contributions import replace_contributions
+from q2030.db import session_scope
+from q2030.demo import load_demo
+from q2030.models import Contribution, Rencontre
+from q2030.priorities.filtres import conditions_recherche, like_pattern
+from q2030.referentiel import DEPARTEMENTS
+from q2030.rencontres import delete_rencontre
+from q2030.textnorm import normalize
+
+
+def _scan(recherche: str) -> list[ColumnElement[bool]]:
+    """The search as it was before the index: a LIKE per word on the folded text."""
+    return [
+        Contribution.texte_norm.like(like_pattern(term), escape="\\")  # type: ignore[attr-defined]
+        for term in normalize(recherche).split()
+    ]
+
+
+def _ids(session: Session, conditions: list[ColumnElement[bool]]) -> list[int]:
+    return list(session.exec(select(Contribution.id).where(*conditions).order_by(col(Contribution.id))))  # type: ignore[arg-type]
+
+
+def _words(session: Session, rng: random.Random, count: int) -> list[str]:
+    """Random searches: whole words, pieces of words (1 to 9 characters, across a space too),
+    two words at once, accents and capitals, and words found nowhere."""
+    texts = [t for t in session.exec(select(Contribution.texte)) if t]
+    out = ["sécurité", "SECURITE", "Écoles", "a", "de", "le", "zzq", "100 %", '"', "l'été", "xyzzy plomberie"]
+    for _ in range(count):
+        text = rng.choice(texts)
+        folded = normalize(text)
+        words = folded.split()
+        match rng.randrange(4):
+            case 0:
+                out.append(rng.choice(words))
+            case 1:
+                start = rng.randrange(len(folded))
+                out.append(folded[start : start + rng.randint(1, 9)].strip() or "e")
+            case 2:
+                out.append(" ".join(rng.sample(words, min(2, len(words)))))
+            case _:
+                out.append(text.split()[rng.randrange(len(text.split()))].upper())
+    return out
+
+
+def _same_as_the_scan(session: Session, searches: list[str]) -> int:
+    found = 0
+    for recherche in searches:
+        expected = _ids(session, _scan(recherche))
+        assert _ids(session, conditions_recherche(session, recherche)) == expected, recherche
+        found += bool(expected)
+    return found
+
+
+def test_index_finds_what_the_scan_finds_on_random_words_and_after_writes(engine: Engine) -> None:
+    rng = random.Random(27)
+    with session_scope(engine) as session:
+        load_demo(session, actor=SYSTEM, seed=5)
+    with Session(engine) as session:
+        searches = _words(session, rng, 200)
+        assert _same_as_the_scan(session, searches) > 150  # most searches find something
+    # Writes keep it in step: contributions replaced, a text updated, a rencontre deleted.
+    with session_scope(engine) as session:
+        held = session.exec(select(Rencontre).where(Rencontre.statut == "tenue").order_by(col(Rencontre.id))).all()
+        rows = [
+            {"axe": "projets", "theme": "sport", "texte": "Un gymnase rénové à Saint-Étienne-du-Rouvray", "rang": 1}
+        ]
+        dep = held[0].departement_code
+        referent = Actor(email="referent@test", role="referent", departement_code=dep, region_code=DEPARTEMENTS[dep][1])
+        replace_contributions(session, actor=referent, rencontre_id=held[0].id or 0, rows=rows)
+        changed = session.exec(select(Contribution).where(Contribution.rencontre_id == held[1].id)).first()
+        assert changed is not None
+        changed.texte = "Plus de bancs près du gymnase"
+        delete_rencontre(session, actor=SYSTEM, rencontre_id=held[2].id or 0)
+    with Session(engine) as session:
+        assert _ids(session, conditions_recherche(session, "gymnase")) == _ids(session, _scan("gymnase"))
+        assert len(_ids(session, conditions_recherche(session, "gymnase rouvray"))) == 1
+        assert _same_as_the_scan(session, [*searches, "gymnase", "bancs pres", "etienne"]) > 150
