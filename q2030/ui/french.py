@@ -6,7 +6,8 @@ for the file uploader's texts (#13500, open). Everything Streamlit does let us s
 rewritten **in the DOM** by a small script (FRENCH_DOM_JS, a MutationObserver), so that the
 accessibility tree, not only the pixels, is French: the uploader's « Upload » button and its
 instructions, « Help for … » buttons, « Choose date », the date segments' « day, … » names and
-« dd / yyyy » placeholders, « Open » / « Collapse sidebar », toolbar and chart names.
+« dd / yyyy » placeholders, « Open » / « Collapse sidebar », toolbar and chart names, and the pick
+lists of the contribution grid (« Select… », « No options », what they say to screen readers).
 
 CSS is left for what is hidden: the "Press Enter to submit form / to apply" hints and the element
 toolbars of tables and charts (every table has its own French "Télécharger (CSV)" button).
@@ -87,7 +88,23 @@ if (!window.q2030FrenchDom) {
     "Drag and drop file here": "Glissez le fichier ici ou cliquez sur « Parcourir »",
     "Drag and drop files here": "Glissez les fichiers ici ou cliquez sur « Parcourir »",
     "dd": "jj", "yyyy": "aaaa", "HH": "hh", "Skip to main content": "Aller au contenu principal",
+    "Select...": "Choisir…", "No options": "Aucun choix", "Loading...": "Chargement…",
+    "Please fill out this cell.": "Cellule à remplir.", "⚠️ Please fill out this cell.": "⚠️ Cellule à remplir.",
+    ["Use Up and Down to choose options, press Enter to select the currently focused option, press Escape to exit "
+      + "the menu, press Tab to select the option and exit the menu."]:
+      "Flèches haut et bas : parcourir les choix ; Entrée : choisir ; Échap : fermer la liste ; "
+      + "Tab : choisir et passer à la cellule suivante.",
   };
+  // The pick lists of the contribution grid (react-select) speak to screen readers in English.
+  const textPatterns = [
+    [/^(\\d+) results? available(?: for search term (.*))?\\.$/, (m, n, term) =>
+      `${n} choix disponible${n === "1" ? "" : "s"}${term ? ` pour « ${term} »` : ""}.`],
+    [/^option (.*) focused(, disabled)?, (\\d+) of (\\d+)\\.$/, (m, option, off, i, n) =>
+      `option ${option}${off ? ", indisponible" : ""}, ${i} sur ${n}.`],
+    [/^option (.*), selected\\.$/, (m, option) => `option ${option} choisie.`],
+    [/^option (.*), deselected\\.$/, (m, option) => `option ${option} retirée.`],
+    [/^Select is focused.*$/, () => "Liste de choix : tapez pour filtrer, flèche bas pour ouvrir la liste."],
+  ];
   const french = (value) => {
     if (Object.prototype.hasOwnProperty.call(exact, value)) return exact[value];
     for (const [pattern, replacement] of patterns) {
@@ -108,6 +125,11 @@ if (!window.q2030FrenchDom) {
     const value = node.nodeValue.trim();
     let fixed = Object.prototype.hasOwnProperty.call(texts, value) ? texts[value] : null;
     if (fixed === null && /MB per file/.test(value)) fixed = french(value);
+    if (fixed === null) {
+      for (const [pattern, replacement] of textPatterns) {
+        if (pattern.test(value)) { fixed = value.replace(pattern, replacement); break; }
+      }
+    }
     if (fixed !== null && fixed !== value) node.nodeValue = node.nodeValue.replace(value, fixed);
   };
   // Vega chart parts left with a graphics role and no name (their English descriptions are turned

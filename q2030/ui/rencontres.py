@@ -603,33 +603,50 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
         show_table(frame.rename(columns=contributions.COLUMNS), key="rc_table", empty="Aucune contribution saisie.")
         return
     st.caption(
-        "Une ligne par contribution ; vous pouvez coller des lignes copiées d'un tableur. "
+        "Une ligne par contribution : Tab passe à la cellule suivante, Entrée valide la cellule. Vous pouvez "
+        "coller des lignes copiées d'un tableur (cliquez la première cellule, puis Ctrl+V). "
         "Rang : 1 = la priorité la plus importante de la rencontre."
     )
-    edited = st.data_editor(
+    # The grid and its button are one form: the click that submits also commits the cell still
+    # being edited, and the grid sends its rows with the click. Outside a form, the button's rerun
+    # could leave before the open cell was committed (the row vanished, « 4 contributions
+    # enregistrées »), and every committed cell cost a rerun while typing.
+    form = st.form(f"rc_form_{rencontre_id}", border=False, enter_to_submit=False)
+    if frame.empty:
+        # One empty row to click: a click on the grid's « add a row » line opens a cell editor that
+        # swallows Ctrl+V, whereas a click on a row selects its cell and Ctrl+V pastes the copied
+        # lines, adding rows. An untouched row is blank and the service ignores it.
+        frame = pd.DataFrame([{"axe": None, "theme": None, "texte": None, "rang": None, "public": PUBLICS["tous"]}])
+        frame["rang"] = frame["rang"].astype("Int64")
+    edited = form.data_editor(
         frame,
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
         key=f"rc_editor_{rencontre_id}",
+        # Room for ten contributions typed in a row and the « add a row » line without scrolling
+        # inside the grid (35 px a row, the header and that line included).
+        height=35 * (min(max(len(frame), 10), 30) + 2) + 3,
         # Short pickers first so « Public concerné » is on screen; the long text last.
         column_order=("axe", "theme", "public", "rang", "texte"),
         placeholder="",  # an empty cell stays empty (Streamlit writes "None")
         # No `required=True`: the grid would answer in English (« Please fill out this cell. »); the
         # service checks every row and names it in French (« Ligne 5, colonne « Axe » : à remplir. »).
         column_config={
-            "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), width="medium"),
+            # Widths in pixels: the five columns fit a 1440 px screen, so that a line is typed from
+            # « Axe » to « Contribution » without the grid scrolling sideways.
+            "axe": st.column_config.SelectboxColumn("Axe", options=list(AXES.values()), width=170),
             "theme": st.column_config.SelectboxColumn(
-                "Thème", options=[value[0] for value in THEMES.values()], width="medium"
+                "Thème", options=[value[0] for value in THEMES.values()], width=165
             ),
-            "texte": st.column_config.TextColumn("Contribution", width="large", max_chars=5000),
-            "rang": st.column_config.NumberColumn("Rang de priorité", min_value=1, step=1, format="%d"),
+            "texte": st.column_config.TextColumn("Contribution", max_chars=5000, width=320),
+            "rang": st.column_config.NumberColumn("Rang de priorité", min_value=1, step=1, format="%d", width=140),
             "public": st.column_config.SelectboxColumn(
-                "Public concerné", options=list(PUBLICS.values()), default=PUBLICS["tous"]
+                "Public concerné", options=list(PUBLICS.values()), default=PUBLICS["tous"], width=145
             ),
         },
     )
-    if st.button("Enregistrer les contributions", key="rc_save"):
+    if form.form_submit_button("Enregistrer les contributions", key="rc_save"):
         try:
             with session_scope(engine()) as session:
                 saved = contributions.replace_contributions(
