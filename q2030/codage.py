@@ -82,6 +82,21 @@ def progression(session: Session) -> tuple[int, int]:
     return int(faits or 0), int(total or 0)
 
 
+def valider_decision(*, axe: str | None, theme: str | None, public: str, hors_sujet: bool) -> None:
+    """The one rule of a coding decision (first decision or its correction): an axis and a theme
+    of the nomenclature unless the text is off-topic, and a known public."""
+    errors: dict[str, list[str]] = {}
+    if not hors_sujet:
+        if axe not in AXES:
+            errors["axe"] = ["Choisissez un axe."]
+        if theme not in THEMES:
+            errors["theme"] = ["Choisissez un thème."]
+    if public not in PUBLICS:
+        errors["public"] = [f"Public inconnu : « {public} »."]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _texte(session: Session, texte_id: int) -> ATexte:
     row = session.exec(
         select(TexteLibre, col(QuestionnaireReponse.identifiant))
@@ -194,16 +209,7 @@ def coder(
     A coded questionnaire text then counts in the questionnaire channel of the priorities.
     """
     _require_analyste(actor)
-    errors: dict[str, list[str]] = {}
-    if not hors_sujet:
-        if axe not in AXES:
-            errors["axe"] = ["Choisissez un axe."]
-        if theme not in THEMES:
-            errors["theme"] = ["Choisissez un thème."]
-    if public not in PUBLICS:
-        errors["public"] = [f"Public inconnu : « {public} »."]
-    if errors:
-        raise ValidationError(errors)
+    valider_decision(axe=axe, theme=theme, public=public, hors_sujet=hors_sujet)
     now = maintenant or utcnow()
     statut = "hors_sujet" if hors_sujet else "code"
     accepted = None if suggestion is None or hors_sujet else (suggestion.axe, suggestion.theme) == (axe, theme)

@@ -17,10 +17,9 @@ from sqlmodel import Session, col, func, select
 from q2030 import audit
 from q2030.access import Actor
 from q2030.campaigns import active_campaign
-from q2030.codage import STATUTS, _require_analyste
+from q2030.codage import STATUTS, _require_analyste, valider_decision
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import AuditEvent, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
-from q2030.nomenclature import AXES, PUBLICS, THEMES
 from q2030.versioning import compare_and_set
 
 LIMITE = 200
@@ -123,16 +122,7 @@ def corriger(
         raise IntrouvableError("Ce texte n'existe pas (ou plus).")
     if texte.statut == "a_coder":
         raise ValidationError("Ce texte n'est pas encore codé : codez-le depuis la file.")
-    errors: dict[str, list[str]] = {}
-    if not hors_sujet:
-        if axe not in AXES:
-            errors["axe"] = ["Choisissez un axe."]
-        if theme not in THEMES:
-            errors["theme"] = ["Choisissez un thème."]
-    if public not in PUBLICS:
-        errors["public"] = [f"Public inconnu : « {public} »."]
-    if errors:
-        raise ValidationError(errors)
+    valider_decision(axe=axe, theme=theme, public=public, hors_sujet=hors_sujet)
     avant = {"statut": texte.statut, "axe": texte.axe, "theme": texte.theme, "public": texte.public,
              "code_par": texte.code_par}  # fmt: skip
     apres = {"statut": "hors_sujet" if hors_sujet else "code", "axe": None if hors_sujet else axe,
