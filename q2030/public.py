@@ -13,12 +13,14 @@ Every query here returns only public information, for any visitor:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from q2030 import agenda, clock, coverage, feeds, geo
 from q2030.access import Actor
@@ -68,12 +70,14 @@ def quartiers(session: Session, *, departement_code: str) -> dict[str, str]:
     return {code: nom for code, nom in rows}
 
 
-def _in_territory(query, departement_code: str | None, qpv_code: str | None):  # type: ignore[no-untyped-def]
+def _in_territory(
+    query: Select[*tuple[Any, ...]], departement_code: str | None, qpv_code: str | None
+) -> Select[*tuple[Any, ...]]:
     if qpv_code:
         return query.where(
             col(Rencontre.id).in_(select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == qpv_code))
         )
-    return query.where(Rencontre.departement_code == departement_code)
+    return query.where(col(Rencontre.departement_code) == departement_code)
 
 
 UPCOMING_COLUMNS = [

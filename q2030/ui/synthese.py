@@ -17,6 +17,7 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from q2030 import clock, redaction, signataires, syntheses
 from q2030.access import Action, Actor, DepartementCible, allowed, lit_tout
@@ -76,7 +77,7 @@ def _state(actor: Actor, dep: str) -> tuple[syntheses.SyntheseView, list[synthes
     return view, history
 
 
-def _run(action, message: str, key: str) -> None:  # type: ignore[no-untyped-def]
+def _run(action: Callable[[Session], object], message: str, key: str) -> None:
     """Run a service call in its own transaction; on success rerun with a notice for `key`, drawn by
     `notices.a_cote(key)` where the control is (or was: a step's form goes once the step is done)."""
     try:
@@ -132,7 +133,7 @@ def _referent(
     actor: Actor,
     dep: str,
     view: syntheses.SyntheseView,
-    history: list,  # type: ignore[type-arg]
+    history: list[syntheses.VersionDocument],
     au: dt.date | None,
 ) -> None:
     with st.expander("Rédiger la synthèse", expanded=view.statut in ("brouillon", "a_reprendre")):
@@ -313,7 +314,9 @@ def _signataire(actor: Actor, dep: str) -> None:
     notices.a_cote(f"sy_signataire_{dep}")
 
 
-def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, history: list) -> None:  # type: ignore[type-arg]
+def _prefecture_region(
+    actor: Actor, dep: str, view: syntheses.SyntheseView, history: list[syntheses.VersionDocument]
+) -> None:
     notices.a_cote(f"sy_region_{dep}")  # where the forms were (they go once the synthèse moves on)
     if view.statut != "transmise_region":
         st.caption("Rien à traiter : la synthèse n'est pas en attente à la préfecture de région.")
@@ -361,7 +364,7 @@ def _prefecture_region(actor: Actor, dep: str, view: syntheses.SyntheseView, his
         )
 
 
-def _history(actor: Actor, dep: str, history: list) -> None:  # type: ignore[type-arg]
+def _history(actor: Actor, dep: str, history: list[syntheses.VersionDocument]) -> None:
     if not history:
         return
     st.markdown("**Versions du document**")
