@@ -758,13 +758,19 @@ def avertissements(rencontre: Rencontre, today: dt.date | None = None) -> list[s
     A rencontre « prévue » whose date is past is either held or cancelled: it counts as
     neither until the référent says which.
     """
+    warning = avertissement_prevue(rencontre.statut, rencontre.date, today)
+    return [warning] if warning else []
+
+
+def avertissement_prevue(statut: object, date: object, today: dt.date | None = None) -> str | None:
+    """The warning of a « prévue » dated in the past, from a form's values (None when nothing is asked)."""
     today = today or clock.today()
-    if rencontre.statut == StatutRencontre.PREVUE and rencontre.date < today:
-        return [
-            f"Cette rencontre est « prévue » le {rencontre.date:%d/%m/%Y}, une date passée : indiquez si elle "
-            "a été tenue (statut « Tenue », avec sa participation et ses contributions) ou annulée (avec son motif)."
-        ]
-    return []
+    if statut != StatutRencontre.PREVUE or not isinstance(date, dt.date) or date >= today:
+        return None
+    return (
+        f"Cette rencontre est « prévue » le {date:%d/%m/%Y}, une date passée : indiquez si elle "
+        "a été tenue (statut « Tenue », avec sa participation et ses contributions) ou annulée (avec son motif)."
+    )
 
 
 def find_rencontre(session: Session, rencontre_id: int | None) -> Rencontre:

@@ -40,3 +40,27 @@ def test_a_planned_meeting_in_the_past_is_saved_with_a_warning_asking_held_or_ca
     )  # fmt: skip
     assert avertissements(future) == []
     assert avertissements(future, today=future.date + dt.timedelta(days=1))  # the day after, it asks
+
+
+def test_the_form_warns_by_its_save_button_before_saving(app_env: str) -> None:
+    """Opened on a « prévue » in the past, the form says it above « Enregistrer la rencontre »."""
+    from q2030.db import make_engine
+    from tests.helpers import open_app
+
+    engine = make_engine(app_env)
+    past = dt.date.today() - dt.timedelta(days=20)
+    with Session(engine) as session:  # the geography is loaded by the autouse fixture
+        rencontre_id = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", date=past)).id
+        session.commit()
+    engine.dispose()
+    at = open_app(role="referent", departement="93")
+    at.query_params["rencontre"] = str(rencontre_id)
+    at.switch_page("pages/1_Rencontres.py").run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning if "une date passée" in w.value]
+    assert warnings == [f"Cette rencontre est « prévue » le {past:%d/%m/%Y}, une date passée : indiquez si elle "
+                        "a été tenue (statut « Tenue », avec sa participation et ses contributions) ou annulée "
+                        "(avec son motif)."]  # fmt: skip
+    at.button(key="rf_submit").click().run()  # saved as it is: the save notice says it, once
+    assert len([w for w in at.warning if "une date passée" in w.value]) == 1
+    assert any(f"Rencontre n° {rencontre_id} enregistrée." in s.value for s in at.success)

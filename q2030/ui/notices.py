@@ -33,6 +33,11 @@ def a_cote(key: str) -> bool:
     return bool(pending)
 
 
+def en_attente(key: str) -> bool:
+    """True if a confirmation is kept for the control `key` (drawn by the next `a_cote`)."""
+    return bool(st.session_state.get(_PREFIX + key))
+
+
 def ici(key: str, message: str, kind: str = "success") -> None:
     """Draw a confirmation here, at once (the control just above did not rerun the page)."""
     annoncer(key, message, kind)

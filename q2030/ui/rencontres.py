@@ -503,6 +503,10 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         st.text_area(LABELS["notes"], key="rf_notes", height=68)
         _field_errors("notes")
         _field_errors("motif_annulation")
+        state = st.session_state
+        warning = rencontres.avertissement_prevue(state.get("rf_statut"), state.get("rf_date"))
+        if warning and not notices.en_attente("rf_submit"):  # before saving (after one, the save notice says it)
+            st.warning(warning)
         st.form_submit_button(
             "Enregistrer la rencontre", type="primary", on_click=_submit, args=(actor,), key="rf_submit"
         )
