@@ -116,6 +116,16 @@ def cmd_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def read_mapping(path: Path | None) -> dict[str, Any] | None:
+    """A column mapping (`--correspondance`): a JSON object, or None when the option is absent."""
+    if path is None:
+        return None
+    mapping = read_json(path)
+    if not isinstance(mapping, dict):
+        raise Q2030Error(f"{path} : la correspondance doit être un objet JSON ({{...}}).")
+    return mapping
+
+
 def read_input(path: Path) -> bytes:
     """The bytes of a file named on the command line; a French error when it cannot be read."""
     try:
@@ -517,19 +527,11 @@ def _evenements_args(parser: argparse.ArgumentParser) -> None:
     _evenements_args,
 )
 def cmd_import_evenements(args: argparse.Namespace) -> int:
-    import json
-
     from q2030.access import region_of
     from q2030.evenements import importer_evenements
 
-    if not args.fichier.is_file():
-        raise ValidationError({"fichier": [f"Fichier introuvable : {args.fichier}."]})
-    correspondance = None
-    if args.correspondance is not None:
-        try:
-            correspondance = json.loads(args.correspondance.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValidationError({"correspondance": [f"Correspondance illisible ({error})."]}) from None
+    content = read_input(args.fichier)
+    correspondance = read_mapping(args.correspondance)
     dep = (args.departement or "").strip().upper()
     # The command line acts for the référent of the département (like `import-qpv` for the administrator).
     actor = Actor(
@@ -543,7 +545,7 @@ def cmd_import_evenements(args: argparse.Namespace) -> int:
         report = importer_evenements(
             session,
             actor=actor,
-            content=args.fichier.read_bytes(),
+            content=content,
             source=args.source,
             departement_code=dep,
             correspondance=correspondance,
@@ -622,9 +624,7 @@ def cmd_import_questionnaire(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     content = read_input(args.file)
-    mapping = read_json(args.correspondance) if args.correspondance else None
-    if mapping is not None and not isinstance(mapping, dict):
-        raise Q2030Error(f"{args.correspondance} : la correspondance doit être un objet JSON ({{...}}).")
+    mapping = read_mapping(args.correspondance)
     try:
         with session_scope(_engine()) as session:  # the mapping and the answers: all or nothing
             if mapping is not None:

@@ -107,7 +107,7 @@ CASES: dict[str, list[tuple[list[str], str | None, str]]] = {
         (
             ["{w}/existant.txt", "--source", "decidim", "--departement", "93", "--correspondance", "{w}/latin1.json"],
             None,
-            "Correspondance illisible",
+            "UTF-8",
         ),
     ],
 }
