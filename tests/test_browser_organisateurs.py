@@ -95,6 +95,7 @@ def _search(app: AppPage) -> str:
     box = app.keyed("prio_recherche").locator("input")
     box.fill(MOT)
     box.press("Enter")
+    app.page.get_by_text("Les résultats d'une recherche").first.wait_for()  # shown once the search ran
     app.settle()
     return str(app.page.locator('[data-testid="stMain"]').inner_text())
 
