@@ -489,13 +489,34 @@ def _add_user_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--type-organisation", default="", help="commune, epci, centre_social, association…")
     parser.add_argument("--territoires", default="", help="quartiers (codes QPV) ou communes (INSEE), séparés par ,")
     parser.add_argument("--region", help="région d'une préfecture de région (code INSEE, ex. 11)")
+    parser.add_argument(
+        "--inviter",
+        action="store_true",
+        help="organisateur : envoie l'invitation par courriel avec l'adresse de connexion (Q2030_SMTP_URL)",
+    )
 
 
 @command("add-user", "crée un compte (le premier administrateur en mode oidc)", _add_user_args)
 def cmd_add_user(args: argparse.Namespace) -> int:
+    from q2030.invitations import inviter_organisateur
     from q2030.users import add_user
 
     with session_scope(_engine()) as session:
+        if args.inviter:
+            if args.role != "organisateur":
+                raise Q2030Error("--inviter ne s'emploie qu'avec --role organisateur.")
+            user = inviter_organisateur(
+                session,
+                actor=SYSTEM,
+                email=args.email,
+                nom=args.nom,
+                departement_code=args.departement,
+                organisation=args.organisation,
+                organisation_type=args.type_organisation,
+                territoires=[t for t in args.territoires.split(",") if t.strip()],
+            )
+            print(f"Compte créé et invitation envoyée : {user.email} ({user.organisation}).")
+            return 0
         user = add_user(
             session,
             actor=SYSTEM,

@@ -82,6 +82,7 @@ CASES: dict[str, list[tuple[list[str], str | None, str]]] = {
     "add-user": [
         (["pas-une-adresse", "--role", "admin"], None, "Adresse électronique invalide"),
         (["x@interieur.gouv.fr"], UNREACHABLE, "injoignable"),
+        (["x@interieur.gouv.fr", "--role", "referent", "--departement", "93", "--inviter"], None, "--inviter"),
     ],
     "export-donnees-ouvertes": [
         (["{w}/existant.txt"], None, "fichier existant"),
