@@ -46,8 +46,9 @@ PDF_SPACE = b"\x00\t\n\x0c\r "
 HTML_MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|script|iframe)\b", re.IGNORECASE)
 _IMAGE = r"(?:png|jpe?g|jpe|gif|bmp|tiff?|emf|wmf|emz|wmz|svg|wdp|jxr)"
 # Every member a WordprocessingML (DOCX) or OpenDocument text (ODT) file holds, as written
-# by Word, LibreOffice, Google Docs, WPS: XML parts, images, fonts, embedded Office
-# charts. Nothing else: no program, no macro (vbaProject.bin, Basic/), no OLE package.
+# by Word, LibreOffice, Google Docs, WPS: XML parts, images, fonts. Nothing else: no program,
+# no macro (vbaProject.bin, Basic/), no embedded object (a workbook in word/embeddings/, which
+# may carry macros, an OLE package, an ODT « Object N » with its replacement picture).
 MEMBERS: dict[str, re.Pattern[str]] = {
     "docx": re.compile(
         r"\[Content_Types\]\.xml|_rels/\.rels"
@@ -55,7 +56,6 @@ MEMBERS: dict[str, re.Pattern[str]] = {
         r"|word/(?:[^/]+/)*[^/]+\.(?:xml|rels)"
         rf"|word/media/[^/]+\.{_IMAGE}"
         r"|word/fonts/[^/]+\.(?:odttf|ttf|otf|fntdata)"
-        r"|word/embeddings/[^/]+\.(?:xlsx|docx|pptx)"
         r"|word/printerSettings/[^/]+\.bin"
         r"|customXml/(?:_rels/)?[^/]+\.(?:xml|rels)"
         r"|_xmlsignatures/(?:_rels/)?[^/]+\.(?:xml|rels|sigs)",
@@ -66,8 +66,7 @@ MEMBERS: dict[str, re.Pattern[str]] = {
         r"|META-INF/manifest\.xml|META-INF/documentsignatures\.xml"
         r"|Thumbnails/thumbnail\.png"
         rf"|Pictures/[^/]+\.{_IMAGE}"
-        r"|Configurations2/(?:[^/]+/)*(?:[^/]+\.(?:xml|png))?"
-        r"|Object \d+/(?:[^/]+/)*[^/]+\.xml|ObjectReplacements/Object \d+",
+        r"|Configurations2/(?:[^/]+/)*(?:[^/]+\.(?:xml|png))?",
         re.IGNORECASE,
     ),
 }
@@ -105,6 +104,9 @@ def detect_type(content: bytes) -> str | None:
 
 # Image parts of a DOCX or ODT: they must be images by their content (signatures below).
 MEDIA = re.compile(rf"(?:word/media/|Pictures/|docProps/thumbnail\.|Thumbnails/)[^/]*\.?{_IMAGE}", re.IGNORECASE)
+# Embedded objects: a workbook or document inside a DOCX (word/embeddings/, OLE or OOXML, with
+# or without macros) or an ODT (« Object 1/ », its replacement picture).
+EMBEDDED = re.compile(r"word/embeddings/|Object \d+/|ObjectReplacements/", re.IGNORECASE)
 IMAGE_SIGNATURES = (
     b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*",  # PNG, JPEG, GIF, BMP, TIFF
     b"\xd7\xcd", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00", b"\x01\x00\x00\x00",  # WMF, EMF
@@ -147,6 +149,11 @@ def structure_problem(content: bytes, kind: str) -> str | None:
     except (zipfile.BadZipFile, OSError, RuntimeError):
         return "est une archive illisible."
     allowed = MEMBERS[kind]
+    if any(EMBEDDED.match(info.filename) for info in infos):
+        return (
+            "contient un objet incorporé (un classeur, un graphique ou un autre document dans le document) : "
+            "fichier refusé. Collez le tableau ou le graphique comme image, ou exportez le document en PDF."
+        )
     for info in infos:
         if MEDIA.fullmatch(info.filename) and not _is_image(content, info):
             shown = info.filename if len(info.filename) <= 80 else info.filename[:77] + "…"

@@ -69,7 +69,6 @@ WORD_PARTS = {
     "docProps/thumbnail.jpeg": b"\xff\xd8",
     "word/media/image1.wmf": b"\xd7\xcd",
     "word/media/image2.PNG": b"\x89PNG",
-    "word/embeddings/Microsoft_Excel_Worksheet.xlsx": b"PK",
 }
 ODT_PARTS = {
     "mimetype": b"application/vnd.oasis.opendocument.text",
@@ -77,12 +76,11 @@ ODT_PARTS = {
         name: b"<x/>"
         for name in (
             "content.xml", "styles.xml", "meta.xml", "settings.xml", "manifest.rdf", "META-INF/manifest.xml",
-            "Configurations2/accelerator/current.xml", "Object 1/content.xml", "Object 1/styles.xml",
+            "Configurations2/accelerator/current.xml",
         )
     },
     "Configurations2/toolbar/": b"", "Configurations2/images/Bitmaps/": b"", "Thumbnails/thumbnail.png": b"\x89PNG",
     "Pictures/2000008600001923000012C24E0D0895.wmf": b"\xd7\xcd", "layout-cache": b"\x00\x01",
-    "ObjectReplacements/Object 1": b"\x00",
 }  # fmt: skip
 
 
@@ -156,10 +154,32 @@ REFUSED = [
         "cr.docx", _zip({**WORD_PARTS, "word/vbaProject.bin": b"\xd0\xcf"}), "« word/vbaProject.bin »", id="docx-macros"
     ),
     pytest.param(
+        "cr.docx", _zip({**WORD_PARTS, "word/embeddings/oleObject1.bin": MZ}), "objet incorporé", id="docx-ole-package"
+    ),
+    # Embedded workbooks and objects, macros or not (a Word chart keeps its data in one).
+    pytest.param(
         "cr.docx",
-        _zip({**WORD_PARTS, "word/embeddings/oleObject1.bin": MZ}),
-        "« word/embeddings/oleObject1.bin »",
-        id="docx-ole-package",
+        _zip({**WORD_PARTS, "word/embeddings/Microsoft_Excel_Worksheet.xlsx": _zip({"xl/workbook.xml": b"<w/>"})}),
+        "contient un objet incorporé",
+        id="docx-embedded-xlsx",
+    ),
+    pytest.param(
+        "cr.docx",
+        _zip({**WORD_PARTS, "word/embeddings/Feuille.xlsm": _zip({"xl/vbaProject.bin": b"\xd0\xcf"})}),
+        "contient un objet incorporé",
+        id="docx-embedded-xlsm",
+    ),
+    pytest.param(
+        "cr.docx",
+        _zip({**WORD_PARTS, "word/embeddings/Microsoft_Word_Document.docx": b"PK"}),
+        "contient un objet incorporé",
+        id="docx-embedded-docx",
+    ),
+    pytest.param(
+        "cr.odt",
+        _zip({**ODT_PARTS, "Object 1/content.xml": b"<x/>", "ObjectReplacements/Object 1": b"\x00"}),
+        "contient un objet incorporé",
+        id="odt-embedded-object",
     ),
     pytest.param(
         "cr.docx", _zip({**WORD_PARTS, "word/../../evil.xml": b"<x/>"}), "« word/../../evil.xml »", id="docx-traversal"
