@@ -270,7 +270,10 @@ def table(
 
 
 def table_csv(frame: pd.DataFrame, columns: dict[str, str]) -> bytes:
-    """The CSV of a coverage table: French headers, ratios (taux*) as percentages under "… (%)"."""
+    """The CSV of a coverage table: French headers, ratios (taux*) as percentages under "… (%)".
+
+    Columns the frame lacks are left out (the organisers' pipeline is merged in by the screen only)."""
+    columns = {source: label for source, label in columns.items() if source in frame.columns}
     percents = [label for source, label in columns.items() if source.startswith("taux")]
     return to_csv(frame[list(columns)].rename(columns=columns), percent_columns=percents, decimals=1)
 
