@@ -76,6 +76,7 @@ if (!window.q2030FrenchDom) {
     "Choose an option": "Choisir…", "Choose options": "Choisir…", "Select...": "Choisir…",
     "Previous month": "Mois précédent", "Next month": "Mois suivant", "Close menu": "Fermer le menu",
     "Main menu": "Menu principal", "Sidebar": "Barre latérale", "Delete": "Supprimer", "Remove": "Retirer",
+    "Add row": "Ajouter une ligne", "Delete row": "Supprimer la ligne", "Delete rows": "Supprimer les lignes",
   };
   const patterns = [
     [/^Help for (.*)$/, "Aide : $1"],
