@@ -38,7 +38,14 @@ AGENT = {
 }
 REFUSED = {"email": "ancien.agent@interieur.gouv.fr", "given_name": "Paul", "usual_name": "Durand", "uid": "x"}
 UNKNOWN = {"email": "curieux@example.org", "given_name": "Alex", "usual_name": "Petit", "uid": "y"}
-ACCOUNTS = {"agent": AGENT, "desactive": REFUSED, "inconnu": UNKNOWN}
+ORGANISATEUR = {  # a professional of an association, as ProConnect describes one
+    "email": "accueil@tilleuls.example.org",
+    "given_name": "Nadia",
+    "usual_name": "Benali",
+    "uid": "organisateur-93",
+    "siret": "44306184100047",
+}
+ACCOUNTS = {"agent": AGENT, "desactive": REFUSED, "inconnu": UNKNOWN, "organisateur": ORGANISATEUR}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +103,14 @@ def signed_in_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServe
                 role="referent",
                 departement_code="93",
             )  # no name typed: the sidebar shows the one ProConnect's userinfo gives
+            add_user(
+                session,
+                actor=SYSTEM,
+                email=ORGANISATEUR["email"],
+                role="organisateur",
+                departement_code="93",
+                organisation="Centre social Les Tilleuls",
+            )
             gone = add_user(session, actor=SYSTEM, email=REFUSED["email"], role="commission")
             assert gone.id is not None
             set_user_active(session, actor=SYSTEM, user_id=gone.id, actif=False)
@@ -151,6 +166,28 @@ def test_agent_signs_in_with_proconnect_claims_and_logs_out(chromium: Browser, s
         page.goto(signed_in_app.url, wait_until="domcontentloaded")
         expect(page.get_by_role("button", name="Se connecter avec ProConnect")).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_role("link", name="Mon département")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_organiser_signs_in_with_proconnect_claims_and_sees_the_organiser_pages(
+    chromium: Browser, signed_in_app: AppServer
+) -> None:
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        _sign_in(page, signed_in_app, "organisateur")
+        sidebar = page.locator("[data-testid=stSidebar]")
+        expect(sidebar.get_by_text("Nadia Benali")).to_be_visible(timeout=WAIT_MS)
+        expect(sidebar.get_by_text("Organisateur local (commune, association…)")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Échanges Excel")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Rencontres", exact=True)).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Mon département")).to_have_count(0)
+        expect(sidebar.get_by_role("link", name="Vue nationale")).to_have_count(0)
+        expect(page.get_by_text("Accès non autorisé")).to_have_count(0)
+        sidebar.get_by_role("button", name="Se déconnecter").click()
+        page.locator("button[autofocus], button[type=submit]").first.click(timeout=WAIT_MS)
+        expect(page.get_by_role("button", name="Se connecter avec ProConnect")).to_be_visible(timeout=WAIT_MS)
     finally:
         context.close()
 
