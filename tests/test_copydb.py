@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,15 @@ def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
     target.dispose()
 
 
-def test_cli_copy_sqlite_to_target(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_copy_sqlite_to_target(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The CLI copies a SQLite demo into the test database (PostgreSQL in the PG run), ids continue."""
     source_url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("Q2030_DATABASE_URL", source_url)
     assert main(["demo", "--seed", "5"]) == 0
+    summary = capsys.readouterr().out
+    assert re.search(r"rencontres \(\d+ prévues, \d+ tenues, \d+ annulées\)", summary), summary  # in words
     source = make_engine(source_url)
     with Session(source) as session:
         demo_rencontres = session.exec(select(func.count()).select_from(Rencontre)).one()
