@@ -39,7 +39,7 @@ from q2030.excel.template import build_template
 from q2030.formatting import fr_count
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui import evenements
-from q2030.ui.shell import data_version, engine
+from q2030.ui.shell import data_version, engine, escape_markdown
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -254,6 +254,9 @@ def run_import(actor: Actor, content: bytes) -> ImportReport:
     return report
 
 
+SHOWN_ERRORS = 10  # written out above the table of every error
+
+
 def report_frame(report: ImportReport) -> pd.DataFrame:
     frame = pd.DataFrame(report.as_rows(), columns=["Feuille", "Ligne", "Colonne", "Valeur", "Message"])
     frame["Ligne"] = frame["Ligne"].astype("Int64")
@@ -293,9 +296,11 @@ def render(actor: Actor) -> None:
             if report.ok:
                 st.success("\n\n".join(report.lines()))
             else:
+                # The first errors in full sentences (a table cell cuts a long message), all in the table.
+                first = "\n".join(f"- {escape_markdown(line[2:])}" for line in report.lines()[1 : 1 + SHOWN_ERRORS])
                 st.error(
                     f"{fr_count(len(report.issues), 'erreur')} : rien n'a été importé. "
-                    "Corrigez le fichier et recommencez."
+                    f"Corrigez le fichier et recommencez.\n\n{first}"
                 )
                 st.dataframe(report_frame(report), hide_index=True, width="stretch", key="excel_errors")
 
