@@ -8,20 +8,22 @@ sent, no account is created and the error says so in French. The invitation is a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from q2030 import audit
-from q2030.access import Actor
+from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.errors import Q2030Error
 from q2030.models import User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS
 from q2030.relances_envoi import Expediteur, smtp_config
 from q2030.settings import base_url
-from q2030.users import ENTITE, add_user
+from q2030.users import ENTITE, REFUS_INVITATION, TYPES_ORGANISATION, add_user
 
 SUJET = "Quartiers 2030 : votre accès d'organisateur local"
 
@@ -93,3 +95,36 @@ def inviter_organisateur(
         apres={"email": user.email, "organisation": user.organisation, "adresse_connexion": f"{base_url()}/"},
     )
     return user
+
+
+@dataclass(frozen=True)
+class Organisateur:
+    """An organiser's account as the référent sees it in Mon département."""
+
+    email: str
+    nom: str
+    organisation: str
+    organisation_type: str
+    actif: bool
+    cree_le: datetime
+
+
+def organisateurs(session: Session, *, actor: Actor, departement_code: str) -> list[Organisateur]:
+    """The organisers of a département, newest first: only for those who may invite them."""
+    exiger(actor, Action.INVITER_ORGANISATEUR, DepartementCible(departement_code), REFUS_INVITATION)
+    users = session.exec(
+        select(User)
+        .where(col(User.role) == Role.ORGANISATEUR, col(User.departement_code) == departement_code)
+        .order_by(col(User.cree_le).desc(), col(User.id).desc())
+    ).all()
+    return [
+        Organisateur(
+            email=u.email,
+            nom=u.nom,
+            organisation=u.organisation or "",
+            organisation_type=TYPES_ORGANISATION.get(u.organisation_type, ""),
+            actif=u.actif,
+            cree_le=u.cree_le,
+        )
+        for u in users
+    ]

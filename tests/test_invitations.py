@@ -14,11 +14,12 @@ from q2030.access import Actor
 from q2030.cli import main
 from q2030.db import session_scope
 from q2030.errors import PermissionRefusee, Q2030Error
-from q2030.invitations import SUJET, inviter_organisateur
+from q2030.invitations import SUJET, inviter_organisateur, organisateurs
 from q2030.models import AuditEvent, User
 from tests.test_relances import Boite, boite, texte  # noqa: F401 - the loopback SMTP server fixture
 
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
+ADMIN = Actor(email="admin@anct.gouv.fr", role="admin")
 REFERENT_94 = Actor(email="referent@val-de-marne.gouv.fr", role="referent", departement_code="94", region_code="11")
 INVITE = {
     "email": "Accueil@Tilleuls.example.org",
@@ -86,3 +87,21 @@ def test_add_user_command_invites_an_organiser(
     assert code == 0, capsys.readouterr()
     assert "invitation envoyée : contact@voisins.example.org" in capsys.readouterr().out
     assert [str(m["To"]) for m in boite.recus] == ["contact@voisins.example.org"]
+
+
+def test_the_list_of_organisers_is_the_departements_and_only_for_those_who_invite(
+    boite: Boite,  # noqa: F811
+    engine: Engine,
+) -> None:
+    with session_scope(engine) as session:
+        inviter_organisateur(session, actor=REFERENT, **INVITE)
+    with Session(engine) as session:
+        [listed] = organisateurs(session, actor=REFERENT, departement_code="93")
+        assert (listed.email, listed.organisation, listed.actif) == (
+            "accueil@tilleuls.example.org", "Centre social Les Tilleuls", True,
+        )  # fmt: skip
+        assert organisateurs(session, actor=ADMIN, departement_code="94") == []
+        organiser = Actor(email=listed.email, role="organisateur", departement_code="93", region_code="11")
+        for outsider in (REFERENT_94, organiser):
+            with pytest.raises(PermissionRefusee):
+                organisateurs(session, actor=outsider, departement_code="93")

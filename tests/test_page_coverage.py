@@ -16,6 +16,7 @@ from q2030.demo import load_demo
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
 from tests.helpers import open_app, pdf_document
+from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
 PDF = pdf_document()
 
@@ -123,4 +124,54 @@ def test_referent_records_the_transmission_to_the_region(demo: Engine) -> None:
 def test_national_for_national_roles(demo: Engine, role: str) -> None:
     at = open_app(role=role)
     at.switch_page("pages/5_National.py").run()
+    assert not at.exception
+
+
+def test_referent_invites_an_organiser_from_mon_departement(demo: Engine, boite: Boite) -> None:  # noqa: F811
+    """The « Organisateurs » tab: a bad address is refused next to the button and changes nothing;
+    a good one opens the account, sends the e-mail and appears in the list."""
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert [t.label for t in at.tabs][-1] == "Organisateurs"
+    before = len(_table(at, "Adresse électronique")) if _has_table(at, "Adresse électronique") else 0
+
+    _field(at, "Adresse électronique").set_value("pas-une-adresse")
+    _field(at, "Organisation").set_value("Centre social Les Tilleuls")
+    _submit(at)
+    assert any("Adresse électronique invalide" in e.value for e in at.error), [e.value for e in at.error]
+    assert boite.recus == []
+
+    _field(at, "Adresse électronique").set_value("accueil@tilleuls.example.org")
+    _type(at).set_value("association")
+    _submit(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Invitation envoyée à accueil@tilleuls.example.org" in s.value for s in at.success)
+    [message] = boite.recus
+    assert message["To"] == "accueil@tilleuls.example.org"
+    listed = _table(at, "Adresse électronique")
+    assert len(listed) == before + 1
+    assert listed.iloc[0]["Organisation"] == "Centre social Les Tilleuls"
+    assert listed.iloc[0]["Type"] == "Association"
+
+
+def test_only_inviters_see_the_organisers_tab(demo: Engine) -> None:
+    at = open_app(role="commission")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert "Organisateurs" not in [t.label for t in at.tabs]
+
+
+def _has_table(at, first_column: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(first_column in frame.value.columns for frame in at.dataframe)
+
+
+def _field(at, label: str):  # type: ignore[no-untyped-def]
+    return next(t for t in at.text_input if t.label.startswith(label))
+
+
+def _type(at):  # type: ignore[no-untyped-def]
+    return next(s for s in at.selectbox if s.label == "Type d'organisation")
+
+
+def _submit(at) -> None:  # type: ignore[no-untyped-def]
+    next(b for b in at.button if b.label == "Inviter et envoyer le courriel").click().run()
     assert not at.exception

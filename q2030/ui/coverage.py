@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import clock, coverage, declarations, geo, questionnaire, rencontres
-from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
+from q2030.access import Action, Actor, DepartementCible, RencontreCible, Scope, allowed, resolve_scope
 from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
@@ -25,7 +25,7 @@ from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import maps, notices, params, restitution
+from q2030.ui import invitation, maps, notices, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
@@ -564,7 +564,10 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         st.info("Aucun quartier prioritaire de la géographie de la campagne dans ce département.")
         return
     metrics(counts.iloc[0])
-    a_faire, quartiers, synthese, engagements = st.tabs(list(DETAIL_SECTIONS))
+    invite = allowed(actor, Action.INVITER_ORGANISATEUR, DepartementCible(dep))  # the référent, an administrator
+    a_faire, quartiers, synthese, engagements, *organisateurs = st.tabs(
+        [*DETAIL_SECTIONS, *(["Organisateurs"] if invite else [])]
+    )
     with a_faire:
         _a_faire(actor, dep, au, version)
     with quartiers:
@@ -575,6 +578,9 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         restitution.synthese_publication(actor, dep)
     with engagements:
         restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
+    for tab in organisateurs:
+        with tab:
+            invitation.section(actor, dep)
 
 
 def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
