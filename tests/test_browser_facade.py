@@ -248,3 +248,24 @@ def test_a_click_on_the_national_map_opens_that_departement(browser_page: AppPag
     app.choose("national_departement", "13 – Bouches-du-Rhône")
     detail.locator("h2").filter(has_text="Bouches-du-Rhône (13)").wait_for()
     assert not app.errors_shown()
+
+
+@pytest.mark.parametrize("browser_page", [1440], indirect=True)
+def test_the_open_calendar_speaks_french(browser_page: AppPage) -> None:
+    """The date picker's calendar, opened: months, weekdays, day names and its own name in French."""
+    app = browser_page
+    _sign_in(app, "referent")
+    _navigate(app, "Mon département", "Mon département")
+    app.page.locator('[data-testid="stDateInputCalendarButton"]').first.click()
+    calendar = app.page.locator('[role="application"]').last
+    calendar.wait_for()
+    app.page.wait_for_function(
+        """() => { const c = [...document.querySelectorAll('[role="application"]')].pop();
+                   return c && !/Choose date/.test(c.innerText + (c.getAttribute('aria-label') || '')); }"""
+    )
+    shown = calendar.inner_text()
+    months = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    assert re.search(rf"({months}) \d{{4}}", shown), shown
+    assert re.search(r"\bL\s+M\s+M\s+J\s+V\s+S\s+D\b", shown), shown  # weekdays from Monday
+    assert calendar.locator('[aria-label^="lundi "]').count() >= 4
+    assert_french_for_eyes_and_ears(app)

@@ -79,7 +79,7 @@ if (!window.q2030FrenchDom) {
     "Add row": "Ajouter une ligne", "Delete row": "Supprimer la ligne", "Delete rows": "Supprimer les lignes",
   };
   const patterns = [
-    [/^Help for (.*)$/, "Aide : $1"],
+    [/^Help for (.*)$/, "Aide : $1"], [/^Choose date, (.*)$/, "Choisir une date, $1"],
     [/^day, (.*)$/, "jour, $1"], [/^month, (.*)$/, "mois, $1"], [/^year, (.*)$/, "année, $1"],
     [/^hour, (.*)$/, "heure, $1"], [/^minute, (.*)$/, "minute, $1"],
     [/^Delete (.*)$/, "Retirer $1"], [/^Remove (.*)$/, "Retirer $1"],
@@ -105,6 +105,7 @@ if (!window.q2030FrenchDom) {
     [/^option (.*), selected\\.$/, (m, option) => `option ${option} choisie.`],
     [/^option (.*), deselected\\.$/, (m, option) => `option ${option} retirée.`],
     [/^Select is focused.*$/, () => "Liste de choix : tapez pour filtrer, flèche bas pour ouvrir la liste."],
+    [/^Choose date, (.*)$/, (m, month) => `Choisir une date, ${month}`],  // the open calendar's name
   ];
   const french = (value) => {
     if (Object.prototype.hasOwnProperty.call(exact, value)) return exact[value];
