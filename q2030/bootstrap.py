@@ -10,8 +10,6 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-# Re-exported only for branches still in flight: import it from q2030.campaigns.
-from q2030.campaigns import active_campaign as active_campaign
 from q2030.db import session_scope, upgrade
 from q2030.models import Campaign, Departement, Region
 from q2030.referentiel import DEPARTEMENTS, REGIONS

@@ -29,7 +29,7 @@ from sqlalchemy.types import Integer
 from sqlmodel import Session, col
 
 from q2030.access import Lecteur, Scope, resolve_scope
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.comptage import compte, en_attente
 from q2030.formatting import fr_count
 from q2030.models import Departement, Document, Qpv, Rencontre, RencontreQpv

@@ -23,7 +23,7 @@ import pytest
 
 from q2030 import coverage, declarations
 from q2030.access import FRANCE
-from q2030.bootstrap import active_campaign
+from q2030.campaigns import active_campaign
 from q2030.formatting import fr_date
 from q2030.nomenclature import AXES, THEMES
 from tests.browser_support import AppPage, AppServer
