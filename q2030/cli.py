@@ -509,8 +509,9 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     from q2030.users import add_user
 
     with session_scope(_engine()) as session:
+        role_demande: str = args.role  # a command-line value to check, not a permission decision
         if args.inviter:
-            if args.role != "organisateur":
+            if role_demande != Role.ORGANISATEUR:
                 raise Q2030Error("--inviter ne s'emploie qu'avec --role organisateur.")
             user = inviter_organisateur(
                 session,
