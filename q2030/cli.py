@@ -508,35 +508,23 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     from q2030.invitations import inviter_organisateur
     from q2030.users import add_user
 
+    compte: dict[str, Any] = {  # what both paths take from the command line
+        "email": args.email,
+        "nom": args.nom,
+        "departement_code": args.departement,
+        "organisation": args.organisation,
+        "organisation_type": args.type_organisation,
+        "territoires": [t for t in args.territoires.split(",") if t.strip()],
+    }
     with session_scope(_engine()) as session:
         role_demande: str = args.role  # a command-line value to check, not a permission decision
         if args.inviter:
             if role_demande != Role.ORGANISATEUR:
                 raise Q2030Error("--inviter ne s'emploie qu'avec --role organisateur.")
-            user = inviter_organisateur(
-                session,
-                actor=SYSTEM,
-                email=args.email,
-                nom=args.nom,
-                departement_code=args.departement,
-                organisation=args.organisation,
-                organisation_type=args.type_organisation,
-                territoires=[t for t in args.territoires.split(",") if t.strip()],
-            )
+            user = inviter_organisateur(session, actor=SYSTEM, **compte)
             print(f"Compte créé et invitation envoyée : {user.email} ({user.organisation}).")
             return 0
-        user = add_user(
-            session,
-            actor=SYSTEM,
-            email=args.email,
-            role=args.role,
-            nom=args.nom,
-            departement_code=args.departement,
-            region_code=args.region,
-            organisation=args.organisation,
-            organisation_type=args.type_organisation,
-            territoires=[t for t in args.territoires.split(",") if t.strip()],
-        )
+        user = add_user(session, actor=SYSTEM, role=role_demande, region_code=args.region, **compte)
         suffix = f", {user.organisation}" if user.organisation else ""
         print(f"Compte créé : {user.email} ({user.role}{suffix}).")
     return 0
