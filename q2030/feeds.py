@@ -11,7 +11,9 @@ without a session, so a calendar app can poll it. The feeds are written there as
   feeds (`install(engine)`: the app does): the transaction's after-write step
   (`q2030.apres_ecriture`) rewrites the files before its commit, so the feed never lags
   behind the database (72 ms for the 101 files of the 531-rencontre demo);
-- at start-up and with `python -m q2030 agendas`, for a database changed elsewhere.
+- at start-up of the server, before it answers any request (the lifespan of the `st.App`
+  in streamlit_app.py, `q2030.ui.serveur`), by every command line (imports included), and
+  with `python -m q2030 agendas`, for a database changed elsewhere.
 
 A file is replaced atomically (`os.replace`), and only when its content changed. It holds
 every rencontre of the active campaign in the département (planned, held, and cancelled as

@@ -113,6 +113,18 @@ def prepare_demo_database(database_url: str, qpv_file: Path | None, seed: int) -
     return result.stdout.strip()
 
 
+def project_view(folder: Path) -> Path:
+    """The project as `streamlit run` sees it, in `folder`: the same code and configuration
+    (symbolic links), but its own empty static/ folder (fonts linked), so that the public
+    agenda feeds Streamlit serves from static/agenda/ are only what this server wrote."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("streamlit_app.py", "pages", "q2030", ".streamlit"):
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "static").mkdir()
+    (folder / "static" / "fonts").symlink_to(ROOT / "static" / "fonts")
+    return folder
+
+
 @dataclass
 class AppServer:
     url: str
@@ -134,11 +146,19 @@ class AppServer:
 
 
 def start_app(
-    database_url: str, workdir: Path, *, auth: str = "demo", port: int | None = None, extra_args: tuple[str, ...] = ()
+    database_url: str,
+    workdir: Path,
+    *,
+    auth: str = "demo",
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    root: Path = ROOT,
 ) -> AppServer:
-    """`streamlit run streamlit_app.py` on a free port; returns once /_stcore/health says ok.
+    """`streamlit run streamlit_app.py` from `root` (the project, or a `project_view`) on a
+    free port; returns once /_stcore/health says ok.
 
-    The public agenda feeds go where Streamlit serves them (static/agenda/, git-ignored)."""
+    The public agenda feeds go where Streamlit serves them (static/agenda/ beside the script,
+    git-ignored)."""
     port = port or free_port()
     log = workdir / "streamlit.log"
     env = {
@@ -146,7 +166,7 @@ def start_app(
         "Q2030_DATABASE_URL": database_url,
         "Q2030_AUTH": auth,
         "Q2030_UPLOAD_DIR": str(workdir / "uploads"),
-        "Q2030_AGENDA_DIR": str(ROOT / "static" / "agenda"),
+        "Q2030_AGENDA_DIR": str(root / "static" / "agenda"),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -158,7 +178,7 @@ def start_app(
         *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = AppServer(f"http://127.0.0.1:{port}", database_url, process, log)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -2,7 +2,8 @@
 
 `pages/*.py` and `streamlit_app.py` are scripts Streamlit runs by path, not modules of a
 package, so import-linter's graph cannot hold them. This contract reads their imports with
-`ast` and keeps them thin: every import must name `allowed` or one of its submodules.
+`ast` and keeps them thin: every import must name one of the `allowed` packages or one of
+their submodules.
 """
 
 from __future__ import annotations
@@ -27,22 +28,22 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
 
 
 class ScriptsImportOnlyContract(Contract):
-    """Configuration: `scripts` (glob patterns from the working directory), `allowed` (a package)."""
+    """Configuration: `scripts` (glob patterns from the working directory), `allowed` (packages)."""
 
     type_name = "scripts_import_only"
 
     scripts = fields.ListField(subfield=fields.StringField())
-    allowed = fields.StringField()
+    allowed = fields.ListField(subfield=fields.StringField())
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        allowed = str(self.allowed)
+        allowed = [str(package) for package in self.allowed]  # type: ignore[attr-defined]
         patterns = [str(pattern) for pattern in self.scripts]  # type: ignore[attr-defined]
         paths = sorted({path for pattern in patterns for path in Path.cwd().glob(pattern)})
         illegal = [
             f"{path.relative_to(Path.cwd())}:{line} imports {module}"
             for path in paths
             for line, module in imported_modules(path)
-            if module != "__future__" and module != allowed and not module.startswith(allowed + ".")
+            if module != "__future__" and not any(module == a or module.startswith(a + ".") for a in allowed)
         ]
         return ContractCheck(kept=bool(paths) and not illegal, metadata={"illegal": illegal, "paths": paths})
 
