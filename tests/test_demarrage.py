@@ -98,3 +98,36 @@ def test_start_up_with_an_unreachable_database_logs_and_lets_the_server_start(
         assert serveur.preparer() == 0
     assert "agendas publics (.ics) non écrits" in caplog.text
     assert not (tmp_path / "agenda").exists()
+
+
+def test_a_command_line_import_rewrites_the_feed_it_changes(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import-rencontres` (a process of its own, which installs the feeds for its engine):
+    the place changed in the workbook is in the département's feed when the command ends."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from q2030.cli import main
+    from q2030.excel.columns import RENCONTRE_COLUMNS
+
+    rencontre_id = _planned_rencontre(engine)
+    monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
+    monkeypatch.setenv("Q2030_AGENDA_DIR", str(tmp_path / "agenda"))
+    monkeypatch.setenv("Q2030_UPLOAD_DIR", str(tmp_path / "depot"))
+    workbook = tmp_path / "modele-93.xlsx"
+    assert main(["export-modele", "--departement", "93", str(workbook)]) == 0
+    feed = tmp_path / "agenda" / "93.ics"
+    assert LIEU in feed.read_text(encoding="utf-8").replace("\r\n ", "")  # every command writes them
+
+    book = load_workbook(workbook)
+    sheet = book["Rencontres"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet[f"A{r}"].value == rencontre_id)
+    lieu = get_column_letter(next(i for i, c in enumerate(RENCONTRE_COLUMNS, start=1) if c.header == "Lieu"))
+    sheet[f"{lieu}{row}"] = "Gymnase importé par la ligne de commande"
+    book.save(workbook)
+    assert main(["import-rencontres", "--departement", "93", str(workbook)]) == 0
+
+    text = feed.read_text(encoding="utf-8").replace("\r\n ", "")
+    assert "Gymnase importé par la ligne de commande" in text
+    assert LIEU not in text
