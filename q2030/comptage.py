@@ -11,7 +11,7 @@ the list of the département's meetings) show the others apart.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement
 from sqlmodel import col
@@ -36,7 +36,15 @@ def compte_valeur(validation: str) -> bool:
     return validation == ValidationRencontre.VALIDEE
 
 
-def soumettre(rencontre: Rencontre, *, avant: dict[str, Any] | None = None) -> None:
+class Soumissible(Protocol):
+    """What `soumettre` changes: a Rencontre, or the values of one not created yet."""
+
+    validation: str
+    avant_modification: dict[str, Any] | None
+    soumise_le: datetime | None
+
+
+def soumettre(rencontre: Soumissible, *, avant: dict[str, Any] | None = None) -> None:
     """An organiser wrote: the meeting (again) awaits the référent's validation.
 
     `avant`: the validated values of what changed ({field: value}); merged with those already

@@ -27,6 +27,7 @@ from q2030 import clock
 from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
+from q2030.db import select_columns
 from q2030.formatting import add_months
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
 from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE, StatutRencontre
@@ -78,7 +79,7 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
         else_="non_couvert",
     )
     query: Select[Any] = (
-        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+        select_columns(
             col(Qpv.code).label("qpv_code"),
             col(Qpv.nom).label("qpv_nom"),
             col(Qpv.communes_label).label("communes"),
@@ -205,7 +206,7 @@ def coverage_counts(
 
     covered = status.c.statut.in_(["couvert_delais", "couvert_retard"])
     qpv_rows = session.exec(
-        select(  # type: ignore[call-overload]
+        select_columns(
             key.label("code"),
             func.count().label("qpv"),
             count_if(status.c.statut == "couvert_delais"),
@@ -260,7 +261,7 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
     au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     has_report = exists().where(col(Document.rencontre_id) == r_id, col(Document.depose_le) < au_end)
     query: Select[Any] = (
-        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+        select_columns(
             key.label("code"),
             func.sum(case((held, 1), else_=0)),
             func.sum(case((planned, 1), else_=0)),
@@ -310,7 +311,7 @@ def suivi_rencontres(
         .subquery()
     )
     query: Select[Any] = (
-        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+        select_columns(
             r.id,
             r.departement_code,
             r.date,

@@ -37,13 +37,26 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Float, Select, String, case, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from q2030.comptage import compte
 from q2030.db import select_columns
-from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
+from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, table_of
 from q2030.nomenclature import StatutRencontre
 
 TOUS_AXES = "*"
@@ -59,7 +72,7 @@ _FILTRE_KEYS = ["campaign_id", "public", "dimension", "valeur", "axe", "departem
 _SUMS = ["contributions", "rencontres", "score_rang", "poids_rencontre"]
 
 
-def _lignes_rencontres(ids: list[int] | None = None) -> Select[Any]:
+def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*tuple[Any, ...]]:
     """Rows of `cube_rencontre` computed from the raw rows (all held meetings, or `ids`)."""
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     n = func.count()
@@ -93,7 +106,7 @@ def _lignes_rencontres(ids: list[int] | None = None) -> Select[Any]:
         return query
 
     parts = [part(per_public, per_axis) for per_public in (False, True) for per_axis in (False, True)]
-    return union_all(*parts)  # type: ignore[return-value]  # a CompoundSelect runs like a Select
+    return union_all(*parts)
 
 
 def reconstruire(session: Session) -> dict[str, int]:
@@ -223,11 +236,11 @@ def _actualiser(session: Session, ids: list[int]) -> None:
     session.exec(delete(CubeFiltre).where(col(CubeFiltre.rencontres) <= 0))
 
 
-def _ajouter(session: Session, model: type, rows: list[dict[str, Any]], summed: list[str]) -> None:
+def _ajouter(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], summed: list[str]) -> None:
     """Add the deltas to the cube rows (insert the missing ones), in key order."""
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     statement = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
     keys = [column.name for column in table.primary_key.columns]
     statement = statement.on_conflict_do_update(

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 from sqlmodel.sql.expression import Select
 
@@ -53,7 +55,14 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def _clean_parameters(_conn, _cursor, statement, parameters, _context, _executemany):  # type: ignore[no-untyped-def]
+def _clean_parameters(
+    _conn: Connection,
+    _cursor: DBAPICursor,
+    statement: str,
+    parameters: Any,  # the DBAPI's parameters: a tuple, a dict or a list of them
+    _context: ExecutionContext | None,
+    _executemany: bool,
+) -> tuple[str, Any]:
     return statement, clean_parameters(parameters)
 
 
@@ -62,7 +71,7 @@ def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
     return Select(*columns)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

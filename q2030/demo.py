@@ -168,7 +168,9 @@ def load_demo(
     if rencontre_rows and session.get_bind().dialect.name == "postgresql":
         # Ids were given explicitly: move the sequence past them, or the next rencontre
         # saved through the form or the Excel import collides with id 1.
-        session.exec(text("SELECT setval(pg_get_serial_sequence('rencontre', 'id'), (SELECT MAX(id) FROM rencontre))"))  # type: ignore[call-overload]
+        session.connection().execute(
+            text("SELECT setval(pg_get_serial_sequence('rencontre', 'id'), (SELECT MAX(id) FROM rencontre))")
+        )
 
     held = [r for r in rencontre_rows if r["statut"] == StatutRencontre.TENUE]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())

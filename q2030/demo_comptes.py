@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 from sqlmodel import Session, col, select
 
@@ -48,6 +49,18 @@ class ComptesReport:
     validees: int = 0
 
 
+class _Compte(TypedDict):
+    """The keyword arguments of `users.add_user` a demo account gives."""
+
+    email: str
+    role: str
+    nom: str
+    departement_code: NotRequired[str]
+    region_code: NotRequired[str]
+    organisation: NotRequired[str]
+    organisation_type: NotRequired[str]
+
+
 def _exists(session: Session, email: str) -> bool:
     return session.exec(select(User.id).where(User.email == email)).first() is not None
 
@@ -56,7 +69,7 @@ def load_comptes(session: Session, *, actor: Actor) -> ComptesReport:
     """Create the demo accounts (those missing) and the organisers' meetings of the 93."""
     report = ComptesReport()
     deps = sorted(set(session.exec(select(Qpv.departement_code))))
-    accounts: list[dict[str, str]] = [
+    accounts: list[_Compte] = [
         {"email": "admin@demo.gouv.fr", "role": Role.ADMIN, "nom": "Administrateur (démo)"},
         {"email": "commission@demo.gouv.fr", "role": Role.COMMISSION, "nom": "Commission (démo)"},
     ]
@@ -80,7 +93,7 @@ def load_comptes(session: Session, *, actor: Actor) -> ComptesReport:
         )  # fmt: skip
     for account in accounts:
         if not _exists(session, account["email"]):
-            add_user(session, actor=actor, **account)  # type: ignore[arg-type]
+            add_user(session, actor=actor, **account)
             report.comptes += 1
     _meetings(session, dep, report)
     return report

@@ -25,7 +25,7 @@ from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
-from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, utcnow
+from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, stored_id, utcnow
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, StatutRencontre, theme_label
 from q2030.versioning import compare_and_set
 
@@ -154,8 +154,8 @@ def _check_qpv(session: Session, departement_code: str, codes: list[str], errors
 
 def _snapshot(session: Session, engagement: Engagement) -> dict[str, Any]:
     out = audit.snapshot(engagement) or {}
-    out["themes"] = _themes(session, engagement.id)  # type: ignore[arg-type]
-    out["qpv"] = _qpv(session, engagement.id)  # type: ignore[arg-type]
+    out["themes"] = _themes(session, stored_id(engagement))
+    out["qpv"] = _qpv(session, stored_id(engagement))
     return out
 
 
@@ -180,8 +180,8 @@ def _qpv(session: Session, engagement_id: int) -> list[str]:
 
 
 def _write_links(session: Session, engagement_id: int, payload: EngagementIn) -> None:
-    session.exec(delete(EngagementTheme).where(EngagementTheme.engagement_id == engagement_id))  # type: ignore[arg-type]
-    session.exec(delete(EngagementQpv).where(EngagementQpv.engagement_id == engagement_id))  # type: ignore[arg-type]
+    session.exec(delete(EngagementTheme).where(col(EngagementTheme.engagement_id) == engagement_id))
+    session.exec(delete(EngagementQpv).where(col(EngagementQpv.engagement_id) == engagement_id))
     session.add_all(EngagementTheme(engagement_id=engagement_id, theme=t) for t in dict.fromkeys(payload.themes))
     session.add_all(EngagementQpv(engagement_id=engagement_id, qpv_code=q) for q in dict.fromkeys(payload.qpv_codes))
 
@@ -194,7 +194,7 @@ def create_engagement(session: Session, *, actor: Actor, departement_code: str, 
     if errors or payload is None:
         raise ValidationError(errors)
     engagement = Engagement(
-        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+        campaign_id=stored_id(active_campaign(session)),
         departement_code=departement_code,
         titre=payload.titre,
         texte_public=payload.texte_public,
@@ -207,7 +207,7 @@ def create_engagement(session: Session, *, actor: Actor, departement_code: str, 
     )
     session.add(engagement)
     session.flush()
-    _write_links(session, engagement.id, payload)  # type: ignore[arg-type]
+    _write_links(session, stored_id(engagement), payload)
     session.flush()
     audit.record(
         session,
@@ -286,19 +286,19 @@ def list_engagements(
             col(Engagement.id).in_(select(EngagementQpv.engagement_id).where(EngagementQpv.qpv_code == qpv_code))
         )
     rows = session.exec(query.order_by(col(Engagement.departement_code), col(Engagement.id))).all()
-    ids = [r.id for r in rows]
-    themes: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
-    quartiers: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
+    ids = [stored_id(r) for r in rows]
+    themes: dict[int, list[str]] = {i: [] for i in ids}
+    quartiers: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
         for engagement_id, theme in session.exec(
             select(EngagementTheme.engagement_id, EngagementTheme.theme)
-            .where(EngagementTheme.engagement_id.in_(ids))  # type: ignore[attr-defined]
+            .where(col(EngagementTheme.engagement_id).in_(ids))
             .order_by(EngagementTheme.theme)
         ):
             themes[engagement_id].append(theme)
         for engagement_id, code in session.exec(
             select(EngagementQpv.engagement_id, EngagementQpv.qpv_code)
-            .where(EngagementQpv.engagement_id.in_(ids))  # type: ignore[attr-defined]
+            .where(col(EngagementQpv.engagement_id).in_(ids))
             .order_by(EngagementQpv.qpv_code)
         ):
             quartiers[engagement_id].append(code)
@@ -311,8 +311,8 @@ def list_engagements(
             r.statut,
             r.date_debut,
             r.date_fin,
-            themes[r.id],  # type: ignore[index]
-            quartiers[r.id],  # type: ignore[index]
+            themes[stored_id(r)],
+            quartiers[stored_id(r)],
             r.texte_public,
             list(r.jalons or []),
         )

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
+from q2030.db import select_columns
 from q2030.formatting import fr_date
 from q2030.models import Epci, Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
@@ -138,7 +139,7 @@ def rencontres_de_territoire(session: Session, *, departement_code: str, au: dt.
     Cancelled meetings are left out, as in every coverage figure."""
     campaign_id = active_campaign(session).id
     rows = session.exec(
-        select(  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
+        select_columns(
             Rencontre.id,
             Rencontre.date,
             Rencontre.statut,

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from q2030.textnorm import normalize
@@ -20,6 +22,28 @@ from q2030.textnorm import normalize
 
 def utcnow() -> datetime:
     return datetime.now(dt.UTC)
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def stored_id(row: _Stored) -> int:
+    """The id of a row the database has given one (loaded, or flushed after `session.add`).
+    Tables declare `id: int | None` because a new row has none yet; asking for the id of a
+    row never flushed is a programming error, not a case to handle."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: the row was never flushed.")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for bulk statements (SQLModel does not declare
+    `__table__` to type checkers)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model.")
+    return table
 
 
 # --- Reference geography -------------------------------------------------------------
@@ -187,7 +211,7 @@ class Contribution(SQLModel, table=True):
 
 @event.listens_for(Contribution, "before_insert")
 @event.listens_for(Contribution, "before_update")
-def _fold_text(_mapper, _connection, contribution: Contribution) -> None:  # type: ignore[no-untyped-def]
+def _fold_text(_mapper: Mapper[Contribution], _connection: Connection, contribution: Contribution) -> None:
     contribution.texte_norm = normalize(contribution.texte or "")
 
 

@@ -17,11 +17,11 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 
 from q2030.errors import Q2030Error
@@ -80,7 +80,8 @@ def _signed_claims(token: bytes, metadata: dict[str, Any], client_id: str) -> di
         aud={"essential": True, "value": client_id},
     )
     try:
-        keys = KeySet.import_key_set(_json(jwks_uri))  # type: ignore[arg-type]  # a JWKS document
+        # The provider's JWKS document (JSON from the network), as joserfc reads it.
+        keys = KeySet.import_key_set(cast(KeySetSerialization, _json(jwks_uri)))
         token_ = jwt.decode(token, keys, algorithms=SIGNING_ALGORITHMS)
         registry.validate(token_.claims)
     except (JoseError, ValueError) as error:

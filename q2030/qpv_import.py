@@ -26,7 +26,7 @@ from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.db import select_columns
 from q2030.errors import ValidationError
 from q2030.formatting import fr_count
-from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
+from q2030.models import Epci, Qpv, QpvCommune, QpvEpci, table_of
 from q2030.referentiel import DEPARTEMENTS
 from q2030.textnorm import fold_header
 
@@ -201,7 +201,7 @@ def _read_csv(content: bytes, filename: str) -> Table:
     text, encoding = decode_text(content)
     if _looks_binary(text):
         raise _unreadable(filename, "n'est pas un fichier CSV ou Excel (.xlsx) lisible (contenu binaire).")
-    first_line = re.match(r"[^\r\n]*", text).group(0)  # type: ignore[union-attr]
+    first_line = re.split(r"[\r\n]", text, maxsplit=1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     if '="' in text:
         # A spreadsheet's text formula written raw (;="13055;13070";) holds the delimiter:
@@ -490,7 +490,7 @@ def import_qpv(
         {"siren": s, "nom": n} for s, n in wanted_epci.items() if s in known_epci and n and known_epci[s] != n
     ]
     for chunk in _chunks(new_epci):
-        session.execute(insert(Epci.__table__), chunk)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(Epci)), chunk)
     for chunk in _chunks(renamed_epci):
         session.execute(update(Epci), chunk)
 
@@ -516,7 +516,7 @@ def import_qpv(
         if not links_same:
             relink.append(row)
     for chunk in _chunks(new_qpv):
-        session.execute(insert(Qpv.__table__), chunk)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(Qpv)), chunk)
     for chunk in _chunks(changed_qpv):
         session.execute(update(Qpv), chunk)
     stale = [row.code for row in relink if row.code in existing]
@@ -526,9 +526,9 @@ def import_qpv(
     commune_links = ({"qpv_code": r.code, "insee": c, "nom": n} for r in relink for c, n in r.communes)
     epci_links = ({"qpv_code": r.code, "epci_siren": s} for r in relink for s, _ in r.epci)
     for chunk in _chunks(commune_links):
-        session.execute(insert(QpvCommune.__table__), chunk)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(QpvCommune)), chunk)
     for chunk in _chunks(epci_links):
-        session.execute(insert(QpvEpci.__table__), chunk)  # type: ignore[attr-defined]
+        session.execute(insert(table_of(QpvEpci)), chunk)
     # Objects of these tables already loaded in the session are now stale.
     for instance in list(session.identity_map.values()):
         if isinstance(instance, (Qpv, QpvCommune, QpvEpci, Epci)):

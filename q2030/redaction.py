@@ -46,7 +46,7 @@ from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_date_long, fr_number, fr_percent
 from q2030.graphiques import PUBLICS
-from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv, stored_id
 from q2030.nomenclature import ACCESSIBILITE, AXES, FORMATS, TYPES_LIEU, StatutRencontre, theme_label
 from q2030.referentiel import nom_avec_de
 from q2030.rendu import rendre
@@ -154,8 +154,8 @@ def donnees_synthese(
         else {}
     )
     status = coverage.qpv_status(session, actor=actor, au=au, departement_code=departement.code)
-    sums = participant_sums(session, campaign_id=campaign.id, au=au, departements=[departement.code])  # type: ignore[arg-type]
-    sums_fr = participant_sums(session, campaign_id=campaign.id, au=au, departements=None)  # type: ignore[arg-type]
+    sums = participant_sums(session, campaign_id=stored_id(campaign), au=au, departements=[departement.code])
+    sums_fr = participant_sums(session, campaign_id=stored_id(campaign), au=au, departements=None)
 
     # Same filters as the Excel "Priorités" sheet (no date bound when the situation is today).
     filtres = Filtres(departement=departement.code, fin=au if au < today else None)
@@ -205,7 +205,9 @@ def donnees_synthese(
         signataire=lire_signataire(session, departement_code=departement.code),
         participants=sums,
         participants_france=sums_fr,
-        rencontres=rencontres_tenues(session, departement_code=departement.code, campaign_id=campaign.id, au=au),  # type: ignore[arg-type]
+        rencontres=rencontres_tenues(
+            session, departement_code=departement.code, campaign_id=stored_id(campaign), au=au
+        ),
         quartiers=status,
         axes=axes,
         saillants=saillants,

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit, clock
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.errors import Q2030Error
-from q2030.models import RelanceEnvoi, RelanceExecution
+from q2030.models import RelanceEnvoi, RelanceExecution, stored_id
 from q2030.relances import Digest, digests
 from q2030.relances_courriel import html, sujet, texte
 
@@ -170,7 +170,7 @@ def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bil
     errors: list[dict[str, str]] = []
     try:
         for digest in to_send:
-            claimed = _reserver(session, run.id, digest)  # type: ignore[arg-type]
+            claimed = _reserver(session, stored_id(run), digest)
             if not claimed:
                 continue
             try:
@@ -199,7 +199,7 @@ def envoyer(session: Session, *, actor: Actor, au: dt.date | None = None) -> Bil
             apres={"au": au.isoformat(), "messages": sent, "echecs": len(errors)},
         )
         session.commit()
-    return Bilan(run.id, len(to_send), sent, len(errors))  # type: ignore[arg-type]
+    return Bilan(stored_id(run), len(to_send), sent, len(errors))
 
 
 def _reserver(session: Session, run_id: int, digest: Digest) -> list[int]:
@@ -216,7 +216,7 @@ def _reserver(session: Session, run_id: int, digest: Digest) -> list[int]:
     except IntegrityError:
         session.rollback()
         return []
-    return [row.id for row in rows]  # type: ignore[misc]
+    return [stored_id(row) for row in rows]
 
 
 def dernieres_executions(session: Session, *, actor: Actor, limite: int = 20) -> list[RelanceExecution]:

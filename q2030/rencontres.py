@@ -8,11 +8,11 @@ reports every error at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from q2030.access import (
 )
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte, compte_valeur, soumettre
+from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.formatting import fr_date
 from q2030.models import (
@@ -48,6 +49,7 @@ from q2030.models import (
     QpvEpci,
     Rencontre,
     RencontreQpv,
+    stored_id,
 )
 from q2030.nomenclature import (
     ACCESSIBILITE,
@@ -204,7 +206,7 @@ def validate_rencontre(
         errors[""].append(f"{'Champ inconnu' if len(unknown) == 1 else 'Champs inconnus'} : {', '.join(unknown)}.")
     if existing is not None:
         raw: dict[str, Any] = {key: getattr(existing, key) for key in EDITABLE}
-        raw["qpv_codes"] = _direct_qpv(session, existing.id)  # type: ignore[arg-type]
+        raw["qpv_codes"] = _direct_qpv(session, stored_id(existing))
         campaign = session.get(Campaign, existing.campaign_id)
     else:
         raw = {key: None for key in EDITABLE}
@@ -217,7 +219,7 @@ def validate_rencontre(
     raw["departement_code"] = departement
     clean: dict[str, Any] = {"departement_code": departement}
 
-    def field(name: str, convert) -> Any:  # type: ignore[no-untyped-def]
+    def field(name: str, convert: Callable[..., Any]) -> Any:
         try:
             return convert(raw.get(name))
         except ValueError as error:
@@ -398,15 +400,22 @@ def probable_duplicates(
     if not qpv_codes:
         return []
     query = (
-        select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
-        .add_columns(RencontreQpv.qpv_code, Rencontre.departement_code)
+        select_columns(
+            Rencontre.id,
+            Rencontre.date,
+            Rencontre.heure_debut,
+            Rencontre.lieu,
+            Rencontre.statut,
+            RencontreQpv.qpv_code,
+            Rencontre.departement_code,
+        )
         .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
         .where(
             Rencontre.date == date,
             Rencontre.statut != StatutRencontre.ANNULEE,
             col(RencontreQpv.qpv_code).in_(qpv_codes),
         )
-        .order_by(Rencontre.id)
+        .order_by(col(Rencontre.id))
     )
     if exclude_id is not None:
         query = query.where(Rencontre.id != exclude_id)
@@ -447,7 +456,7 @@ def create_rencontre(
         if doublons:
             raise DoublonProbable(doublons)
     rencontre = _nouvelle(
-        actor, clean, campaign_id=active_campaign(session).id, reference_import=reference_import, source=source
+        actor, clean, campaign_id=stored_id(active_campaign(session)), reference_import=reference_import, source=source
     )
     session.add(rencontre)
     session.flush()
@@ -468,14 +477,14 @@ def _nouvelle(
     actor: Actor,
     clean: dict[str, Any],
     *,
-    campaign_id: int | None,
+    campaign_id: int,
     reference_import: str | None = None,
     source: tuple[str, str] | None = None,
 ) -> Rencontre:
     """The row of a new rencontre from validated values (without `qpv_codes`), not yet added."""
     rencontre = Rencontre(
         **clean,
-        campaign_id=campaign_id,  # type: ignore[arg-type]
+        campaign_id=campaign_id,
         cree_par=actor.email,
         modifie_par=actor.email,
         reference_import=reference_import,
@@ -506,6 +515,15 @@ class RencontreCreee:
     cible: RencontreCible
 
 
+@dataclass
+class _Soumission:
+    """The validation columns of a rencontre not created yet, as `soumettre` sets them."""
+
+    validation: str
+    avant_modification: dict[str, Any] | None = None
+    soumise_le: dt.datetime | None = None
+
+
 def _valeurs_par_defaut() -> dict[str, Any]:
     """A new Rencontre's default column values (as the model would fill them)."""
     out: dict[str, Any] = {}
@@ -513,7 +531,7 @@ def _valeurs_par_defaut() -> dict[str, Any]:
         if key == "id":
             continue
         if info.default_factory is not None:
-            out[key] = info.default_factory()  # type: ignore[call-arg]
+            out[key] = info.get_default(call_default_factory=True, validated_data={})
         elif info.default is not PydanticUndefined:
             out[key] = info.default
     return out
@@ -557,9 +575,9 @@ def create_rencontres(
         }
         values["modifie_le"] = values["cree_le"]
         if not allowed(actor, Action.VALIDER_RENCONTRE, RencontreCible(values["departement_code"], actor.organisation)):
-            state = SimpleNamespace(validation=values["validation"], avant_modification=None, soumise_le=None)
-            soumettre(state)  # type: ignore[arg-type]  # the one submission rule, on the row's values
-            values.update(vars(state))
+            state = _Soumission(validation=values["validation"])
+            soumettre(state)
+            values.update(dataclasses.asdict(state))
         rows.append((values, list(nouvelle.clean["qpv_codes"])))
 
     def checked(values: dict[str, Any], codes: list[str], nouvelle: NouvelleRencontre) -> bool:
@@ -570,8 +588,15 @@ def create_rencontres(
     wanted = [(v, c) for (v, c), n in zip(rows, nouvelles, strict=True) if checked(v, c, n)]
     if wanted:
         query = (
-            select(Rencontre.id, Rencontre.date, Rencontre.heure_debut, Rencontre.lieu, Rencontre.statut)  # type: ignore[call-overload]
-            .add_columns(RencontreQpv.qpv_code, Rencontre.departement_code)
+            select_columns(
+                Rencontre.id,
+                Rencontre.date,
+                Rencontre.heure_debut,
+                Rencontre.lieu,
+                Rencontre.statut,
+                RencontreQpv.qpv_code,
+                Rencontre.departement_code,
+            )
             .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
             .where(
                 col(Rencontre.date).in_(sorted({v["date"] for v, _ in wanted})),
@@ -891,7 +916,7 @@ def _bump_version(session: Session, rencontre: Rencontre, version: int, actor: A
 
 def _write_links(session: Session, rencontre: Rencontre, qpv_codes: list[str]) -> None:
     direct = rencontre.perimetre == Perimetre.QUARTIER
-    session.add_all(RencontreQpv(rencontre_id=rencontre.id, qpv_code=code, direct=direct) for code in qpv_codes)  # type: ignore[arg-type]
+    session.add_all(RencontreQpv(rencontre_id=stored_id(rencontre), qpv_code=code, direct=direct) for code in qpv_codes)
 
 
 def _direct_qpv(session: Session, rencontre_id: int) -> list[str]:
@@ -997,7 +1022,7 @@ def list_rencontres(
         .where(RencontreQpv.rencontre_id == Rencontre.id)
         .scalar_subquery()
     )
-    query = select(  # type: ignore[call-overload, misc]  # sqlmodel.select is typed for 4 columns at most
+    query = select_columns(
         Rencontre.id,
         Rencontre.version,
         Rencontre.date,

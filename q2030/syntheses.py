@@ -36,7 +36,7 @@ from q2030.access import (
 )
 from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
-from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, utcnow
+from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, stored_id, utcnow
 from q2030.nomenclature import STATUTS_SYNTHESE_DEPARTEMENTALE
 from q2030.referentiel import DEPARTEMENTS
 from q2030.versioning import check_version, compare_and_set
@@ -124,7 +124,7 @@ def _create_row(session: Session, *, campaign_id: int, departement_code: str) ->
 def synthese_departementale(session: Session, *, actor: Actor, departement_code: str) -> SyntheseView:
     require_read_departement(actor, departement_code, "Vous ne pouvez consulter que les synthèses de votre périmètre.")
     campaign = active_campaign(session)
-    row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
+    row = _row(session, stored_id(campaign), departement_code)
     return SyntheseView(
         departement_code=departement_code,
         statut=row.statut if row else "brouillon",
@@ -165,7 +165,7 @@ def enregistrer_etape(
     )
     campaign = active_campaign(session)
     today = aujourd_hui or clock.today()
-    row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
+    row = _row(session, stored_id(campaign), departement_code)
     _check_version(session, row, version)
     column, previous, previous_label = ETAPES[etape]
     dates: dict[str, dt.date | None] = {name: getattr(row, name) if row else None for name in ORDRE}
@@ -183,7 +183,7 @@ def enregistrer_etape(
         known = [known_date for name in ORDRE if (known_date := dates[name]) is not None]
         if any(earlier > later for earlier, later in itertools.pairwise(known)):
             errors.append("Les dates des étapes doivent se suivre : préfecture de région, commission, restitution.")
-    document = _document_for_step(session, campaign.id, departement_code, etape, document_id, row)  # type: ignore[arg-type]
+    document = _document_for_step(session, stored_id(campaign), departement_code, etape, document_id, row)
     if errors:
         raise ValidationError({"date": errors})
     before = audit.snapshot(row)
@@ -194,7 +194,7 @@ def enregistrer_etape(
         "a_reprendre" if returned else "brouillon",
     )
     if row is None:
-        row = _create_row(session, campaign_id=campaign.id, departement_code=departement_code)  # type: ignore[arg-type]
+        row = _create_row(session, campaign_id=stored_id(campaign), departement_code=departement_code)
     # Compare-and-set: two concurrent saves from the same version cannot both pass.
     compare_and_set(
         session, SyntheseDepartementale, row_id=row.id or 0, version=version, entite=ENTITE, conflit=CONFLIT,
@@ -315,7 +315,7 @@ def renvoyer(
     campaign = active_campaign(session)
     today = aujourd_hui or clock.today()
     date = date or today
-    row = _row(session, campaign.id, departement_code)  # type: ignore[arg-type]
+    row = _row(session, stored_id(campaign), departement_code)
     _check_version(session, row, version)
     commentaire = (commentaire or "").strip()
     errors: dict[str, list[str]] = {}
@@ -333,7 +333,7 @@ def renvoyer(
     if errors:
         raise ValidationError(errors)
     assert row is not None
-    document = en_cours_region(session, campaign.id, departement_code)  # type: ignore[arg-type]
+    document = en_cours_region(session, stored_id(campaign), departement_code)
     before = audit.snapshot(row)
     row = _claim(session, row, version)
     row.transmise_region_le = None
@@ -415,7 +415,7 @@ def deposer_version(
         )
     ).one()
     document = SyntheseDocument(
-        campaign_id=campaign.id,  # type: ignore[arg-type]
+        campaign_id=stored_id(campaign),
         departement_code=departement_code,
         numero=int(numero) + 1,
         nom_fichier=sanitize_filename(filename, kind),
@@ -543,7 +543,7 @@ def _texte_row(session: Session, campaign_id: int, departement_code: str) -> Syn
 
 def textes_synthese(session: Session, *, actor: Actor, departement_code: str) -> TextesView:
     synthese_departementale(session, actor=actor, departement_code=departement_code)  # scope check
-    row = _texte_row(session, active_campaign(session).id, departement_code)  # type: ignore[arg-type]
+    row = _texte_row(session, stored_id(active_campaign(session)), departement_code)
     if row is None:
         return TextesView(departement_code, "", "", {}, 0, None, "")
     return TextesView(
@@ -595,12 +595,12 @@ def enregistrer_textes(
     if errors:
         raise ValidationError(errors)
     conflict = "Le texte de la synthèse a été modifié entre-temps : rechargez la page avant d'enregistrer."
-    row = _texte_row(session, campaign.id, departement_code)  # type: ignore[arg-type]
+    row = _texte_row(session, stored_id(campaign), departement_code)
     before = audit.snapshot(row)
     values: dict[str, Any] = {"enseignements": enseignements, "vigilance": vigilance, "motifs": cleaned}
     if row is None:
         check_version(session, None, version, entite="synthese_texte", conflit=conflict)
-        row = SyntheseTexte(campaign_id=campaign.id, departement_code=departement_code, version=1,  # type: ignore[arg-type]
+        row = SyntheseTexte(campaign_id=stored_id(campaign), departement_code=departement_code, version=1,
                             modifie_par=actor.email, **values)  # fmt: skip
         try:
             with session.begin_nested():

@@ -35,9 +35,16 @@ class ScriptsImportOnlyContract(Contract):
     scripts = fields.ListField(subfield=fields.StringField())
     allowed = fields.ListField(subfield=fields.StringField())
 
+    @staticmethod
+    def _strings(name: str, value: object) -> list[str]:
+        """A list option's values (import-linter replaces each field by them on the instance)."""
+        if not isinstance(value, list):
+            raise TypeError(f"{name}: a list expected, got {value!r}")
+        return [str(item) for item in value]
+
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        allowed = [str(package) for package in self.allowed]  # type: ignore[attr-defined]
-        patterns = [str(pattern) for pattern in self.scripts]  # type: ignore[attr-defined]
+        allowed = self._strings("allowed", self.allowed)
+        patterns = self._strings("scripts", self.scripts)
         paths = sorted({path for pattern in patterns for path in Path.cwd().glob(pattern)})
         illegal = [
             f"{path.relative_to(Path.cwd())}:{line} imports {module}"
@@ -49,7 +56,7 @@ class ScriptsImportOnlyContract(Contract):
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         if not check.metadata["paths"]:
-            output.print_error(f"No script matches {list(self.scripts)}.", bold=False)  # type: ignore[call-overload]
+            output.print_error(f"No script matches {self._strings('scripts', self.scripts)}.", bold=False)
         for line in check.metadata["illegal"]:
             output.print_error(line, bold=False)
             output.new_line()

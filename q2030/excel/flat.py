@@ -17,12 +17,15 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pandas as pd
 
 from q2030.csv_export import to_csv
 from q2030.excel.writer import Col
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMATS = ("xlsx", "csv", "parquet")
 
@@ -109,7 +112,7 @@ class ParquetZipBook(_ZipBook):
         self.table(title, [Col(heading), Col("Valeur")], rows)
 
 
-def _arrow_type(column: Col):  # type: ignore[no-untyped-def]
+def _arrow_type(column: Col) -> pa.DataType:
     import pyarrow as pa
 
     return {"int": pa.int64(), "date": pa.date32(), "percent": pa.float64()}.get(column.kind, pa.string())

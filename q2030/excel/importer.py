@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030.access import Action, Actor, RencontreCible, exiger
 from q2030.db import select_columns
@@ -44,7 +44,7 @@ from q2030.excel.columns import (
 )
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.formatting import fr_count
-from q2030.models import Contribution, Rencontre, RencontreQpv
+from q2030.models import Contribution, Rencontre, RencontreQpv, stored_id
 from q2030.nomenclature import Perimetre
 from q2030.versioning import last_change
 
@@ -199,7 +199,7 @@ def import_workbook(
             same[item.row] = _same(session, rencontre, cleaned[item.row])
             same_contributions[item.row] = key not in wanted or not _contributions_differ(
                 session,
-                rencontre.id,  # type: ignore[arg-type]
+                stored_id(rencontre),
                 wanted[key],
             )
             if item.rencontre_id is None and not (same[item.row] and same_contributions[item.row]):
@@ -227,19 +227,26 @@ def import_workbook(
                 report.unchanged += 1
             else:
                 rencontre = service.update_rencontre(
-                    session, actor=actor, rencontre_id=rencontre.id or 0, version=version, data=data,
+                    session, actor=actor, rencontre_id=stored_id(rencontre), version=version, data=data,
                     allow_duplicate=item.doublon_confirme,
                 )  # fmt: skip
                 report.updated += 1
             if key in wanted and not same_contributions[item.row]:
                 contribution_service.replace_contributions(
-                    session, actor=actor, rencontre_id=rencontre.id, rows=[r.data for r in by_identifiant[key]],  # type: ignore[arg-type]
+                    session, actor=actor, rencontre_id=stored_id(rencontre), rows=[r.data for r in by_identifiant[key]],
                     version=rencontre.version,
                 )  # fmt: skip
                 report.contributions_replaced += 1
         except ConflitDeVersion:  # saved by someone else since the check above
             stored = session.get(Rencontre, target[item.row][0].id, populate_existing=True)
-            report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))  # type: ignore[arg-type]
+            if stored is None:  # deleted since the check above: the compare-and-set found no row
+                report.issues.append(
+                    ImportIssue(SHEET_RENCONTRES, item.row, "Identifiant", item.identifiant,
+                                f"La rencontre n° {target[item.row][0].id} a été supprimée dans l'application "
+                                "depuis ce fichier : téléchargez un nouveau modèle.")
+                )  # fmt: skip
+            else:
+                report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))
         except service.DoublonProbable as error:
             report.issues.append(_doublon_issue(item, error))
         except ValidationError as error:
@@ -334,14 +341,15 @@ def _by_reference(
     if not wanted:
         return {}
     return {
-        r.reference_import: r  # type: ignore[misc]
+        r.reference_import: r
         for r in session.exec(
             select(Rencontre).where(
-                Rencontre.reference_import.in_(wanted),  # type: ignore[union-attr]
+                col(Rencontre.reference_import).in_(wanted),
                 Rencontre.campaign_id == campaign_id,
                 Rencontre.departement_code == departement_code,
             )
         )
+        if r.reference_import is not None  # always, by the IN above: narrows the type
     }
 
 
@@ -355,7 +363,7 @@ def _existing(
         r.id: r
         for r in session.exec(
             select(Rencontre).where(
-                Rencontre.id.in_(wanted),  # type: ignore[union-attr]
+                col(Rencontre.id).in_(wanted),
                 Rencontre.campaign_id == campaign_id,
                 Rencontre.departement_code == departement_code,
             )

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import nomenclature as nom
 from q2030.comptage import compte
+from q2030.db import select_columns
 from q2030.excel.writer import Col
 from q2030.models import Contribution, Departement, Region, Rencontre, RencontreQpv
 
@@ -82,12 +83,17 @@ def contribution_rows(session: Session, *, campaign_id: int, departements: list[
         Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public,
     )  # fmt: skip
     query = (
-        select(*columns)  # type: ignore[call-overload]  # sqlmodel.select is typed for 4 columns at most
-        .join(Rencontre, Rencontre.id == Contribution.rencontre_id)
-        .join(Departement, Departement.code == Rencontre.departement_code)
-        .join(Region, Region.code == Departement.region_code)
+        select_columns(*columns)
+        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
+        .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+        .join(Region, col(Region.code) == col(Departement.region_code))
         .where(Rencontre.campaign_id == campaign_id, compte())
-        .order_by(Rencontre.departement_code, Contribution.rencontre_id, Contribution.rang, Contribution.id)
+        .order_by(
+            col(Rencontre.departement_code),
+            col(Contribution.rencontre_id),
+            col(Contribution.rang),
+            col(Contribution.id),
+        )
         .execution_options(yield_per=CHUNK, stream_results=True)
     )
     if departements is not None:

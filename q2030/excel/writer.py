@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from q2030.excel.columns import BLEU_FRANCE, DATE_FORMAT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT
 from q2030.safe_text import text_cell
@@ -89,7 +90,7 @@ class StreamingWorkbook:
         self.wb.save(out)
 
     @staticmethod
-    def _header(ws, text: str) -> WriteOnlyCell:  # type: ignore[no-untyped-def]
+    def _header(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value=text)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         return cell

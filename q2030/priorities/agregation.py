@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, SQLColumnExpression, case, cast, func, literal, select
 from sqlmodel import Session, col
 
 from q2030.access import Lecteur
@@ -122,26 +122,27 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
     per_axis = groupe == "axe"
 
     def where(model: type[CubeTheme] | type[CubeGroupe]) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [model.campaign_id == campaign.id]  # type: ignore[list-item]
+        conds: list[ColumnElement[bool]] = [col(model.campaign_id) == campaign.id]
         if filtres.axe:
-            conds.append(model.axe == filtres.axe)  # type: ignore[arg-type]
+            conds.append(col(model.axe) == filtres.axe)
         elif per_axis:
-            conds.append(model.axe != TOUS_AXES)  # type: ignore[arg-type]
+            conds.append(col(model.axe) != TOUS_AXES)
         else:
-            conds.append(model.axe == TOUS_AXES)  # type: ignore[arg-type]
+            conds.append(col(model.axe) == TOUS_AXES)
         if filtres.departement:
-            conds.append(model.departement_code == filtres.departement)  # type: ignore[arg-type]
+            conds.append(col(model.departement_code) == filtres.departement)
         if filtres.region:
             conds.append(col(Departement.region_code) == filtres.region)
         return conds
 
-    def key(model: type[CubeTheme] | type[CubeGroupe]) -> ColumnElement[str]:
-        return {
-            "axe": model.axe,
-            "region": Departement.region_code,
-            "departement": model.departement_code,
+    def key(model: type[CubeTheme] | type[CubeGroupe]) -> SQLColumnExpression[str]:
+        keys: dict[str, SQLColumnExpression[str]] = {
+            "axe": col(model.axe),
+            "region": col(Departement.region_code),
+            "departement": col(model.departement_code),
             "aucun": literal(TOUS),
-        }[groupe]  # type: ignore[return-value]
+        }
+        return keys[groupe]
 
     ct, cg = CubeTheme, CubeGroupe
     # A theme's weight in a département: its contributions / the département's (in the group).
@@ -167,8 +168,8 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
         d.g, d.theme, func.sum(d.contributions), func.sum(d.rencontres), func.count(), func.sum(d.score_rang),
         func.sum(d.poids_rencontre), func.sum(d.pd),
     ).group_by(d.g, d.theme)  # fmt: skip
-    groups = (
-        select(key(cg).label("g"), func.sum(cg.rencontres), func.count())
+    groups: Select[str, int, int] = (
+        select(key(cg).label("g"), func.sum(col(cg.rencontres)), func.count())
         .join(Departement, col(Departement.code) == col(cg.departement_code))
         .where(*where(cg))
         .group_by("g")

@@ -18,7 +18,8 @@ import calendar
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, SQLColumnExpression, cast, func, literal, select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from q2030.campaigns import active_campaign
@@ -65,14 +66,20 @@ def _cellule(filtres: Filtres) -> tuple[str, list[ColumnElement[bool]]] | None:
     return "tout", [valeur == TOUS_PUBLICS]
 
 
-def _key(groupe: str, axe: Any, dep: Any) -> Any:
-    return {"axe": axe, "region": col(Departement.region_code), "departement": dep, "aucun": literal(TOUS)}[groupe]
+def _key(groupe: str, axe: Mapped[str], dep: Mapped[str]) -> SQLColumnExpression[str]:
+    keys: dict[str, SQLColumnExpression[str]] = {
+        "axe": axe,
+        "region": col(Departement.region_code),
+        "departement": dep,
+        "aucun": literal(TOUS),
+    }
+    return keys[groupe]
 
 
-def _axes(filtres: Filtres, groupe: str, axe: Any) -> ColumnElement[bool]:
+def _axes(filtres: Filtres, groupe: str, axe: Mapped[str]) -> ColumnElement[bool]:
     if filtres.axe:
-        return axe == filtres.axe  # type: ignore[no-any-return]
-    return (axe != TOUS_AXES) if groupe == "axe" else (axe == TOUS_AXES)  # type: ignore[no-any-return]
+        return axe == filtres.axe
+    return (axe != TOUS_AXES) if groupe == "axe" else (axe == TOUS_AXES)
 
 
 def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, StatutRencontre, 
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.textnorm import normalize
 
-AnySelect = TypeVar("AnySelect", bound=Select)  # type: ignore[type-arg]  # sqlmodel's and sqlalchemy's Select
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")  # sqlmodel's and sqlalchemy's Select
 
 PONDERATIONS: dict[str, str] = {
     "contribution": "Chaque contribution compte pour un",
@@ -109,8 +109,8 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
     valider(filtres)
     campaign = active_campaign(session)
     conds: list[ColumnElement[bool]] = [
-        Rencontre.campaign_id == campaign.id,  # type: ignore[list-item]
-        Rencontre.statut == StatutRencontre.TENUE,  # type: ignore[list-item]
+        col(Rencontre.campaign_id) == campaign.id,
+        col(Rencontre.statut) == StatutRencontre.TENUE,
         compte(),
     ]
     if filtres.region:
@@ -124,13 +124,13 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
             )
         )
     for column, value in (
-        (Contribution.axe, filtres.axe),
-        (Contribution.theme, filtres.theme),
-        (Contribution.public, filtres.public),
-        (Rencontre.format, filtres.format),
+        (col(Contribution.axe), filtres.axe),
+        (col(Contribution.theme), filtres.theme),
+        (col(Contribution.public), filtres.public),
+        (col(Rencontre.format), filtres.format),
     ):
         if value:
-            conds.append(column == value)  # type: ignore[arg-type]
+            conds.append(column == value)
     if filtres.debut:
         conds.append(col(Rencontre.date) >= filtres.debut)
     if filtres.fin:

@@ -64,7 +64,7 @@ def departements_map(
     `selectable`: a click on a département selects its code (selection parameter `CLIC`)."""
     features = _features(by_dep, codes)
     shapes = (
-        alt.Chart(alt.Data(values=features), title=title)  # type: ignore[no-untyped-call]
+        alt.Chart(alt.Data(values=features), title=title)  # type: ignore[no-untyped-call]  # altair.Data takes **kwds (InlineData is typed but moves the values to `datasets`)
         .mark_geoshape(stroke="white", strokeWidth=0.7, cursor="pointer" if selectable else "auto")
         .transform_calculate(code="datum.properties.code")
         .encode(
@@ -129,7 +129,7 @@ def quartiers_map(dep: str, points: pd.DataFrame, meetings: pd.DataFrame, title:
     statut_libelle, detail, x, y), a diamond per commune/EPCI meeting (rencontre, libelle, x, y)
     and its lines to the quartiers it covered (x, y, x2, y2)."""
     outline = (
-        alt.Chart(alt.Data(values=geo.departement_features([dep])), title=title)  # type: ignore[no-untyped-call]
+        alt.Chart(alt.Data(values=geo.departement_features([dep])), title=title)  # type: ignore[no-untyped-call]  # altair.Data takes **kwds, as above
         .mark_geoshape(fill="#f6f6f6", stroke="#929292", strokeWidth=1)
         .project(**PROJECTION)
     )

@@ -22,6 +22,7 @@ from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number
+from q2030.models import stored_id
 from q2030.nomenclature import (
     ACCESSIBILITE,
     AXES,
@@ -342,7 +343,7 @@ def _submit(actor: Actor, force: bool = False) -> None:
                 )
             else:
                 saved = rencontres.create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
-            saved_id = int(saved.id)  # type: ignore[arg-type]
+            saved_id = stored_id(saved)
             warnings = rencontres.avertissements(saved)
     except rencontres.DoublonProbable as error:
         st.session_state[ERRORS], st.session_state[FORCE] = error.errors, True
