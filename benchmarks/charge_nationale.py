@@ -22,12 +22,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from q2030.nomenclature import ROLES  # noqa: E402
 from tests.browser_support import _IDLE_JS, CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
 
 WAIT_MS = 180_000
 
@@ -39,12 +43,12 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def settle(page) -> None:
+async def settle(page: Page) -> None:
     await page.wait_for_timeout(100)
     await page.wait_for_function(_IDLE_JS, timeout=WAIT_MS)
 
 
-async def follow(page, label: str, heading: str) -> None:
+async def follow(page: Page, label: str, heading: str) -> None:
     await (
         page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
         .filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
@@ -54,11 +58,11 @@ async def follow(page, label: str, heading: str) -> None:
     await settle(page)
 
 
-async def errors_on(page) -> int:
+async def errors_on(page: Page) -> int:
     return await page.locator('[data-testid="stException"]').count()
 
 
-async def open_session(browser, url: str):
+async def open_session(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
     context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
@@ -90,7 +94,7 @@ async def run(database_url: str, sessions: int, views: int) -> int:
                 load_before = os.getloadavg()
                 cpu_before, wall = cpu_seconds(server.process.pid), time.perf_counter()
 
-                async def browse(page) -> int:
+                async def browse(page: Page) -> int:
                     found = 0
                     for _ in range(views):
                         await follow(page, "Accueil", "Quartiers 2030")

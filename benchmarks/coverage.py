@@ -8,6 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
 
 from q2030 import clock
 from q2030.access import Actor
@@ -20,7 +24,7 @@ NATIONAL = Actor(email="bench@q2030", role="commission")
 def main() -> None:
     au = dt.date.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else clock.today()
     engine = make_engine()
-    steps = {
+    steps: dict[str, Callable[[Session], Any]] = {
         "statut des QPV (France)": lambda s: qpv_status(s, actor=NATIONAL, au=au),
         "comptes par département": lambda s: coverage_counts(s, actor=NATIONAL, au=au, niveau="departement"),
         "comptes par région": lambda s: coverage_counts(s, actor=NATIONAL, au=au, niveau="region"),

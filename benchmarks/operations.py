@@ -258,6 +258,12 @@ def priorities_operations(national: Actor, referent: Actor) -> list[Operation]:
     ]
 
 
+def _departement(referent: Actor) -> str:
+    if referent.departement_code is None:
+        raise ValueError(f"{referent.email} n'a pas de département : un référent est attendu.")
+    return referent.departement_code
+
+
 # --- Excel ------------------------------------------------------------------------------------
 
 IMPORT_ROWS = 2_000
@@ -268,20 +274,20 @@ def filled_template(session: Any, referent: Actor, rows: int = IMPORT_ROWS) -> b
     import io
 
     from openpyxl import load_workbook
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from q2030.excel.template import build_template
     from q2030.models import Qpv, Rencontre, RencontreQpv
 
-    dep = referent.departement_code
+    dep = _departement(referent)
     qpv = list(session.exec(select(Qpv.code).where(Qpv.departement_code == dep).order_by(Qpv.code)))
     workbook = load_workbook(io.BytesIO(build_template(session, actor=referent, departement_code=dep)))
     rencontres, contributions = workbook["Rencontres"], workbook["Contributions"]
     header = [cell.value for cell in rencontres[1]]
     taken = set(
         session.exec(
-            select(Rencontre.date, RencontreQpv.qpv_code)
-            .join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)
+            select(col(Rencontre.date), col(RencontreQpv.qpv_code))
+            .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
             .where(Rencontre.departement_code == dep, Rencontre.statut != "annulee")
         )
     )
@@ -329,7 +335,7 @@ def excel_operations(national: Actor, referent: Actor) -> list[Operation]:
             session.rollback()
         try:
             return import_workbook(
-                session, actor=referent, departement_code=referent.departement_code, content=prepared["content"]
+                session, actor=referent, departement_code=_departement(referent), content=prepared["content"]
             )
         finally:
             session.rollback()  # every run imports into the same database
@@ -337,9 +343,7 @@ def excel_operations(national: Actor, referent: Actor) -> list[Operation]:
     return [
         Operation(
             f"Excel : synthèse départementale ({referent.departement_code})",
-            lambda s: export_departement(
-                s, actor=national, departement_code=referent.departement_code, out=io.BytesIO()
-            ),
+            lambda s: export_departement(s, actor=national, departement_code=_departement(referent), out=io.BytesIO()),
             runs=3,
         ),
         Operation(

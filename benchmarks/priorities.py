@@ -14,6 +14,9 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
+from functools import partial
+
+from sqlmodel import Session
 
 from q2030 import priorities as p
 from q2030.access import Actor
@@ -35,6 +38,10 @@ def _best(fn: Callable[[], object]) -> float:
     return min(times) * 1000
 
 
+def _compter_et_lister(s: Session, f: p.Filtres) -> tuple[object, object]:
+    return p.compter_contributions(s, actor=COMMISSION, filtres=f), p.contributions(s, actor=COMMISSION, filtres=f)
+
+
 def main() -> None:
     engine = make_engine()
     prepare_database(engine)  # applies the index migration if needed
@@ -51,16 +58,11 @@ def main() -> None:
         print(f"{'vue':28} {'classement':>11} {'par axe':>9} {'régions':>9} {'contrib.':>9} {'mots':>7}")
         for label, f in cases.items():
             row = [
-                _best(lambda f=f: p.classement(s, actor=COMMISSION, filtres=f, groupe="aucun")),
-                _best(lambda f=f: p.classement(s, actor=COMMISSION, filtres=f, groupe="axe")),
-                _best(lambda f=f: p.classement(s, actor=COMMISSION, filtres=f, groupe="region")),
-                _best(
-                    lambda f=f: (
-                        p.compter_contributions(s, actor=COMMISSION, filtres=f),
-                        p.contributions(s, actor=COMMISSION, filtres=f),
-                    )
-                ),
-                _best(lambda f=f: p.mots_frequents(s, actor=COMMISSION, filtres=f)),
+                _best(partial(p.classement, s, actor=COMMISSION, filtres=f, groupe="aucun")),
+                _best(partial(p.classement, s, actor=COMMISSION, filtres=f, groupe="axe")),
+                _best(partial(p.classement, s, actor=COMMISSION, filtres=f, groupe="region")),
+                _best(partial(_compter_et_lister, s, f)),
+                _best(partial(p.mots_frequents, s, actor=COMMISSION, filtres=f)),
             ]
             print(f"{label:28} " + " ".join(f"{v:9.0f}ms" for v in row))
         national, logement = p.Filtres(), p.Filtres(theme="logement")

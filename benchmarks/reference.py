@@ -55,4 +55,5 @@ def duckdb_sql(sql: str) -> str:
 
 def run(connection: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     used = {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
-    return connection.execute(sql, used).fetchall()
+    rows: list[tuple[Any, ...]] = connection.execute(sql, used).fetchall()  # a DuckDB connection
+    return rows

@@ -20,10 +20,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -37,6 +38,11 @@ from q2030.db import PROJECT_ROOT, make_engine, session_scope
 # The reference files sit beside the repository (../shared/data), never inside it.
 DEFAULT_QPV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "qpv2024" / "qpv2024.csv"
 RESULTS_DIR = PROJECT_ROOT / "data" / "bench"
+
+
+def _floor_rows(session: Session, statement: TextClause, params: dict[str, Any]) -> list[Any]:
+    """The floor: the same rows read by hand-written SQL, without the ORM."""
+    return list(session.connection().execute(statement, params).fetchall())
 
 
 def _child_peak_mib(command: list[str], engine: Engine) -> float:
@@ -110,19 +116,17 @@ def measure_operations(
         with Session(engine) as session:
             if op_runs > 1:
                 op.app(session)  # warm the database's own caches once, as any running app has them
-            app_s, result = median_time(lambda op=op, session=session: op.app(session), op_runs)
+            app_s, result = median_time(partial(op.app, session), op_runs)
             measure = Measure(database, scale, op.name, app_s, rows=rows_of(result))
             if op.floor_sql:
                 params = op.floor_params(session)
                 statement = text(op.floor_sql)
-                measure.floor_s, _ = median_time(
-                    lambda s=session, st=statement, p=params: s.connection().execute(st, p).fetchall(), runs
-                )
+                measure.floor_s, _ = median_time(partial(_floor_rows, session, statement, params), runs)
                 if op.reference:
                     sql = reference.duckdb_sql(op.floor_sql)
                     reference.run(reference_db, sql, params)  # warm, as for the app
                     measure.reference_s, reference_rows = median_time(
-                        lambda sql=sql, p=params: reference.run(reference_db, sql, p), runs
+                        partial(reference.run, reference_db, sql, params), runs
                     )
                     if op.compare is not None:
                         measure.same_as_reference = op.compare(result, reference_rows)
