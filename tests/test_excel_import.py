@@ -305,3 +305,33 @@ def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_
         cube.reconstruire(s)
         assert contents(s) == maintained
         s.rollback()
+
+
+def test_a_rencontre_deleted_while_the_file_is_imported_is_named_not_a_crash(demo: Engine) -> None:
+    """An administrator deletes a rencontre of the file after the checks, before its write:
+    the row's compare-and-set finds no row; the import refuses that row and names it (it read
+    the deleted row as None and crashed)."""
+    from q2030.rencontres import delete_rencontre
+
+    if demo.dialect.name == "sqlite":
+        pytest.skip("sur SQLite l'import tient le verrou d'écriture dès ses contrôles : la suppression attend")
+    admin = Actor(email="admin@test", role="admin")
+    deleted: list[int] = []
+
+    def edit(records):  # type: ignore[no-untyped-def]
+        deleted.append(int(records[0]["Identifiant"]))
+        return [records[0] | {"Lieu": "Salle renommée dans le fichier"}, *records[1:]]
+
+    content = _rewrite(_template(demo), edit)
+
+    def admin_deletes_it(fraction: float, _message: str) -> None:
+        if fraction >= 0.5 and len(deleted) == 1:  # every row checked, nothing written yet
+            with session_scope(demo) as other:  # a second connection: the admin's page, elsewhere
+                delete_rencontre(other, actor=admin, rencontre_id=deleted[0])
+            deleted.append(deleted[0])
+
+    with pytest.raises(ImportRefuse) as refused:
+        _import(demo, content, progress=admin_deletes_it)
+    (issue,) = refused.value.report.issues
+    assert issue.column == "Identifiant"
+    assert f"La rencontre n° {deleted[0]} a été supprimée dans l'application depuis ce fichier" in issue.message
