@@ -46,7 +46,7 @@ def rencontre(
         session.add(RencontreQpv(rencontre_id=meeting.id, qpv_code=code))  # type: ignore[arg-type]
     for position, item in enumerate(contributions, start=1):
         axe, theme, texte = item[0], item[1], item[2]
-        rang = item[3] if len(item) > 3 and item[3] is not None else position  # type: ignore[misc]
+        rang = item[3] if len(item) > 3 and item[3] is not None else position
         rang = None if rang == 0 else rang  # 0: unranked
         session.add(
             Contribution(rencontre_id=meeting.id, axe=axe, theme=theme, texte=texte, rang=rang, public=public)  # type: ignore[arg-type]

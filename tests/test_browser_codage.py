@@ -159,7 +159,7 @@ def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
     ref.screenshot(f"mon-departement-referent-{width}")
 
 
-def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object, server: AppServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object, server: AppServer, tmp_path) -> None:
     export = tmp_path / "export-plateforme.csv"
     export.write_bytes(
         "ID réponse;Code postal;Priorités;Vos idées\r\n"

@@ -168,7 +168,7 @@ def test_footer_pages_open_without_sign_in(browser_page: AppPage, app_server: Ap
     assert axe_violations(app.page) == []
 
 
-def _in_view(app: AppPage, locator) -> bool:  # type: ignore[no-untyped-def]
+def _in_view(app: AppPage, locator) -> bool:
     box = locator.bounding_box()
     height = (app.page.viewport_size or {"height": 900})["height"]
     return box is not None and box["y"] > -10 and box["y"] + min(box["height"], 40) <= height

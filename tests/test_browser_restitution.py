@@ -71,7 +71,7 @@ def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ap
             server.stop()
 
 
-def _database(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def _database(tmp_path_factory: pytest.TempPathFactory):
     from contextlib import nullcontext
 
     if not PG_URL:

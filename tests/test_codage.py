@@ -82,7 +82,7 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
         "logement",
         "jeunes",
         ANA.email,
-    )  # type: ignore[union-attr]
+    )
     theme = session.exec(select(QuestionnaireTheme).where(QuestionnaireTheme.texte_id == first.id)).one()
     assert (theme.origine, theme.theme, theme.public) == ("texte", "logement", "jeunes")
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "texte_libre")).one()
@@ -91,7 +91,7 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
         "codage",
         str(first.id),
         "logement",
-    )  # type: ignore[index]
+    )
     # Coded twice: refused.
     with pytest.raises(ConflitDeVersion):
         codage.coder(session, actor=ANA, texte_id=first.id, axe="projets", theme="sante", maintenant=T0)
@@ -254,5 +254,5 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     suggestion = codage.suggerer(session, texte=texte)  # type: ignore[arg-type]
     codage.coder(
         session, actor=BOB, texte_id=texte.id, axe=suggestion.axe, theme=suggestion.theme, suggestion=suggestion
-    )  # type: ignore[union-attr]
+    )
     assert session.get(TexteLibre, texte.id).suggestion_acceptee is True  # type: ignore[union-attr]

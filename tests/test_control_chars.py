@@ -122,12 +122,12 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
                 actor=REFERENT,
                 rencontre_id=other.id,
                 version=other.version,
-                motif=dirty("MOTIF"),  # type: ignore[arg-type]
+                motif=dirty("MOTIF"),
             )
     with session_scope(engine) as session:  # synthèse texts
         enregistrer_textes(
             session, actor=REFERENT, departement_code=DEP, enseignements=dirty("ENSEIGNEMENTS"),
-            vigilance=dirty("VIGILANCE"), motifs={uncovered_qpv(session): dirty("MOTIFQPV")}, version=0,  # type: ignore[arg-type]
+            vigilance=dirty("VIGILANCE"), motifs={uncovered_qpv(session): dirty("MOTIFQPV")}, version=0,
         )  # fmt: skip
     with session_scope(engine) as session:  # engagements
         create_engagement(
@@ -152,7 +152,7 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
 def uncovered_qpv(session: Session) -> str:
     """A QPV of the département without any rencontre: the synthèse prints its motif."""
     covered = select(RencontreQpv.qpv_code)
-    return session.exec(select(Qpv.code).where(Qpv.departement_code == DEP, Qpv.code.not_in(covered))).first() or ""  # type: ignore[union-attr]
+    return session.exec(select(Qpv.code).where(Qpv.departement_code == DEP, Qpv.code.not_in(covered))).first() or ""
 
 
 def test_every_write_path_stores_clean_text_and_every_document_and_export_is_produced(demo: Engine) -> None:
@@ -164,7 +164,7 @@ def test_every_write_path_stores_clean_text_and_every_document_and_export_is_pro
         assert stored.notes == "NOTES\nsuite\n\n\tfin\r\nNOTES2"  # type: ignore[union-attr]  # \f and \v: line breaks
         texts = s.exec(select(Contribution.texte).where(Contribution.rencontre_id == target.id)).all()
         assert {clean_text(dirty("CONTRIB1")), clean_text(dirty("CONTRIB2"))} == set(texts)
-        answer = s.exec(select(TexteLibre.texte).where(TexteLibre.texte.startswith("QUESTIONNAIRE"))).one()  # type: ignore[attr-defined]
+        answer = s.exec(select(TexteLibre.texte).where(TexteLibre.texte.startswith("QUESTIONNAIRE"))).one()
         assert answer == "QUESTIONNAIRE\nsuite\nfinok"
         assert s.exec(select(SyntheseTexte.enseignements)).one() == clean_text(dirty("ENSEIGNEMENTS"))
 

@@ -31,7 +31,7 @@ def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
             tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in sorted(row.model_dump().items()))
             for row in session.exec(select(model))
         ]
-        out[model.__tablename__] = sorted(rows)  # type: ignore[attr-defined]
+        out[model.__tablename__] = sorted(rows)
     return out
 
 
@@ -183,7 +183,7 @@ def test_rebuild_command_recomputes_the_read_model(session: Session, database_ur
     load_geography(session)
     random_writes(session, random.Random(3), 40)
     maintained = contents(session)
-    session.exec(CubeTheme.__table__.delete())  # type: ignore[attr-defined, call-overload]
+    session.exec(CubeTheme.__table__.delete())
     session.commit()
     monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
     assert main(["rebuild-agregats"]) == 0

@@ -52,7 +52,7 @@ def quartiers(engine: Engine) -> Engine:
     return engine
 
 
-def _import(engine: Engine, content: str, source: str, **options: object):  # type: ignore[no-untyped-def]
+def _import(engine: Engine, content: str, source: str, **options: object):
     with session_scope(engine) as session:
         return importer_evenements(
             session, actor=REFERENT, content=content.encode(), source=source, departement_code="93", **options

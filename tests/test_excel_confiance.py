@@ -61,7 +61,7 @@ def _template(engine: Engine) -> bytes:
         return build_template(session, actor=REFERENT, departement_code=DEP)
 
 
-def _import(engine: Engine, content: bytes):  # type: ignore[no-untyped-def]
+def _import(engine: Engine, content: bytes):
     with session_scope(engine) as session:
         return import_workbook(session, actor=REFERENT, departement_code=DEP, content=content)
 

@@ -108,7 +108,7 @@ def test_prefet_exports_its_departements_only(demo: Engine) -> None:
 
 
 @pytest.mark.slow  # every département of the country in one workbook
-def test_national_workbook_has_every_departement(demo: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_national_workbook_has_every_departement(demo: Engine, tmp_path) -> None:
     out = tmp_path / "national.xlsx"
     steps: list[float] = []
     with session_scope(demo) as session:

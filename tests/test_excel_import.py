@@ -45,7 +45,7 @@ def _template(engine: Engine) -> bytes:
         return build_template(session, actor=REFERENT, departement_code=DEP)
 
 
-def _import(engine: Engine, content: bytes, progress=None):  # type: ignore[no-untyped-def]
+def _import(engine: Engine, content: bytes, progress=None):
     with session_scope(engine) as session:
         return import_workbook(session, actor=REFERENT, departement_code=DEP, content=content, progress=progress)
 
@@ -55,7 +55,7 @@ def _qpv(engine: Engine) -> list[tuple[str, str]]:
         return list(s.exec(select(Qpv.code, Qpv.nom).where(Qpv.departement_code == DEP).order_by(Qpv.code)).all())
 
 
-def _rewrite(content: bytes, edit_rencontres, edit_contributions=None) -> bytes:  # type: ignore[no-untyped-def]
+def _rewrite(content: bytes, edit_rencontres, edit_contributions=None) -> bytes:
     """Apply edits to the sheets as lists of dicts, write them back with columns reversed."""
     wb = load_workbook(io.BytesIO(content))
     for title, edit in (("Rencontres", edit_rencontres), ("Contributions", edit_contributions)):
@@ -86,7 +86,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
     changed_id = next(r.id for r in existing if r.statut == "tenue" and r.participants)
     changed_participants = 0
 
-    def edit_rencontres(records):  # type: ignore[no-untyped-def]
+    def edit_rencontres(records):
         nonlocal changed_participants
         for record in records:
             if record["Identifiant"] == changed_id:
@@ -107,7 +107,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
         }  # fmt: skip
         return [*records, None, new, None, None, planned]
 
-    def edit_contributions(records):  # type: ignore[no-untyped-def]
+    def edit_contributions(records):
         return [
             *records,
             None,
@@ -164,7 +164,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
 
 
 def _broken(content: bytes, qpv_code: str) -> bytes:
-    def edit(records):  # type: ignore[no-untyped-def]
+    def edit(records):
         base = {h: None for h in records[0]}
         good = base | {"Identifiant": "OK1", "Statut": "Tenue", "Date": "02/06/2023", "Périmètre": "Quartier(s)",
                        "QPV": qpv_code, "Participants": 10}  # fmt: skip
@@ -226,7 +226,7 @@ def test_missing_sheet_and_not_excel_are_refused(demo: Engine) -> None:
 def test_contribution_errors_are_named_and_nothing_is_written(demo: Engine) -> None:
     before = _counts(demo)
 
-    def edit(records):  # type: ignore[no-untyped-def]
+    def edit(records):
         target = records[0]["Identifiant de la rencontre"]
         return [*records, {"Identifiant de la rencontre": target, "Axe": "1", "Thème": "Santé", "Contribution": None}]
 
@@ -250,7 +250,7 @@ def test_import_requires_the_referent_of_the_departement(demo: Engine) -> None:
 
 
 def test_unknown_existing_number_is_refused(demo: Engine) -> None:
-    def edit(records):  # type: ignore[no-untyped-def]
+    def edit(records):
         return [*records, records[0] | {"Identifiant": 999999}]
 
     with pytest.raises(ImportRefuse) as refused:
@@ -275,7 +275,7 @@ def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_
         int(before.set_index("theme").loc["logement", "contributions"]) if "logement" in set(before["theme"]) else 0
     )
 
-    def add_rencontres(records):  # type: ignore[no-untyped-def]
+    def add_rencontres(records):
         new = [
             {h: None for h in records[0]}
             | {"Identifiant": f"N{n}", "Statut": "Tenue", "Date": f"{n + 1:02d}/06/2023", "Périmètre": "Quartier(s)",
@@ -284,7 +284,7 @@ def test_import_bumps_the_data_version_once_and_keeps_the_priorities_read_model_
         ]  # fmt: skip
         return [*records, *new]
 
-    def add_contributions(records):  # type: ignore[no-untyped-def]
+    def add_contributions(records):
         return [
             *records,
             *(
@@ -318,7 +318,7 @@ def test_a_rencontre_deleted_while_the_file_is_imported_is_named_not_a_crash(dem
     admin = Actor(email="admin@test", role="admin")
     deleted: list[int] = []
 
-    def edit(records):  # type: ignore[no-untyped-def]
+    def edit(records):
         deleted.append(int(records[0]["Identifiant"]))
         return [records[0] | {"Lieu": "Salle renommée dans le fichier"}, *records[1:]]
 

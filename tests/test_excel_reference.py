@@ -37,7 +37,7 @@ def _qpvs(engine: Engine) -> list[str]:
         )[:2]
 
 
-def _add(reference: str, day: str, qpv: str, lieu: str, texts: list[str]):  # type: ignore[no-untyped-def]
+def _add(reference: str, day: str, qpv: str, lieu: str, texts: list[str]):
     def edit(ws: Any, wc: Any) -> None:
         headers = [c.value for c in ws[1]]
         record = {"Identifiant": reference, "Statut": "Tenue", "Date": day, "Périmètre": "Quartier(s)", "QPV": qpv,

@@ -33,7 +33,7 @@ def _admin() -> AppTest:
     return at.switch_page(ADMIN_PAGE).run()
 
 
-def _table(at: AppTest, tab: str):  # type: ignore[no-untyped-def]
+def _table(at: AppTest, tab: str):
     """The (first) table drawn in a tab of the page (AppTest does not expose dataframe keys)."""
     return next(t for t in at.tabs if t.label == tab).dataframe[0].value
 

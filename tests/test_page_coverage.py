@@ -44,7 +44,7 @@ def _uncovered_in_db(engine: Engine, dep: str, au: dt.date) -> int:
         return connection.execute(sql, {"dep": dep, "au": au}).scalar_one()
 
 
-def _table(at, first_column: str):  # type: ignore[no-untyped-def]
+def _table(at, first_column: str):
     frames = [frame.value for frame in at.dataframe if first_column in frame.value.columns]
     assert frames, [list(frame.value.columns) for frame in at.dataframe]
     return frames[0]
@@ -160,18 +160,18 @@ def test_only_inviters_see_the_organisers_tab(demo: Engine) -> None:
     assert "Organisateurs" not in [t.label for t in at.tabs]
 
 
-def _has_table(at, first_column: str) -> bool:  # type: ignore[no-untyped-def]
+def _has_table(at, first_column: str) -> bool:
     return any(first_column in frame.value.columns for frame in at.dataframe)
 
 
-def _field(at, label: str):  # type: ignore[no-untyped-def]
+def _field(at, label: str):
     return next(t for t in at.text_input if t.label.startswith(label))
 
 
-def _type(at):  # type: ignore[no-untyped-def]
+def _type(at):
     return next(s for s in at.selectbox if s.label == "Type d'organisation")
 
 
-def _submit(at) -> None:  # type: ignore[no-untyped-def]
+def _submit(at) -> None:
     next(b for b in at.button if b.label == "Inviter et envoyer le courriel").click().run()
     assert not at.exception

@@ -17,7 +17,7 @@ from tests.test_evenements import QPV_CSV
 PAGE = "pages/7_Excel.py"
 
 
-def _count(engine: Engine, model) -> int:  # type: ignore[no-untyped-def]
+def _count(engine: Engine, model) -> int:
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(model)).one()
 

@@ -45,7 +45,7 @@ def _filled_template(engine: Engine, date_text: str) -> bytes:
     return buffer.getvalue()
 
 
-def _count(engine: Engine, model) -> int:  # type: ignore[no-untyped-def]
+def _count(engine: Engine, model) -> int:
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
@@ -121,7 +121,7 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     assert ui_excel.national_job() is job
 
 
-def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:
     """Opening the page builds no workbook; the button's deferred data builds it on click."""
     from q2030.ui import excel as ui_excel
 

@@ -181,7 +181,7 @@ def test_rankings_computed_once_for_every_role(donnees: str, monkeypatch: pytest
     calls: list[str] = []
     real = priorities.agregats
 
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counted(*args, **kwargs):
         calls.append(kwargs["groupe"])
         return real(*args, **kwargs)
 

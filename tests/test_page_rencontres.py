@@ -21,7 +21,7 @@ PAGE = "pages/1_Rencontres.py"
 
 
 @pytest.fixture
-def db(app_env: str):  # type: ignore[no-untyped-def]
+def db(app_env: str):
     engine = make_engine(app_env)
     with Session(engine) as session:
         load_geography(session)
@@ -53,7 +53,7 @@ def _fill_new(at: AppTest, lieu: str = "Centre social Jacques-Prévert") -> None
     at.number_input(key="rf_femmes").set_value(22)
 
 
-def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
+def test_whole_flow_of_a_referent(db) -> None:
     at = _page()
     assert at.selectbox(key="rf_choice").value == 0  # "Nouvelle rencontre"
 
@@ -154,7 +154,7 @@ def test_whole_flow_of_a_referent(db) -> None:  # type: ignore[no-untyped-def]
         assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 5)  # type: ignore[union-attr]
 
 
-def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # type: ignore[no-untyped-def]
+def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:
     at = _page()
     _fill_new(at)
     at.button(key="rf_submit").click().run()
@@ -172,7 +172,7 @@ def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:  # 
         assert sorted(session.exec(select(Rencontre.lieu)).all()) == ["Autre salle", "Centre social Jacques-Prévert"]
 
 
-def test_referent_of_another_departement_cannot_reach_it_and_readers_are_read_only(db) -> None:  # type: ignore[no-untyped-def]
+def test_referent_of_another_departement_cannot_reach_it_and_readers_are_read_only(db) -> None:
     at = _page()
     _fill_new(at)
     at.button(key="rf_submit").click().run()
@@ -193,7 +193,7 @@ def test_referent_of_another_departement_cannot_reach_it_and_readers_are_read_on
         assert "Centre social Jacques-Prévert" in reader.dataframe[1].value["Valeur"].tolist()
 
 
-def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:  # type: ignore[no-untyped-def]
+def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:
     at = _page()
     at.multiselect(key="rf_qpv_codes").select("QN09303A")
     at.date_input(key="rf_date").set_value(dt.date.today() + dt.timedelta(days=5))
@@ -209,7 +209,7 @@ def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:  # type: ig
         assert any(".ics" in label for label in labels)
 
 
-def test_form_pickers_invite_in_french(db) -> None:  # type: ignore[no-untyped-def]
+def test_form_pickers_invite_in_french(db) -> None:
     at = _page()
     assert at.multiselect, "the form has multiselects"
     # Streamlit's default would read "Choose options" / "Choose an option".

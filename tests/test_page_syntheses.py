@@ -30,7 +30,7 @@ def dep93(app_env: str, engine: Engine) -> Engine:
     return engine
 
 
-def _button(at, label: str):  # type: ignore[no-untyped-def]
+def _button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 

@@ -110,7 +110,7 @@ def _cells(at: AppTest) -> set[str]:
     return {str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()}
 
 
-def _frame(at: AppTest, column: str):  # type: ignore[no-untyped-def]
+def _frame(at: AppTest, column: str):
     """The first table showing `column` (dataframes carry no key under AppTest)."""
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 

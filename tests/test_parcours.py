@@ -48,7 +48,7 @@ def test_a_finished_campaign_opens_at_the_end_of_its_restitution_window() -> Non
     assert "aujourd'hui" in sentence
 
 
-def _links(at) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+def _links(at) -> list[tuple[str, dict[str, str]]]:
     return [
         (link.proto.label, {k: v[0] for k, v in parse_qs(link.proto.query_string).items()})
         for link in at.get("page_link")
@@ -129,7 +129,7 @@ def test_ma_region_ranks_departements_by_risk() -> None:
     assert list(by_risk(frame)["departement"]) == ["93 – Seine-Saint-Denis", "94 – Val-de-Marne", "75 – Paris"]
 
 
-def _home_links(at) -> list[tuple[str, str, dict[str, str]]]:  # type: ignore[no-untyped-def]
+def _home_links(at) -> list[tuple[str, str, dict[str, str]]]:
     return [
         (link.proto.label, link.proto.page, {k: v[0] for k, v in parse_qs(link.proto.query_string).items()})
         for link in at.get("page_link")

@@ -57,7 +57,7 @@ def _links(session: Session, rencontre_id: int) -> dict[str, bool]:
     }
 
 
-def _count(session: Session, model) -> int:  # type: ignore[no-untyped-def]
+def _count(session: Session, model) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
@@ -305,7 +305,7 @@ def test_stale_version_is_refused_with_a_clear_message_and_changes_nothing(sessi
         cancel_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id, version=1, motif="x")
 
 
-def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Session) -> None:
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     session.commit()
     with Session(engine) as first, Session(engine) as second:
@@ -321,7 +321,7 @@ def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Ses
 
 
 @pytest.mark.parametrize("actor", [REFERENT_69, PREFET_IDF, COMMISSION, ADMIN])
-def test_only_the_departements_referent_writes(session: Session, actor) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_departements_referent_writes(session: Session, actor) -> None:
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     with pytest.raises(PermissionRefusee):
         create_rencontre(session, actor=actor, data={**held(), "departement_code": "93"})

@@ -129,7 +129,7 @@ def test_only_the_referent_publishes(engine: Engine, territory: dict[str, int], 
 def test_priorities_only_from_the_threshold_and_never_a_text(engine: Engine, territory: dict[str, int]) -> None:
     with Session(engine) as session:
         for kwargs in ({"departement_code": "93"}, {"qpv_code": "QN09301A"}):
-            ranking, total = public.priorites(session, **kwargs)  # type: ignore[arg-type]
+            ranking, total = public.priorites(session, **kwargs)
             # santé has one contribution fewer than the threshold: hidden; sécurité shown.
             assert ranking[["theme", "contributions"]].values.tolist() == [["securite", public.SEUIL_CONTRIBUTIONS]]
             assert total == 2 * public.SEUIL_CONTRIBUTIONS - 1

@@ -23,7 +23,7 @@ OTHER_PREFET = Actor(email="p84@x.fr", role="prefet_region", region_code="84")
 TODAY = dt.date(2023, 12, 31)
 
 
-def _record(session: Session, actor: Actor, etape: str, date: dt.date | None, version: int):  # type: ignore[no-untyped-def]
+def _record(session: Session, actor: Actor, etape: str, date: dt.date | None, version: int):
     if etape == "transmise_commission":  # forwarding carries the version the département transmitted
         _version_transmise(session, date)
     return enregistrer_etape(

@@ -101,7 +101,7 @@ def test_only_admin_reads_the_user_list(session: Session, role: str) -> None:
 
 def test_first_admin_is_created_from_the_command_line(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from q2030.cli import main
     from q2030.db import make_engine
 
