@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from q2030 import access, coverage, syntheses
 from q2030.access import Actor, Scope
@@ -51,7 +50,7 @@ def test_sql_condition_keeps_exactly_the_departements_read(session: Session) -> 
         by_departement = access.scope_clause(actor, col(Departement.code))
         by_region = access.scope_clause(actor, col(Departement.code), col(Departement.region_code))
         for clause in (by_departement, by_region):
-            kept = session.execute(select(Departement.code).where(clause)).scalars().all()
+            kept = session.exec(select(col(Departement.code)).where(clause)).all()
             assert sorted(kept) == sorted(access.departements_lus(actor)), actor.role
 
 

@@ -47,8 +47,8 @@ def _cancel(session: Session, _rid: int) -> object:
     return cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id or 0, version=1, motif="Pluie")
 
 
-def _delete(session: Session, rid: int) -> object:
-    return delete_rencontre(session, actor=ADMIN, rencontre_id=rid)
+def _delete(session: Session, rid: int) -> None:
+    delete_rencontre(session, actor=ADMIN, rencontre_id=rid)
 
 
 def _campaign(session: Session, _rid: int) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -19,7 +20,7 @@ ADMIN = Actor(email="admin@anct.gouv.fr", role="admin")
 UTC = dt.UTC
 
 
-def _event(session: Session, when: dt.datetime, acteur: str, entite: str, apres: dict | None = None) -> None:
+def _event(session: Session, when: dt.datetime, acteur: str, entite: str, apres: dict[str, Any] | None = None) -> None:
     session.add(
         AuditEvent(horodatage=when, acteur=acteur, action="creation", entite=entite, entite_id="1", apres=apres)
     )

@@ -43,8 +43,8 @@ def test_next_campaign_is_configured_without_code(session: Session) -> None:
         2,
     )
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "campagne")).one()
-    assert event.avant["rencontres_echeance"] == "2023-07-31"
-    assert event.apres["rencontres_echeance"] == "2025-06-30"
+    assert (event.avant or {})["rencontres_echeance"] == "2023-07-31"
+    assert (event.apres or {})["rencontres_echeance"] == "2025-06-30"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,9 @@ def test_next_campaign_is_configured_without_code(session: Session) -> None:
         ({"nom": "  "}, "nom", "obligatoire"),
     ],
 )
-def test_bad_dates_are_refused_and_nothing_changes(session: Session, changes: dict, field: str, message: str) -> None:
+def test_bad_dates_are_refused_and_nothing_changes(
+    session: Session, changes: dict[str, Any], field: str, message: str
+) -> None:
     before = active_campaign(session).model_dump()
     with pytest.raises(ValidationError) as refused:
         update_campaign(session, actor=ADMIN, **_payload(session, **changes))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from q2030.access import SYSTEM
 from q2030.cli import main
@@ -37,8 +37,8 @@ def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
     assert counts["rencontre"] == 531
     assert _counts(target) == _counts(engine)
     with Session(target) as session, Session(engine) as source:
-        first = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
-        original = source.exec(select(Rencontre).order_by(Rencontre.id)).first()
+        first = session.exec(select(Rencontre).order_by(col(Rencontre.id))).first()
+        original = source.exec(select(Rencontre).order_by(col(Rencontre.id))).first()
         assert first is not None
         assert original is not None
         assert (first.date, first.organisateurs, first.participants) == (
@@ -73,7 +73,7 @@ def test_cli_copy_sqlite_to_target(
     with Session(target) as session:
         assert session.exec(select(func.count()).select_from(Rencontre)).one() == demo_rencontres
         # New rows get fresh ids after the copied ones (sequences moved on PostgreSQL).
-        template = session.exec(select(Rencontre).order_by(Rencontre.id)).first()
+        template = session.exec(select(Rencontre).order_by(col(Rencontre.id))).first()
         assert template is not None
         clone = Rencontre.model_validate(template.model_dump(exclude={"id"}))
         session.add(clone)

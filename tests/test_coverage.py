@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
-from q2030.access import Actor
+from q2030.access import Actor, resolve_scope
 from q2030.campaigns import active_campaign
 from q2030.coverage import (
     _earliest_meeting_not_overdue,
@@ -17,11 +17,11 @@ from q2030.coverage import (
     etat_synthese_participants,
     qpv_non_couverts,
     qpv_status,
-    resolve_scope,
     suivi_rencontres,
 )
 from q2030.errors import PermissionRefusee
 from q2030.formatting import add_months
+from q2030.models import stored_id
 from tests import factories as f
 
 DAY = dt.timedelta(days=1)
@@ -190,7 +190,9 @@ def test_report_chain_and_overdue_counts_agree(session: Session, deadline: dt.da
     overdue = f.rencontre(session, departement="93", date=meeting, qpv=["QN09301A"])
     recent = f.rencontre(session, departement="93", date=due, qpv=["QN09301A"])
     f.rencontre(session, departement="93", date=meeting, qpv=["QN09301A"], statut="annulee")
-    f.compte_rendu(session, on_time.id, depose_le=dt.datetime.combine(meeting + 3 * DAY, dt.time(9), tzinfo=dt.UTC))
+    f.compte_rendu(
+        session, stored_id(on_time), depose_le=dt.datetime.combine(meeting + 3 * DAY, dt.time(9), tzinfo=dt.UTC)
+    )
     session.commit()
     au = due + 2 * DAY
     chain = suivi_rencontres(session, actor=REFERENT_93, au=au).set_index("id")

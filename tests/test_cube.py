@@ -14,7 +14,7 @@ from q2030 import cube, priorities
 from q2030.cli import main
 from q2030.contributions import replace_contributions
 from q2030.errors import ValidationError
-from q2030.models import CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre
+from q2030.models import CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, stored_id, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS
 from q2030.priorities import Filtres, agregation, classement
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
@@ -169,7 +169,7 @@ def test_a_saved_contribution_counts_at_once_and_a_meeting_set_back_to_planned_n
     assert ranking[["theme", "contributions", "rencontres"]].to_dict("records") == [
         {"theme": "securite", "contributions": 1, "rencontres": 1}
     ]
-    update_rencontre(session, actor=REFERENT_93, rencontre_id=meeting.id, version=meeting.version,
+    update_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(meeting), version=meeting.version,
                      data={"statut": "prevue", "date": held(-5)["date"]})  # fmt: skip
     session.commit()
     assert classement(session, actor=REFERENT_93, filtres=Filtres(), groupe="aucun").empty
@@ -183,7 +183,7 @@ def test_rebuild_command_recomputes_the_read_model(session: Session, database_ur
     load_geography(session)
     random_writes(session, random.Random(3), 40)
     maintained = contents(session)
-    session.exec(CubeTheme.__table__.delete())
+    session.exec(table_of(CubeTheme).delete())
     session.commit()
     monkeypatch.setenv("Q2030_DATABASE_URL", database_url)
     assert main(["rebuild-agregats"]) == 0

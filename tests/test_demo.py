@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
-from q2030.db import make_engine
+from q2030.db import make_engine, select_columns
 from q2030.demo import load_demo
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv, SyntheseDepartementale
 
 
-def _fingerprint(session: Session) -> list[tuple]:
+def _fingerprint(session: Session) -> list[tuple[Any, ...]]:
     return list(
         session.exec(
-            select(
+            select_columns(
                 Rencontre.departement_code,
                 Rencontre.statut,
                 Rencontre.date,
                 Rencontre.participants,
                 Rencontre.perimetre,
-            ).order_by(Rencontre.id)
+            ).order_by(col(Rencontre.id))
         )
     )
 

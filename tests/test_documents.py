@@ -75,7 +75,7 @@ def test_upload_stores_bytes_by_hash_once_and_audits(session: Session, rencontre
     assert (uploads / document.sha256).read_bytes() == PDF
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "depot_document")).all()
     assert len(events) == 3
-    assert events[0].apres["nom_fichier"] == "cr.pdf"
+    assert (events[0].apres or {})["nom_fichier"] == "cr.pdf"
     assert list_rencontres(session, actor=REFERENT_93, departement_code="93")["comptes_rendus"].tolist() == [3]
     assert list(list_documents(session, actor=REFERENT_93, rencontre_id=rencontre_id)["nom_fichier"]) == [
         "cr.pdf",

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from q2030.access import Actor
 from q2030.db import session_scope
+from q2030.models import stored_id
 from q2030.rencontres import update_rencontre
 from q2030.ui import excel as ui_excel
 from tests import factories as f
@@ -31,7 +32,7 @@ def test_a_write_changes_the_next_synthese_and_template_download(app_env: str, e
     with session_scope(engine) as session:
         f.qpv(session, "QN09301X", "93")
         row = f.rencontre(session, departement="93", date=dt.date(2023, 6, 15), qpv=["QN09301X"])
-        rencontre_id, version, old_lieu = row.id, row.version, row.lieu
+        rencontre_id, version, old_lieu = stored_id(row), row.version, row.lieu
     first_synthese = ui_excel.synthese_bytes(REFERENT, "93")
     first_template = ui_excel.template_bytes(REFERENT, "93")
     assert old_lieu in _texts(first_synthese)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from q2030 import coverage, priorities
 from q2030.access import SYSTEM, Actor
@@ -152,7 +152,7 @@ def test_national_csv_and_parquet_hold_the_workbook_rows(demo: Engine) -> None:
     import zipfile
 
     with session_scope(demo) as session:
-        contribution = session.exec(select(Contribution).order_by(Contribution.id)).first()
+        contribution = session.exec(select(Contribution).order_by(col(Contribution.id))).first()
         assert contribution is not None
         contribution.texte = '=HYPERLINK("http://x")'
         session.add(contribution)

@@ -77,7 +77,8 @@ def jeu(session: Session) -> Session:
 
 
 def _order(df: pd.DataFrame) -> list[str]:
-    return df.sort_values("rang")["theme"].tolist()
+    themes: list[str] = df.sort_values("rang")["theme"].tolist()
+    return themes
 
 
 def test_ranking_counts_shares_and_rank_score(jeu: Session) -> None:

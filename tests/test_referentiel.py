@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ COG = SHARED_DATA / "cog"
 
 
 @pytest.fixture
-def cog() -> tuple[list[dict], list[dict]]:
+def cog() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if not (COG / "departements.json").exists():
         pytest.skip(f"référentiel COG absent : {COG}")
     departements = json.loads((COG / "departements.json").read_text(encoding="utf-8"))
@@ -28,7 +29,7 @@ def test_counts() -> None:
     assert {"2A", "2B", "971", "976"} <= set(DEPARTEMENTS)
 
 
-def test_matches_cog(cog: tuple[list[dict], list[dict]]) -> None:
+def test_matches_cog(cog: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
     departements, regions = cog
     expected_deps = {d["code"]: (d["nom"], d["region"]) for d in departements if d["zone"] != "com"}
     expected_regions = {r["code"]: r["nom"] for r in regions if r["zone"] != "com"}

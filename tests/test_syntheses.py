@@ -12,7 +12,7 @@ from q2030.access import Actor
 from q2030.campaigns import active_campaign
 from q2030.coverage import coverage_counts
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, SyntheseDepartementale, SyntheseDocument
+from q2030.models import AuditEvent, SyntheseDepartementale, SyntheseDocument, stored_id
 from q2030.syntheses import en_cours_region, enregistrer_etape, synthese_departementale
 from tests import factories as f
 
@@ -32,8 +32,8 @@ def _record(session: Session, actor: Actor, etape: str, date: dt.date | None, ve
 
 
 def _version_transmise(session: Session, date: dt.date | None) -> None:
-    campaign_id = active_campaign(session).id
-    if en_cours_region(session, campaign_id, "93") is None:  # type: ignore[arg-type]
+    campaign_id = stored_id(active_campaign(session))
+    if en_cours_region(session, campaign_id, "93") is None:
         session.add(SyntheseDocument(
             campaign_id=campaign_id, departement_code="93", numero=1, nom_fichier="synthese.pdf",
             type_mime="application/pdf", taille=10, sha256="0" * 64, transmis_region_le=date,

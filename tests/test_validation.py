@@ -127,7 +127,8 @@ def figures(session: Session) -> dict[str, Any]:
         redaction.rencontres_tenues(session, departement_code="93", campaign_id=campaign.id or 0, au=AU)
     )
     out["liste_comptee_93"] = _frame(list_rencontres(session, actor=FRANCE, departement_code="93", comptees=True))
-    return json.loads(json.dumps(out, default=str))
+    snapshot: dict[str, Any] = json.loads(json.dumps(out, default=str))
+    return snapshot
 
 
 def _uncovered_qpv(session: Session, count: int) -> list[str]:
