@@ -1,12 +1,17 @@
 """Shared fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL when
-Q2030_TEST_DATABASE_URL is set), real reference files, AppTest set-up."""
+Q2030_TEST_DATABASE_URL is set), real reference files, AppTest set-up.
+
+A test whose fixtures include `database_preparation` (a module defines it, returning a
+`Preparation` such as `Demo(seed=11)`) starts from a copy of a database filled once per run
+by that preparation: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. Each
+test still owns its database and may write to it; nothing a test writes reaches another."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from q2030.bootstrap import prepare_database
-from q2030.db import make_engine
+from q2030.db import make_engine, session_scope
+from tests.databases import Preparation
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -53,9 +59,90 @@ def _pg_database() -> Iterator[str]:
     admin.dispose()
 
 
+def _fill(url: str, preparation: Preparation) -> None:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            preparation.fill(session)
+        if url.startswith("sqlite"):
+            with engine.connect() as connection:  # the copy is the file alone: no pending WAL
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _prepared_sqlite(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Callable[[Preparation], Path]:
+    """Filled SQLite files, one per preparation, built on first use."""
+    built: dict[Preparation, Path] = {}
+
+    def get(preparation: Preparation) -> Path:
+        if preparation not in built:
+            path = tmp_path_factory.mktemp("prepared") / "prepared.db"
+            shutil.copyfile(_sqlite_template, path)
+            _fill(f"sqlite:///{path}", preparation)
+            built[preparation] = path
+        return built[preparation]
+
+    return get
+
+
+def _pg_execute(url: str, statement: str) -> None:
+    admin = make_engine(url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _prepared_pg() -> Iterator[Callable[[Preparation], str]]:
+    """Filled PostgreSQL template databases, one per preparation, dropped at the end of the run.
+    Nothing stays connected to a template (CREATE DATABASE … TEMPLATE needs it idle)."""
+    admin_url = make_url(PG_URL)
+    admin = admin_url.render_as_string(hide_password=False)
+    built: dict[Preparation, str] = {}
+
+    def get(preparation: Preparation) -> str:
+        if preparation not in built:
+            name = f"q2030_tpl_{uuid.uuid4().hex[:10]}"
+            _pg_execute(admin, f'CREATE DATABASE "{name}"')
+            built[preparation] = name
+            url = admin_url.set(database=name).render_as_string(hide_password=False)
+            engine = make_engine(url)
+            prepare_database(engine)
+            engine.dispose()
+            _fill(url, preparation)
+        return built[preparation]
+
+    yield get
+    for name in built.values():
+        _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _prepared_url(request: pytest.FixtureRequest, tmp_path: Path, preparation: Preparation) -> str:
+    if PG_URL:
+        template = request.getfixturevalue("_prepared_pg")(preparation)
+        admin_url = make_url(PG_URL)
+        admin = admin_url.render_as_string(hide_password=False)
+        name = f"q2030_test_{uuid.uuid4().hex[:10]}"
+        _pg_execute(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        request.addfinalizer(lambda: _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return admin_url.set(database=name).render_as_string(hide_password=False)
+    path = tmp_path / "q2030.db"
+    shutil.copyfile(request.getfixturevalue("_prepared_sqlite")(preparation), path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """URL of an empty, migrated database (reference geography and campaign loaded)."""
+    """URL of an empty, migrated database (reference geography and campaign loaded), or of a
+    copy of the prepared one when the test's fixtures include `database_preparation`."""
+    if "database_preparation" in request.fixturenames:
+        preparation = request.getfixturevalue("database_preparation")
+        assert isinstance(preparation, Preparation), preparation
+        return _prepared_url(request, tmp_path, preparation)
     if PG_URL:
         url = request.getfixturevalue("_pg_database")
         engine = make_engine(url)
@@ -124,6 +211,9 @@ def _clear_streamlit_caches() -> Iterator[None]:
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    from q2030 import codage
+
+    codage._MODELES.clear()  # keyed on the database URL, which PostgreSQL's empty database reuses
 
 
 @pytest.fixture(autouse=True)

@@ -24,12 +24,11 @@ from sqlmodel import Session, col, select
 
 from q2030 import open_data
 from q2030 import questionnaire as q
-from q2030.access import SYSTEM, Actor
+from q2030.access import Actor
 from q2030.bureautique import Paragraphe, Plan, Tableau
 from q2030.contributions import replace_contributions
 from q2030.control_chars import ILLEGAL, clean_text
 from q2030.db import alembic_config, session_scope, upgrade
-from q2030.demo import load_demo
 from q2030.engagements import create_engagement
 from q2030.errors import ValidationError
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
@@ -43,6 +42,7 @@ from q2030.redaction import rediger_lettre, rediger_synthese
 from q2030.rencontres import cancel_rencontre, update_rencontre
 from q2030.rendu import rendre
 from q2030.syntheses import enregistrer_textes
+from tests.databases import Demo, Preparation
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -59,9 +59,13 @@ def dirty(marker: str) -> str:
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+def database_preparation() -> Preparation:
+    return Demo(seed=11)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 11), loaded once per run."""
     return engine
 
 

@@ -17,6 +17,7 @@ from q2030.db import make_engine, select_columns
 from q2030.demo import load_demo
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv, SyntheseDepartementale
+from tests.databases import Demo, Preparation
 
 
 def _fingerprint(session: Session) -> list[tuple[Any, ...]]:
@@ -79,8 +80,12 @@ def test_demo_is_deterministic_for_a_seed(engine: Engine, tmp_path: Path) -> Non
     assert len(fingerprints[0]) == 531
 
 
+@pytest.fixture
+def database_preparation() -> Preparation:
+    return Demo(seed=11)  # the demo database other modules share
+
+
+@pytest.mark.usefixtures("database_preparation")  # a copy of a database where the demo was loaded
 def test_demo_refuses_a_database_with_rencontres(session: Session) -> None:
-    load_demo(session, actor=SYSTEM, seed=1)
-    session.commit()
     with pytest.raises(ValidationError, match="déjà des rencontres"):
         load_demo(session, actor=SYSTEM, seed=1)

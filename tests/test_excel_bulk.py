@@ -21,6 +21,7 @@ from tests.test_excel_confiance import (
     _row_of,
     _template,
     _with_contributions,
+    database_preparation,  # noqa: F401  (fixture: the demo database demo copies)
     demo,  # noqa: F401  (fixture)
 )
 

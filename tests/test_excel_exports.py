@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from q2030 import coverage, priorities
-from q2030.access import SYSTEM, Actor
+from q2030.access import Actor
 from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.models import Contribution, Rencontre
+from tests.databases import Demo, Preparation
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -27,9 +27,13 @@ AU = dt.date(2023, 9, 15)
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+def database_preparation() -> Preparation:
+    return Demo(seed=11)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 11), loaded once per run."""
     return engine
 
 

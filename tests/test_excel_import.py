@@ -13,20 +13,24 @@ from sqlmodel import Session, func, select
 from q2030 import apres_ecriture
 from q2030.access import SYSTEM, Actor
 from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.errors import PermissionRefusee
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
+from tests.databases import Demo, Preparation
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+def database_preparation() -> Preparation:
+    return Demo(seed=11)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 11), loaded once per run."""
     return engine
 
 

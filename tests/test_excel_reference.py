@@ -14,17 +14,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from q2030.access import SYSTEM
-from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.models import Contribution, Rencontre, RencontreQpv
+from tests.databases import Demo, Preparation
 from tests.test_excel_confiance import DEP, _edit, _import, _refused, _state, _template
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+def database_preparation() -> Preparation:
+    return Demo(seed=11)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 11), loaded once per run."""
     return engine
 
 

@@ -10,21 +10,25 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
-from q2030.access import SYSTEM, Actor
-from q2030.demo import load_demo
+from q2030.access import Actor
 from q2030.errors import PermissionRefusee
 from q2030.excel.columns import RENCONTRE_COLUMNS
 from q2030.excel.reading import read_workbook
 from q2030.excel.template import build_template
 from q2030.models import Contribution, Qpv, Rencontre
+from tests.databases import Demo, Preparation
 
 REFERENT_93 = Actor(email="referent.93@test", role="referent", departement_code="93", region_code="11")
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, actor=SYSTEM, seed=7)
-    session.commit()
+def database_preparation() -> Preparation:
+    return Demo(seed=7)
+
+
+@pytest.fixture
+def demo(session: Session, database_preparation: Preparation) -> Session:
+    """A session on the test's own copy of the demo database (seed 7), loaded once per run."""
     return session
 
 

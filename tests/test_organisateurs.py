@@ -20,6 +20,7 @@ from q2030.models import Rencontre, User
 from q2030.nomenclature import ROLES
 from q2030.users import add_user
 from q2030.validation import file_a_valider
+from tests.databases import Demo, Preparation
 from tests.helpers import open_app
 
 REFERENT_93 = Actor(email="referent.93@demo.gouv.fr", role="referent", departement_code="93", region_code="11")
@@ -72,10 +73,13 @@ def test_the_referent_invites_the_organisers_of_its_departement_only(session: Se
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=7)
-        load_comptes(session, actor=SYSTEM)
+def database_preparation() -> Preparation:
+    return Demo(seed=7, comptes=True)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 7) with the demo accounts, loaded once per run."""
     return engine
 
 

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from q2030.access import SYSTEM, Actor
-from q2030.demo import load_demo
+from q2030.access import Actor
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
+from tests.databases import Demo, Preparation
 from tests.helpers import open_app, pdf_document
 from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
@@ -22,10 +22,13 @@ PDF = pdf_document()
 
 
 @pytest.fixture
-def demo(app_env: str, engine: Engine, qpv_2024_csv: Path) -> Engine:
-    with Session(engine) as session:
-        load_demo(session, actor=SYSTEM, qpv_file=qpv_2024_csv, seed=7)
-        session.commit()
+def database_preparation(qpv_2024_csv: Path) -> Preparation:
+    return Demo(seed=7, qpv_file=qpv_2024_csv)
+
+
+@pytest.fixture
+def demo(app_env: str, engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 7, real QPV), loaded once per run."""
     return engine
 
 

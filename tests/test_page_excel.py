@@ -10,12 +10,12 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from q2030.access import SYSTEM, Actor
+from q2030.access import Actor
 from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Qpv, Rencontre
 from q2030.ui import excel as ui_excel
+from tests.databases import Demo, Preparation
 from tests.helpers import open_app
 
 PAGE = "pages/7_Excel.py"
@@ -23,9 +23,9 @@ DEP = "93"
 REFERENT = Actor(email="referent.93@demo.gouv.fr", role="referent", departement_code=DEP, region_code="11")
 
 
-def _demo(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+@pytest.fixture
+def database_preparation() -> Preparation:
+    return Demo(seed=11)  # each test runs on its own copy of it (usefixtures below)
 
 
 def _filled_template(engine: Engine, date_text: str) -> bytes:
@@ -50,8 +50,8 @@ def _count(engine: Engine, model) -> int:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
+@pytest.mark.usefixtures("database_preparation")
 def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
-    _demo(engine)
     at = open_app(role="referent", departement=DEP)
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -80,8 +80,8 @@ def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
     assert _count(engine, Rencontre) == before[0] + 1
 
 
+@pytest.mark.usefixtures("database_preparation")
 def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> None:
-    _demo(engine)
     at = open_app(role="prefet_region", region="11")
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -95,8 +95,8 @@ def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> 
 
 
 @pytest.mark.slow  # builds the whole national workbook
+@pytest.mark.usefixtures("database_preparation")
 def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -> None:
-    _demo(engine)
     at = open_app(role="commission")
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -121,11 +121,11 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     assert ui_excel.national_job() is job
 
 
+@pytest.mark.usefixtures("database_preparation")
 def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:
     """Opening the page builds no workbook; the button's deferred data builds it on click."""
     from q2030.ui import excel as ui_excel
 
-    _demo(engine)
     built: list[str] = []
     real_template, real_workbook = ui_excel.build_template, ui_excel.workbook_bytes
     monkeypatch.setattr(ui_excel, "build_template", lambda *a, **k: built.append("modele") or real_template(*a, **k))

@@ -186,6 +186,7 @@ def test_agenda_shows_user_text_as_text(ids: dict[str, int]) -> None:
     assert table["Adresse"].tolist() == [PAYLOAD]
 
 
+@pytest.mark.page  # an AppTest run, without app_env
 def test_the_check_itself_catches_markdown() -> None:
     """The walker sees what Streamlit would interpret: a raw payload in st.error fails it."""
     at = AppTest.from_string(f"import streamlit as st\nst.error({PAYLOAD!r})\nst.text({PAYLOAD!r})").run()

@@ -9,20 +9,21 @@ from urllib.parse import parse_qs
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from q2030.access import SYSTEM
-from q2030.demo import load_demo
 from q2030.formatting import countdown
 from q2030.ui.coverage import by_risk, default_au
+from tests.databases import Demo, Preparation
 from tests.helpers import open_app
 
 
 @pytest.fixture
-def demo(app_env: str, engine: Engine, qpv_2024_csv: Path) -> Engine:
-    with Session(engine) as session:
-        load_demo(session, actor=SYSTEM, qpv_file=qpv_2024_csv, seed=7)
-        session.commit()
+def database_preparation(qpv_2024_csv: Path) -> Preparation:
+    return Demo(seed=7, qpv_file=qpv_2024_csv)
+
+
+@pytest.fixture
+def demo(app_env: str, engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 7, real QPV), loaded once per run."""
     return engine
 
 

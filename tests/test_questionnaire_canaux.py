@@ -14,17 +14,26 @@ from q2030 import questionnaire as q
 from q2030.access import SYSTEM, Actor
 from q2030.models import Qpv
 from q2030.priorities import Filtres
-from q2030.qpv_import import import_qpv
 from tests import priorities_factories as f
 from tests import questionnaire_data as data
+from tests.databases import Filled, Preparation
 
 COMMISSION = Actor(email="commission@anct.gouv.fr", role="commission")
 THEMES = ["securite", "education", "logement", "sante", "emploi", "proprete"]
 
 
 @pytest.fixture
-def two_channels(session: Session, qpv_2024_csv: Path) -> Session:
-    import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
+def database_preparation(qpv_2024_csv: Path) -> Preparation:
+    return Filled(qpv_file=qpv_2024_csv, function=_two_channels)
+
+
+@pytest.fixture
+def two_channels(session: Session, database_preparation: Preparation) -> Session:
+    """A session on the test's own copy of the two channels' database (built once per run)."""
+    return session
+
+
+def _two_channels(session: Session) -> None:
     q.enregistrer_correspondance(
         session,
         actor=SYSTEM,
@@ -49,8 +58,6 @@ def two_channels(session: Session, qpv_2024_csv: Path) -> Session:
     for _ in range(30):  # coded free texts count in the questionnaire channel
         texte = codage.prochain(session, actor=COMMISSION)
         codage.coder(session, actor=COMMISSION, texte_id=texte.id, axe="projets", theme="culture")  # type: ignore[union-attr]
-    session.commit()
-    return session
 
 
 def _sql(session: Session, query: str, **params: str) -> tuple[int, int]:

@@ -12,13 +12,16 @@ from q2030 import questionnaire as q
 from q2030.access import SYSTEM, Actor
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, QuestionnaireReponse, QuestionnaireTheme, TexteLibre
-from q2030.qpv_import import import_qpv
 from tests import questionnaire_data as data
+from tests.databases import Filled, Preparation
 
 
 @pytest.fixture
-def geo_session(session: Session, qpv_2024_csv: Path) -> Session:
-    import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
+def database_preparation(qpv_2024_csv: Path) -> Preparation:
+    return Filled(qpv_file=qpv_2024_csv, function=_correspondance)
+
+
+def _correspondance(session: Session) -> None:
     q.enregistrer_correspondance(
         session,
         actor=SYSTEM,
@@ -26,7 +29,12 @@ def geo_session(session: Session, qpv_2024_csv: Path) -> Session:
         contenu=data.correspondance(),
         colonnes_fichier=data.COLONNES,
     )
-    session.commit()
+
+
+@pytest.fixture
+def geo_session(session: Session, database_preparation: Preparation) -> Session:
+    """A session on the test's own copy of a database holding the real QPV and the national
+    platform's mapping (built once per run)."""
     return session
 
 

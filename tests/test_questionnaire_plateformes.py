@@ -14,8 +14,8 @@ from q2030 import questionnaire as q
 from q2030.access import SYSTEM
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.models import AuditEvent, QuestionnaireCorrespondance, QuestionnaireReponse, TexteLibre
-from q2030.qpv_import import import_qpv
 from tests import plateformes_data as data
+from tests.databases import Filled, Preparation
 
 PROPOSITIONS = {
     "identifiant": "id", "date": "published_at",
@@ -33,9 +33,13 @@ EMAIL_OR_PHONE = re.compile(r"@|＠|\(at\)|\d{2}[ .]\d{2}[ .]\d{2}[ .]\d{2}|\+33
 
 
 @pytest.fixture
-def geo_session(session: Session, qpv_2024_csv: Path) -> Session:
-    import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
-    session.commit()
+def database_preparation(qpv_2024_csv: Path) -> Preparation:
+    return Filled(qpv_file=qpv_2024_csv)
+
+
+@pytest.fixture
+def geo_session(session: Session, database_preparation: Preparation) -> Session:
+    """A session on the test's own copy of a database holding the real QPV (imported once per run)."""
     return session
 
 

@@ -29,13 +29,13 @@ from q2030.access import FRANCE, SYSTEM, Actor
 from q2030.campaigns import active_campaign
 from q2030.contributions import replace_contributions
 from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.documents import add_document
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.excel.exports import export_departement
 from q2030.models import AuditEvent, CubeGroupe, CubeRencontre, CubeTheme, Qpv, Rencontre
 from q2030.rencontres import create_rencontre, list_rencontres, update_rencontre
 from q2030.validation import file_a_valider, refuser_doublon, renvoyer, valider, valider_plusieurs
+from tests.databases import Demo, Preparation
 from tests.helpers import pdf_document
 
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
@@ -164,9 +164,13 @@ def _declare(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=7)
+def database_preparation() -> Preparation:
+    return Demo(seed=7)
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 7), loaded once per run."""
     return engine
 
 
