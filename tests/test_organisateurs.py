@@ -12,9 +12,6 @@ from q2030 import organisateurs, relances
 from q2030.access import SYSTEM, Actor
 from q2030.campaigns import active_campaign
 from q2030.cli import main
-from q2030.db import session_scope
-from q2030.demo import load_demo
-from q2030.demo_comptes import load_comptes
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import Rencontre, User
 from q2030.nomenclature import ROLES
@@ -125,17 +122,8 @@ def test_organiser_screens_show_its_meetings_only(app_env: str, demo_app: None) 
 
 
 @pytest.fixture
-def demo_app(app_env: str) -> None:
-    from sqlmodel import create_engine
-
-    from q2030.bootstrap import prepare_database
-
-    engine = create_engine(app_env)
-    prepare_database(engine)
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=7)
-        load_comptes(session, actor=SYSTEM)
-    engine.dispose()
+def demo_app(app_env: str, database_preparation: Preparation) -> None:
+    """The app runs on the test's own copy of the demo database with the demo accounts."""
 
 
 def test_the_excel_template_of_an_organiser_holds_its_meetings_only(demo: Engine) -> None:
