@@ -3,7 +3,7 @@ filled once per run and per distinct preparation, copied for every test that ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +12,10 @@ from sqlmodel import Session
 from q2030.access import SYSTEM
 
 
-class Preparation(Hashable):
+class Preparation:
     """What a test database holds before the test: `fill(session)` runs once per run and per
-    distinct (hashable) preparation; every test asking for it gets its own copy."""
+    distinct preparation (frozen dataclasses: equal values, one database); every test asking
+    for it gets its own copy."""
 
     def fill(self, session: Session) -> None:
         raise NotImplementedError
