@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -25,7 +25,7 @@ from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.ui import invitation, maps, notices, params, restitution
+from q2030.ui import invitation, liens, maps, notices, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
 from q2030.ui.synthese import synthese_panel
@@ -538,14 +538,15 @@ def _quartier_action(
 
 def _action_list(title: str, actions: list[tuple[str, dict[str, str]]], *, key: str, empty: str) -> None:
     """One bordered block per action list: a link per line, opening the Rencontres page on it
-    (a long list scrolls inside its block)."""
+    (a long list scrolls inside its block and shows its lines a page at a time: liens.link_list)."""
     st.markdown(f"**{title}**")
-    height: int | Literal["content"] = 330 if len(actions) > ACTIONS_VISIBLE else "content"
-    with st.container(border=True, key=key, height=height):
-        if not actions:
-            st.caption(empty)
-        for label_text, params in actions:
-            st.page_link(RENCONTRES_PAGE, label=label_text, query_params=params)
+    liens.link_list(
+        [(RENCONTRES_PAGE, label_text, params) for label_text, params in actions],
+        key=key,
+        empty=empty,
+        scroll_above=ACTIONS_VISIBLE,
+        height=330,
+    )
 
 
 # --- Pages -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role
 from q2030.overview import database_is_empty, key_figures
+from q2030.ui import liens
 from q2030.ui.admin import report_frame
 from q2030.ui.organisateur import render_mes_rencontres
 from q2030.ui.relances import render_mes_relances
@@ -138,10 +139,13 @@ def a_faire_panel(actor: Actor) -> None:
         sections.setdefault(line["section"], []).append(line)
     for number, (section, items) in enumerate(sections.items()):
         st.markdown(f"**{section} ({fr_number(len(items))})**")
-        with st.container(border=True, key=f"todo_accueil_{number}", height=300 if len(items) > 6 else "content"):
-            for line in items:
-                page, query = line_target(line, actor)
-                st.page_link(page, label=escape_markdown(line["texte"]), query_params=query)
+        links = [_target_and_label(line, actor) for line in items]
+        liens.link_list(links, key=f"todo_accueil_{number}", empty="", scroll_above=6, height=300)
+
+
+def _target_and_label(line: dict[str, Any], actor: Actor) -> tuple[str, str, dict[str, str]]:
+    page, query = line_target(line, actor)
+    return page, escape_markdown(line["texte"]), query
 
 
 IMPORT_REPORT = "welcome_import_report"

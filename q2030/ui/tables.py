@@ -32,9 +32,14 @@ def _date_text(value: object) -> str:
     return fr_date(value) if isinstance(value, dt.date) else ""
 
 
-def french_display(frame: pd.DataFrame, *, percent_columns: Iterable[str] = (), decimals: int = 1) -> Styler:
+def french_display(
+    frame: pd.DataFrame, *, percent_columns: Iterable[str] = (), decimals: int = 1
+) -> pd.DataFrame | Styler:
     """`frame` with ratios shown as "29,3 %", dates as "31/07/2023" (empty when missing),
-    floats as "1 234,5" and booleans as oui/non. Percent columns hold ratios (0.293)."""
+    floats as "1 234,5" and booleans as oui/non. Percent columns hold ratios (0.293).
+
+    A Styler only when a column needs one (ratios, floats): Streamlit sends a styled table
+    twice (values and display text) and renders every cell's text on the server first."""
     shown = frame.copy()
     percents = [c for c in percent_columns if c in shown.columns]
     for column in shown.columns:
@@ -48,6 +53,8 @@ def french_display(frame: pd.DataFrame, *, percent_columns: Iterable[str] = (), 
     for column in shown.columns:
         if column not in percents and pd.api.types.is_float_dtype(shown[column]):
             formats[column] = lambda v: fr_number(v, 1)
+    if not formats:
+        return shown
     return shown.style.format(formats, na_rep="")
 
 
