@@ -22,6 +22,13 @@ def open_app(role: str | None = None, departement: str | None = None, region: st
     return at.run()
 
 
+def open_section(at: AppTest, departement: str, label: str) -> AppTest:
+    """Open a section tab of a département (Mon département, and the detail under Ma région and
+    Vue nationale): only the open section is drawn (tabs with on_change="rerun")."""
+    at.session_state[f"sections_{departement}"] = label
+    return at.run()
+
+
 def pdf_document(title: str = "Compte rendu") -> bytes:
     """A real one-page PDF (uploads are parsed and rewritten by qpdf); distinct titles give
     distinct files."""

@@ -15,7 +15,7 @@ from q2030.access import Actor
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app, pdf_document
+from tests.helpers import open_app, open_section, pdf_document
 from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
 PDF = pdf_document()
@@ -67,6 +67,7 @@ def test_mon_departement_lists_exactly_the_uncovered_qpv(demo: Engine) -> None:
     at.date_input(key="couverture_au_departement").set_value(early).run()
     assert not at.exception
     assert len(_table(at, "Prochaine rencontre prévue")) == _uncovered_in_db(demo, "93", early) > expected
+    open_section(at, "93", "Quartiers")
     assert any("Au rythme actuel" in m.value for m in at.markdown)
 
 
@@ -110,6 +111,7 @@ def test_referent_records_the_transmission_to_the_region(demo: Engine) -> None:
         session.commit()
     at = open_app(role="referent", departement=dep)
     at.switch_page("pages/3_Mon_departement.py").run()
+    open_section(at, dep, "Synthèse")
     at.date_input(key=f"sy_date_region_{dep}").set_value(dt.date(2023, 8, 28))
     next(b for b in at.button if b.label == "Transmettre à la préfecture de région").click().run()
     assert not at.exception
@@ -136,6 +138,7 @@ def test_referent_invites_an_organiser_from_mon_departement(demo: Engine, boite:
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/3_Mon_departement.py").run()
     assert [t.label for t in at.tabs][-1] == "Organisateurs"
+    open_section(at, "93", "Organisateurs")
     before = len(_table(at, "Adresse électronique")) if _has_table(at, "Adresse électronique") else 0
 
     _field(at, "Adresse électronique").set_value("pas-une-adresse")

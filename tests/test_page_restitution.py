@@ -28,7 +28,7 @@ from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.validation import valider
 from tests import factories
-from tests.helpers import APP, open_app, pdf_document
+from tests.helpers import APP, open_app, open_section, pdf_document
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -266,6 +266,7 @@ def test_prefet_de_region_records_an_engagement_shown_on_the_public_page(data: d
     at = open_app(role="prefet_region", region="11")
     at.switch_page(PAGES["ma_region"].path).run()
     at.selectbox(key="region_departement").select("93").run()
+    open_section(at, "93", "Engagements")
     assert not at.exception
     at.text_input(key="eg_titre_0_0").input("Ouverture d'un centre de santé")
     at.multiselect(key="eg_themes_0_0").select("sante")
@@ -284,6 +285,7 @@ def test_prefet_de_region_records_an_engagement_shown_on_the_public_page(data: d
 def test_engagement_with_errors_explained_and_not_saved(data: dict[str, int]) -> None:
     at = open_app(role="referent", departement="93")
     at.switch_page(PAGES["mon_departement"].path).run()
+    open_section(at, "93", "Engagements")
     at.text_input(key="eg_titre_0_0").input("Sans thème")
     at.button(key="eg_save_0_0").click().run()
     assert not at.exception
@@ -308,6 +310,7 @@ def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict
     assert _download_labels(refused) == []
     at = open_app(role="referent", departement="93")
     at.switch_page(PAGES["mon_departement"].path).run()
+    open_section(at, "93", "Synthèse")
     at.button(key=f"sd_publish_{version_id}").click().run()
     assert not at.exception
     served = _public({"synthese": str(version_id)})
@@ -329,12 +332,14 @@ def test_untransmitted_synthese_draft_is_invisible_above_the_referent(data: dict
         version_id = _synthese_version(session)
     referent = open_app(role="referent", departement="93")
     referent.switch_page(PAGES["mon_departement"].path).run()
+    open_section(referent, "93", "Synthèse")
     assert _version_lines(referent) == ["Version 1 — synthese-93.pdf : non publiée"]
 
     def seen(role: str, page: str, key: str, **scope: str) -> list[str]:
         at = open_app(role=role, **scope)
         at.switch_page(page).run()
         at.selectbox(key=key).select("93").run()
+        open_section(at, "93", "Synthèse")
         assert not at.exception
         assert not any(b.key == f"sd_publish_{version_id}" for b in at.button)
         return _version_lines(at)

@@ -14,7 +14,7 @@ from q2030.access import Actor
 from q2030.signataires import signataire
 from q2030.syntheses import deposer_version, textes_synthese
 from tests import factories as f
-from tests.helpers import open_app, pdf_document
+from tests.helpers import open_app, open_section, pdf_document
 
 REFERENT = Actor(email="r93@x.fr", role="referent", departement_code="93", region_code="11")
 PDF = pdf_document()
@@ -44,6 +44,7 @@ def _statut(engine: Engine) -> str:
 def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -> None:
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/3_Mon_departement.py").run()
+    open_section(at, "93", "Synthèse")
     assert not at.exception
     at.text_area(key="sy_enseignements_93_0").input("La sécurité d'abord.")
     at.text_area(key="sy_vigilance_93_0").input(TRICKY)
@@ -74,6 +75,7 @@ def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -
 
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/3_Mon_departement.py").run()
+    open_section(at, "93", "Synthèse")
     assert "Ajouter les <quartiers> non couverts" in [t.value for t in at.text]
     with Session(dep93) as session:
         deposer_version(session, actor=REFERENT, departement_code="93", filename="v2.pdf",
@@ -116,6 +118,7 @@ def test_syntheses_page_for_every_role(dep93: Engine, role: str, scope: dict[str
 def test_referent_sets_the_signatory_printed_on_the_documents(dep93: Engine) -> None:
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/3_Mon_departement.py").run()
+    open_section(at, "93", "Synthèse")
     assert not at.exception
     assert at.text_input(key="sy_sig_titre_93_0").value == "Le préfet de la Seine-Saint-Denis"
     _button(at, "Enregistrer le signataire").click().run()  # no name: refused, in French

@@ -566,22 +566,34 @@ def departement_detail(actor: Actor, dep: str, au: dt.date) -> None:
         return
     metrics(counts.iloc[0])
     invite = allowed(actor, Action.INVITER_ORGANISATEUR, DepartementCible(dep))  # the référent, an administrator
+    # Only the open section runs and is sent to the browser (a click on another tab reruns the
+    # page): drawing all of them was four data grids, four charts and the forms at once.
     a_faire, quartiers, synthese, engagements, *organisateurs = st.tabs(
-        [*DETAIL_SECTIONS, *(["Organisateurs"] if invite else [])]
+        [*DETAIL_SECTIONS, *(["Organisateurs"] if invite else [])], key=sections_key(dep), on_change="rerun"
     )
-    with a_faire:
-        _a_faire(actor, dep, au, version)
-    with quartiers:
-        _quartiers(actor, dep, au, counts, version)
-    with synthese:
-        participation_section(dep, au, version)
-        synthese_panel(actor, dep, au)
-        restitution.synthese_publication(actor, dep)
-    with engagements:
-        restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
+    if a_faire.open is not False:
+        with a_faire:
+            _a_faire(actor, dep, au, version)
+    if quartiers.open:
+        with quartiers:
+            _quartiers(actor, dep, au, counts, version)
+    if synthese.open:
+        with synthese:
+            participation_section(dep, au, version)
+            synthese_panel(actor, dep, au)
+            restitution.synthese_publication(actor, dep)
+    if engagements.open:
+        with engagements:
+            restitution.engagements_section(actor, dep, DEPARTEMENTS[dep][1])
     for tab in organisateurs:
-        with tab:
-            invitation.section(actor, dep)
+        if tab.open:
+            with tab:
+                invitation.section(actor, dep)
+
+
+def sections_key(dep: str) -> str:
+    """The key of a département's section tabs: `st.session_state[sections_key(dep)]` is the open one."""
+    return f"sections_{dep}"
 
 
 def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
