@@ -60,6 +60,27 @@ def measure_pages(database_url: str, database: str, scale: str, runs: int, log: 
 
 # --- In Chromium: what a person waits for --------------------------------------------------------
 
+# A run counts once the app has been seen running after the click, then at rest: without the
+# first condition a click whose rerun had not started within settle's pause measured the page
+# left behind (same counts for every page of a role, under load).
+_WATCH_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__q2030_ran = false;
+  if (!window.__q2030_watch) {
+    window.__q2030_watch = new MutationObserver(() => {
+      if (app.getAttribute('data-test-script-state') === 'running') window.__q2030_ran = true;
+    });
+    window.__q2030_watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+}"""
+_RAN_AND_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return window.__q2030_ran === true
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]');
+}"""
+
 _COUNTS_JS = """() => ({
   elements: document.querySelectorAll('[data-testid="stApp"] *').length,
   widgets: document.querySelectorAll('[data-testid="stApp"] [class*="st-key-"]').length,
@@ -68,7 +89,9 @@ _COUNTS_JS = """() => ({
 })"""
 
 
-def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], None] = print) -> list[dict[str, object]]:
+def measure_in_browser(
+    database_url: str, runs: int = 3, log: Callable[[str], None] = print, roles: list[str] | None = None
+) -> list[dict[str, object]]:
     """Each page for each role that may see it, in Chromium: the time from a click on its sidebar
     link to the app at rest (script run and drawing), warm (the page was opened once before),
     with the page's element, widget, table and chart counts. Uses the browser tests' machinery
@@ -86,13 +109,14 @@ def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], No
     browser_support.WAIT_MS = 300_000  # a first, cold page at national volume on a loaded machine
 
     results: list[dict[str, object]] = []
-    roles = {"referent": "93 – Seine-Saint-Denis", "prefet_region": None, "commission": None, "admin": None}
+    every_role = {"referent": "93 – Seine-Saint-Denis", "prefet_region": None, "commission": None, "admin": None}
+    roles_shown = {role: dep for role, dep in every_role.items() if roles is None or role in roles}
     with tempfile.TemporaryDirectory() as workdir:
         server = start_app(database_url, Path(workdir))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                for role, departement in roles.items():
+                for role, departement in roles_shown.items():
                     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
                     app = AppPage(context.new_page(), server.url)
                     app.page.set_default_timeout(browser_support.WAIT_MS)
@@ -109,13 +133,14 @@ def measure_in_browser(database_url: str, runs: int = 3, log: Callable[[str], No
                         try:
                             for attempt in range(runs + 1):  # the first visit fills the caches
                                 app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
+                                app.page.evaluate(_WATCH_JS)
                                 started = time.perf_counter()
                                 app.page.locator(
                                     '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]'
                                 ).filter(has_text=page.label).first.click()
-                                app.settle()
+                                app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
                                 if attempt:
-                                    times.append(time.perf_counter() - started - 0.1)  # settle's 100 ms pause
+                                    times.append(time.perf_counter() - started)
                         except Exception as error:  # one page that never settles: say so, go on
                             log(f"  {role:<14} {page.label:<32} non mesurée ({type(error).__name__})")
                             continue
@@ -144,13 +169,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=main.__doc__)
     parser.add_argument("url", help="base remplie (python -m q2030 demo --scale national)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--roles", help="rôles mesurés, séparés par des virgules (par défaut : tous)")
+    parser.add_argument("--no-script", action="store_true", help="sans les temps de script (AppTest)")
     args = parser.parse_args(argv)
+    roles = args.roles.split(",") if args.roles else None
     refuser_base_vide(make_engine(args.url))
     print(f"charge moyenne au début : {os.getloadavg()}")
     print("Navigateur (Chromium, clic sur le lien jusqu'à l'application au repos, cache chaud) :")
-    measure_in_browser(args.url, args.runs)
-    print("Script seul (AppTest, cache chaud) :")
-    measure_pages(args.url, "", "", args.runs, print)
+    measure_in_browser(args.url, args.runs, roles=roles)
+    if not args.no_script:
+        print("Script seul (AppTest, cache chaud) :")
+        measure_pages(args.url, "", "", args.runs, print)
     print(f"charge moyenne à la fin : {os.getloadavg()}")
     return 0
 
