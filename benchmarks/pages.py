@@ -129,6 +129,9 @@ def measure_in_browser(
                     for page in PAGES.values():
                         if page.label not in labels or page.path == "streamlit_app.py":
                             continue
+                        if page.path == PAGES["restitution"].path:  # its sidebar has no link back
+                            log(f"  {role:<14} {page.label:<32} non mesurée (page publique, sans lien de retour)")
+                            continue
                         times = []
                         try:
                             for attempt in range(runs + 1):  # the first visit fills the caches
