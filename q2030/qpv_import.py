@@ -228,26 +228,20 @@ def _read_csv(content: bytes, filename: str) -> Table:
 
 
 def _read_xlsx(content: bytes, filename: str) -> Table:
-    import zipfile
-
-    from openpyxl.utils.exceptions import InvalidFileException
-
     # Sheets read whole whatever their stored dimension; formulas read as their cached value.
-    from q2030.excel.reading import UNCACHED_ADVICE, open_workbook, read_sheet
+    from q2030.excel.sheets import UNCACHED_ADVICE, UNREADABLE, open_sheets
 
-    unreadable = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError,
-                  SyntaxError)  # fmt: skip  # SyntaxError: XML not well formed (a raw control character)
     try:
-        workbook = open_workbook(content, data_only=False)
-    except unreadable:
+        book = open_sheets(content)
+    except UNREADABLE:
         raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
     try:
-        title = workbook.worksheets[0].title
-        grid, uncached = read_sheet(content, workbook, title)
-    except unreadable:
+        title = book.names[0]
+        grid, uncached = book.read(title)
+    except UNREADABLE:
         raise _unreadable(filename, "n'est pas un classeur Excel lisible.") from None
     finally:
-        workbook.close()
+        book.close()
     if uncached:  # read as empty, the answer would vanish without a word
         header = grid[0] if grid else []
         messages = []

@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from q2030.access import SYSTEM
 from q2030.cli import main
 from q2030.errors import ValidationError
-from q2030.excel.reading import open_workbook
+from q2030.excel.sheets import open_workbook
 from q2030.models import AuditEvent, Qpv, QpvCommune, QpvEpci
 from q2030.qpv_import import import_qpv
 from q2030.referentiel import DEPARTEMENTS

@@ -8,16 +8,11 @@ and case ignored), codes typed instead of labels. No database access here.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 
 from q2030.excel.columns import (
     CONTRIBUTION_COLUMNS,
@@ -28,6 +23,7 @@ from q2030.excel.columns import (
     SHEET_RENCONTRES,
     Column,
 )
+from q2030.excel.sheets import UNCACHED_ADVICE, UNREADABLE, Sheets, open_sheets  # the one reader of sheets
 from q2030.formatting import parse_fr_date
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import code_from_label
@@ -79,47 +75,31 @@ class CellError(ValueError):
     """A cell that cannot be read as its column's type (message in French)."""
 
 
-def open_workbook(content: bytes, *, data_only: bool) -> Workbook:
-    """A read-only workbook whose sheets are read whole, whatever their stored `<dimension>`.
-
-    openpyxl's read-only mode trusts the `<dimension>` a generator wrote (some write
-    "A1"): `reset_dimensions()` makes every sheet read up to its real last row and column.
-    """
-    wb = load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
-    for ws in wb.worksheets:
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()
-    return wb
-
-
-# What a file that is not a well-formed workbook raises in openpyxl (SyntaxError: an XML
-# ParseError, e.g. a raw control character written into a sheet by a program).
-UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError)
 NOT_A_WORKBOOK = "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle."
 
 
 def read_workbook(content: bytes) -> ParsedWorkbook:
     parsed = ParsedWorkbook()
     try:
-        wb = open_workbook(content, data_only=False)
+        book = open_sheets(content)
     except UNREADABLE:
         parsed.issues.append(ImportIssue("", None, "", "", NOT_A_WORKBOOK))
         return parsed
     try:
-        sheets = {normalize(name): name for name in wb.sheetnames}
+        sheets = {normalize(name): name for name in book.names}
         grids: dict[str, list[list[Any]]] = {}
         for title in (SHEET_RENCONTRES, SHEET_CONTRIBUTIONS):
             name = sheets.get(normalize(title))
             if name is None:
                 parsed.issues.append(ImportIssue(title, None, "", "", f"Feuille « {title} » absente du classeur."))
             else:
-                grids[title] = _grid(content, wb, name, title, parsed)
+                grids[title] = _grid(book, name, title, parsed)
         if parsed.issues:
             return parsed
     except UNREADABLE:
         return ParsedWorkbook(issues=[ImportIssue("", None, "", "", NOT_A_WORKBOOK)])
     finally:
-        wb.close()
+        book.close()
     rencontres_ok = True
     for title, columns, reader in (
         (SHEET_RENCONTRES, RENCONTRE_COLUMNS, _rencontre),
@@ -136,68 +116,9 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
     return parsed
 
 
-@dataclass(frozen=True)
-class UncachedFormula:
-    """A formula cell with no value computed by a spreadsheet (0-based row and column)."""
-
-    row: int
-    column: int
-    formula: str
-
-    @property
-    def cell(self) -> str:
-        return f"{get_column_letter(self.column + 1)}{self.row + 1}"
-
-
-UNCACHED_ADVICE = (
-    "formule sans valeur calculée (classeur écrit par un programme). Ouvrez le fichier dans un tableur et "
-    "enregistrez-le, ou remplacez la formule par sa valeur."
-)
-
-
-def read_sheet(
-    content: bytes, wb: Workbook, name: str, max_rows: int | None = None
-) -> tuple[list[list[Any]], list[UncachedFormula]]:
-    """The sheet's values, row by row, and its formulas without a cached value.
-
-    A string cell stays a string (even "=HYPERLINK(…)"). A formula cell takes the value the
-    spreadsheet cached when it last computed it; a formula without one (a workbook written
-    by a program, never opened in a spreadsheet) is returned apart so that the caller
-    refuses it, naming the cell: reading it as empty would silently blank the field.
-    """
-    grid: list[list[Any]] = []
-    formulas: list[tuple[int, int]] = []
-    for r, row in enumerate(wb[name].iter_rows()):
-        if max_rows is not None and r >= max_rows + 1:
-            break
-        values = []
-        for c, cell in enumerate(row):
-            if getattr(cell, "data_type", None) == "f":
-                formulas.append((r, c))
-                values.append(str(cell.value))
-            else:
-                values.append(cell.value)
-        grid.append(values)
-    uncached: list[UncachedFormula] = []
-    if formulas:
-        cached = open_workbook(content, data_only=True)
-        try:
-            wanted = {r for r, _ in formulas}
-            computed = {r: list(row) for r, row in enumerate(cached[name].iter_rows(values_only=True)) if r in wanted}
-        finally:
-            cached.close()
-        for r, c in formulas:
-            row_values = computed.get(r, [])
-            value = row_values[c] if c < len(row_values) else None
-            if value is None:
-                uncached.append(UncachedFormula(r, c, str(grid[r][c])))
-            grid[r][c] = value
-    return grid, uncached
-
-
-def _grid(content: bytes, wb: Workbook, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
+def _grid(book: Sheets, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
     """The sheet's values; each formula without a cached value is an issue naming its cell."""
-    grid, uncached = read_sheet(content, wb, name, MAX_ROWS)
+    grid, uncached = book.read(name, MAX_ROWS)
     header = grid[0] if grid else []
     for formula in uncached:
         r, c = formula.row, formula.column
