@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -153,6 +153,23 @@ class Referentiel:
 
     campaign: Campaign
     qpv: dict[str, tuple[str, str, str]]
+    # Stored rencontres' direct QPV (rencontre id -> sorted codes), read in one query by
+    # `charger_qpv_directs` for the rows of a file that update them.
+    qpv_directs: dict[int, list[str]] = field(default_factory=dict)
+
+    def charger_qpv_directs(self, session: Session, rencontre_ids: list[int]) -> None:
+        """Read the direct QPV of these stored rencontres at once (instead of one query per row)."""
+        wanted = sorted(set(rencontre_ids) - set(self.qpv_directs))
+        for rencontre_id in wanted:
+            self.qpv_directs[rencontre_id] = []
+        if not wanted:
+            return
+        for rencontre_id, code in session.exec(
+            select(RencontreQpv.rencontre_id, RencontreQpv.qpv_code)
+            .where(col(RencontreQpv.rencontre_id).in_(wanted), RencontreQpv.direct)
+            .order_by(col(RencontreQpv.rencontre_id), col(RencontreQpv.qpv_code))
+        ):
+            self.qpv_directs[rencontre_id].append(code)
 
     @classmethod
     def charger(cls, session: Session) -> Referentiel:
@@ -206,7 +223,8 @@ def validate_rencontre(
         errors[""].append(f"{'Champ inconnu' if len(unknown) == 1 else 'Champs inconnus'} : {', '.join(unknown)}.")
     if existing is not None:
         raw: dict[str, Any] = {key: getattr(existing, key) for key in EDITABLE}
-        raw["qpv_codes"] = _direct_qpv(session, stored_id(existing))
+        known = referentiel.qpv_directs.get(stored_id(existing)) if referentiel else None
+        raw["qpv_codes"] = list(known) if known is not None else _direct_qpv(session, stored_id(existing))
         campaign = session.get(Campaign, existing.campaign_id)
     else:
         raw = {key: None for key in EDITABLE}

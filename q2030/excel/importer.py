@@ -44,7 +44,7 @@ from q2030.excel.columns import (
 )
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.formatting import fr_count
-from q2030.models import Contribution, Rencontre, RencontreQpv, stored_id
+from q2030.models import Contribution, Rencontre, stored_id
 from q2030.nomenclature import Perimetre
 from q2030.versioning import last_change
 
@@ -142,6 +142,10 @@ def import_workbook(
     campaign = referentiel.campaign
     existing = _existing(session, campaign.id, departement_code, [r.rencontre_id for r in parsed.rencontres])
     imported = _by_reference(session, campaign.id, departement_code, parsed.rencontres)
+    # What the rows of stored rencontres are compared with, read once for the file.
+    stored_ids = sorted({r.id for r in (*existing.values(), *imported.values()) if r.id is not None})
+    referentiel.charger_qpv_directs(session, stored_ids)
+    stored_contributions = _stored_contributions(session, stored_ids)
     by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
     for row in parsed.contributions:
         by_identifiant[row.identifiant.casefold()].append(row)
@@ -196,11 +200,9 @@ def import_workbook(
             continue
         if item.row in target:
             rencontre, version = target[item.row]
-            same[item.row] = _same(session, rencontre, cleaned[item.row])
+            same[item.row] = _same(rencontre, cleaned[item.row], referentiel.qpv_directs.get(rencontre.id or 0, []))
             same_contributions[item.row] = key not in wanted or not _contributions_differ(
-                session,
-                stored_id(rencontre),
-                wanted[key],
+                stored_contributions.get(rencontre.id or 0, []), wanted[key]
             )
             if item.rencontre_id is None and not (same[item.row] and same_contributions[item.row]):
                 # A typed reference is not an identity: only the same row of the same file finds
@@ -379,31 +381,40 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _same(session: Session, rencontre: Rencontre, clean: dict[str, Any]) -> bool:
-    """Does the validated row equal the stored rencontre (values normalised by the service)?"""
+def _same(rencontre: Rencontre, clean: dict[str, Any], directs: list[str]) -> bool:
+    """Does the validated row equal the stored rencontre (values normalised by the service)?
+
+    `directs`: the rencontre's direct QPV as stored (`Referentiel.charger_qpv_directs`)."""
     for key, value in clean.items():
         if key in NOT_COMPARED or key not in Rencontre.model_fields:
             continue
         if _comparable(getattr(rencontre, key)) != _comparable(value):
             return False
-    if "qpv_codes" in clean and (clean.get("perimetre") or rencontre.perimetre) == Perimetre.QUARTIER:
-        stored = session.exec(
-            select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id, RencontreQpv.direct)
-        ).all()
-        if sorted(stored) != sorted(clean["qpv_codes"] or []):
-            return False
-    return True
+    quartier = (clean.get("perimetre") or rencontre.perimetre) == Perimetre.QUARTIER
+    return not ("qpv_codes" in clean and quartier and sorted(directs) != sorted(clean["qpv_codes"] or []))
 
 
-def _contributions_differ(session: Session, rencontre_id: int, wanted: list[dict[str, Any]]) -> bool:
-    """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
-    fields = ("axe", "theme", "texte", "rang", "public")
-    stored = session.exec(
+CONTRIBUTION_FIELDS = ("axe", "theme", "texte", "rang", "public")
+
+
+def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    """The stored contributions of these rencontres as (axe, theme, texte, rang, public), in one query."""
+    out: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    if not rencontre_ids:
+        return out
+    for rencontre_id, *values in session.exec(
         select_columns(
-            Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang, Contribution.public
-        ).where(Contribution.rencontre_id == rencontre_id)
-    ).all()
-    return sorted(map(repr, map(tuple, stored))) != sorted(repr(tuple(row[f] for f in fields)) for row in wanted)
+            Contribution.rencontre_id, Contribution.axe, Contribution.theme, Contribution.texte, Contribution.rang,
+            Contribution.public,
+        ).where(col(Contribution.rencontre_id).in_(rencontre_ids))
+    ):  # fmt: skip
+        out[rencontre_id].append(tuple(values))
+    return out
+
+
+def _contributions_differ(stored: list[tuple[Any, ...]], wanted: list[dict[str, Any]]) -> bool:
+    """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
+    return sorted(map(repr, stored)) != sorted(repr(tuple(row[f] for f in CONTRIBUTION_FIELDS)) for row in wanted)
 
 
 def _field_header(key: str, headers: dict[str, str]) -> str:

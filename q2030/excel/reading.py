@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from openpyxl.utils.datetime import from_excel
@@ -203,7 +204,7 @@ def _read(column: Column, raw: Any) -> Any:
     if kind == "int":
         return read_int(raw)
     if kind == "bool":
-        word = normalize(str(raw))
+        word = _word(str(raw))
         if raw is True or word in TRUE_WORDS:
             return True
         if raw is False or word in FALSE_WORDS:
@@ -247,7 +248,24 @@ def _numbered(choices: dict[str, str], text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # « Oui » / « Non » on every row
+def _word(text: str) -> str:
+    return normalize(text)
+
+
+_BLANKS: dict[tuple[str, str, bool], Any] = {}
+
+
 def _blank(column: Column) -> Any:
+    """The value of an empty cell (read once per column: ~50,000 empty cells in a département's file)."""
+    key = (column.field, column.kind, column.required)
+    if key not in _BLANKS:
+        _BLANKS[key] = _blank_value(column)
+    value = _BLANKS[key]
+    return list(value) if isinstance(value, list) else value
+
+
+def _blank_value(column: Column) -> Any:
     if column.kind in ("multi", "qpv_list"):
         return []
     if column.kind == "bool":
