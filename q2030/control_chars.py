@@ -41,8 +41,22 @@ def clean_value(value: Any) -> Any:
     return value
 
 
+# The escapes `json.dumps` (ASCII output) writes for a character of ILLEGAL: u0000-u001f except
+# tab, line feed and carriage return (b and f for two of them), ufffe, uffff, and surrogates
+# ud800-udfff (a character beyond U+FFFF is written as a pair of them: it only takes the slow
+# way). A backslash typed in the text is written doubled and may match too: the slow way, never a miss.
+_ESCAPED_ILLEGAL = re.compile(r"\\(?:u00(?:0[0-8bcef]|1[0-9a-f])|uff(?:fe|ff)|ud[89a-f]|[bf])")
+
+
 def clean_json(value: Any) -> str:
-    """`json.dumps` of the cleaned value: the engine's JSON serializer (escaped controls never stored)."""
+    """`json.dumps` of the cleaned value: the engine's JSON serializer (escaped controls never stored).
+
+    The common case, nothing to clean, is one `json.dumps` and one scan of its output (an
+    import writes thousands of audit snapshots: cleaning each nested value first cost more
+    than the encoding itself)."""
+    dumped = json.dumps(value)
+    if not _ESCAPED_ILLEGAL.search(dumped):
+        return dumped
     return json.dumps(clean_value(value))
 
 

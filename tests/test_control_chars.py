@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import random
 import zipfile
 from typing import Any
 
@@ -27,7 +29,7 @@ from q2030 import questionnaire as q
 from q2030.access import Actor
 from q2030.bureautique import Paragraphe, Plan, Tableau
 from q2030.contributions import replace_contributions
-from q2030.control_chars import ILLEGAL, clean_text
+from q2030.control_chars import ILLEGAL, clean_json, clean_text, clean_value
 from q2030.db import alembic_config, session_scope, upgrade
 from q2030.engagements import create_engagement
 from q2030.errors import ValidationError
@@ -288,3 +290,14 @@ def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) 
         texts = s.exec(select(Contribution.texte).where(Contribution.rencontre_id == target.id)).all()
         assert set(texts) == {"AVANT\n\nAPRES"}
         assert s.exec(select(SyntheseTexte.motifs)).one() == {"QN": "Pluie\n"}
+
+
+def test_clean_json_fast_path_writes_what_cleaning_first_writes() -> None:
+    """clean_json skips the nested cleaning when json.dumps wrote no escape of an illegal character."""
+    pieces = [chr(i) for i in range(0x80)] + ["é", "€", "\ufffe", "\uffff", "\ud800", "\udc00", "😀", "\\", "\u2028"]
+    draw = random.Random(27)
+    for _ in range(5000):
+        word = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 10)))
+        value = {"texte": word, "liste": [word, (word, 3)], word: None}
+        assert clean_json(value) == json.dumps(clean_value(value)), repr(word)
+    assert json.loads(clean_json({"lieu": "Salle\x0c\x01 B"})) == {"lieu": "Salle\n B"}
