@@ -100,12 +100,21 @@ def _cached_spec(name: str, args: tuple[Any, ...], stretch: bool) -> dict[str, A
     return chart_spec(_BUILDERS[name](*args), stretch=stretch)
 
 
-def show_chart(chart: alt.TopLevelMixin | dict[str, Any], *, stretch: bool = True, key: str | None = None) -> Any:
+def show_chart(
+    chart: alt.TopLevelMixin | dict[str, Any],
+    *,
+    stretch: bool = True,
+    key: str | None = None,
+    on_select: Callable[[], None] | None = None,
+) -> Any:
     """Draw the chart; with `key`, its selection parameters rerun the page and the selection is returned
-    (Streamlit's VegaLiteState: `state.selection[name]` lists the selected values)."""
+    (Streamlit's VegaLiteState: `state.selection[name]` lists the selected values). `on_select` is
+    then called before the rerun, the selection being in `st.session_state[key]`."""
     spec = chart if isinstance(chart, dict) else chart_spec(chart, stretch=stretch)
     if key is not None:
-        return st.vega_lite_chart(spec, width="stretch" if stretch else "content", key=key, on_select="rerun")
+        return st.vega_lite_chart(
+            spec, width="stretch" if stretch else "content", key=key, on_select=on_select or "rerun"
+        )
     if stretch:
         return st.vega_lite_chart(spec, width="stretch")
     return st.vega_lite_chart(spec)

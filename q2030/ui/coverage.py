@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -404,11 +405,12 @@ def chart_and_table(
     key: str,
     filename: str,
     select_key: str | None = None,
+    on_select: Callable[[], None] | None = None,
 ) -> Any:
     """The chart and its table side by side; with `select_key`, the chart's selection (see show_chart)."""
     left, right = st.columns([3, 2])
     with left:
-        state = show_chart(chart, key=select_key)
+        state = show_chart(chart, key=select_key, on_select=on_select)
     with right:
         table(frame, columns, key=key, filename=filename)
     return state
@@ -840,21 +842,27 @@ def render_ma_region(actor: Actor) -> None:
         departement_detail(actor, dep, au)
 
 
-def _clicked_departement(state: Any, codes: list[str]) -> bool:
-    """A click on the map opens that département in the select under it (True when it did).
+def _national_map_key() -> str:
+    """The national map's widget key, renewed after each click (see _open_clicked_departement)."""
+    return f"national_carte_clic_{st.session_state.get('national_carte_tour', 0)}"
 
-    Only a new click counts: the map keeps its selection across reruns, so the select stays
-    free to choose another département afterwards."""
-    selected = (getattr(state, "selection", None) or {}).get(maps.CLIC) or []
+
+def _open_clicked_departement(key: str, codes: list[str]) -> None:
+    """The map's on_select: a click on a département opens it in the select under the map.
+
+    The browser sends a map selection only when it differs from the last one sent: a second
+    click on the same département (after choosing another one in the select, or after leaving
+    the page and coming back) would never reach the server. So each click renews the map's key:
+    the map is drawn afresh, with nothing selected, and the next click is always a change."""
+    state = st.session_state.get(key) or {}
+    selected = (state.get("selection") or {}).get(maps.CLIC) or []
     code = str(selected[0].get("code", "")) if selected and isinstance(selected[0], dict) else ""
-    if not code or code == st.session_state.get("national_carte_vu"):
-        st.session_state["national_carte_vu"] = code
-        return False
-    st.session_state["national_carte_vu"] = code
-    if code not in codes:
-        return False
-    st.session_state["national_departement"] = code
-    return True
+    if not code:
+        return
+    st.session_state["national_carte_tour"] = st.session_state.get("national_carte_tour", 0) + 1
+    if code in codes:
+        st.session_state["national_departement"] = code
+        st.session_state["national_carte_ouvert"] = True
 
 
 def render_national(actor: Actor) -> None:
@@ -875,15 +883,17 @@ def render_national(actor: Actor) -> None:
         "À droite, les départements les moins couverts d'abord. Cliquez sur un département de la carte, ou "
         "choisissez-le sous la carte, pour ouvrir son détail."
     )
-    state = chart_and_table(
+    map_key = _national_map_key()
+    chart_and_table(
         cached_chart(maps.departements_map, by_dep, "Taux de couverture par département", None, True),
         by_dep[by_dep["qpv"] > 0].sort_values(["taux_couverts", "code"]),
         {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "Couverts", "taux_couverts": "Taux"},
         key="national_carte",
         filename="couverture-carte-departements.csv",
-        select_key="national_carte_clic",
+        select_key=map_key,
+        on_select=partial(_open_clicked_departement, map_key, list(by_dep["code"])),
     )
-    clicked = _clicked_departement(state, list(by_dep["code"]))
+    clicked = bool(st.session_state.pop("national_carte_ouvert", False))
     dep = st.selectbox(
         "Détail d'un département",
         [None, *by_dep["code"]],
