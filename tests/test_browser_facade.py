@@ -12,9 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from q2030.access import Actor
+from q2030.nomenclature import ROLES
 from q2030.ui.etat import FOOTER_LINKS
+from q2030.ui.shell import PAGES, opens
 from tests.browser_support import SCREENSHOTS, AppPage, AppServer, axe_violations
 from tests.test_browser import (  # noqa: F401 - the server and browser fixtures of the browser suite
+    DEP_LABEL,
+    HEADINGS,
+    SCOPES,
     app_database,
     app_server,
     sign_in,
@@ -102,6 +108,51 @@ def assert_map_with_table_beside(app: AppPage) -> None:
     row = maps.first.locator('xpath=ancestor::*[@data-testid="stHorizontalBlock"][1]')
     assert row.count() == 1
     assert row.locator('[data-testid="stDataFrame"], .q2030-table').count() >= 1
+
+
+def assert_tables_fit(app: AppPage) -> None:
+    """No HTML table (public page, organiser's « Mes rencontres »…) sticks out of its block or of the
+    window: its last column is on screen, without a horizontal scroll."""
+    cut = app.page.evaluate(
+        """() => Array.from(document.querySelectorAll('.q2030-table')).filter(box => {
+             const table = box.querySelector('table');
+             return box.scrollWidth > box.clientWidth + 1
+               || (table && table.getBoundingClientRect().right > window.innerWidth + 1);
+           }).map(box => box.getAttribute('aria-label'))"""
+    )
+    assert cut == [], cut
+
+
+EVERY_ROLE = {**SCOPES, "organisateur": ("widget_departement", DEP_LABEL)}  # role -> its scope in the sidebar
+
+
+@pytest.mark.parametrize("browser_page", [1440], indirect=True)
+@pytest.mark.parametrize("role", list(EVERY_ROLE))
+def test_state_face_on_every_page_of_each_role(browser_page: AppPage, role: str) -> None:
+    """Every page a role opens, at 1 440 then 390 px wide: the République française block, the three
+    footer links, HTML tables within the window; no English for the eyes or in the accessibility tree."""
+    app = browser_page
+    app.open("/")
+    app.choose("widget_role", ROLES[role])
+    if EVERY_ROLE[role]:
+        app.choose(*EVERY_ROLE[role])
+    pages = [(key, page) for key, page in PAGES.items() if opens(Actor(email="", role=role), key)]
+    assert len(pages) >= 4
+    for key, page in pages:
+        if key != "accueil":
+            app.navigate(page.label, HEADINGS.get(key, page.label))
+        for width, height in ((1440, 900), (390, 844)):
+            app.page.set_viewport_size({"width": width, "height": height})
+            app.settle()
+            assert_state_face(app)
+            assert_tables_fit(app)
+            if role == "organisateur" and key == "accueil":  # « Mes rencontres »: a table, all of it in view
+                assert app.page.locator(".q2030-table caption").filter(has_text="Vos rencontres").count() == 1
+                app.screenshot(f"facade-organisateur-mes-rencontres-{width}")
+        app.page.set_viewport_size({"width": 1440, "height": 900})
+        app.settle()
+        assert_french_for_eyes_and_ears(app)
+        assert not app.errors_shown(), f"{page.label} ({role})"
 
 
 @pytest.mark.parametrize("role", list(MAP_PAGES))
@@ -226,7 +277,7 @@ def test_a_click_on_the_national_map_opens_that_departement(browser_page: AppPag
     app = browser_page
     _sign_in(app, "commission")
     _navigate(app, "Vue nationale", "Vue nationale")
-    carte = app.keyed("national_carte_clic")
+    carte = app.page.locator('[class*="st-key-national_carte_clic"]')  # renewed after each click
     shapes = carte.locator("g.mark-shape").first.locator("path")
     shapes.first.wait_for()
     order = [f["properties"]["code"] for f in geo.departement_features()]  # Vega draws them in data order
@@ -247,6 +298,49 @@ def test_a_click_on_the_national_map_opens_that_departement(browser_page: AppPag
     # The select under the map still chooses another one.
     app.choose("national_departement", "13 – Bouches-du-Rhône")
     detail.locator("h2").filter(has_text="Bouches-du-Rhône (13)").wait_for()
+    assert not app.errors_shown()
+
+
+def _click_on_national_map(app: AppPage, code: str) -> None:
+    """A click on département `code` of the national map (Vega draws the outlines in data order)."""
+    from q2030 import geo
+
+    shapes = app.page.locator('[class*="st-key-national_carte_clic"] g.mark-shape').first.locator("path")
+    shapes.first.wait_for()
+    order = [f["properties"]["code"] for f in geo.departement_features()]
+    assert shapes.count() == len(order)
+    shapes.nth(order.index(code)).click()
+    app.settle()
+
+
+def _detail_shown(app: AppPage, title: str) -> None:
+    app.keyed("national_detail").locator("h2").filter(has_text=title).wait_for()
+
+
+@pytest.mark.parametrize("browser_page", [1440], indirect=True)
+def test_a_second_click_on_the_same_departement_opens_it_again(browser_page: AppPage) -> None:
+    """Vega sends a selection only when it changes: the map must start afresh after each click, or a
+    second click on the département already clicked (after choosing another one in the select, or
+    after leaving the page and coming back) would do nothing."""
+    app = browser_page
+    _sign_in(app, "commission")
+    _navigate(app, "Vue nationale", "Vue nationale")
+    _click_on_national_map(app, "93")
+    _detail_shown(app, "Seine-Saint-Denis (93)")
+    app.choose("national_departement", "13 – Bouches-du-Rhône")
+    _detail_shown(app, "Bouches-du-Rhône (13)")
+    _click_on_national_map(app, "93")  # the same département again
+    _detail_shown(app, "Seine-Saint-Denis (93)")
+    assert "93 – Seine-Saint-Denis" in app.keyed("national_departement").locator("input").input_value()
+    _click_on_national_map(app, "93")  # and once more, straight after: still open, nothing breaks
+    _detail_shown(app, "Seine-Saint-Denis (93)")
+    # Away and back: the select starts empty again, and a click on the same département opens it.
+    _navigate(app, "Accueil", "Quartiers 2030")
+    _navigate(app, "Vue nationale", "Vue nationale")
+    _click_on_national_map(app, "93")
+    _detail_shown(app, "Seine-Saint-Denis (93)")
+    _click_on_national_map(app, "13")
+    _detail_shown(app, "Bouches-du-Rhône (13)")
     assert not app.errors_shown()
 
 

@@ -102,7 +102,13 @@ def _search(app: AppPage) -> str:
 
 def _my_meeting(app: AppPage, rencontre_id: int) -> dict[str, str]:
     """The organiser's row of the meeting in « Mes rencontres »: place, state, what is missing."""
-    header, rows = app.grid_after("Mes rencontres")
+    table = app.page.locator(".q2030-table").filter(has=app.page.locator("caption", has_text="Vos rencontres"))
+    content = table.first.evaluate(
+        """t => ({header: Array.from(t.querySelectorAll('thead th')).map(c => c.textContent.trim()),
+                 rows: Array.from(t.querySelectorAll('tbody tr'))
+                   .map(r => Array.from(r.querySelectorAll('td')).map(c => c.textContent.trim()))})"""
+    )
+    header, rows = content["header"], content["rows"]
     row = next(dict(zip(header, r, strict=False)) for r in rows if r and str(rencontre_id) in r[:2])
     return {key: row[key] for key in ("Lieu", "État", "Reste à faire")}
 

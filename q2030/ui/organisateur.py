@@ -8,16 +8,19 @@ import streamlit as st
 
 from q2030 import clock, organisateurs
 from q2030.access import Actor, lecture
+from q2030.campaigns import active_campaign, situation_par_defaut
 from q2030.db import session_scope
 from q2030.formatting import fr_date
+from q2030.ui.public import html_table
 from q2030.ui.shell import PAGES, engine
-from q2030.ui.tables import show_table
 
 
 def render_mes_rencontres(actor: Actor) -> None:
     scope = lecture(actor)
-    au = clock.today()
     with session_scope(engine()) as session:
+        # The deadlines as of the « À faire » panel's date: once the campaign is over, the end of its
+        # restitution window (not « échue depuis 1 224 jours » beside « en retard de 130 jours »).
+        au = situation_par_defaut(active_campaign(session).restitution_fin, clock.today())
         rows = organisateurs.mes_rencontres(session, actor=actor, au=au)
     st.subheader(f"Mes rencontres — {scope.organisation}")
     st.caption(
@@ -39,7 +42,10 @@ def render_mes_rencontres(actor: Actor) -> None:
         ],
         columns=["N°", "Date", "Lieu", "État", "Reste à faire", "Échéances"],
     )
-    show_table(frame, key="org_mes_rencontres", empty="Vous n'avez encore déclaré aucune rencontre.", hide_index=True)
+    if frame.empty:
+        st.info("Vous n'avez encore déclaré aucune rencontre.")
+    else:  # long sentences wrap in their cells (a data grid cut the last column at 1 440 px); cards on a phone
+        html_table(frame, "Vos rencontres, de la plus récente à la plus ancienne")
     for row in rows:
         if row.commentaire:
             with st.container(border=True):
