@@ -134,8 +134,9 @@ def test_state_face_on_every_page_of_each_role(browser_page: AppPage, role: str)
     app = browser_page
     app.open("/")
     app.choose("widget_role", ROLES[role])
-    if EVERY_ROLE[role]:
-        app.choose(*EVERY_ROLE[role])
+    scope = EVERY_ROLE[role]
+    if scope is not None:
+        app.choose(*scope)
     pages = [(key, page) for key, page in PAGES.items() if opens(Actor(email="", role=role), key)]
     assert len(pages) >= 4
     for key, page in pages:
