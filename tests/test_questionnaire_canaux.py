@@ -50,6 +50,7 @@ def _two_channels(session: Session) -> None:
     )
     rng = random.Random(4)
     qpv93 = session.exec(select(Qpv.code).where(Qpv.departement_code == "93")).first()
+    assert qpv93 is not None
     for number in range(40):
         dep = "93" if number % 3 == 0 else rng.choice(["13", "59", "69", "971"])
         themes = rng.sample(THEMES, rng.randint(1, 4))
