@@ -80,9 +80,10 @@ def operations() -> list[Operation]:
 
 # --- Priorities -------------------------------------------------------------------------------
 
+# Held and validated rencontres: the ones every figure counts (q2030.comptage.compte).
 _HELD = """
 FROM contribution c JOIN rencontre r ON r.id = c.rencontre_id JOIN departement d ON d.code = r.departement_code
-WHERE r.campaign_id = :campaign AND r.statut = 'tenue' {extra}
+WHERE r.campaign_id = :campaign AND r.statut = 'tenue' AND r.validation = 'validee' {extra}
 """
 # Floors compute the same figures as the service (counts, meetings citing, reciprocal-rank
 # score, meeting-weighted share) in one hand-written statement: meeting level, then theme.
@@ -133,12 +134,14 @@ SEARCH_FLOOR = "SELECT c.theme, count(*)" + _HELD + " AND c.texte_norm LIKE '%se
 
 JUILLET = (dt.date(2023, 7, 1), dt.date(2023, 7, 31))  # the demo's busiest month
 DIX_JOURS = (dt.date(2023, 7, 10), dt.date(2023, 7, 19))  # a period that cuts months
+LONGUE = (dt.date(2023, 5, 25), dt.date(2023, 9, 10))  # cuts two months, three whole months between
 
 
 def _params(session: Any) -> dict[str, Any]:
     return {
         "campaign": active_campaign(session).id, "region": "11", "dep": DEPARTEMENT, "public": "jeunes",
         "format": "atelier", "debut": JUILLET[0], "fin": JUILLET[1], "debut10": DIX_JOURS[0], "fin10": DIX_JOURS[1],
+        "debut_long": LONGUE[0], "fin_long": LONGUE[1],
         "qpv": _busiest_qpv(session),
     }  # fmt: skip
 
@@ -183,11 +186,17 @@ def filtered_operations(national: Actor) -> list[Operation]:
                   "AND r.date BETWEEN :debut AND :fin", national),
         _filtered("du 10 au 19/07/2023", p.Filtres(debut=DIX_JOURS[0], fin=DIX_JOURS[1]),
                   "AND r.date BETWEEN :debut10 AND :fin10", national),
+        _filtered("du 25/05 au 10/09/2023", p.Filtres(debut=LONGUE[0], fin=LONGUE[1]),
+                  "AND r.date BETWEEN :debut_long AND :fin_long", national),
+        _filtered("« atelier » du 10 au 19/07/2023", p.Filtres(format="atelier", debut=DIX_JOURS[0], fin=DIX_JOURS[1]),
+                  "AND r.format = :format AND r.date BETWEEN :debut10 AND :fin10", national),
         _filtered("« atelier » en juillet 2023, public « jeunes »",
                   p.Filtres(format="atelier", debut=JUILLET[0], fin=JUILLET[1], public="jeunes"),
                   "AND r.format = :format AND r.date BETWEEN :debut AND :fin AND c.public = :public", national),
         _filtered("recherche « securite »", p.Filtres(recherche="securite"),
                   "AND c.texte_norm LIKE '%securite%'", national),
+        _filtered("recherche « jeunes »", p.Filtres(recherche="jeunes"),
+                  "AND c.texte_norm LIKE '%jeunes%'", national),
     ]  # fmt: skip
     quartier_op = _filtered("le quartier le plus rencontré", p.Filtres(), quartier, national)
     quartier_op.app = lambda s: p.classement(

@@ -23,7 +23,7 @@ from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
 # Only the columns the reference statements read (the folded text for the search).
 _TABLES: dict[str, tuple[Any, list[str]]] = {
     "contribution": (Contribution, ["id", "rencontre_id", "axe", "theme", "rang", "public", "texte_norm"]),
-    "rencontre": (Rencontre, ["id", "campaign_id", "departement_code", "statut", "date", "format"]),
+    "rencontre": (Rencontre, ["id", "campaign_id", "departement_code", "statut", "validation", "date", "format"]),
     "departement": (Departement, ["code", "nom", "region_code"]),
     "qpv": (Qpv, ["code", "nom", "communes_label", "departement_code", "geographie"]),
     "rencontreqpv": (RencontreQpv, ["rencontre_id", "qpv_code", "direct"]),
