@@ -10,13 +10,15 @@ weighting) are sums over held meetings. Three tables keep those sums up to date:
   (contributions, meetings citing the theme, score, weight per meeting);
 - `cube_groupe`: campaign × axis × département, the held meetings with contributions;
 - `cube_filtre`: campaign × public ("*" = all) × (dimension, value) × axis × département ×
-  theme, where the dimension is "tout" (value "*"), "format" (the meeting's format) or "mois"
-  ("2023-07"): the same sums per public, per format and per month, and theme "*" rows counting
-  a cell's meetings. Every Priorités filter but the text search reads it or `cube_rencontre`
-  (per meeting, joined to the small meeting table): see `q2030.priorities.cube_filtres`.
+  theme, where the dimension is "tout" (value "*"), "format" (the meeting's format), "mois"
+  ("2023-07") or "fmt_mois" (format and month: "atelier|2023-07"): the same sums per public,
+  per format, per month and per format × month, and theme "*" rows counting a cell's
+  meetings. Every Priorités filter but the text search reads it or `cube_rencontre`: see
+  `q2030.priorities.cube_filtres` (whole months from `cube_filtre`, the days of a period that
+  cut a month from `cube_rencontre` by its day index, a quartier's meetings by their ids).
 
 `cube_rencontre` holds a row per meeting × public ("*" = all) × axis × theme, with the
-meeting's format and month copied (the meeting's rows are rewritten whenever it is saved).
+meeting's format, month and day copied (the meeting's rows are rewritten whenever it is saved).
 
 Every write of a rencontre or its contributions is audited as a write of the rencontre;
 the transaction's after-write step (`q2030.apres_ecriture`) then calls `actualiser` on the
@@ -47,6 +49,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     literal,
     select,
     union_all,
@@ -62,10 +65,12 @@ from q2030.nomenclature import StatutRencontre
 TOUS_AXES = "*"
 TOUS_PUBLICS = "*"
 TOUS_THEMES = "*"  # cube_filtre rows holding a cell's meeting count (group totals)
+FORMAT_MOIS = "fmt_mois"  # cube_filtre dimension: format and month, value "atelier|2023-07"
+SEPARATEUR = "|"
 CHUNK = 500  # rencontre ids per IN (...) list
 
 _RENCONTRE_COLUMNS = [
-    "rencontre_id", "public", "axe", "theme", "campaign_id", "departement_code", "format", "mois",
+    "rencontre_id", "public", "axe", "theme", "campaign_id", "departement_code", "format", "mois", "jour",
     "contributions", "score_rang", "poids",
 ]  # fmt: skip
 _FILTRE_KEYS = ["campaign_id", "public", "dimension", "valeur", "axe", "departement_code", "theme"]
@@ -77,13 +82,14 @@ def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*tuple[An
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     n = func.count()
     month = func.substr(cast(col(Rencontre.date), String), 1, 7)
+    day = func.substr(cast(col(Rencontre.date), String), 1, 10)
 
     def part(per_public: bool, per_axis: bool) -> Select[Any]:
         partition: list[Any] = [col(Contribution.rencontre_id)]
         partition += [col(Contribution.public)] if per_public else []
         partition += [col(Contribution.axe)] if per_axis else []
         query = (
-            select(
+            select_columns(
                 col(Contribution.rencontre_id),
                 (col(Contribution.public) if per_public else literal(TOUS_PUBLICS)).label("public"),
                 (col(Contribution.axe) if per_axis else literal(TOUS_AXES)).label("axe"),
@@ -92,6 +98,7 @@ def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*tuple[An
                 func.min(Rencontre.departement_code).label("departement_code"),
                 func.min(Rencontre.format).label("format"),
                 func.min(month).label("mois"),
+                func.min(day).label("jour"),
                 n.label("contributions"),
                 cast(func.sum(reciprocal), Float).label("score_rang"),
                 (cast(n, Float) / cast(func.sum(n).over(partition_by=partition), Float)).label("poids"),
@@ -107,6 +114,13 @@ def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*tuple[An
 
     parts = [part(per_public, per_axis) for per_public in (False, True) for per_axis in (False, True)]
     return union_all(*parts)
+
+
+def schema_courant(session: Session) -> bool:
+    """The cube tables have the columns this module writes (a migration older than the one that
+    created them skips its refill: the later migration refills them)."""
+    columns = {c["name"] for c in inspect(session.connection()).get_columns(CubeRencontre.__tablename__)}
+    return set(_RENCONTRE_COLUMNS) <= columns
 
 
 def reconstruire(session: Session) -> dict[str, int]:
@@ -130,7 +144,13 @@ def reconstruire(session: Session) -> dict[str, int]:
             select(*keys, func.count(func.distinct(cr.rencontre_id))).where(everyone).group_by(*keys),
         )
     )
-    for dimension, value in (("tout", literal(TOUS_PUBLICS)), ("format", col(cr.format)), ("mois", col(cr.mois))):
+    dimensions = (
+        ("tout", literal(TOUS_PUBLICS)),
+        ("format", col(cr.format)),
+        ("mois", col(cr.mois)),
+        (FORMAT_MOIS, col(cr.format) + SEPARATEUR + col(cr.mois)),
+    )
+    for dimension, value in dimensions:
         cell = [col(cr.campaign_id), col(cr.public), value, col(cr.axe), col(cr.departement_code)]
         grouped = [c for c in cell if dimension != "tout" or c is not value]  # never GROUP BY a parameter
         session.exec(
@@ -177,7 +197,7 @@ def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dic
     for rows, sign in ((old, -1), (new, 1)):
         meetings: set[Row] = set()
         cells: set[Row] = set()
-        for rid, public, axe, theme, campaign_id, dep, fmt, mois, n, score, poids in rows:
+        for rid, public, axe, theme, campaign_id, dep, fmt, mois, _jour, n, score, poids in rows:
             if public == TOUS_PUBLICS:
                 delta = themes[(campaign_id, axe, dep, theme)]
                 delta[0] += sign * n
@@ -185,7 +205,8 @@ def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dic
                 delta[2] += sign * score
                 delta[3] += sign * poids
                 meetings.add((rid, campaign_id, axe, dep))
-            for dimension, value in (("tout", TOUS_PUBLICS), ("format", fmt), ("mois", mois)):
+            values = (("tout", TOUS_PUBLICS), ("format", fmt), ("mois", mois), (FORMAT_MOIS, fmt + SEPARATEUR + mois))
+            for dimension, value in values:
                 cell = (campaign_id, public, dimension, value, axe, dep)
                 delta = filtres[(*cell, theme)]
                 delta[0] += sign * n

@@ -221,15 +221,24 @@ def _fold_text(_mapper: Mapper[Contribution], _connection: Connection, contribut
 # in that axis. No foreign keys: rows of a deleted rencontre are removed by the same write.
 
 
+# What a ranking reads of a cube_rencontre row, carried by its day indexes (index-only reads).
+_CUBE_JOUR_COUVERT = ("departement_code", "theme", "rencontre_id", "contributions", "score_rang", "poids")
+
+
 class CubeRencontre(SQLModel, table=True):
     """Per held rencontre, public ("*" = all), axis ("*" = all) and theme: what the meeting adds.
 
-    The meeting's format and month are copied (a meeting's rows are rewritten whenever it
-    changes): `cube_filtre` sums these rows per format and per month.
+    The meeting's format, month and day are copied (a meeting's rows are rewritten whenever it
+    changes): `cube_filtre` sums these rows per format and per month; the two day indexes
+    answer the days of a period that cut a month (with or without a format) from the index alone.
     """
 
     __tablename__ = "cube_rencontre"
-    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: rows stored in key order (a covering key)
+    __table_args__ = (
+        Index("ix_cube_rencontre_jour", "public", "axe", "jour", "campaign_id", *_CUBE_JOUR_COUVERT),
+        Index("ix_cube_rencontre_format_jour", "public", "axe", "format", "jour", "campaign_id", *_CUBE_JOUR_COUVERT),
+        {"sqlite_with_rowid": False},  # SQLite: rows stored in key order (a covering key)
+    )
 
     rencontre_id: int = Field(primary_key=True)
     public: str = Field(primary_key=True, max_length=20)
@@ -239,6 +248,7 @@ class CubeRencontre(SQLModel, table=True):
     departement_code: str = Field(max_length=3)
     format: str = Field(max_length=30)
     mois: str = Field(max_length=7)  # "2023-07"
+    jour: str = Field(max_length=10)  # "2023-07-14"
     contributions: int
     score_rang: float  # sum of 1 / rang
     poids: float  # contributions / the meeting's contributions (in the public and axis)

@@ -17,6 +17,7 @@ from q2030.errors import ValidationError
 from q2030.models import CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, stored_id, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS
 from q2030.priorities import Filtres, agregation, classement
+from q2030.priorities.cube_filtres import Decoupage, decouper
 from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from tests.rencontres_data import ADMIN, COMMISSION, REFERENT_69, REFERENT_93, held, load_geography
 
@@ -106,7 +107,8 @@ def test_maintained_read_model_equals_rebuilt_after_random_writes(session: Sessi
     maintained = contents(session)
     assert maintained["cube_theme"], "the random writes produced held meetings with contributions"
     assert {dict(row)["departement_code"] for row in maintained["cube_theme"]} <= {"93", "69"}
-    assert {dict(row)["dimension"] for row in maintained["cube_filtre"]} == {"tout", "format", "mois"}
+    assert {dict(row)["dimension"] for row in maintained["cube_filtre"]} == {"tout", "format", "mois", "fmt_mois"}
+    assert len({dict(row)["jour"] for row in maintained["cube_rencontre"]}) > 1, "meetings on several days"
     cube.reconstruire(session)
     session.commit()
     assert contents(session) == maintained
@@ -136,6 +138,52 @@ def _random_filtres(rng: random.Random) -> Filtres:
     return Filtres(**{name: choices[name] for name in chosen})
 
 
+def _periodes() -> list[Filtres]:
+    """Periods over the random meetings (held 1 to 60 days ago): edge days, whole months and
+    both in one period, alone and with a format, a public, a theme or a quartier."""
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    end_of_last_month = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    both: dict[str, Any] = {
+        "debut": last_month - dt.timedelta(days=12),
+        "fin": end_of_last_month + dt.timedelta(days=3),
+    }
+    whole: dict[str, Any] = {"debut": last_month, "fin": end_of_last_month}
+    days: dict[str, Any] = {"debut": last_month + dt.timedelta(days=3), "fin": last_month + dt.timedelta(days=20)}
+    open_start: dict[str, Any] = {"fin": last_month + dt.timedelta(days=9)}
+    open_end: dict[str, Any] = {"debut": last_month - dt.timedelta(days=5)}
+    extras: list[dict[str, Any]] = [{}, {"format": "atelier"}, {"format": "reunion_publique", "public": "jeunes"},
+                                    {"theme": "logement", "region": "11"}, {"qpv": "QN09301A"}]  # fmt: skip
+    return [Filtres(**period, **extra) for period in (both, whole, days, open_start, open_end) for extra in extras]
+
+
+@pytest.mark.parametrize(
+    ("debut", "fin", "mois", "jours"),
+    [
+        (None, None, (None, None), ()),
+        ("2023-07-01", "2023-07-31", ("2023-07", "2023-07"), ()),
+        ("2023-07-10", "2023-07-19", None, (("2023-07-10", "2023-07-19"),)),
+        ("2023-07-01", "2023-07-19", None, (("2023-07-01", "2023-07-19"),)),
+        ("2023-07-10", "2023-07-31", None, (("2023-07-10", "2023-07-31"),)),
+        ("2023-07-10", "2023-08-20", None, (("2023-07-10", "2023-07-31"), ("2023-08-01", "2023-08-20"))),
+        (
+            "2023-05-25",
+            "2023-09-10",
+            ("2023-06", "2023-08"),
+            (("2023-05-25", "2023-05-31"), ("2023-09-01", "2023-09-10")),
+        ),
+        ("2023-02-15", None, ("2023-03", None), (("2023-02-15", "2023-02-28"),)),
+        (None, "2024-02-28", (None, "2024-01"), (("2024-02-01", "2024-02-28"),)),
+        (None, "2024-02-29", (None, "2024-02"), ()),
+        ("2023-12-31", "2024-01-01", None, (("2023-12-31", "2023-12-31"), ("2024-01-01", "2024-01-01"))),
+    ],
+)
+def test_a_period_is_whole_months_and_the_days_of_the_months_it_cuts(
+    debut: str | None, fin: str | None, mois: tuple[str | None, str | None] | None, jours: tuple[Any, ...]
+) -> None:
+    day = dt.date.fromisoformat
+    assert decouper(day(debut) if debut else None, day(fin) if fin else None) == Decoupage(mois, jours)
+
+
 @pytest.mark.slow  # random writes then every filter combination, against the raw rows
 def test_rankings_from_the_read_model_equal_the_raw_rows(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every filter (public, format, period, quartier, theme and their combinations) on the read
@@ -145,7 +193,7 @@ def test_rankings_from_the_read_model_equal_the_raw_rows(session: Session, monke
     rng = random.Random(11)
     views = [Filtres(), Filtres(region="11"), Filtres(departement="69"), Filtres(axe="projets"),
              Filtres(region="84", axe="solutions"), Filtres(public="jeunes"), Filtres(format="atelier"),
-             Filtres(theme="logement"), *(_random_filtres(rng) for _ in range(40))]  # fmt: skip
+             Filtres(theme="logement"), *_periodes(), *(_random_filtres(rng) for _ in range(40))]  # fmt: skip
     cases = [(f, g, p) for f in views for g in priorities.GROUPES for p in priorities.PONDERATIONS]
     from_cube = [classement(session, actor=COMMISSION, filtres=f, groupe=g, ponderation=p) for f, g, p in cases]
     monkeypatch.setattr(agregation, "_depuis_cube", lambda _filtres: False)

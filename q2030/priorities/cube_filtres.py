@@ -1,30 +1,39 @@
 """Filtered rankings from the read model (q2030.cube): public, format, period, quartier, theme.
 
-Two shapes answer every filter but the text search:
-- `cube_filtre` (campaign × public × axis × département × format or month × theme) when the
-  meeting filters are one format or whole months (or none): a few thousand rows per view;
-- `cube_rencontre` (per held meeting × public × axis × theme) joined at query time to the
-  small meeting table for any other period, a quartier, or a format with a period.
+Every filter but the text search is answered from pre-summed or per-meeting cube rows, never
+from the contributions:
+- `cube_filtre` (campaign × public × axis × département × format, month or format × month ×
+  theme) answers one format, whole months, or a format with whole months: a few thousand rows;
+- `cube_rencontre` (per held meeting × public × axis × theme) answers the days of a period that
+  cut a month, read from its day indexes (public, axis[, format], day, campaign…) alone: a
+  period from the 10th of July to the 19th of September is July's edge days from that index,
+  August from `cube_filtre`, September's edge days from the index again;
+- a quartier selects its few meetings (with the format and period on the small meeting table)
+  by their ids, the leading column of `cube_rencontre`'s key.
 
 A meeting filter selects whole meetings, so a meeting's rows (its weights within the public
-and axis) are the same as the raw rows' under that filter. A theme filter keeps only that
-theme's rows: each meeting then weighs 1 (`rencontres`), as the raw rows compute it.
-Both shapes return the same columns as `agregation._assembler` (equal up to rounding).
+and axis) are the same as the raw rows' under that filter; the parts of a period hold
+disjoint meetings, so their sums add up. A theme filter keeps only that theme's rows: each
+meeting then weighs 1 (`rencontres`), as the raw rows compute it.
+Every shape returns the same columns as `agregation._assembler` (equal up to rounding).
 """
 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, SQLColumnExpression, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, union_all
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from q2030.campaigns import active_campaign
-from q2030.cube import TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
+from q2030.cube import FORMAT_MOIS, SEPARATEUR, TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
 from q2030.models import CubeFiltre, CubeRencontre, Departement, Rencontre, RencontreQpv
+from q2030.nomenclature import AXES
 from q2030.priorities.filtres import TOUS, Filtres
 
 AGREGATS_COLUMNS = [
@@ -32,135 +41,197 @@ AGREGATS_COLUMNS = [
     "poids_departement", "rencontres_total", "departements_total", "groupe_type",
 ]  # fmt: skip
 
-
-def _mois(filtres: Filtres) -> tuple[str | None, str | None] | None:
-    """The period as whole months ("2023-07", inclusive bounds), or None when it cuts a month."""
-    debut = fin = None
-    if filtres.debut:
-        if filtres.debut.day != 1:
-            return None
-        debut = f"{filtres.debut:%Y-%m}"
-    if filtres.fin:
-        if filtres.fin.day != calendar.monthrange(filtres.fin.year, filtres.fin.month)[1]:
-            return None
-        fin = f"{filtres.fin:%Y-%m}"
-    return debut, fin
+Bornes = tuple[str | None, str | None]  # inclusive, None = open
+Dates = tuple[dt.date | None, dt.date | None]
 
 
-def _cellule(filtres: Filtres) -> tuple[str, list[ColumnElement[bool]]] | None:
-    """(dimension, conditions on `valeur`) of `cube_filtre` answering the meeting filters, if any."""
-    if filtres.qpv:
-        return None
-    valeur = col(CubeFiltre.valeur)
-    months = _mois(filtres) if filtres.debut or filtres.fin else (None, None)
-    if months is None:
-        return None
-    if filtres.format and (filtres.debut or filtres.fin):
-        return None
-    if filtres.format:
-        return "format", [valeur == filtres.format]
-    if filtres.debut or filtres.fin:
-        debut, fin = months
-        conds = [valeur >= debut] if debut else []
-        return "mois", conds + ([valeur <= fin] if fin else [])
-    return "tout", [valeur == TOUS_PUBLICS]
+@dataclass(frozen=True)
+class Decoupage:
+    """A period as whole months ("2023-07", None when it holds none) and the days of the months
+    it cuts ("2023-07-10", at most two ranges)."""
+
+    mois: Bornes | None
+    jours: tuple[Bornes, ...]
 
 
-def _key(groupe: str, axe: Mapped[str], dep: Mapped[str]) -> SQLColumnExpression[str]:
-    keys: dict[str, SQLColumnExpression[str]] = {
-        "axe": axe,
-        "region": col(Departement.region_code),
-        "departement": dep,
-        "aucun": literal(TOUS),
-    }
-    return keys[groupe]
+def _dernier_jour(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _axes(filtres: Filtres, groupe: str, axe: Mapped[str]) -> ColumnElement[bool]:
+def decouper(debut: dt.date | None, fin: dt.date | None) -> Decoupage:
+    """Split a period (inclusive bounds, None = open) into whole months and edge days."""
+    jours: list[tuple[dt.date, dt.date]] = []
+    premier: dt.date | None = debut  # first day of the whole months
+    dernier: dt.date | None = fin  # last day of the whole months
+    if debut is not None and debut.day != 1:
+        edge_end = _dernier_jour(debut)
+        if fin is not None and fin <= edge_end:
+            return Decoupage(None, ((debut.isoformat(), fin.isoformat()),))
+        jours.append((debut, edge_end))
+        premier = edge_end + dt.timedelta(days=1)
+    if fin is not None and fin != _dernier_jour(fin):
+        edge_start = fin.replace(day=1)
+        if debut is not None and debut >= edge_start:  # within one month, from its first day
+            return Decoupage(None, ((debut.isoformat(), fin.isoformat()),))
+        jours.append((edge_start, fin))
+        dernier = edge_start - dt.timedelta(days=1)
+    bornes = tuple((a.isoformat(), b.isoformat()) for a, b in jours)
+    if premier is not None and dernier is not None and premier > dernier:
+        return Decoupage(None, bornes)
+    return Decoupage((f"{premier:%Y-%m}" if premier else None, f"{dernier:%Y-%m}" if dernier else None), bornes)
+
+
+def _entre(column: Any, bornes: Bornes | Dates) -> list[ColumnElement[bool]]:
+    debut, fin = bornes
+    return [*([column >= debut] if debut else []), *([column <= fin] if fin else [])]
+
+
+def _key(groupe: str, axe: Any, dep: Any) -> Any:
+    return {"axe": axe, "region": col(Departement.region_code), "departement": dep, "aucun": literal(TOUS)}[groupe]
+
+
+def _axes(filtres: Filtres, groupe: str, axe: Mapped[str], *, listed: bool = False) -> ColumnElement[bool]:
+    """The axis rows of the view; `listed`: every axis named (an index with the axis before the
+    day is then read range by range, not scanned)."""
     if filtres.axe:
         return axe == filtres.axe
-    return (axe != TOUS_AXES) if groupe == "axe" else (axe == TOUS_AXES)
+    if groupe == "axe":
+        return axe.in_(list(AXES)) if listed else axe != TOUS_AXES
+    return axe == TOUS_AXES
+
+
+@dataclass
+class _Part:
+    """One source of cube rows: per (group, département, theme) sums and per (group, département)
+    meeting counts, over disjoint sets of meetings."""
+
+    rows: Select[Any]
+    totals: Select[Any]
+
+
+def _territoire(base: Select[Any], filtres: Filtres, groupe: str, dep: Any) -> tuple[Select[Any], list[Any]]:
+    conds: list[ColumnElement[bool]] = []
+    if filtres.region or groupe == "region":  # the région is the département's: joined only when needed
+        base = base.join(Departement, col(Departement.code) == dep)
+    if filtres.departement:
+        conds.append(dep == filtres.departement)
+    if filtres.region:
+        conds.append(col(Departement.region_code) == filtres.region)
+    return base, conds
+
+
+def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[Any]) -> _Part:
+    """Pre-summed cells of `cube_filtre` (one dimension, its values)."""
+    f = CubeFiltre
+    dep, theme, axe = col(f.departement_code), col(f.theme), col(f.axe)
+    base, territory = _territoire(select().select_from(f), filtres, groupe, dep)
+    conds = [
+        col(f.campaign_id) == campaign_id,
+        col(f.public) == (filtres.public or TOUS_PUBLICS),
+        col(f.dimension) == dimension,
+        *values,
+        _axes(filtres, groupe, axe),
+        *territory,
+    ]
+    key = _key(groupe, axe, dep)
+    meetings: Any = func.sum(col(f.rencontres))
+    weight: Any = meetings if filtres.theme else func.sum(col(f.poids_rencontre))
+    if filtres.theme:  # one theme: every meeting citing it weighs 1 (its whole share)
+        themes_cond, totals_cond = theme == filtres.theme, theme == filtres.theme
+    else:
+        themes_cond, totals_cond = theme != TOUS_THEMES, theme == TOUS_THEMES
+    rows = base.add_columns(
+        key.label("g"), dep.label("dep"), theme.label("theme"), func.sum(f.contributions).label("n"),
+        meetings.label("meetings"), func.sum(f.score_rang).label("score"), weight.label("weight"),
+    ).where(*conds, themes_cond).group_by(key, dep, theme)  # fmt: skip
+    totals = (
+        base.add_columns(key.label("g"), dep.label("dep"), meetings.label("m"))
+        .where(*conds, totals_cond)
+        .group_by(key, dep)
+    )
+    return _Part(rows, totals)
+
+
+def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[Any]) -> _Part:
+    """Per-meeting rows of `cube_rencontre` (conditions on its own format, day or meeting ids)."""
+    r = CubeRencontre
+    dep, theme, axe = col(r.departement_code), col(r.theme), col(r.axe)
+    base, territory = _territoire(select().select_from(r), filtres, groupe, dep)
+    conds = [
+        col(r.campaign_id) == campaign_id,
+        col(r.public) == (filtres.public or TOUS_PUBLICS),
+        _axes(filtres, groupe, axe, listed=True),
+        *meeting_conds,
+        *territory,
+    ]
+    key = _key(groupe, axe, dep)
+    meetings = func.count()
+    themes_cond = [theme == filtres.theme] if filtres.theme else []
+    weight = meetings if filtres.theme else func.sum(r.poids)
+    rows = base.add_columns(
+        key.label("g"), dep.label("dep"), theme.label("theme"), func.sum(r.contributions).label("n"),
+        meetings.label("meetings"), func.sum(r.score_rang).label("score"), weight.label("weight"),
+    ).where(*conds, *themes_cond).group_by(key, dep, theme)  # fmt: skip
+    totals = (
+        base.add_columns(key.label("g"), dep.label("dep"), func.count(func.distinct(r.rencontre_id)).label("m"))
+        .where(*conds, *themes_cond)
+        .group_by(key, dep)
+    )
+    return _Part(rows, totals)
+
+
+def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[_Part]:
+    """The sources answering the meeting filters (format, period, quartier), over disjoint meetings."""
+    r = CubeRencontre
+    day = col(r.jour)
+    if filtres.qpv:
+        # The quartier's few meetings (in the format and period) drive the query: an IN list on
+        # the leading column of the cube's key.
+        linked = select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == filtres.qpv)
+        if filtres.format or filtres.debut or filtres.fin:
+            linked = linked.join(Rencontre, col(Rencontre.id) == col(RencontreQpv.rencontre_id))
+            linked = linked.where(*([col(Rencontre.format) == filtres.format] if filtres.format else []))
+            linked = linked.where(*_entre(col(Rencontre.date), (filtres.debut, filtres.fin)))
+        return [_part_rencontres(filtres, groupe, campaign_id, [col(r.rencontre_id).in_(linked)])]
+    valeur = col(CubeFiltre.valeur)
+    if not (filtres.debut or filtres.fin):
+        if filtres.format:
+            return [_part_cellules(filtres, groupe, campaign_id, "format", [valeur == filtres.format])]
+        return [_part_cellules(filtres, groupe, campaign_id, "tout", [valeur == TOUS_PUBLICS])]
+    periode = decouper(filtres.debut, filtres.fin)
+    parts: list[_Part] = []
+    if periode.mois is not None:
+        if filtres.format:
+            debut, fin = periode.mois
+            prefix = filtres.format + SEPARATEUR
+            bornes = (prefix + (debut or ""), prefix + (fin or "9999-99"))  # this format's months only
+            parts.append(_part_cellules(filtres, groupe, campaign_id, FORMAT_MOIS, _entre(valeur, bornes)))
+        else:
+            parts.append(_part_cellules(filtres, groupe, campaign_id, "mois", _entre(valeur, periode.mois)))
+    for jours in periode.jours:
+        conds = [col(r.format) == filtres.format] if filtres.format else []
+        parts.append(_part_rencontres(filtres, groupe, campaign_id, [*conds, *_entre(day, jours)]))
+    return parts
 
 
 def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:
     """`agregats` for any filter but the text search, from the read model."""
     campaign = active_campaign(session)
-    cell = _cellule(filtres)
-    territory: list[ColumnElement[bool]] = []
-    meetings: Any
-    if cell is not None:
-        f = CubeFiltre
-        dimension, values = cell
-        dep = col(f.departement_code)
-        conds = [
-            col(f.campaign_id) == campaign.id,
-            col(f.public) == (filtres.public or TOUS_PUBLICS),
-            col(f.dimension) == dimension,
-            *values,
-            _axes(filtres, groupe, col(f.axe)),
-        ]
-        base: Select[Any] = select().select_from(f)
-        theme, axe = col(f.theme), col(f.axe)
-        n, meetings, score, weight = (
-            col(f.contributions),
-            func.sum(f.rencontres),
-            col(f.score_rang),
-            col(f.poids_rencontre),
-        )
-        total_meetings: Any = func.sum(f.rencontres)
-    else:
-        r = CubeRencontre
-        dep = col(r.departement_code)
-        conds = [
-            col(r.campaign_id) == campaign.id,
-            col(r.public) == (filtres.public or TOUS_PUBLICS),
-            _axes(filtres, groupe, col(r.axe)),
-        ]
-        if filtres.format:
-            conds.append(col(Rencontre.format) == filtres.format)
-        if filtres.debut:
-            conds.append(col(Rencontre.date) >= filtres.debut)
-        if filtres.fin:
-            conds.append(col(Rencontre.date) <= filtres.fin)
-        if filtres.qpv:
-            # The quartier's few meetings drive the query (an IN list on the meeting's key).
-            linked = select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == filtres.qpv)
-            conds.append(col(Rencontre.id).in_(linked))
-        base = select().select_from(Rencontre).join(r, col(r.rencontre_id) == col(Rencontre.id))
-        theme, axe = col(r.theme), col(r.axe)
-        n, score, weight = col(r.contributions), col(r.score_rang), col(r.poids)
-        meetings = func.count()
-        total_meetings = func.count(func.distinct(col(r.rencontre_id)))
-    if filtres.region or groupe == "region":  # the région is the département's: joined only when needed
-        base = base.join(Departement, col(Departement.code) == dep)
-    if filtres.departement:
-        territory.append(dep == filtres.departement)
-    if filtres.region:
-        territory.append(col(Departement.region_code) == filtres.region)
-    key = _key(groupe, axe, dep)
-    if filtres.theme:  # one theme: every meeting citing it weighs 1 (its whole share)
-        themes_cond = [theme == filtres.theme]
-        weight_sum: Any = meetings
-        totals_cond = themes_cond
-    else:
-        themes_cond = [theme != TOUS_THEMES]
-        weight_sum = func.sum(weight)
-        totals_cond = [theme == TOUS_THEMES] if cell is not None else []
-    per_departement = (
-        base.add_columns(
-            key.label("g"),
-            dep.label("dep"),
-            theme.label("theme"),
-            func.sum(n).label("n"),
-            meetings.label("meetings"),
-            func.sum(score).label("score"),
-            weight_sum.label("weight"),
-        )
-        .where(*conds, *territory, *themes_cond)
-        .group_by(key, dep, theme)
-        .subquery("par_departement")
-    )
-    d = per_departement.c
+    assert campaign.id is not None
+    parts = _parts(filtres, groupe, campaign.id)
+    if len(parts) == 1:
+        rows, totals = parts[0].rows.subquery("par_departement"), parts[0].totals.subquery("totaux")
+        d = rows.c
+        per_departement = select(d.g, d.dep, d.theme, d.n, d.meetings, d.score, d.weight)
+    else:  # the parts of a period: disjoint meetings, their sums add up
+        union = union_all(*(p.rows for p in parts)).subquery("parties")
+        u = union.c
+        per_departement = select(
+            u.g, u.dep, u.theme, func.sum(u.n).label("n"), func.sum(u.meetings).label("meetings"),
+            func.sum(u.score).label("score"), func.sum(u.weight).label("weight"),
+        ).group_by(u.g, u.dep, u.theme)  # fmt: skip
+        totals = union_all(*(p.totals for p in parts)).subquery("totaux")
+    d = per_departement.subquery("par_departement").c
     share = cast(d.n, Float) / cast(func.sum(d.n).over(partition_by=[d.g, d.dep]), Float)
     shares = select(d.g, d.theme, d.n, d.meetings, d.score, d.weight, share.label("share")).subquery("parts")
     s = shares.c
@@ -168,13 +239,10 @@ def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.Data
         s.g, s.theme, func.sum(s.n), func.sum(s.meetings), func.count(), func.sum(s.score), func.sum(s.weight),
         func.sum(s.share),
     ).group_by(s.g, s.theme)  # fmt: skip
-    totals = (
-        base.add_columns(key.label("g"), total_meetings, func.count(func.distinct(dep)))
-        .where(*conds, *territory, *totals_cond)
-        .group_by(key)
-    )
+    t = totals.c
+    group_totals_query = select(t.g, func.sum(t.m), func.count(func.distinct(t.dep))).group_by(t.g)
     connection = session.connection()
-    group_totals = {g: (int(m), int(deps)) for g, m, deps in connection.execute(totals)}
+    group_totals = {g: (int(m), int(deps)) for g, m, deps in connection.execute(group_totals_query)}
     records = sorted(
         (g, th, int(count), int(cited), int(deps), round(float(sr), 9), round(float(w), 9), round(float(sh), 9),
          *group_totals[g], groupe)

@@ -63,7 +63,8 @@ def upgrade() -> None:
     # 0015_organisateurs): a database migrated from before that column is refilled by 0015.
     if "validation" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("rencontre")}:
         session = Session(bind=op.get_bind())
-        cube.reconstruire(session)
+        if cube.schema_courant(session):  # else a later migration refills it (0017)
+            cube.reconstruire(session)
         session.flush()
 
 

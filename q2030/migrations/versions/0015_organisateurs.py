@@ -45,7 +45,8 @@ def upgrade() -> None:
     from q2030 import cube  # the read model counts validated rencontres: refilled once the column exists
 
     session = Session(bind=op.get_bind())
-    cube.reconstruire(session)
+    if cube.schema_courant(session):  # else a later migration refills it (0017)
+        cube.reconstruire(session)
     session.flush()
 
 
