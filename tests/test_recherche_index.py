@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -14,10 +15,12 @@ from q2030.contributions import replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo
 from q2030.models import Contribution, Rencontre
-from q2030.priorities.filtres import conditions_recherche, like_pattern
+from q2030.priorities import Filtres, agregation, classement
+from q2030.priorities.filtres import GROUPES, conditions_recherche, like_pattern
 from q2030.referentiel import DEPARTEMENTS
 from q2030.rencontres import delete_rencontre
 from q2030.textnorm import normalize
+from tests.rencontres_data import COMMISSION
 
 
 def _scan(recherche: str) -> list[ColumnElement[bool]]:
@@ -87,3 +90,31 @@ def test_index_finds_what_the_scan_finds_on_random_words_and_after_writes(engine
         assert _ids(session, conditions_recherche(session, "gymnase")) == _ids(session, _scan("gymnase"))
         assert len(_ids(session, conditions_recherche(session, "gymnase rouvray"))) == 1
         assert _same_as_the_scan(session, [*searches, "gymnase", "bancs pres", "etienne"]) > 150
+
+
+def test_rankings_of_a_search_driven_by_the_index_equal_those_of_the_scan(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rankings of a search (the FTS5 matches drive the query on SQLite, one statement) are
+    those of the LIKE scan, for random words, every grouping, with other filters and a référent's scope."""
+    rng = random.Random(28)
+    with session_scope(engine) as session:
+        load_demo(session, actor=SYSTEM, seed=5)
+    referent = Actor(email="referent@test", role="referent", departement_code="93", region_code="11")
+    with Session(engine) as session:
+        words = _words(session, rng, 25)
+        views = [
+            (COMMISSION, filtres)
+            for word in words
+            for filtres in (
+                Filtres(recherche=word),
+                Filtres(recherche=word, public="jeunes"),
+                Filtres(recherche=word, region="11", theme="securite"),
+            )
+        ] + [(referent, Filtres(recherche=word)) for word in words[:8]]
+        cases = [(actor, f, g) for actor, f in views for g in GROUPES]
+        indexed = [classement(session, actor=a, filtres=f, groupe=g).to_dict("records") for a, f, g in cases]
+        monkeypatch.setattr(agregation, "recherche_jointe", lambda _session, recherche: (None, _scan(recherche)))
+        scanned = [classement(session, actor=a, filtres=f, groupe=g).to_dict("records") for a, f, g in cases]
+    assert indexed == scanned
+    assert sum(bool(rows) for rows in scanned) > len(cases) / 3, "most searches find something"

@@ -38,6 +38,7 @@ from q2030.priorities.filtres import (
     conditions,
     jointures,
     lecture,
+    recherche_jointe,
     valider,
 )
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -189,18 +190,22 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
 def _lignes_brutes(
     session: Session, filtres: Filtres, groupe: str, lecture: list[ColumnElement[bool]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The same figures as `_lignes_cube`, computed from the raw rows (any filter, plus `lecture`)."""
-    conds = [*conditions(session, filtres), *lecture]
+    """The same figures as `_lignes_cube`, computed from the raw rows (any filter, plus `lecture`),
+    in one statement: the text search is looked up once (on SQLite its FTS5 matches drive it)."""
+    fts, search = recherche_jointe(session, filtres.recherche)
+    conds = [*conditions(session, filtres, recherche=False), *search, *lecture]
     key = _GROUP_COLUMNS.get(groupe)
     # Inner level, one row per (meeting, theme[, axis]): n, 1/rang sum and the meeting's size
     # in the group (window). Grouping by the meeting and theme only (région and département
     # are the meeting's: taken with min()) lets SQLite read the covering index
     # ix_contribution_agregats (rencontre_id, theme, axe, ...) without touching the texts.
+    # `premier` marks each meeting's first row in the group: their sum counts the meetings.
     per_axis = groupe == "axe"
     inner_keys: list[Any] = [col(Contribution.axe).label("g")] if per_axis else []
     meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / col(Contribution.rang)), else_=0.0)
     partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
+    first = func.row_number().over(partition_by=partition, order_by=col(Contribution.theme))
     inner = (
         jointures(
             select(
@@ -212,7 +217,9 @@ def _lignes_brutes(
                 func.count().label("n"),
                 func.sum(reciprocal).label("sr"),
                 func.sum(func.count()).over(partition_by=partition).label("mn"),
-            )
+                case((first == 1, 1), else_=0).label("premier"),
+            ),
+            fts,
         )
         .where(*conds)
         # Same order as the window's partition: SQLite then sorts once.
@@ -231,28 +238,14 @@ def _lignes_brutes(
         func.count().label("rencontres"),
         func.sum(inner.c.sr).label("score_rang"),
         func.sum(inner.c.n * 1.0 / inner.c.mn).label("poids_rencontre"),
+        func.sum(inner.c.premier).label("premiers"),
     ).group_by(*gk, inner.c.dep, inner.c.theme)
-    meetings = (
-        jointures(select(*inner_keys, *meeting_key, col(Contribution.rencontre_id)))
-        .where(*conds)
-        .group_by(*partition)
-        .subquery("rencontres_du_groupe")
-    )
-    totals_query: Select[Any] = select(
-        *([meetings.c.g] if key is not None else []), func.count().label("rencontres_total")
-    ).select_from(meetings)
-    if key is not None:
-        totals_query = totals_query.group_by(meetings.c.g)
-
-    def frame(query: Select[Any], columns: list[str]) -> pd.DataFrame:
-        names = (["g"] if key is not None else []) + columns
-        df = pd.DataFrame(session.connection().execute(query).all(), columns=names)
-        if key is None:
-            df.insert(0, "g", TOUS)
-        return df
-
-    rows = frame(outer, _ROWS[1:])
-    return rows, frame(totals_query, ["rencontres_total"])
+    names = (["g"] if key is not None else []) + [*_ROWS[1:], "premiers"]
+    rows = pd.DataFrame(session.connection().execute(outer).all(), columns=names)
+    if key is None:
+        rows.insert(0, "g", TOUS)
+    totals = rows.groupby("g", as_index=False)["premiers"].sum().rename(columns={"premiers": "rencontres_total"})
+    return rows, totals
 
 
 _AGREGATS_COLUMNS = AGREGATS_COLUMNS
@@ -296,33 +289,49 @@ def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.Data
     return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
 
 
+_POIDS = {"contribution": "contributions", "rencontre": "poids_rencontre", "departement": "poids_departement"}
+_ORDRE = {
+    "poids": ("poids", "contributions"),
+    "score_rang": ("score_rang", "poids"),
+    "rencontres": ("rencontres", "poids"),
+}
+
+
 def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "poids") -> pd.DataFrame:
-    """Rank the themes of `agregats` within each group (pure, no database)."""
+    """Rank the themes of `agregats` within each group (pure, no database).
+
+    Plain Python over a few dozen to a few hundred rows (pandas' groupby, sort and column
+    inserts cost several milliseconds here, on every change of weighting or order)."""
     if ponderation not in PONDERATIONS:
         raise ValidationError({"ponderation": [f"Pondération inconnue : « {ponderation} »."]})
     if tri not in TRIS:
         raise ValidationError({"tri": [f"Tri inconnu : « {tri} »."]})
     if df.empty:
         return pd.DataFrame(columns=CLASSEMENT_COLUMNS)
-    df = df.copy()
-    df["poids"] = {
-        "contribution": df["contributions"].astype(float),
-        "rencontre": df["poids_rencontre"],
-        "departement": df["poids_departement"],
-    }[ponderation]
-    df["part"] = df["poids"] / df.groupby("g")["poids"].transform("sum")
-    df["part_rencontres"] = df["rencontres"] / df["rencontres_total"]
-    df["theme_libelle"] = df["theme"].map(theme_label)
-    df = df.rename(columns={"g": "groupe"})
-    df["groupe_libelle"] = [_libelle_groupe(t, code) for t, code in zip(df["groupe_type"], df["groupe"], strict=True)]
-    order = {
-        "poids": ["poids", "contributions"],
-        "score_rang": ["score_rang", "poids"],
-        "rencontres": ["rencontres", "poids"],
-    }[tri]
-    df = df.sort_values(["groupe", *order, "theme_libelle"], ascending=[True, False, False, True], kind="mergesort")
-    df["rang"] = df.groupby("groupe").cumcount() + 1
-    return df[CLASSEMENT_COLUMNS].reset_index(drop=True)
+    columns = ["g", "theme", "contributions", "rencontres", "departements", "score_rang", _POIDS[ponderation],
+               "rencontres_total", "groupe_type"]  # fmt: skip
+    rows = [
+        {"groupe": g, "theme": theme, "contributions": int(n), "rencontres": int(m), "departements": int(deps),
+         "score_rang": float(score), "poids": float(weight), "rencontres_total": int(total), "groupe_type": kind}
+        for g, theme, n, m, deps, score, weight, total, kind in df[columns].itertuples(index=False, name=None)
+    ]  # fmt: skip
+    weights: dict[Any, float] = {}
+    for row in rows:
+        weights[row["groupe"]] = weights.get(row["groupe"], 0.0) + row["poids"]
+    for row in rows:
+        total = weights[row["groupe"]]
+        row["part"] = row["poids"] / total if total else float("nan")
+        meetings = row["rencontres_total"]
+        row["part_rencontres"] = row["rencontres"] / meetings if meetings else float("nan")
+        row["theme_libelle"] = theme_label(row["theme"])
+        row["groupe_libelle"] = _libelle_groupe(row["groupe_type"], row["groupe"])
+    first, second = _ORDRE[tri]
+    # Group ascending, the two figures descending, the label ascending; stable like a mergesort.
+    rows.sort(key=lambda r: (r["groupe"], -r[first], -r[second], r["theme_libelle"]))
+    rang: dict[Any, int] = {}
+    for row in rows:
+        row["rang"] = rang[row["groupe"]] = rang.get(row["groupe"], 0) + 1
+    return pd.DataFrame.from_records([[row[c] for c in CLASSEMENT_COLUMNS] for row in rows], columns=CLASSEMENT_COLUMNS)
 
 
 def carte_de_chaleur(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, literal_column, table
+from sqlalchemy import column as table_column
 from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur, scope_clause
@@ -105,7 +106,9 @@ def like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
+def conditions(session: Session, filtres: Filtres, *, recherche: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE clause of `filtres` over `jointures`; `recherche=False`: without the text search
+    (the caller joins it, `recherche_jointe`)."""
     valider(filtres)
     campaign = active_campaign(session)
     conds: list[ColumnElement[bool]] = [
@@ -135,7 +138,8 @@ def conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
         conds.append(col(Rencontre.date) >= filtres.debut)
     if filtres.fin:
         conds.append(col(Rencontre.date) <= filtres.fin)
-    conds.extend(conditions_recherche(session, filtres.recherche))
+    if recherche:
+        conds.extend(conditions_recherche(session, filtres.recherche))
     return conds
 
 
@@ -163,12 +167,39 @@ def conditions_recherche(session: Session, recherche: str) -> list[ColumnElement
     return conds
 
 
-def jointures(query: AnySelect) -> AnySelect:
-    """Contributions joined to their rencontre and its département (filters and scope read them)."""
-    return (
-        query.select_from(Contribution)
-        .join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
-        .join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+def recherche_jointe(session: Session, recherche: str) -> tuple[str | None, list[ColumnElement[bool]]]:
+    """The text search as the source of a query (`jointures(query, fts)`): on SQLite the FTS5
+    query of every word of 3 characters or more (one MATCH, phrases all required), whose rowids
+    then drive the lookups of the contributions, and a LIKE per shorter word; elsewhere no
+    source and `conditions_recherche` (PostgreSQL's trigram index answers the LIKE). The same
+    rows as `conditions_recherche`."""
+    terms = normalize(recherche).split()
+    if session.get_bind().dialect.name != "sqlite":
+        return None, conditions_recherche(session, recherche)
+    phrases = ['"' + term.replace('"', '""') + '"' for term in terms if len(term) >= TRIGRAMME]
+    shorter = [t for t in terms if len(t) < TRIGRAMME]
+    likes: list[ColumnElement[bool]] = [
+        col(Contribution.texte_norm).like(like_pattern(t), escape="\\") for t in shorter
+    ]
+    return (" AND ".join(phrases) or None), likes
+
+
+_FTS = table(SQLITE_FTS, table_column("rowid"))
+
+
+def jointures(query: AnySelect, fts: str | None = None) -> AnySelect:
+    """Contributions joined to their rencontre and its département (filters and scope read them);
+    `fts` (`recherche_jointe`): the FTS5 matches first, each joined to its contribution."""
+    if fts is None:
+        query = query.select_from(Contribution)
+    else:
+        query = (
+            query.select_from(_FTS)
+            .join(Contribution, col(Contribution.id) == _FTS.c.rowid)
+            .where(literal_column(SQLITE_FTS).op("MATCH")(fts))
+        )
+    return query.join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id)).join(
+        Departement, col(Departement.code) == col(Rencontre.departement_code)
     )
 
 
