@@ -27,3 +27,12 @@ def situation_par_defaut(restitution_fin: dt.date, today: dt.date) -> dt.date:
     once its restitution window is over, the end of that window (a finished campaign opened
     today would otherwise show every deadline as long past)."""
     return min(today, restitution_fin)
+
+
+def constat_au(au: dt.date, restitution_fin: dt.date, today: dt.date) -> dt.date:
+    """The day up to which what has been done (a compte rendu deposited, a synthesis sent) counts
+    in a situation at `au`. Deadlines are judged at `au`; what has been done is judged at `au` too
+    while replaying the campaign (`au` before the end of its restitution window), but once `au`
+    reaches that end (the default situation of a finished campaign, situation_par_defaut) it is
+    judged today: a compte rendu deposited since the end is deposited, not « à déposer »."""
+    return au if au < restitution_fin else max(au, today)

@@ -10,6 +10,10 @@ Status of a QPV at `au`:
 - couvert_retard: covered only by rencontres held after the deadline (still <= au);
 - prevu: no held rencontre yet, but a planned one ("prevue", or "tenue" dated after au);
 - non_couvert: nothing. Cancelled rencontres never count.
+
+What has been done (a compte rendu deposited, a synthesis to participants sent) is judged at
+`constat_au` (campaigns.constat_au: `au` when replaying, today once the campaign is over), the
+deadlines at `au`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlmodel.sql.expression import Select
 from q2030 import clock
 from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.campaigns import active_campaign
+from q2030.campaigns import constat_au as constat_par_defaut
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.formatting import add_months
@@ -189,14 +194,17 @@ def coverage_counts(
     niveau: Niveau = "departement",
     region_code: str | None = None,
     departement_code: str | None = None,
+    constat_au: dt.date | None = None,
 ) -> pd.DataFrame:
     """Counts of QPV by status and of rencontres by report state, grouped at `niveau`.
 
     Rows: one per département / région having QPV (or one "France" row for national).
-    Rates (taux_*) are shares of the QPV count.
+    Rates (taux_*) are shares of the QPV count. Reports and syntheses done count up to
+    `constat_au` (default: campaigns.constat_au).
     """
     campaign = active_campaign(session)
     au = au or clock.today()
+    constat = constat_au or constat_par_defaut(au, campaign.restitution_fin, clock.today())
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     status = _status_subquery(campaign, au, scope)
     key = {"departement": status.c.departement_code, "region": status.c.region_code, "national": literal("FR")}[niveau]
@@ -218,7 +226,7 @@ def coverage_counts(
         ).group_by(key)
     ).all()
     frame = pd.DataFrame(qpv_rows, columns=["code", *COUNT_COLUMNS]).set_index("code")
-    frame = frame.join(_rencontre_counts(session, campaign, au, scope, niveau), how="left")
+    frame = frame.join(_rencontre_counts(session, campaign, au, constat, scope, niveau), how="left")
     for column in COUNT_COLUMNS + RENCONTRE_COLUMNS:
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
     frame["couverts"] = frame["couvert_delais"] + frame["couvert_retard"]
@@ -244,7 +252,9 @@ def _names(session: Session, niveau: Niveau) -> dict[str, str]:
     return {"FR": "France entière"}
 
 
-def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: Scope, niveau: Niveau) -> pd.DataFrame:
+def _rencontre_counts(
+    session: Session, campaign: Campaign, au: dt.date, constat: dt.date, scope: Scope, niveau: Niveau
+) -> pd.DataFrame:
     r_id, r_statut, r_date, r_dep = (
         col(Rencontre.id),
         col(Rencontre.statut),
@@ -257,9 +267,9 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
     held = and_(r_statut == StatutRencontre.TENUE, r_date <= au_)
     planned = or_(r_statut == StatutRencontre.PREVUE, and_(r_statut == StatutRencontre.TENUE, r_date > au_))
     threshold = literal(_earliest_meeting_not_overdue(au, campaign.synthese_participants_delai_mois), Date)
-    overdue = and_(held, r_date < threshold, or_(r_synthese.is_(None), r_synthese > au_))
-    au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    has_report = exists().where(col(Document.rencontre_id) == r_id, col(Document.depose_le) < au_end)
+    overdue = and_(held, r_date < threshold, or_(r_synthese.is_(None), r_synthese > literal(constat, Date)))
+    constat_end = dt.datetime.combine(constat + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    has_report = exists().where(col(Document.rencontre_id) == r_id, col(Document.depose_le) < constat_end)
     query: Select[Any] = (
         select_columns(
             key.label("code"),
@@ -281,11 +291,17 @@ def _rencontre_counts(session: Session, campaign: Campaign, au: dt.date, scope: 
 
 
 def etat_synthese_participants(
-    date_rencontre: dt.date, envoyee_le: dt.date | None, au: dt.date, delai_mois: int
+    date_rencontre: dt.date,
+    envoyee_le: dt.date | None,
+    au: dt.date,
+    delai_mois: int,
+    *,
+    constat_au: dt.date | None = None,
 ) -> tuple[str, dt.date]:
-    """State of the synthesis to participants at `au`, and its due date (the last allowed day)."""
+    """State of the synthesis to participants at `au`, and its due date (the last allowed day).
+    A synthesis counts as sent when sent by `constat_au` (default `au`): see campaigns.constat_au."""
     due = add_months(date_rencontre, delai_mois)
-    if envoyee_le is not None and envoyee_le <= au:
+    if envoyee_le is not None and envoyee_le <= (constat_au or au):
         return ("envoyee_a_temps" if envoyee_le <= due else "envoyee_en_retard"), due
     return ("en_retard" if au > due else "pas_encore_due"), due
 
@@ -297,16 +313,20 @@ def suivi_rencontres(
     au: dt.date | None = None,
     departement_code: str | None = None,
     region_code: str | None = None,
+    constat_au: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Held rencontres (at `au`) with their report chain: synthesis due, state, days left, compte rendu."""
+    """Held rencontres (at `au`) with their report chain: synthesis due, state, days left, compte rendu.
+    Deadlines are judged at `au`, what has been done (compte rendu deposited, synthesis sent)
+    at `constat_au` (default: campaigns.constat_au, today once the campaign is over)."""
     campaign = active_campaign(session)
     au = au or clock.today()
+    constat = constat_au or constat_par_defaut(au, campaign.restitution_fin, clock.today())
     scope = resolve_scope(actor, departement_code=departement_code, region_code=region_code)
     r = Rencontre
-    au_end = dt.datetime.combine(au + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    constat_end = dt.datetime.combine(constat + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     reports = (
         select(Document.rencontre_id, func.count().label("n"))
-        .where(col(Document.depose_le) < au_end)
+        .where(col(Document.depose_le) < constat_end)
         .group_by(col(Document.rencontre_id))
         .subquery()
     )
@@ -334,7 +354,7 @@ def suivi_rencontres(
     months = campaign.synthese_participants_delai_mois
     records = []
     for date_, sent in zip(frame["date"], frame["synthese_envoyee_le"], strict=True):
-        state, due = etat_synthese_participants(date_, sent, au, months)
+        state, due = etat_synthese_participants(date_, sent, au, months, constat_au=constat)
         records.append((state, ETATS_SYNTHESE_PARTICIPANTS[state], due, (due - au).days))
     state_columns = ["etat_synthese", "etat_synthese_libelle", "synthese_due_le", "jours_restants"]
     states = pd.DataFrame(records, columns=state_columns)

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
+from q2030 import clock
 from q2030.access import Actor, resolve_scope
-from q2030.campaigns import active_campaign
+from q2030.campaigns import active_campaign, constat_au, situation_par_defaut
 from q2030.coverage import (
     _earliest_meeting_not_overdue,
     burnup,
@@ -280,3 +281,44 @@ def test_csv_is_french() -> None:
     frame = pd.DataFrame({"Date": [dt.date(2023, 7, 31)], "Moyenne": [62.54], "Déposé": [True], "Taux": [3 / 7]})
     csv = to_csv(frame, percent_columns=["Taux"], decimals=1).decode("utf-8-sig")
     assert csv.splitlines() == ["Date;Moyenne;Déposé;Taux (%)", "31/07/2023;62,5;Oui;42,9"]
+
+
+def test_finished_campaign_deadlines_at_its_end_what_is_done_now(session: Session) -> None:
+    """A finished campaign opens at the end of its restitution window (situation_par_defaut):
+    deadlines are judged there, but a compte rendu deposited or a synthesis sent since then
+    is done, not « à déposer » / « en retard » (issue 27, « Noticed »)."""
+    campaign = active_campaign(session)
+    today = clock.today()
+    end = situation_par_defaut(campaign.restitution_fin, today)
+    assert end == campaign.restitution_fin < today  # the test campaign is over
+    f.qpv(session, "QN09301A", "93")
+    meeting = campaign.rencontres_echeance - 10 * DAY
+    deposited_today = f.rencontre(session, departement="93", date=meeting, qpv=["QN09301A"])
+    sent_today = f.rencontre(session, departement="93", date=meeting, qpv=["QN09301A"], synthese_envoyee_le=today)
+    still_missing = f.rencontre(session, departement="93", date=meeting, qpv=["QN09301A"])
+    f.compte_rendu(session, stored_id(deposited_today), depose_le=dt.datetime.combine(today, dt.time(9), tzinfo=dt.UTC))
+    session.commit()
+
+    chain = suivi_rencontres(session, actor=REFERENT_93, au=end).set_index("id")
+    assert chain["compte_rendu"].to_dict() == {deposited_today.id: True, sent_today.id: False, still_missing.id: False}
+    # Sent after its due date: done, and late (the deadline is still the campaign's).
+    assert chain["etat_synthese"].to_dict() == {
+        deposited_today.id: "en_retard",
+        sent_today.id: "envoyee_en_retard",
+        still_missing.id: "en_retard",
+    }
+    assert (chain["jours_restants"] == (chain["synthese_due_le"] - end).map(lambda d: d.days)).all()
+    counts = coverage_counts(session, actor=REFERENT_93, au=end).set_index("code")
+    assert counts.loc["93", "comptes_rendus_manquants"] == 2
+    assert counts.loc["93", "syntheses_en_retard"] == 2
+
+    # Replaying a day of the campaign judges everything that day: nothing was deposited yet.
+    replay = campaign.rencontres_echeance
+    assert constat_au(replay, campaign.restitution_fin, today) == replay
+    chain = suivi_rencontres(session, actor=REFERENT_93, au=replay)
+    assert not chain["compte_rendu"].any()
+    assert coverage_counts(session, actor=REFERENT_93, au=replay).loc[0, "comptes_rendus_manquants"] == 3
+    # An explicit constat date overrides the rule (what the UI's cache keys on).
+    chain = suivi_rencontres(session, actor=REFERENT_93, au=end, constat_au=end).set_index("id")
+    assert not chain["compte_rendu"].any()
+    assert chain.loc[sent_today.id, "etat_synthese"] == "en_retard"

@@ -19,7 +19,7 @@ import streamlit as st
 
 from q2030 import clock, coverage, declarations, geo, questionnaire, rencontres
 from q2030.access import Action, Actor, DepartementCible, RencontreCible, Scope, allowed, resolve_scope
-from q2030.campaigns import active_campaign, situation_par_defaut
+from q2030.campaigns import active_campaign, constat_au, situation_par_defaut
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
@@ -64,6 +64,12 @@ def default_au(campaign: dict[str, Any], today: dt.date) -> tuple[dt.date, str]:
     return today, f"Situation au {fr_date(today)} (aujourd'hui). Choisissez une date passée pour revoir la campagne."
 
 
+def _constat(au: dt.date, version: int) -> dt.date:
+    """The day what has been done is judged at (campaigns.constat_au): today once the campaign is
+    over. A key of the cached loaders, so a day change is a new entry as a write is."""
+    return constat_au(au, _campaign(version)["restitution_fin"], clock.today())
+
+
 # Coverage depends on the territory, not on who asks: the actor's right to read it is
 # checked outside the cache (resolve_scope gives the territory as a Scope value), then one
 # cached result, keyed on that Scope, serves every reader of the territory.
@@ -72,12 +78,13 @@ def _portee(actor: Actor, region: str | None, dep: str | None) -> Scope:
 
 
 @st.cache_data(show_spinner=False)
-def _counts_shared(au: dt.date, niveau: coverage.Niveau, scope: Scope, version: int) -> pd.DataFrame:
+def _counts_shared(au: dt.date, constat: dt.date, niveau: coverage.Niveau, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return coverage.coverage_counts(
             session,
             actor=scope,
             au=au,
+            constat_au=constat,
             niveau=niveau,
             region_code=scope.region_code,
             departement_code=scope.departement_code,
@@ -112,7 +119,7 @@ def _counts(
     actor: Actor, au: dt.date, niveau: coverage.Niveau, region: str | None, dep: str | None, version: int
 ) -> pd.DataFrame:
     scope = _portee(actor, region, dep)
-    counts = _counts_shared(au, niveau, scope, version)
+    counts = _counts_shared(au, _constat(au, version), niveau, scope, version)
     # The organisers' pipeline beside the counts (current state of the declarations).
     counts = counts.merge(_declarations_shared(niveau, scope, version), on="code", how="left")
     for column in ("declarees", "validees", "validees_organisateurs", "qpv_declares"):
@@ -176,15 +183,20 @@ def _with_responses(status: pd.DataFrame, dep: str | None, version: int) -> pd.D
 
 
 @st.cache_data(show_spinner=False)
-def _suivi_shared(au: dt.date, scope: Scope, version: int) -> pd.DataFrame:
+def _suivi_shared(au: dt.date, constat: dt.date, scope: Scope, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return coverage.suivi_rencontres(
-            session, actor=scope, au=au, departement_code=scope.departement_code, region_code=scope.region_code
+            session,
+            actor=scope,
+            au=au,
+            constat_au=constat,
+            departement_code=scope.departement_code,
+            region_code=scope.region_code,
         )
 
 
 def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataFrame:
-    return _suivi_shared(au, _portee(actor, None, dep), version)
+    return _suivi_shared(au, _constat(au, version), _portee(actor, None, dep), version)
 
 
 @st.cache_data(show_spinner=False)
