@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import rencontres, validation
-from q2030.access import Action, Actor, RencontreCible, allowed
+from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date
@@ -21,6 +21,23 @@ def _queue(actor: Actor, dep: str, version: int) -> list[validation.Declaration]
     del version  # the queue is read fresh at every data version (not cached: it is short)
     with session_scope(engine()) as session:
         return validation.file_a_valider(session, actor=actor, departement_code=dep)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _doublons_possibles(scope: Scope, version: int) -> dict[int, str]:
+    """Read model of the « Doublon de » lists: the département's counted meetings, id -> label.
+    Keyed on the reading scope (resolve_scope checked the reader's right outside the cache, so one
+    entry serves every reader of the département) and on the data version (every write bumps it)."""
+    with session_scope(engine()) as session:
+        others = rencontres.list_rencontres(
+            session, actor=scope, departement_code=scope.departement_code or "", comptees=True
+        )
+    return {int(r.id): f"n° {r.id} — {fr_date(r.date)} — {r.lieu}" for r in others.itertuples()}
+
+
+def doublons_possibles(actor: Actor, dep: str, version: int) -> dict[int, str]:
+    """The meetings a declaration of `dep` can be refused as a duplicate of (`version`: data_version())."""
+    return _doublons_possibles(resolve_scope(actor, departement_code=dep), version)
 
 
 def _decide(action: str, actor: Actor, declaration: validation.Declaration) -> None:
@@ -87,7 +104,8 @@ def render_file(actor: Actor, dep: str) -> None:
             show_error(payload)
         else:
             st.success(payload)
-    items = _queue(actor, dep, data_version())
+    version = data_version()
+    items = _queue(actor, dep, version)
     st.subheader(f"À valider ({len(items)})")
     if not items:
         st.caption("Aucune rencontre déclarée n'attend votre validation.")
@@ -100,9 +118,7 @@ def render_file(actor: Actor, dep: str) -> None:
     st.button(
         f"Tout valider ({len(items)})", key="va_tout", on_click=_validate_all, args=(actor, items), type="primary"
     )
-    with session_scope(engine()) as session:
-        others = rencontres.list_rencontres(session, actor=actor, departement_code=dep, comptees=True)
-    choices = {int(r.id): f"n° {r.id} — {fr_date(r.date)} — {r.lieu}" for r in others.itertuples()}
+    choices = doublons_possibles(actor, dep, version)
     for d in items:
         with st.container(border=True):
             st.text(_title(d))  # typed by an organiser: shown as text
