@@ -3,9 +3,10 @@ Excel sheet), validated row by row with messages naming the row and the column."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypedDict, TypeVar, cast
 
 import pandas as pd
 from sqlalchemy import delete, insert
@@ -28,36 +29,73 @@ COLUMNS: dict[str, str] = {
     "public": "Public concerné",
 }
 MAX_TEXT = 5_000
+T = TypeVar("T")
 
 
-def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class LigneContribution(TypedDict, total=False):
+    """One contribution as typed in the form's editor or a spreadsheet row: codes or French
+    labels, the rank as a number or text. Every key is optional (a blank cell)."""
+
+    axe: str | None
+    theme: str | None
+    texte: str | None
+    rang: int | float | str | None
+    public: str | None
+
+
+def lignes_lues(rows: Iterable[Mapping[str, Any]]) -> list[LigneContribution]:
+    """Rows read from a file or a data editor (cells of any type): the boundary where they
+    become the typed input; `clean_rows` checks every value."""
+    return [cast(LigneContribution, dict(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class ContributionValidee:
+    """A contribution cleaned by `clean_rows`: nomenclature codes, the rank (None: unranked)."""
+
+    axe: str
+    theme: str
+    texte: str
+    rang: int | None
+    public: str
+
+    def valeurs(self) -> dict[str, str | int | None]:
+        """The columns of COLUMNS, as stored and audited."""
+        return {"axe": self.axe, "theme": self.theme, "texte": self.texte, "rang": self.rang, "public": self.public}
+
+
+def clean_rows(rows: Sequence[LigneContribution]) -> list[ContributionValidee]:
     """Typed rows, blank rows dropped; ValidationError listing every bad cell."""
     messages: list[str] = []
-    out: list[dict[str, Any]] = []
+    out: list[ContributionValidee] = []
     for number, row in enumerate(rows, start=1):
-        if all(cleaning.is_blank(row.get(key)) for key in COLUMNS if key != "public"):
+        cells: Mapping[str, object] = row
+        if all(cleaning.is_blank(cells.get(key)) for key in COLUMNS if key != "public"):
             # An empty line left in the editor or the sheet; a new editor row carries the
             # public's default (« Tous »): with nothing else typed it is still blank.
             continue
 
-        def cell(key: str, convert: Callable[[Any], Any], row: dict[str, Any] = row, number: int = number) -> Any:
+        def cell(
+            key: str, convert: Callable[[object], T], cells: Mapping[str, object] = cells, number: int = number
+        ) -> T | None:
             try:
-                return convert(row.get(key))
+                return convert(cells.get(key))
             except ValueError as error:
                 messages.append(f"Ligne {number}, colonne « {COLUMNS[key]} » : {error}.")
                 return None
 
-        axe = cell("axe", lambda v: cleaning.code(AXES, v))
-        theme = cell("theme", lambda v: cleaning.code(THEMES, v))
-        texte = cell("texte", lambda v: cleaning.text(v, MAX_TEXT))
+        axe = cell("axe", partial(cleaning.code, AXES))
+        theme = cell("theme", partial(cleaning.code, THEMES))
+        texte = cell("texte", partial(cleaning.text, max_length=MAX_TEXT))
         rang = cell("rang", cleaning.count)
-        public = cell("public", lambda v: cleaning.code(PUBLICS, v)) or "tous"
+        public = cell("public", partial(cleaning.code, PUBLICS)) or "tous"
         for key, value in (("axe", axe), ("theme", theme), ("texte", texte)):
             if not value and not any(m.startswith(f"Ligne {number}, colonne « {COLUMNS[key]} »") for m in messages):
                 messages.append(f"Ligne {number}, colonne « {COLUMNS[key]} » : à remplir.")
         if rang == 0:
             messages.append(f"Ligne {number}, colonne « {COLUMNS['rang']} » : 1 est la priorité la plus haute, pas 0.")
-        out.append({"axe": axe, "theme": theme, "texte": texte, "rang": rang, "public": public})
+        if axe and theme and texte:  # else a message above says which
+            out.append(ContributionValidee(axe=axe, theme=theme, texte=texte, rang=rang, public=public))
     if messages:
         raise ValidationError({"contributions": messages})
     return out
@@ -80,7 +118,7 @@ def replace_contributions(
     *,
     actor: Actor,
     rencontre_id: int,
-    rows: list[dict[str, Any]],
+    rows: Sequence[LigneContribution],
     version: int | None = None,
     bump: bool = True,
 ) -> ContributionsEnregistrees:
@@ -102,7 +140,10 @@ def replace_contributions(
     clean = clean_rows(rows)
     before = [_plain(c) for c in _existing(session, rencontre_id)]
     session.exec(delete(Contribution).where(col(Contribution.rencontre_id) == rencontre_id))
-    created = [Contribution(rencontre_id=rencontre_id, **row) for row in clean]
+    created = [
+        Contribution(rencontre_id=rencontre_id, axe=r.axe, theme=r.theme, texte=r.texte, rang=r.rang, public=r.public)
+        for r in clean
+    ]
     session.add_all(created)  # ORM on purpose: the before_insert event fills texte_norm
     after = [_plain(c) for c in created]
     if after != before and not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):  # an organiser's
@@ -121,7 +162,7 @@ def replace_contributions(
 
 
 def insert_first_contributions(
-    session: Session, *, actor: Actor, nouvelles: list[tuple[RencontreCreee, list[dict[str, Any]]]]
+    session: Session, *, actor: Actor, nouvelles: list[tuple[RencontreCreee, list[ContributionValidee]]]
 ) -> dict[int, ValidationError]:
     """The first contributions of rencontres created in this transaction (the Excel import's
     new rows): `replace_contributions(…, bump=False)` for many, with one INSERT for all.
@@ -149,12 +190,10 @@ def insert_first_contributions(
             )
             continue
         rows.extend(
-            {**row, "rencontre_id": rencontre_id, "texte_norm": normalize(row["texte"] or ""), "cree_le": now}
+            {**row.valeurs(), "rencontre_id": rencontre_id, "texte_norm": normalize(row.texte), "cree_le": now}
             for row in clean
         )
-        events.append(
-            (rencontre_id, {"contributions": []}, {"contributions": [{k: row[k] for k in COLUMNS} for row in clean]})
-        )
+        events.append((rencontre_id, {"contributions": []}, {"contributions": [row.valeurs() for row in clean]}))
     if rows:
         session.execute(insert(Contribution), rows)
     audit.record_many(session, actor=actor, action="contributions", entite="rencontre", events=events)

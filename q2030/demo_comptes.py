@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 from q2030 import clock
 from q2030.access import Actor
 from q2030.campaigns import active_campaign
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.models import Qpv, User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.rencontres import create_rencontre
+from q2030.rencontres import SaisieRencontre, create_rencontre
 from q2030.users import add_user
 from q2030.validation import valider
 
@@ -33,7 +33,7 @@ ORGANISATEURS = [
     ("voisins.93@demo.example.org", "Association Voisins solidaires", "association"),
     ("politique-de-la-ville.93@demo.example.org", "Commune — équipe politique de la ville", "commune"),
 ]
-CONTRIBUTIONS = [
+CONTRIBUTIONS: list[LigneContribution] = [
     {"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage sur le chemin de l'école", "rang": 1},
     {"axe": "changements", "theme": "education", "texte": "Un lieu pour faire les devoirs le soir", "rang": 2},
     {"axe": "ressources", "theme": "culture", "texte": "Les animateurs de la médiathèque", "rang": 1},
@@ -122,7 +122,7 @@ def _meetings(session: Session, dep: str, report: ComptesReport) -> None:
                 ("prevue", campaign.rencontres_echeance - dt.timedelta(days=2 + number), False),
             ]
         ):
-            data = {
+            data: SaisieRencontre = {
                 "departement_code": dep,
                 "statut": statut,
                 "date": day,

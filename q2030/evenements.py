@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from q2030.formatting import fr_count
 from q2030.models import Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.qpv_import import read_table
 from q2030.questionnaire.localisation import Geo, commune, departement_du_code_postal, geo
-from q2030.rencontres import create_rencontre, update_rencontre
+from q2030.rencontres import SaisieRencontre, create_rencontre, update_rencontre
 from q2030.textnorm import fold_header
 
 # Role -> usual column titles (folded: lower case, no accents, "_" between words).
@@ -181,7 +181,7 @@ def _instant(value: str) -> dt.datetime | None:
         return None
 
 
-def _localiser(row: dict[str, str], mapping: dict[str, str], geographie: Geo, dep: str) -> dict[str, Any]:
+def _localiser(row: dict[str, str], mapping: dict[str, str], geographie: Geo, dep: str) -> SaisieRencontre:
     """The meeting's perimeter: the commune's only quartier, the commune, or nothing (à préciser)."""
     cp = row.get(mapping.get("code_postal", ""), "")
     ville = row.get(mapping.get("ville", ""), "")
@@ -198,7 +198,11 @@ def _localiser(row: dict[str, str], mapping: dict[str, str], geographie: Geo, de
     return {"perimetre": "quartier", "qpv_codes": []}
 
 
-def _rencontre(row: dict[str, str], mapping: dict[str, str], numero: int, today: dt.date) -> dict[str, Any]:
+def _rencontre(
+    row: dict[str, str], mapping: dict[str, str], numero: int, today: dt.date
+) -> tuple[dt.date, str, SaisieRencontre]:
+    """The event's day and statut, and the meeting's values."""
+
     def cell(role: str) -> str:
         return row.get(mapping.get(role, ""), "").strip()
 
@@ -210,8 +214,9 @@ def _rencontre(row: dict[str, str], mapping: dict[str, str], numero: int, today:
     fin = _instant(cell("fin")) if cell("fin") else None
     titre, lieu = cell("titre"), cell("lieu")
     notes = "\n".join(v for v in (titre, cell("url"), cell("description")[:2000]) if v)
-    data: dict[str, Any] = {
-        "statut": "tenue" if debut.date() <= today else "prevue",
+    statut = "tenue" if debut.date() <= today else "prevue"
+    data: SaisieRencontre = {
+        "statut": statut,
         "date": debut.date(),
         "heure_debut": debut.strftime("%H:%M") if (debut.hour, debut.minute) != (0, 0) else None,
         "heure_fin": fin.strftime("%H:%M") if fin and fin.date() == debut.date() else None,
@@ -223,7 +228,7 @@ def _rencontre(row: dict[str, str], mapping: dict[str, str], numero: int, today:
     }
     if cell("organisateur"):
         data["notes"] = f"Organisateur : {cell('organisateur')}\n{notes}"
-    return data
+    return debut.date(), statut, data
 
 
 def importer_evenements(
@@ -258,7 +263,7 @@ def importer_evenements(
     plan = _planifier(rows, mapping, geo(session, campaign.geographie), departement_code)
     noms = _noms(session, campaign.geographie, departement_code)
     report = RapportEvenements(correspondance=mapping, apercu=apercu)
-    for rang, (numero, event_id, titre, data) in enumerate(plan):
+    for rang, (numero, event_id, titre, jour, statut, data) in enumerate(plan):
         if progress is not None and rang % 20 == 0:
             progress(rang / max(1, len(plan)), f"Événement {rang + 1} sur {len(plan)}…")
         a_preciser = not data.get("qpv_codes") and not data.get("commune_insee")
@@ -274,9 +279,7 @@ def importer_evenements(
             action = "inchangee"
         else:
             action = "mise_a_jour"
-        report.evenements.append(
-            LigneEvenement(numero, event_id, titre, data["date"], data["statut"], action, _lieu(data, noms))
-        )
+        report.evenements.append(LigneEvenement(numero, event_id, titre, jour, statut, action, _lieu(data, noms)))
         report.crees += action == "creee"
         report.inchanges += action == "inchangee"
         report.mis_a_jour += action == "mise_a_jour"
@@ -292,7 +295,7 @@ def _ecrire(
     session: Session,
     actor: Actor,
     existing: Rencontre | None,
-    data: dict[str, Any],
+    data: SaisieRencontre,
     source: tuple[str, str],
     departement_code: str,
 ) -> None:
@@ -332,19 +335,20 @@ def _noms(session: Session, geographie: str, departement_code: str) -> dict[str,
     return noms
 
 
-def _lieu(data: dict[str, Any], noms: dict[str, str]) -> str:
-    if data.get("commune_insee"):
-        return f"commune de {noms.get(data['commune_insee'], data['commune_insee'])}"
+def _lieu(data: SaisieRencontre, noms: dict[str, str]) -> str:
+    if insee := data.get("commune_insee"):
+        return f"commune de {noms.get(insee, insee)}"
     codes = data.get("qpv_codes") or []
     return ", ".join(noms.get(c, c) for c in codes) if codes else "à préciser"
 
 
 def _planifier(
     rows: list[dict[str, str]], mapping: dict[str, str], geographie: Geo, departement_code: str
-) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """(file line, event id, title, the meeting's values) for every row, or ValidationError naming every bad row."""
+) -> list[tuple[int, str, str, dt.date, str, SaisieRencontre]]:
+    """(file line, event id, title, day, statut, the meeting's values) for every row, or
+    ValidationError naming every bad row."""
     today = clock.today()
-    plan: list[tuple[int, str, str, dict[str, Any]]] = []
+    plan: list[tuple[int, str, str, dt.date, str, SaisieRencontre]] = []
     errors: list[str] = []
     seen: set[str] = set()
     colonne = mapping["id"]
@@ -356,12 +360,13 @@ def _planifier(
             continue
         seen.add(event_id)
         try:
-            data = _rencontre(row, mapping, numero, today)
+            jour, statut, data = _rencontre(row, mapping, numero, today)
         except ValidationError as error:
             errors.extend(m for messages in error.errors.values() for m in messages)
             continue
         titre = row.get(mapping["titre"], "").strip()
-        plan.append((numero, event_id, titre, {**data, **_localiser(row, mapping, geographie, departement_code)}))
+        lieu = _localiser(row, mapping, geographie, departement_code)
+        plan.append((numero, event_id, titre, jour, statut, {**data, **lieu}))
     if errors:
         raise ValidationError({"fichier": errors[:50]})
     return plan
@@ -373,9 +378,10 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _inchange(session: Session, existing: Rencontre, data: dict[str, Any]) -> bool:
+def _inchange(session: Session, existing: Rencontre, data: SaisieRencontre) -> bool:
+    values: Mapping[str, object] = data
     for key in CHAMPS_COMPARES:
-        if key in data and _plain(getattr(existing, key)) != _plain(data[key]):
+        if key in values and _plain(getattr(existing, key)) != _plain(values[key]):
             if key == "commune_insee" and data.get("perimetre") != "commune":
                 continue
             return False

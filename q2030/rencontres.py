@@ -1,9 +1,9 @@
 """Rencontres: the single write path (form, Excel import) and the list read model.
 
-`data` dicts use the Rencontre column names (q2030.models) plus `qpv_codes` (list of QPV
-codes, perimeter "quartier"). Values may be typed (date, time, int) or text as typed in a
-spreadsheet (31/07/2023, 18h30, "Centre social"): `validate_rencontre` cleans them all and
-reports every error at once.
+The input is a `SaisieRencontre`: the Rencontre column names (q2030.models) plus `qpv_codes`
+(QPV codes, perimeter "quartier"), with values typed (date, time, int) or text as typed in a
+spreadsheet (31/07/2023, 18h30, "Centre social"). `validate_rencontre` cleans them all,
+reports every error at once, and returns a `RencontreValidee` that the writes take.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from functools import partial
+from typing import Any, TypedDict, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -64,6 +65,7 @@ from q2030.nomenclature import (
 from q2030.versioning import Change, check_version, compare_and_set
 
 PARIS = ZoneInfo("Europe/Paris")
+T = TypeVar("T")
 
 # French labels of the fields, shared by messages and the form.
 LABELS: dict[str, str] = {
@@ -111,6 +113,114 @@ EDITABLE = (
 )
 # Keys tolerated in `data` but not written (the form or an export may carry them).
 IGNORED = {"id", "version", "campaign_id", "cree_le", "cree_par", "modifie_le", "modifie_par", "reference_import"}
+
+
+# --- Payloads ----------------------------------------------------------------------------
+
+# Raw values as a person or a file typed them: a code or its French label, 31/07/2023 or a
+# date, 18h30 or a time, "12" or 12, "Oui" or True, « a; b » or a list. The service cleans
+# them and answers a bad one with a French message naming the field.
+Texte = str | None
+Jour = dt.date | str | None
+Heure = dt.time | str | None
+Nombre = int | float | str | None
+OuiNon = bool | str | None
+Codes = Sequence[str] | str | None
+
+
+class SaisieRencontre(TypedDict, total=False):
+    """What the form, a spreadsheet row, the CLI or a platform's event gives for a rencontre.
+
+    Every key is optional: on update an absent key keeps the stored value; on creation it
+    takes the model's default (or « choisissez une valeur » for a required one). A mapping
+    read from a file may carry other keys: `validate_rencontre` names them (« Champ inconnu »).
+    """
+
+    statut: Texte
+    date: Jour
+    heure_debut: Heure
+    heure_fin: Heure
+    lieu: Texte
+    adresse: Texte
+    type_lieu: Texte
+    perimetre: Texte
+    qpv_codes: Codes
+    commune_insee: Texte
+    commune_nom: Texte
+    epci_siren: Texte
+    quartier_hors_qpv: Texte
+    organisateurs: Codes
+    format: Texte
+    participants: Nombre
+    femmes: Nombre
+    jeunes: Nombre
+    habitants_qpv: Nombre
+    professionnels: Nombre
+    elus: Nombre
+    publics_precaires: Texte
+    representant_etat_present: OuiNon
+    elu_present: OuiNon
+    membre_commission_present: OuiNon
+    plateforme_presentee: OuiNon
+    accessibilite: Codes
+    participants_accord_synthese: Nombre
+    synthese_envoyee_le: Jour
+    notes: Texte
+    motif_annulation: Texte
+    departement_code: Texte
+
+
+def saisie_brute(values: Mapping[str, Any]) -> SaisieRencontre:
+    """A rencontre's raw values read at a boundary (a file's cells, widget state, of any
+    type) as the typed input; `validate_rencontre` checks keys and values alike."""
+    return cast(SaisieRencontre, dict(values))
+
+
+@dataclass(frozen=True)
+class RencontreValidee:
+    """A rencontre's values cleaned and checked by `validate_rencontre`: the Rencontre
+    columns it writes, plus `qpv_codes` (every QPV covered, sorted)."""
+
+    departement_code: str
+    statut: str
+    date: dt.date
+    heure_debut: dt.time | None
+    heure_fin: dt.time | None
+    lieu: str
+    adresse: str
+    type_lieu: str
+    perimetre: str
+    qpv_codes: tuple[str, ...]
+    commune_insee: str | None
+    commune_nom: str | None
+    epci_siren: str | None
+    quartier_hors_qpv: str
+    organisateurs: tuple[str, ...]
+    format: str
+    participants: int | None
+    femmes: int | None
+    jeunes: int | None
+    habitants_qpv: int | None
+    professionnels: int | None
+    elus: int | None
+    publics_precaires: str
+    representant_etat_present: bool
+    elu_present: bool
+    membre_commission_present: bool
+    plateforme_presentee: bool
+    accessibilite: tuple[str, ...]
+    participants_accord_synthese: int | None
+    synthese_envoyee_le: dt.date | None
+    notes: str
+    motif_annulation: str
+
+    def colonnes(self) -> dict[str, Any]:
+        """The Rencontre column values (lists for the JSON columns), without `qpv_codes`:
+        keyword arguments of the ORM row, an UPDATE or an INSERT (its boundary)."""
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        del out["qpv_codes"]
+        out["organisateurs"], out["accessibilite"] = list(self.organisateurs), list(self.accessibilite)
+        return out
 
 
 class DoublonProbable(ValidationError):
@@ -186,13 +296,13 @@ def validate_rencontre(
     session: Session,
     *,
     actor: Actor,
-    data: dict[str, Any],
+    data: SaisieRencontre,
     rencontre_id: int | None = None,
     today: dt.date | None = None,
     a_preciser: bool = False,
     referentiel: Referentiel | None = None,
-) -> dict[str, Any]:
-    """Cleaned values (column names + `qpv_codes`: every QPV covered) or ValidationError.
+) -> RencontreValidee:
+    """The cleaned values (`RencontreValidee`: columns + every QPV covered) or ValidationError.
 
     `a_preciser`: a platform's event whose quartier could not be found is kept without one
     (« à préciser »); the référent sets it before validating.
@@ -215,14 +325,17 @@ def validate_rencontre(
         ),
         "Seul le référent du département peut saisir ou modifier ses rencontres.",
     )
-    if not allowed(actor, Action.VALIDER_RENCONTRE, RencontreCible(str(departement))):
-        data = {k: v for k, v in data.items() if k != "notes"}  # the référent's internal notes
+    departement = str(departement)
+    typed: Mapping[str, object] = data
+    if not allowed(actor, Action.VALIDER_RENCONTRE, RencontreCible(departement)):
+        typed = {k: v for k, v in typed.items() if k != "notes"}  # the référent's internal notes
     errors: dict[str, list[str]] = defaultdict(list)
-    unknown = sorted(set(data) - set(LABELS) - set(EDITABLE) - IGNORED)
+    unknown = sorted(set(typed) - set(LABELS) - set(EDITABLE) - IGNORED)
     if unknown:
         errors[""].append(f"{'Champ inconnu' if len(unknown) == 1 else 'Champs inconnus'} : {', '.join(unknown)}.")
+    raw: dict[str, object]
     if existing is not None:
-        raw: dict[str, Any] = {key: getattr(existing, key) for key in EDITABLE}
+        raw = {key: getattr(existing, key) for key in EDITABLE}
         known = referentiel.qpv_directs.get(stored_id(existing)) if referentiel else None
         raw["qpv_codes"] = list(known) if known is not None else _direct_qpv(session, stored_id(existing))
         campaign = session.get(Campaign, existing.campaign_id)
@@ -233,108 +346,151 @@ def validate_rencontre(
                 raw[key] = info.default
         raw.update(organisateurs=[], accessibilite=[], qpv_codes=[])
         campaign = referentiel.campaign if referentiel else active_campaign(session)
-    raw.update(data)
-    raw["departement_code"] = departement
-    clean: dict[str, Any] = {"departement_code": departement}
+    raw.update(typed)
 
-    def field(name: str, convert: Callable[..., Any]) -> Any:
+    def field(name: str, convert: Callable[[object], T]) -> T | None:
         try:
             return convert(raw.get(name))
         except ValueError as error:
             errors[name].append(f"{LABELS[name]} : {error}.")
             return None
 
+    choices: dict[str, str | None] = {}
     for name, nomenclature in CHOICES.items():
-        clean[name] = field(name, lambda v, n=nomenclature: cleaning.code(n, v))
-        if clean[name] is None and name not in errors:
+        choices[name] = field(name, partial(cleaning.code, nomenclature))
+        if choices[name] is None and name not in errors:
             errors[name].append(f"{LABELS[name]} : choisissez une valeur.")
-    for name, nomenclature in MULTI.items():
-        clean[name] = field(name, lambda v, n=nomenclature: cleaning.codes(n, v)) or []
-    for name, max_length in TEXTS.items():
-        clean[name] = field(name, lambda v, m=max_length: cleaning.text(v, m)) or ""
-    clean["motif_annulation"] = field("motif_annulation", lambda v: cleaning.text(v, 500)) or ""
-    for name in COUNTS:
-        clean[name] = field(name, cleaning.count)
-    for name in BOOLEANS:
-        clean[name] = bool(field(name, cleaning.boolean))
-    for name in ("heure_debut", "heure_fin"):
-        clean[name] = field(name, cleaning.time)
-    for name in ("date", "synthese_envoyee_le"):
-        clean[name] = field(name, cleaning.date)
+    multi = {name: field(name, partial(cleaning.codes, nomenclature)) or [] for name, nomenclature in MULTI.items()}
+    texts = {
+        name: field(name, partial(cleaning.text, max_length=max_length)) or "" for name, max_length in TEXTS.items()
+    }
+    motif = field("motif_annulation", partial(cleaning.text, max_length=500)) or ""
+    counts = {name: field(name, cleaning.count) for name in COUNTS}
+    booleans = {name: bool(field(name, cleaning.boolean)) for name in BOOLEANS}
+    debut, fin = field("heure_debut", cleaning.time), field("heure_fin", cleaning.time)
+    date, sent = field("date", cleaning.date), field("synthese_envoyee_le", cleaning.date)
+    statut = choices["statut"]
 
     today = today or clock.today()
-    if clean["date"] is None and "date" not in errors:
+    if date is None and "date" not in errors:
         errors["date"].append("Date : indiquez la date de la rencontre.")
-    if clean["statut"] == StatutRencontre.TENUE and clean["date"] and clean["date"] > today:
+    if statut == StatutRencontre.TENUE and date and date > today:
         errors["date"].append(
-            f"Date : une rencontre tenue ne peut pas être dans le futur ({fr_date(clean['date'])}) ; "
+            f"Date : une rencontre tenue ne peut pas être dans le futur ({fr_date(date)}) ; "
             "choisissez le statut « Prévue »."
         )
-    if clean["statut"] == StatutRencontre.ANNULEE and not clean["motif_annulation"]:
+    if statut == StatutRencontre.ANNULEE and not motif:
         errors["motif_annulation"].append("Motif d'annulation : indiquez pourquoi la rencontre est annulée.")
-    if clean["statut"] != StatutRencontre.ANNULEE:
-        clean["motif_annulation"] = ""
-    if clean["heure_debut"] and clean["heure_fin"] and clean["heure_fin"] <= clean["heure_debut"]:
-        errors["heure_fin"].append(
-            f"Heure de fin : {clean['heure_fin']:%H:%M} doit être après l'heure de début "
-            f"({clean['heure_debut']:%H:%M})."
-        )
-    sent = clean["synthese_envoyee_le"]
-    if sent and clean["date"] and sent < clean["date"]:
+    if statut != StatutRencontre.ANNULEE:
+        motif = ""
+    if debut and fin and fin <= debut:
+        errors["heure_fin"].append(f"Heure de fin : {fin:%H:%M} doit être après l'heure de début ({debut:%H:%M}).")
+    if sent and date and sent < date:
         errors["synthese_envoyee_le"].append(
-            f"Synthèse envoyée le : le {fr_date(sent)} est avant la rencontre ({fr_date(clean['date'])})."
+            f"Synthèse envoyée le : le {fr_date(sent)} est avant la rencontre ({fr_date(date)})."
         )
     if sent and sent > today:
         errors["synthese_envoyee_le"].append(f"Synthèse envoyée le : le {fr_date(sent)} est dans le futur.")
-    total = clean["participants"]
+    total = counts["participants"]
     for name in BREAKDOWNS:
-        value = clean[name]
+        value = counts[name]
         if value is not None and total is not None and value > total:
             errors[name].append(
                 f"{LABELS[name][0].upper()}{LABELS[name][1:]} : {value} dépasse le nombre de participants ({total})."
             )
-    detailed = [LABELS[name] for name in BREAKDOWNS if clean[name] is not None]
+    detailed = [LABELS[name] for name in BREAKDOWNS if counts[name] is not None]
     if total is None and detailed and "participants" not in errors:
         errors["participants"].append(
             f"Participants : indiquez le total, puisque {', '.join(f'« {d} »' for d in detailed)} "
             f"{'est rempli' if len(detailed) == 1 else 'sont remplis'}."
         )
 
-    clean["commune_insee"] = clean["commune_nom"] = clean["epci_siren"] = None
-    clean["qpv_codes"] = []
-    if clean["perimetre"]:
+    perimetre = choices["perimetre"]
+    couverts = (
         _perimeter(
-            session, raw, clean, errors, str(departement), campaign.geographie if campaign else "2024", a_preciser,
+            session,
+            raw,
+            perimetre,
+            errors,
+            departement,
+            campaign.geographie if campaign else "2024",
+            a_preciser,
             referentiel,
-        )  # fmt: skip
-    if errors:
+        )
+        if perimetre
+        else Couverture()
+    )
+    type_lieu, format_ = choices["type_lieu"], choices["format"]
+    if errors or not (statut and date and perimetre and type_lieu and format_):  # a missing one is an error
         raise ValidationError(dict(errors))
-    return clean
+    return RencontreValidee(
+        departement_code=departement,
+        statut=statut,
+        date=date,
+        heure_debut=debut,
+        heure_fin=fin,
+        lieu=texts["lieu"],
+        adresse=texts["adresse"],
+        type_lieu=type_lieu,
+        perimetre=perimetre,
+        qpv_codes=couverts.qpv_codes,
+        commune_insee=couverts.commune_insee,
+        commune_nom=couverts.commune_nom,
+        epci_siren=couverts.epci_siren,
+        quartier_hors_qpv=texts["quartier_hors_qpv"],
+        organisateurs=tuple(multi["organisateurs"]),
+        format=format_,
+        participants=total,
+        femmes=counts["femmes"],
+        jeunes=counts["jeunes"],
+        habitants_qpv=counts["habitants_qpv"],
+        professionnels=counts["professionnels"],
+        elus=counts["elus"],
+        publics_precaires=texts["publics_precaires"],
+        representant_etat_present=booleans["representant_etat_present"],
+        elu_present=booleans["elu_present"],
+        membre_commission_present=booleans["membre_commission_present"],
+        plateforme_presentee=booleans["plateforme_presentee"],
+        accessibilite=tuple(multi["accessibilite"]),
+        participants_accord_synthese=counts["participants_accord_synthese"],
+        synthese_envoyee_le=sent,
+        notes=texts["notes"],
+        motif_annulation=motif,
+    )
+
+
+@dataclass(frozen=True)
+class Couverture:
+    """What a perimeter covers: its QPV, and the commune or EPCI that names it."""
+
+    qpv_codes: tuple[str, ...] = ()
+    commune_insee: str | None = None
+    commune_nom: str | None = None
+    epci_siren: str | None = None
 
 
 def _perimeter(
     session: Session,
-    raw: dict[str, Any],
-    clean: dict[str, Any],
+    raw: Mapping[str, object],
+    perimetre: str,
     errors: dict[str, list[str]],
     departement: str,
     geographie: str,
     a_preciser: bool = False,
     referentiel: Referentiel | None = None,
-) -> None:
-    """Fill `qpv_codes` with every QPV covered, checking they belong to the département."""
-    perimetre = clean["perimetre"]
+) -> Couverture:
+    """Every QPV covered, checking they belong to the département (errors appended)."""
     if perimetre == Perimetre.QUARTIER:
-        wanted = raw.get("qpv_codes") or []
-        if isinstance(wanted, str):
-            wanted = [c for c in wanted.replace(";", ",").split(",")]
-        wanted = list(dict.fromkeys(str(c).strip().upper() for c in wanted if not cleaning.is_blank(c)))
+        asked = raw.get("qpv_codes") or []
+        if isinstance(asked, str):
+            asked = [c for c in asked.replace(";", ",").split(",")]
+        elif not isinstance(asked, Iterable):  # one value read from a cell
+            asked = [asked]
+        wanted = list(dict.fromkeys(str(c).strip().upper() for c in asked if not cleaning.is_blank(c)))
         if not wanted:
-            if a_preciser:
-                clean["qpv_codes"] = []
-                return
-            errors["qpv_codes"].append("Quartiers prioritaires : choisissez au moins un quartier.")
-            return
+            if not a_preciser:
+                errors["qpv_codes"].append("Quartiers prioritaires : choisissez au moins un quartier.")
+            return Couverture()
         found = (
             {code: referentiel.qpv[code] for code in wanted if code in referentiel.qpv}
             if referentiel
@@ -359,13 +515,12 @@ def _perimeter(
                 errors["qpv_codes"].append(
                     f"Quartiers prioritaires : {code} n'appartient pas à la géographie {geographie} de la campagne."
                 )
-        clean["qpv_codes"] = sorted(wanted)
-        return
+        return Couverture(tuple(sorted(wanted)))
     if perimetre == Perimetre.COMMUNE:
         insee = cleaning.text(raw.get("commune_insee"))
         if not insee:
             errors["commune_insee"].append("Commune : choisissez la commune.")
-            return
+            return Couverture()
         rows = session.exec(
             select(Qpv.code, Qpv.departement_code, QpvCommune.nom)
             .join(QpvCommune, col(QpvCommune.qpv_code) == col(Qpv.code))
@@ -376,16 +531,15 @@ def _perimeter(
         elif any(dep != departement for _, dep, _ in rows):
             errors["commune_insee"].append(f"Commune : {rows[0][2]} ({insee}) n'est pas dans votre département.")
         else:
-            clean["commune_insee"], clean["commune_nom"] = insee, rows[0][2]
-            clean["qpv_codes"] = sorted({code for code, _, _ in rows})
-        return
+            return Couverture(tuple(sorted({code for code, _, _ in rows})), commune_insee=insee, commune_nom=rows[0][2])
+        return Couverture()
     siren = cleaning.text(raw.get("epci_siren"))
     if not siren:
         errors["epci_siren"].append("Intercommunalité (EPCI) : choisissez l'intercommunalité.")
-        return
+        return Couverture()
     if session.get(Epci, siren) is None:
         errors["epci_siren"].append(f"Intercommunalité (EPCI) : {siren} n'est pas une intercommunalité connue.")
-        return
+        return Couverture()
     epci_rows = session.exec(
         select(Qpv.code, Qpv.departement_code)
         .join(QpvEpci, col(QpvEpci.qpv_code) == col(Qpv.code))
@@ -397,9 +551,8 @@ def _perimeter(
         errors["epci_siren"].append(
             f"Intercommunalité (EPCI) : {siren} n'a aucun quartier prioritaire dans votre département."
         )
-        return
-    clean["epci_siren"] = siren
-    clean["qpv_codes"] = sorted({code for code, _ in epci_rows})
+        return Couverture()
+    return Couverture(tuple(sorted({code for code, _ in epci_rows})), epci_siren=siren)
 
 
 def probable_duplicates(
@@ -451,7 +604,7 @@ def create_rencontre(
     session: Session,
     *,
     actor: Actor,
-    data: dict[str, Any],
+    data: SaisieRencontre,
     allow_duplicate: bool = False,
     reference_import: str | None = None,
     source: tuple[str, str] | None = None,
@@ -465,11 +618,11 @@ def create_rencontre(
     (`source`: the platform's name and the event's id), awaits the référent's validation.
     """
     clean = validate_rencontre(session, actor=actor, data=data, a_preciser=a_preciser)
-    qpv_codes = clean.pop("qpv_codes")
-    lock_departement(session, clean["departement_code"])
-    if not allow_duplicate and clean["statut"] != StatutRencontre.ANNULEE:
+    qpv_codes = list(clean.qpv_codes)
+    lock_departement(session, clean.departement_code)
+    if not allow_duplicate and clean.statut != StatutRencontre.ANNULEE:
         doublons = probable_duplicates(
-            session, departement_code=clean["departement_code"], date=clean["date"], qpv_codes=qpv_codes
+            session, departement_code=clean.departement_code, date=clean.date, qpv_codes=qpv_codes
         )
         if doublons:
             raise DoublonProbable(doublons)
@@ -493,15 +646,15 @@ def create_rencontre(
 
 def _nouvelle(
     actor: Actor,
-    clean: dict[str, Any],
+    clean: RencontreValidee,
     *,
     campaign_id: int,
     reference_import: str | None = None,
     source: tuple[str, str] | None = None,
 ) -> Rencontre:
-    """The row of a new rencontre from validated values (without `qpv_codes`), not yet added."""
+    """The row of a new rencontre from validated values, not yet added (its QPV links neither)."""
     rencontre = Rencontre(
-        **clean,
+        **clean.colonnes(),
         campaign_id=campaign_id,
         cree_par=actor.email,
         modifie_par=actor.email,
@@ -517,9 +670,9 @@ def _nouvelle(
 
 @dataclass(frozen=True)
 class NouvelleRencontre:
-    """A row of a bulk creation: values validated by `validate_rencontre` (with `qpv_codes`)."""
+    """A row of a bulk creation: values validated by `validate_rencontre`."""
 
-    clean: dict[str, Any]
+    clean: RencontreValidee
     allow_duplicate: bool = False
     reference_import: str | None = None
 
@@ -571,7 +724,7 @@ def create_rencontres(
     """
     if not nouvelles:
         return []
-    for departement in sorted({str(n.clean["departement_code"]) for n in nouvelles}):
+    for departement in sorted({n.clean.departement_code for n in nouvelles}):
         exiger(
             actor,
             Action.ECRIRE_RENCONTRE,
@@ -584,7 +737,7 @@ def create_rencontres(
     for nouvelle in nouvelles:
         values = {
             **defaults,
-            **{k: v for k, v in nouvelle.clean.items() if k != "qpv_codes"},
+            **nouvelle.clean.colonnes(),
             "campaign_id": campaign_id,
             "cree_par": actor.email,
             "modifie_par": actor.email,
@@ -596,7 +749,7 @@ def create_rencontres(
             state = _Soumission(validation=values["validation"])
             soumettre(state)
             values.update(dataclasses.asdict(state))
-        rows.append((values, list(nouvelle.clean["qpv_codes"])))
+        rows.append((values, list(nouvelle.clean.qpv_codes)))
 
     def checked(values: dict[str, Any], codes: list[str], nouvelle: NouvelleRencontre) -> bool:
         return not nouvelle.allow_duplicate and values["statut"] != StatutRencontre.ANNULEE and bool(codes)
@@ -675,7 +828,7 @@ def update_rencontre(
     actor: Actor,
     rencontre_id: int,
     version: int,
-    data: dict[str, Any],
+    data: SaisieRencontre,
     allow_duplicate: bool = False,
 ) -> Rencontre:
     """Apply `data` (absent keys keep their value) if `version` is still the stored one."""
@@ -688,13 +841,13 @@ def update_rencontre(
     )
     _check_version(session, rencontre, version)
     clean = validate_rencontre(session, actor=actor, data=data, rencontre_id=rencontre_id)
-    qpv_codes = clean.pop("qpv_codes")
-    lock_departement(session, clean["departement_code"])
-    if not allow_duplicate and clean["statut"] != StatutRencontre.ANNULEE:
+    qpv_codes = list(clean.qpv_codes)
+    lock_departement(session, clean.departement_code)
+    if not allow_duplicate and clean.statut != StatutRencontre.ANNULEE:
         doublons = probable_duplicates(
             session,
-            departement_code=clean["departement_code"],
-            date=clean["date"],
+            departement_code=clean.departement_code,
+            date=clean.date,
             qpv_codes=qpv_codes,
             exclude_id=rencontre_id,
         )
@@ -702,7 +855,7 @@ def update_rencontre(
             raise DoublonProbable(doublons)
     before = _snapshot(rencontre, _all_qpv(session, rencontre_id))
     _bump_version(session, rencontre, version, actor)
-    for key, value in clean.items():
+    for key, value in clean.colonnes().items():
         setattr(rencontre, key, value)
     session.exec(delete(RencontreQpv).where(col(RencontreQpv.rencontre_id) == rencontre_id))
     _write_links(session, rencontre, qpv_codes)

@@ -7,12 +7,13 @@ only in 94. Rhône (69): one QPV, for the "other département" cases.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Unpack
 
 from sqlmodel import Session
 
 from q2030.access import Actor
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
+from q2030.rencontres import SaisieRencontre
 
 REFERENT_93 = Actor(email="referent.93@test.gouv.fr", role="referent", departement_code="93", region_code="11")
 REFERENT_93_BIS = Actor(email="adjoint.93@test.gouv.fr", role="referent", departement_code="93", region_code="11")
@@ -59,9 +60,9 @@ def load_geography(session: Session) -> None:
     session.commit()
 
 
-def held(days_ago: int = 10, **overrides: Any) -> dict[str, Any]:
+def held(days_ago: int = 10, **overrides: Unpack[SaisieRencontre]) -> SaisieRencontre:
     """A valid held rencontre on two QPV of the 93."""
-    data: dict[str, Any] = {
+    data: SaisieRencontre = {
         "statut": "tenue",
         "date": dt.date.today() - dt.timedelta(days=days_ago),
         "heure_debut": dt.time(18, 0),

@@ -15,13 +15,19 @@ from sqlmodel import Session
 from q2030 import apres_ecriture, cube, feeds
 from q2030.campaign_admin import update_campaign
 from q2030.campaigns import active_campaign
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
-from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres import (
+    SaisieRencontre,
+    cancel_rencontre,
+    create_rencontre,
+    delete_rencontre,
+    update_rencontre,
+)
 from tests.rencontres_data import ADMIN, REFERENT_93, held, load_geography
 from tests.test_cube import contents
 
-ROWS = [{"axe": "changements", "theme": "securite", "texte": "Éclairer le parking", "rang": 1}]
+ROWS: list[LigneContribution] = [{"axe": "changements", "theme": "securite", "texte": "Éclairer le parking", "rang": 1}]
 Write = Callable[[Session, int], object]
 
 
@@ -34,7 +40,7 @@ def _lieu(session: Session, rid: int) -> object:
 
 
 def _statut(session: Session, rid: int) -> object:
-    data = {"statut": "prevue", "date": dt.date.today() + dt.timedelta(days=9)}
+    data: SaisieRencontre = {"statut": "prevue", "date": dt.date.today() + dt.timedelta(days=9)}
     return update_rencontre(session, actor=REFERENT_93, rencontre_id=rid, version=2, data=data)
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from q2030 import cube, priorities
 from q2030.cli import main
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.errors import ValidationError
 from q2030.models import CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, stored_id, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS
@@ -36,7 +36,7 @@ def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def random_rows(rng: random.Random) -> list[dict[str, Any]]:
+def random_rows(rng: random.Random) -> list[LigneContribution]:
     return [
         {
             "axe": rng.choice(list(AXES)),

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from q2030.access import SYSTEM, Actor
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
 from q2030.demo import load_demo
 from q2030.models import Contribution, Rencontre
@@ -76,7 +76,7 @@ def test_index_finds_what_the_scan_finds_on_random_words_and_after_writes(engine
     # Writes keep it in step: contributions replaced, a text updated, a rencontre deleted.
     with session_scope(engine) as session:
         held = session.exec(select(Rencontre).where(Rencontre.statut == "tenue").order_by(col(Rencontre.id))).all()
-        rows = [
+        rows: list[LigneContribution] = [
             {"axe": "projets", "theme": "sport", "texte": "Un gymnase rénové à Saint-Étienne-du-Rouvray", "rang": 1}
         ]
         dep = held[0].departement_code

@@ -95,19 +95,19 @@ def test_labels_and_spreadsheet_text_are_accepted(session: Session) -> None:
             qpv_codes="qn09301a, QN09302A",
         ),
     )
-    assert clean["type_lieu"] == "centre_social"
-    assert clean["format"] == "marche_exploratoire"
-    assert clean["organisateurs"] == ["prefecture", "conseil_citoyen"]
-    assert clean["heure_debut"] == dt.time(18, 30)
-    assert clean["participants"] == 1200
-    assert clean["femmes"] == 600
-    assert clean["representant_etat_present"] is True
-    assert clean["qpv_codes"] == ["QN09301A", "QN09302A"]
+    assert clean.type_lieu == "centre_social"
+    assert clean.format == "marche_exploratoire"
+    assert clean.organisateurs == ("prefecture", "conseil_citoyen")
+    assert clean.heure_debut == dt.time(18, 30)
+    assert clean.participants == 1200
+    assert clean.femmes == 600
+    assert clean.representant_etat_present is True
+    assert clean.qpv_codes == ("QN09301A", "QN09302A")
 
 
 def test_no_upper_cap_on_counts(session: Session) -> None:
     clean = validate_rencontre(session, actor=REFERENT_93, data=held(participants=12_000, femmes=6_500))
-    assert clean["participants"] == 12_000
+    assert clean.participants == 12_000
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_held_rencontre_not_in_future_but_planned_may_be(session: Session) -> No
     future = TODAY + dt.timedelta(days=5)
     assert "futur" in _errors(session, held(date=future))["date"][0]
     clean = validate_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", date=future))
-    assert clean["date"] == future
+    assert clean.date == future
 
 
 def test_the_day_of_validation_is_an_argument(session: Session) -> None:
@@ -149,7 +149,7 @@ def test_the_day_of_validation_is_an_argument(session: Session) -> None:
     meeting = TODAY - dt.timedelta(days=10)
     assert "futur" in _errors(session, held(date=meeting), today=meeting - dt.timedelta(days=1))["date"][0]
     clean = validate_rencontre(session, actor=REFERENT_93, data=held(date=meeting), today=meeting)
-    assert clean["date"] == meeting
+    assert clean.date == meeting
 
 
 def test_synthesis_not_before_meeting_nor_in_future(session: Session) -> None:
@@ -159,7 +159,7 @@ def test_synthesis_not_before_meeting_nor_in_future(session: Session) -> None:
     errors = _errors(session, held(synthese_envoyee_le=TODAY + dt.timedelta(days=1)))
     assert "dans le futur" in errors["synthese_envoyee_le"][0]
     clean = validate_rencontre(session, actor=REFERENT_93, data=held(synthese_envoyee_le=meeting))
-    assert clean["synthese_envoyee_le"] == meeting
+    assert clean.synthese_envoyee_le == meeting
 
 
 def test_end_time_after_start_time(session: Session) -> None:

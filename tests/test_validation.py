@@ -27,13 +27,13 @@ from sqlmodel import Session, select
 from q2030 import agenda, coverage, open_data, overview, priorities, public, redaction, relances
 from q2030.access import FRANCE, SYSTEM, Actor
 from q2030.campaigns import active_campaign
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
 from q2030.documents import add_document
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.excel.exports import export_departement
 from q2030.models import AuditEvent, CubeGroupe, CubeRencontre, CubeTheme, Qpv, Rencontre
-from q2030.rencontres import create_rencontre, list_rencontres, update_rencontre
+from q2030.rencontres import SaisieRencontre, create_rencontre, list_rencontres, update_rencontre
 from q2030.validation import file_a_valider, refuser_doublon, renvoyer, valider, valider_plusieurs
 from tests.databases import Demo, Preparation
 from tests.helpers import pdf_document
@@ -50,7 +50,7 @@ AUTRE_ORGANISATEUR = Actor(
 )
 AU = dt.date(2023, 7, 20)
 PDF = pdf_document()
-CONTRIBUTIONS = [
+CONTRIBUTIONS: list[LigneContribution] = [
     {"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage le soir", "rang": 1},
     {"axe": "changements", "theme": "education", "texte": "Soutien scolaire", "rang": 2},
     {"axe": "ressources", "theme": "culture", "texte": "La médiathèque", "rang": 1},
@@ -64,8 +64,8 @@ def _uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("Q2030_UPLOAD_DIR", str(tmp_path / "depot"))
 
 
-def _meeting(qpv: str, day: dt.date, statut: str = "tenue", lieu: str = "Centre social") -> dict[str, Any]:
-    data: dict[str, Any] = {
+def _meeting(qpv: str, day: dt.date, statut: str = "tenue", lieu: str = "Centre social") -> SaisieRencontre:
+    data: SaisieRencontre = {
         "departement_code": "93",
         "statut": statut,
         "date": day,
@@ -76,7 +76,7 @@ def _meeting(qpv: str, day: dt.date, statut: str = "tenue", lieu: str = "Centre 
         "format": "reunion_publique",
     }
     if statut == "tenue":
-        data.update(participants=30, femmes=18, jeunes=7)
+        data.update({"participants": 30, "femmes": 18, "jeunes": 7})
     return data
 
 

@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,10 @@ from q2030.formatting import fr_count
 from q2030.models import Contribution, Rencontre, stored_id
 from q2030.nomenclature import Perimetre
 from q2030.versioning import last_change
+
+if TYPE_CHECKING:  # the services are imported where they are called (see import_workbook)
+    from q2030.contributions import ContributionValidee
+    from q2030.rencontres import RencontreValidee
 
 Progress = Callable[[float, str], None]
 # Service field -> template header (the QPV list is fed by two columns: name the first).
@@ -149,14 +153,14 @@ def import_workbook(
     by_identifiant: dict[str, list[ContributionRow]] = defaultdict(list)
     for row in parsed.contributions:
         by_identifiant[row.identifiant.casefold()].append(row)
-    wanted: dict[str, list[dict[str, Any]]] = {}  # identifiant -> contributions cleaned by the service
+    wanted: dict[str, list[contribution_service.ContributionValidee]] = {}  # identifiant -> cleaned by the service
     for key, rows in by_identifiant.items():
         try:
-            wanted[key] = contribution_service.clean_rows([r.data for r in rows])
+            wanted[key] = contribution_service.clean_rows(contribution_service.lignes_lues(r.data for r in rows))
         except ValidationError as error:
             report.issues.extend(_contribution_issues(rows, error))
     total = max(1, len(parsed.rencontres))
-    cleaned: dict[int, dict[str, Any]] = {}  # row -> data validated by the service
+    cleaned: dict[int, service.RencontreValidee] = {}  # row -> data validated by the service
     target: dict[int, tuple[Rencontre, int]] = {}  # row -> (stored rencontre, version the file was made from)
     # Computed once, under the département lock; a concurrent form save in between is caught by
     # the compare-and-set (a change skipped here was not the file's to make).
@@ -190,7 +194,7 @@ def import_workbook(
             # Created by an earlier import of this file, at version 1 (with its contributions).
             target[item.row] = (imported[key], 1)
         rencontre_id = target[item.row][0].id if item.row in target else None
-        data = {**item.data, "departement_code": departement_code}
+        data = service.saisie_brute({**item.data, "departement_code": departement_code})
         try:
             cleaned[item.row] = service.validate_rencontre(
                 session, actor=actor, data=data, rencontre_id=rencontre_id, referentiel=referentiel
@@ -222,7 +226,7 @@ def import_workbook(
         if item.row not in target:
             continue
         key = item.identifiant.casefold()
-        data = {**item.data, "departement_code": departement_code}
+        data = service.saisie_brute({**item.data, "departement_code": departement_code})
         try:
             rencontre, version = target[item.row]
             if same[item.row]:
@@ -235,7 +239,8 @@ def import_workbook(
                 report.updated += 1
             if key in wanted and not same_contributions[item.row]:
                 contribution_service.replace_contributions(
-                    session, actor=actor, rencontre_id=stored_id(rencontre), rows=[r.data for r in by_identifiant[key]],
+                    session, actor=actor, rencontre_id=stored_id(rencontre),
+                    rows=contribution_service.lignes_lues(r.data for r in by_identifiant[key]),
                     version=rencontre.version,
                 )  # fmt: skip
                 report.contributions_replaced += 1
@@ -270,7 +275,7 @@ def import_workbook(
             for item in nouvelles
         ],
     )
-    first: list[tuple[service.RencontreCreee, list[dict[str, Any]]]] = []
+    first: list[tuple[service.RencontreCreee, list[contribution_service.ContributionValidee]]] = []
     row_of: dict[int, RencontreRow] = {}
     for item, outcome in zip(nouvelles, created, strict=True):
         if isinstance(outcome, service.DoublonProbable):
@@ -381,20 +386,16 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _same(rencontre: Rencontre, clean: dict[str, Any], directs: list[str]) -> bool:
+def _same(rencontre: Rencontre, clean: RencontreValidee, directs: list[str]) -> bool:
     """Does the validated row equal the stored rencontre (values normalised by the service)?
 
     `directs`: the rencontre's direct QPV as stored (`Referentiel.charger_qpv_directs`)."""
-    for key, value in clean.items():
+    for key, value in clean.colonnes().items():
         if key in NOT_COMPARED or key not in Rencontre.model_fields:
             continue
         if _comparable(getattr(rencontre, key)) != _comparable(value):
             return False
-    quartier = (clean.get("perimetre") or rencontre.perimetre) == Perimetre.QUARTIER
-    return not ("qpv_codes" in clean and quartier and sorted(directs) != sorted(clean["qpv_codes"] or []))
-
-
-CONTRIBUTION_FIELDS = ("axe", "theme", "texte", "rang", "public")
+    return not (clean.perimetre == Perimetre.QUARTIER and sorted(directs) != sorted(clean.qpv_codes))
 
 
 def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
@@ -412,9 +413,9 @@ def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[in
     return out
 
 
-def _contributions_differ(stored: list[tuple[Any, ...]], wanted: list[dict[str, Any]]) -> bool:
+def _contributions_differ(stored: list[tuple[Any, ...]], wanted: list[ContributionValidee]) -> bool:
     """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
-    return sorted(map(repr, stored)) != sorted(repr(tuple(row[f] for f in CONTRIBUTION_FIELDS)) for row in wanted)
+    return sorted(map(repr, stored)) != sorted(repr((r.axe, r.theme, r.texte, r.rang, r.public)) for r in wanted)
 
 
 def _field_header(key: str, headers: dict[str, str]) -> str:

@@ -323,8 +323,8 @@ def _load(actor: Actor, rencontre_id: int, version: int) -> None:
     st.session_state[FORCE] = False
 
 
-def _form_data() -> dict[str, Any]:
-    return {key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS}
+def _form_data() -> rencontres.SaisieRencontre:
+    return rencontres.saisie_brute({key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS})
 
 
 def _submit(actor: Actor, force: bool = False) -> None:
