@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import PermissionRefusee
-from q2030.rencontres import create_rencontre
+from q2030.rencontres import SaisieRencontre, create_rencontre
 from q2030.ui import shell
 from q2030.ui import validation as ui_validation
 from q2030.validation import valider
@@ -28,7 +28,7 @@ ORGANISATEUR = Actor(
 )
 
 
-def _meeting(day: dt.date, lieu: str) -> dict[str, Any]:
+def _meeting(day: dt.date, lieu: str) -> SaisieRencontre:
     return {
         "departement_code": "93",
         "statut": "tenue",
