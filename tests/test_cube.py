@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from q2030 import cube, priorities
@@ -28,9 +29,13 @@ def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every cube row, sorted, floats rounded (sums kept by additions and subtractions)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     for model in (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre):
+        # Plain rows of the table (every column), not ORM objects: the national cube has
+        # about 170 000 of them and building instances cost seconds per call.
+        table = table_of(model)
+        names = sorted(table.columns.keys())
         rows = [
-            tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in sorted(row.model_dump().items()))
-            for row in session.exec(select(model))
+            tuple((k, round(v, 9) if isinstance(v, float) else v) for k, v in zip(names, row, strict=True))
+            for row in session.connection().execute(sa_select(*(table.c[k] for k in names)))
         ]
         out[model.__tablename__] = sorted(rows)
     return out
