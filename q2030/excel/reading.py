@@ -24,7 +24,13 @@ from q2030.excel.columns import (
     SHEET_RENCONTRES,
     Column,
 )
-from q2030.excel.sheets import UNCACHED_ADVICE, UNREADABLE, Sheets, open_sheets  # the one reader of sheets
+from q2030.excel.sheets import (  # the one reader of sheets
+    UNCACHED_ADVICE,
+    UNREADABLE,
+    Sheets,
+    is_opendocument,
+    open_sheets,
+)
 from q2030.formatting import parse_fr_date
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import code_from_label
@@ -77,10 +83,17 @@ class CellError(ValueError):
 
 
 NOT_A_WORKBOOK = "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : partez du modèle."
+ODS_REFUSED = (
+    "Ce classeur est au format OpenDocument (.ods), que l'import ne lit pas : dans LibreOffice Calc, « Fichier > "
+    "Enregistrer sous », type « Excel 2007-365 (.xlsx) », puis importez le fichier .xlsx."
+)
 
 
 def read_workbook(content: bytes) -> ParsedWorkbook:
     parsed = ParsedWorkbook()
+    if is_opendocument(content):
+        parsed.issues.append(ImportIssue("", None, "", "", ODS_REFUSED))
+        return parsed
     try:
         book = open_sheets(content)
     except UNREADABLE:

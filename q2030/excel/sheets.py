@@ -4,7 +4,8 @@ The entry template, the QPV list and the questionnaire all read sheets here
 (`open_sheets(content)`, then `book.read(name)`). Two readers stand behind it:
 
 - **calamine** (`python-calamine`, Rust): ~10 times less CPU than openpyxl, used when the
-  workbook holds nothing it would lose. It reads a formula's cached value but cannot say
+  workbook holds nothing it would lose (and only an .xlsx: calamine reads .ods and .xlsb too,
+  which the scan cannot vouch for). It reads a formula's cached value but cannot say
   a cell was a formula, and it reads an error value (`#N/A`) as an empty string; and it
   allocates the whole rectangle from A1 to the last cell it finds, whatever the number of
   cells (two cells, A1 and XFD1048576, abort the process on a failed allocation of
@@ -133,6 +134,9 @@ def calamine_can_read(content: bytes) -> bool:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
+                return False  # not an .xlsx (an .ods, an .xlsb): the scan below could not vouch for it
             for info in archive.infolist():
                 if info.file_size > SCAN_MAX_BYTES:
                     return False
@@ -210,6 +214,11 @@ class Sheets:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def is_opendocument(content: bytes) -> bool:
+    """An OpenDocument file (.ods saved by LibreOffice): its first member is its `mimetype`, stored."""
+    return content[:2] == b"PK" and b"mimetypeapplication/vnd.oasis.opendocument" in content[:200]
 
 
 def open_sheets(content: bytes) -> Sheets:

@@ -287,7 +287,8 @@ def render(actor: Actor) -> None:
         template_download(actor, dep)
 
         st.subheader("2. Importer le modèle rempli")
-        uploaded = st.file_uploader("Classeur rempli (.xlsx)", type=["xlsx"], key="excel_upload")
+        # .ods is let through so that the import says, in French, how to save it as .xlsx (reading.ODS_REFUSED).
+        uploaded = st.file_uploader("Classeur rempli (.xlsx)", type=["xlsx", "ods"], key="excel_upload")
         if (
             st.button("Importer", key="excel_import", type="primary", disabled=uploaded is None)
             and uploaded is not None
