@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from q2030 import audit, cleaning, clock
 from q2030.access import (
@@ -555,6 +556,28 @@ def _perimeter(
     return Couverture(tuple(sorted({code for code, _ in epci_rows})), epci_siren=siren)
 
 
+def _candidats_doublon(dates: Sequence[dt.date], qpv_codes: Sequence[str]) -> Select[*tuple[Any, ...]]:
+    """Non-cancelled rencontres on one of `dates` covering one of `qpv_codes`, a row per covered
+    QPV: (id, date, heure_debut, lieu, statut, qpv_code, departement_code)."""
+    return (
+        select_columns(
+            Rencontre.id,
+            Rencontre.date,
+            Rencontre.heure_debut,
+            Rencontre.lieu,
+            Rencontre.statut,
+            RencontreQpv.qpv_code,
+            Rencontre.departement_code,
+        )
+        .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
+        .where(
+            col(Rencontre.date).in_(dates),
+            Rencontre.statut != StatutRencontre.ANNULEE,
+            col(RencontreQpv.qpv_code).in_(qpv_codes),
+        )
+    )
+
+
 def probable_duplicates(
     session: Session,
     *,
@@ -570,24 +593,7 @@ def probable_duplicates(
     """
     if not qpv_codes:
         return []
-    query = (
-        select_columns(
-            Rencontre.id,
-            Rencontre.date,
-            Rencontre.heure_debut,
-            Rencontre.lieu,
-            Rencontre.statut,
-            RencontreQpv.qpv_code,
-            Rencontre.departement_code,
-        )
-        .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
-        .where(
-            Rencontre.date == date,
-            Rencontre.statut != StatutRencontre.ANNULEE,
-            col(RencontreQpv.qpv_code).in_(qpv_codes),
-        )
-        .order_by(col(Rencontre.id))
-    )
+    query = _candidats_doublon([date], qpv_codes).order_by(col(Rencontre.id))
     if exclude_id is not None:
         query = query.where(Rencontre.id != exclude_id)
     found: dict[int, tuple[Any, list[str]]] = {}
@@ -758,23 +764,7 @@ def create_rencontres(
     stored: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
     wanted = [(v, c) for (v, c), n in zip(rows, nouvelles, strict=True) if checked(v, c, n)]
     if wanted:
-        query = (
-            select_columns(
-                Rencontre.id,
-                Rencontre.date,
-                Rencontre.heure_debut,
-                Rencontre.lieu,
-                Rencontre.statut,
-                RencontreQpv.qpv_code,
-                Rencontre.departement_code,
-            )
-            .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
-            .where(
-                col(Rencontre.date).in_(sorted({v["date"] for v, _ in wanted})),
-                Rencontre.statut != StatutRencontre.ANNULEE,
-                col(RencontreQpv.qpv_code).in_(sorted({c for _, cs in wanted for c in cs})),
-            )
-        )
+        query = _candidats_doublon(sorted({v["date"] for v, _ in wanted}), sorted({c for _, cs in wanted for c in cs}))
         for rid, day, start, lieu, statut, qpv, dep in session.exec(query):
             stored[(day, qpv)].append((rid, day, start, lieu, statut, dep))
     ids = (
