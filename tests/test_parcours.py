@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
 
+from q2030.access import Actor
+from q2030.db import session_scope
+from q2030.documents import add_document
 from q2030.formatting import countdown
 from q2030.ui.coverage import by_risk, default_au
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app
+from tests.helpers import open_app, pdf_document
 
 
 @pytest.fixture
@@ -193,3 +198,28 @@ def test_situation_au_too_early_says_so_in_french(demo: Engine) -> None:
     at.date_input(key="couverture_au_departement").set_value(dt.date(2022, 1, 1)).run()
     assert not at.exception
     assert any("est trop tôt" in w.value and "21/12/2023" in w.value for w in at.warning)
+
+
+def test_a_compte_rendu_uploaded_today_leaves_the_a_faire_of_a_finished_campaign(demo: Engine) -> None:
+    """The finished campaign is shown at its end, but what has been done is judged today
+    (campaigns.constat_au): a compte rendu deposited now is no longer « à déposer »."""
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    missing = [q["rencontre"] for text, q in _links(at) if "compte rendu à déposer" in text]
+    assert missing
+    count = _missing_count(at)
+    rencontre_id = int(missing[0])
+    referent = Actor(email="referent.93@x.gouv.fr", role="referent", departement_code="93", region_code="11")
+    with session_scope(demo) as session:
+        add_document(session, actor=referent, rencontre_id=rencontre_id, filename="cr.pdf", content=pdf_document())
+    at.run()
+    assert not at.exception
+    still = [q["rencontre"] for text, q in _links(at) if "compte rendu à déposer" in text]
+    assert str(rencontre_id) not in still
+    assert _missing_count(at) == count - 1
+
+
+def _missing_count(at: AppTest) -> int:
+    titles = [m.value for m in at.markdown if m.value.startswith("**Comptes rendus manquants (")]
+    assert len(titles) == 1, titles
+    return int(re.sub(r"\D", "", titles[0]))
