@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
@@ -45,6 +46,18 @@ def _filled_template(engine: Engine, date_text: str) -> bytes:
     return buffer.getvalue()
 
 
+ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _ods() -> bytes:
+    """An OpenDocument spreadsheet as LibreOffice stores one: its mimetype first, uncompressed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", ODS_MIME, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", "<office:document-content/>", compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
 def _count(engine: Engine, model) -> int:
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(model)).one()
@@ -69,6 +82,14 @@ def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
     errors = at.dataframe[0].value
     assert list(errors["Colonne"]) == ["Date"]
     assert list(errors["Valeur"]) == ["31/06/2023"]
+    assert (_count(engine, Rencontre), _count(engine, AuditEvent)) == before
+
+    # An .ods (the template saved in LibreOffice's own format): let through, refused in French.
+    assert ".ods" in at.file_uploader(key="excel_upload").proto.type
+    at.file_uploader(key="excel_upload").set_value(("saisie.ods", _ods(), ODS_MIME)).run()
+    at.button(key="excel_import").click().run()
+    assert not at.exception
+    assert any("OpenDocument (.ods)" in e.value and "Excel 2007-365 (.xlsx)" in e.value for e in at.error)
     assert (_count(engine, Rencontre), _count(engine, AuditEvent)) == before
 
     at.file_uploader(key="excel_upload").set_value(
