@@ -22,7 +22,7 @@ from q2030.coverage import (
 )
 from q2030.errors import PermissionRefusee
 from q2030.formatting import add_months
-from q2030.models import stored_id
+from q2030.models import RencontreQpv, stored_id
 from tests import factories as f
 
 DAY = dt.timedelta(days=1)
@@ -49,7 +49,9 @@ def built(session: Session, deadline: dt.date) -> Session:
     f.rencontre(session, departement="93", date=deadline - 10 * DAY, qpv=["QN09304A", "QN09303A"], perimetre="epci")
     f.rencontre(session, departement="93", date=deadline - 20 * DAY, qpv=["QN09305A"], statut="annulee")
     f.rencontre(session, departement="93", date=deadline + 30 * DAY, qpv=["QN09306A"], statut="prevue")
-    f.rencontre(session, departement="93", date=deadline - 40 * DAY, qpv=["QN09307A", "QP093999"])
+    old = f.rencontre(session, departement="93", date=deadline - 40 * DAY, qpv=["QN09307A"])
+    # A link the service refuses today (a QPV of the 2015 geography), as stored before it changed.
+    session.add(RencontreQpv(rencontre_id=stored_id(old), qpv_code="QP093999", direct=True))
     f.rencontre(session, departement="69", date=deadline, qpv=["QN06901A"], statut="annulee")
     session.commit()
     return session

@@ -25,7 +25,7 @@ TRICKY = "=1+1 <b>gras</b> & **pas du markdown**"
 def dep93(app_env: str, engine: Engine) -> Engine:
     with Session(engine) as session:
         f.qpv(session, "QN09301M", "93", nom="Cité des Fleurs")
-        f.rencontre(session, departement="93", date=dt.date(2023, 6, 12), qpv=[])
+        f.rencontre(session, departement="93", date=dt.date(2023, 6, 12), qpv=["QN09301M"])
         session.commit()
     return engine
 
