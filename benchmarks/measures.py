@@ -31,6 +31,15 @@ class Measure:
     peak_mib: float | None = None
     note: str = ""
     same_as_reference: bool | None = None  # the app's figures equal DuckDB's (checked in the run)
+    # CPU time of this process (`time.process_time`, median): on a loaded machine the ratio of
+    # CPU times holds where elapsed times swell. The PostgreSQL server's CPU is not counted.
+    app_cpu_s: float | None = None
+    reference_cpu_s: float | None = None
+    load_average: float | None = None  # one-minute load when the line was measured
+
+    @property
+    def ratio_reference_cpu(self) -> float | None:
+        return self.app_cpu_s / self.reference_cpu_s if self.app_cpu_s and self.reference_cpu_s else None
 
     @property
     def ratio(self) -> float | None:
@@ -59,12 +68,19 @@ class Operation:
 
 
 def median_time(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    times, result = [], None
+    elapsed, _cpu, result = median_times(function, runs)
+    return elapsed, result
+
+
+def median_times(function: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """Median elapsed time and median CPU time of this process (`time.process_time`), last result."""
+    times, cpu_times, result = [], [], None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = function()
+        cpu_times.append(time.process_time() - cpu_started)
         times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+    return statistics.median(times), statistics.median(cpu_times), result
 
 
 def rows_of(result: Any) -> int | None:

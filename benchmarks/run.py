@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from benchmarks import reference
-from benchmarks.measures import Measure, median_time, refuser_base_vide, rows_of
+from benchmarks.measures import Measure, median_time, median_times, refuser_base_vide, rows_of
 from benchmarks.operations import operations
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
@@ -116,8 +116,8 @@ def measure_operations(
         with Session(engine) as session:
             if op_runs > 1:
                 op.app(session)  # warm the database's own caches once, as any running app has them
-            app_s, result = median_time(partial(op.app, session), op_runs)
-            measure = Measure(database, scale, op.name, app_s, rows=rows_of(result))
+            app_s, app_cpu_s, result = median_times(partial(op.app, session), op_runs)
+            measure = Measure(database, scale, op.name, app_s, rows=rows_of(result), app_cpu_s=app_cpu_s)
             if op.floor_sql:
                 params = op.floor_params(session)
                 statement = text(op.floor_sql)
@@ -125,17 +125,24 @@ def measure_operations(
                 if op.reference:
                     sql = reference.duckdb_sql(op.floor_sql)
                     reference.run(reference_db, sql, params)  # warm, as for the app
-                    measure.reference_s, reference_rows = median_time(
+                    measure.reference_s, measure.reference_cpu_s, reference_rows = median_times(
                         partial(reference.run, reference_db, sql, params), runs
                     )
                     if op.compare is not None:
                         measure.same_as_reference = op.compare(result, reference_rows)
             if op.command:
                 measure.peak_mib = _child_peak_mib(op.command, engine)
+        measure.load_average = os.getloadavg()[0]
         results.append(measure)
         ratio = f"  ratio {measure.ratio:.2f}" if measure.ratio else ""
         if measure.ratio_reference:
             ratio += f"  app / DuckDB {measure.ratio_reference:.2f}"
+        if measure.ratio_reference_cpu and measure.app_cpu_s and measure.reference_cpu_s:
+            ratio += (
+                f"  CPU {measure.app_cpu_s * 1000:.1f} / {measure.reference_cpu_s * 1000:.1f} ms"
+                f" = {measure.ratio_reference_cpu:.2f}"
+            )
+        ratio += f"  charge {measure.load_average:.1f}"
         if measure.same_as_reference is not None:
             ratio += "  mêmes chiffres que DuckDB" if measure.same_as_reference else "  CHIFFRES DIFFÉRENTS DE DUCKDB"
         log(f"  {op.name:<60} {app_s * 1000:9.1f} ms{ratio}")
@@ -183,7 +190,11 @@ def run(
         "runs": runs,
         "populate_s": populate_times,
         "load_average": os.getloadavg(),
-        "measures": [asdict(m) | {"ratio": m.ratio, "ratio_reference": m.ratio_reference} for m in measures],
+        "measures": [
+            asdict(m)
+            | {"ratio": m.ratio, "ratio_reference": m.ratio_reference, "ratio_reference_cpu": m.ratio_reference_cpu}
+            for m in measures
+        ],
     }
 
 
@@ -202,8 +213,8 @@ def machine_description() -> str:
 def markdown_table(results: dict[str, Any]) -> str:
     lines = [
         "| base | volume | mesure | app (ms) | plancher SQL (ms) | app / plancher | référence DuckDB (ms) "
-        "| app / référence | mémoire max. du processus (Mio) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| app / référence | CPU app / DuckDB (ms) | mémoire max. du processus (Mio) | charge |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results["measures"]:
         floor = f"{m['floor_s'] * 1000:.1f}" if m["floor_s"] else "—"
@@ -213,11 +224,15 @@ def markdown_table(results: dict[str, Any]) -> str:
         if m.get("same_as_reference") is not None:
             ratio_ref += " (mêmes chiffres)" if m["same_as_reference"] else " (CHIFFRES DIFFÉRENTS)"
         peak = f"{m['peak_mib']:.0f}" if m["peak_mib"] else "—"
+        cpu = "—"
+        if m.get("ratio_reference_cpu"):
+            cpu = f"{m['app_cpu_s'] * 1000:.1f} / {m['reference_cpu_s'] * 1000:.1f} = {m['ratio_reference_cpu']:.2f}"
+        load = f"{m['load_average']:.1f}" if m.get("load_average") is not None else "—"
         note = f" ({m['note']})" if m["note"] else ""
         app = f"{m['app_s'] * 1000:.1f}"
         lines.append(
             f"| {m['database']} | {m['scale']} | {m['name']}{note} | {app} | {floor} | {ratio} | {ref} | {ratio_ref} "
-            f"| {peak} |"
+            f"| {cpu} | {peak} | {load} |"
         )
     return "\n".join(lines)
 

@@ -254,16 +254,29 @@ class CubeRencontre(SQLModel, table=True):
     poids: float  # contributions / the meeting's contributions (in the public and axis)
 
 
+_CUBE_FILTRE_AXE_VALEUR = (
+    "campaign_id", "public", "dimension", "axe", "valeur", "departement_code", "theme",
+    "contributions", "rencontres", "score_rang", "poids_rencontre",
+)  # fmt: skip
+
+
 class CubeFiltre(SQLModel, table=True):
     """Campaign × public × axis × département × (dimension, value) × theme: sums of CubeRencontre.
 
-    dimension "tout" (value "*"), "format" (value: the format) or "mois" (value: "2023-07").
+    dimension "tout" (value "*"), "format" (value: the format), "mois" (value: "2023-07") or
+    "fmt_mois" (value: "atelier|2023-07").
     theme "*" rows count the meetings with contributions in the cell (`rencontres`) and their
     contributions: the group totals of a ranking.
     """
 
     __tablename__ = "cube_filtre"
-    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: rows stored in key order (a covering key)
+    __table_args__ = (
+        # The axis before the value (migration 0018): a range of months in one axis is one
+        # contiguous run of the index, read alone (every column is in it: PostgreSQL answers by
+        # an index-only scan, without visiting the table).
+        Index("ix_cube_filtre_axe_valeur", *_CUBE_FILTRE_AXE_VALEUR),
+        {"sqlite_with_rowid": False},  # SQLite: rows stored in key order (a covering key)
+    )
 
     campaign_id: int = Field(primary_key=True)
     public: str = Field(primary_key=True, max_length=20)

@@ -92,21 +92,12 @@ def _key(groupe: str, axe: Any, dep: Any) -> Any:
 
 def _axes(filtres: Filtres, groupe: str, axe: Mapped[str], *, listed: bool = False) -> ColumnElement[bool]:
     """The axis rows of the view; `listed`: every axis named (an index with the axis before the
-    day is then read range by range, not scanned)."""
+    day or the month is then read range by range, not scanned)."""
     if filtres.axe:
         return axe == filtres.axe
     if groupe == "axe":
         return axe.in_(list(AXES)) if listed else axe != TOUS_AXES
     return axe == TOUS_AXES
-
-
-@dataclass
-class _Part:
-    """One source of cube rows: per (group, département, theme) sums and per (group, département)
-    meeting counts, over disjoint sets of meetings."""
-
-    rows: Select[Any]
-    totals: Select[Any]
 
 
 def _territoire(base: Select[Any], filtres: Filtres, groupe: str, dep: Any) -> tuple[Select[Any], list[Any]]:
@@ -120,8 +111,8 @@ def _territoire(base: Select[Any], filtres: Filtres, groupe: str, dep: Any) -> t
     return base, conds
 
 
-def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[Any]) -> _Part:
-    """Pre-summed cells of `cube_filtre` (one dimension, its values)."""
+def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[Any]) -> Select[Any]:
+    """Per (group, département, theme) sums of pre-summed cells of `cube_filtre` (one dimension, its values)."""
     f = CubeFiltre
     dep, theme, axe = col(f.departement_code), col(f.theme), col(f.axe)
     base, territory = _territoire(select().select_from(f), filtres, groupe, dep)
@@ -130,30 +121,22 @@ def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: s
         col(f.public) == (filtres.public or TOUS_PUBLICS),
         col(f.dimension) == dimension,
         *values,
-        _axes(filtres, groupe, axe),
+        _axes(filtres, groupe, axe, listed=True),
         *territory,
+        theme == filtres.theme if filtres.theme else theme != TOUS_THEMES,
     ]
     key = _key(groupe, axe, dep)
     meetings: Any = func.sum(col(f.rencontres))
     weight: Any = meetings if filtres.theme else func.sum(col(f.poids_rencontre))
-    if filtres.theme:  # one theme: every meeting citing it weighs 1 (its whole share)
-        themes_cond, totals_cond = theme == filtres.theme, theme == filtres.theme
-    else:
-        themes_cond, totals_cond = theme != TOUS_THEMES, theme == TOUS_THEMES
-    rows = base.add_columns(
+    return base.add_columns(
         key.label("g"), dep.label("dep"), theme.label("theme"), func.sum(f.contributions).label("n"),
         meetings.label("meetings"), func.sum(f.score_rang).label("score"), weight.label("weight"),
-    ).where(*conds, themes_cond).group_by(key, dep, theme)  # fmt: skip
-    totals = (
-        base.add_columns(key.label("g"), dep.label("dep"), meetings.label("m"))
-        .where(*conds, totals_cond)
-        .group_by(key, dep)
-    )
-    return _Part(rows, totals)
+    ).where(*conds).group_by(key, dep, theme)  # fmt: skip
 
 
-def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[Any]) -> _Part:
-    """Per-meeting rows of `cube_rencontre` (conditions on its own format, day or meeting ids)."""
+def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[Any]) -> Select[Any]:
+    """Per (group, département, theme) sums of the per-meeting rows of `cube_rencontre` (conditions on
+    its own format, day or meeting ids)."""
     r = CubeRencontre
     dep, theme, axe = col(r.departement_code), col(r.theme), col(r.axe)
     base, territory = _territoire(select().select_from(r), filtres, groupe, dep)
@@ -163,24 +146,18 @@ def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_co
         _axes(filtres, groupe, axe, listed=True),
         *meeting_conds,
         *territory,
+        *([theme == filtres.theme] if filtres.theme else []),
     ]
     key = _key(groupe, axe, dep)
     meetings = func.count()
-    themes_cond = [theme == filtres.theme] if filtres.theme else []
     weight = meetings if filtres.theme else func.sum(r.poids)
-    rows = base.add_columns(
+    return base.add_columns(
         key.label("g"), dep.label("dep"), theme.label("theme"), func.sum(r.contributions).label("n"),
         meetings.label("meetings"), func.sum(r.score_rang).label("score"), weight.label("weight"),
-    ).where(*conds, *themes_cond).group_by(key, dep, theme)  # fmt: skip
-    totals = (
-        base.add_columns(key.label("g"), dep.label("dep"), func.count(func.distinct(r.rencontre_id)).label("m"))
-        .where(*conds, *themes_cond)
-        .group_by(key, dep)
-    )
-    return _Part(rows, totals)
+    ).where(*conds).group_by(key, dep, theme)  # fmt: skip
 
 
-def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[_Part]:
+def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[Select[Any]]:
     """The sources answering the meeting filters (format, period, quartier), over disjoint meetings."""
     r = CubeRencontre
     day = col(r.jour)
@@ -199,7 +176,7 @@ def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[_Part]:
             return [_part_cellules(filtres, groupe, campaign_id, "format", [valeur == filtres.format])]
         return [_part_cellules(filtres, groupe, campaign_id, "tout", [valeur == TOUS_PUBLICS])]
     periode = decouper(filtres.debut, filtres.fin)
-    parts: list[_Part] = []
+    parts: list[Select[Any]] = []
     if periode.mois is not None:
         if filtres.format:
             debut, fin = periode.mois
@@ -215,37 +192,49 @@ def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[_Part]:
 
 
 def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.DataFrame:
-    """`agregats` for any filter but the text search, from the read model."""
+    """`agregats` for any filter but the text search, from the read model, in one statement.
+
+    The parts' per (group, département, theme) sums (disjoint meetings: the same cells add up)
+    give each theme's sums and département shares. The group's meetings need no second reading
+    of the cube: without a theme filter a meeting's theme weights (`poids`, its themes' shares of
+    its contributions) sum to 1, so the weights of a group sum to its meetings; with a theme
+    filter each meeting citing the theme is one row, counted in `meetings`. Its départements are
+    counted by the dense rank of the département within the group (its maximum)."""
     campaign = active_campaign(session)
     assert campaign.id is not None
     parts = _parts(filtres, groupe, campaign.id)
     if len(parts) == 1:
-        rows, totals = parts[0].rows.subquery("par_departement"), parts[0].totals.subquery("totaux")
-        d = rows.c
-        per_departement = select(d.g, d.dep, d.theme, d.n, d.meetings, d.score, d.weight)
-    else:  # the parts of a period: disjoint meetings, their sums add up
-        union = union_all(*(p.rows for p in parts)).subquery("parties")
-        u = union.c
-        per_departement = select(
-            u.g, u.dep, u.theme, func.sum(u.n).label("n"), func.sum(u.meetings).label("meetings"),
-            func.sum(u.score).label("score"), func.sum(u.weight).label("weight"),
-        ).group_by(u.g, u.dep, u.theme)  # fmt: skip
-        totals = union_all(*(p.totals for p in parts)).subquery("totaux")
-    d = per_departement.subquery("par_departement").c
+        d = parts[0].subquery("par_departement").c
+    else:
+        u = union_all(*parts).subquery("parties").c
+        d = (
+            select(
+                u.g, u.dep, u.theme, func.sum(u.n).label("n"), func.sum(u.meetings).label("meetings"),
+                func.sum(u.score).label("score"), func.sum(u.weight).label("weight"),
+            )
+            .group_by(u.g, u.dep, u.theme)
+            .subquery("par_departement")
+            .c
+        )  # fmt: skip
     share = cast(d.n, Float) / cast(func.sum(d.n).over(partition_by=[d.g, d.dep]), Float)
-    shares = select(d.g, d.theme, d.n, d.meetings, d.score, d.weight, share.label("share")).subquery("parts")
+    rank = func.dense_rank().over(partition_by=d.g, order_by=d.dep)
+    shares = select(
+        d.g, d.theme, d.n, d.meetings, d.score, d.weight, share.label("share"), rank.label("rank")
+    ).subquery("parts")
     s = shares.c
     themes = select(
         s.g, s.theme, func.sum(s.n), func.sum(s.meetings), func.count(), func.sum(s.score), func.sum(s.weight),
-        func.sum(s.share),
+        func.sum(s.share), func.max(s.rank),
     ).group_by(s.g, s.theme)  # fmt: skip
-    t = totals.c
-    group_totals_query = select(t.g, func.sum(t.m), func.count(func.distinct(t.dep))).group_by(t.g)
-    connection = session.connection()
-    group_totals = {g: (int(m), int(deps)) for g, m, deps in connection.execute(group_totals_query)}
+    rows = session.connection().execute(themes).all()
+    meetings_total: dict[str, float] = {}
+    departements_total: dict[str, int] = {}
+    for g, _theme, _n, meetings, _deps, _score, weight, _share, rank_max in rows:
+        meetings_total[g] = meetings_total.get(g, 0.0) + float(meetings if filtres.theme else weight)
+        departements_total[g] = max(departements_total.get(g, 0), int(rank_max))
     records = sorted(
-        (g, th, int(count), int(cited), int(deps), round(float(sr), 9), round(float(w), 9), round(float(sh), 9),
-         *group_totals[g], groupe)
-        for g, th, count, cited, deps, sr, w, sh in connection.execute(themes)
+        (g, th, int(n), int(cited), int(deps), round(float(sr), 9), round(float(w), 9), round(float(sh), 9),
+         round(meetings_total[g]), departements_total[g], groupe)
+        for g, th, n, cited, deps, sr, w, sh, _rank in rows
     )  # fmt: skip
     return pd.DataFrame.from_records(records, columns=AGREGATS_COLUMNS)
