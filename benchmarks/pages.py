@@ -109,7 +109,13 @@ def measure_in_browser(
     browser_support.WAIT_MS = 300_000  # a first, cold page at national volume on a loaded machine
 
     results: list[dict[str, object]] = []
-    every_role = {"referent": "93 – Seine-Saint-Denis", "prefet_region": None, "commission": None, "admin": None}
+    every_role = {
+        "referent": "93 – Seine-Saint-Denis",
+        "prefet_region": None,
+        "commission": None,
+        "admin": None,
+        "organisateur": "93 – Seine-Saint-Denis",
+    }
     roles_shown = {role: dep for role, dep in every_role.items() if roles is None or role in roles}
     with tempfile.TemporaryDirectory() as workdir:
         server = start_app(database_url, Path(workdir))

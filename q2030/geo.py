@@ -16,8 +16,11 @@ sits near the middle of its département.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,23 @@ def departement_features(codes: list[str] | None = None) -> list[dict[str, Any]]
     features = _departements()
     wanted = list(features) if codes is None else [c for c in codes if c in features]
     return [features[code] for code in wanted]
+
+
+def publish_outlines(folder: Path) -> str:
+    """Copy the département outlines into `folder` (the browser fetches them from there, once,
+    instead of receiving them inline with every run of a page drawing a map); return a digest of
+    their content, to put in the URL so that a browser never keeps outlines that have changed.
+
+    The file is replaced atomically, and only when its content differs."""
+    content = (GEODATA / "departements.json").read_bytes()
+    target = folder / "departements.json"
+    if not target.is_file() or target.read_bytes() != content:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".departements-", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, target)
+    return hashlib.sha256(content).hexdigest()[:12]
 
 
 def commune_position(insee: str) -> tuple[float, float] | None:

@@ -4,6 +4,9 @@ meetings held at the scale of a commune that the département map joins to their
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from pathlib import Path
 
 import pandas as pd
 from sqlmodel import Session
@@ -87,10 +90,35 @@ def test_commune_meeting_is_joined_to_the_quartiers_it_covered_and_cancelled_one
 def test_national_map_colours_each_departement_by_its_coverage() -> None:
     by_dep = pd.DataFrame({"code": ["93", "75"], "qpv": [10, 0], "couverts": [5, 0], "taux_couverts": [0.5, 0.0]})
     spec = maps.departements_map(by_dep, "Taux de couverture").to_dict()
-    features = spec["layer"][0]["data"]["values"]
-    assert len(features) == len(DEPARTEMENTS)
-    by_code = {f["properties"]["code"]: f["properties"] for f in features}
-    assert by_code["93"]["taux"] == 0.5
-    assert by_code["75"]["taux"] is None  # no QPV: grey, not red
+    shapes = spec["layer"][0]
+    # The outlines are fetched by URL (a file of static/, the geodata's own bytes); only the figures are sent.
+    url = shapes["data"]["url"]
+    assert url.startswith("app/static/geo/departements.json?v=")
+    served = maps.OUTLINES_FOLDER / "departements.json"
+    assert served.read_bytes() == (geo.GEODATA / "departements.json").read_bytes()
+    assert url.endswith(hashlib.sha256(served.read_bytes()).hexdigest()[:12])
+    lookup = next(t for t in shapes["transform"] if "lookup" in t)
+    figures = {row["code"]: row for row in lookup["from"]["data"]["values"]}
+    assert len(figures) == len(DEPARTEMENTS)
+    assert figures["93"]["taux"] == 0.5
+    assert figures["75"]["taux"] is None  # no QPV: grey, not red
+    assert figures["01"] == {"code": "01", "qpv": 0, "couverts": 0, "taux": None}
+    assert len(json.dumps(spec)) < 20_000  # the outlines themselves are 170 Ko
     region = maps.departements_map(by_dep, "Île-de-France", ["75", "93", "94"]).to_dict()
-    assert len(region["layer"][0]["data"]["values"]) == 3
+    filtre = next(t for t in region["layer"][0]["transform"] if "filter" in t)
+    assert filtre["filter"] == {"field": "code", "oneOf": ["75", "93", "94"]}
+    lookup = next(t for t in region["layer"][0]["transform"] if "lookup" in t)
+    assert [row["code"] for row in lookup["from"]["data"]["values"]] == ["75", "93", "94"]
+
+
+def test_outlines_are_rewritten_only_when_they_differ(tmp_path: Path) -> None:
+    digest = geo.publish_outlines(tmp_path)
+    target = tmp_path / "departements.json"
+    assert target.read_bytes() == (geo.GEODATA / "departements.json").read_bytes()
+    stamp = target.stat().st_mtime_ns
+    assert geo.publish_outlines(tmp_path) == digest
+    assert target.stat().st_mtime_ns == stamp  # unchanged: not rewritten
+    target.write_text("{}", encoding="utf-8")  # stale outlines (an older derivation): replaced
+    assert geo.publish_outlines(tmp_path) == digest
+    assert target.read_bytes() == (geo.GEODATA / "departements.json").read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["departements.json"]  # no temporary file left

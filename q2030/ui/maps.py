@@ -1,7 +1,10 @@
 """Maps drawn with Altair's geoshape, offline: the outlines and positions of q2030.geo.
 
 - `departements_map`: départements coloured by their coverage rate (Vue nationale: all 101,
-  overseas in insets on the left; Ma région: its départements);
+  overseas in insets on the left; Ma région: its départements). The outlines (170 Ko) are a
+  static file the browser fetches by URL and keeps (`outlines_url`); each run of the page sends
+  only the figures, joined to the outlines in the browser by a Vega-Lite `lookup` on the code
+  (205 Ko sent on every run of Vue nationale before);
 - `quartiers_map`: one département, each quartier a point coloured *and shaped* by its status
   (colour is never the only cue), and each meeting held at the scale of a commune or an EPCI
   a diamond joined by a line to every quartier it covered.
@@ -18,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from q2030 import geo
-from q2030.db import session_scope
+from q2030.db import PROJECT_ROOT, session_scope
 from q2030.ui.charts import STATUS_COLORS
 from q2030.ui.shell import BLEU_FRANCE, engine
 
@@ -34,22 +37,35 @@ NO_QPV = "#e5e5e5"
 DROM_NAMES = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 
 
-def _features(by_dep: pd.DataFrame, codes: list[str] | None) -> list[dict[str, Any]]:
-    """Outlines with the coverage figures in their properties (no QPV: 0)."""
+# Served by Streamlit's static file serving (`server.enableStaticServing`): static/geo/ (git-ignored).
+OUTLINES_FOLDER = PROJECT_ROOT / "static" / "geo"
+OUTLINES_PATH = "app/static/geo/departements.json"  # relative to the page, like the fonts in config.toml
+
+
+@st.cache_resource(show_spinner=False)
+def outlines_url() -> str:
+    """The URL of the département outlines, written into static/ once per process; the digest of
+    their content in the query string renews the browser's copy when the outlines change."""
+    return f"{OUTLINES_PATH}?v={geo.publish_outlines(OUTLINES_FOLDER)}"
+
+
+def _figures(by_dep: pd.DataFrame, codes: list[str] | None) -> list[dict[str, Any]]:
+    """The coverage figures of each département drawn (no QPV: 0, and no rate)."""
     figures = by_dep.set_index("code")[["qpv", "couverts", "taux_couverts"]].to_dict("index")
-    features = []
+    rows = []
     for feature in geo.departement_features(codes):
         code = feature["properties"]["code"]
         row = figures.get(code, {})
         qpv = int(row.get("qpv", 0) or 0)
-        properties = {
-            **feature["properties"],
-            "qpv": qpv,
-            "couverts": int(row.get("couverts", 0) or 0),
-            "taux": float(row.get("taux_couverts", 0) or 0) if qpv else None,
-        }
-        features.append({**feature, "properties": properties})
-    return features
+        rows.append(
+            {
+                "code": code,
+                "qpv": qpv,
+                "couverts": int(row.get("couverts", 0) or 0),
+                "taux": float(row.get("taux_couverts", 0) or 0) if qpv else None,
+            }
+        )
+    return rows
 
 
 # The national map's click selection: Streamlit returns {CLIC: [{"code": "93"}]} (q2030.ui.coverage).
@@ -62,16 +78,25 @@ def departements_map(
     """Départements coloured by coverage rate: red for "nothing yet", bleu France when complete.
 
     `selectable`: a click on a département selects its code (selection parameter `CLIC`)."""
-    features = _features(by_dep, codes)
+    figures = _figures(by_dep, codes)
+    shown = [row["code"] for row in figures]
+    outlines = alt.Chart(
+        alt.Data(url=outlines_url(), format=alt.DataFormat(type="json", property="features")),  # type: ignore[no-untyped-call]  # altair.Data takes **kwds
+        title=title,
+    ).transform_calculate(code="datum.properties.code")
+    if codes is not None:  # a région: its départements only (the projection fits them)
+        outlines = outlines.transform_filter(alt.FieldOneOfPredicate(field="code", oneOf=shown))
     shapes = (
-        alt.Chart(alt.Data(values=features), title=title)  # type: ignore[no-untyped-call]  # altair.Data takes **kwds (InlineData is typed but moves the values to `datasets`)
+        outlines.transform_lookup(
+            lookup="code",
+            from_=alt.LookupData(data=alt.Data(values=figures), key="code", fields=["qpv", "couverts", "taux"]),  # type: ignore[no-untyped-call]  # as above
+        )
         .mark_geoshape(stroke="white", strokeWidth=0.7, cursor="pointer" if selectable else "auto")
-        .transform_calculate(code="datum.properties.code")
         .encode(
             color=alt.condition(
-                "datum.properties.qpv > 0",
+                "datum.qpv > 0",
                 alt.Color(
-                    "properties.taux:Q",
+                    "taux:Q",
                     title="Taux de couverture",
                     scale=COVERAGE_SCALE,
                     legend=alt.Legend(format="%", orient="bottom"),
@@ -80,10 +105,10 @@ def departements_map(
             ),
             tooltip=[
                 alt.Tooltip("properties.nom:N", title="Département"),
-                alt.Tooltip("properties.code:N", title="Code"),
-                alt.Tooltip("properties.qpv:Q", title="QPV"),
-                alt.Tooltip("properties.couverts:Q", title="QPV couverts"),
-                alt.Tooltip("properties.taux:Q", title="Taux de couverture", format=".0%"),
+                alt.Tooltip("code:N", title="Code"),
+                alt.Tooltip("qpv:Q", title="QPV"),
+                alt.Tooltip("couverts:Q", title="QPV couverts"),
+                alt.Tooltip("taux:Q", title="Taux de couverture", format=".0%"),
             ],
         )
         .project(**PROJECTION)
@@ -91,7 +116,6 @@ def departements_map(
     if selectable:
         shapes = shapes.add_params(alt.selection_point(name=CLIC, fields=["code"], on="click", clear=False))
     layers: list[alt.Chart] = [shapes]
-    shown = {f["properties"]["code"] for f in features}
     insets = [code for code in DROM_NAMES if code in shown]
     if codes is None and insets:  # the national map: name each overseas inset under its box
         names = []
