@@ -96,7 +96,9 @@ def test_national_renders_map_and_burnup(demo: Engine) -> None:
     assert len(carte) == deps_with_qpv
     assert carte["Taux"].between(0, 1).all()
     features = next(c for c in at.get("vega_lite_chart") if '"geoshape"' in c.proto.spec)
-    assert '"Guadeloupe"' in features.proto.spec
+    # Outlines fetched by URL (static/geo/), the overseas départements' figures sent with the spec.
+    assert "app/static/geo/departements.json?v=" in features.proto.spec
+    assert '"code": "971"' in features.proto.spec or '"code":"971"' in features.proto.spec
     assert len(_table(at, "Région")) == 18
 
 
