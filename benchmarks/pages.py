@@ -62,20 +62,30 @@ def measure_pages(database_url: str, database: str, scale: str, runs: int, log: 
 
 # A run counts once the app has been seen running after the click, then at rest: without the
 # first condition a click whose rerun had not started within settle's pause measured the page
-# left behind (same counts for every page of a role, under load).
+# left behind (same counts for every page of a role, under load). "Seen running" reads each
+# change's old value too: a quick run can go to "running" and back before the observer is called,
+# which then found "notRunning" only and waited for ever (Priorités and Codage of the commission,
+# « non mesurée (TimeoutError) » after 5 minutes, once each); and a run whose two state changes
+# React drew at once shows no change at all: a new page title (h1) says the run happened too.
 _WATCH_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
+  const title = document.querySelector('[data-testid="stMain"] h1');
+  window.__q2030_title = title ? title.textContent : null;
   window.__q2030_ran = false;
   if (!window.__q2030_watch) {
-    window.__q2030_watch = new MutationObserver(() => {
-      if (app.getAttribute('data-test-script-state') === 'running') window.__q2030_ran = true;
+    window.__q2030_watch = new MutationObserver((changes) => {
+      if (app.getAttribute('data-test-script-state') === 'running'
+          || changes.some((change) => change.oldValue === 'running')) window.__q2030_ran = true;
     });
-    window.__q2030_watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    window.__q2030_watch.observe(
+      app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
   }
 }"""
 _RAN_AND_IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return window.__q2030_ran === true
+  const title = document.querySelector('[data-testid="stMain"] h1');
+  const moved = title !== null && title.textContent !== window.__q2030_title;
+  return (window.__q2030_ran === true || moved)
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]');
