@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import func
@@ -10,15 +11,17 @@ from sqlmodel import Session, select
 
 from q2030 import apres_ecriture
 from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, Rencontre, RencontreQpv
+from q2030.models import AuditEvent, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres import (
     DoublonProbable,
+    SaisieRencontre,
     cancel_rencontre,
     create_rencontre,
     delete_rencontre,
     get_rencontre,
     list_rencontres,
     probable_duplicates,
+    saisie_brute,
     update_rencontre,
     validate_rencontre,
 )
@@ -44,7 +47,7 @@ def _geography(session: Session) -> None:
     load_geography(session)
 
 
-def _errors(session: Session, data: dict, **kwargs) -> dict[str, list[str]]:
+def _errors(session: Session, data: SaisieRencontre, **kwargs: Any) -> dict[str, list[str]]:
     with pytest.raises(ValidationError) as caught:
         validate_rencontre(session, actor=REFERENT_93, data=data, **kwargs)
     return caught.value.errors
@@ -69,8 +72,9 @@ def test_create_writes_rencontre_direct_links_and_audit_in_one_transaction(sessi
     assert rencontre.version == 1
     assert rencontre.departement_code == "93"
     assert rencontre.cree_par == REFERENT_93.email
-    assert _links(session, rencontre.id) == {"QN09301A": True, "QN09302A": True}
+    assert _links(session, stored_id(rencontre)) == {"QN09301A": True, "QN09302A": True}
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "rencontre")).one()
+    assert event.apres is not None
     assert event.action == "creation"
     assert event.avant is None
     assert event.apres["qpv"] == ["QN09301A", "QN09302A"]
@@ -128,7 +132,7 @@ def test_no_upper_cap_on_counts(session: Session) -> None:
 def test_counts_are_whole_non_negative_and_breakdowns_within_total(
     session: Session, field: str, value: object, fragment: str
 ) -> None:
-    errors = _errors(session, held(**{field: value}))
+    errors = _errors(session, saisie_brute({**held(), field: value}))
     assert any(fragment in message for message in errors[field]), errors
 
 
@@ -183,7 +187,9 @@ def test_every_error_is_reported_at_once_and_nothing_is_written(session: Session
         create_rencontre(
             session,
             actor=REFERENT_93,
-            data=held(date=None, participants=-3, heure_debut="25h", qpv_codes=[], statut="inconnu", bidule=1),
+            data=saisie_brute(
+                {**held(date=None, participants=-3, heure_debut="25h", qpv_codes=[], statut="inconnu"), "bidule": 1}
+            ),
         )
     assert {"date", "participants", "heure_debut", "qpv_codes", "statut", ""} <= set(caught.value.errors)
     assert all(message for messages in caught.value.errors.values() for message in messages)
@@ -203,7 +209,7 @@ def test_commune_perimeter_covers_its_qpv_indirectly(session: Session) -> None:
         session, actor=REFERENT_93, data=held(perimetre="commune", commune_insee="93055", qpv_codes=[])
     )
     assert rencontre.commune_nom == "Pantin"
-    assert _links(session, rencontre.id) == {"QN09301A": False, "QN09302A": False}  # type: ignore[arg-type]
+    assert _links(session, stored_id(rencontre)) == {"QN09301A": False, "QN09302A": False}
     errors = _errors(session, held(perimetre="commune", commune_insee="94017"))
     assert "n'est pas dans votre département" in errors["commune_insee"][0]
     assert "choisissez la commune" in _errors(session, held(perimetre="commune"))["commune_insee"][0]
@@ -211,7 +217,7 @@ def test_commune_perimeter_covers_its_qpv_indirectly(session: Session) -> None:
 
 def test_epci_spanning_two_departements_covers_the_neighbours_qpv(session: Session) -> None:
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held(perimetre="epci", epci_siren=EPCI_93_94))
-    assert _links(session, rencontre.id) == {  # type: ignore[arg-type]
+    assert _links(session, stored_id(rencontre)) == {
         "QN09301A": False,
         "QN09302A": False,
         "QN09401A": False,
@@ -243,7 +249,12 @@ def test_probable_duplicate_is_flagged_then_may_be_forced(session: Session) -> N
     assert second.id != first.id
     # An update does not flag the rencontre against itself.
     update_rencontre(
-        session, actor=REFERENT_93, rencontre_id=first.id, version=1, data={"lieu": "Mairie"}, allow_duplicate=True
+        session,
+        actor=REFERENT_93,
+        rencontre_id=stored_id(first),
+        version=1,
+        data={"lieu": "Mairie"},
+        allow_duplicate=True,
     )
     assert (
         probable_duplicates(
@@ -261,7 +272,7 @@ def test_epci_meeting_is_a_duplicate_of_a_quartier_meeting_the_same_day(session:
 
 def test_cancelled_rencontre_is_not_a_duplicate(session: Session) -> None:
     planned = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue"))
-    cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="Salle indisponible")
+    cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(planned), version=1, motif="Salle indisponible")
     created = create_rencontre(session, actor=REFERENT_93, data=held())  # no DoublonProbable raised
     assert created.id != planned.id
     assert created.statut == "tenue"
@@ -273,7 +284,7 @@ def test_update_increments_version_and_keeps_absent_fields(session: Session) -> 
     updated = update_rencontre(
         session,
         actor=REFERENT_93_BIS,
-        rencontre_id=rencontre.id,
+        rencontre_id=stored_id(rencontre),
         version=1,
         data={"synthese_envoyee_le": sent, "participants_accord_synthese": 25},
     )
@@ -282,8 +293,10 @@ def test_update_increments_version_and_keeps_absent_fields(session: Session) -> 
     assert updated.synthese_envoyee_le == sent
     assert updated.participants == 40
     assert updated.modifie_par == REFERENT_93_BIS.email
-    assert _links(session, rencontre.id) == {"QN09301A": True, "QN09302A": True}  # type: ignore[arg-type]
+    assert _links(session, stored_id(rencontre)) == {"QN09301A": True, "QN09302A": True}
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "modification")).one()
+    assert event.avant is not None
+    assert event.apres is not None
     assert event.avant["synthese_envoyee_le"] is None
     assert event.apres["synthese_envoyee_le"] == sent.isoformat()
     assert event.avant["version"] == 1
@@ -292,17 +305,21 @@ def test_update_increments_version_and_keeps_absent_fields(session: Session) -> 
 
 def test_stale_version_is_refused_with_a_clear_message_and_changes_nothing(session: Session) -> None:
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
-    update_rencontre(session, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=1, data={"lieu": "Mairie"})
+    update_rencontre(
+        session, actor=REFERENT_93_BIS, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "Mairie"}
+    )
     session.commit()
     with pytest.raises(ConflitDeVersion) as caught:
-        update_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id, version=1, data={"lieu": "Gymnase"})
+        update_rencontre(
+            session, actor=REFERENT_93, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "Gymnase"}
+        )
     message = str(caught.value)
     assert "a été modifiée par adjoint.93@test.gouv.fr" in message
     assert "rechargez la rencontre" in message
     session.rollback()
     assert session.get(Rencontre, rencontre.id).lieu == "Mairie"  # type: ignore[union-attr]
     with pytest.raises(ConflitDeVersion):
-        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id, version=1, motif="x")
+        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(rencontre), version=1, motif="x")
 
 
 def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Session) -> None:
@@ -311,10 +328,12 @@ def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Ses
     with Session(engine) as first, Session(engine) as second:
         # Both loaded version 1; the first saves and commits.
         assert first.get(Rencontre, rencontre.id).version == second.get(Rencontre, rencontre.id).version == 1  # type: ignore[union-attr]
-        update_rencontre(first, actor=REFERENT_93, rencontre_id=rencontre.id, version=1, data={"lieu": "A"})
+        update_rencontre(first, actor=REFERENT_93, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "A"})
         first.commit()
         with pytest.raises(ConflitDeVersion):
-            update_rencontre(second, actor=REFERENT_93_BIS, rencontre_id=rencontre.id, version=1, data={"lieu": "B"})
+            update_rencontre(
+                second, actor=REFERENT_93_BIS, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "B"}
+            )
         second.rollback()
     session.expire_all()
     assert session.get(Rencontre, rencontre.id).lieu == "A"  # type: ignore[union-attr]
@@ -326,41 +345,46 @@ def test_only_the_departements_referent_writes(session: Session, actor) -> None:
     with pytest.raises(PermissionRefusee):
         create_rencontre(session, actor=actor, data={**held(), "departement_code": "93"})
     with pytest.raises(PermissionRefusee):
-        update_rencontre(session, actor=actor, rencontre_id=rencontre.id, version=1, data={"lieu": "x"})
+        update_rencontre(session, actor=actor, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "x"})
     with pytest.raises(PermissionRefusee):
-        cancel_rencontre(session, actor=actor, rencontre_id=rencontre.id, version=1, motif="x")
+        cancel_rencontre(session, actor=actor, rencontre_id=stored_id(rencontre), version=1, motif="x")
     assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
 
 
 def test_cancel_keeps_history_and_requires_a_reason(session: Session) -> None:
     planned = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", date=TODAY))
     with pytest.raises(ValidationError) as caught:
-        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="  ")
+        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(planned), version=1, motif="  ")
     assert "motif_annulation" in caught.value.errors
-    cancelled = cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="Canicule")
+    cancelled = cancel_rencontre(
+        session, actor=REFERENT_93, rencontre_id=stored_id(planned), version=1, motif="Canicule"
+    )
     assert (cancelled.statut, cancelled.motif_annulation, cancelled.version) == ("annulee", "Canicule", 2)
-    assert _links(session, planned.id)  # type: ignore[arg-type]
+    assert _links(session, stored_id(planned))
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "annulation")).one()
+    assert event.avant is not None
+    assert event.apres is not None
     assert event.avant["statut"] == "prevue"
     assert event.apres["statut"] == "annulee"
     tenue = create_rencontre(session, actor=REFERENT_93, data=held(qpv_codes=["QN09303A"]))
     with pytest.raises(ValidationError, match="tenue ne peut pas être annulée"):
-        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=tenue.id, version=1, motif="x")
+        cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(tenue), version=1, motif="x")
 
 
 def test_delete_is_for_administrators_only_and_audited(session: Session) -> None:
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     with pytest.raises(PermissionRefusee):
-        delete_rencontre(session, actor=REFERENT_93, rencontre_id=rencontre.id)
-    delete_rencontre(session, actor=ADMIN, rencontre_id=rencontre.id)
+        delete_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(rencontre))
+    delete_rencontre(session, actor=ADMIN, rencontre_id=stored_id(rencontre))
     session.commit()
     assert session.get(Rencontre, rencontre.id) is None
-    assert not _links(session, rencontre.id)
+    assert not _links(session, stored_id(rencontre))
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "suppression")).one()
+    assert event.avant is not None
     assert event.acteur == ADMIN.email
     assert event.avant["lieu"] == "Centre social Jacques-Prévert"
     with pytest.raises(IntrouvableError):
-        delete_rencontre(session, actor=ADMIN, rencontre_id=rencontre.id)
+        delete_rencontre(session, actor=ADMIN, rencontre_id=stored_id(rencontre))
 
 
 def test_list_filters_and_scope(session: Session) -> None:
@@ -387,5 +411,5 @@ def test_list_filters_and_scope(session: Session) -> None:
         with pytest.raises(PermissionRefusee):
             list_rencontres(session, actor=outsider, departement_code="93")
     with pytest.raises(PermissionRefusee):
-        get_rencontre(session, actor=REFERENT_69, rencontre_id=a.id)
-    assert get_rencontre(session, actor=PREFET_IDF, rencontre_id=a.id)["qpv_codes"] == ["QN09301A", "QN09302A"]
+        get_rencontre(session, actor=REFERENT_69, rencontre_id=stored_id(a))
+    assert get_rencontre(session, actor=PREFET_IDF, rencontre_id=stored_id(a))["qpv_codes"] == ["QN09301A", "QN09302A"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from q2030.contributions import list_contributions, replace_contributions
+from q2030.contributions import LigneContribution, lignes_lues, list_contributions, replace_contributions
 from q2030.errors import PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, Contribution
+from q2030.models import AuditEvent, Contribution, stored_id
 from q2030.rencontres import cancel_rencontre, create_rencontre, list_rencontres
 from tests.rencontres_data import PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
 
-ROWS = [
+ROWS: list[LigneContribution] = [
     {"axe": "changements", "theme": "securite", "texte": "Plus de médiateurs le soir", "rang": 1, "public": "jeunes"},
     # French labels, as pasted from a spreadsheet or chosen in the editor
     {
@@ -28,7 +28,7 @@ ROWS = [
 @pytest.fixture
 def rencontre_id(session: Session) -> int:
     load_geography(session)
-    return create_rencontre(session, actor=REFERENT_93, data=held()).id  # type: ignore[return-value]
+    return stored_id(create_rencontre(session, actor=REFERENT_93, data=held()))
 
 
 def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: Session, rencontre_id: int) -> None:
@@ -43,6 +43,7 @@ def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: 
     assert stored.texte_norm == "etudes dirigees"
     assert created[2].texte == "Rénover les halls"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "contributions")).one()
+    assert event.apres is not None
     assert event.avant == {"contributions": []}
     assert len(event.apres["contributions"]) == 3
     frame = list_contributions(session, actor=PREFET_IDF, rencontre_id=rencontre_id)
@@ -52,8 +53,8 @@ def test_replace_accepts_codes_and_labels_fills_search_text_and_audits(session: 
 
 def test_replace_replaces_and_skips_blank_rows(session: Session, rencontre_id: int) -> None:
     replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
-    blank = {"axe": None, "theme": "", "texte": float("nan"), "rang": None, "public": None}
-    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=[ROWS[0], blank])
+    blank = lignes_lues([{"axe": None, "theme": "", "texte": float("nan"), "rang": None, "public": None}])  # a cell
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=[ROWS[0], *blank])
     texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
     assert texts == ["Plus de médiateurs le soir"]
 
@@ -63,7 +64,7 @@ def test_rows_added_by_enter_in_the_grid_holding_only_the_default_public_are_ign
 ) -> None:
     """Issue 21, item 2: Enter on the last row adds rows with « Tous » as public; main refused the
     whole save (« à remplir » on each) instead of ignoring them."""
-    added = [{"axe": None, "theme": None, "texte": None, "rang": None, "public": "Tous"}] * 2
+    added: list[LigneContribution] = [{"axe": None, "theme": None, "texte": None, "rang": None, "public": "Tous"}] * 2
     replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=[ROWS[0], *added])
     texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
     assert texts == ["Plus de médiateurs le soir"]
@@ -72,7 +73,7 @@ def test_rows_added_by_enter_in_the_grid_holding_only_the_default_public_are_ign
 def test_errors_name_row_and_column_and_change_nothing(session: Session, rencontre_id: int) -> None:
     replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
     session.commit()
-    bad = [
+    bad: list[LigneContribution] = [
         ROWS[0],
         {"axe": "5. Autre", "theme": "Sécurité routière", "texte": "", "rang": -2, "public": "tous"},
         {"axe": "projets", "theme": "sport", "texte": "Un city stade", "rang": 0, "public": "enfants"},
@@ -97,6 +98,6 @@ def test_only_the_referent_writes_and_not_on_a_cancelled_rencontre(session: Sess
     with pytest.raises(PermissionRefusee):
         list_contributions(session, actor=REFERENT_69, rencontre_id=rencontre_id)
     planned = create_rencontre(session, actor=REFERENT_93, data=held(statut="prevue", qpv_codes=["QN09303A"]))
-    cancel_rencontre(session, actor=REFERENT_93, rencontre_id=planned.id, version=1, motif="Pluie")
+    cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(planned), version=1, motif="Pluie")
     with pytest.raises(ValidationError, match="annulée"):
-        replace_contributions(session, actor=REFERENT_93, rencontre_id=planned.id, rows=ROWS)
+        replace_contributions(session, actor=REFERENT_93, rencontre_id=stored_id(planned), rows=ROWS)
