@@ -203,7 +203,8 @@ def _lignes_brutes(
     per_axis = groupe == "axe"
     inner_keys: list[Any] = [col(Contribution.axe).label("g")] if per_axis else []
     meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
-    reciprocal = case((col(Contribution.rang) > 0, 1.0 / col(Contribution.rang)), else_=0.0)
+    # Floats, as the read model sums them (PostgreSQL would otherwise compute `1.0 / rang` in numeric, slower).
+    reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
     first = func.row_number().over(partition_by=partition, order_by=col(Contribution.theme))
     inner = (
@@ -237,7 +238,7 @@ def _lignes_brutes(
         func.sum(inner.c.n).label("contributions"),
         func.count().label("rencontres"),
         func.sum(inner.c.sr).label("score_rang"),
-        func.sum(inner.c.n * 1.0 / inner.c.mn).label("poids_rencontre"),
+        func.sum(cast(inner.c.n, Float) / cast(inner.c.mn, Float)).label("poids_rencontre"),
         func.sum(inner.c.premier).label("premiers"),
     ).group_by(*gk, inner.c.dep, inner.c.theme)
     names = (["g"] if key is not None else []) + [*_ROWS[1:], "premiers"]
