@@ -144,7 +144,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         assert isinstance(preparation, Preparation), preparation
         return _prepared_url(request, tmp_path, preparation)
     if PG_URL:
-        url = request.getfixturevalue("_pg_database")
+        url: str = request.getfixturevalue("_pg_database")
         engine = make_engine(url)
         tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name not in KEEP_TABLES]
         with engine.begin() as connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -20,6 +21,14 @@ def open_app(role: str | None = None, departement: str | None = None, region: st
     if region:
         at.session_state["shared_region"] = region
     return at.run()
+
+
+def elements(at: AppTest, kind: str) -> list[Element]:
+    """The elements of a kind (`at.get` is typed `Element | Block`; a widget or text kind
+    holds elements only, and a block found there would be a mistake worth failing on)."""
+    found = at.get(kind)
+    assert all(isinstance(e, Element) for e in found), f"{kind}: a block where elements were expected"
+    return [e for e in found if isinstance(e, Element)]
 
 
 def open_section(at: AppTest, departement: str, label: str) -> AppTest:

@@ -68,9 +68,17 @@ from q2030.documents import (
 )
 from q2030.engagements import create_engagement, update_engagement
 from q2030.errors import PermissionRefusee
-from q2030.models import AuditEvent, Document, Engagement, Rencontre, SyntheseDepartementale, SyntheseDocument
+from q2030.models import (
+    AuditEvent,
+    Document,
+    Engagement,
+    Rencontre,
+    SyntheseDepartementale,
+    SyntheseDocument,
+    stored_id,
+)
 from q2030.qpv_import import import_qpv
-from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres import SaisieRencontre, cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from q2030.signataires import enregistrer_signataire
 from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_textes, lire_version, renvoyer
 from q2030.ui.shell import PAGES
@@ -258,12 +266,13 @@ def _campaign_edit(session: Session, actor: Actor, _ctx: dict[str, Any]) -> obje
     campaign = active_campaign(session)
     fields = campaign.model_dump(exclude={"id", "version", "geographie", "active"})
     fields["rencontres_echeance"] = dt.date(2023, 8, 31)
-    return update_campaign(session, actor=actor, campaign_id=campaign.id, version=campaign.version, **fields)
+    return update_campaign(session, actor=actor, campaign_id=stored_id(campaign), version=campaign.version, **fields)
 
 
-def _qpv(session: Session) -> None:
+def _qpv(session: Session) -> dict[str, Any]:
     factories.qpv(session, "QN09301A", "93")
     factories.qpv(session, "QN01301A", "13")
+    return {}
 
 
 def _rencontre_93(statut: str) -> Callable[[Session], dict[str, Any]]:
@@ -339,12 +348,13 @@ def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
     def prepare(session: Session) -> dict[str, Any]:
         statut = "transmise_commission" if "transmise_commission_le" in dates else "transmise_region"
         row = SyntheseDepartementale(
-            campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+            campaign_id=stored_id(active_campaign(session)),
             departement_code="93",
             statut=statut,
             version=1,
-            **dates,
         )
+        for name, day in dates.items():  # the dates of the steps already recorded
+            setattr(row, name, day)
         session.add(row)
         if dates.get("transmise_region_le"):  # the file the département transmitted (forwarding carries it)
             session.add(SyntheseDocument(
@@ -360,7 +370,7 @@ def _synthese_93(**dates: dt.date) -> Callable[[Session], dict[str, Any]]:
 
 
 def _create_rencontre(session: Session, actor: Actor, _ctx: dict[str, Any]) -> object:
-    data = {
+    data: SaisieRencontre = {
         "departement_code": "93",
         "statut": "tenue",
         "date": TODAY - dt.timedelta(days=3),
@@ -434,7 +444,7 @@ OPERATIONS: list[Operation] = [
         Action.ECRIRE_RENCONTRE,
         lambda actor: RencontreCible("93", actor.organisation),  # a new meeting of the 93, filed by whoever acts
         _create_rencontre,
-        lambda s: _qpv(s) or {},
+        _qpv,
     ),
     Operation(
         "update_rencontre",
@@ -573,7 +583,7 @@ OPERATIONS: list[Operation] = [
         Action.ECRIRE_ENGAGEMENTS,
         DepartementCible("93"),
         lambda s, a, _c: create_engagement(s, actor=a, departement_code="93", data=ENGAGEMENT),
-        lambda s: _qpv(s) or {},
+        _qpv,
     ),
     Operation(
         "update_engagement",
@@ -649,10 +659,10 @@ def _resource(operation: Operation, actor: Actor) -> Resource:
     return operation.resource(actor) if callable(operation.resource) else operation.resource
 
 
-def _fingerprint(engine: Engine) -> dict[str, list[tuple]]:
+def _fingerprint(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, ordered by primary key (the matrix databases are small),
     and every stored upload."""
-    out: dict[str, list[tuple]] = {}
+    out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
         for table in SQLModel.metadata.sorted_tables:
             query = select(table).order_by(*table.primary_key.columns)

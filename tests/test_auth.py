@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 from q2030 import auth
 from q2030.access import SYSTEM
 from q2030.db import session_scope
+from q2030.models import stored_id
 from q2030.ui.etat import FOOTER_LINKS
 from q2030.users import add_user, set_user_active
-from tests.helpers import APP
+from tests.helpers import APP, elements
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETE = {
@@ -103,9 +105,9 @@ def test_email_lookup_is_case_insensitive_and_gives_the_region(session: Session)
 
 def test_disabled_user_is_not_an_actor(session: Session) -> None:
     user = add_user(session, actor=SYSTEM, email="ancien@anct.gouv.fr", role="commission")
-    set_user_active(session, actor=SYSTEM, user_id=user.id, actif=False)
+    set_user_active(session, actor=SYSTEM, user_id=stored_id(user), actif=False)
     assert auth.actor_for_email(session, "ancien@anct.gouv.fr") is None
-    set_user_active(session, actor=SYSTEM, user_id=user.id, actif=True)
+    set_user_active(session, actor=SYSTEM, user_id=stored_id(user), actif=True)
     assert auth.actor_for_email(session, "ancien@anct.gouv.fr") is not None
 
 
@@ -121,7 +123,7 @@ def oidc_env(app_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
 PUBLIC_LINK = "Habitants : voir la restitution publique de la concertation (sans connexion)"
 
 
-def _oidc_app(user: dict, secrets: dict | None = None) -> AppTest:
+def _oidc_app(user: dict[str, Any], secrets: dict[str, Any] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets = {"auth": COMPLETE} if secrets is None else secrets
     at.user = user
@@ -129,7 +131,7 @@ def _oidc_app(user: dict, secrets: dict | None = None) -> AppTest:
 
 
 def _links(at: AppTest) -> list[str]:
-    return [link.value for link in at.get("page_link")]
+    return [link.value for link in elements(at, "page_link")]
 
 
 def _no_app_content(at: AppTest) -> None:
@@ -180,7 +182,7 @@ def test_unknown_email_gets_only_the_refusal(oidc_env: str, page: str) -> None:
 def test_disabled_user_gets_the_refusal_and_active_user_gets_in(oidc_env: str, engine: Engine) -> None:
     with session_scope(engine) as session:
         gone = add_user(session, actor=SYSTEM, email="parti@interieur.gouv.fr", role="referent", departement_code="13")
-        set_user_active(session, actor=SYSTEM, user_id=gone.id, actif=False)
+        set_user_active(session, actor=SYSTEM, user_id=stored_id(gone), actif=False)
         add_user(
             session, actor=SYSTEM, email="referent.13@bouches-du-rhone.gouv.fr", role="referent", departement_code="13"
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import FilePayload
 from sqlmodel import Session
 
 from q2030 import coverage
@@ -235,8 +236,9 @@ def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
                 "LEFT JOIN synthesedepartementale s ON s.departement_code = d.code "
                 "WHERE COALESCE(s.statut, 'brouillon') = 'brouillon' ORDER BY d.region_code = '11' DESC, d.code"
             )
-        ).first()[0]
+        ).scalar()
     engine.dispose()
+    assert isinstance(dep, str), "the demo has a département whose synthesis is a draft"
     region = DEPARTEMENTS[dep][1]
     lesson = "Les habitants demandent d'abord de la tranquillité & des <médiateurs>."
 
@@ -253,7 +255,7 @@ def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
     assert lesson in paragraphs
     assert "3.1 Changements attendus d'ici 2030" in paragraphs
     app.keyed(f"sy_upload_{dep}_0").locator('input[type="file"]').set_input_files(
-        files=[{"name": "synthese-finale.docx", "mimeType": "application/octet-stream", "buffer": draft}]
+        files=[FilePayload(name="synthese-finale.docx", mimeType="application/octet-stream", buffer=draft)]
     )
     app.settle()
     app.page.get_by_role("button", name="Déposer cette version").click()

@@ -7,17 +7,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlmodel import select
+from playwright.sync_api import FilePayload
+from sqlmodel import col, select
 
 from q2030.models import Qpv, QpvCommune, Rencontre
 from tests.browser_support import AppPage, AppServer, axe_violations
 from tests.evenements_data import decidim_csv
-from tests.test_browser import app_session
+from tests.test_browser import app_database, app_server, app_session  # noqa: F401 - the server fixtures
 from tests.test_browser_facade import (  # noqa: F401 - the server and browser fixtures
     _navigate,
     _sign_in,
-    app_database,
-    app_server,
     assert_french_for_eyes_and_ears,
     browser_page,
 )
@@ -30,7 +29,7 @@ def _communes(server: AppServer) -> tuple[str, str]:
     with app_session(server) as session:
         rows = session.exec(
             select(QpvCommune.nom, QpvCommune.qpv_code)
-            .join(Qpv, Qpv.code == QpvCommune.qpv_code)
+            .join(Qpv, col(Qpv.code) == col(QpvCommune.qpv_code))
             .where(Qpv.departement_code == "93")
         ).all()
     per = Counter(nom for nom, _code in rows if nom)
@@ -48,7 +47,7 @@ def test_referent_imports_a_decidim_export_from_the_exchange_page(
     _sign_in(app, "referent")
     _navigate(app, "Échanges Excel", "Échanges Excel")
     app.keyed("ev_upload").locator('input[type="file"]').set_input_files(
-        files=[{"name": "export-decidim.csv", "mimeType": "text/csv", "buffer": decidim_csv(une, plusieurs)}]
+        files=[FilePayload(name="export-decidim.csv", mimeType="text/csv", buffer=decidim_csv(une, plusieurs))]
     )
     app.settle()
     source = f"decidim-{width}"  # one source per width: both runs create their own meetings

@@ -7,16 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import FilePayload
 from sqlmodel import select
 
 from q2030.models import Contribution, Rencontre, RencontreQpv
 from tests.browser_support import AppPage, AppServer
-from tests.test_browser import app_session
+from tests.test_browser import app_database, app_server, app_session  # noqa: F401 - the server fixtures
 from tests.test_browser_facade import (  # noqa: F401 - the server and browser fixtures
     _navigate,
     _sign_in,
-    app_database,
-    app_server,
     browser_page,
 )
 from tests.test_excel_confiance import _edit
@@ -46,11 +45,11 @@ def _june(server: AppServer) -> tuple[Any, ...]:
 def _upload_and_import(app: AppPage, content: bytes, name: str) -> None:
     app.keyed("excel_upload").locator('input[type="file"]').set_input_files(
         files=[
-            {
-                "name": name,
-                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "buffer": content,
-            }
+            FilePayload(
+                name=name,
+                mimeType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                buffer=content,
+            )
         ]
     )
     app.settle()

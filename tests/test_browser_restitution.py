@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import engagements
 from q2030.access import Actor
 from q2030.db import make_engine, session_scope
 from q2030.documents import add_document, publier_document
-from q2030.models import Rencontre, RencontreQpv
+from q2030.models import Rencontre, RencontreQpv, stored_id
 from q2030.rencontres import create_rencontre
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests.browser_support import (
@@ -83,12 +83,15 @@ def _prepare(url: str) -> dict[str, Any]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            held_id, qpv = session.exec(
+            found = session.exec(
                 select(Rencontre.id, RencontreQpv.qpv_code)
-                .join(RencontreQpv, RencontreQpv.rencontre_id == Rencontre.id)  # type: ignore[arg-type]
+                .join(RencontreQpv, col(RencontreQpv.rencontre_id) == col(Rencontre.id))
                 .where(Rencontre.departement_code == "93", Rencontre.statut == "tenue", RencontreQpv.direct)
-                .order_by(Rencontre.id)
-            ).first()  # type: ignore[misc]
+                .order_by(col(Rencontre.id))
+            ).first()
+            assert found is not None, "the demo has a held rencontre of the 93"
+            held_id, qpv = found
+            assert held_id is not None
         with session_scope(engine) as session:
             published = add_document(
                 session, actor=REFERENT, rencontre_id=held_id, filename="cr-public.pdf", content=PDF
@@ -96,7 +99,7 @@ def _prepare(url: str) -> dict[str, Any]:
             hidden = add_document(
                 session, actor=REFERENT, rencontre_id=held_id, filename="brouillon-interne.pdf", content=HIDDEN_PDF
             )
-            publier_document(session, actor=REFERENT, document_id=published.id)  # type: ignore[arg-type]
+            publier_document(session, actor=REFERENT, document_id=stored_id(published))
             planned = create_rencontre(
                 session,
                 actor=REFERENT,

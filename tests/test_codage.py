@@ -56,7 +56,7 @@ def seed_texts(session: Session, n: int, seed: int = 3) -> dict[int, str]:
     session.commit()
     by_reponse = {v: truth[k] for k, v in ids.items()}
     pairs = session.exec(select(TexteLibre.id, TexteLibre.reponse_id)).all()
-    return {tid: by_reponse[rid] for tid, rid in pairs if rid in by_reponse}
+    return {tid: by_reponse[rid] for tid, rid in pairs if tid is not None and rid in by_reponse}
 
 
 def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) -> None:
@@ -76,6 +76,7 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
     session.commit()
     assert codage.progression(session) == (1, 5)
     row = session.get(TexteLibre, first.id)
+    assert row is not None
     assert (row.statut, row.axe, row.theme, row.public, row.code_par) == (
         "code",
         "projets",
@@ -86,6 +87,7 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
     theme = session.exec(select(QuestionnaireTheme).where(QuestionnaireTheme.texte_id == first.id)).one()
     assert (theme.origine, theme.theme, theme.public) == ("texte", "logement", "jeunes")
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "texte_libre")).one()
+    assert event.apres is not None
     assert (event.acteur, event.action, event.entite_id, event.apres["theme"]) == (
         ANA.email,
         "codage",
@@ -104,11 +106,13 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
 def test_expired_claim_goes_to_the_next_analyst_and_skipping_frees_the_text(session: Session) -> None:
     seed_texts(session, 2)
     held = codage.prochain(session, actor=ANA, maintenant=T0)
+    assert held is not None
     late = T0 + codage.DUREE_RESERVATION + dt.timedelta(seconds=1)
     taken = codage.prochain(session, actor=BOB, maintenant=late)
-    assert taken.id == held.id  # type: ignore[union-attr]
-    codage.passer(session, actor=BOB, texte_id=taken.id)  # type: ignore[union-attr]
-    again = codage.prochain(session, actor=BOB, maintenant=late, exclure=(taken.id,))  # type: ignore[union-attr]
+    assert taken is not None
+    assert taken.id == held.id
+    codage.passer(session, actor=BOB, texte_id=taken.id)
+    again = codage.prochain(session, actor=BOB, maintenant=late, exclure=(taken.id,))
     assert again is not None
     assert again.id != taken.id
 
@@ -251,8 +255,12 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
 
     # The analyst confirms with one key: the decision records that the suggestion was accepted.
     texte = codage.prochain(session, actor=BOB)
-    suggestion = codage.suggerer(session, texte=texte)  # type: ignore[arg-type]
+    assert texte is not None
+    suggestion = codage.suggerer(session, texte=texte)
+    assert suggestion is not None
     codage.coder(
         session, actor=BOB, texte_id=texte.id, axe=suggestion.axe, theme=suggestion.theme, suggestion=suggestion
     )
-    assert session.get(TexteLibre, texte.id).suggestion_acceptee is True  # type: ignore[union-attr]
+    decided = session.get(TexteLibre, texte.id)
+    assert decided is not None
+    assert decided.suggestion_acceptee is True

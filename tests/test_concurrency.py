@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import apres_ecriture
 from q2030.access import Actor
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import make_engine, session_scope
 from q2030.errors import ConflitDeVersion
 from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
@@ -132,7 +132,7 @@ def save_contributions(engine: Engine, barrier: Any, rencontre_id: int, rounds: 
     errors: list[str] = []
     barrier.wait(BARRIER_TIMEOUT)
     for number in range(1, rounds + 1):
-        rows = [
+        rows: list[LigneContribution] = [
             {"axe": "projets", "theme": "logement", "texte": f"Idée {k} de la saisie {number}", "rang": k}
             for k in range(1, number + 1)
         ]
@@ -189,7 +189,7 @@ def _data_version(engine: Engine) -> int:
 
 def _audits(engine: Engine, action: str) -> list[AuditEvent]:
     with Session(engine) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
 
 
 # --- (1) Référents of different départements logging rencontres at the same time --------------
@@ -284,7 +284,7 @@ def test_contributions_replaced_concurrently_on_different_rencontres(
     with Session(engine) as session:
         for rid in ids:
             texts = session.exec(
-                select(Contribution.texte).where(Contribution.rencontre_id == rid).order_by(Contribution.rang)
+                select(Contribution.texte).where(Contribution.rencontre_id == rid).order_by(col(Contribution.rang))
             ).all()
             assert texts == [f"Idée {k} de la saisie {rounds}" for k in range(1, rounds + 1)]
     saves = _audits(engine, "contributions")
@@ -302,7 +302,9 @@ def save_contributions_as(engine: Engine, barrier: Any, rencontre_id: int, write
     errors: list[str] = []
     barrier.wait(BARRIER_TIMEOUT)
     for number in range(rounds):
-        rows = [{"axe": "projets", "theme": "sport", "texte": f"{writer} : idée {k}", "rang": k} for k in (1, 2, 3)]
+        rows: list[LigneContribution] = [
+            {"axe": "projets", "theme": "sport", "texte": f"{writer} : idée {k}", "rang": k} for k in (1, 2, 3)
+        ]
         try:
             with session_scope(engine) as session:
                 replace_contributions(session, actor=referent("93", f"-{writer}"), rencontre_id=rencontre_id, rows=rows)
@@ -325,7 +327,7 @@ def test_contributions_of_the_same_rencontre_saved_at_once_never_mix(
     assert [error for errors in results for error in errors] == []
     with Session(engine) as session:
         texts = session.exec(
-            select(Contribution.texte).where(Contribution.rencontre_id == rid).order_by(Contribution.rang)
+            select(Contribution.texte).where(Contribution.rencontre_id == rid).order_by(col(Contribution.rang))
         ).all()
     last = texts[0].split(" : ")[0]
     assert texts == [f"{last} : idée {k}" for k in (1, 2, 3)]  # one whole save, not a mix of two

@@ -37,7 +37,7 @@ from q2030.excel.exports import export_departement, export_national, workbook_by
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.priorites import export_excel
 from q2030.excel.template import build_template
-from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv, SyntheseTexte, TexteLibre
+from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv, SyntheseTexte, TexteLibre, stored_id
 from q2030.priorities import Filtres
 from q2030.priorities.exports import export_csv
 from q2030.redaction import rediger_lettre, rediger_synthese
@@ -80,7 +80,7 @@ def _held(engine: Engine) -> Rencontre:
                 Rencontre.statut == "tenue",
                 col(Rencontre.id).in_(select(Contribution.rencontre_id)),  # one with contributions
             )
-            .order_by(Rencontre.date, Rencontre.id)
+            .order_by(col(Rencontre.date), col(Rencontre.id))
         ).first()  # type: ignore[return-value]
 
 
@@ -126,7 +126,7 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
             cancel_rencontre(
                 session,
                 actor=REFERENT,
-                rencontre_id=other.id,
+                rencontre_id=stored_id(other),
                 version=other.version,
                 motif=dirty("MOTIF"),
             )
@@ -158,7 +158,9 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
 def uncovered_qpv(session: Session) -> str:
     """A QPV of the département without any rencontre: the synthèse prints its motif."""
     covered = select(RencontreQpv.qpv_code)
-    return session.exec(select(Qpv.code).where(Qpv.departement_code == DEP, Qpv.code.not_in(covered))).first() or ""
+    return (
+        session.exec(select(Qpv.code).where(Qpv.departement_code == DEP, col(Qpv.code).not_in(covered))).first() or ""
+    )
 
 
 def test_every_write_path_stores_clean_text_and_every_document_and_export_is_produced(demo: Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func
@@ -52,7 +53,7 @@ def quartiers(engine: Engine) -> Engine:
     return engine
 
 
-def _import(engine: Engine, content: str, source: str, **options: object):
+def _import(engine: Engine, content: str, source: str, **options: Any):
     with session_scope(engine) as session:
         return importer_evenements(
             session, actor=REFERENT, content=content.encode(), source=source, departement_code="93", **options

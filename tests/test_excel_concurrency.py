@@ -115,7 +115,7 @@ def test_two_simultaneous_imports_of_the_same_file_create_each_row_once(
         wb = load_workbook(io.BytesIO(build_template(session, actor=REFERENT_93, departement_code="93")))
     ws, wc = wb["Rencontres"], wb["Contributions"]
     headers = [c.value for c in ws[1]]
-    rows = [
+    rows: list[dict[str, object]] = [
         {"Identifiant": "R1", "Statut": "Tenue", "Date": "12/06/2023", "Périmètre": "Quartier(s)", "QPV": "QN09301A",
          "Lieu": "Centre social", "Participants": 30},
         {"Identifiant": "R2", "Statut": "Annulée", "Date": "13/06/2023", "Périmètre": "Quartier(s)", "QPV": "QN09302A",

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from q2030.access import Actor
 from q2030.contributions import replace_contributions
@@ -24,7 +24,7 @@ from q2030.db import session_scope
 from q2030.excel.columns import RENCONTRE_COLUMNS
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.template import build_template
-from q2030.models import AuditEvent, Contribution, Rencontre, RencontreQpv
+from q2030.models import AuditEvent, Contribution, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres import update_rencontre
 from tests.databases import Demo, Preparation
 
@@ -48,9 +48,9 @@ def demo(engine: Engine, database_preparation: Preparation) -> Engine:
 def _state(engine: Engine) -> tuple[Any, ...]:
     """Everything an import may write: rows, links, contributions, audit."""
     with Session(engine) as s:
-        rencontres = s.exec(select(Rencontre).order_by(Rencontre.id)).all()
+        rencontres = s.exec(select(Rencontre).order_by(col(Rencontre.id))).all()
         contributions = s.exec(
-            select(Contribution.rencontre_id, Contribution.texte, Contribution.rang).order_by(Contribution.id)
+            select(Contribution.rencontre_id, Contribution.texte, Contribution.rang).order_by(col(Contribution.id))
         ).all()
         return (
             [(r.id, r.version, r.lieu, r.statut, r.participants) for r in rencontres],
@@ -88,7 +88,7 @@ def _edit(content: bytes, edit: Callable[[Any, Any], None]) -> bytes:
 
 
 def _col(header: str) -> str:
-    return get_column_letter(next(i for i, c in enumerate(RENCONTRE_COLUMNS, start=1) if c.header == header))
+    return str(get_column_letter(next(i for i, c in enumerate(RENCONTRE_COLUMNS, start=1) if c.header == header)))
 
 
 def _first_held(engine: Engine) -> Rencontre:
@@ -96,7 +96,7 @@ def _first_held(engine: Engine) -> Rencontre:
         return s.exec(
             select(Rencontre)
             .where(Rencontre.departement_code == DEP, Rencontre.statut == "tenue")
-            .order_by(Rencontre.date, Rencontre.id)
+            .order_by(col(Rencontre.date), col(Rencontre.id))
         ).first()  # type: ignore[return-value]
 
 
@@ -112,7 +112,7 @@ def test_formula_without_cached_value_is_refused_naming_the_cell(demo: Engine) -
     target = _first_held(demo)
 
     def edit(ws: Any, _wc: Any) -> None:
-        row = _row_of(ws, target.id)
+        row = _row_of(ws, stored_id(target))
         ws[f"{_col('Lieu')}{row}"] = f"=B{row}"  # a real formula, never computed
 
     issues = _refused(demo, _edit(_template(demo), edit))
@@ -122,7 +122,7 @@ def test_formula_without_cached_value_is_refused_naming_the_cell(demo: Engine) -
             s.exec(
                 select(Rencontre.id)
                 .where(Rencontre.departement_code == DEP, Rencontre.campaign_id == target.campaign_id)
-                .order_by(Rencontre.date, Rencontre.id)
+                .order_by(col(Rencontre.date), col(Rencontre.id))
             )
         ).index(target.id)
     assert (issue.sheet, issue.row, issue.column) == ("Rencontres", row, "Lieu")
@@ -160,7 +160,7 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
             data={"lieu": lieu, "notes": "-  deux espaces\net une ligne", "adresse": "+ 12 rue de la Paix",
                   "quartier_hors_qpv": "@Les Lilas", "publics_precaires": "=Mères isolées"},
         )  # fmt: skip
-        rows = [
+        rows: list[dict[str, object]] = [
             {"axe": "projets", "theme": "sport", "texte": text, "rang": k} for k, text in enumerate(FORMULA_LIKE, 1)
         ]
         replace_contributions(session, actor=REFERENT, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
@@ -180,15 +180,16 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     assert _state(demo) == before
     with Session(demo) as s:
         stored = s.get(Rencontre, target.id)
+        assert stored is not None
         assert stored.lieu == lieu
         assert stored.notes == "-  deux espaces\net une ligne"
-        assert (stored.adresse, stored.quartier_hors_qpv, stored.publics_precaires) == (  # type: ignore[union-attr]
+        assert (stored.adresse, stored.quartier_hors_qpv, stored.publics_precaires) == (
             "+ 12 rue de la Paix",
             "@Les Lilas",
             "=Mères isolées",
         )
         texts = s.exec(
-            select(Contribution.texte).where(Contribution.rencontre_id == target.id).order_by(Contribution.rang)
+            select(Contribution.texte).where(Contribution.rencontre_id == target.id).order_by(col(Contribution.rang))
         ).all()
     assert list(texts) == FORMULA_LIKE
 
@@ -203,7 +204,7 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     assert report.contributions_replaced == 1
     with Session(demo) as s:
         texts = s.exec(
-            select(Contribution.texte).where(Contribution.rencontre_id == target.id).order_by(Contribution.rang)
+            select(Contribution.texte).where(Contribution.rencontre_id == target.id).order_by(col(Contribution.rang))
         ).all()
     assert list(texts) == [*FORMULA_LIKE, "=pas une formule"]
 
@@ -229,7 +230,7 @@ def test_sheet_is_read_whole_whatever_its_stored_dimension(demo: Engine) -> None
     target = _first_held(demo)
 
     def edit(ws: Any, _wc: Any) -> None:
-        ws[f"{_col('Participants')}{_row_of(ws, target.id)}"] = (target.participants or 0) + 3
+        ws[f"{_col('Participants')}{_row_of(ws, stored_id(target))}"] = (target.participants or 0) + 3
 
     content = _with_dimension_a1(_edit(_template(demo), edit))
     sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet2.xml")
@@ -254,7 +255,7 @@ def _with_contributions(engine: Engine) -> Rencontre:
                 Rencontre.perimetre == "quartier",
                 Rencontre.id.in_(select(Contribution.rencontre_id)),  # type: ignore[union-attr]
             )
-            .order_by(Rencontre.date, Rencontre.id)
+            .order_by(col(Rencontre.date), col(Rencontre.id))
         ).first()  # type: ignore[return-value]
 
 
@@ -262,7 +263,9 @@ def _contribution_texts(engine: Engine, rencontre_id: int) -> list[str]:
     with Session(engine) as s:
         return list(
             s.exec(
-                select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id).order_by(Contribution.id)
+                select(Contribution.texte)
+                .where(Contribution.rencontre_id == rencontre_id)
+                .order_by(col(Contribution.id))
             )
         )
 
@@ -283,7 +286,7 @@ def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine
         replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
 
     def edit(ws: Any, _wc: Any) -> None:  # ...and the old file is imported with another change
-        ws[f"{_col('Participants')}{_row_of(ws, target.id)}"] = (target.participants or 0) + 1
+        ws[f"{_col('Participants')}{_row_of(ws, stored_id(target))}"] = (target.participants or 0) + 1
 
     issues = _refused(demo, _edit(content, edit))
     (issue,) = issues
@@ -331,7 +334,7 @@ def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(d
 
     def copy_row(confirmed: str | None) -> Callable[[Any, Any], None]:
         def edit(ws: Any, wc: Any) -> None:
-            source = _row_of(ws, original.id)
+            source = _row_of(ws, stored_id(original))
             new = ws.max_row + 1
             for column in range(1, ws.max_column + 1):
                 ws.cell(row=new, column=column, value=ws.cell(row=source, column=column).value)
@@ -355,7 +358,7 @@ def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(d
     with Session(demo) as s:
         copy = s.exec(select(Rencontre).where(Rencontre.reference_import == "r1")).one()
     assert copy.id != original.id
-    assert _contribution_texts(demo, copy.id) == ["Contribution de la copie"]
+    assert _contribution_texts(demo, stored_id(copy)) == ["Contribution de la copie"]
 
     # Re-importing the confirmed file finds R1 again: nothing changes.
     before = _state(demo)
@@ -376,7 +379,7 @@ def test_reimporting_the_same_file_changes_nothing_whatever_the_statuses(demo: E
 
     def edit(ws: Any, wc: Any) -> None:
         headers = [c.value for c in ws[1]]
-        rows = [
+        rows: list[dict[str, object]] = [
             {"Identifiant": "A1", "Statut": "Annulée", "Date": "14/06/2023", "Périmètre": "Quartier(s)", "QPV": qpv,
              "Motif d'annulation": "Salle indisponible", "Lieu": "Gymnase"},
             {"Identifiant": "A2", "Statut": "Annulée", "Date": "14/06/2023", "Périmètre": "Quartier(s)", "QPV": qpv,
@@ -428,7 +431,10 @@ def test_cli_export_modele_then_import_rencontres_round_trip(
 
     target = _first_held(demo)
     out.write_bytes(
-        _edit(out.read_bytes(), lambda ws, _wc: ws.__setitem__(f"{_col('Lieu')}{_row_of(ws, target.id)}", "Salle CLI"))
+        _edit(
+            out.read_bytes(),
+            lambda ws, _wc: ws.__setitem__(f"{_col('Lieu')}{_row_of(ws, stored_id(target))}", "Salle CLI"),
+        )
     )
     assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
     assert "mises à jour : 1" in capsys.readouterr().out
@@ -450,7 +456,7 @@ def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set
     target = _with_contributions(demo)
 
     def edit(ws: Any, _wc: Any) -> None:
-        ws[f"{_col('Participants')}{_row_of(ws, target.id)}"] = (target.participants or 0) + 1
+        ws[f"{_col('Participants')}{_row_of(ws, stored_id(target))}"] = (target.participants or 0) + 1
 
     content = _edit(_template(demo), edit)
     done: list[bool] = []

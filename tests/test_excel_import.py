@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from q2030 import apres_ecriture
 from q2030.access import SYSTEM, Actor
@@ -86,7 +86,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
     content = _template(demo)
     qpv = _qpv(demo)
     with Session(demo) as s:
-        existing = s.exec(select(Rencontre).where(Rencontre.departement_code == DEP).order_by(Rencontre.id)).all()
+        existing = s.exec(select(Rencontre).where(Rencontre.departement_code == DEP).order_by(col(Rencontre.id))).all()
     changed_id = next(r.id for r in existing if r.statut == "tenue" and r.participants)
     changed_participants = 0
 
@@ -96,7 +96,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
             if record["Identifiant"] == changed_id:
                 changed_participants = record["Participants"] + 7
                 record["Participants"] = changed_participants
-        new = {h: None for h in records[0]}
+        new: dict[str, object] = {h: None for h in records[0]}
         new.update({
             "Identifiant": "R1 ", "Statut": "Tenue ", "Date": "12/06/2023", "Heure de début": "18h30",
             "Heure de fin": "20:00", "Périmètre": "Quartier(s)", "QPV": f"{qpv[0][0]} – {qpv[0][1]}  ",
@@ -146,7 +146,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
         links = s.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == created.id)).all()
         assert sorted(links) == [qpv[0][0], qpv[1][0]]
         contributions = s.exec(
-            select(Contribution).where(Contribution.rencontre_id == created.id).order_by(Contribution.rang)
+            select(Contribution).where(Contribution.rencontre_id == created.id).order_by(col(Contribution.rang))
         ).all()
         assert [(c.axe, c.theme, c.texte, c.rang, c.public) for c in contributions] == [
             ("changements", "education", "Plus de soutien scolaire le soir", 1, "jeunes"),

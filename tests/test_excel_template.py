@@ -98,7 +98,9 @@ def test_template_refused_outside_scope(demo: Session) -> None:
         build_template(demo, actor=REFERENT_93, departement_code="75")
 
 
-def _sheet_bytes(rows_r: list[list], rows_c: list[list], header_r: list[str], header_c: list[str]) -> bytes:
+def _sheet_bytes(
+    rows_r: list[list[object]], rows_c: list[list[object]], header_r: list[str], header_c: list[str]
+) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -119,7 +121,7 @@ def _sheet_bytes(rows_r: list[list], rows_c: list[list], header_r: list[str], he
 def test_reading_messy_cells() -> None:
     headers = [c.header for c in RENCONTRE_COLUMNS]
     reordered = [*reversed(headers)]
-    base = {h: None for h in headers}
+    base: dict[str, object] = {h: None for h in headers}
     base.update({"Identifiant": "R1 ", "Statut": " tenue", "Date": "12/06/2023", "Heure de début": "18h30",
                  "Périmètre": "Quartier(s)", "QPV": "QN09301M – Les Quartiers ", "Autres QPV": "qn09302m ; QN09303M",
                  "Participants": "1 200", "Femmes": 600.0, "Organisateurs": "Préfecture; conseil citoyen",

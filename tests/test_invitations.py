@@ -5,6 +5,7 @@ the message cannot go, no account is created."""
 from __future__ import annotations
 
 import socket
+from typing import TypedDict
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,7 +22,17 @@ from tests.test_relances import Boite, boite, texte  # noqa: F401 - the loopback
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
 ADMIN = Actor(email="admin@anct.gouv.fr", role="admin")
 REFERENT_94 = Actor(email="referent@val-de-marne.gouv.fr", role="referent", departement_code="94", region_code="11")
-INVITE = {
+
+
+class Invitation(TypedDict):
+    """The keyword arguments of `inviter_organisateur` the tests pass."""
+
+    email: str
+    departement_code: str
+    organisation: str
+
+
+INVITE: Invitation = {
     "email": "Accueil@Tilleuls.example.org",
     "departement_code": "93",
     "organisation": "Centre social Les Tilleuls",

@@ -17,7 +17,7 @@ from q2030.models import AuditEvent, Qpv, User
 from q2030.ui import etat
 from q2030.ui.shell import PAGES, PUBLIC_PAGE, opens
 from q2030.users import add_user
-from tests.helpers import open_app
+from tests.helpers import elements, open_app
 
 ADMIN_PAGE = "pages/8_Administration.py"
 SCOPES = {
@@ -47,7 +47,7 @@ def _count(engine: Engine, model: type) -> int:
 def test_each_role_sees_its_pages_and_the_demo_banner(app_env: str, role: str) -> None:
     at = open_app(role=role, **SCOPES[role])
     assert not at.exception
-    links = {link.value for link in at.get("page_link")}
+    links = {link.value for link in elements(at, "page_link")}
     footer = {link.label for link in etat.FOOTER_LINKS}  # on every page, for everyone
     assert links == {page.label for key, page in PAGES.items() if opens(Actor(email="", role=role), key)} | footer
     at.switch_page(ADMIN_PAGE).run()

@@ -44,7 +44,9 @@ def _uncovered_in_db(engine: Engine, dep: str, au: dt.date) -> int:
         """
     )
     with engine.connect() as connection:
-        return connection.execute(sql, {"dep": dep, "au": au}).scalar_one()
+        count = connection.execute(sql, {"dep": dep, "au": au}).scalar_one()
+    assert isinstance(count, int)
+    return count
 
 
 def _table(at, first_column: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -17,7 +18,7 @@ from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Qpv, Rencontre
 from q2030.ui import excel as ui_excel
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app
+from tests.helpers import elements, open_app
 
 PAGE = "pages/7_Excel.py"
 DEP = "93"
@@ -68,7 +69,7 @@ def test_referent_downloads_and_imports(app_env: str, engine: Engine) -> None:
     at = open_app(role="referent", departement=DEP)
     at.switch_page(PAGE).run()
     assert not at.exception
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in elements(at, "download_button")]
     assert labels == ["Télécharger le modèle de saisie", "Télécharger la synthèse départementale"]
 
     # A broken date: refused, rows named, nothing written.
@@ -111,7 +112,7 @@ def test_prefet_chooses_among_its_departements(app_env: str, engine: Engine) -> 
     assert len(box.options) == 8
     box.select("93").run()
     assert not at.exception
-    assert [b.label for b in at.get("download_button")] == ["Télécharger la synthèse départementale"]
+    assert [b.label for b in elements(at, "download_button")] == ["Télécharger la synthèse départementale"]
     assert not [b for b in at.button if b.key == "excel_national"]
 
 
@@ -121,12 +122,12 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     at = open_app(role="commission")
     at.switch_page(PAGE).run()
     assert not at.exception
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in elements(at, "download_button")]
     assert labels[-2:] == ["Télécharger l'export national (CSV, .zip)", "Télécharger l'export national (Parquet, .zip)"]
     at.button(key="excel_national").click().run()
     assert not at.exception
     deadline = time.monotonic() + 120
-    while "Télécharger l'export national" not in [b.label for b in at.get("download_button")]:
+    while "Télécharger l'export national" not in [b.label for b in elements(at, "download_button")]:
         assert time.monotonic() < deadline, "the national workbook was not ready in 2 minutes"
         time.sleep(0.5)
         at.run()  # the page polls the background job
@@ -138,23 +139,33 @@ def test_commission_prepares_the_national_export(app_env: str, engine: Engine) -
     # Nothing changed: another commission member gets the same workbook at once, no new build.
     other = open_app(role="admin")
     other.switch_page(PAGE).run()
-    assert "Télécharger l'export national" in [b.label for b in other.get("download_button")]
+    assert "Télécharger l'export national" in [b.label for b in elements(other, "download_button")]
     assert ui_excel.national_job() is job
 
 
 @pytest.mark.usefixtures("database_preparation")
 def test_workbooks_are_built_on_click_not_when_the_page_opens(app_env: str, engine: Engine, monkeypatch) -> None:
     """Opening the page builds no workbook; the button's deferred data builds it on click."""
+    from q2030.excel.exports import workbook_bytes
+    from q2030.excel.template import build_template
     from q2030.ui import excel as ui_excel
 
     built: list[str] = []
-    real_template, real_workbook = ui_excel.build_template, ui_excel.workbook_bytes
-    monkeypatch.setattr(ui_excel, "build_template", lambda *a, **k: built.append("modele") or real_template(*a, **k))
-    monkeypatch.setattr(ui_excel, "workbook_bytes", lambda *a, **k: built.append("synthese") or real_workbook(*a, **k))
+
+    def counted_template(*args: Any, **kwargs: Any) -> Any:
+        built.append("modele")
+        return build_template(*args, **kwargs)
+
+    def counted_workbook(*args: Any, **kwargs: Any) -> Any:
+        built.append("synthese")
+        return workbook_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(ui_excel, "build_template", counted_template)
+    monkeypatch.setattr(ui_excel, "workbook_bytes", counted_workbook)
     at = open_app(role="referent", departement=DEP)
     at.switch_page(PAGE).run()
     assert not at.exception
-    assert [b.label for b in at.get("download_button")] == [
+    assert [b.label for b in elements(at, "download_button")] == [
         "Télécharger le modèle de saisie",
         "Télécharger la synthèse départementale",
     ]

@@ -20,7 +20,7 @@ from q2030.parametres import MAX_IDENTIFIANT, PARAMETRES, code_departement, code
 from q2030.ui.incidents import INCIDENTS
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests import factories
-from tests.helpers import APP, open_app
+from tests.helpers import APP, elements, open_app
 from tests.test_auth import COMPLETE
 
 HUGE = "99999999999999999999"  # past SQLite's 64-bit INTEGER
@@ -73,7 +73,9 @@ def _signed_in(role: str, params: dict[str, str], page: str) -> AppTest:
 
 
 def _shown(at: AppTest) -> str:
-    parts = [e.value for kind in ("error", "warning", "info", "markdown", "caption", "text") for e in at.get(kind)]
+    parts = [
+        e.value for kind in ("error", "warning", "info", "markdown", "caption", "text") for e in elements(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import open_app
+from tests.helpers import elements, open_app
 from tests.priorities_factories import qpv, rencontre
 
 PAGE = "pages/6_Priorites.py"
@@ -81,7 +81,7 @@ def test_ranking_renders_and_drills_down_to_contributions(donnees: str) -> None:
     assert _texts(at) == {"Plus de SÉCURITÉ le soir", "Une police de proximité"}
     shown = next(f.value for f in at.dataframe if "Contribution" in f.value.columns)
     assert set(shown["Quartiers (QPV)"]) == {"QN09301X Les Tilleuls", ""}
-    assert any(b.label == "Télécharger ces données (CSV)" for b in at.get("download_button"))
+    assert any(b.label == "Télécharger ces données (CSV)" for b in elements(at, "download_button"))
 
 
 def test_weighting_switch_reorders_the_page(donnees: str) -> None:
@@ -158,7 +158,7 @@ def test_every_tab_renders_and_traces_back(donnees: str) -> None:
     _open(at, "Contributions / Export")
     at.button(key="prio_exports_prepare").click().run()
     assert not at.exception
-    labels = {b.label for b in at.get("download_button")}
+    labels = {b.label for b in elements(at, "download_button")}
     assert {"Contributions (CSV)", "Classement (CSV)", "Classeur Excel"} <= labels
 
 

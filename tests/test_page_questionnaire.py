@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from q2030 import questionnaire as q
 from q2030.access import SYSTEM
 from q2030.models import AuditEvent, TexteLibre
-from tests.helpers import open_app
+from tests.helpers import elements, open_app
 from tests.priorities_factories import rencontre
 from tests.test_codage import seed_texts
 
@@ -25,7 +25,9 @@ def _page(path: str, role: str) -> AppTest:
 
 
 def _progress(at: AppTest) -> str:
-    return at.get("progress")[0].proto.text
+    text = elements(at, "progress")[0].proto.text
+    assert isinstance(text, str)
+    return text
 
 
 def test_analyst_codes_with_the_buttons_and_the_queue_moves_on(app_env: str, session: Session) -> None:

@@ -18,17 +18,17 @@ from streamlit.testing.v1 import AppTest
 
 from q2030 import engagements
 from q2030.access import Actor
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
 from q2030.documents import NON_PUBLIE, add_document, publier_document
-from q2030.models import Document, Rencontre
+from q2030.models import Document, Rencontre, stored_id
 from q2030.public import SEUIL_CONTRIBUTIONS
-from q2030.rencontres import create_rencontre
+from q2030.rencontres import SaisieRencontre, create_rencontre
 from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.validation import valider
 from tests import factories
-from tests.helpers import APP, open_app, open_section, pdf_document
+from tests.helpers import APP, elements, open_app, open_section, pdf_document
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -57,13 +57,17 @@ def data(app_env: str, engine: Engine) -> dict[str, int]:
         planned.accessibilite = ["pmr"]
         session.add_all([held, planned])
     with session_scope(engine) as session:
-        published = add_document(session, actor=REFERENT, rencontre_id=held.id, filename="cr-public.pdf", content=PDF)
-        hidden = add_document(
-            session, actor=REFERENT, rencontre_id=held.id, filename="brouillon-interne.pdf", content=DOCX_LIKE
+        published = add_document(
+            session, actor=REFERENT, rencontre_id=stored_id(held), filename="cr-public.pdf", content=PDF
         )
-        publier_document(session, actor=REFERENT, document_id=published.id)
-        rows = [{"axe": "changements", "theme": "securite", "texte": f"{MARKER} texte"}] * SEUIL_CONTRIBUTIONS
-        replace_contributions(session, actor=REFERENT, rencontre_id=held.id, rows=rows)
+        hidden = add_document(
+            session, actor=REFERENT, rencontre_id=stored_id(held), filename="brouillon-interne.pdf", content=DOCX_LIKE
+        )
+        publier_document(session, actor=REFERENT, document_id=stored_id(published))
+        rows: list[LigneContribution] = [
+            {"axe": "changements", "theme": "securite", "texte": f"{MARKER} texte"}
+        ] * SEUIL_CONTRIBUTIONS
+        replace_contributions(session, actor=REFERENT, rencontre_id=stored_id(held), rows=rows)
         engagements.create_engagement(
             session,
             actor=REFERENT,
@@ -106,17 +110,17 @@ def _tables(at: AppTest) -> list[pd.DataFrame]:
 
 
 def _download_labels(at: AppTest) -> list[str]:
-    return [element.proto.label for element in at.get("download_button")]
+    return [element.proto.label for element in elements(at, "download_button")]
 
 
 def _rendered(at: AppTest) -> str:
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "text", "caption", "info", "error", "warning", "code"):
-        parts += [str(element.value) for element in at.get(kind)]
+        parts += [str(element.value) for element in elements(at, kind)]
     # Style sheets are not content (their @media rules are not e-mail addresses).
-    parts += [re.sub(r"<style>.*?</style>", "", element.proto.body, flags=re.S) for element in at.get("html")]
+    parts += [re.sub(r"<style>.*?</style>", "", element.proto.body, flags=re.S) for element in elements(at, "html")]
     parts += _download_labels(at)
-    parts += [str(element.proto.label) for element in at.get("page_link")]
+    parts += [str(element.proto.label) for element in elements(at, "page_link")]
     return "\n".join(parts)
 
 
@@ -152,12 +156,14 @@ def test_departement_page_without_sign_in(
     assert any(label.startswith("Ajouter toutes ces rencontres à mon agenda") for label in _download_labels(at))
     assert len([label for label in _download_labels(at) if label.startswith("Ajouter à mon agenda :")]) == 1
     # Subscribe (webcal://) and the address to copy, both absolute, from Q2030_BASE_URL.
-    assert [b.proto.url for b in at.get("link_button")] == ["webcal://q2030.exemple.gouv.fr/app/static/agenda/93.ics"]
+    assert [b.proto.url for b in elements(at, "link_button")] == [
+        "webcal://q2030.exemple.gouv.fr/app/static/agenda/93.ics"
+    ]
     codes = [c.value for c in at.code]
     assert "https://q2030.exemple.gouv.fr/app/static/agenda/93.ics" in codes
     assert "https://q2030.exemple.gouv.fr/Restitution?dep=93" in codes
     # The map of the quartiers, and its data beside it (status as a badge).
-    assert any('"geoshape"' in c.proto.spec for c in at.get("vega_lite_chart"))
+    assert any('"geoshape"' in c.proto.spec for c in elements(at, "vega_lite_chart"))
     carte = _table_with(at, "Communes")
     assert sorted(carte["Quartier"]) == ["Cité des Fleurs", "Les Tilleuls"]
     assert carte["Statut"].tolist() == ["Couvert en retard", "Rencontre prévue"]  # held a month ago; planned
@@ -218,7 +224,7 @@ def test_anonymous_is_refused_every_agent_page(data: dict[str, int], anonymous: 
         etat.ETAT_CSS + etat.HEADER_HTML,
         etat.FOOTER_HTML,
     )
-    assert not [h for h in at.get("html") if h.value not in every_page]
+    assert not [h for h in elements(at, "html") if h.value not in every_page]
     assert not at.metric
     assert not at.tabs
     _no_secret(_rendered(at))
@@ -297,7 +303,7 @@ def test_national_view_lists_themes_without_engagement_and_offers_open_data(data
     at.switch_page(PAGES["national"].path).run()
     assert not at.exception
     assert "Thèmes très cités sans engagement" in [h.value for h in at.header]
-    assert any(b.proto.label == "Télécharger les données ouvertes (ZIP)" for b in at.get("download_button"))
+    assert any(b.proto.label == "Télécharger les données ouvertes (ZIP)" for b in elements(at, "download_button"))
 
 
 def test_synthese_published_by_the_referent_then_served_to_the_public(data: dict[str, int], engine: Engine) -> None:
@@ -420,7 +426,7 @@ def test_organisers_validated_upcoming_meeting_shows_the_organisation_never_the_
     data: dict[str, int], anonymous: None, engine: Engine
 ) -> None:
     def declare(lieu: str, days: int) -> int:
-        meeting = {
+        meeting: SaisieRencontre = {
             "departement_code": "93", "statut": "prevue", "date": TODAY + dt.timedelta(days=days), "lieu": lieu,
             "perimetre": "quartier", "qpv_codes": ["QN09302A"], "type_lieu": "centre_social",
             "format": "reunion_publique",

@@ -36,9 +36,11 @@ def _button(at, label: str):
 
 def _statut(engine: Engine) -> str:
     with engine.connect() as connection:
-        return connection.execute(
+        statut = connection.execute(
             text("SELECT statut FROM synthesedepartementale WHERE departement_code = '93'")
         ).scalar_one()
+    assert isinstance(statut, str)
+    return statut
 
 
 def test_referent_writes_transmits_region_returns_then_forwards(dep93: Engine) -> None:

@@ -22,7 +22,7 @@ from q2030.contributions import replace_contributions
 from q2030.db import make_engine
 from q2030.documents import add_document
 from q2030.rencontres import create_rencontre
-from tests.helpers import open_app, pdf_document
+from tests.helpers import elements, open_app, pdf_document
 from tests.rencontres_data import REFERENT_93, held, load_geography
 
 IMAGE = "![x](http://example.invalid/x.png)"
@@ -128,7 +128,7 @@ def test_referent_sees_user_text_as_text_on_the_rencontres_page(ids: dict[str, i
     assert PAYLOAD in _cells(at)  # the list's "Lieu" column
     assert at.text_input(key="rf_lieu").value == PAYLOAD
     assert at.text_area(key="rf_notes").value == PAYLOAD
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in elements(at, "download_button")]
     assert any("\\[cr\\]" in label for label in labels), labels  # the file name, escaped
 
     # A duplicate of that rencontre: the refusal quotes its place, escaped.

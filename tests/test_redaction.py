@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -44,7 +45,7 @@ AXES_HEADINGS = [
 def _texts_docx(content: bytes) -> tuple[list[str], list[str], list[list[str]]]:
     """(headings, every paragraph, every table cell row) of a DOCX."""
     document = docx.Document(io.BytesIO(content))
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     return headings, [p.text for p in document.paragraphs], cells
 
@@ -55,7 +56,7 @@ def _texts_odt(content: bytes) -> tuple[list[str], str]:
 
 
 @pytest.fixture
-def departement(session: Session) -> dict:
+def departement(session: Session) -> dict[str, Any]:
     for n in range(1, 5):
         pf.qpv(session, f"QN0930{n}M", "93", nom=f"Cité {n}")
     pf.qpv(session, "QN06901M", "69", nom="Ailleurs")
@@ -78,7 +79,7 @@ def departement(session: Session) -> dict:
     return {"first": first.id, "second": second.id}
 
 
-def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, departement: dict) -> None:
+def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, departement: dict[str, Any]) -> None:
     enregistrer_textes(
         session, actor=REFERENT, departement_code="93", enseignements="La sécurité d'abord.\n\n" + TRICKY,
         vigilance="Mobiliser davantage les jeunes.", motifs={"QN09303M": "Travaux dans la salle"}, version=0,
@@ -157,7 +158,7 @@ def test_docx_and_odt_carry_the_same_figures_as_the_services(session: Session, d
         assert "text:page-number" in archive.read("styles.xml").decode()
 
 
-def test_quote_rule_takes_the_best_ranked_one_per_rencontre(session: Session, departement: dict) -> None:
+def test_quote_rule_takes_the_best_ranked_one_per_rencontre(session: Session, departement: dict[str, Any]) -> None:
     data = donnees_synthese(session, actor=REFERENT, departement_code="93", au=AU)
     securite = next(t for t in data.axes["changements"] if t.theme == "securite")
     # Ranked 1 in both meetings: the older meeting first; "Éclairer les halls" is its second.
@@ -168,7 +169,7 @@ def test_quote_rule_takes_the_best_ranked_one_per_rencontre(session: Session, de
     assert axe_titre("changements") == "Changements attendus d'ici 2030"
 
 
-def test_drafting_respects_scope_and_format(session: Session, departement: dict) -> None:
+def test_drafting_respects_scope_and_format(session: Session, departement: dict[str, Any]) -> None:
     with pytest.raises(PermissionRefusee):
         rediger_synthese(session, actor=OTHER_REFERENT, departement_code="93", fmt="docx")
     with pytest.raises(ValidationError):
@@ -176,7 +177,7 @@ def test_drafting_respects_scope_and_format(session: Session, departement: dict)
     assert rediger_synthese(session, actor=COMMISSION, departement_code="93", fmt="odt").startswith(b"PK")
 
 
-def test_letter_to_participants(session: Session, departement: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_letter_to_participants(session: Session, departement: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("Q2030_BASE_URL", "https://quartiers2030.exemple.gouv.fr/")
     for fmt in ("docx", "odt"):
         content = rediger_lettre(session, actor=REFERENT, rencontre_id=departement["first"], fmt=fmt)

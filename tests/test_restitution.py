@@ -8,15 +8,16 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from q2030 import engagements, feeds, open_data, public
 from q2030.access import ANONYME, Actor
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
 from q2030.documents import (
     NON_PUBLIE,
@@ -27,8 +28,8 @@ from q2030.documents import (
     retirer_document,
 )
 from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, Rencontre
-from q2030.rencontres import create_rencontre, update_rencontre
+from q2030.models import AuditEvent, Rencontre, stored_id
+from q2030.rencontres import SaisieRencontre, create_rencontre, update_rencontre
 from tests import factories
 from tests.helpers import pdf_document
 
@@ -65,13 +66,13 @@ def territory(engine: Engine) -> dict[str, int]:
         factories.qpv(session, "QN05901A", "59")
         held = _held(session)
     with session_scope(engine) as session:
-        document = add_document(session, actor=REFERENT, rencontre_id=held.id, filename="cr.pdf", content=PDF)
-        rows = [
+        document = add_document(session, actor=REFERENT, rencontre_id=stored_id(held), filename="cr.pdf", content=PDF)
+        rows: list[LigneContribution] = [
             {"axe": "changements", "theme": "securite", "texte": f"{MARKER} sécurité", "rang": 1}
         ] * public.SEUIL_CONTRIBUTIONS
         rows += [{"axe": "solutions", "theme": "sante", "texte": "Un médecin"}] * (public.SEUIL_CONTRIBUTIONS - 1)
-        replace_contributions(session, actor=REFERENT, rencontre_id=held.id, rows=rows)
-    return {"rencontre_id": held.id, "document_id": document.id}  # type: ignore[dict-item]
+        replace_contributions(session, actor=REFERENT, rencontre_id=stored_id(held), rows=rows)
+    return {"rencontre_id": stored_id(held), "document_id": stored_id(document)}
 
 
 # --- Publication ---------------------------------------------------------------------------
@@ -105,7 +106,9 @@ def test_unpublished_document_is_refused_to_the_public_then_served_once_publishe
         with pytest.raises(IntrouvableError):
             read_published_document(session, document_id=document_id)
         actions = session.execute(
-            select(AuditEvent.action, AuditEvent.acteur).where(AuditEvent.entite == "document").order_by(AuditEvent.id)
+            select(col(AuditEvent.action), col(AuditEvent.acteur))
+            .where(col(AuditEvent.entite) == "document")
+            .order_by(col(AuditEvent.id))
         ).all()
     assert [tuple(a) for a in actions][-2:] == [
         ("publication_document", REFERENT.email),
@@ -183,16 +186,20 @@ ENGAGEMENT = {
 }
 
 
-def test_engagement_written_by_referent_and_prefet_versioned_and_audited(engine: Engine, territory: dict) -> None:
+def test_engagement_written_by_referent_and_prefet_versioned_and_audited(
+    engine: Engine, territory: dict[str, Any]
+) -> None:
     with session_scope(engine) as session:
         created = engagements.create_engagement(session, actor=REFERENT, departement_code="93", data=ENGAGEMENT)
     with session_scope(engine) as session:
         engagements.update_engagement(
-            session, actor=PREFET, engagement_id=created.id, version=1, data={**ENGAGEMENT, "statut": "realise"}
+            session, actor=PREFET, engagement_id=stored_id(created), version=1, data={**ENGAGEMENT, "statut": "realise"}
         )
     with Session(engine) as session:
         with pytest.raises(ConflitDeVersion):
-            engagements.update_engagement(session, actor=REFERENT, engagement_id=created.id, version=1, data=ENGAGEMENT)
+            engagements.update_engagement(
+                session, actor=REFERENT, engagement_id=stored_id(created), version=1, data=ENGAGEMENT
+            )
         session.rollback()
         frame = engagements.list_engagements(session, qpv_code="QN09301A")
         assert frame[["titre", "statut", "version"]].values.tolist() == [[ENGAGEMENT["titre"], "realise", 2]]
@@ -200,9 +207,9 @@ def test_engagement_written_by_referent_and_prefet_versioned_and_audited(engine:
         assert [j["texte"] for j in frame.loc[0, "jalons"]] == ["Vote du budget", "Recrutement"]  # date order
         assert engagements.list_engagements(session, qpv_code="QN09302A").empty
         audit_rows = session.execute(
-            select(AuditEvent.action, AuditEvent.acteur)
-            .where(AuditEvent.entite == "engagement")
-            .order_by(AuditEvent.id)
+            select(col(AuditEvent.action), col(AuditEvent.acteur))
+            .where(col(AuditEvent.entite) == "engagement")
+            .order_by(col(AuditEvent.id))
         ).all()
         assert [tuple(r) for r in audit_rows] == [
             ("creation_engagement", REFERENT.email),
@@ -227,7 +234,7 @@ def test_engagement_written_by_referent_and_prefet_versioned_and_audited(engine:
     ],
 )
 def test_bad_engagement_explained_in_french_and_nothing_written(
-    engine: Engine, territory: dict, change: dict, field: str
+    engine: Engine, territory: dict[str, Any], change: dict[str, Any], field: str
 ) -> None:
     with Session(engine) as session:
         version = session.scalar(select(func.count()).select_from(AuditEvent))
@@ -241,7 +248,7 @@ def test_bad_engagement_explained_in_french_and_nothing_written(
 
 
 @pytest.mark.parametrize("actor", [ANONYME, OUTSIDER, Actor(email="c@anct.gouv.fr", role="commission")])
-def test_engagement_refused_outside_scope(engine: Engine, territory: dict, actor: Actor) -> None:
+def test_engagement_refused_outside_scope(engine: Engine, territory: dict[str, Any], actor: Actor) -> None:
     with Session(engine) as session, pytest.raises(PermissionRefusee):
         engagements.create_engagement(session, actor=actor, departement_code="93", data=ENGAGEMENT)
 
@@ -250,14 +257,14 @@ def test_engagement_refused_outside_scope(engine: Engine, territory: dict, actor
 
 
 def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
-    engine: Engine, territory: dict, tmp_path: Path
+    engine: Engine, territory: dict[str, Any], tmp_path: Path
 ) -> None:
     folder = feeds.install(engine, tmp_path / "agenda")
     feed = folder / "93.ics"
     assert feed.exists()
     assert len(list(folder.glob("*.ics"))) == 101
     assert f"UID:rencontre-{territory['rencontre_id']}@quartiers2030" in feed.read_text(encoding="utf-8")
-    data = {
+    data: SaisieRencontre = {
         "departement_code": "93",
         "statut": "prevue",
         "date": TODAY + dt.timedelta(days=30),
@@ -278,14 +285,16 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
 
     def failing_write() -> None:
         with session_scope(engine) as session:
-            update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Ailleurs"})
+            update_rencontre(
+                session, actor=REFERENT, rencontre_id=stored_id(created), version=1, data={"lieu": "Ailleurs"}
+            )
             raise RuntimeError("rollback")
 
     with pytest.raises(RuntimeError):
         failing_write()
     assert feed.read_bytes() == before
     with session_scope(engine) as session:
-        update_rencontre(session, actor=REFERENT, rencontre_id=created.id, version=1, data={"lieu": "Gymnase"})
+        update_rencontre(session, actor=REFERENT, rencontre_id=stored_id(created), version=1, data={"lieu": "Gymnase"})
     assert "Gymnase" in feed.read_text(encoding="utf-8")
     assert "SEQUENCE:1" in feed.read_text(encoding="utf-8")
 
@@ -294,7 +303,7 @@ def test_feed_is_rewritten_after_each_committed_write_and_not_after_a_rollback(
 
 
 def test_open_data_package_validates_and_holds_nothing_internal(
-    engine: Engine, territory: dict, tmp_path: Path
+    engine: Engine, territory: dict[str, Any], tmp_path: Path
 ) -> None:
     frictionless = pytest.importorskip("frictionless", reason="pip install -r requirements-dev.txt")
     with session_scope(engine) as session:
@@ -372,6 +381,8 @@ def test_synthese_version_public_only_once_published(engine: Engine, territory: 
         with pytest.raises(IntrouvableError):
             read_published_synthese(session, document_id=version_id)
         actions = session.execute(
-            select(AuditEvent.action).where(AuditEvent.entite == "synthese_document").order_by(AuditEvent.id)
+            select(col(AuditEvent.action))
+            .where(col(AuditEvent.entite) == "synthese_document")
+            .order_by(col(AuditEvent.id))
         ).all()
         assert [a for (a,) in actions] == ["publication_synthese", "retrait_synthese"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030.access import Actor
 from q2030.errors import PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, User
+from q2030.models import AuditEvent, User, stored_id
 from q2030.users import add_user, list_users, set_user_active, update_user
 
 ADMIN = Actor(email="admin@anct.gouv.fr", role="admin", nom="Admin")
@@ -27,6 +29,7 @@ def test_add_user_normalises_email_and_is_audited(session: Session) -> None:
     assert user.actif
     event = session.exec(select(AuditEvent).where(AuditEvent.entite == "utilisateur")).one()
     assert (event.acteur, event.action, event.entite_id) == ("admin@anct.gouv.fr", "creation", str(user.id))
+    assert event.apres is not None
     assert event.apres["departement_code"] == "59"
     frame = list_users(session, actor=ADMIN)
     assert frame.loc[0, "Rôle"] == "Référent départemental (préfecture)"
@@ -47,7 +50,7 @@ def test_add_user_normalises_email_and_is_audited(session: Session) -> None:
     ],
 )
 def test_invalid_users_are_refused_and_nothing_written(
-    session: Session, payload: dict, field: str, message: str
+    session: Session, payload: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         add_user(session, actor=ADMIN, **payload)
@@ -65,31 +68,33 @@ def test_duplicate_email_differing_in_case_is_refused(session: Session) -> None:
 
 def test_change_role_and_scope(session: Session) -> None:
     user = add_user(session, actor=ADMIN, email="agent@x.gouv.fr", role="referent", departement_code="2A")
-    update_user(session, actor=ADMIN, user_id=user.id, role="prefet_region", region_code="94")
+    update_user(session, actor=ADMIN, user_id=stored_id(user), role="prefet_region", region_code="94")
     assert (user.role, user.departement_code, user.region_code) == ("prefet_region", None, "94")
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "modification")).one()
+    assert event.avant is not None
+    assert event.apres is not None
     assert event.avant["departement_code"] == "2A"
     assert event.apres["region_code"] == "94"
     with pytest.raises(ValidationError, match="doit avoir un département"):
-        update_user(session, actor=ADMIN, user_id=user.id, role="referent")
+        update_user(session, actor=ADMIN, user_id=stored_id(user), role="referent")
     assert user.role == "prefet_region"
 
 
 def test_admin_cannot_disable_or_demote_themself(session: Session) -> None:
     me = add_user(session, actor=ADMIN, email="Admin@anct.gouv.fr", role="admin")
     with pytest.raises(ValidationError, match="propre compte"):
-        set_user_active(session, actor=ADMIN, user_id=me.id, actif=False)
+        set_user_active(session, actor=ADMIN, user_id=stored_id(me), actif=False)
     with pytest.raises(ValidationError, match="propre rôle d'administrateur"):
-        update_user(session, actor=ADMIN, user_id=me.id, role="commission")
+        update_user(session, actor=ADMIN, user_id=stored_id(me), role="commission")
     assert me.actif
     assert me.role == "admin"
 
 
 def test_disable_then_enable_is_audited_each_time(session: Session) -> None:
     user = add_user(session, actor=ADMIN, email="x@y.gouv.fr", role="commission")
-    set_user_active(session, actor=ADMIN, user_id=user.id, actif=False)
-    set_user_active(session, actor=ADMIN, user_id=user.id, actif=True)
-    actions = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    set_user_active(session, actor=ADMIN, user_id=stored_id(user), actif=False)
+    set_user_active(session, actor=ADMIN, user_id=stored_id(user), actif=True)
+    actions = session.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()
     assert actions == ["creation", "desactivation", "activation"]
 
 
