@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import FilePayload, Locator, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "screenshots"
@@ -243,6 +243,22 @@ class AppPage:
         """Wait for the current script run to finish (never a fixed sleep on its own)."""
         self.page.wait_for_timeout(100)  # lets a just-triggered rerun start
         self.page.wait_for_function(_IDLE_JS, timeout=WAIT_MS)
+
+    def upload(self, key: str, files: str | Path | list[FilePayload]) -> None:
+        """Give a file to the uploader created with `key=`, and wait until the app holds it.
+
+        The upload goes over HTTP before the rerun starts: on a loaded machine it can take longer
+        than settle()'s start delay, and a button clicked meanwhile runs with the previous file
+        (CI, 05/12: a second Excel import ran the June file again). The chip with the file's name,
+        without its spinner, says the upload is done."""
+        self.keyed(key).locator('input[type="file"]').set_input_files(files)
+        names = [f["name"] for f in files] if isinstance(files, list) else [Path(files).name]
+        for name in names:  # the chip cuts a long name in its text, not in its title
+            self.keyed(key).locator(f'[data-testid="stFileChipName"][title="{name}"]').first.wait_for(timeout=WAIT_MS)
+        self.keyed(key).locator('[data-testid="stFileChipIconSpinner"]').first.wait_for(
+            state="detached", timeout=WAIT_MS
+        )
+        self.settle()
 
     def heading(self) -> str:
         return self.page.locator('[data-testid="stApp"] h1').first.inner_text().strip()

@@ -254,10 +254,10 @@ def test_synthese_drafted_uploaded_transmitted_forwarded_and_zipped(
     paragraphs = [p.text for p in docx.Document(io.BytesIO(draft)).paragraphs]
     assert lesson in paragraphs
     assert "3.1 Changements attendus d'ici 2030" in paragraphs
-    app.keyed(f"sy_upload_{dep}_0").locator('input[type="file"]').set_input_files(
-        files=[FilePayload(name="synthese-finale.docx", mimeType="application/octet-stream", buffer=draft)]
+    app.upload(
+        f"sy_upload_{dep}_0",
+        [FilePayload(name="synthese-finale.docx", mimeType="application/octet-stream", buffer=draft)],
     )
-    app.settle()
     app.page.get_by_role("button", name="Déposer cette version").click()
     app.settle()
     app.page.get_by_text("Version « synthese-finale.docx » déposée.").wait_for()

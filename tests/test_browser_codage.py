@@ -173,7 +173,7 @@ def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object,
     app.keyed("questionnaire_source").locator("input").fill("Plateforme nationale")
     app.page.keyboard.press("Enter")
     app.settle()
-    app.keyed("questionnaire_fichier").locator("input[type=file]").set_input_files(str(export))
+    app.upload("questionnaire_fichier", export)
     app.page.get_by_text("Aperçu des premières lignes").wait_for()
     app.settle()
     # Guessed from the titles, shown as written: the response id and the postcode.

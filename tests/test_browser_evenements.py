@@ -46,10 +46,10 @@ def test_referent_imports_a_decidim_export_from_the_exchange_page(
     une, plusieurs = _communes(app_server)
     _sign_in(app, "referent")
     _navigate(app, "Échanges Excel", "Échanges Excel")
-    app.keyed("ev_upload").locator('input[type="file"]').set_input_files(
-        files=[FilePayload(name="export-decidim.csv", mimeType="text/csv", buffer=decidim_csv(une, plusieurs))]
+    app.upload(
+        "ev_upload",
+        [FilePayload(name="export-decidim.csv", mimeType="text/csv", buffer=decidim_csv(une, plusieurs))],
     )
-    app.settle()
     source = f"decidim-{width}"  # one source per width: both runs create their own meetings
     app.keyed("ev_source").locator("input").fill(source)
     app.page.keyboard.press("Enter")

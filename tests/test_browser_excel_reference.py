@@ -43,16 +43,16 @@ def _june(server: AppServer) -> tuple[Any, ...]:
 
 
 def _upload_and_import(app: AppPage, content: bytes, name: str) -> None:
-    app.keyed("excel_upload").locator('input[type="file"]').set_input_files(
-        files=[
+    app.upload(
+        "excel_upload",
+        [
             FilePayload(
                 name=name,
                 mimeType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 buffer=content,
             )
-        ]
+        ],
     )
-    app.settle()
     app.keyed("excel_import").locator("button").click()
     app.settle()
 

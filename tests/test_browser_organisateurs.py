@@ -183,8 +183,7 @@ def test_organiser_declares_files_and_the_referent_validates(
     # Its compte rendu (PDF).
     pdf = tmp_path / "compte-rendu-centre-social.pdf"
     pdf.write_bytes(pdf_document("Compte rendu de la rencontre du centre social"))
-    organiser.keyed(f"rd_upload_{rencontre_id}_0").locator('input[type="file"]').set_input_files(str(pdf))
-    organiser.settle()
+    organiser.upload(f"rd_upload_{rencontre_id}_0", pdf)
     organiser.keyed("rd_save").locator("button").click()
     organiser.page.get_by_text("Compte rendu « compte-rendu-centre-social.pdf » déposé.").first.wait_for()
     organiser.settle()
@@ -194,8 +193,7 @@ def test_organiser_declares_files_and_the_referent_validates(
     template = organiser.download(organiser.keyed("excel_template").locator("button"))
     filled = tmp_path / "modele-rempli.xlsx"
     filled.write_bytes(_filled_template(template, rencontre_id))
-    organiser.keyed("excel_upload").locator('input[type="file"]').set_input_files(str(filled))
-    organiser.settle()
+    organiser.upload("excel_upload", filled)
     organiser.keyed("excel_import").locator("button").click()
     organiser.page.locator(
         '[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentError"]'
