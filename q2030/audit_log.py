@@ -33,7 +33,7 @@ from q2030.nomenclature import (
     TYPES_LIEU,
 )
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.rencontres import LABELS as RENCONTRE_LABELS
+from q2030.rencontres.saisie import LABELS as RENCONTRE_LABELS
 from q2030.safe_text import csv_cell
 
 PARIS = ZoneInfo("Europe/Paris")

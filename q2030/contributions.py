@@ -18,7 +18,9 @@ from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.models import Contribution, Rencontre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
-from q2030.rencontres import RencontreCreee, cible, find_rencontre, lock_rencontre, require_read_rencontre
+from q2030.rencontres.acces import cible, find_rencontre, require_read_rencontre
+from q2030.rencontres.creation_groupee import RencontreCreee
+from q2030.rencontres.verrous import lock_rencontre
 from q2030.textnorm import normalize
 
 COLUMNS: dict[str, str] = {

@@ -22,7 +22,8 @@ from q2030.contributions import LigneContribution, replace_contributions
 from q2030.models import Qpv, User
 from q2030.nomenclature import Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
-from q2030.rencontres import SaisieRencontre, create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.users import add_user
 from q2030.validation import valider
 

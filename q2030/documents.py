@@ -28,7 +28,8 @@ from q2030.comptage import compte_valeur, soumettre
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
 from q2030.models import Document, SyntheseDocument, utcnow
-from q2030.rencontres import cible, find_rencontre, lock_rencontre, require_read_rencontre
+from q2030.rencontres.acces import cible, find_rencontre, require_read_rencontre
+from q2030.rencontres.verrous import lock_rencontre
 
 MAX_BYTES = 10 * 1024 * 1024
 TYPES: dict[str, tuple[str, str]] = {

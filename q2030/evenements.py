@@ -35,7 +35,8 @@ from q2030.formatting import fr_count
 from q2030.models import Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.qpv_import import read_table
 from q2030.questionnaire.localisation import Geo, commune, departement_du_code_postal, geo
-from q2030.rencontres import SaisieRencontre, create_rencontre, update_rencontre
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.textnorm import fold_header
 
 # Role -> usual column titles (folded: lower case, no accents, "_" between words).

@@ -19,7 +19,7 @@ from q2030.coverage import etat_synthese_participants
 from q2030.formatting import countdown, fr_date
 from q2030.models import Rencontre
 from q2030.nomenclature import STATUTS_RENCONTRE, VALIDATIONS_RENCONTRE, StatutRencontre, ValidationRencontre
-from q2030.rencontres import list_rencontres
+from q2030.rencontres.lecture import list_rencontres
 
 DELAI_COMPTE_RENDU_JOURS = 15  # a compte rendu is expected within 15 days of the meeting
 

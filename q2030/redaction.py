@@ -587,7 +587,7 @@ def plan_lettre(session: Session, *, actor: Actor, rencontre_id: int, au: dt.dat
     """The letter to the participants of a held rencontre: written for residents (what was
     said, what comes next, where to follow it), quartier names without codes, no internal
     deadline, signed by the département's signatory. Dated `au` (default: the pages' date)."""
-    from q2030.rencontres import find_rencontre, require_read_rencontre
+    from q2030.rencontres.acces import find_rencontre, require_read_rencontre
 
     rencontre = find_rencontre(session, rencontre_id)
     require_read_rencontre(actor, rencontre)

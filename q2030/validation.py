@@ -24,7 +24,9 @@ from q2030.campaigns import active_campaign
 from q2030.errors import ValidationError
 from q2030.models import Document, Rencontre, RencontreQpv
 from q2030.nomenclature import VALIDATIONS_RENCONTRE, ValidationRencontre
-from q2030.rencontres import LABELS, cible, find_rencontre, lock_rencontre
+from q2030.rencontres.acces import cible, find_rencontre
+from q2030.rencontres.saisie import LABELS
+from q2030.rencontres.verrous import lock_rencontre
 
 REFUS = "Seul le référent du département valide les rencontres déclarées."
 CHAMPS = {

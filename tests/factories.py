@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor
 from q2030.models import Campaign, Document, Epci, Qpv, QpvCommune, QpvEpci, Rencontre
-from q2030.rencontres import SaisieRencontre, create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 
 
 def qpv(session: Session, code: str, departement: str, *, geographie: str = "2024", nom: str = "") -> Qpv:

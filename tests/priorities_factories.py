@@ -16,7 +16,7 @@ from sqlmodel import Session
 from q2030.campaigns import active_campaign
 from q2030.contributions import LigneContribution, replace_contributions
 from q2030.models import Campaign, Qpv, Rencontre, stored_id
-from q2030.rencontres import cancel_rencontre, create_rencontre
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre
 from tests.factories import referent
 
 

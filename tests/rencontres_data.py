@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from q2030.access import Actor
 from q2030.models import Epci, Qpv, QpvCommune, QpvEpci
-from q2030.rencontres import SaisieRencontre
+from q2030.rencontres.saisie import SaisieRencontre
 
 REFERENT_93 = Actor(email="referent.93@test.gouv.fr", role="referent", departement_code="93", region_code="11")
 REFERENT_93_BIS = Actor(email="adjoint.93@test.gouv.fr", role="referent", departement_code="93", region_code="11")

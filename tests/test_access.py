@@ -15,7 +15,7 @@ from q2030.excel.exports import export_departement
 from q2030.excel.template import build_template
 from q2030.models import Departement
 from q2030.referentiel import DEPARTEMENTS
-from q2030.rencontres import require_read
+from q2030.rencontres.acces import require_read
 
 REFERENT_93 = Actor(email="r93@x.fr", role="referent", departement_code="93", region_code="11")
 PREFET_11 = Actor(email="p11@x.fr", role="prefet_region", region_code="11")

@@ -78,7 +78,8 @@ from q2030.models import (
     stored_id,
 )
 from q2030.qpv_import import import_qpv
-from q2030.rencontres import SaisieRencontre, cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.signataires import enregistrer_signataire
 from q2030.syntheses import deposer_version, enregistrer_etape, enregistrer_textes, lire_version, renvoyer
 from q2030.ui.shell import PAGES

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from q2030.agenda import escape, fold, ics, upcoming_rencontres
-from q2030.rencontres import cancel_rencontre, create_rencontre, update_rencontre
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, update_rencontre
 from tests.rencontres_data import COMMISSION, EPCI_93_94, REFERENT_69, REFERENT_93, held, load_geography
 
 TODAY = dt.date.today()

@@ -17,13 +17,8 @@ from q2030.campaign_admin import update_campaign
 from q2030.campaigns import active_campaign
 from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
-from q2030.rencontres import (
-    SaisieRencontre,
-    cancel_rencontre,
-    create_rencontre,
-    delete_rencontre,
-    update_rencontre,
-)
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from tests.rencontres_data import ADMIN, REFERENT_93, held, load_geography
 from tests.test_cube import contents
 

@@ -26,7 +26,7 @@ from q2030.access import Actor
 from q2030.db import make_engine, session_scope
 from q2030.documents import add_document, publier_document
 from q2030.models import Rencontre, RencontreQpv, stored_id
-from q2030.rencontres import create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from tests.browser_support import (
     AppPage,

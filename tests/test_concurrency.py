@@ -27,7 +27,8 @@ from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import make_engine, session_scope
 from q2030.errors import ConflitDeVersion
 from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
-from q2030.rencontres import create_rencontre, get_rencontre, update_rencontre
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
+from q2030.rencontres.lecture import get_rencontre
 from tests.rencontres_data import held, load_geography
 
 # One référent per département, each on a QPV of their own département.

@@ -41,7 +41,7 @@ from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv, SyntheseTex
 from q2030.priorities import Filtres
 from q2030.priorities.exports import export_csv
 from q2030.redaction import rediger_lettre, rediger_synthese
-from q2030.rencontres import cancel_rencontre, update_rencontre
+from q2030.rencontres.ecriture import cancel_rencontre, update_rencontre
 from q2030.rendu import rendre
 from q2030.syntheses import enregistrer_textes
 from tests.databases import Demo, Preparation

@@ -19,7 +19,7 @@ from q2030.models import CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Renco
 from q2030.nomenclature import AXES, FORMATS, PUBLICS
 from q2030.priorities import Filtres, agregation, classement
 from q2030.priorities.cube_filtres import Decoupage, decouper
-from q2030.rencontres import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from tests.rencontres_data import ADMIN, COMMISSION, REFERENT_69, REFERENT_93, held, load_geography
 
 THEMES = ["securite", "education", "logement", "emploi", "sante"]

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from q2030.access import Actor
 from q2030.db import session_scope
-from q2030.rencontres import create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
 from q2030.ui import serveur
 from tests import factories
 from tests.browser_support import get, project_view, start_app

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from q2030.documents import MAX_BYTES, add_document, detect_type, list_documents, read_document, sanitize_filename
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Document
-from q2030.rencontres import create_rencontre, list_rencontres
+from q2030.rencontres.ecriture import create_rencontre
+from q2030.rencontres.lecture import list_rencontres
 from tests.helpers import pdf_document
 from tests.rencontres_data import COMMISSION, PREFET_ARA, PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.models import stored_id
-from q2030.rencontres import update_rencontre
+from q2030.rencontres.ecriture import update_rencontre
 from q2030.ui import excel as ui_excel
 from tests import factories as f
 

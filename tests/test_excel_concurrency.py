@@ -24,7 +24,8 @@ from q2030.db import make_engine, session_scope
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.template import build_template
 from q2030.models import Contribution, Rencontre
-from q2030.rencontres import DoublonProbable, create_rencontre
+from q2030.rencontres.doublons import DoublonProbable
+from q2030.rencontres.ecriture import create_rencontre
 from tests.rencontres_data import REFERENT_93, REFERENT_93_BIS, held, load_geography
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ from q2030.excel.columns import RENCONTRE_COLUMNS
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Contribution, Rencontre, RencontreQpv, stored_id
-from q2030.rencontres import update_rencontre
+from q2030.rencontres.ecriture import update_rencontre
 from tests.databases import Demo, Preparation
 
 DEP = "93"

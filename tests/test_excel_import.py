@@ -315,7 +315,7 @@ def test_a_rencontre_deleted_while_the_file_is_imported_is_named_not_a_crash(dem
     """An administrator deletes a rencontre of the file after the checks, before its write:
     the row's compare-and-set finds no row; the import refuses that row and names it (it read
     the deleted row as None and crashed)."""
-    from q2030.rencontres import delete_rencontre
+    from q2030.rencontres.ecriture import delete_rencontre
 
     if demo.dialect.name == "sqlite":
         pytest.skip("sur SQLite l'import tient le verrou d'écriture dès ses contrôles : la suppression attend")

@@ -32,7 +32,7 @@ from q2030.excel.exports import export_departement, export_national, workbook_by
 from q2030.excel.priorites import export_excel
 from q2030.excel.template import build_template
 from q2030.models import Contribution
-from q2030.rencontres import list_rencontres
+from q2030.rencontres.lecture import list_rencontres
 from q2030.safe_text import FORMULA_TRIGGERS
 from q2030.ui.coverage import COUNTS_COLUMNS, table_csv
 from q2030.ui.rencontres import listing_csv

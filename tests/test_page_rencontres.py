@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from q2030.db import make_engine
 from q2030.errors import PermissionRefusee
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv, stored_id
-from q2030.rencontres import list_rencontres, update_rencontre
+from q2030.rencontres.ecriture import update_rencontre
+from q2030.rencontres.lecture import list_rencontres
 from tests.helpers import open_app, pdf_document
 from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
 

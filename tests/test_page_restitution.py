@@ -23,7 +23,8 @@ from q2030.db import session_scope
 from q2030.documents import NON_PUBLIE, add_document, publier_document
 from q2030.models import Document, Rencontre, stored_id
 from q2030.public import SEUIL_CONTRIBUTIONS
-from q2030.rencontres import SaisieRencontre, create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.validation import valider

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from q2030.contributions import replace_contributions
 from q2030.db import make_engine
 from q2030.documents import add_document
-from q2030.rencontres import create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
 from tests.helpers import elements, open_app, pdf_document
 from tests.rencontres_data import REFERENT_93, held, load_geography
 

@@ -18,7 +18,7 @@ from q2030.models import Contribution, Rencontre
 from q2030.priorities import Filtres, agregation, classement
 from q2030.priorities.filtres import GROUPES, conditions_recherche, like_pattern
 from q2030.referentiel import DEPARTEMENTS
-from q2030.rencontres import delete_rencontre
+from q2030.rencontres.ecriture import delete_rencontre
 from q2030.textnorm import normalize
 from tests.rencontres_data import COMMISSION
 

@@ -11,7 +11,8 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
-from q2030.rencontres import avertissements, create_rencontre, update_rencontre
+from q2030.rencontres.avertissements import avertissements
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
 from tests.rencontres_data import REFERENT_93, held, load_geography
 
 

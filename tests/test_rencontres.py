@@ -12,19 +12,11 @@ from sqlmodel import Session, select
 from q2030 import apres_ecriture
 from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Rencontre, RencontreQpv, stored_id
-from q2030.rencontres import (
-    DoublonProbable,
-    SaisieRencontre,
-    cancel_rencontre,
-    create_rencontre,
-    delete_rencontre,
-    get_rencontre,
-    list_rencontres,
-    probable_duplicates,
-    saisie_brute,
-    update_rencontre,
-    validate_rencontre,
-)
+from q2030.rencontres.controle import validate_rencontre
+from q2030.rencontres.doublons import DoublonProbable, probable_duplicates
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.lecture import get_rencontre, list_rencontres
+from q2030.rencontres.saisie import SaisieRencontre, saisie_brute
 from tests.rencontres_data import (
     ADMIN,
     COMMISSION,

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from q2030.contributions import LigneContribution, lignes_lues, list_contributions, replace_contributions
 from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Contribution, stored_id
-from q2030.rencontres import cancel_rencontre, create_rencontre, list_rencontres
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre
+from q2030.rencontres.lecture import list_rencontres
 from tests.rencontres_data import PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
 
 ROWS: list[LigneContribution] = [

@@ -29,7 +29,8 @@ from q2030.documents import (
 )
 from q2030.errors import ConflitDeVersion, IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Rencontre, stored_id
-from q2030.rencontres import SaisieRencontre, create_rencontre, update_rencontre
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from tests import factories
 from tests.helpers import pdf_document
 

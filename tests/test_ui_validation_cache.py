@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from q2030.access import Actor
 from q2030.db import session_scope
 from q2030.errors import PermissionRefusee
-from q2030.rencontres import SaisieRencontre, create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.ui import shell
 from q2030.ui import validation as ui_validation
 from q2030.validation import valider

@@ -21,7 +21,7 @@ from q2030.documents import MAX_BYTES, add_document, detect_type, read_document
 from q2030.errors import IntrouvableError, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Document
 from q2030.pdf_reecriture import rewrite
-from q2030.rencontres import create_rencontre
+from q2030.rencontres.ecriture import create_rencontre
 from tests.helpers import pdf_document
 from tests.rencontres_data import (
     ADMIN,

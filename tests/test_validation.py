@@ -33,7 +33,9 @@ from q2030.documents import add_document
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.excel.exports import export_departement
 from q2030.models import AuditEvent, CubeGroupe, CubeRencontre, CubeTheme, Qpv, Rencontre
-from q2030.rencontres import SaisieRencontre, create_rencontre, list_rencontres, update_rencontre
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
+from q2030.rencontres.lecture import list_rencontres
+from q2030.rencontres.saisie import SaisieRencontre
 from q2030.validation import file_a_valider, refuser_doublon, renvoyer, valider, valider_plusieurs
 from tests.databases import Demo, Preparation
 from tests.helpers import pdf_document

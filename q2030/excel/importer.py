@@ -1,7 +1,8 @@
 """Import of a filled entry template: all or nothing, idempotent, same rules as the form.
 
-Every row goes through the rencontres services (`rencontres.validate_rencontre`,
-`create_rencontre`, `update_rencontre`, `contributions.clean_rows` / `replace_contributions`):
+Every row goes through the rencontres services (`rencontres.controle.validate_rencontre`,
+`ecriture.update_rencontre`, `creation_groupee.create_rencontres`, `contributions.clean_rows` /
+`replace_contributions`):
 the importer only reads cells and maps the service's field errors back to the sheet, row
 and column the user sees. With any error it raises `ImportRefuse` carrying the full
 report; the caller's transaction (q2030.db.session_scope) then rolls back, so rencontres,
@@ -18,7 +19,7 @@ earlier rencontre, it is refused naming it (« R1 a déjà servi le … pour la 
 Only the number and hidden version the template wrote designate a stored rencontre. A new
 reference never merges into another rencontre: it is created, or refused as a probable
 duplicate unless "Doublon confirmé" says Oui. The whole import holds the département's
-write lock (`rencontres.lock_departement`): concurrent imports queue instead of racing.
+write lock (`rencontres.verrous.lock_departement`): concurrent imports queue instead of racing.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from q2030.versioning import last_change
 
 if TYPE_CHECKING:  # the services are imported where they are called (see import_workbook)
     from q2030.contributions import ContributionValidee
-    from q2030.rencontres import RencontreValidee
+    from q2030.rencontres.saisie import RencontreValidee
 
 Progress = Callable[[float, str], None]
 # Service field -> template header (the QPV list is fed by two columns: name the first).
@@ -124,7 +125,7 @@ def import_workbook(
 ) -> ImportReport:
     """Import a filled template for a département; ImportRefuse (with the report) on any error."""
     from q2030 import contributions as contribution_service  # the form's rules, never copied here
-    from q2030 import rencontres as service
+    from q2030.rencontres import controle, creation_groupee, doublons, ecriture, saisie, verrous
 
     exiger(
         actor,
@@ -141,8 +142,8 @@ def import_workbook(
 
     # One writer per département from here to the commit: two imports of the same file (or
     # an import and a form) cannot both find no duplicate / no reference and both insert.
-    service.lock_departement(session, departement_code)
-    referentiel = service.Referentiel.charger(session)
+    verrous.lock_departement(session, departement_code)
+    referentiel = controle.Referentiel.charger(session)
     campaign = referentiel.campaign
     existing = _existing(session, campaign.id, departement_code, [r.rencontre_id for r in parsed.rencontres])
     imported = _by_reference(session, campaign.id, departement_code, parsed.rencontres)
@@ -160,7 +161,7 @@ def import_workbook(
         except ValidationError as error:
             report.issues.extend(_contribution_issues(rows, error))
     total = max(1, len(parsed.rencontres))
-    cleaned: dict[int, service.RencontreValidee] = {}  # row -> data validated by the service
+    cleaned: dict[int, saisie.RencontreValidee] = {}  # row -> data validated by the service
     target: dict[int, tuple[Rencontre, int]] = {}  # row -> (stored rencontre, version the file was made from)
     # Computed once, under the département lock; a concurrent form save in between is caught by
     # the compare-and-set (a change skipped here was not the file's to make).
@@ -194,9 +195,9 @@ def import_workbook(
             # Created by an earlier import of this file, at version 1 (with its contributions).
             target[item.row] = (imported[key], 1)
         rencontre_id = target[item.row][0].id if item.row in target else None
-        data = service.saisie_brute({**item.data, "departement_code": departement_code})
+        data = saisie.saisie_brute({**item.data, "departement_code": departement_code})
         try:
-            cleaned[item.row] = service.validate_rencontre(
+            cleaned[item.row] = controle.validate_rencontre(
                 session, actor=actor, data=data, rencontre_id=rencontre_id, referentiel=referentiel
             )
         except ValidationError as error:
@@ -226,13 +227,13 @@ def import_workbook(
         if item.row not in target:
             continue
         key = item.identifiant.casefold()
-        data = service.saisie_brute({**item.data, "departement_code": departement_code})
+        data = saisie.saisie_brute({**item.data, "departement_code": departement_code})
         try:
             rencontre, version = target[item.row]
             if same[item.row]:
                 report.unchanged += 1
             else:
-                rencontre = service.update_rencontre(
+                rencontre = ecriture.update_rencontre(
                     session, actor=actor, rencontre_id=stored_id(rencontre), version=version, data=data,
                     allow_duplicate=item.doublon_confirme,
                 )  # fmt: skip
@@ -254,7 +255,7 @@ def import_workbook(
                 )  # fmt: skip
             else:
                 report.issues.append(_stale_issue(session, item, stored, target[item.row][1]))
-        except service.DoublonProbable as error:
+        except doublons.DoublonProbable as error:
             report.issues.append(_doublon_issue(item, error))
         except ValidationError as error:
             if any(k == "contributions" for k in error.errors):
@@ -265,20 +266,20 @@ def import_workbook(
     if report.issues:
         raise ImportRefuse(report)
     notify(0.9, f"Enregistrement des nouvelles rencontres : {len(nouvelles)}")
-    created = service.create_rencontres(
+    created = creation_groupee.create_rencontres(
         session,
         actor=actor,
         nouvelles=[
-            service.NouvelleRencontre(
+            creation_groupee.NouvelleRencontre(
                 cleaned[item.row], allow_duplicate=item.doublon_confirme, reference_import=item.identifiant.casefold()
             )
             for item in nouvelles
         ],
     )
-    first: list[tuple[service.RencontreCreee, list[contribution_service.ContributionValidee]]] = []
+    first: list[tuple[creation_groupee.RencontreCreee, list[contribution_service.ContributionValidee]]] = []
     row_of: dict[int, RencontreRow] = {}
     for item, outcome in zip(nouvelles, created, strict=True):
-        if isinstance(outcome, service.DoublonProbable):
+        if isinstance(outcome, doublons.DoublonProbable):
             report.issues.append(_doublon_issue(item, outcome))
             continue
         report.created += 1
@@ -300,7 +301,7 @@ def import_workbook(
 
 
 def _doublon_issue(item: RencontreRow, error: Exception) -> ImportIssue:
-    """A probable duplicate (`rencontres.DoublonProbable`), with how to import it all the same."""
+    """A probable duplicate (`rencontres.doublons.DoublonProbable`), with how to import it all the same."""
     messages = getattr(error, "errors", {}).get("doublons", [])
     hint = f" Pour l'enregistrer quand même, mettez « Oui » dans la colonne « {DOUBLON_HEADER} »."
     return ImportIssue(SHEET_RENCONTRES, item.row, DOUBLON_HEADER, "Non", " ".join(messages) + hint)

@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from q2030 import clock, coverage, declarations, geo, questionnaire, rencontres
+from q2030 import clock, coverage, declarations, geo, questionnaire
 from q2030.access import Action, Actor, DepartementCible, RencontreCible, Scope, allowed, resolve_scope
 from q2030.campaigns import active_campaign, constat_au, situation_par_defaut
 from q2030.csv_export import to_csv
@@ -26,6 +26,7 @@ from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
+from q2030.rencontres.lecture import list_rencontres
 from q2030.ui import invitation, liens, maps, notices, params, restitution
 from q2030.ui.charts import burnup_chart, cached_chart, long_status, show_chart, status_chart
 from q2030.ui.shell import data_version, engine, escape_markdown
@@ -495,9 +496,7 @@ ACTIONS_VISIBLE = 8  # beyond this many lines an action list scrolls in its bloc
 def _rencontres_frame(dep: str, version: int) -> pd.DataFrame:
     """Callers checked the reader reads `dep` (the département's own scope is the key)."""
     with session_scope(engine()) as session:
-        return rencontres.list_rencontres(
-            session, actor=Scope(departement_code=dep), departement_code=dep, comptees=True
-        )
+        return list_rencontres(session, actor=Scope(departement_code=dep), departement_code=dep, comptees=True)
 
 
 def _rencontres_quartiers(dep: str, version: int) -> dict[int, str]:

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from q2030 import clock, contributions, documents, rencontres
+from q2030 import clock, contributions, documents
 from q2030.access import Action, Actor, RencontreCible, allowed, departements_lus, lecture
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
@@ -39,19 +39,23 @@ from q2030.nomenclature import (
     label,
 )
 from q2030.referentiel import DEPARTEMENTS
+from q2030.rencontres.avertissements import avertissement_prevue, avertissements
+from q2030.rencontres.doublons import DoublonProbable
+from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
+from q2030.rencontres.lecture import form_choices, get_rencontre, list_rencontres
+from q2030.rencontres.saisie import BOOLEANS, CHOICES, COUNTS, LABELS, SaisieRencontre, saisie_brute
 from q2030.ui import notices, params, restitution
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.synthese import render_lettre_participants
 from q2030.ui.tables import show_table
 
 NEW = 0  # choice of the "new rencontre" entry in the selector
-LABELS = rencontres.LABELS
 ERRORS, FORCE = "rf_errors", "rf_force_pending"
 LINK_NOTICE = "rf_link_notice"  # what a link from another page opened
 FORM_FIELDS = [
     "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
-    "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *rencontres.COUNTS,
-    "publics_precaires", *rencontres.BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
+    "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *COUNTS,
+    "publics_precaires", *BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
 ]  # fmt: skip
 DEFAULTS: dict[str, Any] = {
     "statut": StatutRencontre.PREVUE,
@@ -62,7 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "organisateurs": [],
     "accessibilite": [],
     **{name: "" for name in ("lieu", "adresse", "quartier_hors_qpv", "publics_precaires", "notes")},
-    **{name: False for name in rencontres.BOOLEANS},
+    **{name: False for name in BOOLEANS},
 }
 
 
@@ -72,21 +76,19 @@ DEFAULTS: dict[str, Any] = {
 @st.cache_data(show_spinner=False)
 def _list(actor: Actor, dep: str, qpv: str | None, statut: str | None, month: str | None, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
-        return rencontres.list_rencontres(
-            session, actor=actor, departement_code=dep, qpv_code=qpv, statut=statut, month=month
-        )
+        return list_rencontres(session, actor=actor, departement_code=dep, qpv_code=qpv, statut=statut, month=month)
 
 
 @st.cache_data(show_spinner=False)
 def _choices(dep: str, version: int) -> dict[str, list[tuple[str, str]]]:
     with session_scope(engine()) as session:
-        return rencontres.form_choices(session, departement_code=dep)
+        return form_choices(session, departement_code=dep)
 
 
 @st.cache_data(show_spinner=False)
 def _values(actor: Actor, rencontre_id: int, version: int) -> dict[str, Any]:
     with session_scope(engine()) as session:
-        return rencontres.get_rencontre(session, actor=actor, rencontre_id=rencontre_id)
+        return get_rencontre(session, actor=actor, rencontre_id=rencontre_id)
 
 
 @st.cache_data(show_spinner=False)
@@ -323,8 +325,8 @@ def _load(actor: Actor, rencontre_id: int, version: int) -> None:
     st.session_state[FORCE] = False
 
 
-def _form_data() -> rencontres.SaisieRencontre:
-    return rencontres.saisie_brute({key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS})
+def _form_data() -> SaisieRencontre:
+    return saisie_brute({key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS})
 
 
 def _submit(actor: Actor, force: bool = False) -> None:
@@ -333,7 +335,7 @@ def _submit(actor: Actor, force: bool = False) -> None:
     try:
         with session_scope(engine()) as session:
             if rencontre_id:
-                saved = rencontres.update_rencontre(
+                saved = update_rencontre(
                     session,
                     actor=actor,
                     rencontre_id=rencontre_id,
@@ -342,10 +344,10 @@ def _submit(actor: Actor, force: bool = False) -> None:
                     allow_duplicate=force,
                 )
             else:
-                saved = rencontres.create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
+                saved = create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
             saved_id = stored_id(saved)
-            warnings = rencontres.avertissements(saved)
-    except rencontres.DoublonProbable as error:
+            warnings = avertissements(saved)
+    except DoublonProbable as error:
         st.session_state[ERRORS], st.session_state[FORCE] = error.errors, True
         return
     except ValidationError as error:
@@ -469,14 +471,14 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
 
         st.markdown("**Participation**")
         columns = st.columns(3)
-        for index, name in enumerate(rencontres.COUNTS[:-1]):
+        for index, name in enumerate(COUNTS[:-1]):
             with columns[index % 3]:
                 st.number_input(LABELS[name], value=None, min_value=0, step=1, key=f"rf_{name}")
                 _field_errors(name)
         st.text_area(LABELS["publics_precaires"], key="rf_publics_precaires", height=68)
         _field_errors("publics_precaires")
         columns = st.columns(4)
-        for index, name in enumerate(rencontres.BOOLEANS):
+        for index, name in enumerate(BOOLEANS):
             with columns[index]:
                 st.checkbox(LABELS[name], key=f"rf_{name}")
         _multi("accessibilite", ACCESSIBILITE)
@@ -505,7 +507,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         _field_errors("notes")
         _field_errors("motif_annulation")
         state = st.session_state
-        warning = rencontres.avertissement_prevue(state.get("rf_statut"), state.get("rf_date"))
+        warning = avertissement_prevue(state.get("rf_statut"), state.get("rf_date"))
         if warning and not notices.en_attente("rf_submit"):  # before saving (after one, the save notice says it)
             st.warning(warning)
         st.form_submit_button(
@@ -539,8 +541,8 @@ def _render_readonly(actor: Actor, rencontre_id: int, version: int) -> None:
             value = ", ".join(label(nomenclature, c) for c in value or [])
         elif key == "qpv_codes":
             value = ", ".join(value or [])
-        elif key in rencontres.CHOICES:
-            value = label(rencontres.CHOICES[key], value)
+        elif key in CHOICES:
+            value = label(CHOICES[key], value)
         elif isinstance(value, bool):
             value = "oui" if value else "non"
         elif isinstance(value, dt.date):
@@ -690,7 +692,7 @@ def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
         if st.button("Annuler la rencontre", key="rc_cancel"):
             try:
                 with session_scope(engine()) as session:
-                    rencontres.cancel_rencontre(
+                    cancel_rencontre(
                         session,
                         actor=actor,
                         rencontre_id=rencontre_id,
@@ -712,7 +714,7 @@ def _render_delete(actor: Actor, rencontre_id: int) -> None:
         if st.button("Supprimer définitivement", key="ra_delete", disabled=not confirm):
             try:
                 with session_scope(engine()) as session:
-                    rencontres.delete_rencontre(session, actor=actor, rencontre_id=rencontre_id)
+                    delete_rencontre(session, actor=actor, rencontre_id=rencontre_id)
             except Q2030Error as error:
                 show_error(error)
                 return

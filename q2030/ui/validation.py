@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from q2030 import rencontres, validation
+from q2030 import validation
 from q2030.access import Action, Actor, RencontreCible, Scope, allowed, resolve_scope
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date
 from q2030.nomenclature import STATUTS_RENCONTRE
+from q2030.rencontres.lecture import list_rencontres
 from q2030.ui.shell import data_version, engine, show_error
 from q2030.ui.tables import show_table
 
@@ -29,9 +30,7 @@ def _doublons_possibles(scope: Scope, version: int) -> dict[int, str]:
     Keyed on the reading scope (resolve_scope checked the reader's right outside the cache, so one
     entry serves every reader of the département) and on the data version (every write bumps it)."""
     with session_scope(engine()) as session:
-        others = rencontres.list_rencontres(
-            session, actor=scope, departement_code=scope.departement_code or "", comptees=True
-        )
+        others = list_rencontres(session, actor=scope, departement_code=scope.departement_code or "", comptees=True)
     return {int(r.id): f"n° {r.id} — {fr_date(r.date)} — {r.lieu}" for r in others.itertuples()}
 
 
