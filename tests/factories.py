@@ -1,6 +1,6 @@
 """Test rows: QPV written directly (reference data), rencontres through the entry service.
 
-`rencontre(...)` saves through `rencontres.create_rencontre` as the département's référent,
+`rencontre(...)` saves through `rencontres.ecriture.create_rencontre` as the département's référent,
 so a test's meeting passes the same validation, access rule and audit as a typed one. A
 "commune" or "epci" perimeter over hand-picked QPV gets a commune or an EPCI made of exactly
 those QPV (reference rows the service then reads), as a real perimeter would.
