@@ -38,6 +38,14 @@ def open_section(at: AppTest, departement: str, label: str) -> AppTest:
     return at.run()
 
 
+def open_national_section(at: AppTest, label: str) -> AppTest:
+    """Open a section tab of « Vue nationale » (only the open one is drawn)."""
+    from q2030.ui.coverage import NATIONAL_SECTIONS_KEY
+
+    at.session_state[NATIONAL_SECTIONS_KEY] = label
+    return at.run()
+
+
 def pdf_document(title: str = "Compte rendu") -> bytes:
     """A real one-page PDF (uploads are parsed and rewritten by qpdf); distinct titles give
     distinct files."""

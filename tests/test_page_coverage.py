@@ -14,8 +14,9 @@ from sqlmodel import Session
 from q2030.access import Actor
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
+from q2030.ui.coverage import NATIONAL_SECTIONS
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app, open_section, pdf_document
+from tests.helpers import open_app, open_national_section, open_section, pdf_document
 from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
 PDF = pdf_document()
@@ -101,7 +102,18 @@ def test_national_renders_map_and_burnup(demo: Engine) -> None:
     # Outlines fetched by URL (static/geo/), the overseas départements' figures sent with the spec.
     assert "app/static/geo/departements.json?v=" in features.proto.spec
     assert '"code": "971"' in features.proto.spec or '"code":"971"' in features.proto.spec
+    # Only the open tab is drawn: one chart (the map), the regions' table not yet sent.
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not _has_table(at, "Région")
+    open_national_section(at, "Par région")
+    assert not at.exception
     assert len(_table(at, "Région")) == 18
+    assert not _has_table(at, "Couverts")  # the map's table went with its tab
+    open_national_section(at, "Progression")
+    assert not at.exception
+    assert _has_table(at, "QPV couverts (cumul)")
+    open_national_section(at, "Par département")
+    assert len(_table(at, "Synthèse dép.")) >= deps_with_qpv  # every département with a QPV, a line each
 
 
 def test_referent_records_the_transmission_to_the_region(demo: Engine) -> None:
@@ -134,6 +146,11 @@ def test_national_for_national_roles(demo: Engine, role: str) -> None:
     at = open_app(role=role)
     at.switch_page("pages/5_National.py").run()
     assert not at.exception
+    assert [t.label for t in at.tabs][: len(NATIONAL_SECTIONS)] == list(NATIONAL_SECTIONS)
+    for section in NATIONAL_SECTIONS[1:]:
+        open_national_section(at, section)
+        assert not at.exception, section
+        assert not at.error, (section, [e.value for e in at.error])
 
 
 def test_referent_invites_an_organiser_from_mon_departement(demo: Engine, boite: Boite) -> None:  # noqa: F811

@@ -29,7 +29,7 @@ from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.validation import valider
 from tests import factories
-from tests.helpers import APP, elements, open_app, open_section, pdf_document
+from tests.helpers import APP, elements, open_app, open_national_section, open_section, pdf_document
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -303,6 +303,8 @@ def test_national_view_lists_themes_without_engagement_and_offers_open_data(data
     at = open_app(role="commission")
     at.switch_page(PAGES["national"].path).run()
     assert not at.exception
+    assert "Thèmes très cités sans engagement" not in [h.value for h in at.header]  # in its own tab
+    open_national_section(at, "Engagements et données ouvertes")
     assert "Thèmes très cités sans engagement" in [h.value for h in at.header]
     assert any(b.proto.label == "Télécharger les données ouvertes (ZIP)" for b in elements(at, "download_button"))
 

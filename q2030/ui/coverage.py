@@ -876,6 +876,19 @@ def _open_clicked_departement(key: str, codes: list[str]) -> None:
         st.session_state["national_carte_ouvert"] = True
 
 
+# The national view's sections, drawn one at a time (tabs with on_change="rerun"): all of them at
+# once were 1 200 elements, five tables and three charts, about 1 s to draw in Chromium.
+NATIONAL_SECTIONS = (
+    "Carte",
+    "Par région",
+    "Progression",
+    "Par département",
+    "Organisateurs locaux",
+    "Engagements et données ouvertes",
+)
+NATIONAL_SECTIONS_KEY = "national_sections"
+
+
 def render_national(actor: Actor) -> None:
     st.title("Vue nationale")
     au = au_input("couverture_au_national")
@@ -885,10 +898,43 @@ def render_national(actor: Actor) -> None:
         st.info("Aucun quartier prioritaire n'est encore importé : la couverture s'affichera après l'import des QPV.")
         return
     metrics(national.iloc[0])
-    chaine_section(actor, version)
-    by_region = _counts(actor, au, "region", None, None, version)
+    carte, regions, progression, departements, organisateurs, engagements = st.tabs(
+        NATIONAL_SECTIONS, key=NATIONAL_SECTIONS_KEY, on_change="rerun"
+    )
+    if carte.open is not False:
+        with carte:
+            _national_map(actor, au, version)
+    if regions.open:
+        with regions:
+            by_region = _counts(actor, au, "region", None, None, version)
+            chart_and_table(
+                cached_chart(
+                    status_chart, by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"
+                ),
+                by_region,
+                {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
+                key="national_regions",
+                filename="couverture-par-region.csv",
+            )
+    if progression.open:
+        with progression:
+            burnup_section(actor, au, region=None, dep=None, key="national_burnup")
+    if departements.open:
+        with departements:
+            by_dep = _counts(actor, au, "departement", None, None, version)
+            table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
+    if organisateurs.open:
+        with organisateurs:
+            chaine_section(actor, version)
+    if engagements.open:
+        with engagements:
+            restitution.themes_without_engagement()
+            restitution.open_data_download()
+
+
+def _national_map(actor: Actor, au: dt.date, version: int) -> None:
+    """The map of the départements beside its table, and the detail of the one clicked or chosen."""
     by_dep = _counts(actor, au, "departement", None, None, version)
-    st.subheader("Carte des départements")
     st.caption(
         "Rouge : aucun quartier couvert ; bleu France : tous couverts ; gris : pas de QPV. Outre-mer à gauche. "
         "À droite, les départements les moins couverts d'abord. Cliquez sur un département de la carte, ou "
@@ -918,16 +964,3 @@ def render_national(actor: Actor) -> None:
             if clicked:  # opened from the map: brought into view
                 notices.faire_defiler("national_detail")
             departement_detail(actor, dep, au)
-    st.subheader("Par région")
-    chart_and_table(
-        cached_chart(status_chart, by_region.assign(Région=by_region["nom"]), "Région", "Statut des QPV par région"),
-        by_region,
-        {"code": "Code", "nom": "Région", **COUNTS_COLUMNS},
-        key="national_regions",
-        filename="couverture-par-region.csv",
-    )
-    burnup_section(actor, au, region=None, dep=None, key="national_burnup")
-    st.subheader("Par département")
-    table(by_dep, DEP_COLUMNS, key="national_departements", filename="couverture-par-departement.csv")
-    restitution.themes_without_engagement()
-    restitution.open_data_download()
