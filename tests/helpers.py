@@ -38,12 +38,17 @@ def open_section(at: AppTest, departement: str, label: str) -> AppTest:
     return at.run()
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open a tab of the tabs created with `key=` and on_change="rerun" (only the open one is drawn:
+    « Vue nationale », « Administration »)."""
+    at.session_state[key] = label
+    return at.run()
+
+
 def open_national_section(at: AppTest, label: str) -> AppTest:
-    """Open a section tab of « Vue nationale » (only the open one is drawn)."""
     from q2030.ui.coverage import NATIONAL_SECTIONS_KEY
 
-    at.session_state[NATIONAL_SECTIONS_KEY] = label
-    return at.run()
+    return open_tab(at, NATIONAL_SECTIONS_KEY, label)
 
 
 def pdf_document(title: str = "Compte rendu") -> bytes:

@@ -15,9 +15,10 @@ from q2030.campaigns import active_campaign
 from q2030.db import session_scope
 from q2030.models import AuditEvent, Qpv, User
 from q2030.ui import etat
+from q2030.ui.admin import ADMIN_SECTIONS, ADMIN_SECTIONS_KEY
 from q2030.ui.shell import PAGES, PUBLIC_PAGE, opens
 from q2030.users import add_user
-from tests.helpers import elements, open_app
+from tests.helpers import elements, open_app, open_tab
 
 ADMIN_PAGE = "pages/8_Administration.py"
 SCOPES = {
@@ -28,9 +29,10 @@ SCOPES = {
 }
 
 
-def _admin() -> AppTest:
-    at = open_app(role="admin")
-    return at.switch_page(ADMIN_PAGE).run()
+def _admin(section: str = "Utilisateurs") -> AppTest:
+    """The page, `section` open (only the open tab is drawn)."""
+    at = open_app(role="admin").switch_page(ADMIN_PAGE).run()
+    return at if section == ADMIN_SECTIONS[0] else open_tab(at, ADMIN_SECTIONS_KEY, section)
 
 
 def _table(at: AppTest, tab: str):
@@ -131,7 +133,7 @@ def test_admin_changes_role_then_disables_a_user(app_env: str, engine: Engine) -
 
 
 def test_campaign_dates_are_validated_then_saved(app_env: str, engine: Engine) -> None:
-    at = _admin()
+    at = _admin("Campagne")
     at.date_input(key="admin_c_rencontres").set_value(dt.date(2023, 5, 1))
     at.button(key="admin_campaign_submit").click().run()
     assert any("ne peut précéder le lancement (15/05/2023)" in e.value for e in at.error)
@@ -155,8 +157,8 @@ def test_campaign_dates_are_validated_then_saved(app_env: str, engine: Engine) -
 
 
 def test_campaign_edited_meanwhile_is_not_overwritten(app_env: str, engine: Engine) -> None:
-    at = _admin()
-    other = _admin()
+    at = _admin("Campagne")
+    other = _admin("Campagne")
     other.text_input(key="admin_campaign_nom").input("Modifiée par un collègue")
     other.button(key="admin_campaign_submit").click().run()
     at.text_input(key="admin_campaign_nom").input("Ma version")
@@ -167,7 +169,7 @@ def test_campaign_edited_meanwhile_is_not_overwritten(app_env: str, engine: Engi
 
 
 def test_qpv_import_shows_the_report_or_the_refusal(app_env: str, engine: Engine) -> None:
-    at = _admin()
+    at = _admin("Référentiel QPV")
     good = "code_qp;lib_qp;insee_com;lib_com\nQN09301M;Cité A;93001;Aubervilliers\nQN01301M;Cité B;13055;Marseille\n"
     at.file_uploader(key="admin_qpv_file").upload("qpv.csv", good.encode(), "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()
@@ -190,7 +192,7 @@ def test_qpv_import_of_a_windows_data_gouv_file_says_what_it_recognised(app_env:
         "code_qp;lib_qp;insee_reg;insee_dep;insee_com;lib_com\r\n"
         'QN01341I;Cœur des Escourtines;93;13;="13055;13070";"Marseille; La Penne-sur-Huveaune"\r\n'
     ).encode("cp1252")
-    at = _admin()
+    at = _admin("Référentiel QPV")
     at.file_uploader(key="admin_qpv_file").upload("listeqp2024.csv", content, "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()
     assert not at.exception
@@ -211,9 +213,10 @@ def test_qpv_import_of_a_windows_data_gouv_file_says_what_it_recognised(app_env:
 def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine) -> None:
     with session_scope(engine) as session:
         add_user(session, actor=SYSTEM, email="a@x.gouv.fr", role="commission")
-    at = _admin()
+    at = _admin("Campagne")
     at.text_input(key="admin_campaign_nom").input("Quartiers 2030 bis")
     at.button(key="admin_campaign_submit").click().run()
+    open_tab(at, ADMIN_SECTIONS_KEY, "Journal d'audit")
     table = _table(at, "Journal d'audit")
     assert set(table["Entité"]) == {"Utilisateur", "Campagne"}
     assert "Modification" in set(table["Action"])
@@ -238,7 +241,7 @@ def test_audit_log_lists_filters_and_offers_export(app_env: str, engine: Engine)
 
 def test_refusal_quoting_the_file_shows_its_text_literally(app_env: str, engine: Engine) -> None:
     """A cell quoted in an error message cannot become an image, a link or HTML."""
-    at = _admin()
+    at = _admin("Référentiel QPV")
     evil = "code_qp;lib_qp\n![x](http://evil.example/a.png);Cité\n<img src=x onerror=alert(1)>;Cité\n"
     at.file_uploader(key="admin_qpv_file").upload("qpv.csv", evil.encode(), "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()

@@ -32,8 +32,9 @@ from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseD
 from q2030.relances import digests, enregistrer_desabonnements
 from q2030.relances_courriel import texte as texte_digest
 from q2030.relances_envoi import envoyer
+from q2030.ui.admin import ADMIN_SECTIONS_KEY
 from tests import factories
-from tests.helpers import open_app
+from tests.helpers import open_app, open_tab
 
 ADMIN_PAGE = "pages/8_Administration.py"
 
@@ -278,7 +279,7 @@ def test_dry_run_prints_and_sends_nothing(
 
 def test_admin_tab_shows_the_last_runs_and_a_preview(campagne: Session, boite: Boite, app_env: str) -> None:
     envoyer(campagne, actor=SYSTEM, au=dt.date(2023, 7, 30))
-    at = open_app(role="admin").switch_page(ADMIN_PAGE).run()
+    at = open_tab(open_app(role="admin").switch_page(ADMIN_PAGE).run(), ADMIN_SECTIONS_KEY, "Relances")
     tab = next(t for t in at.tabs if t.label == "Relances")
     runs = tab.dataframe[0].value
     assert list(runs["Jour calculé"]) == ["30/07/2023"]
