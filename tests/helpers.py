@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
+from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Element
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
+
+_Row = TypeVar("_Row")
+
+
+def fetch(session: Session, model: type[_Row], key: object) -> _Row:
+    """The row of `model` with primary key `key`, which the test expects to exist
+    (`session.get` answers None for a missing row: the test fails here, saying which)."""
+    row = session.get(model, key)
+    assert row is not None, f"{model.__name__} {key!r} absent de la base"
+    return row
 
 
 def open_app(role: str | None = None, departement: str | None = None, region: str | None = None) -> AppTest:

@@ -21,6 +21,7 @@ from q2030.db import make_engine, session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, QuestionnaireReponse, QuestionnaireTheme, TexteLibre
 from tests import questionnaire_data as data
+from tests.helpers import fetch
 
 ANA = Actor(email="ana@anct.gouv.fr", role="commission")
 BOB = Actor(email="bob@anct.gouv.fr", role="commission")
@@ -217,7 +218,7 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     modele = codage.entrainer(session, actor=ADMIN)
     session.commit()
     coded = sorted(truth)[:250]
-    textes = [session.get(TexteLibre, i).texte for i in coded]  # type: ignore[union-attr]
+    textes = [fetch(session, TexteLibre, i).texte for i in coded]
     expected = cross_val_score(
         codage._pipeline(), textes, [truth[i] for i in coded],
         cv=StratifiedKFold(5, shuffle=True, random_state=0), scoring="accuracy",

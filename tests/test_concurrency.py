@@ -29,6 +29,7 @@ from q2030.errors import ConflitDeVersion
 from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
 from q2030.rencontres.ecriture import create_rencontre, update_rencontre
 from q2030.rencontres.lecture import get_rencontre
+from tests.helpers import fetch
 from tests.rencontres_data import held, load_geography
 
 # One référent per département, each on a QPV of their own département.
@@ -139,7 +140,7 @@ def save_contributions(engine: Engine, barrier: Any, rencontre_id: int, rounds: 
         ]
         try:
             with session_scope(engine) as session:
-                actor = referent(session.get(Rencontre, rencontre_id).departement_code)  # type: ignore[union-attr]
+                actor = referent(fetch(session, Rencontre, rencontre_id).departement_code)
                 replace_contributions(session, actor=actor, rencontre_id=rencontre_id, rows=rows)
         except Exception as error:  # reported to the test
             errors.append(_describe(error))

@@ -45,6 +45,7 @@ from q2030.rencontres.ecriture import cancel_rencontre, update_rencontre
 from q2030.rendu import rendre
 from q2030.syntheses import enregistrer_textes
 from tests.databases import Demo, Preparation
+from tests.helpers import fetch
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -287,8 +288,8 @@ def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) 
     upgrade(demo)
     assert _stored_dirt(demo) == []
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).lieu == "Salle\n\n"  # type: ignore[union-attr]
-        assert s.get(Rencontre, target.id).organisateurs == ["Mairie\n\n"]  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).lieu == "Salle\n\n"
+        assert fetch(s, Rencontre, target.id).organisateurs == ["Mairie\n\n"]
         texts = s.exec(select(Contribution.texte).where(Contribution.rencontre_id == target.id)).all()
         assert set(texts) == {"AVANT\n\nAPRES"}
         assert s.exec(select(SyntheseTexte.motifs)).one() == {"QN": "Pluie\n"}

@@ -27,6 +27,7 @@ from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Contribution, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres.ecriture import update_rencontre
 from tests.databases import Demo, Preparation
+from tests.helpers import fetch
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -238,7 +239,7 @@ def test_sheet_is_read_whole_whatever_its_stored_dimension(demo: Engine) -> None
     report = _import(demo, content)
     assert (report.updated, report.created) == (1, 0)
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).participants == (target.participants or 0) + 3  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).participants == (target.participants or 0) + 3
 
 
 # --- 1. Stale template ---------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine
     assert "collegue.93@test" in issue.message
     assert re.search(r"le \d\d/\d\d/\d{4} à \d\d:\d\d", issue.message)
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).lieu == "Salle changée en ligne"  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).lieu == "Salle changée en ligne"
     assert _contribution_texts(demo, target.id) == texts  # type: ignore[arg-type]
 
     # Unmodified, the old file would still delete the added contribution: refused too.
@@ -317,7 +318,7 @@ def test_contributions_save_bumps_the_version_and_old_files_cannot_delete_them(d
         rows = [{"axe": "projets", "theme": "sport", "texte": "Seule contribution en ligne", "rang": 1}]
         replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).version == target.version + 1  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).version == target.version + 1
     (issue,) = _refused(demo, content)
     assert "collegue.93@test" in issue.message
     assert _contribution_texts(demo, target.id) == ["Seule contribution en ligne"]  # type: ignore[arg-type]
@@ -439,7 +440,7 @@ def test_cli_export_modele_then_import_rencontres_round_trip(
     assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
     assert "mises à jour : 1" in capsys.readouterr().out
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).lieu == "Salle CLI"  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).lieu == "Salle CLI"
 
     # The file is now stale for nothing (same values): re-import changes nothing; a missing file is a French error.
     assert main(["import-rencontres", "--departement", DEP, str(out)]) == 0
@@ -476,4 +477,4 @@ def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set
     assert "collegue.93@test" in issue.message
     assert _contribution_texts(demo, target.id) == ["Saisie pendant l'import"]  # type: ignore[arg-type]
     with Session(demo) as s:
-        assert s.get(Rencontre, target.id).participants == target.participants  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, target.id).participants == target.participants

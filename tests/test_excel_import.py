@@ -18,6 +18,7 @@ from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.template import build_template
 from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
 from tests.databases import Demo, Preparation
+from tests.helpers import fetch
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -132,7 +133,7 @@ def test_round_trip_messy_file_then_reimport_changes_nothing(demo: Engine) -> No
     assert steps == sorted(steps)
 
     with Session(demo) as s:
-        assert s.get(Rencontre, changed_id).participants == changed_participants  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, changed_id).participants == changed_participants
         created = s.exec(select(Rencontre).where(Rencontre.lieu == "Centre social Dolto")).one()
         assert created.date == dt.date(2023, 6, 12)
         assert created.heure_debut == dt.time(18, 30)

@@ -31,6 +31,7 @@ from q2030.excel.template import build_template, qpv_choice
 from q2030.models import Contribution, Qpv, Rencontre
 from q2030.nomenclature import AXES, FORMATS, ORGANISATEURS, PERIMETRES, PUBLICS, STATUTS_RENCONTRE, TYPES_LIEU
 from tests.databases import Demo, Preparation
+from tests.helpers import fetch
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -158,7 +159,7 @@ def test_a_template_saved_by_libreoffice_calc_imports_every_row(
     assert report.ok, report.lines()
     assert (report.created, report.updated, report.unchanged) == (2, 1, existing - 1)
     with Session(engine) as s:
-        assert s.get(Rencontre, changed_id).participants == changed_count  # type: ignore[union-attr]
+        assert fetch(s, Rencontre, changed_id).participants == changed_count
         r1 = s.exec(select(Rencontre).where(Rencontre.lieu == "Centre social Françoise Dolto")).one()
         r2 = s.exec(select(Rencontre).where(Rencontre.lieu == "Gymnase Jean-Jaurès")).one()
         assert (r1.date, r1.heure_debut, r1.heure_fin) == (dt.date(2023, 6, 12), dt.time(18, 30), dt.time(20, 0))

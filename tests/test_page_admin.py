@@ -18,7 +18,7 @@ from q2030.ui import etat
 from q2030.ui.admin import ADMIN_SECTIONS, ADMIN_SECTIONS_KEY
 from q2030.ui.shell import PAGES, PUBLIC_PAGE, opens
 from q2030.users import add_user
-from tests.helpers import elements, open_app, open_tab
+from tests.helpers import elements, fetch, open_app, open_tab
 
 ADMIN_PAGE = "pages/8_Administration.py"
 SCOPES = {
@@ -201,7 +201,7 @@ def test_qpv_import_of_a_windows_data_gouv_file_says_what_it_recognised(app_env:
     assert "Format reconnu : CSV (Windows-1252" in caption, caption
     assert "data.gouv.fr" in caption, caption
     with Session(engine) as session:
-        assert session.get(Qpv, "QN01341I").nom == "Cœur des Escourtines"  # type: ignore[union-attr]
+        assert fetch(session, Qpv, "QN01341I").nom == "Cœur des Escourtines"
     bad = b'code_qp;lib_qp;insee_com\r\nXX1;A;="13055"\r\nXX2;B;="13055"\r\n'
     at.file_uploader(key="admin_qpv_file").upload("casse.csv", bad, "text/csv").run()
     at.button(key="admin_qpv_submit").click().run()

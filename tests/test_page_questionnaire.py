@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from q2030 import questionnaire as q
 from q2030.access import SYSTEM
 from q2030.models import AuditEvent, TexteLibre
-from tests.helpers import elements, open_app
+from tests.helpers import elements, fetch, open_app
 from tests.priorities_factories import rencontre
 from tests.test_codage import seed_texts
 
@@ -35,7 +35,7 @@ def test_analyst_codes_with_the_buttons_and_the_queue_moves_on(app_env: str, ses
     at = _page(CODAGE, "commission")
     assert _progress(at) == "0 / 3 codés"
     shown = at.text[0].value
-    assert shown in {session.get(TexteLibre, i).texte for i in truth}  # type: ignore[union-attr]
+    assert shown in {fetch(session, TexteLibre, i).texte for i in truth}
     # Nothing chosen yet: "Valider" is disabled.
     assert at.button(key="codage_valider").disabled
     at.button(key="codage_axe_projets").click().run()

@@ -13,7 +13,7 @@ from q2030.errors import PermissionRefusee
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres.ecriture import update_rencontre
 from q2030.rencontres.lecture import list_rencontres
-from tests.helpers import open_app, pdf_document
+from tests.helpers import fetch, open_app, pdf_document
 from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
 
 PDF = pdf_document()
@@ -146,7 +146,7 @@ def test_whole_flow_of_a_referent(db) -> None:
     assert any("a été modifiée par adjoint.93@test.gouv.fr" in e for e in _errors(at)), _errors(at)
     assert at.text_input(key="rf_lieu").value == "Mairie annexe"
     with Session(db) as session:
-        assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
+        assert fetch(session, Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"
     # Reloading shows the stored version (with the other référent's note); saving then works.
     at.button(key="rf_reload").click().run()
     assert at.text_area(key="rf_notes").value == "Vu"

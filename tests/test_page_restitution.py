@@ -29,7 +29,7 @@ from q2030.ui import etat, french
 from q2030.ui.shell import PAGES, PUBLIC_PAGE
 from q2030.validation import valider
 from tests import factories
-from tests.helpers import APP, elements, open_app, open_national_section, open_section, pdf_document
+from tests.helpers import APP, elements, fetch, open_app, open_national_section, open_section, pdf_document
 from tests.test_auth import COMPLETE
 
 REFERENT = Actor(
@@ -255,7 +255,7 @@ def test_referent_publishes_then_withdraws_a_compte_rendu(data: dict[str, int], 
     at = open_app(role="referent", departement="93")
     at.switch_page(PAGES["rencontres"].path).run()
     with session_scope(engine) as session:
-        rencontre_id = session.get(Document, data["hidden"]).rencontre_id  # type: ignore[union-attr]
+        rencontre_id = fetch(session, Document, data["hidden"]).rencontre_id
     at.selectbox(key="rf_choice").select(rencontre_id).run()
     assert not at.exception
     captions = [c.value for c in at.caption]
@@ -440,7 +440,7 @@ def test_organisers_validated_upcoming_meeting_shows_the_organisation_never_the_
     validated = declare("Salle des Tilleuls", 10)
     declare("Salle en attente", 12)
     with session_scope(engine) as session:
-        version = session.get(Rencontre, validated).version  # type: ignore[union-attr]
+        version = fetch(session, Rencontre, validated).version
         valider(session, actor=REFERENT, rencontre_id=validated, version=version)
     at = _public({"dep": "93"})
     assert not at.exception

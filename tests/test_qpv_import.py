@@ -14,6 +14,7 @@ from q2030.errors import PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Epci, Qpv, QpvCommune, QpvEpci
 from q2030.qpv_import import departement_from_code, import_qpv
 from q2030.referentiel import DROM
+from tests.helpers import fetch
 
 
 def _count(session: Session, model: type) -> int:
@@ -38,7 +39,7 @@ def test_real_2024_file(session: Session, qpv_2024_csv: Path) -> None:
     assert len(multi_commune) == 148
     multi_epci = session.exec(select(QpvEpci.qpv_code).group_by(QpvEpci.qpv_code).having(func.count() > 1)).all()
     assert len(multi_epci) == 10
-    assert session.get(Qpv, "QN00101M").nom == "Grande Reyssouze Terre Des Fleurs"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QN00101M").nom == "Grande Reyssouze Terre Des Fleurs"
     # Idempotent: a second import creates nothing, changes nothing.
     again = import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
     session.commit()
@@ -62,10 +63,10 @@ def test_2015_file_with_bom_comma_and_one_row_per_commune(session: Session) -> N
     session.commit()
     assert sum(report.created.values()) == 4
     assert dict(report.created) == {"75": 1, "2A": 1, "974": 1, "93": 1}
-    assert session.get(Qpv, "QP02A001").departement_code == "2A"  # type: ignore[union-attr]
-    assert session.get(Qpv, "QP02A001").nom == "Les Salines, Jardins"  # type: ignore[union-attr]
-    assert session.get(Qpv, "QP093005").communes_label == "Pantin, Bobigny"  # type: ignore[union-attr]
-    assert session.get(Qpv, "QP075001").geographie == "2015"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QP02A001").departement_code == "2A"
+    assert fetch(session, Qpv, "QP02A001").nom == "Les Salines, Jardins"
+    assert fetch(session, Qpv, "QP093005").communes_label == "Pantin, Bobigny"
+    assert fetch(session, Qpv, "QP075001").geographie == "2015"
 
 
 def test_latin1_and_update(session: Session) -> None:
@@ -75,7 +76,7 @@ def test_latin1_and_update(session: Session) -> None:
     report = import_qpv(session, actor=SYSTEM, content=renamed, filename="a.csv")
     session.commit()
     assert dict(report.updated) == {"93": 1}
-    assert session.get(Qpv, "QN09301M").nom == "Cité des Étoiles Nord"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QN09301M").nom == "Cité des Étoiles Nord"
 
 
 def test_xlsx_with_mixed_case_headers(session: Session) -> None:
@@ -89,7 +90,7 @@ def test_xlsx_with_mixed_case_headers(session: Session) -> None:
     report = import_qpv(session, actor=SYSTEM, content=buffer.getvalue(), filename="qpv.xlsx")
     session.commit()
     assert dict(report.created) == {"69": 2}
-    assert session.get(Epci, "200046977").nom == "Métropole de Lyon"  # type: ignore[union-attr]
+    assert fetch(session, Epci, "200046977").nom == "Métropole de Lyon"
     assert _count(session, QpvEpci) == 2
 
 

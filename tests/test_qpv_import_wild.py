@@ -22,6 +22,7 @@ from q2030.excel.sheets import open_workbook
 from q2030.models import AuditEvent, Qpv, QpvCommune, QpvEpci
 from q2030.qpv_import import import_qpv
 from q2030.referentiel import DEPARTEMENTS
+from tests.helpers import fetch
 
 
 def _count(session: Session, model: type) -> int:
@@ -76,7 +77,7 @@ def test_xlsx_declaring_a1_reads_every_row(session: Session, qpv_2024_csv: Path)
     session.commit()
     assert report.total == 105
     assert _count(session, Qpv) == 105
-    assert session.get(Qpv, real[-1]["code_qp"]).nom == real[-1]["lib_qp"]  # type: ignore[union-attr]
+    assert fetch(session, Qpv, real[-1]["code_qp"]).nom == real[-1]["lib_qp"]
 
 
 # --- The data.gouv.fr layout -------------------------------------------------------------
@@ -133,8 +134,8 @@ def test_data_gouv_layout_gives_the_same_list_as_the_plain_file(
     assert any("data.gouv.fr" in line for line in report.lines())
     escourtines = session.exec(select(QpvCommune).where(QpvCommune.qpv_code == "QN01341I")).all()
     assert {(c.insee, c.nom) for c in escourtines} == {("13055", "Marseille"), ("13070", "La Penne-sur-Huveaune")}
-    assert session.get(Qpv, "QN01341I").communes_label == "Marseille, La Penne-sur-Huveaune"  # type: ignore[union-attr]
-    assert session.get(Qpv, "QN00101M").departement_code == "01"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QN01341I").communes_label == "Marseille, La Penne-sur-Huveaune"
+    assert fetch(session, Qpv, "QN00101M").departement_code == "01"
     # The plain file describes exactly the same list: importing it changes nothing.
     again = import_qpv(session, actor=SYSTEM, content=qpv_2024_csv.read_bytes(), filename=qpv_2024_csv.name)
     session.commit()
@@ -175,13 +176,13 @@ def test_encodings_keep_every_character(session: Session, encoding: str, bom: by
     content = bom + "\r\n".join(lines).encode(encoding)
     import_qpv(session, actor=SYSTEM, content=content, filename="quartiers.csv")
     session.commit()
-    assert [session.get(Qpv, f"QN0930{i}M").nom for i in range(1, 4)] == NAMES  # type: ignore[union-attr]
+    assert [fetch(session, Qpv, f"QN0930{i}M").nom for i in range(1, 4)] == NAMES
 
 
 def test_latin1_without_windows_characters_still_reads(session: Session) -> None:
     content = "code_qp;lib_qp\nQN09301M;Cité Éluard\n".encode("latin-1")
     import_qpv(session, actor=SYSTEM, content=content, filename="a.csv")
-    assert session.get(Qpv, "QN09301M").nom == "Cité Éluard"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QN09301M").nom == "Cité Éluard"
 
 
 # --- Communes named but not coded ------------------------------------------------------
@@ -193,8 +194,8 @@ def test_commune_names_without_codes_are_kept(session: Session) -> None:
     ).encode()
     import_qpv(session, actor=SYSTEM, content=content, filename="noms.csv")
     session.commit()
-    assert session.get(Qpv, "QN09301M").communes_label == "Pantin, Bobigny"  # type: ignore[union-attr]
-    assert session.get(Qpv, "QN09302M").communes_label == "Romainville"  # type: ignore[union-attr]
+    assert fetch(session, Qpv, "QN09301M").communes_label == "Pantin, Bobigny"
+    assert fetch(session, Qpv, "QN09302M").communes_label == "Romainville"
     # Re-importing the same file changes nothing.
     again = import_qpv(session, actor=SYSTEM, content=content, filename="noms.csv")
     assert sum(again.unchanged.values()) == 2

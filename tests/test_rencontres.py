@@ -17,6 +17,7 @@ from q2030.rencontres.doublons import DoublonProbable, probable_duplicates
 from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from q2030.rencontres.lecture import get_rencontre, list_rencontres
 from q2030.rencontres.saisie import SaisieRencontre, saisie_brute
+from tests.helpers import fetch
 from tests.rencontres_data import (
     ADMIN,
     COMMISSION,
@@ -309,7 +310,7 @@ def test_stale_version_is_refused_with_a_clear_message_and_changes_nothing(sessi
     assert "a été modifiée par adjoint.93@test.gouv.fr" in message
     assert "rechargez la rencontre" in message
     session.rollback()
-    assert session.get(Rencontre, rencontre.id).lieu == "Mairie"  # type: ignore[union-attr]
+    assert fetch(session, Rencontre, rencontre.id).lieu == "Mairie"
     with pytest.raises(ConflitDeVersion):
         cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(rencontre), version=1, motif="x")
 
@@ -319,7 +320,7 @@ def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Ses
     session.commit()
     with Session(engine) as first, Session(engine) as second:
         # Both loaded version 1; the first saves and commits.
-        assert first.get(Rencontre, rencontre.id).version == second.get(Rencontre, rencontre.id).version == 1  # type: ignore[union-attr]
+        assert fetch(first, Rencontre, rencontre.id).version == fetch(second, Rencontre, rencontre.id).version == 1
         update_rencontre(first, actor=REFERENT_93, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "A"})
         first.commit()
         with pytest.raises(ConflitDeVersion):
@@ -328,7 +329,7 @@ def test_two_sessions_saving_the_same_version_only_one_wins(engine, session: Ses
             )
         second.rollback()
     session.expire_all()
-    assert session.get(Rencontre, rencontre.id).lieu == "A"  # type: ignore[union-attr]
+    assert fetch(session, Rencontre, rencontre.id).lieu == "A"
 
 
 @pytest.mark.parametrize("actor", [REFERENT_69, PREFET_IDF, COMMISSION, ADMIN])
@@ -340,7 +341,7 @@ def test_only_the_departements_referent_writes(session: Session, actor) -> None:
         update_rencontre(session, actor=actor, rencontre_id=stored_id(rencontre), version=1, data={"lieu": "x"})
     with pytest.raises(PermissionRefusee):
         cancel_rencontre(session, actor=actor, rencontre_id=stored_id(rencontre), version=1, motif="x")
-    assert session.get(Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"  # type: ignore[union-attr]
+    assert fetch(session, Rencontre, rencontre.id).lieu == "Centre social Jacques-Prévert"
 
 
 def test_cancel_keeps_history_and_requires_a_reason(session: Session) -> None:

@@ -38,7 +38,7 @@ from q2030.rencontres.lecture import list_rencontres
 from q2030.rencontres.saisie import SaisieRencontre
 from q2030.validation import file_a_valider, refuser_doublon, renvoyer, valider, valider_plusieurs
 from tests.databases import Demo, Preparation
-from tests.helpers import pdf_document
+from tests.helpers import fetch, pdf_document
 
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
 ORGANISATEUR = Actor(
@@ -188,7 +188,7 @@ def test_pending_declarations_are_absent_from_every_figure(demo: Engine) -> None
     assert different == [], f"pending declarations changed: {different}"
 
     with session_scope(demo) as session:
-        version = session.get(Rencontre, ids["held"]).version  # type: ignore[union-attr]
+        version = fetch(session, Rencontre, ids["held"]).version
         valider(session, actor=REFERENT, rencontre_id=ids["held"], version=version)
     with Session(demo) as session:
         after = figures(session)
@@ -274,7 +274,7 @@ def test_a_change_to_a_validated_meeting_goes_back_with_before_and_after(engine:
         assert row is not None
         assert (row.validation, row.avant_modification) == ("validee", None)
         update_rencontre(session, actor=REFERENT, rencontre_id=rid, version=row.version, data={"participants": 46})
-        assert session.get(Rencontre, rid).validation == "validee"  # type: ignore[union-attr]
+        assert fetch(session, Rencontre, rid).validation == "validee"
 
 
 def test_decisions_are_compare_and_set_and_organisers_stay_in_their_organisation(engine: Engine) -> None:
