@@ -37,8 +37,9 @@ def role_decisions(path: Path) -> list[str]:
             _reads_role(side) for side in [node.left, *node.comparators]
         )
         shortcut = isinstance(node, ast.Attribute) and node.attr in {"is_admin", "is_national"}
-        if (compares_role or shortcut) and MARKER not in lines[node.lineno - 1]:  # type: ignore[attr-defined]
-            line = node.lineno  # type: ignore[attr-defined]
+        # Both kinds are expressions (ast.expr), which carry their line.
+        if isinstance(node, ast.expr) and (compares_role or shortcut) and MARKER not in lines[node.lineno - 1]:
+            line = node.lineno
             where = path.relative_to(ROOT) if ROOT in path.parents else path
             found.append(f"{where}:{line}: {lines[line - 1].strip()}")
     return found

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from q2030.agenda import escape, fold, ics, upcoming_rencontres
+from q2030.models import stored_id
 from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, update_rencontre
 from tests.rencontres_data import COMMISSION, EPCI_93_94, REFERENT_69, REFERENT_93, held, load_geography
 
@@ -26,7 +27,7 @@ def _unfold(payload: bytes) -> list[str]:
 @pytest.fixture
 def planned(session: Session) -> list[int]:
     load_geography(session)
-    ids = [
+    rencontres = [
         create_rencontre(
             session,
             actor=REFERENT_93,
@@ -42,7 +43,7 @@ def planned(session: Session) -> list[int]:
                 professionnels=None,
                 elus=None,
             ),
-        ).id,
+        ),
         create_rencontre(
             session,
             actor=REFERENT_93,
@@ -52,14 +53,14 @@ def planned(session: Session) -> list[int]:
                 "perimetre": "epci",
                 "epci_siren": EPCI_93_94,
             },
-        ).id,
+        ),
         create_rencontre(
             session, actor=REFERENT_69, data={"statut": "prevue", "date": TODAY, "qpv_codes": ["QN06901A"]}
-        ).id,
-        create_rencontre(session, actor=REFERENT_93, data=held(qpv_codes=["QN09303A"])).id,  # held: not listed
+        ),
+        create_rencontre(session, actor=REFERENT_93, data=held(qpv_codes=["QN09303A"])),  # held: not listed
     ]
     session.commit()
-    return ids  # type: ignore[return-value]
+    return [stored_id(rencontre) for rencontre in rencontres]
 
 
 def test_upcoming_lists_planned_rencontres_by_departement_then_date(session: Session, planned: list[int]) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session, select
 
 from q2030 import codage
 from q2030 import questionnaire as q
 from q2030.access import SYSTEM, Actor
 from q2030.db import make_engine
-from q2030.models import TexteLibre
+from q2030.models import TexteLibre, table_of
 from q2030.nomenclature import ROLES
 from tests import questionnaire_data as data
 from tests.browser_support import AppPage, AppServer, prepare_demo_database, start_app
@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
             filename="e.csv",
         )
         session.commit()
-        session.exec(TexteLibre.__table__.delete())  # type: ignore[attr-defined]
+        session.exec(table_of(TexteLibre).delete())
         session.commit()
         truth = seed_texts(session, 260, seed=11)
         for texte_id in sorted(truth)[:220]:
@@ -61,8 +61,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     app.stop()
 
 
-def _tab(chromium: object, server: AppServer, width: int, role: str, departement: str | None = None) -> AppPage:
-    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")  # type: ignore[attr-defined]
+def _tab(chromium: Browser, server: AppServer, width: int, role: str, departement: str | None = None) -> AppPage:
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
     app = AppPage(context.new_page(), server.url)
     app.open("/")
     _open_sidebar(app, width)  # a phone starts with the sidebar folded
@@ -99,7 +99,7 @@ def _expect_progress(app: AppPage, text: str) -> None:
     expect(app.page.locator('[data-testid="stProgress"]').first).to_have_text(text, timeout=30_000)
 
 
-def test_keyboard_alone_codes_a_text(chromium: object, server: AppServer) -> None:
+def test_keyboard_alone_codes_a_text(chromium: Browser, server: AppServer) -> None:
     app = _tab(chromium, server, 1440, "commission")
     app.navigate("Codage des textes libres", "Codage des textes libres")
     _expect_progress(app, "220 / 260 codés")
@@ -134,7 +134,7 @@ def test_keyboard_alone_codes_a_text(chromium: object, server: AppServer) -> Non
 
 
 @pytest.mark.parametrize("width", [1440, 390])
-def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
+def test_screenshots(chromium: Browser, server: AppServer, width: int) -> None:
     app = _tab(chromium, server, width, "admin")
     _go(app, "Codage des textes libres", width)
     app.page.get_by_text("Modèle de suggestion (administrateur)").click()
@@ -159,7 +159,7 @@ def test_screenshots(chromium: object, server: AppServer, width: int) -> None:
     ref.screenshot(f"mon-departement-referent-{width}")
 
 
-def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object, server: AppServer, tmp_path) -> None:
+def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: Browser, server: AppServer, tmp_path) -> None:
     export = tmp_path / "export-plateforme.csv"
     export.write_bytes(
         "ID réponse;Code postal;Priorités;Vos idées\r\n"
@@ -202,7 +202,7 @@ def test_admin_maps_the_columns_of_a_new_export_and_imports_it(chromium: object,
 
 @pytest.mark.parametrize("width", [1440, 390])
 def test_questionnaire_and_codage_pages_on_a_desktop_and_a_phone(
-    chromium: object, server: AppServer, width: int
+    chromium: Browser, server: AppServer, width: int
 ) -> None:
     admin = _tab(chromium, server, width, "admin")
     _go(admin, "Questionnaire en ligne", width)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlmodel import Session, col, select
@@ -30,6 +31,9 @@ from tests.browser_support import (
     temporary_pg_database,
 )
 from tests.conftest import PG_URL, QPV_2024_CSV
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.slow
 
@@ -197,8 +201,8 @@ class Grille:
         return " | ".join(self.page.locator('[data-testid="stAlert"]').all_inner_texts())
 
 
-def _open(chromium: object, server: AppServer, width: int, rencontre_id: int) -> AppPage:
-    context = chromium.new_context(  # type: ignore[attr-defined]
+def _open(chromium: Browser, server: AppServer, width: int, rencontre_id: int) -> AppPage:
+    context = chromium.new_context(
         viewport={"width": width, "height": 1000}, locale="fr-FR", permissions=["clipboard-read", "clipboard-write"]
     )
     app = AppPage(context.new_page(), server.url)
@@ -212,7 +216,7 @@ def _label(line: Ligne) -> tuple[str, str, str, str, str]:
     return axe, theme, line.public, line.rang, line.texte
 
 
-def test_ten_contributions_pasted_and_typed_are_the_ten_saved(chromium: object, server: AppServer) -> None:
+def test_ten_contributions_pasted_and_typed_are_the_ten_saved(chromium: Browser, server: AppServer) -> None:
     rencontre_id = _empty_meetings(server)[0]
     app = _open(chromium, server, 1440, rencontre_id)
     grid = Grille(app, rencontre_id)
@@ -259,7 +263,7 @@ def test_ten_contributions_pasted_and_typed_are_the_ten_saved(chromium: object, 
     phone.page.context.close()
 
 
-def test_grid_pick_lists_speak_french(chromium: object, server: AppServer) -> None:
+def test_grid_pick_lists_speak_french(chromium: Browser, server: AppServer) -> None:
     rencontre_id = _empty_meetings(server)[-1]
     app = _open(chromium, server, 390, rencontre_id)
     grid = Grille(app, rencontre_id)

@@ -178,7 +178,9 @@ def test_organiser_declares_files_and_the_referent_validates(
     )
     chosen = organiser.keyed("rf_choice").locator("input").input_value()
     assert f"{fr_date(day)} – Tenue – {LIEU}" in chosen
-    rencontre_id = int(re.search(r"n° (\d+)", chosen).group(1))  # type: ignore[union-attr]
+    numero = re.search(r"n° (\d+)", chosen)
+    assert numero, f"pas de numéro de rencontre dans « {chosen} »"
+    rencontre_id = int(numero.group(1))
 
     # Its compte rendu (PDF).
     pdf = tmp_path / "compte-rendu-centre-social.pdf"

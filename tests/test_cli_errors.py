@@ -28,7 +28,7 @@ def _audit_rows(database_url: str) -> tuple[int, int]:
     engine = make_engine(database_url)
     with Session(engine) as session:
         rows = session.exec(select(func.count()).select_from(AuditEvent)).one()
-        version = session.exec(text("SELECT data_version FROM appstate")).one()[0]  # type: ignore[call-overload]
+        version = session.scalars(text("SELECT data_version FROM appstate")).one()
     engine.dispose()
     return int(rows), int(version)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import codage
 from q2030.access import Actor
@@ -42,7 +42,7 @@ def seed_texts(session: Session, n: int, seed: int = 3) -> dict[int, str]:
     ids = dict(
         session.exec(
             select(QuestionnaireReponse.identifiant, QuestionnaireReponse.id).where(
-                QuestionnaireReponse.identifiant.in_(names)  # type: ignore[attr-defined]
+                col(QuestionnaireReponse.identifiant).in_(names)
             )
         ).all()
     )
@@ -69,7 +69,9 @@ def test_one_text_at_a_time_claimed_coded_audited_and_counted(session: Session) 
     assert other
     assert first.id != other.id
     # A reload gives the analyst the text it holds, not a new one.
-    assert codage.prochain(session, actor=ANA, maintenant=T0 + dt.timedelta(minutes=1)).id == first.id  # type: ignore[union-attr]
+    again = codage.prochain(session, actor=ANA, maintenant=T0 + dt.timedelta(minutes=1))
+    assert again is not None
+    assert again.id == first.id
     # Bob cannot decide on Ana's text while her claim runs.
     with pytest.raises(ConflitDeVersion):
         codage.coder(session, actor=BOB, texte_id=first.id, axe="projets", theme="logement", maintenant=T0)
@@ -121,8 +123,9 @@ def test_expired_claim_goes_to_the_next_analyst_and_skipping_frees_the_text(sess
 def test_bad_decisions_and_roles(session: Session) -> None:
     seed_texts(session, 1)
     texte = codage.prochain(session, actor=ANA, maintenant=T0)
+    assert texte is not None
     with pytest.raises(ValidationError) as error:
-        codage.coder(session, actor=ANA, texte_id=texte.id, axe="x", theme=None, maintenant=T0)  # type: ignore[union-attr]
+        codage.coder(session, actor=ANA, texte_id=texte.id, axe="x", theme=None, maintenant=T0)
     assert set(error.value.errors) == {"axe", "theme"}
     referent = Actor(email="r@x.fr", role="referent", departement_code="93", region_code="11")
     with pytest.raises(PermissionRefusee):
@@ -227,7 +230,8 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     assert modele.exactitude_axe is None  # every coded text has the same axis here
     assert modele.effectif == 250
     assert modele.plis == 5
-    assert 0.6 < modele.exactitude_theme < 1.0  # type: ignore[operator]
+    assert modele.exactitude_theme is not None
+    assert 0.6 < modele.exactitude_theme < 1.0
     etat = codage.etat_modele(session)
     assert etat is not None
     assert etat.id == modele.id
@@ -240,11 +244,12 @@ def test_accuracy_is_cross_validated_and_nothing_is_assigned_without_confirmatio
     right = 0
     for _ in range(20):
         texte = codage.prochain(session, actor=BOB)
-        suggestion = codage.suggerer(session, texte=texte)  # type: ignore[arg-type]
+        assert texte is not None
+        suggestion = codage.suggerer(session, texte=texte)
         assert suggestion is not None
         assert 0 < suggestion.confiance_theme <= 1
-        right += suggestion.theme == truth[texte.id]  # type: ignore[union-attr]
-        codage.passer(session, actor=BOB, texte_id=texte.id)  # type: ignore[union-attr]
+        right += suggestion.theme == truth[texte.id]
+        codage.passer(session, actor=BOB, texte_id=texte.id)
     session.commit()
     assert right >= 12
     after = (

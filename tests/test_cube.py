@@ -70,7 +70,7 @@ def random_writes(session: Session, rng: random.Random, steps: int) -> None:
                 else:
                     data = held(days, statut=statut, lieu=f"Salle {step}", format=fmt, qpv_codes=rng.choice(_QPV_93))
                     actor = REFERENT_93
-                ids.append(create_rencontre(session, actor=actor, data=data, allow_duplicate=True).id)  # type: ignore[arg-type]
+                ids.append(stored_id(create_rencontre(session, actor=actor, data=data, allow_duplicate=True)))
                 continue
             rid = rng.choice(ids)
             meeting = session.get(Rencontre, rid)
@@ -215,8 +215,10 @@ def test_a_saved_contribution_counts_at_once_and_a_meeting_set_back_to_planned_n
     load_geography(session)
     meeting = create_rencontre(session, actor=REFERENT_93, data=held())
     session.commit()
-    rows = [{"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage", "rang": 1}]
-    replace_contributions(session, actor=REFERENT_93, rencontre_id=meeting.id, rows=rows)  # type: ignore[arg-type]
+    rows: list[LigneContribution] = [
+        {"axe": "changements", "theme": "securite", "texte": "Plus d'éclairage", "rang": 1}
+    ]
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=stored_id(meeting), rows=rows)
     session.commit()
     ranking = classement(session, actor=REFERENT_93, filtres=Filtres(departement="93"), groupe="aucun")
     assert ranking[["theme", "contributions", "rencontres"]].to_dict("records") == [

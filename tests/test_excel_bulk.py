@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import audit
 from q2030.models import AuditEvent, Contribution, CubeRencontre, Rencontre, RencontreQpv
@@ -58,7 +58,7 @@ def test_bulk_created_rows_are_audited_searchable_and_counted_as_the_form_does(d
     report = _import(demo, _copies(_template(demo), original.id or 0, {"R1": "Oui", "R2": "Oui"}))
     assert (report.created, report.contributions_replaced) == (2, 2)
     with Session(demo) as s:
-        created = s.exec(select(Rencontre).where(Rencontre.reference_import.in_(["r1", "r2"]))).all()  # type: ignore[union-attr]
+        created = s.exec(select(Rencontre).where(col(Rencontre.reference_import).in_(["r1", "r2"]))).all()
         assert len(created) == 2
         for rencontre in created:
             assert (rencontre.version, rencontre.cree_par, rencontre.validation) == (1, REFERENT.email, "validee")

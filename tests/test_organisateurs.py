@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import organisateurs, relances
 from q2030.access import SYSTEM, Actor
@@ -86,9 +86,11 @@ def test_demo_has_every_role_and_organisers_with_declared_and_validated_meetings
         assert roles == set(ROLES)
         queue = file_a_valider(session, actor=REFERENT_93, departement_code="93")
         assert len(queue) == 6  # two per organiser
-        assert [d.soumise_le for d in queue] == sorted(d.soumise_le for d in queue)  # type: ignore[type-var]
+        submitted = [d.soumise_le for d in queue if d.soumise_le is not None]
+        assert len(submitted) == len(queue)  # every queued declaration says when it was submitted
+        assert submitted == sorted(submitted)
         validated = session.exec(
-            select(Rencontre).where(Rencontre.organisation.is_not(None), Rencontre.validation == "validee")  # type: ignore[union-attr]
+            select(Rencontre).where(col(Rencontre.organisation).is_not(None), Rencontre.validation == "validee")
         ).all()
         assert len(validated) == 3
         campaign = active_campaign(session)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
 from q2030 import questionnaire as q
@@ -82,7 +82,7 @@ def test_admin_sees_the_model_and_trains_it(app_env: str, session: Session) -> N
     at.button(key="codage_accepter").click().run()
     assert _progress(at) == "201 / 220 codés"
     session.expire_all()
-    accepted = session.exec(select(TexteLibre).where(TexteLibre.suggestion_acceptee.is_(True))).all()  # type: ignore[union-attr]
+    accepted = session.exec(select(TexteLibre).where(col(TexteLibre.suggestion_acceptee).is_(True))).all()
     assert len(accepted) == 1
 
 

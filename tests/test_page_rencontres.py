@@ -155,8 +155,8 @@ def test_whole_flow_of_a_referent(db) -> None:
     at.button(key="rf_submit").click().run()
     assert not _errors(at), _errors(at)
     with Session(db) as session:
-        saved = session.get(Rencontre, rencontre.id)
-        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 5)  # type: ignore[union-attr]
+        saved = fetch(session, Rencontre, rencontre.id)
+        assert (saved.lieu, saved.notes, saved.version) == ("Mairie annexe", "Vu", 5)
 
 
 def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:

@@ -82,7 +82,7 @@ def data(app_env: str, engine: Engine) -> dict[str, int]:
                 "jalons": [{"date": "2024-03-01", "texte": "Recrutement"}],
             },
         )
-    return {"published": published.id, "hidden": hidden.id}  # type: ignore[dict-item]
+    return {"published": stored_id(published), "hidden": stored_id(hidden)}
 
 
 @pytest.fixture

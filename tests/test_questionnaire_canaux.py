@@ -58,7 +58,8 @@ def _two_channels(session: Session) -> None:
     f.rencontre(session, "93", [f.c("sport")], statut="prevue")  # not held: does not count
     for _ in range(30):  # coded free texts count in the questionnaire channel
         texte = codage.prochain(session, actor=COMMISSION)
-        codage.coder(session, actor=COMMISSION, texte_id=texte.id, axe="projets", theme="culture")  # type: ignore[union-attr]
+        assert texte is not None
+        codage.coder(session, actor=COMMISSION, texte_id=texte.id, axe="projets", theme="culture")
 
 
 def _sql(session: Session, query: str, **params: str) -> tuple[int, int]:

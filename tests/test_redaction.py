@@ -16,7 +16,7 @@ from typing import Any
 import docx
 import pytest
 from odfdo import Document as OdfDocument
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030.access import SYSTEM, Actor
 from q2030.coverage import coverage_counts
@@ -225,7 +225,7 @@ def test_libreoffice_prints_both_formats_alike(session: Session, tmp_path: Path)
     letter_id = session.exec(
         select(Rencontre.id)
         .where(Rencontre.departement_code == "93", Rencontre.statut == "tenue")
-        .order_by(Rencontre.id)  # type: ignore[arg-type]
+        .order_by(col(Rencontre.id))
     ).first()
     assert letter_id is not None
     texts: dict[str, dict[str, str]] = {}
