@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from q2030.documents import MAX_BYTES, add_document, detect_type, list_documents, read_document, sanitize_filename
 from q2030.errors import PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, Document
+from q2030.models import AuditEvent, Document, stored_id
 from q2030.rencontres.ecriture import create_rencontre
 from q2030.rencontres.lecture import list_rencontres
 from tests.helpers import pdf_document
@@ -44,7 +44,7 @@ def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def rencontre_id(session: Session) -> int:
     load_geography(session)
-    return create_rencontre(session, actor=REFERENT_93, data=held()).id  # type: ignore[return-value]
+    return stored_id(create_rencontre(session, actor=REFERENT_93, data=held()))
 
 
 def test_detects_types_from_content_not_name() -> None:
@@ -119,12 +119,12 @@ def test_rights_to_upload_and_read(session: Session, rencontre_id: int, uploads:
     document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.odt", content=ODT)
     session.commit()
     for reader in (REFERENT_93, PREFET_IDF, COMMISSION):
-        found, content = read_document(session, actor=reader, document_id=document.id)  # type: ignore[arg-type]
+        found, content = read_document(session, actor=reader, document_id=stored_id(document))
         assert content == ODT
         assert found.nom_fichier == "cr.odt"
     for outsider in (REFERENT_69, PREFET_ARA):
         with pytest.raises(PermissionRefusee):
-            read_document(session, actor=outsider, document_id=document.id)  # type: ignore[arg-type]
+            read_document(session, actor=outsider, document_id=stored_id(document))
 
 
 def test_upload_dir_is_read_at_call_time(

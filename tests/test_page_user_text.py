@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from q2030.contributions import replace_contributions
 from q2030.db import make_engine
 from q2030.documents import add_document
+from q2030.models import stored_id
 from q2030.rencontres.ecriture import create_rencontre
 from tests.helpers import elements, open_app, pdf_document
 from tests.rencontres_data import REFERENT_93, held, load_geography
@@ -50,10 +51,12 @@ def ids(app_env: str) -> Iterator[dict[str, int]]:
         replace_contributions(
             session,
             actor=REFERENT_93,
-            rencontre_id=past.id,  # type: ignore[arg-type]
+            rencontre_id=stored_id(past),
             rows=[{"axe": "changements", "theme": "education", "texte": PAYLOAD, "rang": 1}],
         )
-        add_document(session, actor=REFERENT_93, rencontre_id=past.id, filename="[cr](x.png) <b>.pdf", content=PDF)  # type: ignore[arg-type]
+        add_document(
+            session, actor=REFERENT_93, rencontre_id=stored_id(past), filename="[cr](x.png) <b>.pdf", content=PDF
+        )
         upcoming = create_rencontre(
             session,
             actor=REFERENT_93,
@@ -63,7 +66,7 @@ def ids(app_env: str) -> Iterator[dict[str, int]]:
             ),
         )  # fmt: skip
         session.commit()
-        yield {"past": past.id, "upcoming": upcoming.id}  # type: ignore[dict-item]
+        yield {"past": stored_id(past), "upcoming": stored_id(upcoming)}
     engine.dispose()
 
 

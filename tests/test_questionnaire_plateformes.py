@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030 import questionnaire as q
 from q2030.access import SYSTEM
@@ -43,10 +44,14 @@ def geo_session(session: Session, database_preparation: Preparation) -> Session:
     return session
 
 
-def _import(session: Session, source: str, mapping: dict, content: bytes, **kw: object) -> q.RapportImport:  # type: ignore[type-arg]
+def _import(
+    session: Session, source: str, mapping: dict[str, Any], content: bytes, remplacer: bool = False
+) -> q.RapportImport:
     colonnes = q.ouvrir(content, "export.csv", q.Format.de(q.valider_correspondance(mapping))).colonnes
     q.enregistrer_correspondance(session, actor=SYSTEM, source=source, contenu=mapping, colonnes_fichier=colonnes)
-    rapport = q.importer(session, actor=SYSTEM, source=source, content=content, filename="export.csv", **kw)  # type: ignore[arg-type]
+    rapport = q.importer(
+        session, actor=SYSTEM, source=source, content=content, filename="export.csv", remplacer=remplacer
+    )
     session.commit()
     return rapport
 
@@ -55,7 +60,7 @@ def _textes(session: Session, source: str) -> dict[str, str]:
     return dict(
         session.exec(
             select(QuestionnaireReponse.identifiant, TexteLibre.texte)
-            .join(TexteLibre, TexteLibre.reponse_id == QuestionnaireReponse.id)  # type: ignore[arg-type]
+            .join(TexteLibre, col(TexteLibre.reponse_id) == QuestionnaireReponse.id)
             .where(QuestionnaireReponse.source == source)
         ).all()
     )
@@ -98,7 +103,9 @@ def test_two_decidim_instances_numbering_from_one_stay_apart(geo_session: Sessio
     assert q.retirer_source(session, actor=SYSTEM, source="Decidim Lyon", reponses_attendues=60) == (60, 60, 0)
     session.commit()
     assert [s.source for s in q.sources(session)] == ["Decidim Grenoble"]
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "suppression")).one().avant["reponses"] == 60  # type: ignore[index]
+    suppression = session.exec(select(AuditEvent).where(AuditEvent.action == "suppression")).one()
+    assert suppression.avant is not None
+    assert suppression.avant["reponses"] == 60
 
 
 def test_decidim_personal_columns_are_refused_and_free_texts_masked(geo_session: Session) -> None:

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from q2030.access import SYSTEM, Actor
 from q2030.campaigns import active_campaign
 from q2030.cli import main
-from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User
+from q2030.models import Contribution, RelanceEnvoi, RelanceExecution, SyntheseDepartementale, User, stored_id
 from q2030.relances import digests, enregistrer_desabonnements
 from q2030.relances_courriel import texte as texte_digest
 from q2030.relances_envoi import envoyer
@@ -102,12 +102,12 @@ def campagne(session: Session) -> Session:
     for code, dep in (("QN09301M", "93"), ("QN09302M", "93"), ("QN01301M", "13"), ("QN09401M", "94")):
         factories.qpv(session, code, dep)
     tenue = factories.rencontre(session, departement="93", date=dt.date(2023, 6, 30), qpv=["QN09301M"])
-    session.add(Contribution(rencontre_id=tenue.id, axe="changements", theme="securite", texte=SECRET))  # type: ignore[arg-type]
+    session.add(Contribution(rencontre_id=stored_id(tenue), axe="changements", theme="securite", texte=SECRET))
     factories.rencontre(session, departement="93", date=dt.date(2023, 7, 15), qpv=["QN09301M"])
     factories.rencontre(session, departement="94", date=dt.date(2023, 6, 1), qpv=["QN09401M"])
     session.add(
         SyntheseDepartementale(
-            campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+            campaign_id=stored_id(active_campaign(session)),
             departement_code="94",
             statut="transmise_region",
             transmise_region_le=dt.date(2023, 7, 20),
@@ -194,7 +194,7 @@ def test_a_second_run_the_same_day_sends_nothing_twice(campagne: Session, boite:
     assert first.messages == 3
     assert (second.destinataires, second.messages) == (0, 0)
     assert len(boite.recus) == 3
-    runs = campagne.exec(select(RelanceExecution).order_by(RelanceExecution.id)).all()  # type: ignore[arg-type]
+    runs = campagne.exec(select(RelanceExecution).order_by(col(RelanceExecution.id))).all()
     assert [(r.messages, r.echecs) for r in runs] == [(3, 0), (0, 0)]
     # A new item the same day still goes out, alone.
     factories.qpv(campagne, "QN09303M", "93")

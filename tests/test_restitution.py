@@ -343,7 +343,7 @@ def _synthese_version(session: Session, content: bytes = PDF) -> int:
     upload_dir().mkdir(parents=True, exist_ok=True)
     (upload_dir() / digest).write_bytes(content)
     row = SyntheseDocument(
-        campaign_id=active_campaign(session).id,  # type: ignore[arg-type]
+        campaign_id=stored_id(active_campaign(session)),
         departement_code="93",
         numero=1,
         nom_fichier="synthese-93.pdf",
@@ -354,7 +354,7 @@ def _synthese_version(session: Session, content: bytes = PDF) -> int:
     )
     session.add(row)
     session.flush()
-    return int(row.id)  # type: ignore[arg-type]
+    return stored_id(row)
 
 
 def test_synthese_version_public_only_once_published(engine: Engine, territory: dict[str, int]) -> None:

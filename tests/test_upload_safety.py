@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from q2030 import apres_ecriture
 from q2030.documents import MAX_BYTES, add_document, detect_type, read_document
 from q2030.errors import IntrouvableError, PermissionRefusee, ValidationError
-from q2030.models import AuditEvent, Document
+from q2030.models import AuditEvent, Document, stored_id
 from q2030.pdf_reecriture import rewrite
 from q2030.rencontres.ecriture import create_rencontre
 from tests.helpers import pdf_document
@@ -105,7 +105,7 @@ def rencontre_id(session: Session) -> int:
     load_geography(session)
     rencontre = create_rencontre(session, actor=REFERENT_93, data=held())
     session.commit()
-    return rencontre.id  # type: ignore[return-value]
+    return stored_id(rencontre)
 
 
 def _state(session: Session, uploads: Path) -> tuple[int, int, int, list[str]]:
@@ -286,11 +286,11 @@ def test_downloads_follow_the_right_to_read_the_rencontre(session: Session, renc
     document = add_document(session, actor=REFERENT_93, rencontre_id=rencontre_id, filename="cr.pdf", content=PDF)
     session.commit()
     for reader in (REFERENT_93, PREFET_IDF, COMMISSION, ADMIN):
-        found, content = read_document(session, actor=reader, document_id=document.id)  # type: ignore[arg-type]
+        found, content = read_document(session, actor=reader, document_id=stored_id(document))
         assert (found.nom_fichier, content) == ("cr.pdf", PDF)
     for outsider in (REFERENT_69, PREFET_ARA):
         with pytest.raises(PermissionRefusee) as refused:
-            read_document(session, actor=outsider, document_id=document.id)  # type: ignore[arg-type]
+            read_document(session, actor=outsider, document_id=stored_id(document))
         assert "pas accès" in str(refused.value)
 
 
@@ -299,7 +299,7 @@ def test_a_tampered_stored_file_is_not_served(session: Session, rencontre_id: in
     session.commit()
     (uploads / document.sha256).write_bytes(b"<html><script>alert(1)</script></html>")
     with pytest.raises(IntrouvableError) as caught:
-        read_document(session, actor=REFERENT_93, document_id=document.id)  # type: ignore[arg-type]
+        read_document(session, actor=REFERENT_93, document_id=stored_id(document))
     assert "altéré" in str(caught.value)
 
 
