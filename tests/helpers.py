@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -21,6 +21,13 @@ def fetch(session: Session, model: type[_Row], key: object) -> _Row:
     row = session.get(model, key)
     assert row is not None, f"{model.__name__} {key!r} absent de la base"
     return row
+
+
+def recorded(values: dict[str, Any] | None) -> dict[str, Any]:
+    """An audit row's `avant` or `apres` (None where the action has no such side), which the
+    test expects the write to have recorded."""
+    assert values is not None, "valeurs d'audit absentes"
+    return values
 
 
 def open_app(role: str | None = None, departement: str | None = None, region: str | None = None) -> AppTest:

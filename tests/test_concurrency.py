@@ -26,10 +26,10 @@ from q2030.access import Actor
 from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import make_engine, session_scope
 from q2030.errors import ConflitDeVersion
-from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv
+from q2030.models import AuditEvent, Contribution, Qpv, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres.ecriture import create_rencontre, update_rencontre
 from q2030.rencontres.lecture import get_rencontre
-from tests.helpers import fetch
+from tests.helpers import fetch, recorded
 from tests.rencontres_data import held, load_geography
 
 # One référent per département, each on a QPV of their own département.
@@ -94,7 +94,7 @@ def log_rencontres(engine: Engine, barrier: Any, departement: str) -> tuple[list
         try:
             with session_scope(engine) as session:
                 data = held(days_ago=1 + number, qpv_codes=[qpv], lieu=f"Salle {departement}-{number}")
-                ids.append(create_rencontre(session, actor=actor, data=data).id)  # type: ignore[arg-type]
+                ids.append(stored_id(create_rencontre(session, actor=actor, data=data)))
         except Exception as error:  # reported to the test
             errors.append(_describe(error))
     return ids, errors
@@ -240,12 +240,12 @@ def test_same_rencontre_one_save_wins_stale_ones_refused_then_retries_land(
         assert message.startswith(f"La rencontre n° {rid} a été modifiée par referent-{winner}.93@test.gouv.fr")
         assert "Votre modification n'a pas été enregistrée" in message
     with Session(engine) as session:
-        stored = session.get(Rencontre, rid)
-        assert (stored.lieu, stored.version) == (winner, version + 1)  # type: ignore[union-attr]
+        stored = fetch(session, Rencontre, rid)
+        assert (stored.lieu, stored.version) == (winner, version + 1)
         links = session.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rid)).all()
         assert sorted(links) == ["QN09301A", "QN09302A"]
     assert _data_version(engine) == start + 1
-    assert [e.apres["lieu"] for e in _audits(engine, "modification")] == [winner]  # type: ignore[index]
+    assert [recorded(e.apres)["lieu"] for e in _audits(engine, "modification")] == [winner]
 
     # All save again from the form opened at the first version, still at once: each is refused,
     # reloads the rencontre and saves again, until every edit has landed, one after the other.
@@ -256,13 +256,13 @@ def test_same_rencontre_one_save_wins_stale_ones_refused_then_retries_land(
     assert all(outcome[0] != "ok" and outcome[-1] == "ok" for outcome, _ in results)
     edits = _audits(engine, "modification")
     count = 1 + WORKERS
-    assert [e.avant["version"] for e in edits] == list(range(version, version + count))  # type: ignore[index]
-    assert [e.apres["version"] for e in edits] == list(range(version + 1, version + 1 + count))  # type: ignore[index]
-    assert sorted(e.apres["lieu"] for e in edits[1:]) == lieux_bis  # type: ignore[index]
+    assert [recorded(e.avant)["version"] for e in edits] == list(range(version, version + count))
+    assert [recorded(e.apres)["version"] for e in edits] == list(range(version + 1, version + 1 + count))
+    assert sorted(recorded(e.apres)["lieu"] for e in edits[1:]) == lieux_bis
     with Session(engine) as session:
-        stored = session.get(Rencontre, rid)
-        assert stored.version == version + count  # type: ignore[union-attr]
-        assert stored.lieu == edits[-1].apres["lieu"]  # type: ignore[union-attr, index]
+        stored = fetch(session, Rencontre, rid)
+        assert stored.version == version + count
+        assert stored.lieu == recorded(edits[-1].apres)["lieu"]
     assert _data_version(engine) == start + count
 
 
@@ -335,6 +335,6 @@ def test_contributions_of_the_same_rencontre_saved_at_once_never_mix(
     assert texts == [f"{last} : idée {k}" for k in (1, 2, 3)]  # one whole save, not a mix of two
     saves = _audits(engine, "contributions")
     assert len(saves) == rounds * WORKERS
-    assert saves[-1].apres["contributions"][0]["texte"] == f"{last} : idée 1"  # type: ignore[index]
+    assert recorded(saves[-1].apres)["contributions"][0]["texte"] == f"{last} : idée 1"
     for previous, following in pairwise(saves):  # the trail tells what each save really replaced
         assert following.avant == previous.apres

@@ -28,7 +28,7 @@ from q2030 import open_data
 from q2030 import questionnaire as q
 from q2030.access import Actor
 from q2030.bureautique import Paragraphe, Plan, Tableau
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.control_chars import ILLEGAL, clean_json, clean_text, clean_value
 from q2030.db import alembic_config, session_scope, upgrade
 from q2030.engagements import create_engagement
@@ -74,7 +74,7 @@ def demo(engine: Engine, database_preparation: Preparation) -> Engine:
 
 def _held(engine: Engine) -> Rencontre:
     with Session(engine) as s:
-        return s.exec(
+        found = s.exec(
             select(Rencontre)
             .where(
                 Rencontre.departement_code == DEP,
@@ -82,7 +82,9 @@ def _held(engine: Engine) -> Rencontre:
                 col(Rencontre.id).in_(select(Contribution.rencontre_id)),  # one with contributions
             )
             .order_by(col(Rencontre.date), col(Rencontre.id))
-        ).first()  # type: ignore[return-value]
+        ).first()
+    assert found is not None, "la démo n'a pas de rencontre tenue avec des contributions"
+    return found
 
 
 def _stored_dirt(engine: Engine) -> list[str]:
@@ -114,12 +116,14 @@ def _feed_every_write_path(engine: Engine) -> Rencontre:
     target = _held(engine)
     with session_scope(engine) as session:  # the Rencontres form
         update_rencontre(
-            session, actor=REFERENT, rencontre_id=target.id, version=target.version,  # type: ignore[arg-type]
+            session, actor=REFERENT, rencontre_id=stored_id(target), version=target.version,
             data={"lieu": dirty("LIEU"), "adresse": dirty("ADRESSE"), "notes": dirty("NOTES"),
                   "quartier_hors_qpv": dirty("HORSQPV"), "publics_precaires": dirty("PRECAIRES")},
         )  # fmt: skip
-        rows = [{"axe": "projets", "theme": "sport", "texte": dirty(f"CONTRIB{k}"), "rang": k} for k in (1, 2)]
-        replace_contributions(session, actor=REFERENT, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+        rows: list[LigneContribution] = [
+            {"axe": "projets", "theme": "sport", "texte": dirty(f"CONTRIB{k}"), "rang": k} for k in (1, 2)
+        ]
+        replace_contributions(session, actor=REFERENT, rencontre_id=stored_id(target), rows=rows)
     with Session(engine) as s:
         other = s.exec(select(Rencontre).where(Rencontre.departement_code == DEP, Rencontre.statut == "prevue")).first()
     if other is not None:
@@ -169,11 +173,11 @@ def test_every_write_path_stores_clean_text_and_every_document_and_export_is_pro
     target = _feed_every_write_path(demo)
     assert _stored_dirt(demo) == []
     with Session(demo) as s:
-        stored = s.get(Rencontre, target.id)
-        assert stored.notes == "NOTES\nsuite\n\n\tfin\r\nNOTES2"  # type: ignore[union-attr]  # \f and \v: line breaks
+        stored = fetch(s, Rencontre, target.id)
+        assert stored.notes == "NOTES\nsuite\n\n\tfin\r\nNOTES2"  # \f and \v: line breaks
         texts = s.exec(select(Contribution.texte).where(Contribution.rencontre_id == target.id)).all()
         assert {clean_text(dirty("CONTRIB1")), clean_text(dirty("CONTRIB2"))} == set(texts)
-        answer = s.exec(select(TexteLibre.texte).where(TexteLibre.texte.startswith("QUESTIONNAIRE"))).one()
+        answer = s.exec(select(TexteLibre.texte).where(col(TexteLibre.texte).startswith("QUESTIONNAIRE"))).one()
         assert answer == "QUESTIONNAIRE\nsuite\nfinok"
         assert s.exec(select(SyntheseTexte.enseignements)).one() == clean_text(dirty("ENSEIGNEMENTS"))
 
@@ -181,8 +185,8 @@ def test_every_write_path_stores_clean_text_and_every_document_and_export_is_pro
         documents = {
             "synthese.docx": rediger_synthese(session, actor=REFERENT, departement_code=DEP, fmt="docx", au=AU),
             "synthese.odt": rediger_synthese(session, actor=REFERENT, departement_code=DEP, fmt="odt", au=AU),
-            "lettre.docx": rediger_lettre(session, actor=REFERENT, rencontre_id=target.id, fmt="docx"),  # type: ignore[arg-type]
-            "lettre.odt": rediger_lettre(session, actor=REFERENT, rencontre_id=target.id, fmt="odt"),  # type: ignore[arg-type]
+            "lettre.docx": rediger_lettre(session, actor=REFERENT, rencontre_id=stored_id(target), fmt="docx"),
+            "lettre.odt": rediger_lettre(session, actor=REFERENT, rencontre_id=stored_id(target), fmt="odt"),
             "departement.xlsx": workbook_bytes(export_departement, session, actor=REFERENT, departement_code=DEP),
             "national.xlsx": workbook_bytes(export_national, session, actor=COMMISSION),
             "modele.xlsx": build_template(session, actor=REFERENT, departement_code=DEP),
@@ -283,7 +287,7 @@ def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) 
     assert len(_stored_dirt(demo)) >= 4
     with session_scope(demo) as session:  # rendering already survives them
         assert rediger_synthese(session, actor=REFERENT, departement_code=DEP, fmt="docx", au=AU)
-        assert rediger_lettre(session, actor=REFERENT, rencontre_id=target.id, fmt="odt")  # type: ignore[arg-type]
+        assert rediger_lettre(session, actor=REFERENT, rencontre_id=stored_id(target), fmt="odt")
     command.downgrade(alembic_config(demo), "0013_signataire_etat_relances")
     upgrade(demo)
     assert _stored_dirt(demo) == []

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from q2030.access import Actor
-from q2030.contributions import replace_contributions
+from q2030.contributions import LigneContribution, replace_contributions
 from q2030.db import session_scope
 from q2030.excel.columns import RENCONTRE_COLUMNS
 from q2030.excel.importer import ImportRefuse, import_workbook
@@ -94,11 +94,13 @@ def _col(header: str) -> str:
 
 def _first_held(engine: Engine) -> Rencontre:
     with Session(engine) as s:
-        return s.exec(
+        found = s.exec(
             select(Rencontre)
             .where(Rencontre.departement_code == DEP, Rencontre.statut == "tenue")
             .order_by(col(Rencontre.date), col(Rencontre.id))
-        ).first()  # type: ignore[return-value]
+        ).first()
+    assert found is not None, "la démo n'a pas la rencontre attendue"
+    return found
 
 
 def _row_of(ws: Any, rencontre_id: int) -> int:
@@ -157,14 +159,14 @@ def test_formula_like_text_round_trips_byte_for_byte(demo: Engine) -> None:
     lieu = '=HYPERLINK("https://example.org/salle";"Salle  des fêtes")'
     with session_scope(demo) as session:
         update_rencontre(
-            session, actor=REFERENT, rencontre_id=target.id, version=target.version,  # type: ignore[arg-type]
+            session, actor=REFERENT, rencontre_id=stored_id(target), version=target.version,
             data={"lieu": lieu, "notes": "-  deux espaces\net une ligne", "adresse": "+ 12 rue de la Paix",
                   "quartier_hors_qpv": "@Les Lilas", "publics_precaires": "=Mères isolées"},
         )  # fmt: skip
-        rows: list[dict[str, object]] = [
+        rows: list[LigneContribution] = [
             {"axe": "projets", "theme": "sport", "texte": text, "rang": k} for k, text in enumerate(FORMULA_LIKE, 1)
         ]
-        replace_contributions(session, actor=REFERENT, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+        replace_contributions(session, actor=REFERENT, rencontre_id=stored_id(target), rows=rows)
     content = _template(demo)
     wb = load_workbook(io.BytesIO(content))
     formulas = [
@@ -248,16 +250,18 @@ def test_sheet_is_read_whole_whatever_its_stored_dimension(demo: Engine) -> None
 def _with_contributions(engine: Engine) -> Rencontre:
     """A held rencontre of the 93 with contributions, on a QPV perimeter."""
     with Session(engine) as s:
-        return s.exec(
+        found = s.exec(
             select(Rencontre)
             .where(
                 Rencontre.departement_code == DEP,
                 Rencontre.statut == "tenue",
                 Rencontre.perimetre == "quartier",
-                Rencontre.id.in_(select(Contribution.rencontre_id)),  # type: ignore[union-attr]
+                col(Rencontre.id).in_(select(Contribution.rencontre_id)),
             )
             .order_by(col(Rencontre.date), col(Rencontre.id))
-        ).first()  # type: ignore[return-value]
+        ).first()
+    assert found is not None, "la démo n'a pas la rencontre attendue"
+    return found
 
 
 def _contribution_texts(engine: Engine, rencontre_id: int) -> list[str]:
@@ -278,13 +282,13 @@ def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine
 
     with session_scope(demo) as session:  # ...a colleague edits the rencontre online...
         update_rencontre(
-            session, actor=COLLEGUE, rencontre_id=target.id, version=target.version,  # type: ignore[arg-type]
+            session, actor=COLLEGUE, rencontre_id=stored_id(target), version=target.version,
             data={"lieu": "Salle changée en ligne"},
         )  # fmt: skip
-    texts = [*_contribution_texts(demo, target.id), "Ajoutée en ligne par la collègue"]  # type: ignore[arg-type]
+    texts = [*_contribution_texts(demo, stored_id(target)), "Ajoutée en ligne par la collègue"]
     with session_scope(demo) as session:
-        rows = [{"axe": "projets", "theme": "sport", "texte": t, "rang": None} for t in texts]
-        replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+        rows: list[LigneContribution] = [{"axe": "projets", "theme": "sport", "texte": t, "rang": None} for t in texts]
+        replace_contributions(session, actor=COLLEGUE, rencontre_id=stored_id(target), rows=rows)
 
     def edit(ws: Any, _wc: Any) -> None:  # ...and the old file is imported with another change
         ws[f"{_col('Participants')}{_row_of(ws, stored_id(target))}"] = (target.participants or 0) + 1
@@ -297,7 +301,7 @@ def test_stale_template_is_refused_naming_who_changed_the_rencontre(demo: Engine
     assert re.search(r"le \d\d/\d\d/\d{4} à \d\d:\d\d", issue.message)
     with Session(demo) as s:
         assert fetch(s, Rencontre, target.id).lieu == "Salle changée en ligne"
-    assert _contribution_texts(demo, target.id) == texts  # type: ignore[arg-type]
+    assert _contribution_texts(demo, stored_id(target)) == texts
 
     # Unmodified, the old file would still delete the added contribution: refused too.
     (issue,) = _refused(demo, content)
@@ -315,13 +319,15 @@ def test_contributions_save_bumps_the_version_and_old_files_cannot_delete_them(d
     target = _with_contributions(demo)
     content = _template(demo)
     with session_scope(demo) as session:
-        rows = [{"axe": "projets", "theme": "sport", "texte": "Seule contribution en ligne", "rang": 1}]
-        replace_contributions(session, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+        rows: list[LigneContribution] = [
+            {"axe": "projets", "theme": "sport", "texte": "Seule contribution en ligne", "rang": 1}
+        ]
+        replace_contributions(session, actor=COLLEGUE, rencontre_id=stored_id(target), rows=rows)
     with Session(demo) as s:
         assert fetch(s, Rencontre, target.id).version == target.version + 1
     (issue,) = _refused(demo, content)
     assert "collegue.93@test" in issue.message
-    assert _contribution_texts(demo, target.id) == ["Seule contribution en ligne"]  # type: ignore[arg-type]
+    assert _contribution_texts(demo, stored_id(target)) == ["Seule contribution en ligne"]
 
 
 # --- 2. Copied row ------------------------------------------------------------------------------
@@ -330,7 +336,7 @@ def test_contributions_save_bumps_the_version_and_old_files_cannot_delete_them(d
 def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(demo: Engine) -> None:
     """Main merged a copied row "R1" into its original and replaced its contributions by R1's one."""
     original = _with_contributions(demo)
-    original_texts = _contribution_texts(demo, original.id)  # type: ignore[arg-type]
+    original_texts = _contribution_texts(demo, stored_id(original))
     content = _template(demo)
 
     def copy_row(confirmed: str | None) -> Callable[[Any, Any], None]:
@@ -355,7 +361,7 @@ def test_copied_row_with_a_new_reference_is_a_probable_duplicate_never_a_merge(d
     confirmed = _edit(content, copy_row("Oui"))
     report = _import(demo, confirmed)
     assert (report.created, report.updated, report.contributions_replaced) == (1, 0, 1)
-    assert _contribution_texts(demo, original.id) == original_texts  # type: ignore[arg-type]
+    assert _contribution_texts(demo, stored_id(original)) == original_texts
     with Session(demo) as s:
         copy = s.exec(select(Rencontre).where(Rencontre.reference_import == "r1")).one()
     assert copy.id != original.id
@@ -466,8 +472,10 @@ def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set
         if fraction >= 0.5 and not done:  # every row checked, nothing written yet
             done.append(True)
             with session_scope(demo) as other:  # a second connection: the form, elsewhere
-                rows = [{"axe": "projets", "theme": "sport", "texte": "Saisie pendant l'import", "rang": 1}]
-                replace_contributions(other, actor=COLLEGUE, rencontre_id=target.id, rows=rows)  # type: ignore[arg-type]
+                rows: list[LigneContribution] = [
+                    {"axe": "projets", "theme": "sport", "texte": "Saisie pendant l'import", "rang": 1}
+                ]
+                replace_contributions(other, actor=COLLEGUE, rencontre_id=stored_id(target), rows=rows)
 
     with pytest.raises(ImportRefuse) as refused, session_scope(demo) as session:
         import_workbook(
@@ -475,6 +483,6 @@ def test_save_between_the_checks_and_the_writes_is_caught_by_the_compare_and_set
         )
     (issue,) = refused.value.report.issues
     assert "collegue.93@test" in issue.message
-    assert _contribution_texts(demo, target.id) == ["Saisie pendant l'import"]  # type: ignore[arg-type]
+    assert _contribution_texts(demo, stored_id(target)) == ["Saisie pendant l'import"]
     with Session(demo) as s:
         assert fetch(s, Rencontre, target.id).participants == target.participants
