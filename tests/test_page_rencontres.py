@@ -168,6 +168,8 @@ def test_probable_duplicate_is_shown_then_saved_on_confirmation(db) -> None:
     at.button(key="rf_submit").click().run()
     assert not at.exception
     assert any("Doublon probable" in e for e in _errors(at))
+    assert at.text_input(key="rf_lieu").value == "Autre salle"  # what was typed stays
+    assert at.multiselect(key="rf_qpv_codes").value == ["QN09301A", "QN09302A"]
     with Session(db) as session:
         assert len(session.exec(select(Rencontre)).all()) == 1
     at.button(key="rf_force").click().run()
@@ -221,3 +223,56 @@ def test_form_pickers_invite_in_french(db) -> None:
     placeholders = [w.placeholder for w in [*at.multiselect, *at.selectbox]]
     assert "Choisir…" in placeholders
     assert not [p for p in placeholders if not p or p.startswith("Choose")], placeholders
+
+
+def test_what_was_typed_survives_a_perimeter_switch_and_another_page(db) -> None:
+    """A refused save keeps the draft; so do a perimeter switched and back (the quartiers'
+    picker was not drawn meanwhile) and a visit to another page (Streamlit forgets a page's
+    widgets when it changes page)."""
+    at = _page()
+    _fill_new(at)
+    at.number_input(key="rf_jeunes").set_value(41)
+    at.button(key="rf_submit").click().run()
+    assert any("dépasse le nombre de participants" in e for e in _errors(at))
+    at.radio(key="rf_perimetre").set_value("commune").run()
+    assert not at.exception
+    at.radio(key="rf_perimetre").set_value("quartier").run()
+    assert at.multiselect(key="rf_qpv_codes").value == ["QN09301A", "QN09302A"]
+    at.switch_page("pages/2_Agenda.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="rf_choice").value == 0
+    assert at.text_input(key="rf_lieu").value == "Centre social Jacques-Prévert"
+    assert at.multiselect(key="rf_qpv_codes").value == ["QN09301A", "QN09302A"]
+    assert at.number_input(key="rf_jeunes").value == 41
+    at.number_input(key="rf_jeunes").set_value(8)
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        assert session.exec(select(Rencontre.lieu)).all() == ["Centre social Jacques-Prévert"]
+
+
+def test_cancel_sends_the_version_the_form_opened_and_the_form_follows(db) -> None:
+    at = _page()
+    at.multiselect(key="rf_qpv_codes").select("QN09303A")
+    at.date_input(key="rf_date").set_value(dt.date.today() + dt.timedelta(days=5))
+    at.text_input(key="rf_lieu").input("Gymnase Jean-Moulin")
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        rencontre_id = stored_id(session.exec(select(Rencontre)).one())
+    assert at.session_state["rf_etat"].version == 1  # returned by the save, not read again
+    at.text_input(key="rc_motif").input("Salle indisponible")
+    at.button(key="rc_cancel").click().run()
+    assert not at.exception, at.exception
+    assert not _errors(at), _errors(at)
+    assert any("annulée" in s.value for s in at.success)
+    assert at.selectbox(key="rf_statut").value == "annulee"  # the form shows what was stored
+    assert at.session_state["rf_etat"].version == 2
+    at.text_input(key="rf_lieu").input("Gymnase Jean-Moulin (fermé)")
+    at.button(key="rf_submit").click().run()  # no conflict: the form follows its own cancel
+    assert not _errors(at), _errors(at)
+    with Session(db) as session:
+        saved = session.get(Rencontre, rencontre_id)
+        assert saved is not None
+        assert (saved.statut, saved.lieu, saved.version) == ("annulee", "Gymnase Jean-Moulin (fermé)", 3)

@@ -89,7 +89,7 @@ def test_mon_departement_action_lists_name_and_open_the_rencontre(demo: Engine) 
     at.switch_page("pages/1_Rencontres.py").run()
     assert not at.exception
     assert at.session_state["rf_choice"] == rencontre_id
-    assert at.session_state["rf_loaded"] == rencontre_id
+    assert at.session_state["rf_etat"].rencontre_id == rencontre_id
     assert any(f"Rencontre n° {rencontre_id} ouverte" in i.value for i in at.info)
 
 

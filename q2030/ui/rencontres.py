@@ -1,8 +1,10 @@
 """Widgets of the "Rencontres" page: list, form, documents, contributions.
 
-The form is an `st.form` whose submit runs a callback: the service validates, and the
-errors are stored in session state, so the next run draws each message under its field
-while every widget keeps what the user typed (widget state is never reset on error).
+The form is an `st.form` whose submit runs a callback: the service validates, and a refused
+save is recorded in the form's state (`EtatFormulaire`, one session-state key: the meeting
+open, the version read when it was opened, the draft typed, the messages, what the save waits
+for), so the next run draws each message under its field while every widget keeps what the
+user typed.
 """
 
 from __future__ import annotations
@@ -43,31 +45,25 @@ from q2030.rencontres.avertissements import avertissement_prevue, avertissements
 from q2030.rencontres.doublons import DoublonProbable
 from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre, delete_rencontre, update_rencontre
 from q2030.rencontres.lecture import form_choices, get_rencontre, list_rencontres
-from q2030.rencontres.saisie import BOOLEANS, CHOICES, COUNTS, LABELS, SaisieRencontre, saisie_brute
+from q2030.rencontres.saisie import BOOLEANS, CHOICES, COUNTS, LABELS
 from q2030.ui import notices, params, restitution
+from q2030.ui.formulaire_rencontre import NOUVELLE, EtatFormulaire
 from q2030.ui.shell import data_version, engine, escape_markdown, show_error
 from q2030.ui.synthese import render_lettre_participants
 from q2030.ui.tables import show_table
 
-NEW = 0  # choice of the "new rencontre" entry in the selector
-ERRORS, FORCE = "rf_errors", "rf_force_pending"
-LINK_NOTICE = "rf_link_notice"  # what a link from another page opened
-FORM_FIELDS = [
-    "statut", "date", "heure_debut", "heure_fin", "lieu", "adresse", "type_lieu", "perimetre", "qpv_codes",
-    "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *COUNTS,
-    "publics_precaires", *BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
-]  # fmt: skip
-DEFAULTS: dict[str, Any] = {
-    "statut": StatutRencontre.PREVUE,
-    "type_lieu": "autre",
-    "perimetre": Perimetre.QUARTIER,
-    "format": "reunion_publique",
-    "qpv_codes": [],
-    "organisateurs": [],
-    "accessibilite": [],
-    **{name: "" for name in ("lieu", "adresse", "quartier_hors_qpv", "publics_precaires", "notes")},
-    **{name: False for name in BOOLEANS},
-}
+NEW = NOUVELLE  # choice of the "new rencontre" entry in the selector
+F = EtatFormulaire  # the form's widget keys: F.cle("lieu"), F.CHOIX, F.ENVOI…
+LIST_FILTERS = ("rl_qpv", "rl_statut", "rl_mois")  # the list's filters (a link clears them)
+
+
+def etat_formulaire() -> EtatFormulaire:
+    """The form's state of this session (a new one at the first visit, or after a reload of
+    this module changed the class)."""
+    etat = st.session_state.get(F.CLE)
+    if not isinstance(etat, EtatFormulaire):
+        etat = st.session_state[F.CLE] = EtatFormulaire()
+    return etat
 
 
 # --- Cached read models (plain values only) ----------------------------------------------
@@ -139,11 +135,11 @@ def render_rencontres(actor: Actor) -> None:
     frame = _render_list(actor, dep, version)
     st.divider()
     rencontre_id = _selector(actor, frame, writer, version)
-    link_notice = st.session_state.pop(LINK_NOTICE, None)
-    with st.container(key="rf_ouvert"):  # what a link opened: brought into view, its notice first
+    link_notice = etat_formulaire().prendre_avis()
+    with st.container(key=F.BLOC):  # what a link opened: brought into view, its notice first
         if link_notice:
             st.info(escape_markdown(link_notice))
-            notices.faire_defiler("rf_ouvert")
+            notices.faire_defiler(F.BLOC)
         if writer:
             _render_form(actor, dep, rencontre_id, version)
         elif rencontre_id:
@@ -172,28 +168,25 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
     bad_rencontre = params.present("rencontre") and asked is None
     planifier, dep = params.code("planifier"), params.code("departement")
     params.retirer(*names)
+    state, etat = st.session_state, etat_formulaire()
     if dep in deps:
-        st.session_state["rl_departement"] = dep
-    dep = st.session_state.get("rl_departement") or deps[0]
-    for name in ("rl_qpv", "rl_statut", "rl_mois"):  # a filter could hide the rencontre asked for
-        st.session_state[name] = None
+        state["rl_departement"] = dep
+    dep = state.get("rl_departement") or deps[0]
+    state.update(dict.fromkeys(LIST_FILTERS))  # a filter could hide the rencontre asked for
     version = data_version()
     if asked is not None or bad_rencontre:
         if asked is not None and asked in {int(i) for i in _list(actor, dep, None, None, None, version)["id"]}:
-            st.session_state["rf_choice"] = asked
-            _load(actor, asked, version)
-            st.session_state[LINK_NOTICE] = f"Rencontre n° {asked} ouverte ci-dessous."
+            state[F.CHOIX] = asked
+            _open(actor, asked, version)
+            etat.avis = f"Rencontre n° {asked} ouverte ci-dessous."
         else:  # unknown, out of scope or malformed: the same answer
-            st.session_state[LINK_NOTICE] = "La rencontre demandée est introuvable dans ce département."
+            etat.avis = "La rencontre demandée est introuvable dans ce département."
     elif planifier and allowed(actor, Action.ECRIRE_RENCONTRE, RencontreCible(dep, actor.organisation)):
         quartiers = dict(_choices(dep, version)["qpv"])
         if planifier in quartiers:
-            st.session_state["rf_choice"] = NEW
-            _load(actor, NEW, version)
-            st.session_state.update(
-                rf_statut=StatutRencontre.PREVUE, rf_perimetre=Perimetre.QUARTIER, rf_qpv_codes=[planifier]
-            )
-            st.session_state[LINK_NOTICE] = (
+            state[F.CHOIX] = NEW
+            etat.ouvrir_creation(statut=StatutRencontre.PREVUE, perimetre=Perimetre.QUARTIER, qpv_codes=[planifier])
+            etat.avis = (
                 f"Nouvelle rencontre prévue pour {quartiers[planifier]} : complétez la date et le lieu, puis "
                 "enregistrez."
             )
@@ -288,15 +281,20 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
         row = by_id.loc[rid]
         return f"n° {rid} – {fr_date(row['date'])} – {label(STATUTS_RENCONTRE, row['statut'])} – {row['lieu']}"
 
-    if st.session_state.get("rf_choice") not in options:
-        st.session_state["rf_choice"] = options[0]
-        _load(actor, options[0], version)
+    state, etat = st.session_state, etat_formulaire()
+    if state.get(F.CHOIX) not in options:
+        # Back from another page (Streamlit forgot this page's widgets): the rencontre the form
+        # was open on, with what was typed in it; otherwise the first choice.
+        back = F.CHOIX not in state and etat.rencontre_id in options
+        state[F.CHOIX] = etat.rencontre_id if back else options[0]
+        if not (back and etat.modifie):
+            _open(actor, int(state[F.CHOIX]), version)
     return int(
         st.selectbox(
             "Rencontre à consulter" if not writer else "Rencontre à saisir ou modifier",
             options,
             format_func=describe,
-            key="rf_choice",
+            key=F.CHOIX,
             on_change=_on_choice,
             args=(actor,),
             placeholder="Choisir…",
@@ -305,108 +303,105 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
 
 
 def _on_choice(actor: Actor) -> None:
-    _load(actor, int(st.session_state["rf_choice"]), data_version())
+    _open(actor, int(st.session_state[F.CHOIX]), data_version())
 
 
-def _load(actor: Actor, rencontre_id: int, version: int) -> None:
-    """Copy a rencontre's values (or the defaults) into the form's widget keys."""
-    values: dict[str, Any] = dict(DEFAULTS)
-    if rencontre_id:
-        stored = _values(actor, rencontre_id, version)
-        values.update({key: stored[key] for key in FORM_FIELDS if key in stored})
-        st.session_state["rf_version"] = stored["version"]
-    else:
-        values["date"] = None
-        st.session_state["rf_version"] = None
-    for key in FORM_FIELDS:
-        st.session_state[f"rf_{key}"] = values.get(key)
-    st.session_state["rf_loaded"] = rencontre_id
-    st.session_state[ERRORS] = {}
-    st.session_state[FORCE] = False
+def _on_reload(actor: Actor) -> None:
+    """After a conflict: the stored version, read now (what was typed is replaced, as asked)."""
+    _open(actor, etat_formulaire().rencontre_id, data_version())
 
 
-def _form_data() -> SaisieRencontre:
-    return saisie_brute({key: st.session_state.get(f"rf_{key}") for key in FORM_FIELDS})
+def _open(actor: Actor, rencontre_id: int, version: int) -> None:
+    """Open the form on a rencontre as the service reads it, with the version of that reading
+    (the one its next save sends), or on a new rencontre."""
+    etat = etat_formulaire()
+    if rencontre_id == NEW:
+        etat.ouvrir_creation()
+        return
+    stored = _values(actor, rencontre_id, version)
+    etat.ouvrir(rencontre_id, stored, version=int(stored["version"]))
 
 
 def _submit(actor: Actor, force: bool = False) -> None:
-    rencontre_id = int(st.session_state.get("rf_loaded") or NEW)
-    data = _form_data()
+    etat = etat_formulaire()
+    etat.retenir(st.session_state)
+    if force and not etat.doublon_a_confirmer():  # a stale « Enregistrer quand même »
+        return
     try:
         with session_scope(engine()) as session:
-            if rencontre_id:
+            if etat.version is None:  # opened for creation
+                saved = create_rencontre(session, actor=actor, data=etat.saisie(), allow_duplicate=force)
+            else:  # the version read when the form was opened, or returned by its last save
                 saved = update_rencontre(
                     session,
                     actor=actor,
-                    rencontre_id=rencontre_id,
-                    version=int(st.session_state["rf_version"]),
-                    data=data,
+                    rencontre_id=etat.rencontre_id,
+                    version=etat.version,
+                    data=etat.saisie(),
                     allow_duplicate=force,
                 )
-            else:
-                saved = create_rencontre(session, actor=actor, data=data, allow_duplicate=force)
-            saved_id = stored_id(saved)
+            saved_id, saved_version = stored_id(saved), saved.version
+            stored = get_rencontre(session, actor=actor, rencontre_id=saved_id)  # as written
             warnings = avertissements(saved)
     except DoublonProbable as error:
-        st.session_state[ERRORS], st.session_state[FORCE] = error.errors, True
+        etat.doublon_probable(error.errors)
         return
     except ValidationError as error:
-        st.session_state[ERRORS], st.session_state[FORCE] = error.errors, False
+        etat.refusee(error.errors)
         return
     except ConflitDeVersion as error:
-        st.session_state[ERRORS], st.session_state[FORCE] = {"conflit": [str(error)]}, False
+        etat.conflit(str(error))
         return
     except (PermissionRefusee, Q2030Error) as error:
-        st.session_state[ERRORS], st.session_state[FORCE] = {"": [str(error)]}, False
+        etat.refusee({"": [str(error)]})
         return
-    st.session_state["rf_choice"] = saved_id
-    _load(actor, saved_id, data_version())
-    notices.annoncer("rf_submit", f"Rencontre n° {saved_id} enregistrée.")
+    st.session_state[F.CHOIX] = saved_id
+    etat.enregistree(saved_id, stored, version=saved_version)
+    notices.annoncer(F.ENVOI, f"Rencontre n° {saved_id} enregistrée.")
     for warning in warnings:  # saved, but something is still asked (a past « prévue »)
-        notices.annoncer("rf_submit", warning, "warning")
+        notices.annoncer(F.ENVOI, warning, "warning")
 
 
 def _field_errors(name: str) -> None:
     # Messages quote what was typed (a duplicate's place, a QPV code): literal, not Markdown.
-    for message in st.session_state.get(ERRORS, {}).get(name, []):
+    for message in etat_formulaire().erreurs.get(name, []):
         st.error(escape_markdown(message))
 
 
 def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> None:
-    if st.session_state.get("rf_loaded") != rencontre_id:
-        _load(actor, rencontre_id, version)
-    for key in FORM_FIELDS:  # a widget not drawn last run (perimeter switch) keeps its value
-        st.session_state.setdefault(f"rf_{key}", DEFAULTS.get(key))
-    errors = st.session_state.get(ERRORS, {})
+    etat = etat_formulaire()
+    if etat.rencontre_id != rencontre_id:
+        _open(actor, rencontre_id, version)
+    etat.synchroniser(st.session_state)  # before any widget of the form is drawn
+    errors = etat.erreurs
     if errors:
         st.error("La rencontre n'a pas été enregistrée : corrigez les champs signalés ci-dessous.")
         _field_errors("")
         _field_errors("conflit")
-        if "conflit" in errors:
-            st.button("Recharger la version enregistrée", key="rf_reload", on_click=_on_choice, args=(actor,))
+        if etat.en_conflit():
+            st.button("Recharger la version enregistrée", key=F.RECHARGER, on_click=_on_reload, args=(actor,))
         _field_errors("doublons")
-        if st.session_state.get(FORCE):
-            st.button("Enregistrer quand même", key="rf_force", on_click=_submit, args=(actor, True))
+        if etat.doublon_a_confirmer():
+            st.button("Enregistrer quand même", key=F.FORCER, on_click=_submit, args=(actor, True))
     choices = _choices(dep, version)
     st.subheader("Modifier la rencontre" if rencontre_id else "Nouvelle rencontre")
-    st.radio(
+    perimetre = st.radio(
         LABELS["perimetre"],
         list(PERIMETRES),
         format_func=PERIMETRES.__getitem__,
         horizontal=True,
-        key="rf_perimetre",
+        key=F.cle("perimetre"),
         help="Une rencontre à l'échelle d'une commune ou d'une intercommunalité couvre tous ses quartiers.",
     )
     _field_errors("perimetre")
-    with st.form("rf_form", border=True):
-        perimetre = st.session_state["rf_perimetre"]
+    with st.form(F.FORMULAIRE, border=True):
         if perimetre == Perimetre.QUARTIER:
             names = dict(choices["qpv"])
             st.multiselect(
                 LABELS["qpv_codes"],
                 list(names),
                 format_func=lambda c: f"{c} – {names.get(c, c)}",
-                key="rf_qpv_codes",
+                key=F.cle("qpv_codes"),
                 placeholder="Choisissez un ou plusieurs quartiers",
             )
             _field_errors("qpv_codes")
@@ -417,7 +412,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 list(communes),
                 format_func=lambda c: f"{communes.get(c, c)} ({c})",
                 index=None,
-                key="rf_commune_insee",
+                key=F.cle("commune_insee"),
                 placeholder="Choisissez la commune",
             )
             _field_errors("commune_insee")
@@ -428,11 +423,11 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 list(epci),
                 format_func=lambda c: f"{epci.get(c, c)} ({c})",
                 index=None,
-                key="rf_epci_siren",
+                key=F.cle("epci_siren"),
                 placeholder="Choisissez l'intercommunalité",
             )
             _field_errors("epci_siren")
-        st.text_input(LABELS["quartier_hors_qpv"], key="rf_quartier_hors_qpv", help="Facultatif.")
+        st.text_input(LABELS["quartier_hors_qpv"], key=F.cle("quartier_hors_qpv"), help="Facultatif.")
         _field_errors("quartier_hors_qpv")
 
         columns: Sequence[DeltaGenerator] = st.columns(4)
@@ -445,21 +440,21 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 min_value=dt.date(2020, 1, 1),
                 max_value=clock.today() + dt.timedelta(days=3 * 365),
                 format="DD/MM/YYYY",
-                key="rf_date",
+                key=F.cle("date"),
             )
             _field_errors("date")
         with columns[2]:
-            st.time_input(LABELS["heure_debut"], value=None, step=900, key="rf_heure_debut")
+            st.time_input(LABELS["heure_debut"], value=None, step=900, key=F.cle("heure_debut"))
             _field_errors("heure_debut")
         with columns[3]:
-            st.time_input(LABELS["heure_fin"], value=None, step=900, key="rf_heure_fin")
+            st.time_input(LABELS["heure_fin"], value=None, step=900, key=F.cle("heure_fin"))
             _field_errors("heure_fin")
         columns = st.columns(3)
         with columns[0]:
-            st.text_input(LABELS["lieu"], key="rf_lieu")
+            st.text_input(LABELS["lieu"], key=F.cle("lieu"))
             _field_errors("lieu")
         with columns[1]:
-            st.text_input(LABELS["adresse"], key="rf_adresse")
+            st.text_input(LABELS["adresse"], key=F.cle("adresse"))
             _field_errors("adresse")
         with columns[2]:
             _select("type_lieu", TYPES_LIEU)
@@ -473,14 +468,14 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         columns = st.columns(3)
         for index, name in enumerate(COUNTS[:-1]):
             with columns[index % 3]:
-                st.number_input(LABELS[name], value=None, min_value=0, step=1, key=f"rf_{name}")
+                st.number_input(LABELS[name], value=None, min_value=0, step=1, key=F.cle(name))
                 _field_errors(name)
-        st.text_area(LABELS["publics_precaires"], key="rf_publics_precaires", height=68)
+        st.text_area(LABELS["publics_precaires"], key=F.cle("publics_precaires"), height=68)
         _field_errors("publics_precaires")
         columns = st.columns(4)
         for index, name in enumerate(BOOLEANS):
             with columns[index]:
-                st.checkbox(LABELS[name], key=f"rf_{name}")
+                st.checkbox(LABELS[name], key=F.cle(name))
         _multi("accessibilite", ACCESSIBILITE)
 
         st.markdown("**Après la rencontre**")
@@ -491,7 +486,7 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 value=None,
                 min_value=0,
                 step=1,
-                key="rf_participants_accord_synthese",
+                key=F.cle("participants_accord_synthese"),
             )
             _field_errors("participants_accord_synthese")
         with columns[1]:
@@ -500,33 +495,30 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 value=None,
                 min_value=dt.date(2020, 1, 1),
                 format="DD/MM/YYYY",
-                key="rf_synthese_envoyee_le",
+                key=F.cle("synthese_envoyee_le"),
             )
             _field_errors("synthese_envoyee_le")
-        st.text_area(LABELS["notes"], key="rf_notes", height=68)
+        st.text_area(LABELS["notes"], key=F.cle("notes"), height=68)
         _field_errors("notes")
         _field_errors("motif_annulation")
-        state = st.session_state
-        warning = avertissement_prevue(state.get("rf_statut"), state.get("rf_date"))
-        if warning and not notices.en_attente("rf_submit"):  # before saving (after one, the save notice says it)
+        warning = avertissement_prevue(etat.brouillon["statut"], etat.brouillon["date"])
+        if warning and not notices.en_attente(F.ENVOI):  # before saving (after one, the save notice says it)
             st.warning(warning)
-        st.form_submit_button(
-            "Enregistrer la rencontre", type="primary", on_click=_submit, args=(actor,), key="rf_submit"
-        )
-        if not notices.a_cote("rf_submit") and errors:  # the outcome where the user clicked
+        st.form_submit_button("Enregistrer la rencontre", type="primary", on_click=_submit, args=(actor,), key=F.ENVOI)
+        if not notices.a_cote(F.ENVOI) and errors:  # the outcome where the user clicked
             st.error("La rencontre n'a pas été enregistrée : voir les champs signalés.")
 
 
 def _select(name: str, nomenclature: dict[str, str]) -> None:
     st.selectbox(
-        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}", placeholder="Choisir…"
+        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=F.cle(name), placeholder="Choisir…"
     )
     _field_errors(name)
 
 
 def _multi(name: str, nomenclature: dict[str, str]) -> None:
     st.multiselect(
-        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=f"rf_{name}", placeholder="Choisir…"
+        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=F.cle(name), placeholder="Choisir…"
     )
     _field_errors(name)
 
@@ -670,13 +662,9 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
             show_error(error)
             return
         st.session_state.pop(f"rc_editor_{rencontre_id}", None)
-        if (
-            st.session_state.get("rf_loaded") == rencontre_id
-            and st.session_state.get("rf_version") == saved.version_avant
-        ):
-            # The form open on the rencontre follows the version this save wrote (a colleague's
-            # save in between still makes the form's next save a conflict).
-            st.session_state["rf_version"] = saved.version
+        # The form open on the rencontre follows the version this save wrote (a colleague's
+        # save in between still makes the form's next save a conflict).
+        etat_formulaire().suivre(rencontre_id, avant=saved.version_avant, apres=saved.version)
         notices.annoncer("rc_save", f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}.")
         st.rerun()
     notices.a_cote("rc_save")
@@ -688,21 +676,24 @@ def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
     if values["statut"] != StatutRencontre.PREVUE:
         return
     with st.expander("Annuler la rencontre"):
-        st.text_input(LABELS["motif_annulation"], key="rc_motif")
+        motif = st.text_input(LABELS["motif_annulation"], key="rc_motif")
         if st.button("Annuler la rencontre", key="rc_cancel"):
+            etat = etat_formulaire()
+            version_ouverte = etat.version_de(rencontre_id)  # the form's, never read at the click
+            if version_ouverte is None:
+                st.error("Rechargez la rencontre avant de l'annuler.")
+                return
             try:
                 with session_scope(engine()) as session:
-                    cancel_rencontre(
-                        session,
-                        actor=actor,
-                        rencontre_id=rencontre_id,
-                        version=int(st.session_state.get("rf_version") or values["version"]),
-                        motif=st.session_state.get("rc_motif", ""),
+                    cancelled = cancel_rencontre(
+                        session, actor=actor, rencontre_id=rencontre_id, version=version_ouverte, motif=motif
                     )
+                    cancelled_version = cancelled.version
+                    stored = get_rencontre(session, actor=actor, rencontre_id=rencontre_id)
             except Q2030Error as error:
                 show_error(error)
                 return
-            _load(actor, rencontre_id, data_version())
+            etat.enregistree(rencontre_id, stored, version=cancelled_version)  # the widgets follow next run
             notices.annoncer("rc_cancel", f"Rencontre n° {rencontre_id} annulée.")
             st.rerun()
 
@@ -718,5 +709,6 @@ def _render_delete(actor: Actor, rencontre_id: int) -> None:
             except Q2030Error as error:
                 show_error(error)
                 return
-            st.session_state.pop("rf_choice", None)
+            st.session_state.pop(F.CHOIX, None)
+            etat_formulaire().ouvrir_creation()
             st.rerun()
