@@ -366,3 +366,45 @@ def test_the_open_calendar_speaks_french(browser_page: AppPage) -> None:
     assert re.search(r"\bL\s+M\s+M\s+J\s+V\s+S\s+D\b", shown), shown  # weekdays from Monday
     assert calendar.locator('[aria-label^="lundi "]').count() >= 4
     assert_french_for_eyes_and_ears(app)
+
+
+def test_a_refused_save_keeps_everything_typed_in_the_rencontre_form(
+    browser_page: AppPage,
+    app_server: AppServer,  # noqa: F811
+) -> None:
+    """Typed like a person, refused by the service (a « tenue » meeting in the future): the message
+    sits under the date, every value typed is still on screen; corrected, the same form saves."""
+    app = browser_page
+    width = (app.page.viewport_size or {"width": 0})["width"]
+    _sign_in(app, "referent")
+    _navigate(app, "Rencontres", "Rencontres")
+    day = dt.date.today() + dt.timedelta(days=40 if width > 600 else 41)  # not a duplicate of the other width's
+    lieu = f"Salle refusée puis enregistrée ({width} px)"
+    box = app.keyed("rf_qpv_codes").locator("input")
+    box.click()
+    box.fill("QN093")  # Enter here chose every matching quartier (seen on a screenshot): one code in full
+    quartier = app.page.locator('[role="option"]', has_text="QN093").first.inner_text().split(" – ")[0].strip()
+    app.page.keyboard.press("Escape")
+    app.add_to_multiselect("rf_qpv_codes", quartier)
+    app.choose("rf_statut", "Tenue")
+    app.type_date("rf_date", f"{day:%d%m%Y}")
+    app.keyed("rf_lieu").locator("input").fill(lieu)
+    app.keyed("rf_participants").locator("input").fill("25")
+    app.keyed("rf_submit").locator("button").click()
+    app.page.get_by_text("une rencontre tenue ne peut pas être dans le futur", exact=False).first.wait_for()
+    app.settle()
+    app.screenshot(f"facade-rencontre-refusee-{width}")
+    assert app.page.get_by_text("La rencontre n'a pas été enregistrée").count()
+    assert app.keyed("rf_lieu").locator("input").input_value() == lieu
+    assert app.keyed("rf_participants").locator("input").input_value() == "25"
+    assert "Tenue" in app.keyed("rf_statut").locator("input").input_value()
+    assert re.findall(r"QN\d{5}[A-Z]", app.keyed("rf_qpv_codes").inner_text()) == [quartier]
+    assert f"{day:%d}" in app.keyed("rf_date").inner_text()
+    app.choose("rf_statut", "Prévue")
+    app.keyed("rf_submit").locator("button").click()
+    notice = app.keyed("notice_rf_submit")
+    notice.wait_for()
+    app.settle()
+    assert re.search(r"Rencontre n° \d+ enregistrée", notice.inner_text())
+    assert app.keyed("rf_lieu").locator("input").input_value() == lieu
+    assert not app.errors_shown()
