@@ -83,6 +83,26 @@ def median_times(function: Callable[[], Any], runs: int) -> tuple[float, float, 
     return statistics.median(times), statistics.median(cpu_times), result
 
 
+def interleaved_times(
+    first: Callable[[], Any], second: Callable[[], Any], runs: int
+) -> tuple[tuple[float, float, Any], tuple[float, float, Any]]:
+    """`median_times` of two functions run in turn (first, second, first, …) in this process: on a
+    shared machine both see the same load, so their ratio holds when the load moves."""
+    times: tuple[list[float], list[float]] = ([], [])
+    cpu_times: tuple[list[float], list[float]] = ([], [])
+    results: list[Any] = [None, None]
+    for _ in range(runs):
+        for index, function in enumerate((first, second)):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            results[index] = function()
+            cpu_times[index].append(time.process_time() - cpu_started)
+            times[index].append(time.perf_counter() - started)
+    return (
+        (statistics.median(times[0]), statistics.median(cpu_times[0]), results[0]),
+        (statistics.median(times[1]), statistics.median(cpu_times[1]), results[1]),
+    )
+
+
 def rows_of(result: Any) -> int | None:
     try:
         return len(result)

@@ -29,7 +29,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from benchmarks import reference
-from benchmarks.measures import Measure, median_time, median_times, refuser_base_vide, rows_of
+from benchmarks.measures import (
+    Measure,
+    interleaved_times,
+    median_time,
+    median_times,
+    refuser_base_vide,
+    rows_of,
+)
 from benchmarks.operations import operations
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
@@ -116,18 +123,23 @@ def measure_operations(
         with Session(engine) as session:
             if op_runs > 1:
                 op.app(session)  # warm the database's own caches once, as any running app has them
-            app_s, app_cpu_s, result = median_times(partial(op.app, session), op_runs)
+            app = partial(op.app, session)
+            params = op.floor_params(session) if op.floor_sql else {}
+            if op.floor_sql and op.reference:
+                # The app and DuckDB in turn, run after run: the ratio is taken under the same load.
+                sql = reference.duckdb_sql(op.floor_sql)
+                reference.run(reference_db, sql, params)  # warm, as for the app
+                (app_s, app_cpu_s, result), (reference_s, reference_cpu_s, reference_rows) = interleaved_times(
+                    app, partial(reference.run, reference_db, sql, params), op_runs
+                )
+            else:
+                app_s, app_cpu_s, result = median_times(app, op_runs)
             measure = Measure(database, scale, op.name, app_s, rows=rows_of(result), app_cpu_s=app_cpu_s)
             if op.floor_sql:
-                params = op.floor_params(session)
                 statement = text(op.floor_sql)
                 measure.floor_s, _ = median_time(partial(_floor_rows, session, statement, params), runs)
                 if op.reference:
-                    sql = reference.duckdb_sql(op.floor_sql)
-                    reference.run(reference_db, sql, params)  # warm, as for the app
-                    measure.reference_s, measure.reference_cpu_s, reference_rows = median_times(
-                        partial(reference.run, reference_db, sql, params), runs
-                    )
+                    measure.reference_s, measure.reference_cpu_s = reference_s, reference_cpu_s
                     if op.compare is not None:
                         measure.same_as_reference = op.compare(result, reference_rows)
             if op.command:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from q2030.bootstrap import prepare_database
+from q2030.db import analyser
 from q2030.errors import ValidationError
 
 CHUNK = 5_000
@@ -60,4 +61,5 @@ def copy_database(
                             f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
                         )
                     )
+        analyser(writer)  # a database filled in one go: the planner's statistics of every table
     return counts

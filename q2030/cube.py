@@ -58,7 +58,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col
 
 from q2030.comptage import compte
-from q2030.db import select_columns
+from q2030.db import analyser, select_columns
 from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, table_of
 from q2030.nomenclature import StatutRencontre
 
@@ -171,10 +171,9 @@ def reconstruire(session: Session) -> dict[str, int]:
             )
         )  # fmt: skip
     session.flush()
-    return {
-        table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0
-        for table in (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre)
-    }
+    tables = (CubeRencontre, CubeTheme, CubeGroupe, CubeFiltre)
+    analyser(session.connection(), [str(table.__tablename__) for table in tables])  # rebuilt: fresh statistics
+    return {table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0 for table in tables}
 
 
 def actualiser(session: Session, rencontre_ids: Iterable[int | None]) -> None:

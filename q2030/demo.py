@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit, clock, cube
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.campaigns import active_campaign
+from q2030.db import analyser
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
 from q2030.errors import ValidationError
 from q2030.formatting import add_months
@@ -217,6 +218,8 @@ def load_demo(
     audit.record(session, actor=actor, action="demo", entite="campagne", entite_id=campaign.id or "", apres={
         "graine": seed, "echelle": scale, "rencontres": report.rencontres, "contributions": report.contributions,
     })  # fmt: skip
+    session.flush()
+    analyser(session.connection())  # a database filled in one go: the planner's statistics of every table
     notify(1.0, "Démonstration chargée.")
     return report
 

@@ -206,7 +206,9 @@ def _lignes_brutes(
     # Floats, as the read model sums them (PostgreSQL would otherwise compute `1.0 / rang` in numeric, slower).
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
-    first = func.row_number().over(partition_by=partition, order_by=col(Contribution.theme))
+    # The meeting's first theme (its themes are one row each): one window over the same partition
+    # as the meeting's size, so one sort (row_number() ordered by theme needed a second one).
+    first = func.min(col(Contribution.theme)).over(partition_by=partition)
     inner = (
         jointures(
             select(
@@ -218,7 +220,7 @@ def _lignes_brutes(
                 func.count().label("n"),
                 func.sum(reciprocal).label("sr"),
                 func.sum(func.count()).over(partition_by=partition).label("mn"),
-                case((first == 1, 1), else_=0).label("premier"),
+                case((col(Contribution.theme) == first, 1), else_=0).label("premier"),
             ),
             fts,
         )

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 from q2030 import audit
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.campaigns import active_campaign
+from q2030.db import analyser
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
 from q2030.models import QuestionnaireCorrespondance, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
@@ -90,9 +91,9 @@ def importer(
                "textes": rapport.textes, "localisation": dict(rapport.localisation), "masques": dict(rapport.masques)},
     )  # fmt: skip
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and rapport.creees + rapport.textes > 1_000:
-        # Fresh statistics after a bulk load: without them the planner sorted the whole coding queue.
-        connection.exec_driver_sql("ANALYZE questionnairereponse, questionnairetheme, textelibre")
+    if rapport.creees + rapport.textes > 1_000:
+        # Fresh statistics after a bulk load: without them PostgreSQL's planner sorted the whole coding queue.
+        analyser(connection, ["questionnairereponse", "questionnairetheme", "textelibre"])
     notify(1.0, "Terminé.")
     return rapport
 
