@@ -38,6 +38,7 @@ from q2030.priorities.filtres import (
     conditions,
     jointures,
     lecture,
+    lit_departement,
     recherche_jointe,
     valider,
 )
@@ -223,6 +224,7 @@ def _lignes_brutes(
                 case((col(Contribution.theme) == first, 1), else_=0).label("premier"),
             ),
             fts,
+            departement=lit_departement(*conds, *([key] if key is not None else [])),
         )
         .where(*conds)
         # Same order as the window's partition: SQLite then sorts once.

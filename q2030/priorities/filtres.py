@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, literal_column, table
 from sqlalchemy import column as table_column
+from sqlalchemy.sql import visitors
 from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur, scope_clause
@@ -22,7 +23,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
-from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv
+from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.textnorm import normalize
@@ -187,9 +188,10 @@ def recherche_jointe(session: Session, recherche: str) -> tuple[str | None, list
 _FTS = table(SQLITE_FTS, table_column("rowid"))
 
 
-def jointures(query: AnySelect, fts: str | None = None) -> AnySelect:
+def jointures(query: AnySelect, fts: str | None = None, *, departement: bool = True) -> AnySelect:
     """Contributions joined to their rencontre and its département (filters and scope read them);
-    `fts` (`recherche_jointe`): the FTS5 matches first, each joined to its contribution."""
+    `fts` (`recherche_jointe`): the FTS5 matches first, each joined to its contribution;
+    `departement=False`: without the département (`lit_departement` says when it is read)."""
     if fts is None:
         query = query.select_from(Contribution)
     else:
@@ -198,9 +200,17 @@ def jointures(query: AnySelect, fts: str | None = None) -> AnySelect:
             .join(Contribution, col(Contribution.id) == _FTS.c.rowid)
             .where(literal_column(SQLITE_FTS).op("MATCH")(fts))
         )
-    return query.join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id)).join(
-        Departement, col(Departement.code) == col(Rencontre.departement_code)
-    )
+    query = query.join(Rencontre, col(Rencontre.id) == col(Contribution.rencontre_id))
+    if departement:
+        query = query.join(Departement, col(Departement.code) == col(Rencontre.departement_code))
+    return query
+
+
+def lit_departement(*expressions: Any) -> bool:
+    """Whether these expressions read a column of `departement` (the région of a filter, a
+    grouping or a reading scope): only then must `jointures` join it (a join per found row)."""
+    table = table_of(Departement)
+    return any(getattr(element, "table", None) is table for e in expressions for element in visitors.iterate(e))
 
 
 def perimetre(actor: Lecteur) -> ColumnElement[bool]:
