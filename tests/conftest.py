@@ -24,7 +24,15 @@ from q2030.db import make_engine, session_scope
 from tests.databases import Preparation
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The real reference files sit beside the checkout (`../shared/data`); a git worktree one level
+# deeper (`/work/wt/NAME`) finds them one level up. Q2030_SHARED_DATA names another place.
+SHARED_DATA = Path(
+    os.environ.get("Q2030_SHARED_DATA")
+    or next(
+        (p for p in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if p.is_dir()),
+        ROOT.parent / "shared" / "data",
+    )
+)
 QPV_2024_CSV = SHARED_DATA / "qpv2024" / "qpv2024.csv"
 PG_URL = os.environ.get("Q2030_TEST_DATABASE_URL", "")
 
