@@ -187,6 +187,17 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture(scope="session")
+def exemples(pytestconfig: pytest.Config) -> Callable[[int, int], int]:
+    """How many random cases a randomized test draws: `exemples(complet, rapide)` is `complet`
+    in the full suite (`python -m pytest`, CI) and `rapide` in the quick loops (a `-m`
+    expression excluding `slow`). Q2030_TEST_EXEMPLES=complet (or rapide) forces one count."""
+    forced = os.environ.get("Q2030_TEST_EXEMPLES", "")
+    markexpr = str(pytestconfig.getoption("markexpr") or "")
+    quick = forced == "rapide" or (forced != "complet" and "not slow" in markexpr)
+    return lambda complet, rapide: rapide if quick else complet
+
+
 @pytest.fixture
 def qpv_2024_csv() -> Path:
     if not QPV_2024_CSV.exists():
