@@ -10,13 +10,17 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from q2030.access import SYSTEM
 from q2030.cli import main
 from q2030.copydb import copy_database
 from q2030.db import make_engine
-from q2030.demo import load_demo
 from q2030.errors import ValidationError
 from q2030.models import Rencontre
+from tests.databases import Demo, Preparation
+
+
+@pytest.fixture
+def database_preparation() -> Preparation:
+    return Demo(seed=11)  # the demo database other modules share, copied for the test that asks for it
 
 
 def _counts(engine: Engine) -> dict[str, int]:
@@ -27,11 +31,9 @@ def _counts(engine: Engine) -> dict[str, int]:
         }
 
 
-def test_copy_demo_database_to_another(engine: Engine, tmp_path: Path) -> None:
-    """Source: the test database (SQLite, or PostgreSQL in the PG run); target: a new SQLite file."""
-    with Session(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=3)
-        session.commit()
+def test_copy_demo_database_to_another(engine: Engine, database_preparation: Preparation, tmp_path: Path) -> None:
+    """Source: the test's copy of the demo database (SQLite, or PostgreSQL in the PG run);
+    target: a new SQLite file."""
     target = make_engine(f"sqlite:///{tmp_path / 'copie.db'}")
     counts = copy_database(engine, target)
     assert counts["rencontre"] == 531
