@@ -15,15 +15,15 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from q2030.access import SYSTEM, Actor
+from q2030.access import Actor
 from q2030.db import session_scope
-from q2030.demo import load_demo
 from q2030.errors import ValidationError
 from q2030.excel.importer import ImportRefuse, import_workbook
 from q2030.excel.sheets import _read_openpyxl, calamine_can_read, open_sheets, open_workbook
 from q2030.excel.template import build_template
 from q2030.models import Rencontre
 from q2030.qpv_import import read_table
+from tests.databases import Demo, Preparation
 
 DEP = "93"
 REFERENT = Actor(email="referent.93@test", role="referent", departement_code=DEP, region_code="11")
@@ -145,9 +145,13 @@ def test_raw_control_character_is_still_unreadable() -> None:
 
 
 @pytest.fixture
-def demo(engine: Engine) -> Engine:
-    with session_scope(engine) as session:
-        load_demo(session, actor=SYSTEM, seed=11)
+def database_preparation() -> Preparation:
+    return Demo(seed=11)  # the demo database other modules share
+
+
+@pytest.fixture
+def demo(engine: Engine, database_preparation: Preparation) -> Engine:
+    """The test's own copy of the demo database (seed 11), loaded once per run."""
     return engine
 
 
