@@ -60,3 +60,18 @@ def test_no_cached_function_of_the_ui_takes_an_underscore_key() -> None:
             args = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
             found += [f"{path.name}:{node.name}({a})" for a in args if a.startswith("_")]
     assert not found, found
+
+
+def test_every_download_button_leaves_the_page_alone() -> None:
+    """A download does not rerun the page: with a build-on-click file, the rerun raced the build
+    and the button stayed disabled on its spinner (seen in CI on the commission's ZIP)."""
+    found = []
+    for path in sorted((ROOT / "q2030" / "ui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr != "download_button":
+                    continue
+                on_click = next((k.value for k in node.keywords if k.arg == "on_click"), None)
+                if not (isinstance(on_click, ast.Constant) and on_click.value == "ignore"):
+                    found.append(f"{path.name}:{node.lineno}")
+    assert not found, found

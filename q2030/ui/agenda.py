@@ -69,6 +69,7 @@ def render(actor: Actor) -> None:
         file_name=f"rencontres-quartiers-2030{'-' + dep if dep else ''}.ics",
         mime="text/calendar",
         key="ag_ics_all",
+        on_click="ignore",
     )
     ids = [int(i) for i in frame["id"]]
     by_id = frame.set_index("id")
@@ -86,4 +87,5 @@ def render(actor: Actor) -> None:
             file_name=f"rencontre-{chosen}.ics",
             mime="text/calendar",
             key="ag_ics_one",
+            on_click="ignore",
         )

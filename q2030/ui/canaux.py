@@ -181,5 +181,10 @@ def _chart_and_table(chart: alt.Chart, table: pd.DataFrame, percents: list[str],
         empty="Aucune donnée pour ces filtres.",
     )
     st.download_button(
-        "Télécharger ces données (CSV)", csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+        "Télécharger ces données (CSV)",
+        csv_bytes(table),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
     )

@@ -279,6 +279,7 @@ def table(
         file_name=filename,
         mime="text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
     )
     return result
 

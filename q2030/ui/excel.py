@@ -84,6 +84,7 @@ def template_download(actor: Actor, departement_code: str) -> None:
         file_name=file_name("modele-saisie", departement_code),
         mime=XLSX_MIME,
         key="excel_template",
+        on_click="ignore",
     )
 
 
@@ -95,6 +96,7 @@ def synthese_download(actor: Actor, departement_code: str) -> None:
         file_name=file_name("synthese", departement_code),
         mime=XLSX_MIME,
         key="excel_synthese",
+        on_click="ignore",
     )
 
 
@@ -191,6 +193,7 @@ def national_export(actor: Actor) -> None:
             file_name=file_name("national-csv", ext="zip"),
             mime=ZIP_MIME,
             key="excel_national_csv",
+            on_click="ignore",
         )
     with columns[1]:
         st.download_button(
@@ -199,6 +202,7 @@ def national_export(actor: Actor) -> None:
             file_name=file_name("national-parquet", ext="zip"),
             mime=ZIP_MIME,
             key="excel_national_parquet",
+            on_click="ignore",
         )
     job = national_job()
     current = job is not None and job.version == data_version()
@@ -210,6 +214,7 @@ def national_export(actor: Actor) -> None:
             file_name=file_name("national"),
             mime=XLSX_MIME,
             key="excel_national_download",
+            on_click="ignore",
         )
         return
     if current and job is not None and job.running:

@@ -134,6 +134,7 @@ def _table(df: pd.DataFrame, name: str, key: str) -> None:
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
     )
 
 
@@ -445,13 +446,14 @@ def _tab_export(actor: Actor, filtres: p.Filtres, ponderation: str) -> None:
         files = prepared[2]
         columns = st.columns(3)
         columns[0].download_button("Contributions (CSV)", files["contributions"], "contributions.csv", "text/csv",
-                                   key="prio_dl_contributions")  # fmt: skip
+                                   key="prio_dl_contributions", on_click="ignore")  # fmt: skip
         columns[1].download_button("Classement (CSV)", files["classement"], "classement.csv", "text/csv",
-                                   key="prio_dl_classement")  # fmt: skip
+                                   key="prio_dl_classement", on_click="ignore")  # fmt: skip
         columns[2].download_button(
             "Classeur Excel",
             files["excel"],
             "priorites.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="prio_dl_excel",
+            on_click="ignore",
         )

@@ -235,6 +235,7 @@ def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
         file_name=f"rencontres-{dep}.csv",
         mime="text/csv",
         key="rl_csv",
+        on_click="ignore",
     )
     return everything
 
@@ -566,6 +567,7 @@ def _render_documents(actor: Actor, rencontre_id: int, writer: bool, version: in
             file_name=row.nom_fichier,
             mime=row.type_mime,
             key=f"rd_download_{row.id}",
+            on_click="ignore",
         )
         restitution.publication_controls(actor, int(row.id), row.publie_le, writer)
     if not writer:

@@ -331,6 +331,7 @@ def _prefecture_region(
             file_name=current.nom_fichier,
             mime=current.type_mime,
             key=f"sy_region_download_{dep}",
+            on_click="ignore",
         )
     else:  # forwarding would be refused: say what is missing before anyone tries
         st.warning(syntheses.MANQUE_DOCUMENT)
@@ -402,6 +403,7 @@ def _history(actor: Actor, dep: str, history: list[syntheses.VersionDocument]) -
         file_name=picked.nom_fichier,
         mime=picked.type_mime,
         key=f"sy_history_download_{dep}",
+        on_click="ignore",
     )
 
 
@@ -441,6 +443,7 @@ def render_syntheses(actor: Actor) -> None:
             mime="application/zip",
             key="sy_zip",
             type="primary",
+            on_click="ignore",
         )
         codes = list(available["code"])
         dep = st.selectbox(
@@ -455,6 +458,7 @@ def render_syntheses(actor: Actor) -> None:
             partial(_version_bytes, actor, int(row["document_id"])),
             file_name=f"{dep}-{row['document_nom']}",
             key="sy_one",
+            on_click="ignore",
         )
     else:
         st.info("Aucun document de synthèse n'a encore été transmis à votre niveau.")
@@ -496,4 +500,6 @@ def _docx_odt_buttons(
     """The same document offered side by side in DOCX and ODT, built only when clicked."""
     formats = (("docx", DOCX), ("odt", ODT))
     for column, label, (fmt, mime), key in zip(st.columns(2), labels, formats, keys, strict=True):
-        column.download_button(label, partial(build, fmt), file_name=f"{stem}.{fmt}", mime=mime, key=key)
+        column.download_button(
+            label, partial(build, fmt), file_name=f"{stem}.{fmt}", mime=mime, key=key, on_click="ignore"
+        )
