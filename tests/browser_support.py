@@ -287,6 +287,22 @@ class AppPage:
         self.page.keyboard.press("Enter")
         self.page.keyboard.press("Escape")
 
+    def unfold(self, label: str) -> None:
+        """Unfold the expander whose title is `label` (a click on its title, as a person does);
+        nothing if it is already open. The Rencontres page's entry form waits folded."""
+        summary = (  # its text also holds the arrow icon's name: the title is matched on its own
+            self.page.locator('[data-testid="stExpander"] summary')
+            .filter(has=self.page.get_by_text(label, exact=True))
+            .first
+        )
+        summary.wait_for()
+        if summary.locator("xpath=..").get_attribute("open") is None:
+            summary.click()
+            self.settle()  # on a loaded machine the rerun may start after settle()'s delay:
+            summary.locator(
+                'xpath=../*[@data-testid="stExpanderDetails"]//*[@data-testid="stElementContainer"]'
+            ).first.wait_for()
+
     def type_date(self, key: str, value: str) -> None:
         """A date typed in the day/month/year segments of st.date_input, e.g. "15062023"."""
         self.keyed(key).locator('[data-type="day"]').click()

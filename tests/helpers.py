@@ -42,6 +42,15 @@ def open_app(role: str | None = None, departement: str | None = None, region: st
     return at.run()
 
 
+def unfold_rencontre_form(at: AppTest) -> AppTest:
+    """Unfold the Rencontres page's entry form, as a click on its expander does (the form is
+    drawn only once unfolded)."""
+    from q2030.ui.formulaire_rencontre import EtatFormulaire
+
+    at.session_state[EtatFormulaire.DEPLIE] = True
+    return at.run()
+
+
 def elements(at: AppTest, kind: str) -> list[Element]:
     """The elements of a kind (`at.get` is typed `Element | Block`; a widget or text kind
     holds elements only, and a block found there would be a mistake worth failing on)."""

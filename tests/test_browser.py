@@ -138,6 +138,7 @@ def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
     day = campaign.lancement + (last - campaign.lancement) / 2  # held, in time, within the campaign
 
     app.navigate("Rencontres", "Rencontres")
+    app.unfold("Nouvelle rencontre")
     app.add_to_multiselect("rf_qpv_codes", qpv)
     app.choose("rf_statut", "Tenue")
     app.type_date("rf_date", f"{day:%d%m%Y}")

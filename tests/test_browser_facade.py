@@ -242,7 +242,7 @@ def test_planifier_from_the_to_do_list_opens_the_prefilled_form_in_view(
     app.page.locator('[data-testid="stApp"] h1').filter(has_text="Rencontres").first.wait_for()
     app.settle()
     form = app.keyed("rf_ouvert")
-    heading = form.locator("h3").filter(has_text="Nouvelle rencontre").first
+    heading = form.locator('[data-testid="stExpander"] summary').filter(has_text="Nouvelle rencontre").first
     heading.wait_for()
     app.page.wait_for_function(
         "() => { const e = document.querySelector('.st-key-rf_ouvert'); const r = e && e.getBoundingClientRect();"
@@ -380,6 +380,7 @@ def test_a_refused_save_keeps_everything_typed_in_the_rencontre_form(
     _navigate(app, "Rencontres", "Rencontres")
     day = dt.date.today() + dt.timedelta(days=40 if width > 600 else 41)  # not a duplicate of the other width's
     lieu = f"Salle refusée puis enregistrée ({width} px)"
+    app.unfold("Nouvelle rencontre")
     box = app.keyed("rf_qpv_codes").locator("input")
     box.click()
     box.fill("QN093")  # Enter here chose every matching quartier (seen on a screenshot): one code in full

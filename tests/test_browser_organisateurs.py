@@ -163,6 +163,7 @@ def test_organiser_declares_files_and_the_referent_validates(
     # The organiser declares a held meeting on the quartier.
     sign_in_organiser(organiser)
     organiser.navigate("Rencontres", "Rencontres")
+    organiser.unfold("Nouvelle rencontre")
     organiser.add_to_multiselect("rf_qpv_codes", qpv)
     organiser.choose("rf_statut", "Tenue")
     organiser.type_date("rf_date", f"{day:%d%m%Y}")

@@ -13,7 +13,7 @@ from q2030.errors import PermissionRefusee
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv, stored_id
 from q2030.rencontres.ecriture import update_rencontre
 from q2030.rencontres.lecture import list_rencontres
-from tests.helpers import fetch, open_app, pdf_document
+from tests.helpers import fetch, open_app, pdf_document, unfold_rencontre_form
 from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
 
 PDF = pdf_document()
@@ -31,9 +31,13 @@ def db(app_env: str):
 
 
 def _page(role: str = "referent", departement: str | None = "93", region: str | None = None) -> AppTest:
+    """The page, its entry form unfolded for those who write."""
     at = open_app(role=role, departement=departement, region=region)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
+    if role in ("referent", "organisateur"):
+        unfold_rencontre_form(at)
+        assert not at.exception, at.exception
     return at
 
 
@@ -276,3 +280,31 @@ def test_cancel_sends_the_version_the_form_opened_and_the_form_follows(db) -> No
         saved = session.get(Rencontre, rencontre_id)
         assert saved is not None
         assert (saved.statut, saved.lieu, saved.version) == ("annulee", "Gymnase Jean-Moulin (fermé)", 3)
+
+
+def _form_block(at: AppTest) -> tuple[str, bool]:
+    """The title of the entry form's expander and whether it is unfolded."""
+    (block,) = [e for e in at.expander if e.key == "rf_deplie"]
+    return block.label, block.proto.expanded
+
+
+def test_the_entry_form_waits_folded_until_asked_for(db) -> None:
+    """Arriving on the page, the new rencontre's form is folded and not drawn (half of the page's
+    time in the browser); unfolded, it is there and stays unfolded when the saved rencontre gives it
+    a new title; choosing « Nouvelle rencontre » again gives an empty form, unfolded."""
+    at = open_app(role="referent", departement="93")
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert _form_block(at) == ("Nouvelle rencontre", False)
+    assert not [w for w in at.text_input if w.key == "rf_lieu"]
+    unfold_rencontre_form(at)
+    assert _form_block(at) == ("Nouvelle rencontre", True)
+    _fill_new(at)
+    at.button(key="rf_submit").click().run()
+    assert not _errors(at), _errors(at)
+    saved = at.selectbox(key="rf_choice").value
+    assert saved != 0
+    assert _form_block(at) == (f"Modifier la rencontre n° {saved}", True)
+    at.selectbox(key="rf_choice").select(0).run()  # « Nouvelle rencontre » chosen: to be typed in
+    assert _form_block(at) == ("Nouvelle rencontre", True)
+    assert at.text_input(key="rf_lieu").value == ""

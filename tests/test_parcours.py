@@ -18,7 +18,7 @@ from q2030.documents import add_document
 from q2030.formatting import countdown
 from q2030.ui.coverage import by_risk, default_au
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app, pdf_document
+from tests.helpers import open_app, pdf_document, unfold_rencontre_form
 
 
 @pytest.fixture
@@ -164,6 +164,7 @@ def test_home_a_faire_lists_what_each_role_must_do_and_opens_it(demo: Engine) ->
 def test_pickers_find_quartiers_by_commune_and_agenda_opens_on_the_referents_departement(demo: Engine) -> None:
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/1_Rencontres.py").run()
+    unfold_rencontre_form(at)
     assert not at.exception
     picker = at.multiselect(key="rf_qpv_codes")
     labels = list(picker.options)  # as shown: "QN09304M – Secteur Gare - Aviatic (Le Bourget)"

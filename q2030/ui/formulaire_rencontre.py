@@ -79,11 +79,16 @@ class EtatFormulaire:
     attente: Attente | None = None
     avis: str | None = None  # what a link opened, said once
     a_ecrire: bool = True  # the widgets must be rewritten from the draft before the next draw
+    dessine: bool = False  # the form was drawn during this visit of the page (see `DEPLIE`)
 
     # The session-state key of this object, and the keys of the form's widgets.
     CLE: ClassVar[str] = "rf_etat"
     CHOIX: ClassVar[str] = "rf_choice"
     BLOC: ClassVar[str] = "rf_ouvert"  # the container brought into view when a link opens the form
+    # The expander that holds the form. The form is drawn only once it is unfolded (38 widgets:
+    # about half of the page's time in the browser), then kept drawn when folded again, so that
+    # what was typed and not yet saved stays in the browser.
+    DEPLIE: ClassVar[str] = "rf_deplie"
     FORMULAIRE: ClassVar[str] = "rf_form"
     ENVOI: ClassVar[str] = "rf_submit"
     FORCER: ClassVar[str] = "rf_force"

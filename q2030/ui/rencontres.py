@@ -141,7 +141,7 @@ def render_rencontres(actor: Actor) -> None:
             st.info(escape_markdown(link_notice))
             notices.faire_defiler(F.BLOC)
         if writer:
-            _render_form(actor, dep, rencontre_id, version)
+            _render_form_block(actor, dep, rencontre_id, version, unfold=bool(link_notice))
         elif rencontre_id:
             _render_readonly(actor, rencontre_id, version)
     if rencontre_id:
@@ -305,6 +305,7 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
 
 def _on_choice(actor: Actor) -> None:
     _open(actor, int(st.session_state[F.CHOIX]), data_version())
+    st.session_state[F.DEPLIE] = True  # a rencontre chosen (or « Nouvelle rencontre »): to be typed in
 
 
 def _on_reload(actor: Actor) -> None:
@@ -369,6 +370,25 @@ def _field_errors(name: str) -> None:
         st.error(escape_markdown(message))
 
 
+def _render_form_block(actor: Actor, dep: str, rencontre_id: int, version: int, *, unfold: bool) -> None:
+    """The form in an expander, drawn only once unfolded. Folded when one arrives on the page for
+    a new rencontre; unfolded when a link opened it, when one comes back to a form being edited
+    or typed in, and when a rencontre is chosen in the selector (`_on_choice`)."""
+    state, etat = st.session_state, etat_formulaire()
+    if F.DEPLIE not in state:  # first run of this visit: Streamlit forgot the page's widgets
+        etat.dessine = False
+        unfold = unfold or rencontre_id != NEW or etat.modifie or bool(etat.erreurs)
+    # Said again at every run: the expander's label is part of its identity for Streamlit, so a new
+    # title (« Nouvelle rencontre » saved, now « Modifier la rencontre n° 12 ») would fold it.
+    state[F.DEPLIE] = unfold or bool(state.get(F.DEPLIE))
+    title = "Nouvelle rencontre" if rencontre_id == NEW else f"Modifier la rencontre n° {rencontre_id}"
+    block = st.expander(title, key=F.DEPLIE, on_change="rerun")
+    with block:
+        if block.open or etat.dessine:
+            etat.dessine = True
+            _render_form(actor, dep, rencontre_id, version)
+
+
 def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> None:
     etat = etat_formulaire()
     if etat.rencontre_id != rencontre_id:
@@ -385,7 +405,6 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
         if etat.doublon_a_confirmer():
             st.button("Enregistrer quand même", key=F.FORCER, on_click=_submit, args=(actor, True))
     choices = _choices(dep, version)
-    st.subheader("Modifier la rencontre" if rencontre_id else "Nouvelle rencontre")
     perimetre = st.radio(
         LABELS["perimetre"],
         list(PERIMETRES),
