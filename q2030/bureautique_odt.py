@@ -10,7 +10,6 @@ default style, every style of ours and the headings are set to the same sans-ser
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from odfdo import (
     Cell,
@@ -26,6 +25,8 @@ from odfdo import (
     Paragraph,
     Row,
     Style,
+    StyleMasterPage,
+    StylePageLayout,
     Table,
     VarPageNumber,
 )  # fmt: skip
@@ -59,7 +60,7 @@ from q2030.bureautique import (
 )  # fmt: skip
 
 # Our paragraph styles: name -> (size key, spacing key, extra text properties, extra paragraph properties).
-STYLES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
+STYLES: dict[str, tuple[str, str, dict[str, str], dict[str, str]]] = {
     "Q_Normal": ("normal", "normal", {}, {}),
     "Q_Titre": ("titre", "titre", {"fo:font-weight": "bold", "fo:color": BLEU_FRANCE}, {}),
     "Q_SousTitre": ("sous_titre", "titre", {"fo:color": BLEU_FRANCE}, {}),
@@ -110,29 +111,29 @@ def _pt(value: float) -> str:
     return f"{value:g}pt"
 
 
-def _text_properties(size: str) -> dict[str, Any]:
+def _text_properties(size: str) -> dict[str, str]:
     return {"style:font-name": FONT, "fo:font-family": FONT, "fo:font-size": _pt(TAILLES[size])}
 
 
-def _paragraph_properties(spacing: str) -> dict[str, Any]:
+def _paragraph_properties(spacing: str) -> dict[str, str]:
     before, after = ESPACES[spacing]
     return {"fo:margin-top": _pt(before), "fo:margin-bottom": _pt(after), "fo:line-height": f"{INTERLIGNE:.0%}"}
 
 
-def _styles(document: Any, footer_text: str) -> None:
+def _styles(document: Document, footer_text: str) -> None:
     _font_face(document)
     default = document.get_style("paragraph", None)  # the default style: a serif in odfdo's template
-    if default is not None:
-        default.set_properties(area="text", **_text_properties("normal"))
+    if isinstance(default, Style):
+        default.set_properties(area="text", properties=_text_properties("normal"))
     for name in ("Standard", "Text_20_body", "Heading", "List"):
-        style = document.get_style("paragraph", name)
-        if style is not None:
-            font: dict[str, Any] = {"style:font-name": FONT, "fo:font-family": FONT}
-            style.set_properties(area="text", **font)
+        found = document.get_style("paragraph", name)
+        if isinstance(found, Style):
+            font: dict[str, str] = {"style:font-name": FONT, "fo:font-family": FONT}
+            found.set_properties(area="text", properties=font)
     for name, (size, spacing, text, paragraph) in STYLES.items():
         style = Style("paragraph", name, parent_style="Standard")
-        style.set_properties(area="text", **(_text_properties(size) | text))
-        style.set_properties(area="paragraph", **(_paragraph_properties(spacing) | paragraph))
+        style.set_properties(area="text", properties=(_text_properties(size) | text))
+        style.set_properties(area="paragraph", properties=(_paragraph_properties(spacing) | paragraph))
         if name == "Q_Liste":  # odfdo's property filter does not know this attribute: set it directly
             properties = style.get_element("style:paragraph-properties")
             if properties is not None:
@@ -140,19 +141,21 @@ def _styles(document: Any, footer_text: str) -> None:
         document.insert_style(style, automatic=False)
     for level, key in ((1, "h1"), (2, "h2")):
         heading = document.get_style("paragraph", f"Heading_20_{level}")
-        if heading is not None:
+        if isinstance(heading, Style):
             heading.set_properties(
-                area="text", **_text_properties(key), **{"fo:color": BLEU_FRANCE, "fo:font-weight": "bold",
-                                                          "fo:font-style": "normal"}
+                area="text", properties=_text_properties(key) | {"fo:color": BLEU_FRANCE, "fo:font-weight": "bold",
+                                                                 "fo:font-style": "normal"}
             )  # fmt: skip
-            heading.set_properties(area="paragraph", **_paragraph_properties(key), **{"fo:keep-with-next": "always"})
+            heading.set_properties(
+                area="paragraph", properties=_paragraph_properties(key) | {"fo:keep-with-next": "always"}
+            )
     _no_outline_numbers(document)
     _bullets(document)
     _table_styles(document)
     _page(document, footer_text)
 
 
-def _font_face(document: Any) -> None:
+def _font_face(document: Document) -> None:
     decls = document.styles.get_element("//office:font-face-decls")
     if decls is not None and not decls.get_elements(f"style:font-face[@style:name='{FONT}']"):
         face = Element.from_tag(f'<style:font-face style:name="{FONT}" style:font-family-generic="swiss"/>')
@@ -161,7 +164,7 @@ def _font_face(document: Any) -> None:
         decls.append(face)
 
 
-def _no_outline_numbers(document: Any) -> None:
+def _no_outline_numbers(document: Document) -> None:
     """Headings carry their number in their text: the outline adds none."""
     for level in document.styles.get_elements("//text:outline-style/text:outline-level-style"):
         for attribute in ("style:num-suffix", "style:num-prefix", "loext:num-list-format", "text:display-levels"):
@@ -170,7 +173,7 @@ def _no_outline_numbers(document: Any) -> None:
         level.set_attribute("style:num-format", "")
 
 
-def _bullets(document: Any) -> None:
+def _bullets(document: Document) -> None:
     bullets = Style("list", "Q_Puces")
     bullets.set_level_style(1, bullet_char="•")
     level = bullets.get_level_style(1)
@@ -184,12 +187,14 @@ def _bullets(document: Any) -> None:
     document.insert_style(bullets, automatic=False)
 
 
-def _table_styles(document: Any) -> None:
+def _table_styles(document: Document) -> None:
     # A row never splits across two pages (a split row left an empty-looking stub under the repeated header).
     row = Element.from_tag(
         '<style:style style:name="Q_Rangee" style:family="table-row">'
         '<style:table-row-properties fo:keep-together="always"/></style:style>'
     )
+    if not isinstance(row, Style):  # odfdo builds a <style:style> as its Style class
+        raise TypeError(f"odfdo built {type(row).__name__} for a style")
     document.insert_style(row, automatic=True)
     border = f"0.5pt solid {BORDURE}"
     for name, fill in (("Q_Case", None), ("Q_CaseEntete", FOND_ENTETE)):
@@ -206,21 +211,22 @@ def _table_styles(document: Any) -> None:
         document.insert_style(cell, automatic=True)
 
 
-def _page(document: Any, footer_text: str) -> None:
+def _page(document: Document, footer_text: str) -> None:
     layout_name = None
     master = document.get_style("master-page", "Standard")
-    if master is not None:
+    if isinstance(master, StyleMasterPage):
         layout_name = master.get_attribute("style:page-layout-name")
         footer = Paragraph(f"{footer_text} — page ", style="Q_Pied")
         footer.append(VarPageNumber())
         master.set_page_footer(footer)
-    layout = document.get_style("page-layout", layout_name) if layout_name else None
-    if layout is not None:
+    layout = document.get_style("page-layout", layout_name) if isinstance(layout_name, str) else None
+    if isinstance(layout, StylePageLayout):
         margin = f"{MARGE_CM}cm"
         layout.set_properties(
             area="page-layout",
-            **{"fo:page-width": f"{PAGE_CM[0]}cm", "fo:page-height": f"{PAGE_CM[1]}cm", "fo:margin-top": margin,
-               "fo:margin-bottom": margin, "fo:margin-left": margin, "fo:margin-right": margin},
+            properties={"fo:page-width": f"{PAGE_CM[0]}cm", "fo:page-height": f"{PAGE_CM[1]}cm",
+                        "fo:margin-top": margin, "fo:margin-bottom": margin, "fo:margin-left": margin,
+                        "fo:margin-right": margin},
         )  # fmt: skip
         # Room between the text and the footer (a table ran into it).
         for old in layout.get_elements("style:footer-style"):
@@ -233,7 +239,7 @@ def _page(document: Any, footer_text: str) -> None:
         )
 
 
-def _bloc(document: Any, bloc: Bloc, numero: str | None, figure: int | None) -> None:
+def _bloc(document: Document, bloc: Bloc, numero: str | None, figure: int | None) -> None:
     body = document.body
     if isinstance(bloc, BlocMarque):
         body.append(Paragraph("RÉPUBLIQUE\nFRANÇAISE", style="Q_Marque"))
@@ -251,7 +257,7 @@ def _bloc(document: Any, bloc: Bloc, numero: str | None, figure: int | None) -> 
         _autres(document, bloc)
 
 
-def _autres(document: Any, bloc: Bloc) -> None:
+def _autres(document: Document, bloc: Bloc) -> None:
     body = document.body
     if isinstance(bloc, Liste):
         items = List(style="Q_Puces")
@@ -269,7 +275,7 @@ def _autres(document: Any, bloc: Bloc) -> None:
         body.append(Paragraph("", style="Q_Saut"))
 
 
-def _tableau(document: Any, bloc: Tableau) -> None:
+def _tableau(document: Document, bloc: Tableau) -> None:
     body = document.body
     number = len(body.get_tables()) + 1
     widths = largeurs(bloc)
@@ -279,8 +285,8 @@ def _tableau(document: Any, bloc: Tableau) -> None:
     table = Table(f"Tableau{number}", style=f"Q_Tableau{number}")
     for index, width in enumerate(widths):
         column_style = Style("table-column", f"Q_Tableau{number}_{index}")
-        column_width: dict[str, Any] = {"style:column-width": f"{width}cm"}
-        column_style.set_properties(area="table-column", **column_width)
+        column_width: dict[str, str] = {"style:column-width": f"{width}cm"}
+        column_style.set_properties(area="table-column", properties=column_width)
         document.insert_style(column_style, automatic=True)
         table.append(Column(style=f"Q_Tableau{number}_{index}"))
     header = HeaderRows()  # repeated at the top of each page
@@ -292,7 +298,7 @@ def _tableau(document: Any, bloc: Tableau) -> None:
     body.append(Paragraph("", style="Q_Ligne"))
 
 
-def _row(values: list[str], cell_style: str, paragraph_style: str) -> Any:
+def _row(values: list[str], cell_style: str, paragraph_style: str) -> Row:
     row = Row(style="Q_Rangee")
     for text in values:
         cell = Cell(style=cell_style)
@@ -301,7 +307,7 @@ def _row(values: list[str], cell_style: str, paragraph_style: str) -> Any:
     return row
 
 
-def _graphique(document: Any, bloc: Graphique, figure: int) -> None:
+def _graphique(document: Document, bloc: Graphique, figure: int) -> None:
     href = document.add_file(io.BytesIO(bloc.png))
     image = DrawImage(href)
     frame = Frame.image_frame(

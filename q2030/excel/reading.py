@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from openpyxl.utils.datetime import from_excel
 
@@ -32,6 +31,7 @@ from q2030.excel.sheets import (  # the one reader of sheets
     open_sheets,
 )
 from q2030.formatting import parse_fr_date
+from q2030.frontieres import Cellule, ValeurChamp
 from q2030.models import Contribution, Rencontre
 from q2030.nomenclature import code_from_label
 from q2030.textnorm import normalize
@@ -56,7 +56,7 @@ class RencontreRow:
     row: int
     identifiant: str
     rencontre_id: int | None  # an existing rencontre (numeric identifier), else a new one
-    data: dict[str, Any]
+    data: dict[str, ValeurChamp]
     version: int | None = None  # the rencontre's version when the template was downloaded
     doublon_confirme: bool = False  # the form's "Enregistrer quand même"
 
@@ -65,7 +65,7 @@ class RencontreRow:
 class ContributionRow:
     row: int
     identifiant: str
-    data: dict[str, Any]
+    data: dict[str, ValeurChamp]
 
 
 @dataclass
@@ -76,6 +76,10 @@ class ParsedWorkbook:
     # (row, identifier) of every non-blank row, readable or not, to check the links.
     seen_rencontres: list[tuple[int, str]] = field(default_factory=list)
     seen_contributions: list[tuple[int, str]] = field(default_factory=list)
+
+
+# A cell once read for its column (`_read`): text, code, number, date, hour, yes/no, list of codes.
+ValeurLue = str | int | bool | dt.date | dt.time | list[str] | None
 
 
 class CellError(ValueError):
@@ -101,7 +105,7 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
         return parsed
     try:
         sheets = {normalize(name): name for name in book.names}
-        grids: dict[str, list[list[Any]]] = {}
+        grids: dict[str, list[list[Cellule]]] = {}
         for title in (SHEET_RENCONTRES, SHEET_CONTRIBUTIONS):
             name = sheets.get(normalize(title))
             if name is None:
@@ -130,7 +134,7 @@ def read_workbook(content: bytes) -> ParsedWorkbook:
     return parsed
 
 
-def _grid(book: Sheets, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Any]]:
+def _grid(book: Sheets, name: str, title: str, parsed: ParsedWorkbook) -> list[list[Cellule]]:
     """The sheet's values; each formula without a cached value is an issue naming its cell."""
     grid, uncached = book.read(name, MAX_ROWS)
     header = grid[0] if grid else []
@@ -144,8 +148,8 @@ def _grid(book: Sheets, name: str, title: str, parsed: ParsedWorkbook) -> list[l
 
 
 def _rows(
-    grid: list[list[Any]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
-) -> list[tuple[int, dict[str, Any]]] | None:
+    grid: list[list[Cellule]], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
+) -> list[tuple[int, dict[str, Cellule]]] | None:
     """(row number, {field: raw value}) for non-blank rows, columns matched by header; None if the header is wrong."""
     header = grid[0] if grid else []
     position = {normalize(str(h)): i for i, h in enumerate(header) if h is not None and str(h).strip()}
@@ -179,7 +183,7 @@ def _rows(
             )
         return None
     kinds = {c.field: c.kind for c in columns}
-    out: list[tuple[int, dict[str, Any]]] = []
+    out: list[tuple[int, dict[str, Cellule]]] = []
     for row_number, row in enumerate(grid[1:], start=2):
         if row_number > MAX_ROWS:
             parsed.issues.append(ImportIssue(sheet, row_number, "", "", f"Plus de {MAX_ROWS} lignes : fichier refusé."))
@@ -193,7 +197,7 @@ def _rows(
     return out
 
 
-def _clean(value: Any, kind: str = "") -> Any:
+def _clean(value: Cellule, kind: str = "") -> Cellule:
     """Blank strings become None; free text keeps its inner spacing (it round-trips unchanged)."""
     if isinstance(value, str):
         value = value.strip() if kind == "text" or "\n" in value else " ".join(value.split())
@@ -201,7 +205,7 @@ def _clean(value: Any, kind: str = "") -> Any:
     return value
 
 
-def _read(column: Column, raw: Any) -> Any:
+def _read(column: Column, raw: Cellule) -> ValeurLue:
     """The typed value of a cell for its column; CellError with a French message."""
     kind = column.kind
     if raw is None:
@@ -266,10 +270,10 @@ def _word(text: str) -> str:
     return normalize(text)
 
 
-_BLANKS: dict[tuple[str, str, bool], Any] = {}
+_BLANKS: dict[tuple[str, str, bool], ValeurLue] = {}
 
 
-def _blank(column: Column) -> Any:
+def _blank(column: Column) -> ValeurLue:
     """The value of an empty cell (read once per column: ~50,000 empty cells in a département's file)."""
     key = (column.field, column.kind, column.required)
     if key not in _BLANKS:
@@ -278,7 +282,7 @@ def _blank(column: Column) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def _blank_value(column: Column) -> Any:
+def _blank_value(column: Column) -> ValeurLue:
     if column.kind in ("multi", "qpv_list"):
         return []
     if column.kind == "bool":
@@ -295,7 +299,7 @@ def _blank_value(column: Column) -> Any:
     return None
 
 
-def read_date(raw: Any) -> dt.date:
+def read_date(raw: Cellule) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
@@ -311,7 +315,7 @@ def read_date(raw: Any) -> dt.date:
         raise CellError(str(error)) from None
 
 
-def read_time(raw: Any) -> dt.time:
+def read_time(raw: Cellule) -> dt.time:
     if isinstance(raw, dt.datetime):
         return raw.time()
     if isinstance(raw, dt.time):
@@ -325,7 +329,7 @@ def read_time(raw: Any) -> dt.time:
     raise CellError(f"« {raw} » n'est pas une heure (attendu : HH:MM).")
 
 
-def read_int(raw: Any) -> int:
+def read_int(raw: Cellule) -> int:
     if isinstance(raw, bool):
         raise CellError("Nombre entier attendu.")
     if isinstance(raw, int):
@@ -339,9 +343,9 @@ def read_int(raw: Any) -> int:
 
 
 def _typed(
-    row_number: int, values: dict[str, Any], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
-) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
+    row_number: int, values: dict[str, Cellule], columns: tuple[Column, ...], sheet: str, parsed: ParsedWorkbook
+) -> dict[str, ValeurChamp] | None:
+    out: dict[str, ValeurChamp] = {}
     ok = True
     for column in columns:
         try:
@@ -357,11 +361,11 @@ def _typed(
     return out if ok else None
 
 
-def _identifier(raw: Any) -> str:
-    return _read(RENCONTRE_COLUMNS[0], raw) or ""
+def _identifier(raw: Cellule) -> str:
+    return str(_read(RENCONTRE_COLUMNS[0], raw) or "")
 
 
-def _rencontre(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) -> None:
+def _rencontre(row_number: int, values: dict[str, Cellule], parsed: ParsedWorkbook) -> None:
     parsed.seen_rencontres.append((row_number, _identifier(values["identifiant"])))
     out = _typed(row_number, values, RENCONTRE_COLUMNS, SHEET_RENCONTRES, parsed)
     if out is None:
@@ -375,7 +379,7 @@ def _rencontre(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) 
     parsed.rencontres.append(RencontreRow(row_number, identifiant, rencontre_id, out, version, doublon_confirme))
 
 
-def _contribution(row_number: int, values: dict[str, Any], parsed: ParsedWorkbook) -> None:
+def _contribution(row_number: int, values: dict[str, Cellule], parsed: ParsedWorkbook) -> None:
     parsed.seen_contributions.append((row_number, _identifier(values["identifiant"])))
     out = _typed(row_number, values, CONTRIBUTION_COLUMNS, SHEET_CONTRIBUTIONS, parsed)
     if out is None:
@@ -407,7 +411,7 @@ def _check_links(parsed: ParsedWorkbook) -> None:
             )  # fmt: skip
 
 
-def display(value: Any) -> str:
+def display(value: object) -> str:
     """A cell value as the user typed / sees it, for the error report."""
     if value is None:
         return ""

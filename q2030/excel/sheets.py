@@ -32,13 +32,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
+from q2030.frontieres import Cellule
 
 # Cells calamine may allocate for one sheet (its rectangle from A1), ~32 bytes each.
 CALAMINE_MAX_CELLS = 5_000_000
@@ -148,7 +149,7 @@ def calamine_can_read(content: bytes) -> bool:
     return True
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: int | float | str | bool | dt.time | dt.date | dt.datetime | dt.timedelta) -> Cellule:
     """A calamine value as openpyxl gives it."""
     if value == "":
         return None
@@ -181,7 +182,7 @@ class Sheets:
     def reader(self) -> str:
         return "calamine" if self._calamine is not None else "openpyxl"
 
-    def read(self, name: str, max_rows: int | None = None) -> tuple[list[list[Any]], list[UncachedFormula]]:
+    def read(self, name: str, max_rows: int | None = None) -> tuple[list[list[Cellule]], list[UncachedFormula]]:
         """The sheet's rows from A1 (at most `max_rows` + 1), and its formulas without a cached value."""
         if self._calamine is not None:
             limit = None if max_rows is None else max_rows + 1
@@ -228,13 +229,13 @@ def open_sheets(content: bytes) -> Sheets:
 
 def _read_openpyxl(
     content: bytes, wb: Workbook, name: str, max_rows: int | None
-) -> tuple[list[list[Any]], list[UncachedFormula]]:
-    grid: list[list[Any]] = []
+) -> tuple[list[list[Cellule]], list[UncachedFormula]]:
+    grid: list[list[Cellule]] = []
     formulas: list[tuple[int, int]] = []
     for r, row in enumerate(wb[name].iter_rows()):
         if max_rows is not None and r >= max_rows + 1:
             break
-        values = []
+        values: list[Cellule] = []
         for c, cell in enumerate(row):
             if getattr(cell, "data_type", None) == "f":
                 formulas.append((r, c))
