@@ -7,18 +7,18 @@ Recording an event also notes what the transaction wrote for its after-write ste
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from q2030 import apres_ecriture
 from q2030.access import Actor
+from q2030.frontieres import Json, ObjetJson, ValeurSql
 from q2030.models import AuditEvent, utcnow
 
 
-def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[str, Any] | None:
+def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> ObjetJson | None:
     """JSON-safe dict of a record's columns (dates as ISO strings), in the model's field order.
 
     Not `model_dump()`: on a row reloaded after a commit, SQLAlchemy refills `__dict__` in
@@ -31,9 +31,9 @@ def snapshot(record: SQLModel | None, exclude: set[str] | None = None) -> dict[s
     return snapshot_values(type(record), {key: getattr(record, key) for key in fields if key not in skip})
 
 
-def snapshot_values(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+def snapshot_values(model: type[SQLModel], values: Mapping[str, ValeurSql]) -> ObjetJson:
     """`snapshot` of a row given as its column values (a bulk insert's), in the model's field order."""
-    out: dict[str, Any] = {}
+    out: ObjetJson = {}
     for key in model.model_fields:
         if key not in values:
             continue
@@ -51,16 +51,16 @@ def record(
     action: str,
     entite: str,
     entite_id: str | int | None = "",
-    avant: dict[str, Any] | None = None,
-    apres: dict[str, Any] | None = None,
+    avant: Mapping[str, Json] | None = None,
+    apres: Mapping[str, Json] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         acteur=actor.email,
         action=action,
         entite=entite,
         entite_id="" if entite_id is None else str(entite_id),
-        avant=avant,
-        apres=apres,
+        avant=None if avant is None else dict(avant),
+        apres=None if apres is None else dict(apres),
     )
     session.add(event)
     apres_ecriture.noter(session, entite=entite, entite_id=entite_id)
@@ -73,7 +73,7 @@ def record_many(
     actor: Actor,
     action: str,
     entite: str,
-    events: Sequence[tuple[str | int | None, dict[str, Any] | None, dict[str, Any] | None]],
+    events: Sequence[tuple[str | int | None, Mapping[str, Json] | None, Mapping[str, Json] | None]],
 ) -> None:
     """`record` for many rows of one entity at once (a bulk write): one INSERT, the same events.
 

@@ -11,21 +11,23 @@ the list of the département's meetings) show the others apart.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.orm.util import AliasedClass
 from sqlmodel import col
 
+from q2030.frontieres import JsonValeur, ObjetJson
 from q2030.models import Rencontre
 from q2030.nomenclature import ValidationRencontre
 
 
-def compte(rencontre: Any = Rencontre) -> ColumnElement[bool]:
+def compte(rencontre: type[Rencontre] | AliasedClass[Rencontre] = Rencontre) -> ColumnElement[bool]:
     """SQL: the rencontre (the model, or an alias of it) counts in every figure."""
     return col(rencontre.validation) == ValidationRencontre.VALIDEE
 
 
-def en_attente(rencontre: Any = Rencontre) -> ColumnElement[bool]:
+def en_attente(rencontre: type[Rencontre] | AliasedClass[Rencontre] = Rencontre) -> ColumnElement[bool]:
     """SQL: the rencontre is declared and awaits the référent's validation (the pipeline figures
     of q2030.declarations; it never counts: see `compte`)."""
     return col(rencontre.validation) == ValidationRencontre.A_VALIDER
@@ -40,11 +42,11 @@ class Soumissible(Protocol):
     """What `soumettre` changes: a Rencontre, or the values of one not created yet."""
 
     validation: str
-    avant_modification: dict[str, Any] | None
+    avant_modification: dict[str, JsonValeur] | None
     soumise_le: datetime | None
 
 
-def soumettre(rencontre: Soumissible, *, avant: dict[str, Any] | None = None) -> None:
+def soumettre(rencontre: Soumissible, *, avant: ObjetJson | None = None) -> None:
     """An organiser wrote: the meeting (again) awaits the référent's validation.
 
     `avant`: the validated values of what changed ({field: value}); merged with those already

@@ -11,7 +11,10 @@ modules that still write `Any`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
+
+from sqlalchemy import Select
 
 # --- Open boundaries: `Any`, named -----------------------------------------------------------
 
@@ -34,9 +37,12 @@ ObjetNonType: TypeAlias = Any
 
 # A spreadsheet cell once read or as written: the types openpyxl and calamine give back.
 Cellule: TypeAlias = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
-# A JSON value, recursively (what `json.dumps` writes without a custom encoder).
-Json: TypeAlias = "dict[str, Json] | list[Json] | str | int | float | bool | None"
+# A JSON value to write, recursively (what `json.dumps` writes without a custom encoder); read-only
+# containers, so that a `list[str]` or a `dict[str, int]` is one.
+Json: TypeAlias = "Mapping[str, Json] | Sequence[Json] | str | int | float | bool | None"
 # A JSON object: the audit's before/after, a saved mapping, a Vega-Lite spec.
 ObjetJson: TypeAlias = "dict[str, Json]"
 # A raw row of SQLAlchemy (`Row` or the tuple of its values).
 LigneSql: TypeAlias = tuple[ValeurSql, ...]
+# A SELECT read as raw rows (its columns' types are the database's, not checked here).
+SelectSql: TypeAlias = Select[*tuple[ValeurSql, ...]]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime, time
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
+from q2030.frontieres import JsonValeur
 from q2030.textnorm import normalize
 
 
@@ -173,7 +174,7 @@ class Rencontre(SQLModel, table=True):
     commentaire_validation: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # The validated values of the fields an organiser changed since, {field: value}: the
     # référent sees before / after; cleared at validation.
-    avant_modification: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    avant_modification: dict[str, JsonValeur] | None = Field(default=None, sa_column=Column(JSON))
     doublon_de: int | None = Field(default=None, foreign_key="rencontre.id")
     # A platform's event (import-evenements): (source, id) is the same meeting at every import.
     source: str | None = Field(default=None, max_length=50)
@@ -466,8 +467,8 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=40)
     entite: str = Field(max_length=40, index=True)
     entite_id: str = Field(default="", max_length=40)
-    avant: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    apres: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    avant: dict[str, JsonValeur] | None = Field(default=None, sa_column=Column(JSON))
+    apres: dict[str, JsonValeur] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class AppState(SQLModel, table=True):
@@ -492,7 +493,7 @@ class QuestionnaireCorrespondance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     source: str = Field(default=SOURCE_INITIALE, max_length=100)
-    contenu: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    contenu: dict[str, JsonValeur] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = Field(default=1)
     modifie_le: datetime = Field(default_factory=utcnow)
     modifie_par: str = Field(default="", max_length=254)

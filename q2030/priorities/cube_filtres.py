@@ -23,15 +23,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, cast, func, literal, select, union_all
 from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import SQLColumnExpression, SQLCoreOperations
 from sqlmodel import Session, col
 
 from q2030.campaigns import active_campaign
 from q2030.cube import FORMAT_MOIS, SEPARATEUR, TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
+from q2030.frontieres import SelectSql
 from q2030.models import CubeFiltre, CubeRencontre, Departement, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES
 from q2030.priorities.filtres import TOUS, Filtres
@@ -81,12 +82,14 @@ def decouper(debut: dt.date | None, fin: dt.date | None) -> Decoupage:
     return Decoupage((f"{premier:%Y-%m}" if premier else None, f"{dernier:%Y-%m}" if dernier else None), bornes)
 
 
-def _entre(column: Any, bornes: Bornes | Dates) -> list[ColumnElement[bool]]:
+def _entre(
+    column: SQLCoreOperations[str] | SQLCoreOperations[dt.date], bornes: Bornes | Dates
+) -> list[ColumnElement[bool]]:
     debut, fin = bornes
     return [*([column >= debut] if debut else []), *([column <= fin] if fin else [])]
 
 
-def _key(groupe: str, axe: Any, dep: Any) -> Any:
+def _key(groupe: str, axe: Mapped[str], dep: Mapped[str]) -> SQLColumnExpression[str]:
     return {"axe": axe, "region": col(Departement.region_code), "departement": dep, "aucun": literal(TOUS)}[groupe]
 
 
@@ -100,7 +103,9 @@ def _axes(filtres: Filtres, groupe: str, axe: Mapped[str], *, listed: bool = Fal
     return axe == TOUS_AXES
 
 
-def _territoire(base: Select[Any], filtres: Filtres, groupe: str, dep: Any) -> tuple[Select[Any], list[Any]]:
+def _territoire(
+    base: SelectSql, filtres: Filtres, groupe: str, dep: Mapped[str]
+) -> tuple[SelectSql, list[ColumnElement[bool]]]:
     conds: list[ColumnElement[bool]] = []
     if filtres.region or groupe == "region":  # the région is the département's: joined only when needed
         base = base.join(Departement, col(Departement.code) == dep)
@@ -111,7 +116,9 @@ def _territoire(base: Select[Any], filtres: Filtres, groupe: str, dep: Any) -> t
     return base, conds
 
 
-def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[Any]) -> Select[Any]:
+def _part_cellules(
+    filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[ColumnElement[bool]]
+) -> SelectSql:
     """Per (group, département, theme) sums of pre-summed cells of `cube_filtre` (one dimension, its values)."""
     f = CubeFiltre
     dep, theme, axe = col(f.departement_code), col(f.theme), col(f.axe)
@@ -126,15 +133,17 @@ def _part_cellules(filtres: Filtres, groupe: str, campaign_id: int, dimension: s
         theme == filtres.theme if filtres.theme else theme != TOUS_THEMES,
     ]
     key = _key(groupe, axe, dep)
-    meetings: Any = func.sum(col(f.rencontres))
-    weight: Any = meetings if filtres.theme else func.sum(col(f.poids_rencontre))
+    meetings: ColumnElement[int] = func.sum(col(f.rencontres))
+    weight: ColumnElement[int] | ColumnElement[float] = meetings if filtres.theme else func.sum(col(f.poids_rencontre))
     return base.add_columns(
         key.label("g"), dep.label("dep"), theme.label("theme"), func.sum(f.contributions).label("n"),
         meetings.label("meetings"), func.sum(f.score_rang).label("score"), weight.label("weight"),
     ).where(*conds).group_by(key, dep, theme)  # fmt: skip
 
 
-def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[Any]) -> Select[Any]:
+def _part_rencontres(
+    filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[ColumnElement[bool]]
+) -> SelectSql:
     """Per (group, département, theme) sums of the per-meeting rows of `cube_rencontre` (conditions on
     its own format, day or meeting ids)."""
     r = CubeRencontre
@@ -157,7 +166,7 @@ def _part_rencontres(filtres: Filtres, groupe: str, campaign_id: int, meeting_co
     ).where(*conds).group_by(key, dep, theme)  # fmt: skip
 
 
-def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[Select[Any]]:
+def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[SelectSql]:
     """The sources answering the meeting filters (format, period, quartier), over disjoint meetings."""
     r = CubeRencontre
     day = col(r.jour)
@@ -176,7 +185,7 @@ def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[Select[Any]]
             return [_part_cellules(filtres, groupe, campaign_id, "format", [valeur == filtres.format])]
         return [_part_cellules(filtres, groupe, campaign_id, "tout", [valeur == TOUS_PUBLICS])]
     periode = decouper(filtres.debut, filtres.fin)
-    parts: list[Select[Any]] = []
+    parts: list[SelectSql] = []
     if periode.mois is not None:
         if filtres.format:
             debut, fin = periode.mois

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert
@@ -18,9 +17,10 @@ from q2030 import audit
 from q2030.access import Action, Actor, RencontreCible, allowed, exiger
 from q2030.campaigns import active_campaign
 from q2030.comptage import soumettre
+from q2030.frontieres import ObjetJson, ValeurSql
 from q2030.models import Rencontre, RencontreQpv
 from q2030.nomenclature import Perimetre, StatutRencontre
-from q2030.rencontres.doublons import DoublonProbable, candidats_doublon, doublons_ordonnes
+from q2030.rencontres.doublons import Candidat, DoublonProbable, candidats_doublon, doublons_ordonnes
 from q2030.rencontres.saisie import RencontreValidee
 
 
@@ -47,13 +47,13 @@ class _Soumission:
     """The validation columns of a rencontre not created yet, as `soumettre` sets them."""
 
     validation: str
-    avant_modification: dict[str, Any] | None = None
+    avant_modification: ObjetJson | None = None
     soumise_le: dt.datetime | None = None
 
 
-def _valeurs_par_defaut() -> dict[str, Any]:
+def _valeurs_par_defaut() -> dict[str, ValeurSql]:
     """A new Rencontre's default column values (as the model would fill them)."""
-    out: dict[str, Any] = {}
+    out: dict[str, ValeurSql] = {}
     for key, info in Rencontre.model_fields.items():
         if key == "id":
             continue
@@ -89,7 +89,7 @@ def create_rencontres(
         )
     campaign_id = active_campaign(session).id
     defaults = _valeurs_par_defaut()
-    rows: list[tuple[dict[str, Any], list[str]]] = []
+    rows: list[tuple[dict[str, ValeurSql], list[str]]] = []
     for nouvelle in nouvelles:
         values = {
             **defaults,
@@ -107,11 +107,11 @@ def create_rencontres(
             values.update(dataclasses.asdict(state))
         rows.append((values, list(nouvelle.clean.qpv_codes)))
 
-    def checked(values: dict[str, Any], codes: list[str], nouvelle: NouvelleRencontre) -> bool:
+    def checked(values: dict[str, ValeurSql], codes: list[str], nouvelle: NouvelleRencontre) -> bool:
         return not nouvelle.allow_duplicate and values["statut"] != StatutRencontre.ANNULEE and bool(codes)
 
     # Stored rencontres that may be a duplicate, read before the insert: one query for the file.
-    stored: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
+    stored: dict[tuple[dt.date, str], list[Candidat]] = defaultdict(list)
     wanted = [(v, c) for (v, c), n in zip(rows, nouvelles, strict=True) if checked(v, c, n)]
     if wanted:
         query = candidats_doublon(sorted({v["date"] for v, _ in wanted}), sorted({c for _, cs in wanted for c in cs}))
@@ -137,11 +137,11 @@ def create_rencontres(
         snapshots.append((rid, None, {**audit.snapshot_values(Rencontre, values), "qpv": list(codes)}))
     audit.record_many(session, actor=actor, action="creation", entite="rencontre", events=snapshots)
     # The duplicate check, each row against the stored rows and the earlier rows of the list.
-    earlier: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
+    earlier: dict[tuple[dt.date, str], list[Candidat]] = defaultdict(list)
     out: list[RencontreCreee | DoublonProbable] = []
     for (values, codes), nouvelle in zip(rows, nouvelles, strict=True):
         if checked(values, codes, nouvelle):
-            found: dict[int, tuple[tuple[Any, ...], list[str]]] = {}
+            found: dict[int, tuple[Candidat, list[str]]] = {}
             for code in codes:
                 for other in (*stored.get((values["date"], code), ()), *earlier.get((values["date"], code), ())):
                     found.setdefault(other[0], (other, []))[1].append(code)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select
@@ -18,6 +17,7 @@ from sqlmodel.sql.expression import Select
 from q2030.db import select_columns
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
+from q2030.frontieres import LigneSql
 from q2030.models import Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -54,7 +54,11 @@ class DoublonProbable(ValidationError):
         )
 
 
-def candidats_doublon(dates: Sequence[dt.date], qpv_codes: Sequence[str]) -> Select[*tuple[Any, ...]]:
+# A possible duplicate as read: (id, date, heure_debut, lieu, statut, departement_code).
+Candidat = tuple[int, dt.date, dt.time | None, str, str, str]
+
+
+def candidats_doublon(dates: Sequence[dt.date], qpv_codes: Sequence[str]) -> Select[*LigneSql]:
     """Non-cancelled rencontres on one of `dates` covering one of `qpv_codes`, a row per covered
     QPV: (id, date, heure_debut, lieu, statut, qpv_code, departement_code)."""
     return (
@@ -94,13 +98,13 @@ def probable_duplicates(
     query = candidats_doublon([date], qpv_codes).order_by(col(Rencontre.id))
     if exclude_id is not None:
         query = query.where(Rencontre.id != exclude_id)
-    found: dict[int, tuple[tuple[Any, ...], list[str]]] = {}
+    found: dict[int, tuple[Candidat, list[str]]] = {}
     for rid, day, start, lieu, statut, qpv, dep in session.exec(query):
         found.setdefault(rid, ((rid, day, start, lieu, statut, dep), []))[1].append(qpv)
     return doublons_ordonnes(found, departement_code)
 
 
-def doublons_ordonnes(found: dict[int, tuple[tuple[Any, ...], list[str]]], departement_code: str) -> list[Doublon]:
+def doublons_ordonnes(found: dict[int, tuple[Candidat, list[str]]], departement_code: str) -> list[Doublon]:
     """The duplicates found, rencontre id -> ((id, date, heure_debut, lieu, statut, departement_code),
     QPV in common): this département's own first, then by id."""
     ordered = sorted(found.values(), key=lambda item: (item[0][5] != departement_code, item[0][0]))

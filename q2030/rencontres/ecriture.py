@@ -8,8 +8,6 @@ The Excel import creates its new rows in bulk (`creation_groupee`), under the sa
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -18,6 +16,7 @@ from q2030.access import Action, Actor, allowed, exiger
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte_valeur, soumettre
 from q2030.errors import ValidationError
+from q2030.frontieres import ObjetJson
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv, stored_id
 from q2030.nomenclature import Perimetre, StatutRencontre
 from q2030.rencontres.acces import cible, find_rencontre
@@ -205,9 +204,7 @@ def delete_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> No
     session.flush()
 
 
-def _soumettre_si_organisateur(
-    actor: Actor, rencontre: Rencontre, before: dict[str, Any], after: dict[str, Any]
-) -> None:
+def _soumettre_si_organisateur(actor: Actor, rencontre: Rencontre, before: ObjetJson, after: ObjetJson) -> None:
     """A write by someone who may not validate it (a local organiser) sends the meeting
     back to the référent, with the validated values of what changed."""
     if allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):
@@ -222,7 +219,7 @@ def _write_links(session: Session, rencontre: Rencontre, qpv_codes: list[str]) -
     session.add_all(RencontreQpv(rencontre_id=stored_id(rencontre), qpv_code=code, direct=direct) for code in qpv_codes)
 
 
-def _snapshot(rencontre: Rencontre, qpv_codes: list[str]) -> dict[str, Any]:
+def _snapshot(rencontre: Rencontre, qpv_codes: list[str]) -> ObjetJson:
     out = audit.snapshot(rencontre) or {}
     out["qpv"] = list(qpv_codes)
     return out

@@ -5,7 +5,6 @@ chain (one SQL query), the form's perimeter options, and a rencontre's QPV links
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import func
@@ -16,12 +15,13 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.errors import ValidationError
+from q2030.frontieres import ValeurChamp
 from q2030.models import Contribution, Document, Epci, Qpv, QpvCommune, QpvEpci, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 from q2030.rencontres.acces import cible, find_rencontre, require_read, require_read_rencontre
 
 
-def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[str, Any]:
+def get_rencontre(session: Session, *, actor: Actor, rencontre_id: int) -> dict[str, ValeurChamp]:
     """Plain values of one rencontre for a form: columns + `qpv_codes` (direct QPV). An
     organiser does not read the référent's internal notes."""
     rencontre = find_rencontre(session, rencontre_id)

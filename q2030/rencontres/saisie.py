@@ -10,8 +10,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
+from q2030.frontieres import ValeurChamp, ValeurSql
 from q2030.nomenclature import (
     ACCESSIBILITE,
     FORMATS,
@@ -124,7 +125,7 @@ class SaisieRencontre(TypedDict, total=False):
     departement_code: Texte
 
 
-def saisie_brute(values: Mapping[str, Any]) -> SaisieRencontre:
+def saisie_brute(values: Mapping[str, ValeurChamp]) -> SaisieRencontre:
     """A rencontre's raw values read at a boundary (a file's cells, widget state, of any
     type) as the typed input; `validate_rencontre` checks keys and values alike."""
     return cast(SaisieRencontre, dict(values))
@@ -168,10 +169,10 @@ class RencontreValidee:
     notes: str
     motif_annulation: str
 
-    def colonnes(self) -> dict[str, Any]:
+    def colonnes(self) -> dict[str, ValeurSql]:
         """The Rencontre column values (lists for the JSON columns), without `qpv_codes`:
         keyword arguments of the ORM row, an UPDATE or an INSERT (its boundary)."""
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out: dict[str, ValeurSql] = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         del out["qpv_codes"]
         out["organisateurs"], out["accessibilite"] = list(self.organisateurs), list(self.accessibilite)
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -61,7 +61,7 @@ def lock_rencontre(
     compare-and-set (ConflitDeVersion if someone saved in between); `bump=False` for a
     rencontre created in this same transaction (its first contributions are its creation).
     """
-    stamp: dict[str, Any] = {"modifie_le": dt.datetime.now(dt.UTC), "modifie_par": actor.email}
+    stamp: dict[str, dt.datetime | str] = {"modifie_le": dt.datetime.now(dt.UTC), "modifie_par": actor.email}
     if version is not None:
         try:
             compare_and_set(

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
+from q2030.frontieres import EtatWidget, ValeurChamp
 from q2030.nomenclature import Perimetre, StatutRencontre
 from q2030.rencontres.saisie import BOOLEANS, COUNTS, SaisieRencontre, saisie_brute
 
@@ -30,7 +31,7 @@ CHAMPS: tuple[str, ...] = (
     "commune_insee", "epci_siren", "quartier_hors_qpv", "organisateurs", "format", *COUNTS,
     "publics_precaires", *BOOLEANS, "accessibilite", "synthese_envoyee_le", "notes",
 )  # fmt: skip
-_DEFAUTS: dict[str, Any] = {
+_DEFAUTS: dict[str, ValeurChamp] = {
     "statut": StatutRencontre.PREVUE,
     "type_lieu": "autre",
     "perimetre": Perimetre.QUARTIER,
@@ -43,12 +44,12 @@ _DEFAUTS: dict[str, Any] = {
 }
 
 
-def valeurs_par_defaut() -> dict[str, Any]:
+def valeurs_par_defaut() -> dict[str, ValeurChamp]:
     """A new rencontre's form: every field, the unset ones None (fresh lists each time)."""
     return _copie({name: _DEFAUTS.get(name) for name in CHAMPS})
 
 
-def _copie(valeurs: Mapping[str, Any]) -> dict[str, Any]:
+def _copie(valeurs: Mapping[str, ValeurChamp]) -> dict[str, ValeurChamp]:
     return {name: list(value) if isinstance(value, list) else value for name, value in valeurs.items()}
 
 
@@ -56,8 +57,8 @@ class Widgets(Protocol):
     """What the form needs of Streamlit's session state (a dict in tests)."""
 
     def __contains__(self, key: object, /) -> bool: ...
-    def __getitem__(self, key: str, /) -> Any: ...
-    def __setitem__(self, key: str, value: Any, /) -> None: ...
+    def __getitem__(self, key: str, /) -> EtatWidget: ...
+    def __setitem__(self, key: str, value: EtatWidget, /) -> None: ...
 
 
 class Attente(StrEnum):
@@ -73,8 +74,8 @@ class EtatFormulaire:
 
     rencontre_id: int = NOUVELLE
     version: int | None = None  # None for a new rencontre
-    ouvert: dict[str, Any] = field(default_factory=valeurs_par_defaut)  # the values as opened
-    brouillon: dict[str, Any] = field(default_factory=valeurs_par_defaut)  # the values as typed
+    ouvert: dict[str, ValeurChamp] = field(default_factory=valeurs_par_defaut)  # the values as opened
+    brouillon: dict[str, ValeurChamp] = field(default_factory=valeurs_par_defaut)  # the values as typed
     erreurs: dict[str, list[str]] = field(default_factory=dict)  # by field; "" for the whole form
     attente: Attente | None = None
     avis: str | None = None  # what a link opened, said once
@@ -103,13 +104,13 @@ class EtatFormulaire:
 
     # --- Transitions ---------------------------------------------------------------------
 
-    def ouvrir_creation(self, **prerempli: Any) -> None:
+    def ouvrir_creation(self, **prerempli: ValeurChamp) -> None:
         """A new rencontre: the defaults, plus what a link filled in (a quartier to plan)."""
         valeurs = valeurs_par_defaut()
         valeurs.update({self._champ(name): value for name, value in prerempli.items()})
         self._ouvrir(NOUVELLE, None, valeurs)
 
-    def ouvrir(self, rencontre_id: int, valeurs: Mapping[str, Any], *, version: int) -> None:
+    def ouvrir(self, rencontre_id: int, valeurs: Mapping[str, ValeurChamp], *, version: int) -> None:
         """An existing rencontre as the service read it, with the version of that reading."""
         if rencontre_id == NOUVELLE:
             raise ValueError("une rencontre enregistrée a un numéro")
@@ -117,7 +118,7 @@ class EtatFormulaire:
         lues.update({name: valeurs[name] for name in CHAMPS if name in valeurs})
         self._ouvrir(rencontre_id, version, lues)
 
-    def enregistree(self, rencontre_id: int, valeurs: Mapping[str, Any], *, version: int) -> None:
+    def enregistree(self, rencontre_id: int, valeurs: Mapping[str, ValeurChamp], *, version: int) -> None:
         """A save went through: the form shows what was stored, at the version the service returned."""
         self.ouvrir(rencontre_id, valeurs, version=version)
 
@@ -188,7 +189,7 @@ class EtatFormulaire:
 
     # --- Internals -----------------------------------------------------------------------
 
-    def _ouvrir(self, rencontre_id: int, version: int | None, valeurs: dict[str, Any]) -> None:
+    def _ouvrir(self, rencontre_id: int, version: int | None, valeurs: dict[str, ValeurChamp]) -> None:
         self.rencontre_id, self.version = rencontre_id, version
         self.ouvert, self.brouillon = valeurs, _copie(valeurs)
         self.erreurs, self.attente, self.a_ecrire = {}, None, True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -24,6 +23,7 @@ from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.errors import ConflitDeVersion, PermissionRefusee, Q2030Error, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number
+from q2030.frontieres import ValeurChamp
 from q2030.models import stored_id
 from q2030.nomenclature import (
     ACCESSIBILITE,
@@ -82,7 +82,7 @@ def _choices(dep: str, version: int) -> dict[str, list[tuple[str, str]]]:
 
 
 @st.cache_data(show_spinner=False)
-def _values(actor: Actor, rencontre_id: int, version: int) -> dict[str, Any]:
+def _values(actor: Actor, rencontre_id: int, version: int) -> dict[str, ValeurChamp]:
     with session_scope(engine()) as session:
         return get_rencontre(session, actor=actor, rencontre_id=rencontre_id)
 
