@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
 from sqlalchemy.sql.elements import SQLCoreOperations
@@ -263,7 +262,8 @@ def versions_lisibles(actor: Actor, departement_code: str) -> tuple[bool, bool] 
 
 # --- Reading scope -----------------------------------------------------------------------------
 
-Column = SQLCoreOperations[Any]  # a département or région column: Model.column or sqlmodel.col(...)
+# A département or région column: Model.column or sqlmodel.col(...).
+Column = SQLCoreOperations[str] | SQLCoreOperations[str | None]
 
 
 def region_of(departement_code: str) -> str:

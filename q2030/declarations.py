@@ -17,21 +17,25 @@ validation (the state keeps no earlier one).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import Label
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import Subquery
 from sqlalchemy.types import Integer
 from sqlmodel import Session, col
 
-from q2030.access import Lecteur, Scope, resolve_scope
+from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte, en_attente
 from q2030.formatting import fr_count
+from q2030.frontieres import SelectSql
 from q2030.models import Departement, Document, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -50,18 +54,18 @@ class _JoursDepuis(FunctionElement[int]):
 
 
 @compiles(_JoursDepuis)
-def _jours_depuis_postgresql(element: _JoursDepuis, compiler: SQLCompiler, **kw: Any) -> str:
+def _jours_depuis_postgresql(element: _JoursDepuis, compiler: SQLCompiler, **kw: object) -> str:
     instant, day = list(element.clauses)
     return f"(CAST(timezone('UTC', {compiler.process(instant, **kw)}) AS DATE) - {compiler.process(day, **kw)})"
 
 
 @compiles(_JoursDepuis, "sqlite")
-def _jours_depuis_sqlite(element: _JoursDepuis, compiler: SQLCompiler, **kw: Any) -> str:
+def _jours_depuis_sqlite(element: _JoursDepuis, compiler: SQLCompiler, **kw: object) -> str:
     instant, day = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(julianday(date({instant})) - julianday({day}) AS INTEGER)"
 
 
-class _PlusTard(FunctionElement[Any]):
+class _PlusTard(FunctionElement[dt.datetime]):
     """The later of two instants of the same type (NULLs are never the later)."""
 
     inherit_cache = True
@@ -69,12 +73,12 @@ class _PlusTard(FunctionElement[Any]):
 
 
 @compiles(_PlusTard)
-def _plus_tard_postgresql(element: _PlusTard, compiler: SQLCompiler, **kw: Any) -> str:
+def _plus_tard_postgresql(element: _PlusTard, compiler: SQLCompiler, **kw: object) -> str:
     return f"GREATEST({compiler.process(element.clauses, **kw)})"  # PostgreSQL's ignores NULLs
 
 
 @compiles(_PlusTard, "sqlite")
-def _plus_tard_sqlite(element: _PlusTard, compiler: SQLCompiler, **kw: Any) -> str:
+def _plus_tard_sqlite(element: _PlusTard, compiler: SQLCompiler, **kw: object) -> str:
     first, second = (compiler.process(c, **kw) for c in element.clauses)
     return f"max(coalesce({first}, {second}), coalesce({second}, {first}))"
 
@@ -82,7 +86,7 @@ def _plus_tard_sqlite(element: _PlusTard, compiler: SQLCompiler, **kw: Any) -> s
 # --- Per quartier ------------------------------------------------------------------------------
 
 
-def _compteurs() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def _compteurs() -> tuple[Label[int], Label[int]]:
     declarees = func.count(func.distinct(case((en_attente(), col(Rencontre.id)))))
     validees = func.count(func.distinct(case((compte(), col(Rencontre.id)))))
     return declarees.label("declarees"), validees.label("validees")
@@ -98,7 +102,7 @@ def quartiers(session: Session, *, actor: Lecteur, departement_code: str | None 
     campaign = active_campaign(session)
     scope = resolve_scope(actor, departement_code=departement_code)
     declarees, validees = _compteurs()
-    query = (
+    query: SelectSql = (
         select(col(Qpv.code).label("qpv_code"), declarees, validees)
         .select_from(Qpv)
         .join(Departement, col(Departement.code) == col(Qpv.departement_code))
@@ -129,7 +133,7 @@ def etape(declarees: int, validees: int) -> str:
     return ", ".join(parts) or "—"
 
 
-def _dans(scope: Scope, departement_column: Any) -> ColumnElement[bool]:
+def _dans(scope: Scope, departement_column: Column) -> ColumnElement[bool]:
     if scope.departement_code is None and scope.region_code is None:
         return literal(True)
     return scope.clause(departement_column, col(Departement.region_code))
@@ -154,7 +158,7 @@ def par_territoire(
     r_dep = col(Rencontre.departement_code)
     key = {"departement": r_dep, "region": col(Departement.region_code), "national": literal("FR")}[niveau]
     declarees, validees = _compteurs()
-    query = (
+    query: SelectSql = (
         select(
             key.label("code"),
             declarees,
@@ -183,7 +187,7 @@ def _quartiers_portee(session: Session, scope: Scope) -> pd.DataFrame:
     """`quartiers` with each QPV's département and région, for a région or France."""
     campaign = active_campaign(session)
     declarees, validees = _compteurs()
-    query = (
+    query: SelectSql = (
         select(
             col(Qpv.code).label("qpv_code"),
             col(Qpv.departement_code).label("departement_code"),
@@ -254,7 +258,7 @@ def chaine(session: Session, *, actor: Lecteur, region_code: str | None = None) 
     )
 
 
-def _delais(campaign_id: int, scope: Scope) -> Any:
+def _delais(campaign_id: int, scope: Scope) -> Subquery:
     """Subquery: one row per held counting meeting with a compte rendu: its delay in days and
     whether an organiser filed it."""
     premier = (
@@ -281,7 +285,7 @@ def _delais(campaign_id: int, scope: Scope) -> Any:
     )
 
 
-def _mediane(session: Session, delais: Any, organisateur: bool | None) -> tuple[float | None, int]:
+def _mediane(session: Session, delais: Subquery, organisateur: bool | None) -> tuple[float | None, int]:
     """The median of `jours` (mean of the two middle values when the count is even), in SQL."""
     source = select(delais.c.jours)
     if organisateur is not None:

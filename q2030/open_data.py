@@ -21,7 +21,6 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -30,6 +29,7 @@ from q2030 import agenda, clock, coverage, engagements
 from q2030.access import SYSTEM
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
+from q2030.frontieres import Cellule, ObjetJson
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv
 from q2030.nomenclature import (
     FORMATS,
@@ -119,7 +119,7 @@ RESOURCES: dict[str, tuple[str, list[Field]]] = {
 }
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Cellule) -> Cellule:
     if value is None:
         return ""
     if isinstance(value, dt.time):
@@ -129,7 +129,7 @@ def _cell(value: Any) -> Any:
     return csv_cell(value)
 
 
-def _rencontres(session: Session) -> list[list[Any]]:
+def _rencontres(session: Session) -> list[list[Cellule]]:
     campaign = active_campaign(session)
     codes = (
         select(func.aggregate_strings(col(RencontreQpv.qpv_code), "|"))
@@ -171,14 +171,14 @@ def _rencontres(session: Session) -> list[list[Any]]:
     return out
 
 
-def _couverture(session: Session, today: dt.date) -> list[list[Any]]:
+def _couverture(session: Session, today: dt.date) -> list[list[Cellule]]:
     frame = coverage.qpv_status(session, actor=SYSTEM, au=today)
     names = [name for name, _, _ in RESOURCES["couverture_qpv"][1]]
-    rows: list[list[Any]] = frame[names].astype(object).where(frame[names].notna(), None).values.tolist()
+    rows: list[list[Cellule]] = frame[names].astype(object).where(frame[names].notna(), None).values.tolist()
     return rows
 
 
-def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
+def _priorites(session: Session, by_qpv: bool) -> list[list[Cellule]]:
     campaign = active_campaign(session)
     key = RencontreQpv.qpv_code if by_qpv else Rencontre.departement_code
     query = (
@@ -197,7 +197,7 @@ def _priorites(session: Session, by_qpv: bool) -> list[list[Any]]:
     return [[code, theme, theme_label(theme), int(n), int(m)] for code, theme, n, m in session.exec(query)]
 
 
-def _engagements(session: Session) -> list[list[Any]]:
+def _engagements(session: Session) -> list[list[Cellule]]:
     frame = engagements.list_engagements(session)
     return [
         [
@@ -216,7 +216,7 @@ def _engagements(session: Session) -> list[list[Any]]:
     ]
 
 
-def tables(session: Session, today: dt.date | None = None) -> dict[str, list[list[Any]]]:
+def tables(session: Session, today: dt.date | None = None) -> dict[str, list[list[Cellule]]]:
     today = today or clock.today()
     return {
         "rencontres": _rencontres(session),
@@ -227,7 +227,7 @@ def tables(session: Session, today: dt.date | None = None) -> dict[str, list[lis
     }
 
 
-def _csv(fields: list[Field], rows: list[list[Any]]) -> bytes:
+def _csv(fields: list[Field], rows: list[list[Cellule]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([name for name, _, _ in fields])
@@ -236,7 +236,7 @@ def _csv(fields: list[Field], rows: list[list[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def descriptor(campaign_name: str, today: dt.date) -> dict[str, Any]:
+def descriptor(campaign_name: str, today: dt.date) -> ObjetJson:
     return {
         "name": "quartiers-2030-concertation",
         "title": f"Quartiers 2030 — {campaign_name} : rencontres, couverture, priorités, engagements",

@@ -7,18 +7,21 @@ and lose the control characters XML cannot hold (`q2030.control_chars`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 import pandas as pd
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from q2030.control_chars import clean_text
+from q2030.frontieres import Cellule
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_T = TypeVar("_T")
 
 
-def csv_cell(value: Any) -> Any:
+def csv_cell(value: _T) -> _T | str:
     """The value as a CSV cell: text a spreadsheet would run as a formula gets a leading quote."""
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
@@ -41,7 +44,7 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def text_cell(ws: Any, value: Any) -> WriteOnlyCell:
+def text_cell(ws: WriteOnlyWorksheet, value: Cellule) -> WriteOnlyCell:
     """A write-only cell; a string is stored as a string, never as a formula."""
     if isinstance(value, str):
         value = clean_text(value)  # openpyxl refuses what XML cannot hold
@@ -51,7 +54,7 @@ def text_cell(ws: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
-def set_text(ws: Worksheet, coordinate: str, value: Any) -> Cell:
+def set_text(ws: Worksheet, coordinate: str, value: object) -> Cell:
     """Assign a value in a normal worksheet; a string stays a string, never a formula."""
     cell = ws[coordinate]
     if isinstance(value, str):

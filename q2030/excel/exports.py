@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pandas as pd
 from sqlmodel import Session, select
@@ -24,6 +24,7 @@ from q2030.errors import DepartementInconnu, ValidationError
 from q2030.excel.flat import FORMATS, CsvZipBook, ParquetZipBook
 from q2030.excel.listings import CONTRIBUTION_EXPORT, RENCONTRE_EXPORT, contribution_rows, rencontre_rows
 from q2030.excel.writer import Col, StreamingWorkbook
+from q2030.frontieres import Cellule
 from q2030.models import Campaign, Departement, Region
 from q2030.participation import BREAKDOWN, participant_sums
 from q2030.priorities import Filtres, classement
@@ -90,7 +91,7 @@ def export_national(
     )
 
 
-def workbook_bytes(export: Callable[..., ExportSummary], session: Session, **kwargs: Any) -> bytes:
+def workbook_bytes(export: Callable[..., ExportSummary], session: Session, **kwargs: object) -> bytes:
     buffer = io.BytesIO()
     export(session, out=buffer, **kwargs)
     return buffer.getvalue()
@@ -162,11 +163,11 @@ def _cover_lines(
     sums: dict[str, int],
     chain: pd.DataFrame,
     dep: str | None,
-) -> list[tuple[Any, Any]]:
+) -> list[tuple[str | None, Cellule]]:
     row = total if total is not None else counts.sum(numeric_only=True)
     qpv = int(row["qpv"])
     states = chain["etat_synthese"].value_counts() if len(chain) else pd.Series(dtype=int)
-    lines: list[tuple[Any, Any]] = [
+    lines: list[tuple[str | None, Cellule]] = [
         ("Campagne", campaign.nom),
         ("Situation au", au),
         ("Échéance des rencontres", campaign.rencontres_echeance),
@@ -207,11 +208,11 @@ def _cover_lines(
     return lines
 
 
-def _date_or_dash(value: Any) -> Any:
+def _date_or_dash(value: object) -> dt.date | str:
     return value if isinstance(value, dt.date) else "—"
 
 
-def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]) -> Iterator[list[Any]]:
+def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]) -> Iterator[list[Cellule]]:
     for r in frame.itertuples():
         yield [
             regions.get(r.region_code, r.region_code), r.code, r.nom, int(r.qpv), int(r.couvert_delais),
@@ -222,7 +223,7 @@ def _departement_rows(frame: pd.DataFrame, regions: dict[str, str]) -> Iterator[
         ]  # fmt: skip
 
 
-def _none_if_nat(value: Any) -> Any:
+def _none_if_nat(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
@@ -235,7 +236,7 @@ PRIORITY_EXPORT = [
 
 def _priorities(
     session: Session, *, actor: Lecteur, departement_code: str | None
-) -> tuple[list[Col], Iterable[list[Any]]]:
+) -> tuple[list[Col], Iterable[list[Cellule]]]:
     """Themes ranked per axis by q2030.priorities.classement (the Priorités page's ranking).
 
     Raw counts ("contribution" weighting, the page's default), within the exported

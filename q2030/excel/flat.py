@@ -17,12 +17,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 
 from q2030.csv_export import to_csv
 from q2030.excel.writer import Col
+from q2030.frontieres import Cellule
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,7 +39,7 @@ def _file_stem(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "table"
 
 
-def _text(value: Any) -> str:
+def _text(value: Cellule) -> str:
     """A cover value as text (the cover sheet mixes numbers, ratios and dates in one column)."""
     if isinstance(value, bool):
         return "Oui" if value else "Non"
@@ -70,14 +71,14 @@ class _ZipBook:
 class CsvZipBook(_ZipBook):
     suffix = "csv"
 
-    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Any]]) -> int:
+    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Cellule]]) -> int:
         headers = _unique([c.header for c in columns])
         frame = pd.DataFrame([list(row) for row in rows], columns=headers)
         percents = [header for header, c in zip(headers, columns, strict=True) if c.kind == "percent"]
         self._add(title, to_csv(frame, percent_columns=percents))
         return len(frame)
 
-    def cover(self, title: str, heading: str, lines: list[tuple[str, Any]], width: int = 60) -> None:
+    def cover(self, title: str, heading: str, lines: list[tuple[str | None, Cellule]], width: int = 60) -> None:
         del width
         rows = [(label, "" if value is None else value) for label, value in lines if label is not None]
         self.table(title, [Col(heading), Col("Valeur")], rows)
@@ -86,11 +87,11 @@ class CsvZipBook(_ZipBook):
 class ParquetZipBook(_ZipBook):
     suffix = "parquet"
 
-    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Any]]) -> int:
+    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Cellule]]) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        values: list[list[Any]] = [[] for _ in columns]
+        values: list[list[Cellule]] = [[] for _ in columns]
         count = 0
         for row in rows:
             for index, value in enumerate(row):
@@ -106,7 +107,7 @@ class ParquetZipBook(_ZipBook):
         self._add(title, buffer.getvalue())
         return count
 
-    def cover(self, title: str, heading: str, lines: list[tuple[str, Any]], width: int = 60) -> None:
+    def cover(self, title: str, heading: str, lines: list[tuple[str | None, Cellule]], width: int = 60) -> None:
         del width
         rows = [(label, "" if value is None else _text(value)) for label, value in lines if label is not None]
         self.table(title, [Col(heading), Col("Valeur")], rows)
@@ -118,14 +119,21 @@ def _arrow_type(column: Col) -> pa.DataType:
     return {"int": pa.int64(), "date": pa.date32(), "percent": pa.float64()}.get(column.kind, pa.string())
 
 
-def _typed(column: Col, data: list[Any]) -> list[Any]:
+def _typed(column: Col, data: list[Cellule]) -> list[Cellule]:
     if column.kind == "int":
-        return [None if v is None or v == "" else int(v) for v in data]
+        return [None if v is None or v == "" else int(_nombre(v)) for v in data]
     if column.kind == "date":
         return [v.date() if isinstance(v, dt.datetime) else (v if isinstance(v, dt.date) else None) for v in data]
     if column.kind == "percent":
-        return [None if v is None or v == "" else float(v) for v in data]
+        return [None if v is None or v == "" else float(_nombre(v)) for v in data]
     return [None if v is None else str(v) for v in data]
+
+
+def _nombre(value: Cellule) -> str | int | float:
+    """A number column's cell (a number, or its text); anything else is a bug of the export."""
+    if isinstance(value, (str, int, float)):
+        return value
+    raise TypeError(f"Not a number: {value!r}")
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from q2030.excel.columns import BLEU_FRANCE, DATE_FORMAT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT
+from q2030.frontieres import Cellule
 from q2030.safe_text import text_cell
 
 TITLE_FONT = Font(bold=True, size=14, color=BLEU_FRANCE)
@@ -38,7 +39,7 @@ class StreamingWorkbook:
     def __init__(self) -> None:
         self.wb = Workbook(write_only=True)
 
-    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Any]]) -> int:
+    def table(self, title: str, columns: list[Col], rows: Iterable[Iterable[Cellule]]) -> int:
         """A sheet: styled header, widths, frozen header, autofilter; returns the row count."""
         ws = self.wb.create_sheet(title)
         for index, column in enumerate(columns, start=1):
@@ -48,7 +49,7 @@ class StreamingWorkbook:
         formats = [self._format(c.kind) for c in columns]
         count = 0
         for row in rows:
-            values = list(row)
+            values: list[Cellule | WriteOnlyCell] = list(row)
             for i, number_format in enumerate(formats):
                 if isinstance(values[i], str):  # user text: a string cell, never a formula
                     values[i] = text_cell(ws, values[i])
@@ -61,7 +62,7 @@ class StreamingWorkbook:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
         return count
 
-    def cover(self, title: str, heading: str, lines: list[tuple[str, Any]], width: int = 60) -> None:
+    def cover(self, title: str, heading: str, lines: list[tuple[str | None, Cellule]], width: int = 60) -> None:
         """A key-figures sheet: a title, then label / value pairs (None label = blank line)."""
         ws = self.wb.create_sheet(title)
         ws.column_dimensions["A"].width = width
