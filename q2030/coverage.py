@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Date, Subquery, and_, case, exists, func, literal, or_
@@ -465,6 +465,24 @@ class Projection:
     @property
     def realise(self) -> bool:
         return self.au >= self.echeance
+
+    def valeurs(self) -> ProjectionValeurs:
+        """Its fields and `taux_projete` as plain values (what the pages cache and draw)."""
+        return ProjectionValeurs(
+            au=self.au, echeance=self.echeance, qpv=self.qpv, couverts_au=self.couverts_au,
+            couverts_projetes=self.couverts_projetes, rythme_par_jour=self.rythme_par_jour,
+            taux_projete=self.taux_projete,
+        )  # fmt: skip
+
+
+class ProjectionValeurs(TypedDict):
+    au: dt.date
+    echeance: dt.date
+    qpv: int
+    couverts_au: int
+    couverts_projetes: int
+    rythme_par_jour: float
+    taux_projete: float | None
 
 
 def burnup(

@@ -18,7 +18,7 @@ from sqlalchemy import Select
 
 # --- Open boundaries: `Any`, named -----------------------------------------------------------
 
-# A raw spreadsheet cell as openpyxl, calamine or pandas (untyped) return it, before `cleaning`.
+# A raw cell as a spreadsheet (openpyxl) or a pandas DataFrame (untyped) hands it over, before `cleaning`.
 CelluleBrute: TypeAlias = Any
 # A value decoded from JSON (a file, a JSON column, an HTTP answer) before its shape is checked.
 JsonValeur: TypeAlias = Any

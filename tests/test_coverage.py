@@ -261,16 +261,14 @@ def test_charts_are_valid_vega_lite(built: Session, deadline: dt.date) -> None:
     assert len(values) == 101  # every département has a tile, overseas included
     assert {"971", "972", "973", "974", "976"} <= {v["code"] for v in values}
     frame, projection = burnup(built, actor=COMMISSION, au=au)
-    layered = charts.burnup_chart(
-        frame, {**projection.__dict__, "taux_projete": projection.taux_projete}, "t"
-    ).to_dict()
+    layered = charts.burnup_chart(frame, projection.valeurs(), "t").to_dict()
     # realised, then deadline, total and projection, each line with its text label on the chart
     assert len(layered["layer"]) == 7
     labels = {value["texte"] for dataset in layered["datasets"].values() for value in dataset if value.get("texte")}
     assert "Projection au rythme actuel" in labels
     assert any(label.startswith("Échéance des rencontres : ") for label in labels)
     assert any(label.startswith("Total des QPV : ") for label in labels)
-    assert "rythme actuel" in ui.projection_sentence({**projection.__dict__, "taux_projete": projection.taux_projete})
+    assert "rythme actuel" in ui.projection_sentence(projection.valeurs())
     bars = charts.status_chart(by_dep.assign(D=by_dep["nom"]), "D", "t").to_dict()
     assert bars["encoding"]["x"]["type"] == "quantitative"
 

@@ -44,7 +44,7 @@ def test_countdown_never_shows_a_negative_number() -> None:
 
 
 def test_a_finished_campaign_opens_at_the_end_of_its_restitution_window() -> None:
-    campaign = {"restitution_fin": dt.date(2023, 12, 21)}
+    campaign = dt.date(2023, 12, 21)  # the end of its restitution window
     shown, sentence = default_au(campaign, dt.date(2026, 11, 25))
     assert shown == dt.date(2023, 12, 21)
     assert "Campagne terminée" in sentence

@@ -15,13 +15,16 @@ plot height and the legend is added below it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.vega_charts import VegaLiteState
 
+from q2030.coverage import ProjectionValeurs
 from q2030.formatting import fr_date, fr_number
+from q2030.frontieres import JsonValeur
 from q2030.graphiques import (  # the pages' chart vocabulary, shared with the documents
     BAR_STEP as BAR_STEP,
 )  # fmt: skip
@@ -56,7 +59,7 @@ from q2030.ui.shell import BLEU_FRANCE
 _NO_FIT_X = ("hconcat", "facet", "repeat", "concat")
 
 
-def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict[str, Any]:
+def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict[str, JsonValeur]:
     spec = chart.to_dict(validate=False)
     spec.setdefault("config", {})["locale"] = FR_LOCALE
     # Vega writes English ARIA descriptions of every axis, legend and mark ("X-axis titled …",
@@ -70,7 +73,7 @@ def chart_spec(chart: alt.TopLevelMixin, *, stretch: bool = True) -> dict[str, A
     return spec
 
 
-def _title_text(spec: dict[str, Any]) -> str:
+def _title_text(spec: dict[str, JsonValeur]) -> str:
     """The chart's title, or the first layer's, as plain text."""
     for candidate in (spec, *spec.get("layer", []), *spec.get("vconcat", []), *spec.get("hconcat", [])):
         title = candidate.get("title") if isinstance(candidate, dict) else None
@@ -86,7 +89,9 @@ def _title_text(spec: dict[str, Any]) -> str:
 _BUILDERS: dict[str, Callable[..., alt.TopLevelMixin]] = {}
 
 
-def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, stretch: bool = True) -> dict[str, Any]:
+def cached_chart(
+    builder: Callable[..., alt.TopLevelMixin], *args: object, stretch: bool = True
+) -> dict[str, JsonValeur]:
     """The spec of `builder(*args)`, built once per distinct arguments (data frames hashed by
     content) and shared by every session: building an Altair chart validates each encoding,
     tens of milliseconds per chart on every rerun otherwise."""
@@ -96,17 +101,17 @@ def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, stretch:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached_spec(name: str, args: tuple[Any, ...], stretch: bool) -> dict[str, Any]:
+def _cached_spec(name: str, args: tuple[object, ...], stretch: bool) -> dict[str, JsonValeur]:
     return chart_spec(_BUILDERS[name](*args), stretch=stretch)
 
 
 def show_chart(
-    chart: alt.TopLevelMixin | dict[str, Any],
+    chart: alt.TopLevelMixin | dict[str, JsonValeur],
     *,
     stretch: bool = True,
     key: str | None = None,
     on_select: Callable[[], None] | None = None,
-) -> Any:
+) -> DeltaGenerator | VegaLiteState:
     """Draw the chart; with `key`, its selection parameters rerun the page and the selection is returned
     (Streamlit's VegaLiteState: `state.selection[name]` lists the selected values). `on_select` is
     then called before the rerun, the selection being in `st.session_state[key]`."""
@@ -167,7 +172,7 @@ def tile_map_chart(by_dep: pd.DataFrame) -> alt.LayerChart:
     return tiles_chart.properties(width=13 * 38, height=15 * 38)
 
 
-def burnup_chart(frame: pd.DataFrame, projection: dict[str, Any], title: str) -> alt.LayerChart:
+def burnup_chart(frame: pd.DataFrame, projection: ProjectionValeurs, title: str) -> alt.LayerChart:
     data = frame.assign(date=pd.to_datetime(frame["date"]), serie="Réalisé")
     layers = [
         alt.Chart(data)

@@ -7,22 +7,25 @@ comma, as French spreadsheets expect).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TypedDict
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.vega_charts import VegaLiteState
 
 from q2030 import clock, coverage, declarations, geo, questionnaire
 from q2030.access import Action, Actor, DepartementCible, RencontreCible, Scope, allowed, resolve_scope
 from q2030.campaigns import active_campaign, constat_au, situation_par_defaut
+from q2030.coverage import Echeance, ProjectionValeurs
 from q2030.csv_export import to_csv
 from q2030.db import session_scope
 from q2030.formatting import countdown, fr_count, fr_date, fr_number, fr_percent
+from q2030.frontieres import ArgumentLibre, CelluleBrute, JsonValeur
 from q2030.graphiques import participation_chart, parts_publics
 from q2030.nomenclature import StatutRencontre
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -37,8 +40,16 @@ from q2030.ui.validation import render_file
 # --- Cached read models (plain values only) ----------------------------------------------
 
 
+class CampagneVue(TypedDict):
+    lancement: dt.date
+    rencontres_echeance: dt.date
+    synthese_departementale_echeance: dt.date
+    restitution_fin: dt.date
+    echeances: list[Echeance]
+
+
 @st.cache_data(show_spinner=False)
-def _campaign(version: int) -> dict[str, Any]:
+def _campaign(version: int) -> CampagneVue:
     with session_scope(engine()) as session:
         campaign = active_campaign(session)
         return {
@@ -46,20 +57,19 @@ def _campaign(version: int) -> dict[str, Any]:
             "rencontres_echeance": campaign.rencontres_echeance,
             "synthese_departementale_echeance": campaign.synthese_departementale_echeance,
             "restitution_fin": campaign.restitution_fin,
-            "echeances": [dataclasses.asdict(e) for e in coverage.echeances(campaign, clock.today())],
+            "echeances": coverage.echeances(campaign, clock.today()),
         }
 
 
-def default_au(campaign: dict[str, Any], today: dt.date) -> tuple[dt.date, str]:
+def default_au(restitution_fin: dt.date, today: dt.date) -> tuple[dt.date, str]:
     """The "situation au" date a page opens on, and the sentence saying which date it is.
 
     Today while the campaign runs; once its restitution window is over, the end of that
     window (a finished campaign opened today would otherwise show every deadline as long past)."""
-    end = campaign["restitution_fin"]
-    shown = situation_par_defaut(end, today)
+    shown = situation_par_defaut(restitution_fin, today)
     if shown != today:
         return shown, (
-            f"Campagne terminée : la situation est affichée au {fr_date(end)}, fin de la fenêtre de "
+            f"Campagne terminée : la situation est affichée au {fr_date(restitution_fin)}, fin de la fenêtre de "
             "restitution publique. Choisissez une autre date pour revoir la campagne à ce jour-là."
         )
     return today, f"Situation au {fr_date(today)} (aujourd'hui). Choisissez une date passée pour revoir la campagne."
@@ -201,17 +211,17 @@ def _suivi(actor: Actor, au: dt.date, dep: str | None, version: int) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False)
-def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _burnup_shared(au: dt.date, scope: Scope, version: int) -> tuple[pd.DataFrame, ProjectionValeurs]:
     with session_scope(engine()) as session:
         frame, projection = coverage.burnup(
             session, actor=scope, au=au, region_code=scope.region_code, departement_code=scope.departement_code
         )
-        return frame, {**dataclasses.asdict(projection), "taux_projete": projection.taux_projete}
+        return frame, projection.valeurs()
 
 
 def _burnup(
     actor: Actor, au: dt.date, region: str | None, dep: str | None, version: int
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, ProjectionValeurs]:
     return _burnup_shared(au, _portee(actor, region, dep), version)
 
 
@@ -223,7 +233,7 @@ def au_input(key: str) -> dt.date:
     earlier date replays the campaign. The caption says which date is shown and why."""
     campaign = _campaign(data_version())
     today = clock.today()
-    default, sentence = default_au(campaign, today)
+    default, sentence = default_au(campaign["restitution_fin"], today)
     earliest = campaign["lancement"] - dt.timedelta(days=31)
     value = st.date_input(
         "Situation au",
@@ -257,7 +267,7 @@ def table(
     filename: str,
     empty: str = "Aucune ligne à afficher.",
     pinned: tuple[str, ...] = (),
-    **dataframe_args: Any,
+    **dataframe_args: ArgumentLibre,
 ) -> object:
     """A French-labelled table (sortable) and its CSV download; returns st.dataframe's value.
 
@@ -293,7 +303,7 @@ def table_csv(frame: pd.DataFrame, columns: dict[str, str]) -> bytes:
     return to_csv(frame[list(columns)].rename(columns=columns), percent_columns=percents, decimals=1)
 
 
-def projection_sentence(projection: dict[str, Any]) -> str:
+def projection_sentence(projection: ProjectionValeurs) -> str:
     deadline = fr_date(projection["echeance"])
     if projection["au"] >= projection["echeance"]:
         return f"À l'échéance du {deadline}, {fr_percent(projection['taux_projete'])} des QPV étaient couverts."
@@ -412,7 +422,7 @@ def _jours(value: float | None) -> str:
 
 
 def chart_and_table(
-    chart: alt.TopLevelMixin | dict[str, Any],
+    chart: alt.TopLevelMixin | dict[str, JsonValeur],
     frame: pd.DataFrame,
     columns: dict[str, str],
     *,
@@ -420,7 +430,7 @@ def chart_and_table(
     filename: str,
     select_key: str | None = None,
     on_select: Callable[[], None] | None = None,
-) -> Any:
+) -> DeltaGenerator | VegaLiteState:
     """The chart and its table side by side; with `select_key`, the chart's selection (see show_chart)."""
     left, right = st.columns([3, 2])
     with left:
@@ -531,14 +541,14 @@ def _quartiers_text(codes: str, names: dict[str, str]) -> str:
     return ", ".join(names.get(code, code) for code in codes.split(", ") if code)
 
 
-def _rencontre_action(row: dict[str, Any], dep: str, what: str) -> tuple[str, dict[str, str]]:
+def _rencontre_action(row: dict[str, CelluleBrute], dep: str, what: str) -> tuple[str, dict[str, str]]:
     where = row["quartiers_noms"] or row["perimetre"]
     text = f"Rencontre n° {row['id']} du {fr_date(row['date'])} – {row['lieu']} – {where} : {what}"
     return escape_markdown(text), {"rencontre": str(row["id"]), "departement": dep}
 
 
 def _quartier_action(
-    row: dict[str, Any], dep: str, writer: bool, planned: dict[str, int]
+    row: dict[str, CelluleBrute], dep: str, writer: bool, planned: dict[str, int]
 ) -> tuple[str, dict[str, str]]:
     name = f"{row['qpv_nom']} ({row['communes']})" if row.get("communes") else str(row["qpv_nom"])
     planned_id = planned.get(row["qpv_code"])
@@ -666,10 +676,7 @@ def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
     st.subheader("Échéances")
     campaign = _campaign(version)
     steps = pd.DataFrame(
-        [
-            {"Échéance": e["libelle"], "Date": e["date"], "Où en est-on": countdown(e["date"], au)}
-            for e in campaign["echeances"]
-        ]
+        [{"Échéance": e.libelle, "Date": e.date, "Où en est-on": countdown(e.date, au)} for e in campaign["echeances"]]
     )
     table(
         steps,
