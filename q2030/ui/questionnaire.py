@@ -8,7 +8,7 @@ calls `codage.coder` and the next text is claimed at once.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -24,6 +24,7 @@ from q2030.campaigns import active_campaign
 from q2030.db import session_scope
 from q2030.errors import Q2030Error, ValidationError
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
+from q2030.frontieres import EtatWidget, JsonValeur
 from q2030.models import QuestionnaireReponse
 from q2030.nomenclature import AXES, PUBLICS, THEMES, theme_label
 from q2030.textnorm import fold_header as _fold
@@ -58,7 +59,7 @@ def _etat(version: int) -> tuple[int, pd.DataFrame, list[q.SourceQuestionnaire],
 
 
 @st.cache_data(show_spinner=False)
-def _mapping(version: int, source: str) -> dict[str, Any] | None:
+def _mapping(version: int, source: str) -> dict[str, JsonValeur] | None:
     with session_scope(engine()) as session:
         mapping = q.correspondance(session, source=source)
     return mapping.model_dump() if mapping else None
@@ -175,7 +176,7 @@ def render_import(actor: Actor) -> None:
     _fichier(actor, source, sources, upload.getvalue(), upload.name)
 
 
-def _format(brut: q.Apercu, saved: dict[str, Any]) -> q.Format:
+def _format(brut: q.Apercu, saved: dict[str, JsonValeur]) -> q.Format:
     """The layout of the file: one row per respondent, or one per answer (pivoted)."""
     options = {"large": "Une ligne par répondant", "long": "Une ligne par réponse (répondant, question, réponse)"}
     choix = st.radio(
@@ -258,11 +259,11 @@ def _fichier(actor: Actor, source: str, sources: list[q.SourceQuestionnaire], co
         _importer(actor, source, content, name, remplacer)
 
 
-def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, Any]) -> dict[str, Any]:
+def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, JsonValeur]) -> dict[str, JsonValeur]:
     st.subheader("Correspondance des colonnes")
     titre = vue.titres.get
     options = [None, *colonnes]
-    contenu: dict[str, Any] = {}
+    contenu: dict[str, JsonValeur] = {}
     grid = st.columns(2)
     roles = [k for k in q.IDENTITE if not (k == "identifiant" and saved.get("format") == "long")]
     for position, key in enumerate(roles):
@@ -314,8 +315,8 @@ def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, Any]) -> dict[
 
 
 def _question_fermee(
-    colonne: str, titre: str, valeurs: dict[str, list[str]], saved_fermees: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+    colonne: str, titre: str, valeurs: dict[str, list[str]], saved_fermees: dict[str, dict[str, JsonValeur]]
+) -> dict[str, JsonValeur]:
     with st.expander(f"Question « {titre} »", expanded=colonne not in saved_fermees):
         before = saved_fermees.get(colonne, {})
         axe = st.selectbox(
@@ -375,8 +376,8 @@ def _importer(actor: Actor, source: str, content: bytes, name: str, remplacer: b
 # --- Page "Codage des textes libres" -------------------------------------------------------------
 
 
-def _state() -> dict[str, Any]:
-    state: dict[str, Any] = st.session_state.setdefault(
+def _state() -> dict[str, EtatWidget]:
+    state: dict[str, EtatWidget] = st.session_state.setdefault(
         "codage", {"texte": None, "exclus": [], "axe": None, "theme": None, "public": "tous", "message": None}
     )
     return state
@@ -392,7 +393,16 @@ def _suivant(actor: Actor) -> None:
     )
 
 
-def _decider(actor: Actor, **decision: Any) -> None:
+class Decision(TypedDict, total=False):
+    """The analyst's decision on a text (`codage.coder`'s keywords)."""
+
+    axe: str | None
+    theme: str | None
+    public: str
+    hors_sujet: bool
+
+
+def _decider(actor: Actor, **decision: Unpack[Decision]) -> None:
     state = _state()
     texte = state["texte"]
     if texte is None:
