@@ -7,7 +7,7 @@ overseas zones for 971-976 (a meeting at 18:00 in La Réunion is 18:00 there).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy import func
@@ -20,6 +20,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.errors import IntrouvableError
+from q2030.frontieres import CelluleBrute, LigneSql, ValeurSql
 from q2030.models import Departement, Epci, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import FORMATS, ORGANISATEURS, STATUTS_RENCONTRE, TYPES_LIEU, Perimetre, StatutRencontre, label
 
@@ -73,7 +74,7 @@ AGENDA_COLUMNS = [
 ]
 
 
-def _query(*extra: Any) -> Select[*tuple[Any, ...]]:
+def _query(*extra: ValeurSql) -> Select[*LigneSql]:
     names = (
         select(func.aggregate_strings(col(Qpv.nom), ", "))
         .join(RencontreQpv, col(RencontreQpv.qpv_code) == col(Qpv.code))
@@ -115,7 +116,7 @@ def _query(*extra: Any) -> Select[*tuple[Any, ...]]:
     )
 
 
-def public_query(*extra: Any) -> Select[*tuple[Any, ...]]:
+def public_query(*extra: ValeurSql) -> Select[*LigneSql]:
     """The agenda's select (columns AGENDA_COLUMNS, then `extra` columns), for the public reads
     to filter further."""
     return _query(*extra)
@@ -160,7 +161,7 @@ def ics(
     return calendar(frame.to_dict("records"))
 
 
-def calendar(rows: list[dict[str, Any]], *, name: str = "Rencontres Quartiers 2030") -> bytes:
+def calendar(rows: Sequence[Mapping[str, CelluleBrute]], *, name: str = "Rencontres Quartiers 2030") -> bytes:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -199,7 +200,7 @@ def _vtimezone(zone: str) -> list[str]:
     ]
 
 
-def _event(row: dict[str, Any]) -> list[str]:
+def _event(row: Mapping[str, CelluleBrute]) -> list[str]:
     day: dt.date = row["date"]
     start: dt.time | None = row["heure_debut"]
     end: dt.time | None = row["heure_fin"]
@@ -239,7 +240,7 @@ def _event(row: dict[str, Any]) -> list[str]:
     return lines
 
 
-def where(row: dict[str, Any]) -> str:
+def where(row: Mapping[str, CelluleBrute]) -> str:
     """Who the rencontre is for: its quartiers, or the commune / EPCI."""
     if row["perimetre"] == Perimetre.COMMUNE and row["commune_nom"]:
         return f"commune de {row['commune_nom']}"
@@ -248,7 +249,7 @@ def where(row: dict[str, Any]) -> str:
     return str(row["quartiers"] or "") or "quartiers prioritaires"
 
 
-def commune_text(row: dict[str, Any]) -> str:
+def commune_text(row: Mapping[str, CelluleBrute]) -> str:
     """The communes where the rencontre is, for LOCATION: the rencontre's commune, else
     those of its quartiers (each once); "" when the address already names them."""
     names = [row["commune_nom"]] if row.get("commune_nom") else []

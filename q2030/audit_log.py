@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.formatting import fr_date
+from q2030.frontieres import JsonValeur
 from q2030.models import AuditEvent
 from q2030.nomenclature import (
     ACCESSIBILITE,
@@ -123,7 +124,10 @@ def _paris_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
 
 
-def _filtered(query: SelectOfScalar[Any], filters: AuditFilters) -> SelectOfScalar[Any]:
+_T = TypeVar("_T")
+
+
+def _filtered(query: SelectOfScalar[_T], filters: AuditFilters) -> SelectOfScalar[_T]:
     if filters.acteur:
         query = query.where(AuditEvent.acteur == filters.acteur)
     if filters.entite:
@@ -135,7 +139,7 @@ def _filtered(query: SelectOfScalar[Any], filters: AuditFilters) -> SelectOfScal
     return query
 
 
-def _json(value: dict[str, Any] | None) -> str:
+def _json(value: dict[str, JsonValeur] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -151,7 +155,7 @@ def field_label(name: str) -> str:
     return FIELDS.get(name, name.replace("_", " ").capitalize())
 
 
-def _value_text(value: Any, field: str = "") -> str:
+def _value_text(value: object, field: str = "") -> str:
     codes = CODES.get(field)
     if codes is not None:
         if isinstance(value, list):
@@ -175,7 +179,7 @@ def _value_text(value: Any, field: str = "") -> str:
     return str(value)
 
 
-def summary(value: dict[str, Any] | None, other: dict[str, Any] | None = None) -> str:
+def summary(value: dict[str, JsonValeur] | None, other: dict[str, JsonValeur] | None = None) -> str:
     """ "champ : valeur ; …", limited to the fields that differ from `other` when both exist."""
     if not value:
         return ""

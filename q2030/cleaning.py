@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,7 @@ from q2030.formatting import parse_fr_date
 from q2030.nomenclature import code_from_label
 
 
-def is_blank(value: Any) -> bool:
+def is_blank(value: object) -> bool:
     """None, empty text, empty list, NaN, pandas NA / NaT."""
     if value is None:
         return True
@@ -30,7 +31,7 @@ def is_blank(value: Any) -> bool:
         return False
 
 
-def count(value: Any) -> int | None:
+def count(value: object) -> int | None:
     """A whole number >= 0, or None when empty. No upper cap."""
     if is_blank(value):
         return None
@@ -52,7 +53,7 @@ def count(value: Any) -> int | None:
     return number
 
 
-def date(value: Any) -> dt.date | None:
+def date(value: object) -> dt.date | None:
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
@@ -65,7 +66,7 @@ def date(value: Any) -> dt.date | None:
 _TIME = re.compile(r"^(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?(?::\d{2})?$")
 
 
-def time(value: Any) -> dt.time | None:
+def time(value: object) -> dt.time | None:
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
@@ -84,7 +85,7 @@ _TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes"}
 _FALSE = {"non", "n", "faux", "false", "0", "no"}
 
 
-def boolean(value: Any) -> bool:
+def boolean(value: object) -> bool:
     if is_blank(value):
         return False
     if isinstance(value, bool):
@@ -108,7 +109,7 @@ def text(value: Any, max_length: int | None = None) -> str:
     return out
 
 
-def code(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any) -> str | None:
+def code(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: object) -> str | None:
     """A code of `nomenclature` from a code or its French label; None when empty."""
     if is_blank(value):
         return None
@@ -118,11 +119,16 @@ def code(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any) 
     return found
 
 
-def codes(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: Any) -> list[str]:
+def codes(nomenclature: dict[str, str] | dict[str, tuple[str, str]], value: object) -> list[str]:
     """A list of codes from a list or a string separated by commas / semicolons."""
     if is_blank(value):
         return []
-    items = re.split(r"[;,\n]", value) if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        items: list[object] = list(re.split(r"[;,\n]", value))
+    elif isinstance(value, Iterable):
+        items = list(value)
+    else:
+        raise TypeError(f"'{type(value).__name__}' object is not iterable")
     out: list[str] = []
     unknown: list[str] = []
     for item in items:

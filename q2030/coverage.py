@@ -34,6 +34,7 @@ from q2030.campaigns import constat_au as constat_par_defaut
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.formatting import add_months
+from q2030.frontieres import LigneSql
 from q2030.models import Campaign, Departement, Document, Qpv, Region, Rencontre, RencontreQpv, SyntheseDepartementale
 from q2030.nomenclature import PERIMETRES, STATUTS_SYNTHESE_DEPARTEMENTALE, StatutRencontre
 from q2030.referentiel import DEPARTEMENTS
@@ -51,7 +52,7 @@ ETATS_SYNTHESE_PARTICIPANTS: dict[str, str] = {
     "pas_encore_due": "Pas encore due",
 }
 Niveau = Literal["departement", "region", "national"]
-_Q = TypeVar("_Q", bound=Select[Any])
+_Q = TypeVar("_Q", bound=Select[*LigneSql])
 
 
 # --- Scope -----------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def _status_subquery(campaign: Campaign, au: dt.date, scope: Scope) -> Subquery:
         (next_planned.is_not(None), "prevu"),
         else_="non_couvert",
     )
-    query: Select[Any] = (
+    query: Select[*LigneSql] = (
         select_columns(
             col(Qpv.code).label("qpv_code"),
             col(Qpv.nom).label("qpv_nom"),
@@ -270,7 +271,7 @@ def _rencontre_counts(
     overdue = and_(held, r_date < threshold, or_(r_synthese.is_(None), r_synthese > literal(constat, Date)))
     constat_end = dt.datetime.combine(constat + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     has_report = exists().where(col(Document.rencontre_id) == r_id, col(Document.depose_le) < constat_end)
-    query: Select[Any] = (
+    query: Select[*LigneSql] = (
         select_columns(
             key.label("code"),
             func.sum(case((held, 1), else_=0)),
@@ -330,7 +331,7 @@ def suivi_rencontres(
         .group_by(col(Document.rencontre_id))
         .subquery()
     )
-    query: Select[Any] = (
+    query: Select[*LigneSql] = (
         select_columns(
             r.id,
             r.departement_code,

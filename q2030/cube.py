@@ -59,6 +59,7 @@ from sqlmodel import Session, SQLModel, col
 
 from q2030.comptage import compte
 from q2030.db import analyser, select_columns
+from q2030.frontieres import LigneSql
 from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, table_of
 from q2030.nomenclature import StatutRencontre
 
@@ -77,14 +78,14 @@ _FILTRE_KEYS = ["campaign_id", "public", "dimension", "valeur", "axe", "departem
 _SUMS = ["contributions", "rencontres", "score_rang", "poids_rencontre"]
 
 
-def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*tuple[Any, ...]]:
+def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*LigneSql]:
     """Rows of `cube_rencontre` computed from the raw rows (all held meetings, or `ids`)."""
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
     n = func.count()
     month = func.substr(cast(col(Rencontre.date), String), 1, 7)
     day = func.substr(cast(col(Rencontre.date), String), 1, 10)
 
-    def part(per_public: bool, per_axis: bool) -> Select[Any]:
+    def part(per_public: bool, per_axis: bool) -> Select[*LigneSql]:
         partition: list[Any] = [col(Contribution.rencontre_id)]
         partition += [col(Contribution.public)] if per_public else []
         partition += [col(Contribution.axe)] if per_axis else []

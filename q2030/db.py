@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 from q2030.control_chars import clean_json, clean_parameters
+from q2030.frontieres import LigneSql, ValeurSql
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'q2030.db'}"
@@ -59,14 +60,14 @@ def _clean_parameters(
     _conn: Connection,
     _cursor: DBAPICursor,
     statement: str,
-    parameters: Any,  # the DBAPI's parameters: a tuple, a dict or a list of them
+    parameters: ValeurSql,  # the DBAPI's parameters: a tuple, a dict or a list of them
     _context: ExecutionContext | None,
     _executemany: bool,
-) -> tuple[str, Any]:
+) -> tuple[str, ValeurSql]:
     return statement, clean_parameters(parameters)
 
 
-def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+def select_columns(*columns: ValeurSql) -> Select[*LigneSql]:
     """`sqlmodel.select` of five columns or more (its overloads are typed for four at most)."""
     return Select(*columns)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import Label
@@ -35,7 +35,7 @@ from q2030.access import Column, Lecteur, Scope, resolve_scope
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte, en_attente
 from q2030.formatting import fr_count
-from q2030.frontieres import SelectSql
+from q2030.frontieres import LigneSql
 from q2030.models import Departement, Document, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -102,7 +102,7 @@ def quartiers(session: Session, *, actor: Lecteur, departement_code: str | None 
     campaign = active_campaign(session)
     scope = resolve_scope(actor, departement_code=departement_code)
     declarees, validees = _compteurs()
-    query: SelectSql = (
+    query: Select[*LigneSql] = (
         select(col(Qpv.code).label("qpv_code"), declarees, validees)
         .select_from(Qpv)
         .join(Departement, col(Departement.code) == col(Qpv.departement_code))
@@ -158,7 +158,7 @@ def par_territoire(
     r_dep = col(Rencontre.departement_code)
     key = {"departement": r_dep, "region": col(Departement.region_code), "national": literal("FR")}[niveau]
     declarees, validees = _compteurs()
-    query: SelectSql = (
+    query: Select[*LigneSql] = (
         select(
             key.label("code"),
             declarees,
@@ -187,7 +187,7 @@ def _quartiers_portee(session: Session, scope: Scope) -> pd.DataFrame:
     """`quartiers` with each QPV's département and région, for a région or France."""
     campaign = active_campaign(session)
     declarees, validees = _compteurs()
-    query: SelectSql = (
+    query: Select[*LigneSql] = (
         select(
             col(Qpv.code).label("qpv_code"),
             col(Qpv.departement_code).label("departement_code"),

@@ -14,8 +14,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Select
-
 # --- Open boundaries: `Any`, named -----------------------------------------------------------
 
 # A raw cell as a spreadsheet (openpyxl) or a pandas DataFrame (untyped) hands it over, before `cleaning`.
@@ -24,7 +22,8 @@ CelluleBrute: TypeAlias = Any
 JsonValeur: TypeAlias = Any
 # A form field's or an imported row's value before validation (`rencontres.saisie`, `cleaning`).
 ValeurChamp: TypeAlias = Any
-# A bound SQL parameter or a raw row value: SQLAlchemy types rows as tuples of Any.
+# A bound SQL parameter, a raw row value (SQLAlchemy types rows as tuples of Any), or a column as
+# SQLModel types it (`Rencontre.id` is an `int | None` to mypy: what is selected is known at run time).
 ValeurSql: TypeAlias = Any
 # Keyword arguments passed through to a library whose overloads name them (st.dataframe, alt.Legend).
 ArgumentLibre: TypeAlias = Any
@@ -44,5 +43,3 @@ Json: TypeAlias = "Mapping[str, Json] | Sequence[Json] | str | int | float | boo
 ObjetJson: TypeAlias = "dict[str, Json]"
 # A raw row of SQLAlchemy (`Row` or the tuple of its values).
 LigneSql: TypeAlias = tuple[ValeurSql, ...]
-# A SELECT read as raw rows (its columns' types are the database's, not checked here).
-SelectSql: TypeAlias = Select[*tuple[ValeurSql, ...]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, distinct, func
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from q2030.access import Column, Lecteur, lit_tout, scope_clause, scope_label
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
+from q2030.frontieres import LigneSql
 from q2030.models import Contribution, Qpv, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -37,7 +38,7 @@ def database_is_empty(session: Session) -> bool:
     return not session.exec(select(func.count()).select_from(Qpv)).one()
 
 
-_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])  # sqlmodel's selects included
+_Query = TypeVar("_Query", bound=Select[*LigneSql])  # sqlmodel's selects included
 
 
 def _scoped(query: _Query, actor: Lecteur, departement_column: Column) -> _Query:

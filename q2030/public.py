@@ -13,7 +13,6 @@ Every query here returns only public information, for any visitor:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -28,6 +27,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError
 from q2030.formatting import fr_date, fr_date_long
+from q2030.frontieres import LigneSql
 from q2030.models import (
     Contribution,
     Departement,
@@ -70,9 +70,7 @@ def quartiers(session: Session, *, departement_code: str) -> dict[str, str]:
     return {code: nom for code, nom in rows}
 
 
-def _in_territory(
-    query: Select[*tuple[Any, ...]], departement_code: str | None, qpv_code: str | None
-) -> Select[*tuple[Any, ...]]:
+def _in_territory(query: Select[*LigneSql], departement_code: str | None, qpv_code: str | None) -> Select[*LigneSql]:
     if qpv_code:
         return query.where(
             col(Rencontre.id).in_(select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == qpv_code))

@@ -26,6 +26,7 @@ from q2030.access import Lecteur
 from q2030.campaigns import active_campaign
 from q2030.cube import TOUS_AXES
 from q2030.errors import ValidationError
+from q2030.frontieres import LigneSql
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre
 from q2030.nomenclature import AXES, theme_label
 from q2030.priorities.cube_filtres import AGREGATS_COLUMNS, agregats_filtres
@@ -166,7 +167,7 @@ def _agregats_cube(session: Session, filtres: Filtres, groupe: str) -> pd.DataFr
         .subquery("par_departement")
     )
     d = per_departement.c
-    themes: Select[Any] = select(
+    themes: Select[*LigneSql] = select(
         d.g, d.theme, func.sum(d.contributions), func.sum(d.rencontres), func.count(), func.sum(d.score_rang),
         func.sum(d.poids_rencontre), func.sum(d.pd),
     ).group_by(d.g, d.theme)  # fmt: skip
@@ -235,7 +236,7 @@ def _lignes_brutes(
     # Outer level, per (group, département, theme): a few thousand rows at most. A theme's
     # weight in a meeting is n / meeting size; the département weight is computed below
     # from these rows (n / département size), a reshaping of a small result.
-    outer: Select[Any] = select(
+    outer: Select[*LigneSql] = select(
         *gk,
         inner.c.dep,
         inner.c.theme,

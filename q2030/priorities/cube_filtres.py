@@ -25,14 +25,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, union_all
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import SQLColumnExpression, SQLCoreOperations
 from sqlmodel import Session, col
 
 from q2030.campaigns import active_campaign
 from q2030.cube import FORMAT_MOIS, SEPARATEUR, TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
-from q2030.frontieres import SelectSql
+from q2030.frontieres import LigneSql
 from q2030.models import CubeFiltre, CubeRencontre, Departement, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES
 from q2030.priorities.filtres import TOUS, Filtres
@@ -104,8 +104,8 @@ def _axes(filtres: Filtres, groupe: str, axe: Mapped[str], *, listed: bool = Fal
 
 
 def _territoire(
-    base: SelectSql, filtres: Filtres, groupe: str, dep: Mapped[str]
-) -> tuple[SelectSql, list[ColumnElement[bool]]]:
+    base: Select[*LigneSql], filtres: Filtres, groupe: str, dep: Mapped[str]
+) -> tuple[Select[*LigneSql], list[ColumnElement[bool]]]:
     conds: list[ColumnElement[bool]] = []
     if filtres.region or groupe == "region":  # the région is the département's: joined only when needed
         base = base.join(Departement, col(Departement.code) == dep)
@@ -118,7 +118,7 @@ def _territoire(
 
 def _part_cellules(
     filtres: Filtres, groupe: str, campaign_id: int, dimension: str, values: list[ColumnElement[bool]]
-) -> SelectSql:
+) -> Select[*LigneSql]:
     """Per (group, département, theme) sums of pre-summed cells of `cube_filtre` (one dimension, its values)."""
     f = CubeFiltre
     dep, theme, axe = col(f.departement_code), col(f.theme), col(f.axe)
@@ -143,7 +143,7 @@ def _part_cellules(
 
 def _part_rencontres(
     filtres: Filtres, groupe: str, campaign_id: int, meeting_conds: list[ColumnElement[bool]]
-) -> SelectSql:
+) -> Select[*LigneSql]:
     """Per (group, département, theme) sums of the per-meeting rows of `cube_rencontre` (conditions on
     its own format, day or meeting ids)."""
     r = CubeRencontre
@@ -166,7 +166,7 @@ def _part_rencontres(
     ).where(*conds).group_by(key, dep, theme)  # fmt: skip
 
 
-def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[SelectSql]:
+def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[Select[*LigneSql]]:
     """The sources answering the meeting filters (format, period, quartier), over disjoint meetings."""
     r = CubeRencontre
     day = col(r.jour)
@@ -185,7 +185,7 @@ def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[SelectSql]:
             return [_part_cellules(filtres, groupe, campaign_id, "format", [valeur == filtres.format])]
         return [_part_cellules(filtres, groupe, campaign_id, "tout", [valeur == TOUS_PUBLICS])]
     periode = decouper(filtres.debut, filtres.fin)
-    parts: list[SelectSql] = []
+    parts: list[Select[*LigneSql]] = []
     if periode.mois is not None:
         if filtres.format:
             debut, fin = periode.mois

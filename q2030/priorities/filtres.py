@@ -23,12 +23,13 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
+from q2030.frontieres import LigneSql
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.textnorm import normalize
 
-AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")  # sqlmodel's and sqlalchemy's Select
+AnySelect = TypeVar("AnySelect", bound="Select[*LigneSql]")  # sqlmodel's and sqlalchemy's Select
 
 PONDERATIONS: dict[str, str] = {
     "contribution": "Chaque contribution compte pour un",
@@ -161,7 +162,7 @@ def conditions_recherche(session: Session, recherche: str) -> list[ColumnElement
         if sqlite and len(term) >= TRIGRAMME:
             phrase = '"' + term.replace('"', '""') + '"'
             matches = literal_column(SQLITE_FTS).op("MATCH")(phrase)
-            found: Select[Any] = select(literal_column("rowid")).select_from(table(SQLITE_FTS)).where(matches)
+            found: Select[*LigneSql] = select(literal_column("rowid")).select_from(table(SQLITE_FTS)).where(matches)
             conds.append(col(Contribution.id).in_(found))
         else:
             conds.append(col(Contribution.texte_norm).like(like_pattern(term), escape="\\"))
