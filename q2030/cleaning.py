@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any
 
 import pandas as pd
 
@@ -100,7 +99,7 @@ def boolean(value: object) -> bool:
     raise ValueError(f"« {value} » : répondez oui ou non")
 
 
-def text(value: Any, max_length: int | None = None) -> str:
+def text(value: object, max_length: int | None = None) -> str:
     if is_blank(value):
         return ""
     out = str(value).strip()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import Literal, TypedDict, TypeVar
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Date, Subquery, and_, case, exists, func, literal, or_
@@ -210,7 +210,7 @@ def coverage_counts(
     status = _status_subquery(campaign, au, scope)
     key = {"departement": status.c.departement_code, "region": status.c.region_code, "national": literal("FR")}[niveau]
 
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, 1), else_=0))
 
     covered = status.c.statut.in_(["couvert_delais", "couvert_retard"])

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
@@ -55,11 +54,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col
 
 from q2030.comptage import compte
 from q2030.db import analyser, select_columns
-from q2030.frontieres import LigneSql
+from q2030.frontieres import LigneSql, ValeurSql
 from q2030.models import Contribution, CubeFiltre, CubeGroupe, CubeRencontre, CubeTheme, Rencontre, table_of
 from q2030.nomenclature import StatutRencontre
 
@@ -86,7 +86,7 @@ def _lignes_rencontres(ids: list[int] | None = None) -> CompoundSelect[*LigneSql
     day = func.substr(cast(col(Rencontre.date), String), 1, 10)
 
     def part(per_public: bool, per_axis: bool) -> Select[*LigneSql]:
-        partition: list[Any] = [col(Contribution.rencontre_id)]
+        partition: list[Mapped[int] | Mapped[str]] = [col(Contribution.rencontre_id)]
         partition += [col(Contribution.public)] if per_public else []
         partition += [col(Contribution.axe)] if per_axis else []
         query = (
@@ -186,7 +186,7 @@ def actualiser(session: Session, rencontre_ids: Iterable[int | None]) -> None:
         _actualiser(session, ids[start : start + CHUNK])
 
 
-Row = tuple[Any, ...]
+Row = LigneSql  # a cube row's key and values, as read
 
 
 def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dict[Row, int], dict[Row, list[float]]]:
@@ -257,7 +257,7 @@ def _actualiser(session: Session, ids: list[int]) -> None:
     session.exec(delete(CubeFiltre).where(col(CubeFiltre.rencontres) <= 0))
 
 
-def _ajouter(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], summed: list[str]) -> None:
+def _ajouter(session: Session, model: type[SQLModel], rows: list[dict[str, ValeurSql]], summed: list[str]) -> None:
     """Add the deltas to the cube rows (insert the missing ones), in key order."""
     if not rows:
         return

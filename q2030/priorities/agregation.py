@@ -16,10 +16,12 @@ itself, so every count of a search is computed within the actor's reading scope 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Float, Select, SQLColumnExpression, case, cast, func, literal, select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import Label
 from sqlmodel import Session, col
 
 from q2030.access import Lecteur
@@ -203,11 +205,14 @@ def _lignes_brutes(
     # ix_contribution_agregats (rencontre_id, theme, axe, ...) without touching the texts.
     # `premier` marks each meeting's first row in the group: their sum counts the meetings.
     per_axis = groupe == "axe"
-    inner_keys: list[Any] = [col(Contribution.axe).label("g")] if per_axis else []
+    inner_keys: list[Label[str]] = [col(Contribution.axe).label("g")] if per_axis else []
     meeting_key = [func.min(key).label("g")] if key is not None and not per_axis else []
     # Floats, as the read model sums them (PostgreSQL would otherwise compute `1.0 / rang` in numeric, slower).
     reciprocal = case((col(Contribution.rang) > 0, 1.0 / cast(col(Contribution.rang), Float)), else_=0.0)
-    partition: list[Any] = [col(Contribution.rencontre_id), *([col(Contribution.axe)] if per_axis else [])]
+    partition: list[Mapped[int] | Mapped[str]] = [
+        col(Contribution.rencontre_id),
+        *([col(Contribution.axe)] if per_axis else []),
+    ]
     # The meeting's first theme (its themes are one row each): one window over the same partition
     # as the meeting's size, so one sort (row_number() ordered by theme needed a second one).
     first = func.min(col(Contribution.theme)).over(partition_by=partition)
@@ -257,6 +262,18 @@ def _lignes_brutes(
 _AGREGATS_COLUMNS = AGREGATS_COLUMNS
 
 
+@dataclass
+class _Somme:
+    """A (group, theme)'s running sums in `_assembler`."""
+
+    n: int = 0
+    meetings: int = 0
+    departements: set[str] = field(default_factory=set)
+    score: float = 0.0
+    weight: float = 0.0
+    share: float = 0.0
+
+
 def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.DataFrame:
     """Per (group, theme) sums of the per (group, département, theme) rows, plus the group totals.
 
@@ -273,23 +290,23 @@ def _assembler(rows: pd.DataFrame, totals: pd.DataFrame, groupe: str) -> pd.Data
     per_departement: dict[tuple[str, str], int] = {}
     for g, dep, _theme, n, *_rest in ordered:
         per_departement[(g, dep)] = per_departement.get((g, dep), 0) + n
-    sums: dict[tuple[str, str], list[Any]] = {}
+    sums: dict[tuple[str, str], _Somme] = {}
     departements: dict[str, set[str]] = {}
     for g, dep, theme, n, meetings, score, weight in ordered:
-        acc = sums.setdefault((g, theme), [0, 0, set(), 0.0, 0.0, 0.0])
-        acc[0] += n
-        acc[1] += meetings
-        acc[2].add(dep)
-        acc[3] += score
-        acc[4] += weight
-        acc[5] += n / per_departement[(g, dep)]
+        acc = sums.setdefault((g, theme), _Somme())
+        acc.n += n
+        acc.meetings += meetings
+        acc.departements.add(dep)
+        acc.score += score
+        acc.weight += weight
+        acc.share += n / per_departement[(g, dep)]
         departements.setdefault(g, set()).add(dep)
     rencontres_total = {str(g): int(total) for g, total in totals[["g", "rencontres_total"]].itertuples(index=False)}
     # The cube's sums are kept by additions and subtractions: equal to a rebuild up to
     # rounding, so ties rank the same way.
     records = [
-        (g, theme, acc[0], acc[1], len(acc[2]), round(acc[3], 9), round(acc[4], 9), round(acc[5], 9),
-         rencontres_total[g], len(departements[g]), groupe)
+        (g, theme, acc.n, acc.meetings, len(acc.departements), round(acc.score, 9), round(acc.weight, 9),
+         round(acc.share, 9), rencontres_total[g], len(departements[g]), groupe)
         for (g, theme), acc in sorted(sums.items())
     ]  # fmt: skip
     return pd.DataFrame.from_records(records, columns=_AGREGATS_COLUMNS)
@@ -321,7 +338,7 @@ def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "
          "score_rang": float(score), "poids": float(weight), "rencontres_total": int(total), "groupe_type": kind}
         for g, theme, n, m, deps, score, weight, total, kind in df[columns].itertuples(index=False, name=None)
     ]  # fmt: skip
-    weights: dict[Any, float] = {}
+    weights: dict[str, float] = {}
     for row in rows:
         weights[row["groupe"]] = weights.get(row["groupe"], 0.0) + row["poids"]
     for row in rows:
@@ -334,7 +351,7 @@ def classer(df: pd.DataFrame, *, ponderation: str = "contribution", tri: str = "
     first, second = _ORDRE[tri]
     # Group ascending, the two figures descending, the label ascending; stable like a mergesort.
     rows.sort(key=lambda r: (r["groupe"], -r[first], -r[second], r["theme_libelle"]))
-    rang: dict[Any, int] = {}
+    rang: dict[str, int] = {}
     for row in rows:
         row["rang"] = rang[row["groupe"]] = rang.get(row["groupe"], 0) + 1
     return pd.DataFrame.from_records([[row[c] for c in CLASSEMENT_COLUMNS] for row in rows], columns=CLASSEMENT_COLUMNS)

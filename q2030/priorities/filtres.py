@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, literal_column, table
 from sqlalchemy import column as table_column
@@ -23,7 +23,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import ValidationError
 from q2030.formatting import fr_date
-from q2030.frontieres import LigneSql
+from q2030.frontieres import LigneSql, ValeurSql
 from q2030.models import Contribution, Departement, Qpv, Rencontre, RencontreQpv, table_of
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES, StatutRencontre, theme_label
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -207,7 +207,7 @@ def jointures(query: AnySelect, fts: str | None = None, *, departement: bool = T
     return query
 
 
-def lit_departement(*expressions: Any) -> bool:
+def lit_departement(*expressions: ValeurSql) -> bool:
     """Whether these expressions read a column of `departement` (the région of a filter, a
     grouping or a reading scope): only then must `jointures` join it (a join per found row)."""
     table = table_of(Departement)
