@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from typing import Any
+from typing import TypedDict, Unpack
 
 from docx import Document
+from docx.document import Document as DocumentDocx
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.styles.style import ParagraphStyle
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
 
 from q2030.bureautique import (
     BLEU_FRANCE,
@@ -41,7 +44,15 @@ from q2030.bureautique import (
     numeros,
 )  # fmt: skip
 
-Docx = Any  # python-docx's Document object (the library is untyped)
+Docx = DocumentDocx  # python-docx's document (`docx.Document()` is its factory)
+
+
+class _Run(TypedDict, total=False):
+    """A run's character properties (`_paragraph`)."""
+
+    bold: bool | None
+    italic: bool | None
+    color: str
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -62,7 +73,7 @@ def rendre_docx(plan: Plan) -> bytes:
     return buffer.getvalue()
 
 
-def _spacing(style_or_paragraph: Any, key: str) -> None:
+def _spacing(style_or_paragraph: ParagraphStyle | Paragraph, key: str) -> None:
     before, after = ESPACES[key]
     fmt = style_or_paragraph.paragraph_format
     fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(before), Pt(after), INTERLIGNE
@@ -88,7 +99,7 @@ def _styles(document: Docx) -> None:
         setattr(section, side, Cm(MARGE_CM))
 
 
-def _font(style: Any) -> None:
+def _font(style: ParagraphStyle) -> None:
     """FONT in every slot (East-Asian and complex scripts too), theme fonts removed: the
     template's headings name a theme font, which wins over a plain font name."""
     fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
@@ -112,16 +123,19 @@ def _footer(document: Docx, text: str) -> None:
         run.font.size = Pt(TAILLES["pied"])
 
 
-def _paragraph(document: Docx, text: str, *, size: str = "normal", spacing: str = "normal", **run: Any) -> Any:
+def _paragraph(
+    document: Docx, text: str, *, size: str = "normal", spacing: str = "normal", **run: Unpack[_Run]
+) -> Paragraph:
     paragraph = document.add_paragraph()
     _spacing(paragraph, spacing)
     added = paragraph.add_run(text)
     added.font.size = Pt(TAILLES[size])
-    for key, value in run.items():
-        if key == "color":
-            added.font.color.rgb = _rgb(value)
-        else:
-            setattr(added, key, value)
+    if "color" in run:
+        added.font.color.rgb = _rgb(run["color"])
+    if "bold" in run:
+        added.bold = run["bold"]
+    if "italic" in run:
+        added.italic = run["italic"]
     return paragraph
 
 
@@ -130,8 +144,20 @@ def _bloc(document: Docx, bloc: Bloc, numero: str | None, figure: int | None) ->
         document.add_heading(intitule(numero, bloc), level=bloc.niveau)
     elif isinstance(bloc, Graphique):
         _graphique(document, bloc, figure or 0)
+    elif isinstance(bloc, BlocMarque):
+        _marque(document, bloc)
+    elif isinstance(bloc, Titre):
+        _titre(document, bloc)
+    elif isinstance(bloc, Paragraphe):
+        _paragraphe(document, bloc)
+    elif isinstance(bloc, Liste):
+        _liste(document, bloc)
+    elif isinstance(bloc, Tableau):
+        _tableau(document, bloc)
+    elif isinstance(bloc, Signature):
+        _signature(document, bloc)
     else:
-        _RENDUS[type(bloc)](document, bloc)
+        _saut(document, bloc)
 
 
 def _titre(document: Docx, bloc: Titre) -> None:
@@ -153,7 +179,7 @@ def _signature(document: Docx, bloc: Signature) -> None:
 
 
 def _saut(document: Docx, _bloc: SautDePage) -> None:
-    document.add_page_break()
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)  # add_page_break, which is untyped
 
 
 def _marque(document: Docx, bloc: BlocMarque) -> None:
@@ -173,7 +199,7 @@ def _paragraphe(document: Docx, bloc: Paragraphe) -> None:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
-def _cell_fill(cell: Any, hex_color: str) -> None:
+def _cell_fill(cell: _Cell, hex_color: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
@@ -181,7 +207,7 @@ def _cell_fill(cell: Any, hex_color: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _borders(table: Any) -> None:
+def _borders(table: Table) -> None:
     """Single borders on every edge and between cells (the table is readable printed)."""
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -232,9 +258,3 @@ def _graphique(document: Docx, bloc: Graphique, figure: int) -> None:
     shape._inline.docPr.set("title", bloc.legende)
     caption = _paragraph(document, f"Figure {figure} — {bloc.legende}", size="legende", spacing="legende", italic=True)
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-_RENDUS: dict[type, Callable[[Docx, Any], None]] = {
-    BlocMarque: _marque, Titre: _titre, Paragraphe: _paragraphe, Liste: _liste, Tableau: _tableau,
-    Signature: _signature, SautDePage: _saut,
-}  # fmt: skip
