@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+
+from q2030.frontieres import ValeurSql
 
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _LINE_BREAKS = {"\x0b": "\n", "\x0c": "\n"}
@@ -30,7 +31,7 @@ def clean_text(text: str) -> str:
     return ILLEGAL.sub(lambda match: _LINE_BREAKS.get(match.group(), ""), text)
 
 
-def clean_value(value: Any) -> Any:
+def clean_value(value: ValeurSql) -> ValeurSql:
     """Strings cleaned inside any nesting of lists, tuples and dicts (keys too); other values unchanged."""
     if isinstance(value, str):
         return clean_text(value)
@@ -48,7 +49,7 @@ def clean_value(value: Any) -> Any:
 _ESCAPED_ILLEGAL = re.compile(r"\\(?:u00(?:0[0-8bcef]|1[0-9a-f])|uff(?:fe|ff)|ud[89a-f]|[bf])")
 
 
-def clean_json(value: Any) -> str:
+def clean_json(value: object) -> str:
     """`json.dumps` of the cleaned value: the engine's JSON serializer (escaped controls never stored).
 
     The common case, nothing to clean, is one `json.dumps` and one scan of its output (an
@@ -60,7 +61,7 @@ def clean_json(value: Any) -> str:
     return json.dumps(clean_value(value))
 
 
-def _strings(parameters: Any) -> str:
+def _strings(parameters: object) -> str:
     """Every string among DB-API parameters (a row or a list of rows), joined: one scan finds a dirty one."""
     if isinstance(parameters, dict):
         return "\x20".join(v for v in parameters.values() if isinstance(v, str))
@@ -71,7 +72,7 @@ def _strings(parameters: Any) -> str:
     return ""
 
 
-def clean_parameters(parameters: Any) -> Any:
+def clean_parameters(parameters: ValeurSql) -> ValeurSql:
     """DB-API parameters (tuple, dict, or a list of them for executemany) with their strings cleaned.
 
     The common case, nothing to clean, costs one scan and returns the same object.

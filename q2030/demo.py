@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
@@ -24,6 +23,7 @@ from q2030.db import analyser
 from q2030.demo_texts import LIEUX, NOMS_FICTIFS, TEXTES
 from q2030.errors import ValidationError
 from q2030.formatting import add_months
+from q2030.frontieres import ValeurSql
 from q2030.models import (
     Campaign,
     Contribution,
@@ -137,8 +137,8 @@ def load_demo(
     weights = [len(qpv_by_dep[d]) for d in deps]
     today = clock.today()
     report = DemoReport(qpv=sum(weights))
-    rencontre_rows: list[dict[str, Any]] = []  # bulk insert parameters
-    links: list[dict[str, Any]] = []
+    rencontre_rows: list[dict[str, ValeurSql]] = []  # bulk insert parameters
+    links: list[dict[str, ValeurSql]] = []
     next_id = (session.exec(select(func.max(Rencontre.id))).one() or 0) + 1
     for index in range(n_rencontres):
         dep = rng.choices(deps, weights)[0]
@@ -175,7 +175,7 @@ def load_demo(
 
     held = [r for r in rencontre_rows if r["statut"] == StatutRencontre.TENUE]
     themes, theme_weights = list(THEME_WEIGHTS), list(THEME_WEIGHTS.values())
-    batch: list[dict[str, Any]] = []
+    batch: list[dict[str, ValeurSql]] = []
     total_expected = n_contributions
     per_meeting = n_contributions / max(1, len(held))
     for position, rencontre in enumerate(held):
@@ -235,7 +235,7 @@ def _rencontre(
     qpv_by_epci: dict[str, set[str]],
     known_epci: set[str],
     today: dt.date,
-) -> tuple[dict[str, Any], dict[str, bool]]:
+) -> tuple[dict[str, ValeurSql], dict[str, bool]]:
     roll = rng.random()
     if roll < 0.06:
         statut, date = StatutRencontre.PREVUE, today + dt.timedelta(days=rng.randint(1, 60))
@@ -331,10 +331,10 @@ def _rencontre(
 
 
 def _syntheses(session: Session, rng: random.Random, campaign_id: int, deps: list[str], campaign: Campaign) -> None:
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, ValeurSql]] = []
     for dep in deps:
         roll = rng.random()
-        row: dict[str, Any] = {
+        row: dict[str, ValeurSql] = {
             "campaign_id": campaign_id, "departement_code": dep, "statut": "brouillon", "notes": "", "version": 1,
             "modifie_le": dt.datetime.now(dt.UTC), "modifie_par": "demo@q2030",
         }  # fmt: skip

@@ -28,7 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,7 @@ from q2030.excel.columns import (
 )
 from q2030.excel.reading import ContributionRow, ImportIssue, RencontreRow, display, read_workbook
 from q2030.formatting import fr_count
+from q2030.frontieres import ValeurChamp, ValeurSql
 from q2030.models import Contribution, Rencontre, stored_id
 from q2030.nomenclature import Perimetre
 from q2030.versioning import last_change
@@ -99,7 +100,7 @@ class ImportReport:
             f"{self.contributions_replaced}.",
         ]
 
-    def as_rows(self) -> list[dict[str, Any]]:
+    def as_rows(self) -> list[dict[str, str | int | None]]:
         """The error report as a table (Feuille, Ligne, Colonne, Valeur, Message)."""
         return [
             {"Feuille": i.sheet, "Ligne": i.row, "Colonne": i.column, "Valeur": i.value, "Message": i.message}
@@ -379,7 +380,7 @@ def _existing(
     }
 
 
-def _comparable(value: Any) -> Any:
+def _comparable(value: ValeurSql) -> ValeurSql:
     if isinstance(value, (list, tuple, set)):
         return sorted(value)
     if isinstance(value, str):
@@ -399,9 +400,13 @@ def _same(rencontre: Rencontre, clean: RencontreValidee, directs: list[str]) -> 
     return not (clean.perimetre == Perimetre.QUARTIER and sorted(directs) != sorted(clean.qpv_codes))
 
 
-def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+# A stored contribution as compared: (axe, theme, texte, rang, public).
+ContributionLue = tuple[str, str, str, int | None, str]
+
+
+def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[int, list[ContributionLue]]:
     """The stored contributions of these rencontres as (axe, theme, texte, rang, public), in one query."""
-    out: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    out: dict[int, list[ContributionLue]] = defaultdict(list)
     if not rencontre_ids:
         return out
     for rencontre_id, *values in session.exec(
@@ -414,7 +419,7 @@ def _stored_contributions(session: Session, rencontre_ids: list[int]) -> dict[in
     return out
 
 
-def _contributions_differ(stored: list[tuple[Any, ...]], wanted: list[ContributionValidee]) -> bool:
+def _contributions_differ(stored: list[ContributionLue], wanted: list[ContributionValidee]) -> bool:
     """Compare as multisets of (axe, theme, texte, rang, public), values cleaned by the service."""
     return sorted(map(repr, stored)) != sorted(repr((r.axe, r.theme, r.texte, r.rang, r.public)) for r in wanted)
 
@@ -438,7 +443,7 @@ def _rencontre_issues(item: RencontreRow, error: ValidationError) -> list[Import
     return issues
 
 
-def _row_value(data: dict[str, Any], key: str) -> str:
+def _row_value(data: dict[str, ValeurChamp], key: str) -> str:
     field_name = next((f for f in data if f == key or key.endswith(f)), None)
     if field_name is None:
         return ""
