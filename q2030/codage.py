@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, col, select
@@ -30,6 +29,7 @@ from q2030.campaigns import active_campaign
 from q2030.db import select_columns
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
+from q2030.frontieres import ObjetNonType, ValeurSql
 from q2030.models import ModeleCodage, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES
 from q2030.stopwords import STOP_WORDS
@@ -213,7 +213,7 @@ def coder(
     now = maintenant or utcnow()
     statut = "hors_sujet" if hors_sujet else "code"
     accepted = None if suggestion is None or hors_sujet else (suggestion.axe, suggestion.theme) == (axe, theme)
-    values: dict[str, Any] = {
+    values: dict[str, ValeurSql] = {  # the UPDATE's values
         "statut": statut,
         "axe": None if hors_sujet else axe,
         "theme": None if hors_sujet else theme,
@@ -265,7 +265,7 @@ def coder(
 # --- Suggestions ------------------------------------------------------------------------------
 
 
-def _pipeline() -> Any:
+def _pipeline() -> ObjetNonType:  # scikit-learn's Pipeline
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -307,7 +307,7 @@ def entrainer(session: Session, *, actor: Actor) -> ModeleCodage:
     from threadpoolctl import threadpool_limits
 
     textes = [r[0] for r in rows]
-    modeles: dict[str, Any] = {}
+    modeles: dict[str, ObjetNonType] = {}  # a fitted pipeline, or the one label
     exactitudes: dict[str, float | None] = {}
     for cible, column in (("axe", 1), ("theme", 2)):
         labels = [r[column] or "" for r in rows]  # a coded text has both (never empty)
@@ -361,10 +361,10 @@ def etat_modele(session: Session) -> EtatModele | None:
     return EtatModele(*row) if row else None
 
 
-_MODELES: dict[tuple[str, int], dict[str, Any]] = {}
+_MODELES: dict[tuple[str, int], dict[str, ObjetNonType]] = {}
 
 
-def _modele(session: Session, modele_id: int) -> dict[str, Any]:
+def _modele(session: Session, modele_id: int) -> dict[str, ObjetNonType]:
     """The unpickled model, kept per process (a retrained model has a new id)."""
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), modele_id)
     if key not in _MODELES:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, TypeVar, cast
+from typing import TypedDict, TypeVar, cast
 
 import pandas as pd
 from sqlalchemy import delete, insert
@@ -16,6 +16,7 @@ from q2030 import audit, cleaning
 from q2030.access import Action, Actor, allowed, exiger
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
+from q2030.frontieres import ObjetJson, ValeurChamp, ValeurSql
 from q2030.models import Contribution, Rencontre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
 from q2030.rencontres.acces import cible, find_rencontre, require_read_rencontre
@@ -45,7 +46,7 @@ class LigneContribution(TypedDict, total=False):
     public: str | None
 
 
-def lignes_lues(rows: Iterable[Mapping[str, Any]]) -> list[LigneContribution]:
+def lignes_lues(rows: Iterable[Mapping[str, ValeurChamp]]) -> list[LigneContribution]:
     """Rows read from a file or a data editor (cells of any type): the boundary where they
     become the typed input; `clean_rows` checks every value."""
     return [cast(LigneContribution, dict(row)) for row in rows]
@@ -175,8 +176,8 @@ def insert_first_contributions(
     rencontre; `texte_norm` computed as the ORM event does. The version is not bumped
     (their first contributions are the rencontre's creation)."""
     refused: dict[int, ValidationError] = {}
-    rows: list[dict[str, Any]] = []
-    events: list[tuple[str | int | None, dict[str, Any] | None, dict[str, Any] | None]] = []
+    rows: list[dict[str, ValeurSql]] = []  # the INSERT's parameters
+    events: list[tuple[str | int | None, ObjetJson | None, ObjetJson | None]] = []
     now = utcnow()
     for rencontre, clean in nouvelles:
         exiger(
@@ -210,7 +211,7 @@ def _existing(session: Session, rencontre_id: int) -> list[Contribution]:
     )
 
 
-def _plain(contribution: Contribution) -> dict[str, Any]:
+def _plain(contribution: Contribution) -> ObjetJson:
     return {key: getattr(contribution, key) for key in COLUMNS}
 
 

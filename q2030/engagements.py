@@ -12,7 +12,6 @@ Writes are validated (French messages), authorised, versioned (compare-and-set),
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, field_validator
@@ -25,6 +24,7 @@ from q2030.access import Action, Actor, DepartementCible, exiger
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.errors import IntrouvableError, ValidationError
+from q2030.frontieres import ObjetJson, ValeurChamp
 from q2030.models import Departement, Engagement, EngagementQpv, EngagementTheme, Qpv, stored_id, utcnow
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, StatutRencontre, theme_label
 from q2030.versioning import compare_and_set
@@ -55,7 +55,7 @@ class EngagementIn(BaseModel):
     date_fin: dt.date | None = None
     themes: list[str] = []
     qpv_codes: list[str] = []
-    jalons: list[dict[str, Any]] = []
+    jalons: list[dict[str, ValeurChamp]] = []
 
     @field_validator("titre", "texte_public", mode="before")
     @classmethod
@@ -63,7 +63,7 @@ class EngagementIn(BaseModel):
         return " ".join(str(value).split()) if isinstance(value, str) else value
 
 
-def _errors(data: dict[str, Any]) -> tuple[EngagementIn | None, dict[str, list[str]]]:
+def _errors(data: dict[str, ValeurChamp]) -> tuple[EngagementIn | None, dict[str, list[str]]]:
     try:
         payload = EngagementIn.model_validate(data)
     except PydanticValidationError as error:
@@ -152,7 +152,7 @@ def _check_qpv(session: Session, departement_code: str, codes: list[str], errors
         errors.setdefault("qpv_codes", []).append(f"Quartier hors du département ou inconnu : {', '.join(missing)}.")
 
 
-def _snapshot(session: Session, engagement: Engagement) -> dict[str, Any]:
+def _snapshot(session: Session, engagement: Engagement) -> ObjetJson:
     out = audit.snapshot(engagement) or {}
     out["themes"] = _themes(session, stored_id(engagement))
     out["qpv"] = _qpv(session, stored_id(engagement))
@@ -186,7 +186,9 @@ def _write_links(session: Session, engagement_id: int, payload: EngagementIn) ->
     session.add_all(EngagementQpv(engagement_id=engagement_id, qpv_code=q) for q in dict.fromkeys(payload.qpv_codes))
 
 
-def create_engagement(session: Session, *, actor: Actor, departement_code: str, data: dict[str, Any]) -> Engagement:
+def create_engagement(
+    session: Session, *, actor: Actor, departement_code: str, data: dict[str, ValeurChamp]
+) -> Engagement:
     _require_write(session, actor, departement_code)
     payload, errors = _errors(data)
     if payload is not None:
@@ -222,7 +224,7 @@ def create_engagement(session: Session, *, actor: Actor, departement_code: str, 
 
 
 def update_engagement(
-    session: Session, *, actor: Actor, engagement_id: int, version: int, data: dict[str, Any]
+    session: Session, *, actor: Actor, engagement_id: int, version: int, data: dict[str, ValeurChamp]
 ) -> Engagement:
     engagement = session.get(Engagement, engagement_id)
     if engagement is None:

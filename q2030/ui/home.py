@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -19,7 +18,7 @@ from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_date, fr_number, fr_percent
 from q2030.nomenclature import Role
-from q2030.overview import database_is_empty, key_figures
+from q2030.overview import KeyFigures, database_is_empty, key_figures
 from q2030.ui import liens
 from q2030.ui.admin import report_frame
 from q2030.ui.organisateur import render_mes_rencontres
@@ -31,9 +30,9 @@ DATA_GOUV_QPV = "https://www.data.gouv.fr/fr/datasets/quartiers-prioritaires-de-
 
 
 @st.cache_data(show_spinner=False)
-def _key_figures(scope: Scope, version: int) -> dict[str, Any]:
+def _key_figures(scope: Scope, version: int) -> KeyFigures:
     with session_scope(engine()) as session:
-        return dataclasses.asdict(key_figures(session, actor=scope))
+        return key_figures(session, actor=scope)
 
 
 def render(actor: Actor) -> None:
@@ -50,14 +49,14 @@ def render(actor: Actor) -> None:
         render_mes_relances(actor)
         return
     figures = _key_figures(lecture(actor), data_version())
-    st.caption(f"Périmètre : {figures['perimetre']}")
-    rate = figures["qpv_couverts"] / figures["qpv"] if figures["qpv"] else None
+    st.caption(f"Périmètre : {figures.perimetre}")
+    rate = figures.qpv_couverts / figures.qpv if figures.qpv else None
     columns = st.columns(4)
-    columns[0].metric("Quartiers (QPV)", fr_number(figures["qpv"]))
+    columns[0].metric("Quartiers (QPV)", fr_number(figures.qpv))
     # Sub-figures are shares and counts, not trends: no arrow (delta_arrow="off").
     columns[1].metric(
         "QPV couverts",
-        fr_number(figures["qpv_couverts"]),
+        fr_number(figures.qpv_couverts),
         fr_percent(rate),
         delta_color="off",
         delta_arrow="off",
@@ -65,23 +64,23 @@ def render(actor: Actor) -> None:
     )
     columns[2].metric(
         "Rencontres tenues",
-        fr_number(figures["rencontres_tenues"]),
-        fr_count(figures["rencontres_prevues"], "prévue"),
+        fr_number(figures.rencontres_tenues),
+        fr_count(figures.rencontres_prevues, "prévue"),
         delta_color="off",
         delta_arrow="off",
         help="En dessous, les rencontres prévues (pas encore tenues).",
     )
     columns[3].metric(
         "Participants",
-        fr_number(figures["participants"]),
-        f"{fr_number(figures['contributions'])} contributions",
+        fr_number(figures.participants),
+        f"{fr_number(figures.contributions)} contributions",
         delta_color="off",
         delta_arrow="off",
         help="Participants aux rencontres tenues ; en dessous, les contributions saisies.",
     )
     st.markdown(
-        f"Échéances de la campagne : rencontres tenues au plus tard le **{fr_date(figures['echeance_rencontres'])}**, "
-        f"synthèse départementale au plus tard le **{fr_date(figures['echeance_synthese'])}**."
+        f"Échéances de la campagne : rencontres tenues au plus tard le **{fr_date(figures.echeance_rencontres)}**, "
+        f"synthèse départementale au plus tard le **{fr_date(figures.echeance_synthese)}**."
     )
     a_faire_panel(actor)
     render_mes_relances(actor)
@@ -91,7 +90,7 @@ def render(actor: Actor) -> None:
 _PAGE_OF_URL = {Path(page.path).stem.split("_", 1)[-1]: page.path for page in PAGES.values()}
 
 
-def line_target(ligne: dict[str, Any], actor: Actor) -> tuple[str, dict[str, str]]:
+def line_target(ligne: dict[str, str], actor: Actor) -> tuple[str, dict[str, str]]:
     """The page (and query) where a « À faire » line is acted on, in one click."""
     kind, _, item = ligne["cle"].partition(":")
     dep = actor.departement_code or ""
@@ -109,7 +108,7 @@ def line_target(ligne: dict[str, Any], actor: Actor) -> tuple[str, dict[str, str
 
 
 @st.cache_data(show_spinner=False)
-def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict[str, Any]]:
+def _a_faire(actor: Actor, au: dt.date, version: int) -> list[dict[str, str]]:
     compute = relances.LIGNES.get(actor.role)
     if compute is None:
         return []
@@ -134,7 +133,7 @@ def a_faire_panel(actor: Actor) -> None:
     if not lines:
         st.success("Rien en attente pour votre périmètre.")
         return
-    sections: dict[str, list[dict[str, Any]]] = {}
+    sections: dict[str, list[dict[str, str]]] = {}
     for line in lines:
         sections.setdefault(line["section"], []).append(line)
     for number, (section, items) in enumerate(sections.items()):
@@ -143,7 +142,7 @@ def a_faire_panel(actor: Actor) -> None:
         liens.link_list(links, key=f"todo_accueil_{number}", empty="", scroll_above=6, height=300)
 
 
-def _target_and_label(line: dict[str, Any], actor: Actor) -> tuple[str, str, dict[str, str]]:
+def _target_and_label(line: dict[str, str], actor: Actor) -> tuple[str, str, dict[str, str]]:
     page, query = line_target(line, actor)
     return page, escape_markdown(line["texte"]), query
 

@@ -5,7 +5,6 @@ download (Vue nationale). The public page itself is `q2030.ui.public`."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +14,7 @@ from q2030.access import Action, Actor, DepartementCible, allowed
 from q2030.db import session_scope
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_date, fr_number, parse_fr_date
+from q2030.frontieres import CelluleBrute
 from q2030.nomenclature import STATUTS_ENGAGEMENT, THEMES, label, theme_label
 from q2030.referentiel import DEPARTEMENTS
 from q2030.ui import notices
@@ -23,7 +23,7 @@ from q2030.ui.shell import data_version, engine, show_error
 # --- Publication of a compte rendu (Rencontres page) ---------------------------------------
 
 
-def publication_controls(actor: Actor, document_id: int, publie_le: Any, writer: bool) -> None:
+def publication_controls(actor: Actor, document_id: int, publie_le: CelluleBrute, writer: bool) -> None:
     """ "Publié le …" or "Non publié", and for the référent the "Publier" / "Retirer" button."""
     published = publie_le is not None and not pd.isna(publie_le)
     status = f"Publié sur la page publique le {fr_date(publie_le)}" if published else "Non publié (interne)"
@@ -96,9 +96,9 @@ def _quartiers(dep: str, version: int) -> dict[str, str]:
         return public.quartiers(session, departement_code=dep)
 
 
-def _parse_jalons(text: str) -> list[dict[str, Any]]:
+def _parse_jalons(text: str) -> list[dict[str, dt.date | str | None]]:
     """One milestone a line: "JJ/MM/AAAA étape" or just "étape"."""
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, dt.date | str | None]] = []
     for line in text.splitlines():
         line = line.strip()
         if not line:
