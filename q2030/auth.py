@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import func
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 
 from q2030.access import Actor
 from q2030.errors import Q2030Error
+from q2030.frontieres import JsonValeur
 from q2030.models import Departement, User
 
 AUTH_MODES = ("demo", "oidc")
@@ -48,7 +48,7 @@ def auth_mode(environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def oidc_config_problems(section: Mapping[str, Any] | None) -> list[str]:
+def oidc_config_problems(section: Mapping[str, JsonValeur] | None) -> list[str]:
     """French list of what is missing or wrong in the `[auth]` section (empty: complete)."""
     section = section or {}
     problems: list[str] = []
@@ -78,7 +78,7 @@ def oidc_config_problems(section: Mapping[str, Any] | None) -> list[str]:
     return problems
 
 
-def check_oidc_config(section: Mapping[str, Any] | None, *, authlib_installed: bool = True) -> None:
+def check_oidc_config(section: Mapping[str, JsonValeur] | None, *, authlib_installed: bool = True) -> None:
     """Raise ConfigurationError with a French message unless OIDC sign-in can work."""
     problems = oidc_config_problems(section)
     if not authlib_installed:

@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -21,6 +20,7 @@ from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import DepartementInconnu, Q2030Error, ValidationError
 from q2030.formatting import fr_count
+from q2030.frontieres import ArgumentLibre, JsonValeur
 from q2030.nomenclature import STATUTS_RENCONTRE, Role
 
 Command = Callable[[argparse.Namespace], int]
@@ -94,7 +94,7 @@ def output_folder(path: Path) -> Path:
     return path
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path) -> JsonValeur:
     """A UTF-8 JSON file named on the command line; French errors otherwise."""
     raw = read_input(path)
     try:
@@ -116,7 +116,7 @@ def cmd_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
-def read_mapping(path: Path | None) -> dict[str, Any] | None:
+def read_mapping(path: Path | None) -> dict[str, JsonValeur] | None:
     """A column mapping (`--correspondance`): a JSON object, or None when the option is absent."""
     if path is None:
         return None
@@ -508,7 +508,7 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     from q2030.invitations import inviter_organisateur
     from q2030.users import add_user
 
-    compte: dict[str, Any] = {  # what both paths take from the command line
+    compte: dict[str, ArgumentLibre] = {  # what both paths take from the command line
         "email": args.email,
         "nom": args.nom,
         "departement_code": args.departement,

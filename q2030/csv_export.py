@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 import pandas as pd
 
 from q2030.formatting import fr_date
+from q2030.frontieres import CelluleBrute
 from q2030.safe_text import neutralised
 
 
@@ -31,7 +31,7 @@ def _number(value: float, decimals: int | None) -> str:
     return text.replace(".", ",")
 
 
-def _cell(value: Any, decimals: int | None) -> Any:
+def _cell(value: CelluleBrute, decimals: int | None) -> object:
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, bool):

@@ -22,7 +22,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -32,6 +31,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import soumettre
 from q2030.errors import ValidationError
 from q2030.formatting import fr_count
+from q2030.frontieres import Json, ValeurSql
 from q2030.models import Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.qpv_import import read_table
 from q2030.questionnaire.localisation import Geo, commune, departement_du_code_postal, geo
@@ -373,7 +373,7 @@ def _planifier(
     return plan
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: ValeurSql) -> Json:
     if isinstance(value, dt.time):
         return value.isoformat()[:5]
     return value.isoformat() if isinstance(value, dt.date) else value

@@ -18,14 +18,15 @@ from typing import Any, TypeAlias
 
 # A raw cell as a spreadsheet (openpyxl) or a pandas DataFrame (untyped) hands it over, before `cleaning`.
 CelluleBrute: TypeAlias = Any
-# A value decoded from JSON (a file, a JSON column, an HTTP answer) before its shape is checked.
+# A value decoded from JSON or TOML (a file, a JSON column, an HTTP answer, st.secrets) before its shape is checked.
 JsonValeur: TypeAlias = Any
 # A form field's or an imported row's value before validation (`rencontres.saisie`, `cleaning`).
 ValeurChamp: TypeAlias = Any
 # A bound SQL parameter, a raw row value (SQLAlchemy types rows as tuples of Any), or a column as
 # SQLModel types it (`Rencontre.id` is an `int | None` to mypy: what is selected is known at run time).
 ValeurSql: TypeAlias = Any
-# Keyword arguments passed through to a library whose overloads name them (st.dataframe, alt.Legend).
+# Keyword arguments passed through untyped: to a library whose overloads name them (st.dataframe,
+# alt.Legend), or read from argparse's Namespace (the command line).
 ArgumentLibre: TypeAlias = Any
 # A Streamlit `st.session_state` value: whatever a widget or the page stored under a key.
 EtatWidget: TypeAlias = Any

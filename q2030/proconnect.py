@@ -17,7 +17,7 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 
 from q2030.errors import Q2030Error
+from q2030.frontieres import JsonValeur
 
 CLAIMS = ("email", "given_name", "usual_name", "uid", "siret")
 TIMEOUT_SECONDS = 10
@@ -60,7 +61,7 @@ def _fetch(url: str, *, headers: dict[str, str] | None = None) -> tuple[str, byt
         ) from error
 
 
-def _json(url: str) -> dict[str, Any]:
+def _json(url: str) -> dict[str, JsonValeur]:
     _content_type, body = _fetch(url)
     try:
         value = json.loads(body)
@@ -71,7 +72,7 @@ def _json(url: str) -> dict[str, Any]:
     return value
 
 
-def _signed_claims(token: bytes, metadata: dict[str, Any], client_id: str) -> dict[str, Any]:
+def _signed_claims(token: bytes, metadata: dict[str, JsonValeur], client_id: str) -> dict[str, JsonValeur]:
     jwks_uri = metadata.get("jwks_uri")
     if not isinstance(jwks_uri, str):
         raise IdentiteIndisponible("Le fournisseur d'identité ne publie pas ses clés de signature.")

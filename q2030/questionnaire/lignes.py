@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from q2030.nomenclature import THEMES, code_from_label
 from q2030.questionnaire.correspondance import Correspondance, QuestionFermee
@@ -32,11 +31,15 @@ MAX_TEXTE = 5_000
 MAX_ERREURS = 200
 
 
+# A response's profile or location value: date, « habite un QPV », text or code.
+ValeurReponse = dt.date | bool | str | None
+
+
 @dataclass
 class Ligne:
     ligne: int
     identifiant: str
-    valeurs: dict[str, Any]
+    valeurs: dict[str, ValeurReponse]
     themes: list[tuple[str, str]]  # (axe, theme)
     textes: dict[str, tuple[str, str | None]]  # question -> (text, axis)
     empreinte: str = ""
@@ -79,9 +82,11 @@ def _identifiant(
     return identifiant
 
 
-def _profil(row: dict[str, str], index: int, mapping: Correspondance, problemes: list[Probleme]) -> dict[str, Any]:
+def _profil(
+    row: dict[str, str], index: int, mapping: Correspondance, problemes: list[Probleme]
+) -> dict[str, ValeurReponse]:
     """Date, "habite un QPV", age band and gender of a response."""
-    valeurs: dict[str, Any] = {"date": None, "habite_qpv": None, "tranche_age": "", "genre": ""}
+    valeurs: dict[str, ValeurReponse] = {"date": None, "habite_qpv": None, "tranche_age": "", "genre": ""}
     if mapping.date and (raw := row.get(fold_header(mapping.date), "")):
         try:
             valeurs["date"] = date_reponse(raw)
@@ -171,7 +176,7 @@ class Controle:
         identifiant = _identifiant(row, index, self.mapping, self.vus, self.problemes)
         valeurs = _profil(row, index, self.mapping, self.problemes)
         valeurs |= localiser(row, self.mapping, self.geo)
-        self.localisation[valeurs["localisation"]] += 1
+        self.localisation[str(valeurs["localisation"])] += 1
         themes = _themes(row, index, self.fermees, self.problemes)
         textes = self._textes(row, index)
         if len(self.problemes) > before:

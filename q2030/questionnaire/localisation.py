@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -144,9 +143,9 @@ def _valeur(row: dict[str, str], colonne: str | None) -> str:
     return row.get(fold_header(colonne), "") if colonne else ""
 
 
-def localiser(row: dict[str, str], mapping: Correspondance, geo: Geo) -> dict[str, Any]:
+def localiser(row: dict[str, str], mapping: Correspondance, geo: Geo) -> dict[str, str | None]:
     """localisation, qpv_code, commune_insee, departement_code of a response (never an error)."""
-    out: dict[str, Any] = {"localisation": "non_localise", "qpv_code": None, "commune_insee": None,
+    out: dict[str, str | None] = {"localisation": "non_localise", "qpv_code": None, "commune_insee": None,
                            "departement_code": None}  # fmt: skip
     raw_cp = _valeur(row, mapping.code_postal)
     dep_cp = departement_du_code_postal(raw_cp) if raw_cp else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import distinct, func
+from sqlalchemy import ColumnElement, Select, distinct, func
 from sqlmodel import Session, col, select
 
 from q2030.access import Lecteur
 from q2030.campaigns import active_campaign
+from q2030.frontieres import LigneSql
 from q2030.models import Departement, QuestionnaireReponse, QuestionnaireTheme
 from q2030.nomenclature import theme_label
 from q2030.priorities import Filtres
@@ -23,25 +24,25 @@ CANAUX: dict[str, str] = {
 FILTRES_SANS_OBJET = ("format", "recherche")
 
 
-def _conditions(session: Session, filtres: Filtres) -> list[Any]:
+def _conditions(session: Session, filtres: Filtres) -> list[ColumnElement[bool]]:
     from q2030.priorities import valider
 
     valider(filtres)
     campaign = active_campaign(session)
-    conds: list[Any] = [QuestionnaireReponse.campaign_id == campaign.id]
+    conds: list[ColumnElement[bool]] = [col(QuestionnaireReponse.campaign_id) == campaign.id]
     if filtres.region:
-        conds.append(Departement.region_code == filtres.region)
+        conds.append(col(Departement.region_code) == filtres.region)
     if filtres.departement:
-        conds.append(QuestionnaireReponse.departement_code == filtres.departement)
+        conds.append(col(QuestionnaireReponse.departement_code) == filtres.departement)
     if filtres.qpv:
-        conds.append(QuestionnaireReponse.qpv_code == filtres.qpv)
+        conds.append(col(QuestionnaireReponse.qpv_code) == filtres.qpv)
     for column, value in (
         (QuestionnaireTheme.axe, filtres.axe),
         (QuestionnaireTheme.theme, filtres.theme),
         (QuestionnaireTheme.public, filtres.public),
     ):
         if value:
-            conds.append(column == value)
+            conds.append(col(column) == value)
     if filtres.debut:
         conds.append(col(QuestionnaireReponse.date) >= filtres.debut)
     if filtres.fin:
@@ -49,11 +50,14 @@ def _conditions(session: Session, filtres: Filtres) -> list[Any]:
     return conds
 
 
-def _from(query: Any) -> Any:
+_S = TypeVar("_S", bound=Select[*LigneSql])  # sqlmodel's selects included
+
+
+def _from(query: _S) -> _S:
     return (
         query.select_from(QuestionnaireTheme)
-        .join(QuestionnaireReponse, QuestionnaireReponse.id == QuestionnaireTheme.reponse_id)
-        .outerjoin(Departement, Departement.code == QuestionnaireReponse.departement_code)
+        .join(QuestionnaireReponse, col(QuestionnaireReponse.id) == col(QuestionnaireTheme.reponse_id))
+        .outerjoin(Departement, col(Departement.code) == col(QuestionnaireReponse.departement_code))
     )
 
 
@@ -85,7 +89,7 @@ def classement(session: Session, *, filtres: Filtres) -> pd.DataFrame:
             )
         )
         .where(*conds)
-        .group_by(QuestionnaireTheme.reponse_id, QuestionnaireTheme.theme)
+        .group_by(col(QuestionnaireTheme.reponse_id), col(QuestionnaireTheme.theme))
         .subquery("par_reponse")
     )
     rows = session.exec(
