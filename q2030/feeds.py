@@ -28,7 +28,6 @@ import os
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -37,6 +36,7 @@ from q2030 import agenda
 from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.db import PROJECT_ROOT
+from q2030.frontieres import ValeurSql
 from q2030.models import Rencontre
 from q2030.referentiel import DEPARTEMENTS
 
@@ -67,7 +67,7 @@ def feeds(session: Session, departement_code: str | None = None) -> dict[str, by
     query = query.order_by(
         col(Rencontre.departement_code), col(Rencontre.date), col(Rencontre.heure_debut), col(Rencontre.id)
     )
-    by_dep: dict[str, list[dict[str, Any]]] = {}
+    by_dep: dict[str, list[dict[str, ValeurSql]]] = {}
     for r in session.exec(query):
         row = dict(zip(agenda.AGENDA_COLUMNS, r, strict=True))
         by_dep.setdefault(row["departement_code"], []).append(row)

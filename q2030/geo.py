@@ -23,7 +23,6 @@ import os
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -32,6 +31,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.formatting import fr_date
+from q2030.frontieres import JsonValeur
 from q2030.models import Epci, Qpv, QpvCommune, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
 
@@ -41,7 +41,7 @@ GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 
 
 @cache
-def _departements() -> dict[str, dict[str, Any]]:
+def _departements() -> dict[str, dict[str, JsonValeur]]:
     collection = json.loads((GEODATA / "departements.json").read_text(encoding="utf-8"))
     return {feature["properties"]["code"]: feature for feature in collection["features"]}
 
@@ -52,7 +52,7 @@ def _communes() -> dict[str, tuple[float, float]]:
     return {insee: (float(x), float(y)) for insee, (x, y) in raw.items()}
 
 
-def departement_features(codes: list[str] | None = None) -> list[dict[str, Any]]:
+def departement_features(codes: list[str] | None = None) -> list[dict[str, JsonValeur]]:
     """GeoJSON features (properties code, nom) of the given départements, or of all 101."""
     features = _departements()
     wanted = list(features) if codes is None else [c for c in codes if c in features]

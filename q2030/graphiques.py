@@ -7,13 +7,12 @@ same service data at the same date.
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import pandas as pd
 
 from q2030.bureautique import BLEU_FRANCE
 from q2030.formatting import fr_number, fr_percent
+from q2030.frontieres import ArgumentLibre
 
 BAR_STEP = 28  # pixels per bar of a horizontal bar chart
 
@@ -23,14 +22,14 @@ def bar_height(bars: int, *, minimum: int = 60) -> int:
     return max(minimum, BAR_STEP * bars)
 
 
-def bottom_legend(**kwargs: Any) -> alt.Legend:
+def bottom_legend(**kwargs: ArgumentLibre) -> alt.Legend:
     """Legend under the chart, two columns, labels long enough for French status names."""
     return alt.Legend(orient="bottom", direction="vertical", columns=2, title=None, labelLimit=260, **kwargs)
 
 
 # d3's fr-FR locale, as Vega reads it (config.locale): axes and tooltips write "1 600",
 # "32,5" and "32 %" (narrow no-break spaces), months and days in French.
-FR_LOCALE: dict[str, Any] = {
+FR_LOCALE: dict[str, dict[str, str | list[int] | list[str]]] = {
     "number": {
         "decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"], "percent": "\u202f%",
     },

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pandas as pd
 from sqlalchemy import func
@@ -533,6 +533,12 @@ class TextesView:
     modifie_par: str
 
 
+class _TexteSynthese(TypedDict):
+    enseignements: str
+    vigilance: str
+    motifs: dict[str, str]
+
+
 def _texte_row(session: Session, campaign_id: int, departement_code: str) -> SyntheseTexte | None:
     return session.exec(
         select(SyntheseTexte).where(
@@ -597,7 +603,11 @@ def enregistrer_textes(
     conflict = "Le texte de la synthèse a été modifié entre-temps : rechargez la page avant d'enregistrer."
     row = _texte_row(session, stored_id(campaign), departement_code)
     before = audit.snapshot(row)
-    values: dict[str, Any] = {"enseignements": enseignements, "vigilance": vigilance, "motifs": cleaned}
+    values: _TexteSynthese = {
+        "enseignements": enseignements,
+        "vigilance": vigilance,
+        "motifs": cleaned,
+    }
     if row is None:
         check_version(session, None, version, entite="synthese_texte", conflit=conflict)
         row = SyntheseTexte(campaign_id=stored_id(campaign), departement_code=departement_code, version=1,

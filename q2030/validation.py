@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -61,7 +60,7 @@ class Declaration:
     changements: tuple[Changement, ...]
 
 
-def _texte(value: Any) -> str:
+def _texte(value: object) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, list):
@@ -71,7 +70,7 @@ def _texte(value: Any) -> str:
     return str(value)
 
 
-def _actuel(session: Session, rencontre: Rencontre, champ: str) -> Any:
+def _actuel(session: Session, rencontre: Rencontre, champ: str) -> object:
     if champ == "qpv":
         return sorted(session.exec(select(RencontreQpv.qpv_code).where(RencontreQpv.rencontre_id == rencontre.id)))
     if champ == "comptes_rendus":

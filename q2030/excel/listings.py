@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +15,7 @@ from q2030 import nomenclature as nom
 from q2030.comptage import compte
 from q2030.db import select_columns
 from q2030.excel.writer import Col
+from q2030.frontieres import Cellule
 from q2030.models import Contribution, Departement, Region, Rencontre, RencontreQpv
 
 CHUNK = 5_000
@@ -42,7 +42,7 @@ def _oui(value: bool) -> str:
     return "Oui" if value else "Non"
 
 
-def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Any]]:
+def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Cellule]]:
     """One row per rencontre; `departements` None = all of them."""
     links = select(RencontreQpv.rencontre_id, RencontreQpv.qpv_code).join(Rencontre).where(
         Rencontre.campaign_id == campaign_id, RencontreQpv.direct, compte()
@@ -76,7 +76,7 @@ def rencontre_rows(session: Session, *, campaign_id: int, departements: list[str
         session.expunge(r)  # keep the identity map small while streaming
 
 
-def contribution_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Any]]:
+def contribution_rows(session: Session, *, campaign_id: int, departements: list[str] | None) -> Iterator[list[Cellule]]:
     """One row per contribution, plain columns (no ORM objects), fetched CHUNK rows at a time."""
     columns = (
         Region.nom, Rencontre.departement_code, Contribution.rencontre_id, Rencontre.date,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 from sqlmodel import Session
@@ -17,6 +16,7 @@ from sqlmodel import Session
 from q2030.access import Actor
 from q2030.campaigns import active_campaign
 from q2030.excel.writer import Col, StreamingWorkbook
+from q2030.frontieres import Cellule
 from q2030.priorities import (
     PONDERATIONS,
     Filtres,
@@ -38,7 +38,7 @@ def _columns(df: pd.DataFrame, widths: dict[str, int] | None = None) -> list[Col
     return [Col(str(name), widths.get(str(name), 16), "percent" if name in _PERCENT else "text") for name in df.columns]
 
 
-def _rows(df: pd.DataFrame) -> Iterator[list[Any]]:
+def _rows(df: pd.DataFrame) -> Iterator[list[Cellule]]:
     for row in df.itertuples(index=False):
         yield [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row]
 

@@ -9,7 +9,7 @@ column whose title says name, e-mail, telephone or address cannot be mapped.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic import ValidationError as PydanticError
@@ -19,6 +19,7 @@ from q2030 import audit
 from q2030.access import NATIONAL, Action, Actor, exiger
 from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, ValidationError
+from q2030.frontieres import JsonValeur
 from q2030.models import QuestionnaireCorrespondance, utcnow
 from q2030.nomenclature import AXES, THEMES
 from q2030.questionnaire.personnel import donnee_personnelle
@@ -84,7 +85,7 @@ class Correspondance(BaseModel):
         return out
 
 
-def valider_correspondance(contenu: dict[str, Any], colonnes_fichier: list[str] | None = None) -> Correspondance:
+def valider_correspondance(contenu: dict[str, JsonValeur], colonnes_fichier: list[str] | None = None) -> Correspondance:
     """A checked Correspondance, or ValidationError with one French message per problem."""
     try:
         mapping = Correspondance.model_validate(contenu)
@@ -164,7 +165,7 @@ def enregistrer_correspondance(
     *,
     actor: Actor,
     source: str,
-    contenu: dict[str, Any],
+    contenu: dict[str, JsonValeur],
     colonnes_fichier: list[str] | None = None,
     version: int | None = None,
 ) -> int:

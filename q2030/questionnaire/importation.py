@@ -11,7 +11,6 @@ absent from the new file; `retirer_source` withdraws a source whole.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
@@ -23,6 +22,7 @@ from q2030.campaigns import active_campaign
 from q2030.db import analyser
 from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.formatting import fr_count
+from q2030.frontieres import ValeurSql
 from q2030.models import QuestionnaireCorrespondance, QuestionnaireReponse, QuestionnaireTheme, TexteLibre, utcnow
 from q2030.questionnaire.correspondance import Correspondance, ligne_source, nom_source, valider_correspondance
 from q2030.questionnaire.lecture import Fichier, Format, ouvrir
@@ -187,7 +187,7 @@ def _ecrire_themes_et_textes(
         for ln in [*nouvelles, *changees]
         for axe, theme in ln.themes
     ]
-    textes: list[dict[str, Any]] = []
+    textes: list[dict[str, ValeurSql]] = []  # the INSERT's parameters
     obsolete: list[int] = []
     for ln in [*nouvelles, *changees]:
         rid = ids[ln.identifiant]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from q2030.errors import Q2030Error
 from q2030.formatting import fr_count, fr_number, fr_percent
@@ -94,7 +93,7 @@ class RapportImport:
             )
         return out
 
-    def tableau(self) -> list[dict[str, Any]]:
+    def tableau(self) -> list[dict[str, str]]:
         return [
             {
                 "Ligne": str(p.ligne) if p.ligne else "fichier",

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from q2030 import clock
 from q2030.access import (
@@ -165,7 +165,7 @@ def start_national_workbook(actor: Actor) -> NationalJob:
     return job
 
 
-def _build_national(job: NationalJob, bound: Any) -> None:
+def _build_national(job: NationalJob, bound: Engine) -> None:
     """Runs outside any script: no st.* call, plain values only."""
 
     def progress(fraction: float, message: str) -> None:

@@ -8,12 +8,13 @@ widget is drawn, copied back in its on_change (same pattern as shell._persisted/
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from q2030.access import Actor, lecture, region_of
 from q2030.db import session_scope
+from q2030.frontieres import EtatWidget
 from q2030.nomenclature import AXES, FORMATS, PUBLICS, THEMES
 from q2030.priorities import Filtres, quartiers
 from q2030.referentiel import DEPARTEMENTS, REGIONS
@@ -73,7 +74,7 @@ def _quartiers(departement: str, version: int) -> dict[str, str]:
         return quartiers(session, departement=departement)
 
 
-def _select(container: Any, label: str, name: str, options: dict[str, str], none_label: str = TOUS) -> None:
+def _select(container: DeltaGenerator, label: str, name: str, options: dict[str, str], none_label: str = TOUS) -> None:
     container.selectbox(
         label,
         [None, *options],
@@ -87,7 +88,7 @@ def _select(container: Any, label: str, name: str, options: dict[str, str], none
 
 def current() -> Filtres:
     """The shared filters as stored (without drawing anything)."""
-    values: dict[str, Any] = {name: st.session_state.get(store_key(name)) for name in NAMES}
+    values: dict[str, EtatWidget] = {name: st.session_state.get(store_key(name)) for name in NAMES}
     return Filtres(**values)
 
 

@@ -14,7 +14,7 @@ Every map is drawn beside a table of the same figures (the caller's job).
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 import altair as alt
 import pandas as pd
@@ -22,6 +22,7 @@ import streamlit as st
 
 from q2030 import geo
 from q2030.db import PROJECT_ROOT, session_scope
+from q2030.frontieres import JsonValeur
 from q2030.ui.charts import STATUS_COLORS
 from q2030.ui.shell import BLEU_FRANCE, engine
 
@@ -49,7 +50,7 @@ def outlines_url() -> str:
     return f"{OUTLINES_PATH}?v={geo.publish_outlines(OUTLINES_FOLDER)}"
 
 
-def _figures(by_dep: pd.DataFrame, codes: list[str] | None) -> list[dict[str, Any]]:
+def _figures(by_dep: pd.DataFrame, codes: list[str] | None) -> list[dict[str, JsonValeur]]:
     """The coverage figures of each département drawn (no QPV: 0, and no rate)."""
     figures = by_dep.set_index("code")[["qpv", "couverts", "taux_couverts"]].to_dict("index")
     rows = []
@@ -239,6 +240,6 @@ def quartier_positions(dep: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def territory_meetings(dep: str, au: Any, version: int) -> pd.DataFrame:
+def territory_meetings(dep: str, au: dt.date, version: int) -> pd.DataFrame:
     with session_scope(engine()) as session:
         return geo.rencontres_de_territoire(session, departement_code=dep, au=au)

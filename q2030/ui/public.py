@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 import altair as alt
 import pandas as pd
@@ -49,8 +49,19 @@ def _quartiers(dep: str, version: int) -> dict[str, str]:
         return public.quartiers(session, departement_code=dep)
 
 
+class Territoire(TypedDict):
+    upcoming: pd.DataFrame
+    held: pd.DataFrame
+    priorities: pd.DataFrame
+    total: int | None
+    restitution: dt.date | None
+    syntheses: list[tuple[int, int, str, str, int]]
+    window: tuple[dt.date, dt.date]
+    engagements: pd.DataFrame
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> dict[str, Any]:
+def _territory(dep: str, qpv: str | None, today: dt.date, version: int) -> Territoire:
     with session_scope(engine()) as session:
         ranking, total = public.priorites(session, departement_code=dep, qpv_code=qpv)
         return {

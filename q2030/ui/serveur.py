@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio.to_thread
 from sqlmodel import Session
@@ -51,7 +50,7 @@ def preparer() -> int:
 
 
 @asynccontextmanager
-async def demarrage(_app: Any) -> AsyncIterator[None]:
+async def demarrage(_app: object) -> AsyncIterator[None]:
     """The App's lifespan: `preparer` off the event loop, then serve."""
     await anyio.to_thread.run_sync(preparer)
     yield

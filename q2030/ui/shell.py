@@ -6,7 +6,6 @@ import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -17,6 +16,7 @@ from q2030.access import Action, Actor, EcranCible, allowed
 from q2030.bootstrap import prepare_database
 from q2030.db import database_url, make_engine, session_scope
 from q2030.errors import Q2030Error, ValidationError
+from q2030.frontieres import JsonValeur
 from q2030.nomenclature import ROLES, Role
 from q2030.referentiel import DEPARTEMENTS, REGIONS
 from q2030.ui import etat, french, incidents
@@ -167,7 +167,7 @@ def current_actor() -> Actor | None:
     return _oidc_actor()
 
 
-def _auth_section() -> dict[str, Any]:
+def _auth_section() -> dict[str, JsonValeur]:
     try:
         section = st.secrets.get("auth")
     except FileNotFoundError:  # no secrets.toml at all

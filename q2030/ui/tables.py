@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +17,7 @@ from pandas.io.formats.style import Styler
 
 from q2030.csv_export import to_csv
 from q2030.formatting import fr_date, fr_number, fr_percent
+from q2030.frontieres import ArgumentLibre
 
 ROW_HEIGHT = 35  # st.dataframe's row height, header included
 
@@ -68,7 +68,7 @@ def show_table(
     *,
     key: str,
     empty: str,
-    **dataframe_args: Any,  # st.dataframe's own keywords (a boundary: Streamlit's overloads)
+    **dataframe_args: ArgumentLibre,  # st.dataframe's own keywords (Streamlit's overloads)
 ) -> object | None:
     """st.dataframe, or `empty` (a French sentence) in an info box when there is no row."""
     data = frame.data if isinstance(frame, Styler) else frame
