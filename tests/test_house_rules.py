@@ -5,10 +5,18 @@ tools, benchmarks and tests alike) keeps at most `MAX_TYPE_IGNORES` of them, eac
 error code and, on the same line, the reason (`# type: ignore[no-untyped-call]  # altair.Data
 takes **kwds`). Comments are read with `tokenize`, so a string or a docstring mentioning the
 pragma does not count.
+
+`Any` switches mypy off for a value: the product (`q2030/`) writes it only in
+`q2030/frontieres.py`, at most `MAX_ANY_ALIASES` named aliases there, each under a comment
+saying why the type is open at that boundary; every other module is precise. `ANY_LEFT` is
+the ratchet of the modules that still write a bare `Any`: a module may not exceed its count, a
+module not listed may not write one, and a count that went down is lowered here. Uses are read
+with `ast` (names, `typing.Any`, quoted annotations), so a comment or a docstring does not count.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -21,6 +29,16 @@ SKIPPED_DIRS = frozenset({".git", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 MAX_TYPE_IGNORES = 40
 PRAGMA = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]+\])?(?P<rest>.*)$")
 REASON = re.compile(r"^\s*#\s*\S")
+PRODUCT = ROOT / "q2030"
+FRONTIERES = "q2030/frontieres.py"
+MAX_ANY_ALIASES = 7
+# Frozen history (excluded from ruff and mypy as well): never edited once applied.
+ANY_EXEMPT = ("q2030/migrations/versions/",)
+# Bare `Any` still written outside q2030/frontieres.py, per module: may only go down (05/12: 334 uses
+# in 71 modules before the rule, ast count of `Any` in q2030/ without its migrations: 330).
+ANY_LEFT: dict[str, int] = {
+    "q2030/bureautique.py": 1,  # `propre`: dataclasses.replace(bloc, **fields) over the Bloc union
+}
 
 
 def _sources(root: Path = ROOT) -> list[Path]:
@@ -88,3 +106,126 @@ def test_type_ignores_are_few() -> None:
 def test_every_type_ignore_says_why_on_its_line() -> None:
     missing = [f"{p}:{n}: {c}" for p, n, c in _all_type_ignores() if without_reason(c)]
     assert not missing, "type: ignore[code] sans « # raison » sur la ligne :\n" + "\n".join(missing)
+
+
+# --- `Any` only at true boundaries ------------------------------------------------------------
+
+
+def _annotation_strings(tree: ast.AST) -> list[str]:
+    """Quoted annotations (and TypeVar bounds): `Any` written inside a string is a use too."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+            if node.value is not None and "TypeAlias" in ast.unparse(node.annotation):
+                found.append(node.value)  # `X: TypeAlias = "..."`
+        elif isinstance(node, ast.keyword) and node.arg == "bound":
+            found.append(node.value)
+    return [
+        sub.value
+        for expr in found
+        for sub in ast.walk(expr)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+    ]
+
+
+def any_uses(source: str) -> list[int]:
+    """The line of every use of `Any` in a Python source (imports are not uses)."""
+    lines: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and node.id == "Any":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr == "Any" and isinstance(node.value, ast.Name):
+            lines.append(node.lineno)  # typing.Any, t.Any
+    for text in _annotation_strings(ast.parse(source)):
+        try:
+            quoted = ast.parse(text, mode="eval")
+        except SyntaxError:
+            continue
+        lines += [0 for sub in ast.walk(quoted) if isinstance(sub, ast.Name) and sub.id == "Any"]
+    return sorted(lines)
+
+
+def any_aliases(source: str) -> dict[str, int]:
+    """Module-level `Name: TypeAlias = Any` (or `Name = Any`) of a source: alias -> line."""
+    out: dict[str, int] = {}
+    for node in ast.parse(source).body:
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Name) and value.id == "Any":
+            out[target.id] = node.lineno
+    return out
+
+
+def _any_by_module(root: Path = ROOT) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for path in _sources(root / "q2030"):
+        name = str(path.relative_to(root))
+        if name.startswith(ANY_EXEMPT):
+            continue
+        uses = any_uses(path.read_text(encoding="utf-8"))
+        if uses:
+            out[name] = uses
+    return out
+
+
+def test_the_any_count_reads_code_not_prose() -> None:
+    source = (
+        '"""Any docstring mentioning Any."""\n'
+        "from typing import Any, TypeVar\n"
+        "import typing\n"
+        "# Any in a comment\n"
+        "def f(x: Any, y: 'dict[str, Any]') -> typing.Any: ...\n"
+        "T = TypeVar('T', bound='list[Any]')\n"
+        "TEXT = 'Any in a string'\n"
+        "Alias = Any\n"
+    )
+    assert len(any_uses(source)) == 5
+    assert any_aliases(source) == {"Alias": 8}
+    assert any_aliases("from typing import Any, TypeAlias\nX: TypeAlias = Any\nY: TypeAlias = int\n") == {"X": 2}
+
+
+def test_the_any_count_reaches_every_module_of_the_product(tmp_path: Path) -> None:
+    for name, text in (
+        ("q2030/a.py", "from typing import Any\nx: Any = 1\n"),
+        ("q2030/ui/b.py", "import typing\ndef f() -> typing.Any: ...\n"),
+        ("q2030/migrations/versions/0001_x.py", "from typing import Any\nx: Any = 1\n"),
+        ("tests/c.py", "from typing import Any\nx: Any = 1\n"),
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert _any_by_module(tmp_path) == {"q2030/a.py": [2], "q2030/ui/b.py": [2]}
+
+
+def test_any_is_named_only_at_the_boundaries_of_frontieres() -> None:
+    source = (ROOT / FRONTIERES).read_text(encoding="utf-8")
+    aliases = any_aliases(source)
+    assert 0 < len(aliases) <= MAX_ANY_ALIASES, f"{len(aliases)} alias de Any : {MAX_ANY_ALIASES} au plus"
+    assert len(any_uses(source)) == len(aliases), "q2030/frontieres.py n'écrit Any que dans ses alias nommés"
+    lines = source.splitlines()
+    silent = [name for name, line in aliases.items() if not lines[line - 2].lstrip().startswith("#")]
+    assert not silent, f"alias sans commentaire « pourquoi » juste au-dessus : {silent}"
+
+
+def test_bare_any_only_goes_down() -> None:
+    by_module = _any_by_module()
+    found = {name: len(uses) for name, uses in by_module.items() if name != FRONTIERES}
+    over = {
+        name: f"{count} > {ANY_LEFT.get(name, 0)} (lignes {by_module[name]})"
+        for name, count in found.items()
+        if count > ANY_LEFT.get(name, 0)
+    }
+    assert not over, (
+        "Any nu hors de q2030/frontieres.py : un type précis, ou un alias de frontières.py à une vraie "
+        f"frontière : {over}"
+    )
+    lower = {name: found.get(name, 0) for name, allowed in ANY_LEFT.items() if found.get(name, 0) < allowed}
+    assert not lower, f"moins de Any qu'autorisé : abaissez ANY_LEFT à {lower}"
