@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from q2030 import audit, cleaning
 from q2030.access import Action, Actor, allowed, exiger
 from q2030.comptage import soumettre
-from q2030.errors import ValidationError
+from q2030.errors import ConflitDeVersion, ValidationError
 from q2030.frontieres import ObjetJson, ValeurChamp, ValeurSql
 from q2030.models import Contribution, Rencontre, utcnow
 from q2030.nomenclature import AXES, PUBLICS, THEMES, StatutRencontre, label, theme_label
@@ -23,6 +23,7 @@ from q2030.rencontres.acces import cible, find_rencontre, require_read_rencontre
 from q2030.rencontres.creation_groupee import RencontreCreee
 from q2030.rencontres.verrous import lock_rencontre
 from q2030.textnorm import normalize
+from q2030.versioning import message_conflit
 
 COLUMNS: dict[str, str] = {
     "axe": "Axe",
@@ -123,13 +124,17 @@ def replace_contributions(
     rencontre_id: int,
     rows: Sequence[LigneContribution],
     version: int | None = None,
+    lues: Sequence[LigneContribution] | None = None,
     bump: bool = True,
 ) -> ContributionsEnregistrees:
     """Replace every contribution of the rencontre by `rows` (codes or French labels).
 
-    Concurrent saves of the same rencontre queue on its lock: the last one wins whole.
-    Saving bumps the rencontre's version; with `version` it is a compare-and-set (the Excel
-    import: ConflitDeVersion if the rencontre changed since the template was downloaded).
+    Concurrent saves of the same rencontre queue on its lock. Saving bumps the rencontre's
+    version; with `version` it is a compare-and-set (the Excel import: ConflitDeVersion if the
+    rencontre changed since the template was downloaded). With `lues`, the rows the editor
+    showed when its user began typing, it is a compare-and-set on the contributions themselves:
+    ConflitDeVersion if a colleague or an import saved other rows in between (what they saved
+    is not overwritten), whatever else changed on the rencontre (its documents, its own form).
     """
     exiger(  # before the lock: a refused actor changes nothing, not even the version
         actor,
@@ -142,6 +147,17 @@ def replace_contributions(
         raise ValidationError({"contributions": ["Cette rencontre est annulée : elle n'a pas de contributions."]})
     clean = clean_rows(rows)
     before = [_plain(c) for c in _existing(session, rencontre_id)]
+    if lues is not None and [row.valeurs() for row in clean_rows(lues)] != before:
+        raise ConflitDeVersion(
+            message_conflit(
+                session,
+                entite="rencontre",
+                row_id=rencontre_id,
+                conflit="Les contributions de cette rencontre ont été enregistrées par ailleurs depuis que vous "
+                "avez commencé à les saisir : les vôtres n'ont pas été enregistrées, pour ne pas effacer les "
+                "autres. Rechargez les contributions enregistrées, puis saisissez de nouveau vos changements.",
+            )
+        )
     session.exec(delete(Contribution).where(col(Contribution.rencontre_id) == rencontre_id))
     created = [
         Contribution(rencontre_id=rencontre_id, axe=r.axe, theme=r.theme, texte=r.texte, rang=r.rang, public=r.public)

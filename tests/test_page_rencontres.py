@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 from q2030.db import make_engine
 from q2030.errors import PermissionRefusee
 from q2030.models import Contribution, Document, Rencontre, RencontreQpv, stored_id
-from q2030.rencontres.ecriture import update_rencontre
+from q2030.rencontres.ecriture import create_rencontre, update_rencontre
 from q2030.rencontres.lecture import list_rencontres
 from tests.helpers import fetch, open_app, pdf_document, unfold_rencontre_form
-from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, load_geography
+from tests.rencontres_data import REFERENT_69, REFERENT_93, REFERENT_93_BIS, held, load_geography
 
 PDF = pdf_document()
 MEETING = dt.date.today() - dt.timedelta(days=12)
@@ -308,3 +308,45 @@ def test_the_entry_form_waits_folded_until_asked_for(db) -> None:
     at.selectbox(key="rf_choice").select(0).run()  # « Nouvelle rencontre » chosen: to be typed in
     assert _form_block(at) == ("Nouvelle rencontre", True)
     assert at.text_input(key="rf_lieu").value == ""
+
+
+def _type_row(at: AppTest, rencontre_id: int, texte: str) -> None:
+    """One contribution added in the grid, as the editor keeps it, then the save button."""
+    at.session_state[f"rc_editor_{rencontre_id}"] = {
+        "edited_rows": {},
+        "added_rows": [{"axe": "3. Projets structurants", "theme": "Éducation", "texte": texte, "rang": 1,
+                        "public": "Tous"}],
+        "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    at.button(key="rc_save").click().run()
+    assert not at.exception, at.exception
+
+
+def test_two_referents_in_one_grid_the_second_is_told_and_nothing_is_overwritten(db) -> None:
+    """Two référents open the same rencontre's contributions; the first saves. The second's save
+    is refused with who saved and the first one's rows stay; once the grid is reloaded (the
+    refusal is said until then), the second one's save over the rows now shown passes."""
+    with Session(db) as session:
+        rencontre_id = stored_id(create_rencontre(session, actor=REFERENT_93, data=held()))
+        session.commit()
+    first, second = _page(), _page()
+    for at in (first, second):
+        at.selectbox(key="rf_choice").select(rencontre_id).run()
+    _type_row(first, rencontre_id, "Une ludothèque")
+    assert not _errors(first), _errors(first)
+    _type_row(second, rencontre_id, "Un terrain de foot")
+    (refused,) = [e for e in _errors(second) if "enregistrées par ailleurs" in e]
+    assert "Dernière modification par" in refused
+    with Session(db) as session:
+        texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
+    assert texts == ["Une ludothèque"]
+    second.run()  # the refusal is said until the grid is reloaded
+    assert [e for e in _errors(second) if "enregistrées par ailleurs" in e] == [refused]
+    second.button(key="rc_reload").click().run()
+    assert not [e for e in _errors(second) if "enregistrées par ailleurs" in e]
+    _type_row(second, rencontre_id, "Un terrain de foot")  # added to the rows now shown: saved
+    assert not _errors(second), _errors(second)
+    with Session(db) as session:
+        texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
+    assert sorted(texts) == ["Un terrain de foot", "Une ludothèque"]

@@ -6,11 +6,12 @@ import pytest
 from sqlmodel import Session, select
 
 from q2030.contributions import LigneContribution, lignes_lues, list_contributions, replace_contributions
-from q2030.errors import PermissionRefusee, ValidationError
+from q2030.errors import ConflitDeVersion, PermissionRefusee, ValidationError
 from q2030.models import AuditEvent, Contribution, stored_id
 from q2030.rencontres.ecriture import cancel_rencontre, create_rencontre
 from q2030.rencontres.lecture import list_rencontres
-from tests.rencontres_data import PREFET_IDF, REFERENT_69, REFERENT_93, held, load_geography
+from q2030.rencontres.verrous import lock_rencontre
+from tests.rencontres_data import PREFET_IDF, REFERENT_69, REFERENT_93, REFERENT_93_BIS, held, load_geography
 
 ROWS: list[LigneContribution] = [
     {"axe": "changements", "theme": "securite", "texte": "Plus de médiateurs le soir", "rang": 1, "public": "jeunes"},
@@ -102,3 +103,34 @@ def test_only_the_referent_writes_and_not_on_a_cancelled_rencontre(session: Sess
     cancel_rencontre(session, actor=REFERENT_93, rencontre_id=stored_id(planned), version=1, motif="Pluie")
     with pytest.raises(ValidationError, match="annulée"):
         replace_contributions(session, actor=REFERENT_93, rencontre_id=stored_id(planned), rows=ROWS)
+
+
+def test_a_grid_saved_over_rows_it_did_not_show_is_refused_and_theirs_are_kept(
+    session: Session, rencontre_id: int
+) -> None:
+    """Two référents type in the same rencontre's grid: the second save sends the rows its grid
+    showed, finds a colleague's rows in their place and is refused, in French, naming who saved;
+    the colleague's rows stay. A save over the rows it showed passes, even after the rencontre's
+    version moved for another reason (a document, the form)."""
+    replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS)
+    session.commit()
+    shown = lignes_lues(list_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id).to_dict("records"))
+    colleague = ROWS[1:]
+    replace_contributions(session, actor=REFERENT_93_BIS, rencontre_id=rencontre_id, rows=colleague, lues=shown)
+    session.commit()
+    with pytest.raises(ConflitDeVersion, match=f"Dernière modification par {REFERENT_93_BIS.email}") as refused:
+        replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS[:1], lues=shown)
+    session.rollback()
+    assert "les vôtres n'ont pas été enregistrées" in str(refused.value)
+    texts = session.exec(select(Contribution.texte).where(Contribution.rencontre_id == rencontre_id)).all()
+    assert sorted(texts) == ["Rénover les halls", "Études dirigées"]
+
+    shown = lignes_lues(list_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id).to_dict("records"))
+    with pytest.raises(ConflitDeVersion):  # a grid opened empty, saved over the two rows since
+        replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS[:1], lues=[])
+    session.rollback()
+    lock_rencontre(session, rencontre_id, actor=REFERENT_93)  # the version moves (as a document upload does)
+    session.commit()
+    saved = replace_contributions(session, actor=REFERENT_93, rencontre_id=rencontre_id, rows=ROWS[:1], lues=shown)
+    session.commit()
+    assert [c.texte for c in saved.contributions] == ["Plus de médiateurs le soir"]

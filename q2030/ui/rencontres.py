@@ -631,6 +631,13 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
     # being edited, and the grid sends its rows with the click. Outside a form, the button's rerun
     # could leave before the open cell was committed (the row vanished, « 4 contributions
     # enregistrées »), and every committed cell cost a rerun while typing.
+    editor_key, read_key, conflict_key = (f"rc_{part}_{rencontre_id}" for part in ("editor", "lues", "conflit"))
+    if editor_key not in st.session_state or read_key not in st.session_state:
+        # The rows the grid showed when drawn for this visit: the save sends them back, so that
+        # another save in between (a colleague, an Excel import) is refused, not overwritten. Not
+        # refreshed while the grid is on screen: the grid is in a form, the server never sees the
+        # typing before the save, and the typing was done over the rows first shown.
+        st.session_state[read_key] = frame.to_dict("records")
     form = st.form(f"rc_form_{rencontre_id}", border=False, enter_to_submit=False)
     if frame.empty:
         # One empty row to click: a click on the grid's « add a row » line opens a cell editor that
@@ -643,7 +650,7 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
-        key=f"rc_editor_{rencontre_id}",
+        key=editor_key,
         # Room for ten contributions typed in a row and the « add a row » line without scrolling
         # inside the grid (35 px a row, the header and that line included).
         height=35 * (min(max(len(frame), 10), 30) + 2) + 3,
@@ -670,7 +677,11 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
         try:
             with session_scope(engine()) as session:
                 saved = contributions.replace_contributions(
-                    session, actor=actor, rencontre_id=rencontre_id, rows=edited.to_dict("records")
+                    session,
+                    actor=actor,
+                    rencontre_id=rencontre_id,
+                    rows=contributions.lignes_lues(edited.to_dict("records")),
+                    lues=contributions.lignes_lues(st.session_state[read_key]),
                 )
                 count = len(saved.contributions)
         except ValidationError as error:
@@ -679,16 +690,34 @@ def _render_contributions(actor: Actor, rencontre_id: int, writer: bool, version
                 for message in messages:
                     st.error(escape_markdown(message))  # quotes the cell as typed
             return
+        except ConflitDeVersion as error:  # said until the user reloads; what was typed stays in the grid
+            st.session_state[conflict_key] = str(error)
         except Q2030Error as error:
             show_error(error)
             return
-        st.session_state.pop(f"rc_editor_{rencontre_id}", None)
-        # The form open on the rencontre follows the version this save wrote (a colleague's
-        # save in between still makes the form's next save a conflict).
-        etat_formulaire().suivre(rencontre_id, avant=saved.version_avant, apres=saved.version)
-        notices.annoncer("rc_save", f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}.")
-        st.rerun()
+        else:
+            _forget_grid(rencontre_id)
+            # The form open on the rencontre follows the version this save wrote (a colleague's
+            # save in between still makes the form's next save a conflict).
+            etat_formulaire().suivre(rencontre_id, avant=saved.version_avant, apres=saved.version)
+            notices.annoncer("rc_save", f"{fr_count(count, 'contribution enregistrée', 'contributions enregistrées')}.")
+            st.rerun()
+    if conflict_key in st.session_state:
+        st.error(escape_markdown(st.session_state[conflict_key]))
+        st.button(
+            "Recharger les contributions enregistrées (vos changements seront perdus)",
+            key="rc_reload",
+            on_click=_forget_grid,
+            args=(rencontre_id,),
+        )
     notices.a_cote("rc_save")
+
+
+def _forget_grid(rencontre_id: int) -> None:
+    """The contributions grid drawn afresh from the saved rows at the next run."""
+    st.session_state.pop(f"rc_editor_{rencontre_id}", None)
+    st.session_state.pop(f"rc_lues_{rencontre_id}", None)
+    st.session_state.pop(f"rc_conflit_{rencontre_id}", None)
 
 
 def _render_cancel(actor: Actor, rencontre_id: int, version: int) -> None:
