@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
@@ -44,12 +45,30 @@ def snapshot_values(model: type[SQLModel], values: Mapping[str, ValeurSql]) -> O
     return out
 
 
+# Every code of AuditEvent.action and .entite, checked by mypy at each call; the journal words
+# each one in French (q2030.audit_log, and a test that none is missing).
+ActionAudit = Literal[
+    "creation", "modification", "suppression", "annulation", "activation", "desactivation",
+    "contributions", "depot_document", "import", "demo", "invitation", "envoi",
+    "validation", "renvoi_organisateur", "refus_doublon",
+    "publication_document", "retrait_document", "publication_synthese", "retrait_synthese",
+    "transmise_region", "transmise_commission", "restituee", "renvoyee", "fichier_indisponible",
+    "depot_synthese", "textes_synthese", "creation_engagement", "modification_engagement",
+    "codage", "correction", "entrainement",
+]  # fmt: skip
+EntiteAudit = Literal[
+    "rencontre", "document", "qpv", "campagne", "utilisateur", "synthese_departementale",
+    "synthese_document", "synthese_texte", "engagement", "questionnaire", "correspondance_questionnaire",
+    "modele_codage", "texte_libre", "relances", "signataire",
+]  # fmt: skip
+
+
 def record(
     session: Session,
     *,
     actor: Actor,
-    action: str,
-    entite: str,
+    action: ActionAudit,
+    entite: EntiteAudit,
     entite_id: str | int | None = "",
     avant: Mapping[str, Json] | None = None,
     apres: Mapping[str, Json] | None = None,
@@ -71,8 +90,8 @@ def record_many(
     session: Session,
     *,
     actor: Actor,
-    action: str,
-    entite: str,
+    action: ActionAudit,
+    entite: EntiteAudit,
     events: Sequence[tuple[str | int | None, Mapping[str, Json] | None, Mapping[str, Json] | None]],
 ) -> None:
     """`record` for many rows of one entity at once (a bulk write): one INSERT, the same events.

@@ -41,8 +41,9 @@ PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
 COLUMNS = ["Horodatage", "Utilisateur", "Action", "Entité", "Identifiant", "Avant", "Après"]
 REFUS = "Seul un administrateur peut consulter le journal d'audit."
-# French wording of the codes stored in AuditEvent.action / .entite (unknown codes show as is).
-ACTIONS = {
+# French wording of every code of AuditEvent.action / .entite (mypy checks the codes written;
+# tests/test_audit_log.py that each has its words here).
+ACTIONS: dict[str, str] = {
     "creation": "Création",
     "modification": "Modification",
     "suppression": "Suppression",
@@ -53,18 +54,44 @@ ACTIONS = {
     "depot_document": "Dépôt de document",
     "import": "Import",
     "demo": "Chargement de la démonstration",
+    "invitation": "Invitation",
+    "envoi": "Envoi des relances",
+    "validation": "Validation de la rencontre",
+    "renvoi_organisateur": "Renvoi à l'organisateur",
+    "refus_doublon": "Refus (doublon)",
+    "publication_document": "Publication du document",
+    "retrait_document": "Retrait de la publication du document",
+    "publication_synthese": "Publication de la synthèse",
+    "retrait_synthese": "Retrait de la publication de la synthèse",
     "transmise_region": "Transmission à la préfecture de région",
     "transmise_commission": "Transmission à la commission et à l'ANCT",
     "restituee": "Restitution publique",
+    "renvoyee": "Renvoi de la synthèse au département",
     "fichier_indisponible": "Fichier publié indisponible (absent ou altéré sur le disque)",
+    "depot_synthese": "Dépôt de la synthèse",
+    "textes_synthese": "Textes de la synthèse",
+    "creation_engagement": "Création d'engagement",
+    "modification_engagement": "Modification d'engagement",
+    "codage": "Codage d'un texte libre",
+    "correction": "Correction du codage",
+    "entrainement": "Entraînement du modèle de codage",
 }
-ENTITES = {
+ENTITES: dict[str, str] = {
     "rencontre": "Rencontre",
     "document": "Document",
     "qpv": "Quartiers (QPV)",
     "campagne": "Campagne",
     "utilisateur": "Utilisateur",
     "synthese_departementale": "Synthèse départementale",
+    "synthese_document": "Document de synthèse",
+    "synthese_texte": "Textes de la synthèse",
+    "engagement": "Engagement",
+    "questionnaire": "Questionnaire en ligne",
+    "correspondance_questionnaire": "Correspondance des colonnes du questionnaire",
+    "modele_codage": "Modèle de codage",
+    "texte_libre": "Texte libre",
+    "relances": "Relances",
+    "signataire": "Signataire",
 }
 # Field names of the snapshots in words (rencontre fields come from the form's labels).
 FIELDS: dict[str, str] = {

@@ -8,6 +8,7 @@ told), and dates must follow the consultation's order.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from q2030.formatting import fr_date
 from q2030.models import Campaign
 from q2030.versioning import check_version, compare_and_set
 
-ENTITE = "campagne"
+ENTITE: Final = "campagne"
 
 CONFLIT = "La campagne a été modifiée par quelqu'un d'autre depuis l'ouverture du formulaire : rechargez la page."
 

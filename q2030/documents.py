@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import apres_ecriture, audit, pdf_reecriture
 from q2030.access import SYSTEM, Action, Actor, DepartementCible, allowed, exiger
+from q2030.audit import ActionAudit, EntiteAudit
 from q2030.comptage import compte_valeur, soumettre
 from q2030.db import PROJECT_ROOT, select_columns
 from q2030.errors import IntrouvableError, ValidationError
@@ -275,7 +276,7 @@ def read_stored(digest: str, nom_fichier: str) -> bytes:
     return content
 
 
-def _public_content(session: Session, document: _Stored, entite: str) -> tuple[_Stored, bytes]:
+def _public_content(session: Session, document: _Stored, entite: EntiteAudit) -> tuple[_Stored, bytes]:
     """A published file for a visitor; missing or altered on disk: « Ce document n'est plus
     disponible » for the visitor, and an audit row for the administrators (Administration,
     journal: « Fichier publié indisponible »), committed even though the visitor's read fails."""
@@ -347,6 +348,13 @@ def _content(document: _Stored) -> tuple[_Stored, bytes]:
     return document, read_stored(document.sha256, document.nom_fichier)
 
 
+# The audit action of a publication (True) or its withdrawal (False), by kind of document.
+_PUBLICATION: dict[str, dict[bool, ActionAudit]] = {
+    "document": {True: "publication_document", False: "retrait_document"},
+    "synthese": {True: "publication_synthese", False: "retrait_synthese"},
+}
+
+
 def _switch_publication(session: Session, *, actor: Actor, document: _Stored, publier: bool, entite: str) -> _Stored:
     """Publish or withdraw a stored file, audited; already in the asked state: nothing written."""
     if (document.publie_le is not None) == publier:
@@ -359,7 +367,7 @@ def _switch_publication(session: Session, *, actor: Actor, document: _Stored, pu
     audit.record(
         session,
         actor=actor,
-        action=f"publication_{entite}" if publier else f"retrait_{entite}",
+        action=_PUBLICATION[entite][publier],
         entite="synthese_document" if entite == "synthese" else "document",
         entite_id=document.id,
         avant=before,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from q2030.versioning import check_version, compare_and_set
 
 MAX_NOM = 120
 MAX_TITRE = 200
-ENTITE = "signataire"
+ENTITE: Final = "signataire"
 CONFLIT = "Le signataire a été modifié entre-temps : rechargez la page avant d'enregistrer."
 
 

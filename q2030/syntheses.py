@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Final, TypedDict
 
 import pandas as pd
 from sqlalchemy import func
@@ -34,6 +34,7 @@ from q2030.access import (
     require_read_departement,
     versions_de_synthese_lues,
 )
+from q2030.audit import ActionAudit
 from q2030.campaigns import active_campaign
 from q2030.errors import ConflitDeVersion, IntrouvableError, ValidationError
 from q2030.models import Departement, Qpv, SyntheseDepartementale, SyntheseDocument, SyntheseTexte, stored_id, utcnow
@@ -51,8 +52,10 @@ ETAPES: dict[str, tuple[str, str | None, str]] = {
     ),
     "restituee": ("restitution_le", "transmise_commission_le", "la transmission à la commission et à l'ANCT"),
 }
+_ACTION_AUDIT: dict[str, ActionAudit] = {"transmise_region": "transmise_region",
+    "transmise_commission": "transmise_commission", "restituee": "restituee"}  # fmt: skip
 ORDRE = ["transmise_region_le", "transmise_commission_le", "restitution_le"]
-ENTITE = "synthese_departementale"
+ENTITE: Final = "synthese_departementale"
 CONFLIT = "La synthèse a été modifiée entre-temps : rechargez la page avant d'enregistrer."
 
 
@@ -210,7 +213,7 @@ def enregistrer_etape(
     audit.record(
         session,
         actor=actor,
-        action=etape,
+        action=_ACTION_AUDIT[etape],
         entite="synthese_departementale",
         entite_id=row.id or "",
         avant=before,

@@ -8,6 +8,7 @@ in lower case: the identity provider's case must not create a second account.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 import pandas as pd
 from sqlalchemy import func
@@ -20,7 +21,7 @@ from q2030.models import Departement, Region, User
 from q2030.nomenclature import ROLES, Role
 
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-ENTITE = "utilisateur"
+ENTITE: Final = "utilisateur"
 REFUS = "Seul un administrateur peut gérer les utilisateurs."
 REFUS_INVITATION = "Seuls le référent du département et un administrateur invitent ses organisateurs locaux."
 TYPES_ORGANISATION: dict[str, str] = {

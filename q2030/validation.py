@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from q2030 import audit, cleaning
 from q2030.access import Action, Actor, RencontreCible, exiger, region_of
+from q2030.audit import ActionAudit
 from q2030.campaigns import active_campaign
 from q2030.errors import ValidationError
 from q2030.models import Document, Rencontre, RencontreQpv
@@ -120,6 +121,14 @@ def file_a_valider(session: Session, *, actor: Actor, departement_code: str) -> 
     return out
 
 
+# The audit action of each decision on an organiser's rencontre.
+_ACTION_AUDIT: dict[str, ActionAudit] = {
+    ValidationRencontre.VALIDEE: "validation",
+    ValidationRencontre.RENVOYEE: "renvoi_organisateur",
+    ValidationRencontre.REFUSEE: "refus_doublon",
+}
+
+
 def _decider(
     session: Session,
     *,
@@ -149,7 +158,7 @@ def _decider(
     audit.record(
         session,
         actor=actor,
-        action={"validee": "validation", "renvoyee": "renvoi_organisateur", "refusee": "refus_doublon"}[validation],
+        action=_ACTION_AUDIT[validation],
         entite="rencontre",
         entite_id=rencontre_id,
         avant=before,

@@ -117,3 +117,15 @@ def test_readable_summary_shows_changed_fields_in_french() -> None:
     assert action_label("creation") == "Création"
     assert entite_label("qpv") == "Quartiers (QPV)"
     assert action_label("inconnue") == "inconnue"
+
+
+def test_every_audit_code_written_has_its_french_words_in_the_journal() -> None:
+    """mypy holds every call of `audit.record` to the codes of ActionAudit / EntiteAudit; the
+    journal words each of them (an administrator never reads « renvoi_organisateur »)."""
+    from typing import get_args
+
+    from q2030 import audit, audit_log
+
+    assert set(audit_log.ACTIONS) == set(get_args(audit.ActionAudit))
+    assert set(audit_log.ENTITES) == set(get_args(audit.EntiteAudit))
+    assert all(words[0].isupper() for words in [*audit_log.ACTIONS.values(), *audit_log.ENTITES.values()])
