@@ -8,6 +8,7 @@ test still owns its database and may write to it; nothing a test writes reaches 
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -21,6 +22,7 @@ from sqlmodel import Session, SQLModel
 
 from q2030.bootstrap import prepare_database
 from q2030.db import make_engine, session_scope
+from tests import apptest_support, sql_cache
 from tests.databases import Preparation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,10 @@ SHARED_DATA = Path(
 )
 QPV_2024_CSV = SHARED_DATA / "qpv2024" / "qpv2024.csv"
 PG_URL = os.environ.get("Q2030_TEST_DATABASE_URL", "")
+
+# Costs paid once per test process rather than per test (see each module).
+sql_cache.install()
+apptest_support.install()
 
 # Tables holding reference geography and configuration, kept between tests on PostgreSQL.
 KEEP_TABLES = {"region", "departement", "alembic_version"}
@@ -270,3 +276,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if "app_env" in fixtures:
             item.add_marker(pytest.mark.page)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything alive after collection (the application's modules, SQLAlchemy's metadata,
+    the collected items) lives until the end: moved out of the garbage collector's reach,
+    so its full collections stop walking it again and again (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
