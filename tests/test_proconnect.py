@@ -62,7 +62,8 @@ class _Provider:
 @pytest.fixture
 def provider() -> Iterator[_Provider]:
     p = _Provider()
-    thread = threading.Thread(target=p.server.serve_forever, daemon=True)
+    # serve_forever checks for shutdown every poll_interval (0.5 s by default): 20 ms.
+    thread = threading.Thread(target=p.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield p
     p.server.shutdown()
