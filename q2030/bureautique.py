@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from q2030.control_chars import clean_text
 
@@ -209,6 +209,12 @@ FORMATS = {
 }
 
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_BlocT = TypeVar("_BlocT", bound="DataclassInstance")
+
+
 def _propre(value: object) -> object:
     if isinstance(value, str):
         return xml_sur(value)
@@ -217,10 +223,11 @@ def _propre(value: object) -> object:
     return value
 
 
+def _bloc_propre(bloc: _BlocT) -> _BlocT:
+    """The same block, each of its texts made safe (generic: `replace` keeps the block's type)."""
+    return replace(bloc, **{f.name: _propre(getattr(bloc, f.name)) for f in fields(bloc)})
+
+
 def propre(plan: Plan) -> Plan:
     """The plan with every text made safe for XML (stored text never crashes a renderer)."""
-    blocs: list[Bloc] = []
-    for bloc in plan.blocs:
-        changes: dict[str, Any] = {f.name: _propre(getattr(bloc, f.name)) for f in fields(bloc)}
-        blocs.append(replace(bloc, **changes))
-    return Plan(xml_sur(plan.titre), xml_sur(plan.pied), blocs)
+    return Plan(xml_sur(plan.titre), xml_sur(plan.pied), [_bloc_propre(bloc) for bloc in plan.blocs])
