@@ -8,6 +8,7 @@ file is only reachable through a Document row and identical content reuses it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -198,7 +199,17 @@ def sanitize_filename(filename: str, kind: str) -> str:
     return f"{stem}{wanted}"
 
 
-def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename: str, content: bytes) -> Document:
+def add_document(
+    session: Session,
+    *,
+    actor: Actor,
+    rencontre_id: int,
+    filename: str,
+    content: bytes,
+    depose_le: dt.datetime | None = None,
+) -> Document:
+    """Check, store and record a compte rendu of the rencontre; `depose_le`: the moment of the
+    deposit (now unless a replay or a test gives its own, as services take their day)."""
     rencontre = find_rencontre(session, rencontre_id)
     exiger(
         actor,
@@ -214,6 +225,7 @@ def add_document(session: Session, *, actor: Actor, rencontre_id: int, filename:
         taille=len(content),
         sha256=digest,
         depose_par=actor.email,
+        depose_le=depose_le or utcnow(),
     )
     if not allowed(actor, Action.VALIDER_RENCONTRE, cible(rencontre)):  # an organiser's compte rendu
         deposes = session.exec(select(func.count()).where(Document.rencontre_id == rencontre_id)).one()

@@ -237,6 +237,16 @@ def chromium() -> Iterator[object]:
     playwright.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _upload_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploaded files (content-addressed) go to a folder of the run, never to the project's
+    data/uploads; a test that needs its own folder sets Q2030_UPLOAD_DIR again."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("Q2030_UPLOAD_DIR", str(tmp_path_factory.mktemp("depots")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches() -> Iterator[None]:
     yield

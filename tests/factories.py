@@ -1,7 +1,8 @@
-"""Test rows: QPV written directly (reference data), rencontres through the entry service.
+"""Test rows: QPV written directly (reference data), rencontres and comptes rendus through the services.
 
-`rencontre(...)` saves through `rencontres.ecriture.create_rencontre` as the département's référent,
-so a test's meeting passes the same validation, access rule and audit as a typed one. A
+`rencontre(...)` saves through `rencontres.ecriture.create_rencontre` and `compte_rendu(...)`
+through `documents.add_document`, as the département's référent, so a test's rows pass the same
+validation, access rule and audit as typed ones. A
 "commune" or "epci" perimeter over hand-picked QPV gets a commune or an EPCI made of exactly
 those QPV (reference rows the service then reads), as a real perimeter would.
 """
@@ -13,9 +14,11 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from q2030.access import Actor
+from q2030.documents import add_document
 from q2030.models import Campaign, Document, Epci, Qpv, QpvCommune, QpvEpci, Rencontre
 from q2030.rencontres.ecriture import create_rencontre
 from q2030.rencontres.saisie import SaisieRencontre
+from tests.helpers import pdf_document
 
 
 def qpv(session: Session, code: str, departement: str, *, geographie: str = "2024", nom: str = "") -> Qpv:
@@ -86,14 +89,15 @@ def _epci(session: Session, codes: list[str]) -> str:
 
 
 def compte_rendu(session: Session, rencontre_id: int, *, depose_le: dt.datetime | None = None) -> Document:
-    row = Document(
+    """A compte rendu deposited by the département's référent through the upload service (a real
+    one-page PDF, checked and stored like any upload), at `depose_le` (01/07/2023 12:00 by default)."""
+    row = session.get(Rencontre, rencontre_id)
+    assert row is not None
+    return add_document(
+        session,
+        actor=referent(row.departement_code),
         rencontre_id=rencontre_id,
-        nom_fichier="compte-rendu.pdf",
-        type_mime="application/pdf",
-        taille=1000,
-        sha256="0" * 64,
+        filename="compte-rendu.pdf",
+        content=pdf_document(f"Compte rendu {rencontre_id}"),
         depose_le=depose_le or dt.datetime(2023, 7, 1, 12, 0, tzinfo=dt.UTC),
     )
-    session.add(row)
-    session.flush()
-    return row
