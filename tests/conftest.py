@@ -3,12 +3,15 @@ Q2030_TEST_DATABASE_URL is set), real reference files, AppTest set-up.
 
 A test whose fixtures include `database_preparation` (a module defines it, returning a
 `Preparation` such as `Demo(seed=11)`) starts from a copy of a database filled once per run
-by that preparation: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. Each
+by that preparation (on SQLite once for all the xdist workers, behind a file lock): a file copy on
+SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. Each
 test still owns its database and may write to it; nothing a test writes reaches another."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import hashlib
 import os
 import shutil
 import uuid
@@ -16,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
@@ -55,12 +59,48 @@ KEEP_TABLES = {"region", "departement", "alembic_version"}
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
+def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of this run shared by its xdist workers (each worker's base directory is
+    `<the run's>/popen-gwN`); the run's own base directory without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _built_once(path: Path, build: Callable[[Path], None]) -> Path:
+    """`path`, built by the first process of the run that needs it (`build(partial path)`, then
+    renamed); the other xdist workers wait on the file lock and reuse it. Each worker used to
+    build its own: the template and every prepared database twice on the two cores."""
+    with FileLock(f"{path}.lock"):
+        if not path.exists():
+            partial = path.with_name(f"{path.name}.partial")
+            build(partial)
+            partial.rename(path)
+    return path
+
+
+def _preparation_key(preparation: Preparation) -> str:
+    """The same name in every worker for equal preparations: the fields' values, a function
+    by its module and name (its repr carries an address that differs between processes)."""
+    assert dataclasses.is_dataclass(preparation), preparation
+    values = []
+    for field in dataclasses.fields(preparation):
+        value = getattr(preparation, field.name)
+        shown = f"{value.__module__}.{value.__qualname__}" if callable(value) else repr(value)
+        values.append(f"{field.name}={shown}")
+    described = f"{type(preparation).__module__}.{type(preparation).__qualname__}({', '.join(values)})"
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def _build_template(path: Path) -> None:
     engine = make_engine(f"sqlite:///{path}")
     prepare_database(engine)
     engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(_run_directory: Path) -> Path:
+    """The migrated empty database every SQLite test copies, built once per run."""
+    return _built_once(_run_directory / "template.db", _build_template)
 
 
 @pytest.fixture(scope="session")
@@ -94,16 +134,22 @@ def _fill(url: str, preparation: Preparation) -> None:
 
 
 @pytest.fixture(scope="session")
-def _prepared_sqlite(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Callable[[Preparation], Path]:
-    """Filled SQLite files, one per preparation, built on first use."""
+def _prepared_sqlite(_run_directory: Path, _sqlite_template: Path) -> Callable[[Preparation], Path]:
+    """Filled SQLite files, one per preparation, built on first use, once per run (xdist
+    workers share them)."""
     built: dict[Preparation, Path] = {}
+
+    def build(preparation: Preparation) -> Callable[[Path], None]:
+        def fill(path: Path) -> None:
+            shutil.copyfile(_sqlite_template, path)
+            _fill(f"sqlite:///{path}", preparation)
+
+        return fill
 
     def get(preparation: Preparation) -> Path:
         if preparation not in built:
-            path = tmp_path_factory.mktemp("prepared") / "prepared.db"
-            shutil.copyfile(_sqlite_template, path)
-            _fill(f"sqlite:///{path}", preparation)
-            built[preparation] = path
+            path = _run_directory / f"prepared-{_preparation_key(preparation)}.db"
+            built[preparation] = _built_once(path, build(preparation))
         return built[preparation]
 
     return get
