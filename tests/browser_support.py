@@ -370,8 +370,12 @@ class AppPage:
         return list(csv.DictReader(io.StringIO(content), delimiter=";"))
 
     def errors_shown(self) -> list[str]:
-        """Python exceptions drawn by Streamlit on the page (there should be none)."""
-        return [e.inner_text() for e in self.page.locator('[data-testid="stException"]').all()]
+        """Python exceptions drawn by Streamlit and the page boundary's incident messages (an
+        error caught by `q2030.ui.incidents`, with its reference): there should be none."""
+        from q2030.ui.incidents import ENTETE
+
+        caught = self.page.locator('[data-testid="stAlert"]').filter(has_text=ENTETE)
+        return [e.inner_text() for e in self.page.locator('[data-testid="stException"]').or_(caught).all()]
 
     def screenshot(self, name: str) -> Path:
         """The whole page, not just the viewport: Streamlit scrolls inside its main block,

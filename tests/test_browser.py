@@ -167,6 +167,29 @@ def test_rencontre_logged_in_the_form_takes_the_qpv_off_the_non_couvert_list(
 
 
 @pytest.mark.browser
+def test_typing_part_of_a_code_then_enter_adds_one_quartier(app: AppPage) -> None:
+    """A référent types the start of a code and presses Enter, as in any picker: one quartier,
+    the first that contains what was typed (Streamlit's default would select every match)."""
+    sign_in(app, "referent")
+    app.navigate("Rencontres", "Rencontres")
+    app.unfold("Nouvelle rencontre")
+    box = app.keyed("rf_qpv_codes").locator("input")
+    box.click()
+    box.fill("QN0930")
+    options = app.page.locator('[role="option"]')
+    options.first.wait_for()
+    offered = [text.strip() for text in options.all_inner_texts()]
+    assert len(offered) > 1 and all("QN0930" in text for text in offered), offered  # a substring, not fuzzy
+    app.page.keyboard.press("Enter")
+    app.page.keyboard.press("Escape")
+    app.settle()
+    chosen = [text.strip() for text in app.keyed("rf_qpv_codes").locator("[data-tag]").all_inner_texts()]
+    assert len(chosen) == 1 and chosen[0].startswith("QN0930"), chosen
+    app.screenshot("rencontre-quartier-un-seul-par-entree")
+    assert not app.errors_shown()
+
+
+@pytest.mark.browser
 def test_synthese_departementale_downloads_and_opens(app: AppPage, app_server: AppServer) -> None:
     sign_in(app, "referent")
     app.navigate(PAGES["excel"].label, PAGES["excel"].label)

@@ -227,3 +227,29 @@ def test_bare_any_only_goes_down() -> None:
     )
     lower = {name: found.get(name, 0) for name, allowed in ANY_LEFT.items() if found.get(name, 0) < allowed}
     assert not lower, f"moins de Any qu'autorisé : abaissez ANY_LEFT à {lower}"
+
+
+
+def _multiselects_without_guard(root: Path = PRODUCT) -> list[str]:
+    """`multiselect(...)` calls that keep Streamlit's « Select N matches » row: since 1.63, typing
+    « QN093 » then Enter selects every matching quartier instead of the first one."""
+    found: list[str] = []
+    for path in _sources(root):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "multiselect":
+                guard = next((k.value for k in node.keywords if k.arg == "select_all"), None)
+                if not (isinstance(guard, ast.Constant) and guard.value is False):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_every_multiselect_adds_one_match_on_enter() -> None:
+    missing = _multiselects_without_guard()
+    assert not missing, "passez select_all=False à : " + ", ".join(missing)
+
+
+def test_the_multiselect_rule_sees_a_missing_guard(tmp_path: Path) -> None:
+    (tmp_path / "page.py").write_text(
+        'st.multiselect("Quartiers", codes)\nst.multiselect("Thèmes", themes, select_all=False)\n', encoding="utf-8"
+    )
+    assert _multiselects_without_guard(tmp_path) == ["page.py:1"]

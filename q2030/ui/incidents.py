@@ -24,9 +24,13 @@ logger = logging.getLogger("q2030.incidents")
 INCIDENTS: deque[str] = deque(maxlen=200)
 
 
+# The message's first sentence (browser tests look for it on every page they drive).
+ENTETE = "Une erreur inattendue empêche d'afficher cette page."
+
+
 def message(reference: str) -> str:
     return (
-        "Une erreur inattendue empêche d'afficher cette page. Rechargez-la ; si l'erreur persiste, "
+        f"{ENTETE} Rechargez-la ; si l'erreur persiste, "
         f"transmettez à l'administrateur la référence d'incident **{reference}**."
     )
 

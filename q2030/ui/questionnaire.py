@@ -285,13 +285,13 @@ def _editeur(colonnes: list[str], vue: q.Apercu, saved: dict[str, JsonValeur]) -
     saved_libres = {_fold(x["colonne"]): x for x in saved.get("libres", [])}
     fermees = st.multiselect(
         "Questions fermées (réponses associées à des thèmes)", rest, default=[c for c in rest if c in saved_fermees],
-        format_func=lambda c: titre(c, c), key="questionnaire_fermees", placeholder="Choisir…",
+        format_func=lambda c: titre(c, c), key="questionnaire_fermees", placeholder="Choisir…", select_all=False,
     )  # fmt: skip
     contenu["fermees"] = [_question_fermee(c, titre(c, c), vue.valeurs, saved_fermees) for c in fermees]
     libres = st.multiselect(
         "Questions à réponse libre (textes à coder)", [c for c in rest if c not in fermees],
         default=[c for c in rest if c in saved_libres and c not in fermees],
-        format_func=lambda c: titre(c, c), key="questionnaire_libres", placeholder="Choisir…",
+        format_func=lambda c: titre(c, c), key="questionnaire_libres", placeholder="Choisir…", select_all=False,
     )  # fmt: skip
     contenu["libres"] = []
     axes_libres: dict[str | None, str] = {None: "Non précisé (l'analyste le choisit)"}

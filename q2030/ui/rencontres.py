@@ -423,6 +423,8 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
                 format_func=lambda c: f"{c} – {names.get(c, c)}",
                 key=F.cle("qpv_codes"),
                 placeholder="Choisissez un ou plusieurs quartiers",
+                filter_mode="contains",  # « QN0930 » or a name: a substring, never a scattered subsequence
+                select_all=False,  # Enter adds the first match, never every match
             )
             _field_errors("qpv_codes")
         elif perimetre == Perimetre.COMMUNE:
@@ -531,14 +533,23 @@ def _render_form(actor: Actor, dep: str, rencontre_id: int, version: int) -> Non
 
 def _select(name: str, nomenclature: dict[str, str]) -> None:
     st.selectbox(
-        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=F.cle(name), placeholder="Choisir…"
+        LABELS[name],
+        list(nomenclature),
+        format_func=nomenclature.__getitem__,
+        key=F.cle(name),
+        placeholder="Choisir…",
     )
     _field_errors(name)
 
 
 def _multi(name: str, nomenclature: dict[str, str]) -> None:
     st.multiselect(
-        LABELS[name], list(nomenclature), format_func=nomenclature.__getitem__, key=F.cle(name), placeholder="Choisir…"
+        LABELS[name],
+        list(nomenclature),
+        format_func=nomenclature.__getitem__,
+        key=F.cle(name),
+        placeholder="Choisir…",
+        select_all=False,
     )
     _field_errors(name)
 

@@ -169,6 +169,7 @@ def engagements_section(actor: Actor, dep: str, region_of_dep: str) -> None:
             default=[] if current is None else current["themes"],
             format_func=theme_label,
             key=f"eg_themes_{suffix}",
+            select_all=False,
         )
         qpv = st.multiselect(
             "Quartiers concernés (aucun : tout le département)",
@@ -176,6 +177,8 @@ def engagements_section(actor: Actor, dep: str, region_of_dep: str) -> None:
             default=[] if current is None else [q for q in current["quartiers"] if q in quartiers],
             format_func=lambda c: f"{quartiers[c]} ({c})",
             key=f"eg_qpv_{suffix}",
+            filter_mode="contains",
+            select_all=False,
         )
         columns = st.columns(2)
         debut = columns[0].date_input(
