@@ -229,7 +229,6 @@ def test_bare_any_only_goes_down() -> None:
     assert not lower, f"moins de Any qu'autorisé : abaissez ANY_LEFT à {lower}"
 
 
-
 def _multiselects_without_guard(root: Path = PRODUCT) -> list[str]:
     """`multiselect(...)` calls that keep Streamlit's « Select N matches » row: since 1.63, typing
     « QN093 » then Enter selects every matching quartier instead of the first one."""
