@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import SQLColumnExpression, SQLCoreOperations
 from sqlmodel import Session, col
@@ -208,42 +208,48 @@ def agregats_filtres(session: Session, filtres: Filtres, groupe: str) -> pd.Data
     of the cube: without a theme filter a meeting's theme weights (`poids`, its themes' shares of
     its contributions) sum to 1, so the weights of a group sum to its meetings; with a theme
     filter each meeting citing the theme is one row, counted in `meetings`. Its départements are
-    counted by the dense rank of the département within the group (its maximum)."""
+    counted from the per (group, département) sizes."""
     campaign = active_campaign(session)
     assert campaign.id is not None
     parts = _parts(filtres, groupe, campaign.id)
     if len(parts) == 1:
-        d = parts[0].subquery("par_departement").c
+        per_departement = parts[0]
     else:
         u = union_all(*parts).subquery("parties").c
-        d = (
-            select(
-                u.g, u.dep, u.theme, func.sum(u.n).label("n"), func.sum(u.meetings).label("meetings"),
-                func.sum(u.score).label("score"), func.sum(u.weight).label("weight"),
-            )
-            .group_by(u.g, u.dep, u.theme)
-            .subquery("par_departement")
-            .c
-        )  # fmt: skip
-    share = cast(d.n, Float) / cast(func.sum(d.n).over(partition_by=[d.g, d.dep]), Float)
-    rank = func.dense_rank().over(partition_by=d.g, order_by=d.dep)
-    shares = select(
-        d.g, d.theme, d.n, d.meetings, d.score, d.weight, share.label("share"), rank.label("rank")
-    ).subquery("parts")
-    s = shares.c
-    themes = select(
-        s.g, s.theme, func.sum(s.n), func.sum(s.meetings), func.count(), func.sum(s.score), func.sum(s.weight),
-        func.sum(s.share), func.max(s.rank),
-    ).group_by(s.g, s.theme)  # fmt: skip
+        per_departement = select(
+            u.g, u.dep, u.theme, func.sum(u.n).label("n"), func.sum(u.meetings).label("meetings"),
+            func.sum(u.score).label("score"), func.sum(u.weight).label("weight"),
+        ).group_by(u.g, u.dep, u.theme)  # fmt: skip
+    # Each département's size in its group, and the group's départements, from the per
+    # (group, département, theme) rows computed once (MATERIALIZED): two small groupings and a
+    # join cost less than window functions over the same rows (SQLite: 6.4 against 8.8 ms).
+    d = per_departement.cte("par_departement").prefix_with("MATERIALIZED")
+    sizes = (
+        select(d.c.g, d.c.dep, func.sum(d.c.n).label("size"))
+        .group_by(d.c.g, d.c.dep)
+        .cte("taille_departement")
+        .prefix_with("MATERIALIZED")
+    )
+    counted = select(sizes.c.g, func.count().label("departements")).group_by(sizes.c.g).subquery("departements")
+    share = cast(d.c.n, Float) / cast(sizes.c.size, Float)
+    themes = (
+        select(
+            d.c.g, d.c.theme, func.sum(d.c.n), func.sum(d.c.meetings), func.count(), func.sum(d.c.score),
+            func.sum(d.c.weight), func.sum(share), func.max(counted.c.departements),
+        )
+        .join(sizes, and_(sizes.c.g == d.c.g, sizes.c.dep == d.c.dep))
+        .join(counted, counted.c.g == d.c.g)
+        .group_by(d.c.g, d.c.theme)
+    )  # fmt: skip
     rows = session.connection().execute(themes).all()
     meetings_total: dict[str, float] = {}
     departements_total: dict[str, int] = {}
-    for g, _theme, _n, meetings, _deps, _score, weight, _share, rank_max in rows:
+    for g, _theme, _n, meetings, _deps, _score, weight, _share, departements in rows:
         meetings_total[g] = meetings_total.get(g, 0.0) + float(meetings if filtres.theme else weight)
-        departements_total[g] = max(departements_total.get(g, 0), int(rank_max))
+        departements_total[g] = int(departements)
     records = sorted(
         (g, th, int(n), int(cited), int(deps), round(float(sr), 9), round(float(w), 9), round(float(sh), 9),
          round(meetings_total[g]), departements_total[g], groupe)
-        for g, th, n, cited, deps, sr, w, sh, _rank in rows
+        for g, th, n, cited, deps, sr, w, sh, _departements in rows
     )  # fmt: skip
     return pd.DataFrame.from_records(records, columns=AGREGATS_COLUMNS)
