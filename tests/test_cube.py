@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -106,9 +107,11 @@ def _qpv(meeting: Rencontre) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_maintained_read_model_equals_rebuilt_after_random_writes(session: Session, seed: int) -> None:
+def test_maintained_read_model_equals_rebuilt_after_random_writes(
+    session: Session, seed: int, exemples: Callable[[int, int], int]
+) -> None:
     load_geography(session)
-    random_writes(session, random.Random(seed), 120)
+    random_writes(session, random.Random(seed), exemples(120, 60))  # 60 writes in the quick loops
     maintained = contents(session)
     assert maintained["cube_theme"], "the random writes produced held meetings with contributions"
     assert {dict(row)["departement_code"] for row in maintained["cube_theme"]} <= {"93", "69"}

@@ -111,7 +111,7 @@ def test_rankings_of_a_search_driven_by_the_index_equal_those_of_the_scan(
     rng = random.Random(28)
     referent = Actor(email="referent@test", role="referent", departement_code="93", region_code="11")
     with Session(engine) as session:
-        words = _words(session, rng, exemples(25, 4))
+        words = _words(session, rng, exemples(25, 2))
         views = [
             (COMMISSION, filtres)
             for word in words
