@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from q2030.access import Actor
 from q2030.ui.shell import PAGES, opens
+from tests.databases import Demo, Preparation
 from tests.helpers import open_app
 
 ROLES = ["referent", "prefet_region", "commission", "admin"]
@@ -30,10 +31,17 @@ def test_empty_database_shows_welcome_and_loads_demo(app_env: str) -> None:
     assert not any("La base est vide" in info.value for info in at.info)
 
 
+@pytest.fixture
+def database_preparation() -> Preparation:
+    """What « Charger la démonstration » loads (its seed, every role's account), loaded once per
+    run; the button itself is the test above (and test_parcours)."""
+    return Demo(seed=2023, comptes=True)
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_renders_for_every_role(app_env: str, role: str) -> None:
+def test_every_page_renders_for_every_role(app_env: str, database_preparation: Preparation, role: str) -> None:
     at = _home()
-    at.button(key="welcome_demo").click().run()
+    assert not any("La base est vide" in info.value for info in at.info)
     at.sidebar.selectbox(key="widget_role").select(role).run()
     assert not at.exception
     for key, page in PAGES.items():
