@@ -91,14 +91,14 @@ class Expediteur:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
-        context = ssl.create_default_context()
+        # The system's certificates are read (about 20 ms) only when TLS is used.
         if c.ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=30, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=30, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(c.host, c.port, timeout=30)
             smtp.ehlo()
             if smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
+                smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             elif c.user:
                 smtp.quit()
