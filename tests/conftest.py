@@ -345,9 +345,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything alive after collection (the application's modules, SQLAlchemy's metadata,
     the collected items) lives until the end: moved out of the garbage collector's reach,
-    so its full collections stop walking it again and again (`gc.freeze`)."""
+    so its full collections stop walking it again and again (`gc.freeze`). A young collection
+    every 20 000 new objects instead of 700: a test makes hundreds of thousands of short-lived
+    ones (rows, compiled parameters), the collector's own time in a services worker 2.0 -> 1.2 s."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 @pytest.hookimpl(wrapper=True)
