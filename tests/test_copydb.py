@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,16 @@ def test_copy_demo_database_to_another(engine: Engine, database_preparation: Pre
 
 
 def test_cli_copy_sqlite_to_target(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    """The CLI copies a SQLite demo into the test database (PostgreSQL in the PG run), ids continue."""
+    """The CLI copies a SQLite demo into the test database (PostgreSQL in the PG run), ids continue.
+    The demo goes into a copy of the migrated empty database (migrating a new file is
+    test_copy_demo_database_to_another's target, test_demarrage's, and the browser tests' demo)."""
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), tmp_path / "demo.db")
     source_url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("Q2030_DATABASE_URL", source_url)
     assert main(["demo", "--seed", "5"]) == 0
