@@ -11,11 +11,12 @@ weighting) are sums over held meetings. Three tables keep those sums up to date:
 - `cube_groupe`: campaign × axis × département, the held meetings with contributions;
 - `cube_filtre`: campaign × public ("*" = all) × (dimension, value) × axis × département ×
   theme, where the dimension is "tout" (value "*"), "format" (the meeting's format), "mois"
-  ("2023-07") or "fmt_mois" (format and month: "atelier|2023-07"): the same sums per public,
-  per format, per month and per format × month, and theme "*" rows counting a cell's
-  meetings. Every Priorités filter but the text search reads it or `cube_rencontre`: see
-  `q2030.priorities.cube_filtres` (whole months from `cube_filtre`, the days of a period that
-  cut a month from `cube_rencontre` by its day index, a quartier's meetings by their ids).
+  ("2023-07"), "fmt_mois" (format and month: "atelier|2023-07") or "jour" ("2023-07-10"): the
+  same sums per public, per format, per month, per format × month and per day, and theme "*"
+  rows counting a cell's meetings. Every Priorités filter but the text search reads it or
+  `cube_rencontre`: see `q2030.priorities.cube_filtres` (whole months and the days of a
+  period that cut a month from `cube_filtre`; with a format, those days from `cube_rencontre`
+  by its day index; a quartier's meetings by their ids).
 
 `cube_rencontre` holds a row per meeting × public ("*" = all) × axis × theme, with the
 meeting's format, month and day copied (the meeting's rows are rewritten whenever it is saved).
@@ -67,6 +68,7 @@ TOUS_AXES = "*"
 TOUS_PUBLICS = "*"
 TOUS_THEMES = "*"  # cube_filtre rows holding a cell's meeting count (group totals)
 FORMAT_MOIS = "fmt_mois"  # cube_filtre dimension: format and month, value "atelier|2023-07"
+JOUR = "jour"  # cube_filtre dimension: the meeting's day, value "2023-07-10"
 SEPARATEUR = "|"
 CHUNK = 500  # rencontre ids per IN (...) list
 
@@ -150,6 +152,7 @@ def reconstruire(session: Session) -> dict[str, int]:
         ("format", col(cr.format)),
         ("mois", col(cr.mois)),
         (FORMAT_MOIS, col(cr.format) + SEPARATEUR + col(cr.mois)),
+        (JOUR, col(cr.jour)),
     )
     for dimension, value in dimensions:
         cell = [col(cr.campaign_id), col(cr.public), value, col(cr.axe), col(cr.departement_code)]
@@ -197,7 +200,7 @@ def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dic
     for rows, sign in ((old, -1), (new, 1)):
         meetings: set[Row] = set()
         cells: set[Row] = set()
-        for rid, public, axe, theme, campaign_id, dep, fmt, mois, _jour, n, score, poids in rows:
+        for rid, public, axe, theme, campaign_id, dep, fmt, mois, jour, n, score, poids in rows:
             if public == TOUS_PUBLICS:
                 delta = themes[(campaign_id, axe, dep, theme)]
                 delta[0] += sign * n
@@ -205,7 +208,10 @@ def _deltas(old: list[Row], new: list[Row]) -> tuple[dict[Row, list[float]], dic
                 delta[2] += sign * score
                 delta[3] += sign * poids
                 meetings.add((rid, campaign_id, axe, dep))
-            values = (("tout", TOUS_PUBLICS), ("format", fmt), ("mois", mois), (FORMAT_MOIS, fmt + SEPARATEUR + mois))
+            values = (
+                ("tout", TOUS_PUBLICS), ("format", fmt), ("mois", mois), (FORMAT_MOIS, fmt + SEPARATEUR + mois),
+                (JOUR, jour),
+            )  # fmt: skip
             for dimension, value in values:
                 cell = (campaign_id, public, dimension, value, axe, dep)
                 delta = filtres[(*cell, theme)]

@@ -264,8 +264,8 @@ _CUBE_FILTRE_AXE_VALEUR = (
 class CubeFiltre(SQLModel, table=True):
     """Campaign × public × axis × département × (dimension, value) × theme: sums of CubeRencontre.
 
-    dimension "tout" (value "*"), "format" (value: the format), "mois" (value: "2023-07") or
-    "fmt_mois" (value: "atelier|2023-07").
+    dimension "tout" (value "*"), "format" (value: the format), "mois" (value: "2023-07"),
+    "fmt_mois" (value: "atelier|2023-07") or "jour" (value: "2023-07-10", migration 0019).
     theme "*" rows count the meetings with contributions in the cell (`rencontres`) and their
     contributions: the group totals of a ranking.
     """

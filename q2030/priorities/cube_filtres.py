@@ -2,12 +2,12 @@
 
 Every filter but the text search is answered from pre-summed or per-meeting cube rows, never
 from the contributions:
-- `cube_filtre` (campaign × public × axis × département × format, month or format × month ×
-  theme) answers one format, whole months, or a format with whole months: a few thousand rows;
-- `cube_rencontre` (per held meeting × public × axis × theme) answers the days of a period that
-  cut a month, read from its day indexes (public, axis[, format], day, campaign…) alone: a
-  period from the 10th of July to the 19th of September is July's edge days from that index,
-  August from `cube_filtre`, September's edge days from the index again;
+- `cube_filtre` (campaign × public × axis × département × format, month, format × month or
+  day × theme) answers one format, whole months, a format with whole months and the days of a
+  period that cut a month: a period from the 10th of July to the 19th of September is July's
+  edge days, August, then September's edge days, each a range of its cells;
+- `cube_rencontre` (per held meeting × public × axis × theme) answers one format's days, read
+  from its format-and-day index (public, axis, format, day, campaign…) alone;
 - a quartier selects its few meetings (with the format and period on the small meeting table)
   by their ids, the leading column of `cube_rencontre`'s key.
 
@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression, SQLCoreOperations
 from sqlmodel import Session, col
 
 from q2030.campaigns import active_campaign
-from q2030.cube import FORMAT_MOIS, SEPARATEUR, TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
+from q2030.cube import FORMAT_MOIS, JOUR, SEPARATEUR, TOUS_AXES, TOUS_PUBLICS, TOUS_THEMES
 from q2030.frontieres import LigneSql
 from q2030.models import CubeFiltre, CubeRencontre, Departement, Rencontre, RencontreQpv
 from q2030.nomenclature import AXES
@@ -195,8 +195,11 @@ def _parts(filtres: Filtres, groupe: str, campaign_id: int) -> list[Select[*Lign
         else:
             parts.append(_part_cellules(filtres, groupe, campaign_id, "mois", _entre(valeur, periode.mois)))
     for jours in periode.jours:
-        conds = [col(r.format) == filtres.format] if filtres.format else []
-        parts.append(_part_rencontres(filtres, groupe, campaign_id, [*conds, *_entre(day, jours)]))
+        if filtres.format:  # one format's days: its few meetings, by the format-and-day index
+            conds = [col(r.format) == filtres.format, *_entre(day, jours)]
+            parts.append(_part_rencontres(filtres, groupe, campaign_id, conds))
+        else:  # every format's days: the day cells, pre-summed per département and theme
+            parts.append(_part_cellules(filtres, groupe, campaign_id, JOUR, _entre(valeur, jours)))
     return parts
 
 
