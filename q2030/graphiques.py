@@ -7,6 +7,9 @@ same service data at the same date.
 
 from __future__ import annotations
 
+import functools
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -200,8 +203,6 @@ FONT_GRAPHIQUES = "Liberation Sans, Arial, sans-serif"
 
 def en_png(chart: alt.TopLevelMixin, *, largeur_px: int = 480, echelle: float = 2.0) -> bytes:
     """The chart as a PNG (vl-convert, offline), French number and date formats, sans-serif."""
-    import vl_convert
-
     spec = chart.to_dict(validate=False)
     if "layer" not in spec and "hconcat" not in spec and "facet" not in spec:
         spec["width"] = largeur_px
@@ -210,8 +211,18 @@ def en_png(chart: alt.TopLevelMixin, *, largeur_px: int = 480, echelle: float = 
     config = spec.setdefault("config", {})
     config.update({"font": FONT_GRAPHIQUES, "background": "white"})
     config.setdefault("view", {})["stroke"] = None
+    return _png(json.dumps(spec, sort_keys=True), echelle)
+
+
+@functools.lru_cache(maxsize=64)
+def _png(spec: str, echelle: float) -> bytes:
+    """One rendering per chart: the specification carries its data, so the same text is the same
+    picture (a synthèse downloaded in Word's format then in LibreOffice's draws its charts once;
+    vl-convert takes about 0.1 s per chart)."""
+    import vl_convert
+
     return bytes(
         vl_convert.vegalite_to_png(
-            spec, scale=echelle, format_locale=FR_LOCALE["number"], time_format_locale=FR_LOCALE["time"]
+            json.loads(spec), scale=echelle, format_locale=FR_LOCALE["number"], time_format_locale=FR_LOCALE["time"]
         )
     )

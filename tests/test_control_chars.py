@@ -282,6 +282,7 @@ def _raw_write(engine: Engine, statement: str, *params: Any) -> None:
         connection.close()
 
 
+@pytest.mark.slow  # a whole database copied or migrated: the full run, not the loops
 def test_migration_cleans_rows_stored_before_and_documents_render(demo: Engine) -> None:
     """Rows stored by main keep their characters until the migration 0014 cleans them."""
     target = _held(demo)

@@ -32,6 +32,7 @@ def _counts(engine: Engine) -> dict[str, int]:
         }
 
 
+@pytest.mark.slow  # a whole database copied or migrated: the full run, not the loops
 def test_copy_demo_database_to_another(engine: Engine, database_preparation: Preparation, tmp_path: Path) -> None:
     """Source: the test's copy of the demo database (SQLite, or PostgreSQL in the PG run);
     target: a new SQLite file."""
@@ -57,6 +58,7 @@ def test_copy_demo_database_to_another(engine: Engine, database_preparation: Pre
     target.dispose()
 
 
+@pytest.mark.slow  # a whole database copied or migrated: the full run, not the loops
 def test_cli_copy_sqlite_to_target(
     database_url: str,
     tmp_path: Path,
