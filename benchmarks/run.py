@@ -41,6 +41,7 @@ from benchmarks.operations import operations
 from q2030.access import SYSTEM
 from q2030.bootstrap import prepare_database
 from q2030.db import PROJECT_ROOT, make_engine, session_scope
+from q2030.priorities import index_recherche
 
 # The reference files sit beside the repository (../shared/data), never inside it.
 DEFAULT_QPV_FILE = PROJECT_ROOT.parent / "shared" / "data" / "qpv2024" / "qpv2024.csv"
@@ -114,6 +115,9 @@ def measure_operations(
     started = time.perf_counter()
     reference_db = reference.load(engine)
     log(f"  référence DuckDB (1 thread, en mémoire) chargée en {time.perf_counter() - started:.1f} s (non compté)")
+    selected = [op.name for op in operations() if only is None or only.casefold() in op.name.casefold()]
+    if index_recherche.actif() and any("recherche" in name for name in selected):
+        results.append(_index_recherche(engine, database, scale, log))
     for op in operations():
         if op.scales is not None and scale not in op.scales:
             continue
@@ -160,6 +164,25 @@ def measure_operations(
         log(f"  {op.name:<60} {app_s * 1000:9.1f} ms{ratio}")
     reference_db.close()
     return results
+
+
+def _index_recherche(engine: Engine, database: str, scale: str, log: Callable[[str], None]) -> Measure:
+    """The search's word index, built as after each write (then the searches below use it): its cost."""
+    started, cpu = time.perf_counter(), time.process_time()
+    index = index_recherche.construire_pour(engine)
+    measure = Measure(
+        database, scale, INDEX_RECHERCHE, time.perf_counter() - started, rows=len(index.positions),
+        app_cpu_s=time.process_time() - cpu, note=f"{len(index.vocabulaire)} mots",
+    )  # fmt: skip
+    measure.load_average = os.getloadavg()[0]
+    log(
+        f"  {INDEX_RECHERCHE:<60} {measure.app_s * 1000:9.1f} ms  CPU {(measure.app_cpu_s or 0) * 1000:.0f} ms"
+        f"  {len(index.vocabulaire)} mots, {len(index.positions)} paires mot × contribution"
+    )
+    return measure
+
+
+INDEX_RECHERCHE = "Recherche : index des mots (reconstruit après chaque écriture)"
 
 
 def run(

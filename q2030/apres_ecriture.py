@@ -52,6 +52,12 @@ def noter(session: Session, *, entite: str, entite_id: str | int | None = "") ->
         ecrites.rencontres.add(int(str(entite_id)))
 
 
+def a_ecrit(session: OrmSession) -> bool:
+    """Whether this transaction wrote something not committed yet (noted, or pending in the session)."""
+    ecrites: Ecritures | None = session.info.get(_CLE)
+    return bool(ecrites and ecrites.entites) or bool(session.new or session.dirty or session.deleted)
+
+
 def terminer(session: OrmSession) -> None:
     """The after-write step: read model, data version, public feeds; then nothing is noted."""
     ecrites: Ecritures | None = session.info.pop(_CLE, None)

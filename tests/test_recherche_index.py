@@ -7,19 +7,20 @@ quick loops draw fewer random words (`exemples`, tests/conftest.py); the full su
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from q2030.access import SYSTEM, Actor
 from q2030.contributions import LigneContribution, replace_contributions
-from q2030.db import session_scope
-from q2030.models import Contribution, Rencontre
-from q2030.priorities import Filtres, agregation, classement
-from q2030.priorities.filtres import GROUPES, conditions_recherche, like_pattern
+from q2030.db import make_engine, session_scope
+from q2030.models import Contribution, Rencontre, RencontreQpv
+from q2030.priorities import Filtres, agregation, classement, index_recherche
+from q2030.priorities.filtres import GROUPES, PONDERATIONS, conditions_recherche, like_pattern
 from q2030.referentiel import DEPARTEMENTS
 from q2030.rencontres.ecriture import delete_rencontre
 from q2030.textnorm import normalize
@@ -127,3 +128,113 @@ def test_rankings_of_a_search_driven_by_the_index_equal_those_of_the_scan(
         scanned = [classement(session, actor=a, filtres=f, groupe=g).to_dict("records") for a, f, g in cases]
     assert indexed == scanned
     assert sum(bool(rows) for rows in scanned) > len(cases) / 3, "most searches find something"
+
+
+# --- The word index in memory (q2030.priorities.index_recherche) ---------------------------------
+
+
+@pytest.fixture
+def index_actif(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The word index on (the test run turns it off, tests/conftest.py); its builds joined after."""
+    monkeypatch.setenv("Q2030_INDEX_RECHERCHE", "1")
+    index_recherche.oublier()
+    yield
+    index_recherche.oublier()
+
+
+def _sans_index(session: Session, actor: Actor, filtres: Filtres, groupe: str, ponderation: str) -> list[Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("Q2030_INDEX_RECHERCHE", "0")
+        ranking = classement(session, actor=actor, filtres=filtres, groupe=groupe, ponderation=ponderation)
+        records: list[dict[str, Any]] = ranking.to_dict("records")
+        return records
+
+
+@pytest.mark.usefixtures("database_preparation", "index_actif")
+def test_rankings_of_a_search_from_the_word_index_equal_those_of_the_rows(
+    engine: Engine, exemples: Callable[[int, int], int]
+) -> None:
+    """Random words (pieces of words, two words, accents, words found nowhere), with every other
+    filter, every grouping and weighting, for the commission, a région and a référent: the
+    rankings the word index gives are those of the rows."""
+    rng = random.Random(29)
+    built = index_recherche.construire_pour(engine)
+    assert len(built.vocabulaire) > 50
+    prefet = Actor(email="prefet@test", role="prefet_region", region_code="11")
+    referent = Actor(email="referent@test", role="referent", departement_code="93", region_code="11")
+    with Session(engine) as session:
+        assert index_recherche.a_jour(session) is built
+        days = sorted(d for d in session.exec(select(col(Rencontre.date)).where(Rencontre.statut == "tenue")) if d)
+        qpv = session.exec(select(RencontreQpv.qpv_code).order_by(col(RencontreQpv.rencontre_id))).first()
+        words = _words(session, rng, exemples(20, 4))
+        others: list[dict[str, Any]] = [
+            {}, {"public": "jeunes"}, {"region": "11", "theme": "securite"}, {"format": "atelier"},
+            {"debut": days[len(days) // 3], "fin": days[2 * len(days) // 3]}, {"fin": days[len(days) // 2]},
+            {"departement": "93", "axe": "projets"}, {"qpv": qpv}, {"format": "reunion_publique", "public": "tous"},
+        ]  # fmt: skip
+        cases = [
+            (actor, Filtres(recherche=word, **rng.choice(others)), groupe, rng.choice(list(PONDERATIONS)))
+            for word in words
+            for actor in (COMMISSION, prefet, referent)
+            for groupe in GROUPES
+        ]
+        found = 0
+        for actor, filtres, groupe, ponderation in cases:
+            indexed = classement(session, actor=actor, filtres=filtres, groupe=groupe, ponderation=ponderation)
+            assert indexed.to_dict("records") == _sans_index(session, actor, filtres, groupe, ponderation), (
+                actor.role, filtres, groupe, ponderation,
+            )  # fmt: skip
+            found += not indexed.empty
+    assert found > len(cases) / 3, "most searches find something"
+
+
+@pytest.mark.usefixtures("database_preparation", "index_actif")
+def test_the_word_index_follows_every_write_and_never_shows_an_uncommitted_one(engine: Engine) -> None:
+    """After a write the old index is no longer used: the search reads the rows (the new text is
+    found at once) while the index of the new version is built, then used. A session that wrote
+    and has not committed sees its own rows, and a rolled-back write leaves no trace."""
+    index_recherche.construire_pour(engine)
+    with Session(engine) as session:
+        held = session.exec(select(Rencontre).where(Rencontre.statut == "tenue").order_by(col(Rencontre.id))).first()
+        assert held is not None
+        assert held.id is not None
+        dep = held.departement_code
+    referent = Actor(email="referent@test", role="referent", departement_code=dep, region_code=DEPARTEMENTS[dep][1])
+    rows: list[LigneContribution] = [
+        {"axe": "projets", "theme": "sport", "texte": "Un boulodrome couvert pour le quartier Zébulon", "rang": 1}
+    ]
+    cherche = Filtres(recherche="zebulon boulodrome")
+    with Session(engine) as session:  # written, not committed: this session sees it, the index does not
+        replace_contributions(session, actor=referent, rencontre_id=held.id, rows=rows)
+        assert index_recherche.a_jour(session) is None
+        assert classement(session, actor=COMMISSION, filtres=cherche, groupe="aucun")["contributions"].tolist() == [1]
+        session.rollback()
+    index_recherche.attendre()  # a build may have started: it read the committed rows
+    with Session(engine) as session:
+        assert index_recherche.a_jour(session) is not None, "the version did not change"
+        assert classement(session, actor=COMMISSION, filtres=cherche, groupe="aucun").empty
+    with session_scope(engine) as session:
+        replace_contributions(session, actor=referent, rencontre_id=held.id, rows=rows)
+    with Session(engine) as session:
+        assert index_recherche.a_jour(session) is None, "a new version: the rows answer"
+        ranking = classement(session, actor=COMMISSION, filtres=cherche, groupe="aucun")
+        assert ranking[["theme", "contributions"]].values.tolist() == [["sport", 1]]
+    index_recherche.attendre()
+    with Session(engine) as session:
+        assert index_recherche.a_jour(session) is not None, "built in the background"
+        assert classement(session, actor=COMMISSION, filtres=cherche, groupe="aucun").to_dict("records") == (
+            ranking.to_dict("records")
+        )
+        assert _sans_index(session, COMMISSION, Filtres(recherche="e"), "axe", "rencontre") == classement(
+            session, actor=COMMISSION, filtres=Filtres(recherche="e"), groupe="axe", ponderation="rencontre"
+        ).to_dict("records")
+
+
+def test_no_word_index_for_a_database_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-memory SQLite database has one connection: no reader beside it, the rows answer."""
+    monkeypatch.setenv("Q2030_INDEX_RECHERCHE", "1")
+    engine = make_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        assert index_recherche.a_jour(session) is None
+    index_recherche.attendre()

@@ -31,6 +31,7 @@ from q2030.errors import ValidationError
 from q2030.frontieres import LigneSql
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre
 from q2030.nomenclature import AXES, theme_label
+from q2030.priorities import index_recherche
 from q2030.priorities.cube_filtres import AGREGATS_COLUMNS, agregats_filtres
 from q2030.priorities.filtres import (
     GROUPES,
@@ -100,7 +101,11 @@ def agregats(session: Session, *, actor: Lecteur, filtres: Filtres, groupe: str 
     if _depuis_cube_filtre(filtres):  # national for every role
         valider(filtres)
         return agregats_filtres(session, filtres, groupe)
-    rows, totals = _lignes_brutes(session, filtres, groupe, lecture(actor, filtres))
+    index = index_recherche.a_jour(session)  # a text search: its word index, once built for this data version
+    if index is None:
+        rows, totals = _lignes_brutes(session, filtres, groupe, lecture(actor, filtres))
+    else:
+        rows, totals = index_recherche.lignes(session, index, filtres, groupe, actor)
     return _assembler(rows, totals, groupe)
 
 
@@ -255,8 +260,7 @@ def _lignes_brutes(
     rows = pd.DataFrame(session.connection().execute(outer).all(), columns=names)
     if key is None:
         rows.insert(0, "g", TOUS)
-    totals = rows.groupby("g", as_index=False)["premiers"].sum().rename(columns={"premiers": "rencontres_total"})
-    return rows, totals
+    return rows, rows.groupby("g", as_index=False)["premiers"].sum().rename(columns={"premiers": "rencontres_total"})
 
 
 _AGREGATS_COLUMNS = AGREGATS_COLUMNS
