@@ -115,8 +115,7 @@ def measure_operations(
     started = time.perf_counter()
     reference_db = reference.load(engine)
     log(f"  référence DuckDB (1 thread, en mémoire) chargée en {time.perf_counter() - started:.1f} s (non compté)")
-    selected = [op.name for op in operations() if only is None or only.casefold() in op.name.casefold()]
-    if index_recherche.actif() and any("recherche" in name for name in selected):
+    if index_recherche.actif():  # built first, as it is after each write: the searches and cut periods read it
         results.append(_index_recherche(engine, database, scale, log))
     for op in operations():
         if op.scales is not None and scale not in op.scales:
@@ -167,7 +166,8 @@ def measure_operations(
 
 
 def _index_recherche(engine: Engine, database: str, scale: str, log: Callable[[str], None]) -> Measure:
-    """The search's word index, built as after each write (then the searches below use it): its cost."""
+    """The index in memory of the Priorités, built as after each write (then the rankings of a
+    search or of a period cutting months read it): its cost."""
     started, cpu = time.perf_counter(), time.process_time()
     index = index_recherche.construire_pour(engine)
     measure = Measure(
@@ -182,7 +182,7 @@ def _index_recherche(engine: Engine, database: str, scale: str, log: Callable[[s
     return measure
 
 
-INDEX_RECHERCHE = "Recherche : index des mots (reconstruit après chaque écriture)"
+INDEX_RECHERCHE = "Priorités : index en mémoire (mots, contributions ; reconstruit après chaque écriture)"
 
 
 def run(

@@ -151,12 +151,13 @@ def _sans_index(session: Session, actor: Actor, filtres: Filtres, groupe: str, p
 
 
 @pytest.mark.usefixtures("database_preparation", "index_actif")
-def test_rankings_of_a_search_from_the_word_index_equal_those_of_the_rows(
+def test_rankings_from_the_index_in_memory_equal_those_of_the_rows(
     engine: Engine, exemples: Callable[[int, int], int]
 ) -> None:
     """Random words (pieces of words, two words, accents, words found nowhere), with every other
-    filter, every grouping and weighting, for the commission, a région and a référent: the
-    rankings the word index gives are those of the rows."""
+    filter, every grouping and weighting, for the commission, a région and a référent, and
+    periods cutting months without a search: the rankings the index in memory gives are those
+    of the rows (of the read model, for the periods)."""
     rng = random.Random(29)
     built = index_recherche.construire_pour(engine)
     assert len(built.vocabulaire) > 50
@@ -178,6 +179,15 @@ def test_rankings_of_a_search_from_the_word_index_equal_those_of_the_rows(
             for actor in (COMMISSION, prefet, referent)
             for groupe in GROUPES
         ]
+        # Periods cutting months, without a search (national counts for every role).
+        third = len(days) // 3
+        cut = [(days[0], days[third]), (days[third], days[2 * third]), (days[third], None), (None, days[2 * third])]
+        cases += [
+            (rng.choice((COMMISSION, referent)), Filtres(**{**rng.choice(others), "debut": debut, "fin": fin}),
+             groupe, ponderation)
+            for debut, fin in cut for groupe in GROUPES for ponderation in PONDERATIONS
+        ]  # fmt: skip
+        assert sum(agregation._par_index(f) and not f.recherche for _a, f, _g, _p in cases) >= 24
         found = 0
         for actor, filtres, groupe, ponderation in cases:
             indexed = classement(session, actor=actor, filtres=filtres, groupe=groupe, ponderation=ponderation)

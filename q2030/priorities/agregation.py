@@ -32,7 +32,7 @@ from q2030.frontieres import LigneSql
 from q2030.models import Contribution, CubeGroupe, CubeTheme, Departement, Rencontre
 from q2030.nomenclature import AXES, theme_label
 from q2030.priorities import index_recherche
-from q2030.priorities.cube_filtres import AGREGATS_COLUMNS, agregats_filtres
+from q2030.priorities.cube_filtres import AGREGATS_COLUMNS, agregats_filtres, decouper
 from q2030.priorities.filtres import (
     GROUPES,
     PONDERATIONS,
@@ -98,15 +98,15 @@ def agregats(session: Session, *, actor: Lecteur, filtres: Filtres, groupe: str 
         raise ValidationError({"groupe": [f"Regroupement inconnu : « {groupe} »."]})
     if _depuis_cube(filtres):  # national for every role
         return _agregats_cube(session, filtres, groupe)
+    # A text search, or a period cutting months (the read model's day cells are many): the
+    # index in memory, once built for this data version.
+    index = index_recherche.a_jour(session) if _par_index(filtres) else None
+    if index is not None:
+        return _assembler(*index_recherche.lignes(session, index, filtres, groupe, actor), groupe)
     if _depuis_cube_filtre(filtres):  # national for every role
         valider(filtres)
         return agregats_filtres(session, filtres, groupe)
-    index = index_recherche.a_jour(session)  # a text search: its word index, once built for this data version
-    if index is None:
-        rows, totals = _lignes_brutes(session, filtres, groupe, lecture(actor, filtres))
-    else:
-        rows, totals = index_recherche.lignes(session, index, filtres, groupe, actor)
-    return _assembler(rows, totals, groupe)
+    return _assembler(*_lignes_brutes(session, filtres, groupe, lecture(actor, filtres)), groupe)
 
 
 _ROWS = ["g", "dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre"]
@@ -118,6 +118,12 @@ def _depuis_cube(filtres: Filtres) -> bool:
         filtres.qpv or filtres.theme or filtres.public or filtres.debut or filtres.fin or filtres.format
         or normalize(filtres.recherche)
     )  # fmt: skip
+
+
+def _par_index(filtres: Filtres) -> bool:
+    """Whether the index in memory (`index_recherche`) answers best: a text search, or a period
+    that cuts a month (the read model then sums a day cell per meeting day and theme)."""
+    return bool(normalize(filtres.recherche)) or bool(decouper(filtres.debut, filtres.fin).jours)
 
 
 def _depuis_cube_filtre(filtres: Filtres) -> bool:

@@ -39,7 +39,7 @@ from q2030.campaigns import active_campaign
 from q2030.comptage import compte
 from q2030.models import AppState, Departement, Rencontre, RencontreQpv
 from q2030.nomenclature import StatutRencontre
-from q2030.priorities.filtres import TOUS, Filtres, valider
+from q2030.priorities.filtres import TOUS, Filtres, cherche_du_texte, valider
 from q2030.textnorm import normalize
 
 log = logging.getLogger(__name__)
@@ -300,12 +300,15 @@ def oublier() -> None:
 LIGNES = ["g", "dep", "theme", "contributions", "rencontres", "score_rang", "poids_rencontre", "premiers"]
 
 
-def _rencontres(session: Session, index: IndexRecherche, filtres: Filtres, actor: Lecteur) -> npt.NDArray[np.bool_]:
+def _rencontres(
+    session: Session, index: IndexRecherche, filtres: Filtres, actor: Lecteur | None
+) -> npt.NDArray[np.bool_]:
     """Which meetings (in `index.rencontres` order) the filters keep: the active campaign's counted
     meetings in the territory, quartier, format and period, within the actor's reading scope
-    (the same rules as `conditions` and `perimetre`, on the meetings read with the index)."""
+    (the same rules as `conditions` and `perimetre`, on the meetings read with the index);
+    `actor` None: nationally."""
     r = index.rencontres
-    keep = r.compte & (r.campaign_id == active_campaign(session).id)
+    keep: npt.NDArray[np.bool_] = r.compte & (r.campaign_id == active_campaign(session).id)
     for codes, labels, wanted in (
         (r.region, r.regions, filtres.region),
         (r.departement, r.departements, filtres.departement),
@@ -321,6 +324,8 @@ def _rencontres(session: Session, index: IndexRecherche, filtres: Filtres, actor
     if filtres.qpv:
         quartier = select(col(RencontreQpv.rencontre_id)).where(col(RencontreQpv.qpv_code) == filtres.qpv)
         keep &= np.isin(r.id, np.array(connection.execute(quartier).scalars().all(), dtype=np.int64))
+    if actor is None:
+        return keep
     readable = select(col(Departement.code)).where(
         scope_clause(actor, col(Departement.code), col(Departement.region_code))
     )
@@ -348,8 +353,9 @@ def lignes(
     contributions, rencontres (meeting × theme pairs), score_rang, poids_rencontre (Σ n / the
     meeting's size in the group) and premiers (one per meeting and group: their sum counts them)."""
     valider(filtres)
-    kept = _rencontres(session, index, filtres, actor)
-    found = index.trouver(filtres.recherche)
+    search = cherche_du_texte(filtres)  # a search's counts follow the reading scope; the others are national
+    kept = _rencontres(session, index, filtres, actor if search else None)
+    found = index.trouver(filtres.recherche) if search else np.flatnonzero(kept[index.rencontre])
     slot = index.rencontre[found]
     keep = kept[slot]
     for codes, labels, wanted in (
