@@ -1,4 +1,4 @@
-"""The word index of the folded texts: a text search's rankings answered in memory.
+"""The Priorités' index in memory: a text search's rankings, and a cut period's, without the rows.
 
 A search word must appear in the folded text (`texte_norm LIKE '%mot%'`). The folded text
 separates its words by single spaces (`textnorm.normalize`) and a searched word holds none,
@@ -7,15 +7,18 @@ index lists the distinct words of all texts (the vocabulary, a few thousand to a
 hundred thousand) and, for each, the contributions whose text holds it: a search reads the
 vocabulary, then the lists of the words that hold it, instead of the texts.
 
-Beside it, per contribution, what a ranking reads (meeting, theme, axis, public, 1/rang):
-a search's ranking is grouped here with numpy, the meetings' filters and the reading scope
-being answered by the database on the small meeting table (`conditions`, `perimetre`).
+Beside it, per contribution, what a ranking reads (meeting, theme, axis, public, 1/rang), and
+per meeting what the filters read (campaign, counted, territory, format, date): a ranking is
+grouped here with numpy. `agregation` sends it the searches, and the periods that cut a month
+(the read model would sum a day cell per meeting day and theme); the read model answers the
+other filters faster. The quartier and the reading scope are asked of the database (a few
+rows), through the same rules (`access.scope_clause`).
 
 The index is built per data version (`AppState.data_version`, bumped by every write), from
-the committed rows, in a background thread: until it is ready for the current version, a
-search reads the rows (`agregation._lignes_brutes`, same figures, slower). Building it
-costs about a second and a half of CPU per 250,000 contributions (`python -m benchmarks`
-reports it). `Q2030_INDEX_RECHERCHE=0` turns it off (the tests do, except their own).
+the committed rows, in a background thread: until it is ready for the current version the
+rows (or the read model) answer, with the same figures, slower. Building it costs about a
+second of CPU per 250,000 contributions (`python -m benchmarks` reports it on its first
+line). `Q2030_INDEX_RECHERCHE=0` turns it off (the tests do, except their own).
 """
 
 from __future__ import annotations
