@@ -16,7 +16,8 @@ rows), through the same rules (`access.scope_clause`).
 
 The index is built per data version (`AppState.data_version`, bumped by every write), from
 the committed rows, in a background thread: until it is ready for the current version the
-rows (or the read model) answer, with the same figures, slower. Building it costs about a
+rows (or the read model) answer, with the same figures, slower. After a build, the next waits
+four times as long as it took (a stream of writes costs at most a fifth of one core). Building it costs about a
 second of CPU per 250,000 contributions (`python -m benchmarks` reports it on its first
 line). `Q2030_INDEX_RECHERCHE=0` turns it off (the tests do, except their own).
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,10 +102,12 @@ class IndexRecherche:
     """The words of the texts and what a ranking reads, for one data version of one database."""
 
     version: int
-    rencontre: Entiers  # per contribution (in id order): its meeting's place in `rencontres`
-    theme: Entiers  # per contribution: index in `themes` (sorted)
-    axe: Entiers
-    public: Entiers
+    # Per contribution (in id order), kept small (read as int64 once selected): its meeting's
+    # place in `rencontres`, its theme's in `themes` (sorted), and so on.
+    rencontre: npt.NDArray[np.int32]
+    theme: npt.NDArray[np.int16]
+    axe: npt.NDArray[np.int16]
+    public: npt.NDArray[np.int16]
     inverse_rang: npt.NDArray[np.float64]  # 1 / rang, 0 when unranked
     themes: list[str]
     axes: list[str]
@@ -192,10 +196,10 @@ def construire(connection: Connection) -> IndexRecherche:
     meetings = table.column("rencontre_id").combine_chunks().to_numpy(zero_copy_only=False)
     return IndexRecherche(
         version=version,
-        rencontre=np.searchsorted(rencontres.id, meetings.astype(np.int64)),
-        theme=theme,
-        axe=axe,
-        public=public,
+        rencontre=np.searchsorted(rencontres.id, meetings.astype(np.int64)).astype(np.int32),
+        theme=theme.astype(np.int16),
+        axe=axe.astype(np.int16),
+        public=public.astype(np.int16),
         inverse_rang=inverse_rang,
         themes=theme_labels,
         axes=axe_labels,
@@ -212,6 +216,8 @@ def construire(connection: Connection) -> IndexRecherche:
 
 _INDEX: dict[str, IndexRecherche] = {}
 _EN_COURS: dict[str, threading.Thread] = {}
+_PAUSE: dict[str, float] = {}  # per database: no background build before this (time.monotonic)
+_PAUSE_PAR_SECONDE = 4.0  # seconds of pause per second a background build took
 _VERROU = threading.Lock()
 _BASES_GARDEES = 4  # a process that opened many databases (tests) keeps the latest ones
 
@@ -249,6 +255,7 @@ def construire_pour(engine: Engine) -> IndexRecherche:
 
 
 def _construire_en_arriere_plan(engine: Engine, key: str) -> None:
+    started = time.monotonic()
     try:
         construire_pour(engine)
     except Exception:  # the search keeps reading the rows; the next one tries again
@@ -256,6 +263,13 @@ def _construire_en_arriere_plan(engine: Engine, key: str) -> None:
     finally:
         with _VERROU:
             _EN_COURS.pop(key, None)
+            _PAUSE[key] = time.monotonic() + _PAUSE_PAR_SECONDE * (time.monotonic() - started)
+
+
+def _peut_construire(key: str) -> bool:
+    """No build under way, and the pause after the last one is over: under a stream of writes
+    the builds take at most a fifth of one core (16 s per build at ×10), the rows answering meanwhile."""
+    return key not in _EN_COURS and time.monotonic() >= _PAUSE.get(key, 0.0)
 
 
 def a_jour(session: Session) -> IndexRecherche | None:
@@ -274,7 +288,7 @@ def a_jour(session: Session) -> IndexRecherche | None:
         index = _INDEX.get(key)
         if index is not None and index.version == version:
             return index
-        if key not in _EN_COURS:
+        if _peut_construire(key):
             thread = threading.Thread(
                 target=_construire_en_arriere_plan, args=(engine, key), daemon=True, name="index-recherche"
             )
@@ -296,6 +310,7 @@ def oublier() -> None:
     attendre()
     with _VERROU:
         _INDEX.clear()
+        _PAUSE.clear()
 
 
 # --- A ranking's rows from the index --------------------------------------------------------------
@@ -359,7 +374,7 @@ def lignes(
     search = cherche_du_texte(filtres)  # a search's counts follow the reading scope; the others are national
     kept = _rencontres(session, index, filtres, actor if search else None)
     found = index.trouver(filtres.recherche) if search else np.flatnonzero(kept[index.rencontre])
-    slot = index.rencontre[found]
+    slot = index.rencontre[found].astype(np.int64)
     keep = kept[slot]
     for codes, labels, wanted in (
         (index.axe, index.axes, filtres.axe),
@@ -371,7 +386,7 @@ def lignes(
     found, meeting = found[keep], slot[keep]
     if not len(found):
         return pd.DataFrame(columns=LIGNES), pd.DataFrame(columns=["g", "rencontres_total"])
-    theme, axe = index.theme[found], index.axe[found]
+    theme, axe = index.theme[found].astype(np.int64), index.axe[found].astype(np.int64)
     n_themes, n_axes = len(index.themes), len(index.axes)
     per_axis = groupe == "axe"
     # Inner level: (meeting[, axis], theme) pairs; a meeting's size is counted within its partition.
@@ -388,8 +403,8 @@ def lignes(
         group_labels, pair_group = index.axes, pair_partition % n_axes
     elif groupe in ("region", "departement"):
         r = index.rencontres
-        codes, group_labels = (r.region, r.regions) if groupe == "region" else (r.departement, r.departements)
-        pair_group = codes[pair_meeting]
+        of_meeting, group_labels = (r.region, r.regions) if groupe == "region" else (r.departement, r.departements)
+        pair_group = of_meeting[pair_meeting]
     else:
         group_labels, pair_group = [TOUS], np.zeros(len(pairs), dtype=np.int64)
     # Outer level: (group, département, theme).
