@@ -183,16 +183,26 @@ def construire(connection: Connection) -> IndexRecherche:
     rang = table.column("rang").combine_chunks().fill_null(0).to_numpy().astype(np.float64)
     inverse_rang = np.divide(1.0, rang, out=np.zeros_like(rang), where=rang > 0)
     # Words: the texts split on their single spaces, each (word, contribution) pair once,
-    # sorted by word: the contributions of a word are then one slice.
+    # sorted by word: the contributions of a word are then one slice. In place where numpy
+    # allows: at ×10 (20 million pairs) each temporary is 160 MB.
     words = pc.split_pattern(table.column("texte_norm").combine_chunks(), " ")
-    owner = pc.list_parent_indices(words).to_numpy().astype(np.int64)
     encoded = pc.dictionary_encode(pc.list_flatten(words))
-    n = max(table.num_rows, 1)
-    pairs = np.sort(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64) * n + owner)
-    if len(pairs):
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
     vocabulary = encoded.dictionary
-    word_of, position = np.divmod(pairs, n)
+    n = max(table.num_rows, 1)
+    pairs = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    del encoded
+    pairs *= n
+    pairs += pc.list_parent_indices(words).to_numpy(zero_copy_only=False)
+    del words
+    pairs.sort()
+    distinct = np.ones(len(pairs), dtype=bool)
+    np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+    pairs = pairs[distinct]
+    del distinct
+    position = (pairs % n).astype(np.int32)
+    pairs //= n
+    word_of = pairs.astype(np.int32)
+    del pairs
     meetings = table.column("rencontre_id").combine_chunks().to_numpy(zero_copy_only=False)
     return IndexRecherche(
         version=version,
@@ -206,8 +216,8 @@ def construire(connection: Connection) -> IndexRecherche:
         publics=public_labels,
         vocabulaire=vocabulary,
         debuts=np.searchsorted(word_of, np.arange(len(vocabulary) + 1)).astype(np.int64),
-        positions=position.astype(np.int32),
-        mots=word_of.astype(np.int32),
+        positions=position,
+        mots=word_of,
         rencontres=rencontres,
     )
 
