@@ -115,13 +115,17 @@ def prepare_demo_database(database_url: str, qpv_file: Path | None, seed: int) -
 
 def project_view(folder: Path) -> Path:
     """The project as `streamlit run` sees it, in `folder`: the same code and configuration
-    (symbolic links), but its own empty static/ folder (fonts linked), so that the public
+    (symbolic links), but its own static/ folder (fonts and map outlines linked), so that the public
     agenda feeds Streamlit serves from static/agenda/ are only what this server wrote."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("streamlit_app.py", "pages", "q2030", ".streamlit"):
         (folder / name).symlink_to(ROOT / name)
     (folder / "static").mkdir()
     (folder / "static" / "fonts").symlink_to(ROOT / "static" / "fonts")
+    # The map outlines are written under the real project (`q2030.ui.maps.OUTLINES_FOLDER`);
+    # the folder exists first (Streamlit measures static/ at start and fails on a dangling link).
+    (ROOT / "static" / "geo").mkdir(parents=True, exist_ok=True)
+    (folder / "static" / "geo").symlink_to(ROOT / "static" / "geo", target_is_directory=True)
     return folder
 
 

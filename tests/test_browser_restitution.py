@@ -34,6 +34,7 @@ from tests.browser_support import (
     axe_violations,
     get,
     prepare_demo_database,
+    project_view,
     start_app,
     temporary_pg_database,
 )
@@ -64,7 +65,8 @@ def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ap
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("Q2030_UPLOAD_DIR", str(workdir / "uploads"))  # the server's folder (start_app)
             facts = _prepare(url)
-        server = start_app(url, workdir, auth="oidc")
+        # Its own static/agenda/: the feeds it serves are its own, whatever other servers write.
+        server = start_app(url, workdir, auth="oidc", root=project_view(workdir / "projet"))
         try:
             yield server, facts
         finally:
