@@ -73,6 +73,13 @@ def open_tab(at: AppTest, key: str, label: str) -> AppTest:
     return at.run()
 
 
+def open_folded(at: AppTest, key: str) -> AppTest:
+    """Open an expander created with `key=` and on_change="rerun": its content is drawn once open
+    (the tables folded under « À faire » in Mon département)."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def open_national_section(at: AppTest, label: str) -> AppTest:
     from q2030.ui.coverage import NATIONAL_SECTIONS_KEY
 

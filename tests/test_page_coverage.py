@@ -16,7 +16,7 @@ from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
 from q2030.ui.coverage import NATIONAL_SECTIONS
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app, open_national_section, open_section, pdf_document
+from tests.helpers import open_app, open_folded, open_national_section, open_section, pdf_document
 from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
 PDF = pdf_document()
@@ -60,6 +60,8 @@ def test_mon_departement_lists_exactly_the_uncovered_qpv(demo: Engine) -> None:
     at = open_app(role="referent", departement="93")
     at.switch_page("pages/3_Mon_departement.py").run()
     assert not at.exception
+    assert not _has_table(at, "Prochaine rencontre prévue")  # folded: not drawn until opened
+    open_folded(at, "deplie_non_couverts_93")
     shown = _table(at, "Prochaine rencontre prévue")
     expected = _uncovered_in_db(demo, "93", dt.date.today())
     assert len(shown) == expected
@@ -86,6 +88,7 @@ def test_ma_region_renders_and_opens_a_departement(demo: Engine) -> None:
     assert not [f for f in at.dataframe if "Prochaine rencontre prévue" in f.value.columns]
     at.selectbox(key="region_departement").select("93").run()
     assert not at.exception
+    open_folded(at, "deplie_non_couverts_93")
     assert len(_table(at, "Prochaine rencontre prévue")) == _uncovered_in_db(demo, "93", dt.date.today())
 
 

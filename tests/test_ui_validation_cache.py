@@ -20,6 +20,7 @@ from q2030.ui import shell
 from q2030.ui import validation as ui_validation
 from q2030.validation import valider
 from tests import factories as f
+from tests.helpers import open_app
 
 REFERENT = Actor(email="referent@seine-saint-denis.gouv.fr", role="referent", departement_code="93", region_code="11")
 ADMIN = Actor(email="admin@x.gouv.fr", role="admin")
@@ -86,3 +87,27 @@ def _check(statements: list[str], own_id: int, declared_id: int, declared_versio
     lists = ui_validation.doublons_possibles(REFERENT, "93", after)
     assert set(lists) == {own_id, declared_id}
     assert lists[declared_id] == f"n° {declared_id} — 08/06/2023 — Gymnase"
+
+
+def test_the_queue_shows_a_few_declarations_at_a_time_and_keeps_what_was_typed(app_env: str, engine: Engine) -> None:
+    """Mon département draws three declarations (each carries a form of five widgets: the page
+    stayed over half a second with six), the oldest first; « Afficher … » adds the next ones,
+    and a comment typed in a shown one is still there."""
+    with session_scope(engine) as session:
+        f.qpv(session, "QN09301X", "93")
+        ids = [
+            create_rencontre(session, actor=ORGANISATEUR, data=_meeting(dt.date(2023, 6, day), f"Salle {day}")).id
+            for day in range(1, 6)
+        ]
+    at = open_app(role="referent", departement="93")
+    at.switch_page("pages/3_Mon_departement.py").run()
+    assert not at.exception
+    assert [b.key for b in at.button if b.key and b.key.startswith("va_ok_")] == [f"va_ok_{i}" for i in ids[:3]]
+    at.text_input(key=f"va_comment_{ids[0]}").input("Merci de préciser le lieu").run()
+    more = at.button(key="va_plus")
+    assert more.label == "Afficher 2 déclarations suivantes (2 restantes)"
+    more.click().run()
+    assert not at.exception
+    assert [b.key for b in at.button if b.key and b.key.startswith("va_ok_")] == [f"va_ok_{i}" for i in ids]
+    assert at.text_input(key=f"va_comment_{ids[0]}").value == "Merci de préciser le lieu"
+    assert not [b for b in at.button if b.key == "va_plus"]

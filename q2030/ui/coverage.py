@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_expander_container import ExpanderContainer
 from streamlit.elements.vega_charts import VegaLiteState
 
 from q2030 import clock, coverage, declarations, geo, questionnaire
@@ -620,6 +621,12 @@ def sections_key(dep: str) -> str:
     return f"sections_{dep}"
 
 
+def _repli(label: str, key: str) -> ExpanderContainer:
+    """A folded section whose content the caller draws only once it is open (`.open`): a data
+    grid costs the browser about a tenth of a second even folded."""
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
     rencontres_df = _rencontres_quartiers(dep, version)
     names = _quartier_names(au, dep, version)
@@ -658,21 +665,23 @@ def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
         key=f"todo_cr_{dep}",
         empty="Toutes les rencontres tenues ont leur compte rendu.",
     )
-    with st.expander("Tableau des quartiers sans rencontre tenue"):
-        table(
-            non_couverts,
-            {
-                "qpv_nom": "Quartier",
-                "communes": "Communes",
-                "qpv_code": "Code QPV",
-                "statut_libelle": "Statut",
-                "prochaine_prevue": "Prochaine rencontre prévue",
-                "reponses_questionnaire": "Réponses questionnaire",
-            },
-            key=f"non_couverts_{dep}",
-            filename=f"qpv-non-couverts-{dep}.csv",
-            empty="Aucun quartier sans rencontre tenue.",
-        )
+    folded = _repli("Tableau des quartiers sans rencontre tenue", f"deplie_non_couverts_{dep}")
+    if folded.open:
+        with folded:
+            table(
+                non_couverts,
+                {
+                    "qpv_nom": "Quartier",
+                    "communes": "Communes",
+                    "qpv_code": "Code QPV",
+                    "statut_libelle": "Statut",
+                    "prochaine_prevue": "Prochaine rencontre prévue",
+                    "reponses_questionnaire": "Réponses questionnaire",
+                },
+                key=f"non_couverts_{dep}",
+                filename=f"qpv-non-couverts-{dep}.csv",
+                empty="Aucun quartier sans rencontre tenue.",
+            )
     st.subheader("Échéances")
     campaign = _campaign(version)
     steps = pd.DataFrame(
@@ -694,14 +703,16 @@ def _a_faire(actor: Actor, dep: str, au: dt.date, version: int) -> None:
         "etat_synthese_libelle": "État",
         "compte_rendu": "Compte rendu déposé",
     }
-    with st.expander("Toutes les rencontres tenues et leurs comptes rendus"):
-        table(
-            suivi,
-            suivi_columns,
-            key=f"suivi_{dep}",
-            filename=f"suivi-rencontres-{dep}.csv",
-            empty="Aucune rencontre tenue.",
-        )
+    folded = _repli("Toutes les rencontres tenues et leurs comptes rendus", f"deplie_suivi_{dep}")
+    if folded.open:
+        with folded:
+            table(
+                suivi,
+                suivi_columns,
+                key=f"suivi_{dep}",
+                filename=f"suivi-rencontres-{dep}.csv",
+                empty="Aucune rencontre tenue.",
+            )
 
 
 QUARTIER_COLUMNS = {  # beside the map: the two columns it shows first, then the rest (scrolls)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from q2030.formatting import fr_number
 
-PAGE = 20  # lines shown at first, and added by each « Afficher les suivants »
+PAGE = 10  # lines shown at first (a block shows 6 to 8, then scrolls), and added by each « Afficher les suivants »
 
 
 def _more(state_key: str) -> None:

@@ -16,6 +16,8 @@ from q2030.ui.shell import data_version, engine, show_error
 from q2030.ui.tables import show_table
 
 NOTICE = "validation_notice"
+FILE_PAGE = 3  # declarations shown at first, and added by each « Afficher … suivantes »
+FILE_AFFICHEES = "va_affichees"
 
 
 def _queue(actor: Actor, dep: str, version: int) -> list[validation.Declaration]:
@@ -118,7 +120,10 @@ def render_file(actor: Actor, dep: str) -> None:
         f"Tout valider ({len(items)})", key="va_tout", on_click=_validate_all, args=(actor, items), type="primary"
     )
     choices = doublons_possibles(actor, dep, version)
-    for d in items:
+    # A few at a time, the oldest first: each carries its own form (five widgets); more are added
+    # on demand, none taken away (what was typed in a shown one stays).
+    shown = min(len(items), int(st.session_state.get(FILE_AFFICHEES, FILE_PAGE)))
+    for d in items[:shown]:
         with st.container(border=True):
             st.text(_title(d))  # typed by an organiser: shown as text
             if d.nouvelle:
@@ -152,3 +157,15 @@ def render_file(actor: Actor, dep: str) -> None:
                     on_click=_decide,
                     args=("doublon", actor, d),
                 )
+    rest = len(items) - shown
+    if rest > 0:
+        st.button(
+            f"Afficher {fr_count(min(FILE_PAGE, rest), 'déclaration suivante', 'déclarations suivantes')} "
+            f"({fr_count(rest, 'restante', 'restantes')})",
+            key="va_plus",
+            on_click=_more,
+        )
+
+
+def _more() -> None:
+    st.session_state[FILE_AFFICHEES] = int(st.session_state.get(FILE_AFFICHEES, FILE_PAGE)) + FILE_PAGE
