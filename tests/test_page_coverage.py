@@ -14,9 +14,9 @@ from sqlmodel import Session
 from q2030.access import Actor
 from q2030.referentiel import DEPARTEMENTS
 from q2030.syntheses import deposer_version
-from q2030.ui.coverage import NATIONAL_SECTIONS
+from q2030.ui.coverage import NATIONAL_SECTIONS, REGION_SECTIONS_KEY
 from tests.databases import Demo, Preparation
-from tests.helpers import open_app, open_folded, open_national_section, open_section, pdf_document
+from tests.helpers import open_app, open_folded, open_national_section, open_section, open_tab, pdf_document
 from tests.test_relances import Boite, boite  # noqa: F401 - the loopback SMTP server fixture
 
 PDF = pdf_document()
@@ -86,6 +86,15 @@ def test_ma_region_renders_and_opens_a_departement(demo: Engine) -> None:
     assert list(table.columns[:3]) == ["Département", "Synthèses en retard", "CR manquants"]
     # Nothing is detailed before a département is chosen (one selection mechanism).
     assert not [f for f in at.dataframe if "Prochaine rencontre prévue" in f.value.columns]
+    # The overview's tabs: only the open one is drawn (the map and its table at first).
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not _has_table(at, "Statut")
+    open_tab(at, REGION_SECTIONS_KEY, "Statuts des QPV")
+    assert not at.exception
+    assert _has_table(at, "Statut")
+    assert not _has_table(at, "QPV couverts")  # the map's table went with its tab
+    open_tab(at, REGION_SECTIONS_KEY, "Progression")
+    assert _has_table(at, "QPV couverts (cumul)")
     at.selectbox(key="region_departement").select("93").run()
     assert not at.exception
     open_folded(at, "deplie_non_couverts_93")

@@ -804,6 +804,10 @@ def by_risk(by_dep: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+REGION_SECTIONS = ("Carte des départements", "Statuts des QPV", "Progression")
+REGION_SECTIONS_KEY = "region_sections"
+
+
 def render_ma_region(actor: Actor) -> None:
     region = actor.region_code or ""
     st.title(f"Ma région — {REGIONS.get(region, region)}")
@@ -814,29 +818,39 @@ def render_ma_region(actor: Actor) -> None:
         st.info("Aucun quartier prioritaire dans la région.")
         return
     metrics(_counts(actor, au, "region", region, None, version).iloc[0])
-    st.subheader("Carte des départements de la région")
-    chart_and_table(
-        cached_chart(
-            maps.departements_map,
-            by_dep,
-            "Taux de couverture par département",
-            [code for code, (_, reg) in DEPARTEMENTS.items() if reg == region],
-        ),
-        by_dep.sort_values(["taux_couverts", "code"]),
-        {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "QPV couverts", "taux_couverts": "Taux"},
-        key="region_carte",
-        filename=f"couverture-carte-region-{region}.csv",
-    )
-    chart_and_table(
-        cached_chart(
-            status_chart, by_dep.assign(Département=by_dep["nom"]), "Département", "Statut des QPV par département"
-        ),
-        long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
-        {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
-        key="region_statuts",
-        filename=f"statuts-region-{region}.csv",
-    )
-    burnup_section(actor, au, region=region, dep=None, key="region_burnup")
+    # The overview in tabs, only the open one drawn (a click reruns the page): the map, the
+    # statuses and the progression at once were three charts and three data grids.
+    carte, statuts, progression = st.tabs(REGION_SECTIONS, key=REGION_SECTIONS_KEY, on_change="rerun")
+    if carte.open is not False:
+        with carte:
+            chart_and_table(
+                cached_chart(
+                    maps.departements_map,
+                    by_dep,
+                    "Taux de couverture par département",
+                    [code for code, (_, reg) in DEPARTEMENTS.items() if reg == region],
+                ),
+                by_dep.sort_values(["taux_couverts", "code"]),
+                {"code": "Code", "nom": "Département", "qpv": "QPV", "couverts": "QPV couverts",
+                 "taux_couverts": "Taux"},
+                key="region_carte",
+                filename=f"couverture-carte-region-{region}.csv",
+            )  # fmt: skip
+    if statuts.open:
+        with statuts:
+            chart_and_table(
+                cached_chart(
+                    status_chart, by_dep.assign(Département=by_dep["nom"]), "Département",
+                    "Statut des QPV par département",
+                ),
+                long_status(by_dep.assign(Département=by_dep["nom"]), "Département"),
+                {"Département": "Département", "Statut": "Statut", "QPV": "QPV", "taux_part": "Part"},
+                key="region_statuts",
+                filename=f"statuts-region-{region}.csv",
+            )  # fmt: skip
+    if progression.open:
+        with progression:
+            burnup_section(actor, au, region=region, dep=None, key="region_burnup")
     st.subheader("Départements de la région, les plus en retard d'abord")
     st.caption(
         "Classés par part de quartiers sans rencontre, puis par synthèses en retard et comptes rendus manquants ; "
