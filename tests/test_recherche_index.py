@@ -184,10 +184,10 @@ def test_rankings_from_the_index_in_memory_equal_those_of_the_rows(
         cut = [(days[0], days[third]), (days[third], days[2 * third]), (days[third], None), (None, days[2 * third])]
         cases += [
             (rng.choice((COMMISSION, referent)), Filtres(**{**rng.choice(others), "debut": debut, "fin": fin}),
-             groupe, ponderation)
-            for debut, fin in cut for groupe in GROUPES for ponderation in PONDERATIONS
+             groupe, rng.choice(list(PONDERATIONS)))
+            for debut, fin in cut for groupe in GROUPES
         ]  # fmt: skip
-        assert sum(agregation._par_index(f) and not f.recherche for _a, f, _g, _p in cases) >= 24
+        assert sum(agregation._par_index(f) and not f.recherche for _a, f, _g, _p in cases) >= 12
         found = 0
         for actor, filtres, groupe, ponderation in cases:
             indexed = classement(session, actor=actor, filtres=filtres, groupe=groupe, ponderation=ponderation)
