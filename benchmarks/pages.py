@@ -9,6 +9,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from benchmarks.measures import DEPARTEMENT, Measure
 from q2030.access import ECRANS
@@ -107,7 +108,6 @@ def measure_in_browser(
     with the page's element, widget, table and chart counts. Uses the browser tests' machinery
     (a real `streamlit run` server on a free port, Debian's Chromium)."""
     import tempfile
-    from pathlib import Path
 
     from playwright.sync_api import sync_playwright
 
@@ -175,9 +175,22 @@ def measure_in_browser(
                         )
                     context.close()
                 browser.close()
+            log(f"  mémoire du serveur à la fin : {_server_memory(server.process.pid)}")
         finally:
             server.stop()
     return results
+
+
+def _server_memory(pid: int) -> str:
+    """Resident memory of the Streamlit server now and at its peak (Linux /proc), in MiB: whether
+    memory holds without Streamlit's full collection after each run (runner.postScriptGC)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+        fields = dict(line.split(":", 1) for line in status.splitlines())
+    except OSError:
+        return "inconnue"
+    mib = {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+    return f"{mib['VmRSS']:.0f} Mio (pic {mib['VmHWM']:.0f} Mio)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -171,3 +171,17 @@ def test_streamlit_itself_shows_no_error_details() -> None:
 
     config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_no_full_garbage_collection_after_each_run() -> None:
+    """Streamlit's default full collection after every script run walks the whole heap (pandas,
+    pyarrow, SQLAlchemy, Altair: some 270,000 objects) holding the GIL while the run's last
+    messages wait: 130-210 ms of every page in Chromium (`python -m benchmarks.pages`)."""
+    import tomllib
+    from pathlib import Path
+
+    import streamlit.config
+
+    path = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
+    assert tomllib.loads(path.read_text())["runner"]["postScriptGC"] is False
+    assert "runner.postScriptGC" in streamlit.config.get_config_options()  # still an option of this Streamlit
