@@ -218,6 +218,12 @@ def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:
         assert agenda.dataframe[0].value["Lieu"].tolist() == ["Gymnase Jean-Moulin"]
         labels = [str(getattr(b, "label", "")) for b in agenda.get("download_button")]
         assert any(".ics" in label for label in labels)
+        # One rencontre: named by its French date and its quartiers, then its own .ics.
+        choice = agenda.selectbox(key="ag_choice")
+        day = (dt.date.today() + dt.timedelta(days=5)).strftime("%d/%m/%Y")
+        assert choice.options == [f"{day} – {agenda.dataframe[0].value['Pour'][0]}"]
+        choice.select_index(0).run()
+        assert [b for b in agenda.get("download_button") if "Télécharger cette rencontre" in str(b.proto.label)]
 
 
 def test_form_pickers_invite_in_french(db) -> None:

@@ -23,6 +23,34 @@ def _agenda(actor: Actor, dep: str | None, today: dt.date, version: int) -> pd.D
 
 
 @st.cache_data(show_spinner=False)
+def _affichage(actor: Actor, dep: str | None, today: dt.date, version: int) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The table as shown and the label of each rencontre in « Une seule rencontre », built once per
+    data version (row by row in Python: 50 ms a run for 300 rencontres when built at each run)."""
+    frame = _agenda(actor, dep, today, version)
+    dates = [fr_date(d) for d in frame["date"]]
+    places = [agenda.where(row) for row in frame.to_dict("records")]
+    shown = pd.DataFrame(
+        {
+            "Département": frame["departement_code"] + " – " + frame["departement"],
+            "Date": dates,
+            "Horaire": [
+                f"{s:%H:%M}" + (f" – {e:%H:%M}" if e is not None and pd.notna(e) else "")
+                if s is not None and pd.notna(s)
+                else ""
+                for s, e in zip(frame["heure_debut"], frame["heure_fin"], strict=True)
+            ],
+            "Pour": places,
+            "Lieu": frame["lieu"],
+            "Adresse": frame["adresse"],
+            "Format": frame["format"].map(lambda c: label(FORMATS, c)),
+            "Organisateurs": frame["organisateurs"].map(lambda c: ", ".join(label(ORGANISATEURS, x) for x in c)),
+        }
+    )
+    choices = {int(i): f"{d} – {p}" for i, d, p in zip(frame["id"], dates, places, strict=True)}
+    return shown, choices
+
+
+@st.cache_data(show_spinner=False)
 def _ics(actor: Actor, rencontre_id: int | None, dep: str | None, today: dt.date, version: int) -> bytes:
     with session_scope(engine()) as session:
         return agenda.ics(session, actor=actor, rencontre_id=rencontre_id, departement_code=dep, today=today)
@@ -45,23 +73,7 @@ def render(actor: Actor) -> None:
     if frame.empty:
         st.info("Aucune rencontre prévue.")
         return
-    shown = pd.DataFrame(
-        {
-            "Département": frame["departement_code"] + " – " + frame["departement"],
-            "Date": frame["date"].map(fr_date),
-            "Horaire": [
-                f"{s:%H:%M}" + (f" – {e:%H:%M}" if e is not None and pd.notna(e) else "")
-                if s is not None and pd.notna(s)
-                else ""
-                for s, e in zip(frame["heure_debut"], frame["heure_fin"], strict=True)
-            ],
-            "Pour": [agenda.where(row) for row in frame.to_dict("records")],
-            "Lieu": frame["lieu"],
-            "Adresse": frame["adresse"],
-            "Format": frame["format"].map(lambda c: label(FORMATS, c)),
-            "Organisateurs": frame["organisateurs"].map(lambda c: ", ".join(label(ORGANISATEURS, x) for x in c)),
-        }
-    )
+    shown, choices = _affichage(actor, dep, today, version)
     st.dataframe(shown, hide_index=True, width="stretch", key="ag_table")
     st.download_button(
         "Ajouter toutes ces rencontres à mon agenda (.ics)",
@@ -71,12 +83,10 @@ def render(actor: Actor) -> None:
         key="ag_ics_all",
         on_click="ignore",
     )
-    ids = [int(i) for i in frame["id"]]
-    by_id = frame.set_index("id")
     chosen = st.selectbox(
         "Une seule rencontre",
-        ids,
-        format_func=lambda i: f"{fr_date(by_id.loc[i, 'date'])} – {agenda.where(by_id.loc[i].to_dict())}",
+        list(choices),
+        format_func=choices.__getitem__,
         key="ag_choice",
         placeholder="Choisir…",
     )

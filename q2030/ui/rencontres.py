@@ -194,12 +194,12 @@ def _apply_link(actor: Actor, deps: list[str]) -> None:
 
 def _render_list(actor: Actor, dep: str, version: int) -> pd.DataFrame:
     everything = _list(actor, dep, None, None, None, version)
-    choices = _choices(dep, version)
+    names = dict(_choices(dep, version)["qpv"])
     columns = st.columns(3)
     qpv = columns[0].selectbox(
         "Quartier",
-        [code for code, _ in choices["qpv"]],
-        format_func=lambda c: f"{c} – {dict(choices['qpv'])[c]}",
+        list(names),
+        format_func=lambda c: f"{c} – {names[c]}",
         index=None,
         placeholder="Tous les quartiers",
         key="rl_qpv",
@@ -274,13 +274,11 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
     if not options:
         st.info("Aucune rencontre enregistrée pour ce département.")
         return NEW
-    by_id = frame.set_index("id")
-
-    def describe(rid: int) -> str:
-        if rid == NEW:
-            return "Nouvelle rencontre"
-        row = by_id.loc[rid]
-        return f"n° {rid} – {fr_date(row['date'])} – {label(STATUTS_RENCONTRE, row['statut'])} – {row['lieu']}"
+    # Each label built once, column by column: a pandas row lookup per option cost 40 ms a run.
+    labels = {NEW: "Nouvelle rencontre"} | {
+        int(rid): f"n° {rid} – {fr_date(day)} – {label(STATUTS_RENCONTRE, statut)} – {lieu}"
+        for rid, day, statut, lieu in zip(frame["id"], frame["date"], frame["statut"], frame["lieu"], strict=True)
+    }
 
     state, etat = st.session_state, etat_formulaire()
     if state.get(F.CHOIX) not in options:
@@ -294,7 +292,7 @@ def _selector(actor: Actor, frame: pd.DataFrame, writer: bool, version: int) -> 
         st.selectbox(
             "Rencontre à consulter" if not writer else "Rencontre à saisir ou modifier",
             options,
-            format_func=describe,
+            format_func=labels.__getitem__,
             key=F.CHOIX,
             on_change=_on_choice,
             args=(actor,),
