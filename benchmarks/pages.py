@@ -68,16 +68,52 @@ def measure_pages(database_url: str, database: str, scale: str, runs: int, log: 
 # which then found "notRunning" only and waited for ever (Priorités and Codage of the commission,
 # « non mesurée (TimeoutError) » after 5 minutes, once each); and a run whose two state changes
 # React drew at once shows no change at all: a new page title (h1) says the run happened too.
+# A filter changed on the same page has no new title, and its two state changes can be drawn at
+# once too (a filter measurement waited 5 minutes, 06/12/2026): the server's own end-of-run message
+# says the run happened. A hook on the page's WebSocket, installed before the app opens it, walks
+# the top-level fields of each ForwardMsg (protobuf: a varint key, then a varint, 8 bytes, a
+# length and its bytes, or 4 bytes) and counts those holding script_finished (field 6); it comes
+# after the metadata (field 2), so it is not the first byte.
+_COUNT_FINISHED_JS = """(() => {
+  window.__q2030_finished = 0;
+  const varint = (bytes, at) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, at];
+  };
+  const finishes = (bytes) => {
+    let at = 0, key, size;
+    while (at < bytes.length) {
+      [key, at] = varint(bytes, at);
+      if (key >>> 3 === 6) return true;
+      const wire = key & 7;
+      if (wire === 0) [, at] = varint(bytes, at);
+      else if (wire === 1) at += 8;
+      else if (wire === 2) { [size, at] = varint(bytes, at); at += size; }
+      else if (wire === 5) at += 4;
+      else return false;
+    }
+    return false;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener('message', (event) => {
+      if (event.data instanceof ArrayBuffer && finishes(new Uint8Array(event.data))) window.__q2030_finished += 1;
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+})();"""
 _WATCH_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const title = document.querySelector('[data-testid="stMain"] h1');
   window.__q2030_title = title ? title.textContent : null;
   window.__q2030_ran = false;
+  window.__q2030_finished_before = window.__q2030_finished;
   if (!window.__q2030_watch) {
-    window.__q2030_watch = new MutationObserver((changes) => {
-      if (app.getAttribute('data-test-script-state') === 'running'
-          || changes.some((change) => change.oldValue === 'running')) window.__q2030_ran = true;
-    });
+    window.__q2030_watch = new MutationObserver(() => { window.__q2030_ran = true; });
     window.__q2030_watch.observe(
       app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
   }
@@ -86,7 +122,8 @@ _RAN_AND_IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const title = document.querySelector('[data-testid="stMain"] h1');
   const moved = title !== null && title.textContent !== window.__q2030_title;
-  return (window.__q2030_ran === true || moved)
+  const finished = window.__q2030_finished > window.__q2030_finished_before;
+  return (window.__q2030_ran === true || moved || finished)
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]');
@@ -134,6 +171,7 @@ def measure_in_browser(
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for role, departement in roles_shown.items():
                     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+                    context.add_init_script(_COUNT_FINISHED_JS)
                     app = AppPage(context.new_page(), server.url)
                     app.page.set_default_timeout(browser_support.WAIT_MS)
                     app.open("/")
@@ -181,6 +219,74 @@ def measure_in_browser(
     return results
 
 
+# Filters a commission member changes on Priorités, in order (each adds to the previous ones),
+# then « Réinitialiser les filtres »: (widget key, option typed).
+PRIORITES_FILTERS = (
+    ("widget_filtre_public", "Jeunes"),
+    ("widget_filtre_format", "Atelier"),
+    ("widget_filtre_region", "Île-de-France"),
+    ("widget_filtre_departement", "93 – Seine-Saint-Denis"),
+)
+
+
+def measure_filters_in_browser(
+    database_url: str, runs: int = 3, log: Callable[[str], None] = print
+) -> list[dict[str, object]]:
+    """Priorités for the commission in Chromium: the time from choosing a filter (Enter in its
+    list) to the app at rest, each filter added to the previous ones, then the reset; warm (the
+    same sequence played once before)."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from q2030.nomenclature import ROLES
+    from tests import browser_support
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, start_app
+
+    browser_support.WAIT_MS = 300_000
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        server = start_app(database_url, Path(workdir))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+                context.add_init_script(_COUNT_FINISHED_JS)
+                app = AppPage(context.new_page(), server.url)
+                app.page.set_default_timeout(browser_support.WAIT_MS)
+                app.open("/")
+                app.choose("widget_role", ROLES["commission"])
+                app.navigate("Priorités des habitants", "Priorités")
+                for attempt in range(runs + 1):
+                    for key, option in PRIORITES_FILTERS:
+                        box = app.keyed(key).locator("input")
+                        box.click()
+                        box.fill(option)
+                        app.page.locator('[role="option"]', has_text=option).first.wait_for()
+                        app.page.evaluate(_WATCH_JS)
+                        started = time.perf_counter()
+                        app.page.keyboard.press("Enter")
+                        app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
+                        if attempt:
+                            times.setdefault(f"+ {option}", []).append(time.perf_counter() - started)
+                        box.blur()
+                    app.page.evaluate(_WATCH_JS)
+                    started = time.perf_counter()
+                    app.keyed("filtres_reset").locator("button").click()
+                    app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
+                    if attempt:
+                        times.setdefault("Réinitialiser les filtres", []).append(time.perf_counter() - started)
+                context.close()
+                browser.close()
+        finally:
+            server.stop()
+    results: list[dict[str, object]] = []
+    for step, values in times.items():
+        results.append({"role": "commission", "page": f"Priorités : {step}", "navigateur_s": statistics.median(values)})
+        log(f"  commission     Priorités : {step:<40} {statistics.median(values) * 1000:8.0f} ms")
+    return results
+
+
 def _server_memory(pid: int) -> str:
     """Resident memory of the Streamlit server now and at its peak (Linux /proc), in MiB: whether
     memory holds without Streamlit's full collection after each run (runner.postScriptGC)."""
@@ -211,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"charge moyenne au début : {os.getloadavg()}")
     print("Navigateur (Chromium, clic sur le lien jusqu'à l'application au repos, cache chaud) :")
     measure_in_browser(args.url, args.runs, roles=roles)
+    if roles is None or "commission" in roles:
+        print("Filtres de la page Priorités (choix d'un filtre jusqu'à l'application au repos, cumulés) :")
+        measure_filters_in_browser(args.url, args.runs)
     if not args.no_script:
         print("Script seul (AppTest, cache chaud) :")
         measure_pages(args.url, "", "", args.runs, print)
