@@ -226,6 +226,15 @@ def test_agenda_lists_planned_rencontres_and_offers_ics(db) -> None:
         assert [b for b in agenda.get("download_button") if "Télécharger cette rencontre" in str(b.proto.label)]
 
 
+def test_agenda_without_planned_rencontres_says_so(db) -> None:
+    agenda = open_app(role="commission")
+    agenda.switch_page("pages/2_Agenda.py").run()
+    assert not agenda.exception
+    assert [i.value for i in agenda.info] == ["Aucune rencontre prévue."]
+    assert not agenda.dataframe
+    assert not [s for s in agenda.selectbox if s.key == "ag_choice"]
+
+
 def test_form_pickers_invite_in_french(db) -> None:
     at = _page()
     assert at.multiselect, "the form has multiselects"

@@ -17,16 +17,13 @@ from q2030.ui.shell import data_version, engine
 
 
 @st.cache_data(show_spinner=False)
-def _agenda(actor: Actor, dep: str | None, today: dt.date, version: int) -> pd.DataFrame:
-    with session_scope(engine()) as session:
-        return agenda.upcoming_rencontres(session, actor=actor, departement_code=dep, today=today)
-
-
-@st.cache_data(show_spinner=False)
 def _affichage(actor: Actor, dep: str | None, today: dt.date, version: int) -> tuple[pd.DataFrame, dict[int, str]]:
     """The table as shown and the label of each rencontre in « Une seule rencontre », built once per
     data version (row by row in Python: 50 ms a run for 300 rencontres when built at each run)."""
-    frame = _agenda(actor, dep, today, version)
+    with session_scope(engine()) as session:
+        frame = agenda.upcoming_rencontres(session, actor=actor, departement_code=dep, today=today)
+    if frame.empty:
+        return pd.DataFrame(), {}
     dates = [fr_date(d) for d in frame["date"]]
     places = [agenda.where(row) for row in frame.to_dict("records")]
     shown = pd.DataFrame(
@@ -69,11 +66,10 @@ def render(actor: Actor) -> None:
         key="ag_departement",
     )
     today, version = clock.today(), data_version()
-    frame = _agenda(actor, dep, today, version)
-    if frame.empty:
+    shown, choices = _affichage(actor, dep, today, version)
+    if not choices:
         st.info("Aucune rencontre prévue.")
         return
-    shown, choices = _affichage(actor, dep, today, version)
     st.dataframe(shown, hide_index=True, width="stretch", key="ag_table")
     st.download_button(
         "Ajouter toutes ces rencontres à mon agenda (.ics)",
