@@ -8,12 +8,19 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.measures import DEPARTEMENT, Measure
 from q2030.access import ECRANS
 from q2030.db import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from tests.browser_support import AppPage, AppServer
 
 
 def measure_pages(database_url: str, database: str, scale: str, runs: int, log: Callable[[str], None]) -> list[Measure]:
@@ -137,6 +144,55 @@ _COUNTS_JS = """() => ({
 })"""
 
 
+@contextmanager
+def _served_in_chromium(database_url: str) -> Iterator[tuple[AppServer, Browser]]:
+    """A real `streamlit run` server on a free port and Debian's Chromium (the browser tests'
+    machinery)."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from tests import browser_support
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_app
+
+    browser_support.WAIT_MS = 300_000  # a first, cold page at national volume on a loaded machine
+    with tempfile.TemporaryDirectory() as workdir:
+        server = start_app(database_url, Path(workdir))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                yield server, browser
+                browser.close()
+        finally:
+            server.stop()
+
+
+def _new_tab(server: AppServer, browser: Browser, role: str, departement: str | None = None) -> AppPage:
+    """A new session (its own context) signed in as `role` in demo mode, with the end-of-run hook."""
+    from q2030.nomenclature import ROLES
+    from tests import browser_support
+    from tests.browser_support import AppPage
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+    context.add_init_script(_COUNT_FINISHED_JS)
+    app = AppPage(context.new_page(), server.url)
+    app.page.set_default_timeout(browser_support.WAIT_MS)
+    app.open("/")
+    app.choose("widget_role", ROLES[role])
+    if departement:
+        app.choose("widget_departement", departement)
+    return app
+
+
+def _timed(app: AppPage, action: Callable[[], object]) -> float:
+    """Seconds from `action` (a click, a key) to the app at rest after the run it started."""
+    app.page.evaluate(_WATCH_JS)
+    started = time.perf_counter()
+    action()
+    app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
+    return time.perf_counter() - started
+
+
 def measure_in_browser(
     database_url: str, runs: int = 3, log: Callable[[str], None] = print, roles: list[str] | None = None
 ) -> list[dict[str, object]]:
@@ -144,16 +200,7 @@ def measure_in_browser(
     link to the app at rest (script run and drawing), warm (the page was opened once before),
     with the page's element, widget, table and chart counts. Uses the browser tests' machinery
     (a real `streamlit run` server on a free port, Debian's Chromium)."""
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    from q2030.nomenclature import ROLES
     from q2030.ui.shell import PAGES
-    from tests import browser_support
-    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, start_app
-
-    browser_support.WAIT_MS = 300_000  # a first, cold page at national volume on a loaded machine
 
     results: list[dict[str, object]] = []
     every_role = {
@@ -164,58 +211,39 @@ def measure_in_browser(
         "organisateur": "93 – Seine-Saint-Denis",
     }
     roles_shown = {role: dep for role, dep in every_role.items() if roles is None or role in roles}
-    with tempfile.TemporaryDirectory() as workdir:
-        server = start_app(database_url, Path(workdir))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                for role, departement in roles_shown.items():
-                    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
-                    context.add_init_script(_COUNT_FINISHED_JS)
-                    app = AppPage(context.new_page(), server.url)
-                    app.page.set_default_timeout(browser_support.WAIT_MS)
-                    app.open("/")
-                    app.choose("widget_role", ROLES[role])
-                    if departement:
-                        app.choose("widget_departement", departement)
-                    links = app.page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
-                    labels = [text.strip() for text in links.all_inner_texts()]
-                    for page in PAGES.values():
-                        if page.label not in labels or page.path == "streamlit_app.py":
-                            continue
-                        public = page.path == PAGES["restitution"].path
-                        times = []
-                        try:
-                            for attempt in range(runs + 1):  # the first visit fills the caches
-                                if public and attempt:  # its sidebar has no link back: the browser's « back »
-                                    app.page.go_back()
-                                    app.page.locator('[data-testid="stSidebar"] a').first.wait_for()
-                                    app.settle()
-                                app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
-                                app.page.evaluate(_WATCH_JS)
-                                started = time.perf_counter()
-                                app.page.locator(
-                                    '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]'
-                                ).filter(has_text=page.label).first.click()
-                                app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
-                                if attempt:
-                                    times.append(time.perf_counter() - started)
-                        except Exception as error:  # one page that never settles: say so, go on
-                            log(f"  {role:<14} {page.label:<32} non mesurée ({type(error).__name__})")
-                            continue
-                        counts = app.page.evaluate(_COUNTS_JS)
-                        row = {"role": role, "page": page.label, "navigateur_s": statistics.median(times), **counts}
-                        results.append(row)
-                        log(
-                            f"  {role:<14} {page.label:<32} {row['navigateur_s'] * 1000:8.0f} ms  "
-                            f"{counts['elements']} éléments, {counts['widgets']} widgets, {counts['tables']} tableaux, "
-                            f"{counts['charts']} graphiques"
-                        )
-                    context.close()
-                browser.close()
-            log(f"  mémoire du serveur à la fin : {_server_memory(server.process.pid)}")
-        finally:
-            server.stop()
+    with _served_in_chromium(database_url) as (server, browser):
+        for role, departement in roles_shown.items():
+            app = _new_tab(server, browser, role, departement)
+            links = app.page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
+            labels = [text.strip() for text in links.all_inner_texts()]
+            for page in PAGES.values():
+                if page.label not in labels or page.path == "streamlit_app.py":
+                    continue
+                public = page.path == PAGES["restitution"].path
+                times = []
+                try:
+                    for attempt in range(runs + 1):  # the first visit fills the caches
+                        if public and attempt:  # its sidebar has no link back: the browser's « back »
+                            app.page.go_back()
+                            app.page.locator('[data-testid="stSidebar"] a').first.wait_for()
+                            app.settle()
+                        app.navigate(labels[0] if labels[0] != page.label else labels[-1], "")
+                        elapsed = _timed(app, links.filter(has_text=page.label).first.click)
+                        if attempt:
+                            times.append(elapsed)
+                except Exception as error:  # one page that never settles: say so, go on
+                    log(f"  {role:<14} {page.label:<32} non mesurée ({type(error).__name__})")
+                    continue
+                counts = app.page.evaluate(_COUNTS_JS)
+                row = {"role": role, "page": page.label, "navigateur_s": statistics.median(times), **counts}
+                results.append(row)
+                log(
+                    f"  {role:<14} {page.label:<32} {row['navigateur_s'] * 1000:8.0f} ms  "
+                    f"{counts['elements']} éléments, {counts['widgets']} widgets, {counts['tables']} tableaux, "
+                    f"{counts['charts']} graphiques"
+                )
+            app.page.context.close()
+        log(f"  mémoire du serveur à la fin : {_server_memory(server.process.pid)}")
     return results
 
 
@@ -235,51 +263,24 @@ def measure_filters_in_browser(
     """Priorités for the commission in Chromium: the time from choosing a filter (Enter in its
     list) to the app at rest, each filter added to the previous ones, then the reset; warm (the
     same sequence played once before)."""
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    from q2030.nomenclature import ROLES
-    from tests import browser_support
-    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, AppPage, start_app
-
-    browser_support.WAIT_MS = 300_000
     times: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as workdir:
-        server = start_app(database_url, Path(workdir))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
-                context.add_init_script(_COUNT_FINISHED_JS)
-                app = AppPage(context.new_page(), server.url)
-                app.page.set_default_timeout(browser_support.WAIT_MS)
-                app.open("/")
-                app.choose("widget_role", ROLES["commission"])
-                app.navigate("Priorités des habitants", "Priorités")
-                for attempt in range(runs + 1):
-                    for key, option in PRIORITES_FILTERS:
-                        box = app.keyed(key).locator("input")
-                        box.click()
-                        box.fill(option)
-                        app.page.locator('[role="option"]', has_text=option).first.wait_for()
-                        app.page.evaluate(_WATCH_JS)
-                        started = time.perf_counter()
-                        app.page.keyboard.press("Enter")
-                        app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
-                        if attempt:
-                            times.setdefault(f"+ {option}", []).append(time.perf_counter() - started)
-                        box.blur()
-                    app.page.evaluate(_WATCH_JS)
-                    started = time.perf_counter()
-                    app.keyed("filtres_reset").locator("button").click()
-                    app.page.wait_for_function(_RAN_AND_IDLE_JS, polling=20)
-                    if attempt:
-                        times.setdefault("Réinitialiser les filtres", []).append(time.perf_counter() - started)
-                context.close()
-                browser.close()
-        finally:
-            server.stop()
+    with _served_in_chromium(database_url) as (server, browser):
+        app = _new_tab(server, browser, "commission")
+        app.navigate("Priorités des habitants", "Priorités")
+        for attempt in range(runs + 1):
+            for key, option in PRIORITES_FILTERS:
+                box = app.keyed(key).locator("input")
+                box.click()
+                box.fill(option)
+                app.page.locator('[role="option"]', has_text=option).first.wait_for()
+                elapsed = _timed(app, lambda: app.page.keyboard.press("Enter"))
+                if attempt:
+                    times.setdefault(f"+ {option}", []).append(elapsed)
+                box.blur()
+            elapsed = _timed(app, app.keyed("filtres_reset").locator("button").click)
+            if attempt:
+                times.setdefault("Réinitialiser les filtres", []).append(elapsed)
+        app.page.context.close()
     results: list[dict[str, object]] = []
     for step, values in times.items():
         results.append({"role": "commission", "page": f"Priorités : {step}", "navigateur_s": statistics.median(values)})
